@@ -1,0 +1,6 @@
+// The notification-service's environment, validated at boot: the only place that knows variable names.
+import { baseEnvSchema } from '@oncepay/nest-common';
+
+export const envSchema = baseEnvSchema.extend({
+  PORT: baseEnvSchema.shape.PORT.default(3002),
+});

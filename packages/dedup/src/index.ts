@@ -1,0 +1,2 @@
+// Filled in by the effectively-once core (issue 3).
+export {};

@@ -1,0 +1,2 @@
+export { createKafkaClient, parseBrokerList, type KafkaClientOptions } from './kafka-client';
+export { KafkaHealthProbe, withTimeout, type KafkaHealth } from './kafka-health';

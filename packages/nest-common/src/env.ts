@@ -1,0 +1,22 @@
+// Environment validation shared by every service: each app extends `baseEnvSchema` in its config
+// module and hands `validateEnv(schema)` to ConfigModule.forRoot, so a bad variable stops the boot.
+import { z } from 'zod';
+
+export const baseEnvSchema = z.object({
+  PORT: z.coerce.number().int().min(1).max(65_535),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL'),
+  /** Comma separated host:port list. */
+  KAFKA_BROKERS: z.string().min(1),
+  LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+});
+
+export function validateEnv<S extends z.ZodType>(schema: S): (env: Record<string, unknown>) => z.infer<S> {
+  return (env) => {
+    const result = schema.safeParse(env);
+    if (!result.success) {
+      const problems = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+      throw new Error(`Invalid configuration:\n${problems.join('\n')}`);
+    }
+    return result.data;
+  };
+}

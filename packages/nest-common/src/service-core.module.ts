@@ -1,0 +1,99 @@
+// What every OncePay service needs before its own code runs: validated configuration, a Prisma
+// client on its own database, a Kafka client, and GET /health over both. Apps import it once.
+import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { createKafkaClient, KafkaHealthProbe, parseBrokerList, withTimeout } from '@oncepay/messaging';
+import type { ZodType } from 'zod';
+import { validateEnv } from './env';
+import { HEALTH_CHECKS, HealthController, type HealthCheck } from './health';
+
+/** Injection tokens for the clients this module owns. */
+export const PRISMA = Symbol('PRISMA');
+export const KAFKA = Symbol('KAFKA');
+
+/** The part of a generated PrismaClient this module relies on. */
+export interface PrismaLifecycle {
+  $connect(): Promise<void>;
+  $disconnect(): Promise<void>;
+  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
+}
+
+export interface ServiceCoreOptions {
+  serviceName: string;
+  /** `baseEnvSchema` extended with the service's own variables. */
+  envSchema: ZodType<Record<string, unknown>>;
+  /** Builds the app's own generated PrismaClient on the given driver adapter. */
+  createPrisma: (adapter: PrismaPg) => PrismaLifecycle;
+}
+
+const DATABASE_POOL_SIZE = 10;
+
+@Injectable()
+class ClientsShutdown implements OnApplicationShutdown {
+  constructor(
+    @Inject(PRISMA) private readonly prisma: PrismaLifecycle,
+    private readonly kafkaProbe: KafkaHealthProbe,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([this.kafkaProbe.close(), this.prisma.$disconnect()]);
+  }
+}
+
+@Module({})
+export class ServiceCoreModule {
+  static forRoot(options: ServiceCoreOptions): DynamicModule {
+    return {
+      module: ServiceCoreModule,
+      global: true,
+      imports: [
+        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate: validateEnv(options.envSchema) }),
+      ],
+      controllers: [HealthController],
+      providers: [
+        {
+          provide: PRISMA,
+          inject: [ConfigService],
+          useFactory: (config: ConfigService) => {
+            const adapter = new PrismaPg({
+              connectionString: config.getOrThrow<string>('DATABASE_URL'),
+              max: DATABASE_POOL_SIZE,
+              connectionTimeoutMillis: 5_000,
+            });
+            return options.createPrisma(adapter);
+          },
+        },
+        {
+          provide: KAFKA,
+          inject: [ConfigService],
+          useFactory: (config: ConfigService) =>
+            createKafkaClient({
+              clientId: options.serviceName,
+              brokers: parseBrokerList(config.getOrThrow<string>('KAFKA_BROKERS')),
+            }),
+        },
+        {
+          provide: KafkaHealthProbe,
+          inject: [KAFKA],
+          useFactory: (kafka: ConstructorParameters<typeof KafkaHealthProbe>[0]) => new KafkaHealthProbe(kafka),
+        },
+        {
+          provide: HEALTH_CHECKS,
+          inject: [PRISMA, KafkaHealthProbe],
+          useFactory: (prisma: PrismaLifecycle, kafkaProbe: KafkaHealthProbe): HealthCheck[] => [
+            { name: 'database', check: () => checkDatabase(prisma) },
+            { name: 'kafka', check: async () => ({ ...(await kafkaProbe.check()) }) },
+          ],
+        },
+        ClientsShutdown,
+      ],
+      exports: [PRISMA, KAFKA],
+    };
+  }
+}
+
+async function checkDatabase(prisma: PrismaLifecycle): Promise<Record<string, unknown>> {
+  await withTimeout(prisma.$queryRawUnsafe('SELECT 1'), 2_000, 'database SELECT 1');
+  return {};
+}
