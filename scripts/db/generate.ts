@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { REPO_ROOT } from '../infra/paths';
 import { SERVICES } from '../infra/services';
+import { schemaPathOf } from './schema-paths';
 
 const prismaCli = path.join(REPO_ROOT, 'node_modules', 'prisma', 'build', 'index.js');
 
@@ -15,8 +16,4 @@ for (const service of SERVICES) {
     env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: process.execPath, PRISMA_HIDE_UPDATE_MESSAGE: '1' },
   });
   console.log(`prisma client generated for ${service.name}`);
-}
-
-export function schemaPathOf(service: string): string {
-  return path.join(REPO_ROOT, 'prisma', service, 'schema.prisma');
 }

@@ -33,6 +33,8 @@ const COMPLETE_MARKER = '.complete';
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 20_000;
 const KILL_TIMEOUT_MS = 5_000;
+// Starts each run's section of the (appended) log file, so a failure report shows only this run.
+const RUN_MARKER = '---- ';
 const TOOLS_MISSING =
   'Java 17 and Maven are needed to run the local Kafka broker; install them ' +
   '(apt-get install openjdk-17-jre-headless maven) or use docker compose';
@@ -182,19 +184,19 @@ num.partitions=3
 
 function log4jProperties(logFile: string): string {
   return `# Written by scripts/infra/kafka.ts: everything goes to the log file, nothing to the caller's stdout.
-log4j.rootLogger=INFO, file
+# WARN by default: at INFO one run writes ~700 lines (two full config dumps, every thread's start and stop).
+log4j.rootLogger=WARN, file
 log4j.appender.file=org.apache.log4j.FileAppender
 log4j.appender.file.File=${prop(logFile)}
 log4j.appender.file.Append=true
 log4j.appender.file.layout=org.apache.log4j.PatternLayout
 log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
-# Per-request and per-partition chatter only matters when debugging Kafka itself.
-log4j.logger.kafka.request.logger=WARN
-log4j.logger.state.change.logger=WARN
-log4j.logger.kafka.log=WARN
-log4j.logger.org.apache.kafka.storage=WARN
-log4j.logger.org.apache.kafka.clients=WARN
-log4j.logger.org.apache.kafka.common.utils.AppInfoParser=WARN
+# INFO only for the start/stop milestones; coordinators and the controller log one line per partition
+# (50 for __consumer_offsets alone). Raise a logger here when debugging Kafka itself.
+log4j.logger.kafka.server.KafkaRaftServer=INFO
+log4j.logger.kafka.server.BrokerServer=INFO
+log4j.logger.kafka.server.ControllerServer=INFO
+log4j.logger.kafka.server.BrokerLifecycleManager=INFO
 `;
 }
 
@@ -239,7 +241,10 @@ interface Jvm {
 }
 
 function spawnBroker(classpath: string, files: ConfigFiles, logFile: string): Jvm {
-  fs.appendFileSync(logFile, `\n---- ${new Date().toISOString()} starting Kafka ${KAFKA_VERSION} ----\n`);
+  fs.appendFileSync(
+    logFile,
+    `\n${RUN_MARKER}${new Date().toISOString()} starting Kafka ${KAFKA_VERSION} ----\n`,
+  );
   // stdout/stderr go to the log file too: JVM-level failures (bad flags, OOM, missing class) bypass log4j.
   const out = fs.openSync(logFile, 'a');
   try {
@@ -340,7 +345,9 @@ async function logTail(logFile: string, maxLines = 30): Promise<string> {
       const start = Math.max(0, size - 16_384);
       const buf = Buffer.alloc(size - start);
       await fh.read(buf, 0, buf.length, start);
-      return `Last lines of ${logFile}:\n${buf.toString('utf8').split('\n').slice(-maxLines).join('\n')}`;
+      const text = buf.toString('utf8');
+      const thisRun = text.slice(Math.max(0, text.lastIndexOf(`\n${RUN_MARKER}`)));
+      return `Last lines of ${logFile}:\n${thisRun.trim().split('\n').slice(-maxLines).join('\n')}`;
     } finally {
       await fh.close();
     }

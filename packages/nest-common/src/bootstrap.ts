@@ -12,7 +12,10 @@ const LEVELS_UP_TO: Record<string, LogLevel[]> = {
 };
 
 /** `rootModule` must import ServiceCoreModule, which validates PORT and LOG_LEVEL. */
-export async function bootstrapService(rootModule: Type<unknown>, serviceName: string): Promise<INestApplication> {
+export async function bootstrapService(
+  rootModule: Type<unknown>,
+  serviceName: string,
+): Promise<INestApplication> {
   const app = await NestFactory.create(rootModule, { bufferLogs: true });
   const config = app.get(ConfigService);
   const logger = new ConsoleLogger(serviceName, {

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 
 export const baseEnvSchema = z.object({
-  PORT: z.coerce.number().int().min(1).max(65_535),
+  PORT: z.coerce.number().int().min(0).max(65_535),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL'),
   /** Comma separated host:port list. */
   KAFKA_BROKERS: z.string().min(1),

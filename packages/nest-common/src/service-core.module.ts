@@ -48,7 +48,11 @@ export class ServiceCoreModule {
       module: ServiceCoreModule,
       global: true,
       imports: [
-        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate: validateEnv(options.envSchema) }),
+        ConfigModule.forRoot({
+          isGlobal: true,
+          ignoreEnvFile: true,
+          validate: validateEnv(options.envSchema),
+        }),
       ],
       controllers: [HealthController],
       providers: [
@@ -76,7 +80,8 @@ export class ServiceCoreModule {
         {
           provide: KafkaHealthProbe,
           inject: [KAFKA],
-          useFactory: (kafka: ConstructorParameters<typeof KafkaHealthProbe>[0]) => new KafkaHealthProbe(kafka),
+          useFactory: (kafka: ConstructorParameters<typeof KafkaHealthProbe>[0]) =>
+            new KafkaHealthProbe(kafka),
         },
         {
           provide: HEALTH_CHECKS,

@@ -1,0 +1,65 @@
+// Lint rules, including the project's dependency rules: domain packages stay free of frameworks,
+// and only config modules read the environment.
+const js = require('@eslint/js');
+const tseslint = require('typescript-eslint');
+
+const FRAMEWORK_IMPORTS = ['@nestjs/*', '@prisma/*', 'kafkajs', '**/generated/prisma/**'];
+
+module.exports = tseslint.config(
+  { ignores: ['**/node_modules/**', '**/dist/**', '**/generated/**', '.oncepay/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        __dirname: 'readonly',
+        process: 'readonly',
+        console: 'readonly',
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/ban-ts-comment': ['error', { 'ts-ignore': true, 'ts-nocheck': true }],
+    },
+  },
+  {
+    files: ['eslint.config.js', 'jest.config.js'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // Domain code: plain TypeScript the services and tests share; no framework, ORM or broker inside.
+    files: [
+      'packages/contracts/src/**/*.ts',
+      'packages/transfer-state-machine/src/**/*.ts',
+      'packages/dedup/src/domain/**/*.ts',
+    ],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: FRAMEWORK_IMPORTS,
+              message: 'Domain packages import no NestJS, Prisma or kafkajs code.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Services read the environment only in their config module, where it is validated.
+    files: ['apps/*/src/**/*.ts', 'packages/*/src/**/*.ts'],
+    ignores: ['apps/*/src/config/**', '**/*.spec.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Read configuration through the config module.' },
+      ],
+    },
+  },
+);

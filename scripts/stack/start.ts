@@ -1,0 +1,105 @@
+// `npm start`: the whole OncePay stack on this machine without Docker. PostgreSQL (one database per
+// service, migrations applied), a single-node Kafka broker in KRaft mode, then the three services.
+// Ctrl-C stops everything it started. `npm start -- --fresh` wipes the stack's data first.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { migrateDatabase } from '../db/migrate';
+import { startLocalInfra } from '../infra/local-infra';
+import { assertPortFree } from '../infra/net';
+import { DATA_DIR, REPO_ROOT } from '../infra/paths';
+import { kafkaBrokers, postgresUrl, stackConfig } from '../infra/stack-config';
+import { startService, type RunningService } from './service-process';
+
+const STACK_STATE_DIR = path.join(DATA_DIR, 'stack');
+
+function log(line: string): void {
+  console.log(`[stack] ${line}`);
+}
+
+async function main(): Promise<void> {
+  const fresh = process.argv.includes('--fresh');
+  await assertAllPortsFree();
+  if (fresh) {
+    log(`--fresh: wiping ${STACK_STATE_DIR}`);
+    await fs.rm(STACK_STATE_DIR, { recursive: true, force: true });
+  }
+  log('building the services');
+  execFileSync(
+    process.execPath,
+    [
+      path.join(REPO_ROOT, 'node_modules', 'turbo', 'bin', 'turbo'),
+      'run',
+      'build',
+      '--output-logs=errors-only',
+    ],
+    {
+      cwd: REPO_ROOT,
+      stdio: 'inherit',
+    },
+  );
+  const infra = await startLocalInfra(STACK_STATE_DIR, log);
+  const services: RunningService[] = [];
+  const shutdown = once(async (reason: string) => {
+    log(`stopping (${reason})`);
+    await Promise.allSettled(services.map((service) => service.stop()));
+    await infra.stop();
+    log('stopped');
+  });
+  process.once('SIGINT', () => void shutdown('Ctrl-C').then(() => process.exit(0)));
+  process.once('SIGTERM', () => void shutdown('SIGTERM').then(() => process.exit(0)));
+  try {
+    for (const service of stackConfig.services) {
+      const applied = await migrateDatabase(infra.postgresAdminUrl, service.name, service.database);
+      log(
+        `${service.database}: ${applied.length ? `applied ${applied.join(', ')}` : 'migrations up to date'}`,
+      );
+    }
+    for (const service of stackConfig.services) {
+      services.push(
+        await startService(
+          service,
+          {
+            PORT: String(stackConfig.servicePort(service)),
+            DATABASE_URL: postgresUrl(service.database),
+            KAFKA_BROKERS: kafkaBrokers(),
+            LOG_LEVEL: 'log',
+          },
+          (name, code) => void shutdown(`${name} exited with code ${code}`).then(() => process.exit(1)),
+        ),
+      );
+    }
+  } catch (error) {
+    await shutdown('a start-up step failed');
+    throw error;
+  }
+  printReady();
+}
+
+async function assertAllPortsFree(): Promise<void> {
+  await assertPortFree(stackConfig.postgres.port, 'PostgreSQL');
+  await assertPortFree(stackConfig.kafka.port, 'Kafka');
+  await assertPortFree(stackConfig.kafka.controllerPort, 'Kafka controller');
+  for (const service of stackConfig.services)
+    await assertPortFree(stackConfig.servicePort(service), `${service.name}-service`);
+}
+
+function printReady(): void {
+  log('OncePay is up:');
+  for (const service of stackConfig.services) {
+    log(`  ${service.name}-service  http://127.0.0.1:${stackConfig.servicePort(service)}/health`);
+  }
+  log(`  PostgreSQL  ${postgresUrl('postgres')}`);
+  log(`  Kafka       ${kafkaBrokers()}`);
+  log('Press Ctrl-C to stop everything.');
+}
+
+function once<A extends unknown[]>(action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  let running: Promise<void> | undefined;
+  return (...args) => (running ??= action(...args));
+}
+
+main().catch((error: unknown) => {
+  console.error(`[stack] ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

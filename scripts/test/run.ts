@@ -1,0 +1,91 @@
+// `npm test`: starts PostgreSQL and Kafka unless a local stack already runs, prepares one migrated
+// template database per service, runs jest over every workspace, then stops what it started.
+// Arguments are passed to jest (`npm test -- packages/messaging`).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Client } from 'pg';
+import { migrateDatabase } from '../db/migrate';
+import { findRunningInfra, startLocalInfra, type LocalInfra } from '../infra/local-infra';
+import { DATA_DIR, REPO_ROOT } from '../infra/paths';
+import { dropDatabase, quoteIdentifier } from '../infra/postgres';
+import { SERVICES, TEST_DATABASE_PREFIX, templateDatabaseOf } from '../infra/services';
+
+const TEST_STATE_DIR = path.join(DATA_DIR, 'test-run');
+
+async function main(): Promise<number> {
+  const infra = await bringUpInfra();
+  const stopInfra = once(() => infra.stop());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void stopInfra().finally(() => process.exit(130)));
+  }
+  try {
+    await dropLeftoverTestDatabases(infra.postgresAdminUrl);
+    await prepareTemplates(infra.postgresAdminUrl);
+    return await runJest(infra, process.argv.slice(2));
+  } finally {
+    await stopInfra();
+  }
+}
+
+async function bringUpInfra(): Promise<LocalInfra> {
+  const running = await findRunningInfra();
+  if (running) {
+    console.log('[test] reusing the PostgreSQL and Kafka already running');
+    return running;
+  }
+  // A fresh state per run: nothing from an earlier run can make a test pass or fail.
+  await fs.rm(TEST_STATE_DIR, { recursive: true, force: true });
+  console.log('[test] starting PostgreSQL and Kafka');
+  return startLocalInfra(TEST_STATE_DIR, (line) => console.log(`[test] ${line}`));
+}
+
+async function prepareTemplates(adminUrl: string): Promise<void> {
+  for (const service of SERVICES) {
+    const template = templateDatabaseOf(service.name);
+    await dropDatabase(adminUrl, template);
+    await migrateDatabase(adminUrl, service.name, template);
+  }
+}
+
+async function dropLeftoverTestDatabases(adminUrl: string): Promise<void> {
+  const client = new Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const result = await client.query<{ datname: string }>(
+      `SELECT datname FROM pg_database WHERE starts_with(datname, $1)`,
+      [TEST_DATABASE_PREFIX],
+    );
+    for (const { datname } of result.rows)
+      await client.query(`DROP DATABASE ${quoteIdentifier(datname)} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+function runJest(infra: LocalInfra, args: string[]): Promise<number> {
+  const jestBin = path.join(REPO_ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
+  const child = spawn(process.execPath, [jestBin, ...args], {
+    cwd: REPO_ROOT,
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      ONCEPAY_TEST_POSTGRES_URL: infra.postgresAdminUrl,
+      ONCEPAY_TEST_KAFKA_BROKERS: infra.kafkaBrokers,
+    },
+  });
+  return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+}
+
+function once(action: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  return () => (running ??= action());
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error('[test]', error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,6 @@
+// Helpers for tests that run against the real PostgreSQL and Kafka started by `npm test`.
+export { createTestDatabase, type TestDatabase } from './database';
+export { testEnv } from './env';
+export { createTestKafka, createTestTopics, uniqueName } from './kafka';
+export { startTestService, type TestService } from './service';
+export { describeHealthEndpoint } from './health-suite';
