@@ -1,2 +1,24 @@
-// Filled in by the effectively-once core (issue 3).
-export {};
+// OncePay's event contracts: the envelope, every event, their topics, and the codec that validates
+// what arrives from Kafka. Plain TypeScript and zod; no framework, ORM or broker code.
+export { createEvent, decodeEvent, encodeEvent, type DecodeResult, type EncodedEvent } from './codec';
+export { envelopeHeaderSchema, type Envelope, type EnvelopeHeader } from './envelope';
+export {
+  EVENT_TYPES,
+  payloadSchemas,
+  REJECTION_REASONS,
+  rejectionReasonSchema,
+  SCHEMA_VERSIONS,
+  type EventOf,
+  type EventType,
+  type OncePayEvent,
+  type PayloadOf,
+  type RejectionReason,
+  type TransferCompleted,
+  type TransferFacts,
+  type TransferFailed,
+  type TransferPosted,
+  type TransferRejected,
+  type TransferRequested,
+} from './events';
+export { amountMinorSchema, currencySchema, MAX_AMOUNT_MINOR } from './money';
+export { deadLetterTopicOf, TOPIC_OF, TOPICS, type Topic } from './topics';

@@ -1,0 +1,28 @@
+// Topic names, in one place. Every event is keyed by its transfer id (the envelope's aggregateId),
+// so all events of one transfer land on one partition, in order.
+import type { EventType } from './events';
+
+export const TOPICS = {
+  /** transfer-service -> ledger-service: TransferRequested. */
+  transferRequests: 'oncepay.transfer-requests.v1',
+  /** ledger-service -> transfer-service: TransferPosted, TransferRejected. */
+  ledgerResults: 'oncepay.ledger-results.v1',
+  /** transfer-service -> notification-service (and anyone else): TransferCompleted, TransferFailed. */
+  transferOutcomes: 'oncepay.transfer-outcomes.v1',
+} as const;
+
+export type Topic = (typeof TOPICS)[keyof typeof TOPICS];
+
+/** Where each event type is published. */
+export const TOPIC_OF: Record<EventType, Topic> = {
+  TransferRequested: TOPICS.transferRequests,
+  TransferPosted: TOPICS.ledgerResults,
+  TransferRejected: TOPICS.ledgerResults,
+  TransferCompleted: TOPICS.transferOutcomes,
+  TransferFailed: TOPICS.transferOutcomes,
+};
+
+/** A consumer group's dead letters for a topic: poison or invalid messages, with the reason in headers. */
+export function deadLetterTopicOf(topic: string): string {
+  return `${topic}.dlt`;
+}
