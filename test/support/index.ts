@@ -2,5 +2,9 @@
 export { createTestDatabase, type TestDatabase } from './database';
 export { testEnv } from './env';
 export { createTestKafka, createTestTopics, uniqueName } from './kafka';
+export { createPrismaClient, type PrismaClientOf } from './prisma';
 export { startTestService, type TestService } from './service';
 export { describeHealthEndpoint } from './health-suite';
+export { sampleTransferRequested } from './events';
+export { waitFor } from './wait';
+export { countEffects, createEffectsTable, effectRecordingHandler, type TransactionalDb } from './effects';

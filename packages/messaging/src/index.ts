@@ -1,2 +1,24 @@
+// Kafka behind one door: nothing else in OncePay imports kafkajs.
+export { backoffDelayMs, sleep, type BackoffPolicy } from './backoff';
+export {
+  ConsumerRunner,
+  type ConsumerRunnerOptions,
+  type EventHandler,
+  type HandleOutcome,
+  type MessageResult,
+} from './consumer-runner';
+export { deadLetterRecord, DLT_HEADERS, type DeadLetterReason } from './dead-letter';
+export { describeError, isRetriableError, NonRetriableError } from './errors';
+export { type IncomingMessage } from './incoming-message';
 export { createKafkaClient, parseBrokerList, type KafkaClientOptions } from './kafka-client';
 export { KafkaHealthProbe, withTimeout, type KafkaHealth } from './kafka-health';
+export { jsonLineLogger, type MessagingLogger } from './logger';
+export { enqueueEvent, OUTBOX_CHANNEL } from './outbox';
+export {
+  OutboxRelay,
+  type OutboxPublisher,
+  type OutboxRelayOptions,
+  type RelayPassResult,
+} from './outbox-relay';
+export { IdempotentProducer, type ProducerRecord } from './producer';
+export { ensureTopics } from './topology';

@@ -1,0 +1,33 @@
+// Proves the retriable/non-retriable split the consumer runner and relay rely on: infrastructure
+// failures (also wrapped as a cause) retry; bugs and explicit NonRetriableErrors do not.
+import { isRetriableError, NonRetriableError } from './errors';
+
+describe('isRetriableError', () => {
+  it.each([
+    ['a PostgreSQL serialization failure', { code: '40001' }],
+    ['a PostgreSQL deadlock', { code: '40P01' }],
+    ['a lost database connection', { code: '08006' }],
+    ['an admin shutdown', { code: '57P01' }],
+    ['Prisma: database unreachable', { code: 'P1001' }],
+    ['Prisma: write conflict', { code: 'P2034' }],
+    ['a refused TCP connection', { code: 'ECONNREFUSED' }],
+    ['a kafkajs retriable error', { retriable: true }],
+    ['a retriable cause inside a wrapper', new Error('wrapped', { cause: { code: '40001' } })],
+  ])('retries %s', (_, error) => {
+    expect(isRetriableError(error)).toBe(true);
+  });
+
+  it.each([
+    ['a TypeError', new TypeError('x is undefined')],
+    ['a unique violation', { code: '23505' }],
+    ['Prisma: unique constraint', { code: 'P2002' }],
+    ['a NonRetriableError', new NonRetriableError('invariant broken')],
+    [
+      'a NonRetriableError caused by a retriable error',
+      new NonRetriableError('no', { cause: { code: '40001' } }),
+    ],
+    ['a string', 'boom'],
+  ])('does not retry %s', (_, error) => {
+    expect(isRetriableError(error)).toBe(false);
+  });
+});

@@ -1,0 +1,52 @@
+// Whether a failure is worth retrying decides between "wait and try again" (the database or broker
+// will be back) and "dead-letter it" (trying again cannot help). Errors say so, kafkajs-style.
+
+/** Thrown by a handler for a message that can never succeed (e.g. it violates a business invariant). */
+export class NonRetriableError extends Error {
+  readonly retriable = false;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'NonRetriableError';
+  }
+}
+
+// SQLSTATE classes and codes that mean "the database is busy or away", not "this message is bad".
+const RETRIABLE_SQLSTATE_PREFIXES = ['08', '53', '57P'];
+const RETRIABLE_SQLSTATES = new Set(['40001', '40P01', '55P03', '55006']);
+// Prisma's codes for the same situations: unreachable, timed out, closed, pool exhausted, write conflict.
+const RETRIABLE_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028', 'P2034']);
+const RETRIABLE_NODE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+const MAX_CAUSE_DEPTH = 5;
+
+/** True for infrastructure failures that a later attempt can get past. Walks the `cause` chain. */
+export function isRetriableError(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < MAX_CAUSE_DEPTH && current instanceof Object; depth++) {
+    const candidate = current as { retriable?: unknown; code?: unknown; cause?: unknown };
+    if (candidate.retriable === false) return false;
+    if (candidate.retriable === true) return true;
+    if (typeof candidate.code === 'string' && isRetriableCode(candidate.code)) return true;
+    current = candidate.cause;
+  }
+  return false;
+}
+
+function isRetriableCode(code: string): boolean {
+  return (
+    RETRIABLE_SQLSTATES.has(code) ||
+    RETRIABLE_PRISMA_CODES.has(code) ||
+    RETRIABLE_NODE_CODES.has(code) ||
+    (code.length === 5 && RETRIABLE_SQLSTATE_PREFIXES.some((prefix) => code.startsWith(prefix)))
+  );
+}
+
+export function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

@@ -1,0 +1,135 @@
+// Proves the outbox relay publishes every committed event, and that a relay killed between the Kafka
+// publish and the mark-as-sent (so the batch goes out twice) still yields exactly one effect per
+// event in each consumer group, because consumers deduplicate on the event id.
+import {
+  countEffects,
+  createEffectsTable,
+  createPrismaClient,
+  createTestDatabase,
+  createTestKafka,
+  createTestTopics,
+  effectRecordingHandler,
+  sampleTransferRequested,
+  uniqueName,
+  waitFor,
+  type TestDatabase,
+} from '@oncepay/test-support';
+import { ConsumerRunner } from './consumer-runner';
+import { enqueueEvent } from './outbox';
+import { OutboxRelay } from './outbox-relay';
+import { IdempotentProducer } from './producer';
+
+const EVENT_COUNT = 60;
+
+class SimulatedCrash extends Error {}
+
+describe('outbox relay on the real broker and database', () => {
+  const topic = uniqueName('transfer-requests');
+  const kafka = createTestKafka();
+  let database: TestDatabase;
+  let prisma: ReturnType<typeof createPrismaClient<'transfer'>>;
+  let producer: IdempotentProducer;
+  const runners: ConsumerRunner[] = [];
+
+  beforeAll(async () => {
+    await createTestTopics([topic, `${topic}.dlt`]);
+    database = await createTestDatabase('transfer');
+    prisma = createPrismaClient('transfer', database.url);
+    await createEffectsTable(prisma);
+    producer = new IdempotentProducer(kafka);
+    await producer.connect();
+  });
+
+  afterAll(async () => {
+    await Promise.all(runners.map((runner) => runner.stop()));
+    await producer.disconnect();
+    await prisma.$disconnect();
+    await database.drop();
+  });
+
+  const relayWith = (afterPublish?: () => Promise<void>): OutboxRelay<typeof prisma> =>
+    new OutboxRelay({
+      transaction: (fn) =>
+        prisma.$transaction((tx) => fn(tx as typeof prisma), { timeout: 60_000, maxWait: 5_000 }),
+      publisher: producer,
+      listenConnectionString: database.url,
+      batchSize: 25,
+      afterPublish,
+    });
+
+  const pendingCount = async (): Promise<number> => {
+    const [row] = await prisma.$queryRawUnsafe<{ n: bigint }[]>(
+      `SELECT count(*) AS n FROM outbox_messages WHERE status = 'PENDING'`,
+    );
+    return Number(row?.n);
+  };
+
+  it('delivers each event once per consumer group even after a crash between publish and mark-as-sent', async () => {
+    await prisma.$transaction(async (tx) => {
+      for (let i = 0; i < EVENT_COUNT; i++) await enqueueEvent(tx, sampleTransferRequested(), topic);
+    });
+
+    const crashing = relayWith(async () => {
+      throw new SimulatedCrash('relay killed after Kafka acknowledged the batch');
+    });
+    await expect(crashing.relayOnce()).rejects.toThrow(SimulatedCrash);
+    expect(await pendingCount()).toBe(EVENT_COUNT);
+
+    const restarted = relayWith();
+    await restarted.start();
+    await waitFor(pendingCount, (n) => n === 0, { what: 'the outbox to drain' });
+    await restarted.stop();
+
+    const offsets = await fetchMessageCount(topic);
+    expect(offsets).toBe(EVENT_COUNT + 25);
+
+    for (const group of ['group-a', 'group-b']) {
+      const handler = effectRecordingHandler(prisma, group);
+      const runner = new ConsumerRunner({
+        kafka,
+        groupId: uniqueName(group),
+        topics: [topic],
+        handle: handler,
+        deadLetterProducer: producer,
+      });
+      runners.push(runner);
+      await runner.start();
+      await waitFor(
+        () => Promise.resolve(handler.outcomes.processed + handler.outcomes.duplicate),
+        (n) => n === EVENT_COUNT + 25,
+        {
+          what: `${group} to read every message`,
+        },
+      );
+      expect(await countEffects(prisma, group)).toEqual({ total: EVENT_COUNT, distinct: EVENT_COUNT });
+      expect(handler.outcomes).toEqual({ processed: EVENT_COUNT, duplicate: 25, ignored: 0 });
+    }
+  });
+
+  it('wakes up on a committed enqueue instead of waiting for the safety poll', async () => {
+    const relay = new OutboxRelay({
+      transaction: (fn) => prisma.$transaction((tx) => fn(tx as typeof prisma), { timeout: 60_000 }),
+      publisher: producer,
+      listenConnectionString: database.url,
+      safetyPollMs: 60_000,
+    });
+    await relay.start();
+    try {
+      await prisma.$transaction((tx) => enqueueEvent(tx, sampleTransferRequested(), topic));
+      await waitFor(pendingCount, (n) => n === 0, { timeoutMs: 5_000, what: 'the NOTIFY-driven publish' });
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  async function fetchMessageCount(name: string): Promise<number> {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const offsets = await admin.fetchTopicOffsets(name);
+      return offsets.reduce((sum, partition) => sum + Number(partition.high) - Number(partition.low), 0);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+});

@@ -1,0 +1,217 @@
+// Publishes outbox rows to Kafka in `position` order, then marks them SENT.
+//
+// Guarantees and why:
+// - At-least-once: rows are marked SENT only after Kafka acknowledged them, in the same transaction
+//   that locked them. A crash between the two publishes them again later; consumers deduplicate on
+//   the event id, so that is harmless.
+// - One active relay per database: a transaction-scoped advisory lock elects it, and the selected
+//   rows are locked FOR UPDATE, so two relay instances never publish the same rows concurrently, and
+//   rows leave in commit order (a second relay skipping ahead could reorder one transfer's events).
+// - Bounded: each pass takes at most `batchSize` rows; a failed publish backs the head of the queue
+//   off exponentially (attempts, last error and next attempt time recorded on the rows).
+// - No busy polling: the relay sleeps until a NOTIFY from a committed enqueue, the head row's next
+//   attempt time, or a slow safety-net poll, whichever comes first.
+import type { SqlExecutor } from '@oncepay/dedup';
+import { Client } from 'pg';
+import { backoffDelayMs, type BackoffPolicy } from './backoff';
+import { describeError } from './errors';
+import { jsonLineLogger, type MessagingLogger } from './logger';
+import { OUTBOX_CHANNEL } from './outbox';
+import type { ProducerRecord } from './producer';
+
+export interface OutboxPublisher {
+  send(records: ProducerRecord[]): Promise<void>;
+}
+
+export interface OutboxRelayOptions<Tx extends SqlExecutor> {
+  /** Runs `fn` in one database transaction (READ COMMITTED is enough: rows are locked explicitly). */
+  transaction: <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>;
+  publisher: OutboxPublisher;
+  /** A direct connection string for LISTEN; without it the relay falls back to polling. */
+  listenConnectionString?: string;
+  batchSize?: number;
+  safetyPollMs?: number;
+  backoff?: BackoffPolicy;
+  logger?: MessagingLogger;
+  /** Fault-injection seam for tests: runs after Kafka acknowledged a batch, before it is marked SENT. */
+  afterPublish?: (records: ProducerRecord[]) => Promise<void>;
+}
+
+interface OutboxRow {
+  position: bigint;
+  id: string;
+  topic: string;
+  key: string;
+  value: string;
+  headers: Record<string, string>;
+  attempts: number;
+  next_attempt_at: Date;
+}
+
+export type RelayPassResult =
+  | { outcome: 'published'; count: number }
+  | { outcome: 'idle' }
+  | { outcome: 'backing_off'; untilMs: number }
+  | { outcome: 'publish_failed'; error: string }
+  | { outcome: 'not_leader' };
+
+/** An arbitrary constant shared by every relay of one database: the advisory lock that elects the leader. */
+const RELAY_LOCK_KEY = 7_314_003_001;
+const MAX_BATCH_SIZE = 1_000;
+
+export class OutboxRelay<Tx extends SqlExecutor> {
+  private readonly batchSize: number;
+  private readonly safetyPollMs: number;
+  private readonly backoff: BackoffPolicy;
+  private readonly logger: MessagingLogger;
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private listener: Client | null = null;
+  private wake: (() => void) | null = null;
+  /** Set by a NOTIFY that arrived while a pass was running, so the next sleep is skipped. */
+  private notified = false;
+
+  constructor(private readonly options: OutboxRelayOptions<Tx>) {
+    this.batchSize = Math.min(options.batchSize ?? 200, MAX_BATCH_SIZE);
+    this.safetyPollMs = options.safetyPollMs ?? 5_000;
+    this.backoff = options.backoff ?? { initialMs: 200, maxMs: 30_000 };
+    this.logger = options.logger ?? jsonLineLogger;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    await this.listen();
+    this.loop = this.runLoop();
+  }
+
+  /** Stops after the pass in progress; resolves when the relay is idle and disconnected. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    this.loop = null;
+    await this.listener?.end().catch(() => undefined);
+    this.listener = null;
+  }
+
+  /** One bounded pass: publish the next batch if this relay holds the lead. Exposed for tests and tools. */
+  async relayOnce(now: () => Date = () => new Date()): Promise<RelayPassResult> {
+    return this.options.transaction(async (tx) => {
+      const [lock] = await tx.$queryRawUnsafe<{ leader: boolean }[]>(
+        `SELECT pg_try_advisory_xact_lock($1::bigint) AS leader`,
+        RELAY_LOCK_KEY,
+      );
+      if (!lock?.leader) return { outcome: 'not_leader' } as const;
+      const rows = await tx.$queryRawUnsafe<OutboxRow[]>(
+        `SELECT position, id::text AS id, topic, key, value, headers, attempts, next_attempt_at
+           FROM outbox_messages WHERE status = 'PENDING' ORDER BY position LIMIT $1 FOR UPDATE`,
+        this.batchSize,
+      );
+      const head = rows[0];
+      if (!head) return { outcome: 'idle' } as const;
+      const waitMs = head.next_attempt_at.getTime() - now().getTime();
+      if (waitMs > 0) return { outcome: 'backing_off', untilMs: waitMs } as const;
+      return this.publishBatch(tx, rows);
+    });
+  }
+
+  private async publishBatch(tx: Tx, rows: OutboxRow[]): Promise<RelayPassResult> {
+    const records = rows.map(({ topic, key, value, headers }) => ({ topic, key, value, headers }));
+    const positions = rows.map((row) => row.position.toString());
+    try {
+      await this.options.publisher.send(records);
+    } catch (error) {
+      const attempts = (rows[0]?.attempts ?? 0) + 1;
+      const delayMs = backoffDelayMs(this.backoff, attempts);
+      await tx.$executeRawUnsafe(
+        `UPDATE outbox_messages SET attempts = attempts + 1, last_error = $2,
+                next_attempt_at = now() + ($3::int * interval '1 millisecond')
+          WHERE position = ANY($1::bigint[])`,
+        positions,
+        describeError(error),
+        delayMs,
+      );
+      this.logger.warn('outbox publish failed; backing off', {
+        count: rows.length,
+        attempts,
+        delayMs,
+        error: describeError(error),
+      });
+      return { outcome: 'publish_failed', error: describeError(error) };
+    }
+    await this.options.afterPublish?.(records);
+    await tx.$executeRawUnsafe(
+      `UPDATE outbox_messages SET status = 'SENT', sent_at = now(), attempts = attempts + 1, last_error = NULL
+        WHERE position = ANY($1::bigint[])`,
+      positions,
+    );
+    return { outcome: 'published', count: rows.length };
+  }
+
+  private async runLoop(): Promise<void> {
+    while (this.running) {
+      let result: RelayPassResult;
+      this.notified = false;
+      try {
+        result = await this.relayOnce();
+      } catch (error) {
+        // The database itself failed (or a test crashed the pass): nothing was marked, retry later.
+        this.logger.error('outbox relay pass failed', { error: describeError(error) });
+        result = { outcome: 'publish_failed', error: describeError(error) };
+      }
+      if (result.outcome === 'published' && result.count === this.batchSize) continue;
+      await this.sleep(this.nextWaitMs(result));
+    }
+  }
+
+  private nextWaitMs(result: RelayPassResult): number {
+    switch (result.outcome) {
+      case 'published':
+        return 0;
+      case 'backing_off':
+        return Math.min(result.untilMs, this.safetyPollMs);
+      case 'publish_failed':
+        return this.backoff.initialMs;
+      case 'idle':
+      case 'not_leader':
+        return this.safetyPollMs;
+      default: {
+        const unreachable: never = result;
+        return unreachable;
+      }
+    }
+  }
+
+  /** Resolves after `ms`, or earlier on a NOTIFY or stop(). */
+  private sleep(ms: number): Promise<void> {
+    if (ms <= 0 || !this.running || this.notified) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = null;
+        done();
+      };
+    });
+  }
+
+  private async listen(): Promise<void> {
+    if (!this.options.listenConnectionString) return;
+    const listener = new Client({ connectionString: this.options.listenConnectionString });
+    // A lost LISTEN connection only costs latency: the safety-net poll still runs.
+    listener.on('error', (error) =>
+      this.logger.warn('outbox listen connection lost', { error: describeError(error) }),
+    );
+    listener.on('notification', () => {
+      this.notified = true;
+      this.wake?.();
+    });
+    await listener.connect();
+    await listener.query(`LISTEN ${OUTBOX_CHANNEL}`);
+    this.listener = listener;
+  }
+}

@@ -1,0 +1,26 @@
+// The transactional outbox: a service never publishes to Kafka inside its business transaction. It
+// writes the event into `outbox_messages` in that same transaction, so the event exists if and only if
+// the change it announces committed; the relay publishes it afterwards (see outbox-relay.ts).
+import { encodeEvent, TOPIC_OF, type OncePayEvent } from '@oncepay/contracts';
+import type { SqlExecutor } from '@oncepay/dedup';
+
+/** The Postgres channel the relay listens on; NOTIFY is delivered only when the transaction commits. */
+export const OUTBOX_CHANNEL = 'oncepay_outbox';
+
+/** Adds the event to the outbox inside the caller's transaction `tx`; `topic` is overridden only by tests. */
+export async function enqueueEvent(
+  tx: SqlExecutor,
+  event: OncePayEvent,
+  topic: string = TOPIC_OF[event.type],
+): Promise<void> {
+  const encoded = encodeEvent(event);
+  await tx.$executeRawUnsafe(
+    `INSERT INTO outbox_messages (id, topic, key, value, headers) VALUES ($1::uuid, $2, $3, $4, $5::jsonb)`,
+    event.id,
+    topic,
+    encoded.key,
+    encoded.value,
+    JSON.stringify(encoded.headers),
+  );
+  await tx.$executeRawUnsafe(`SELECT pg_notify($1, '')`, OUTBOX_CHANNEL);
+}

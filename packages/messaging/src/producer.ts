@@ -1,0 +1,71 @@
+// The only way OncePay writes to Kafka: kafkajs' idempotent producer with every option that matters
+// set explicitly, and sends serialized, because concurrent `send` calls on one idempotent producer
+// corrupt its sequence numbers (kafkajs issue #598).
+import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
+
+export interface ProducerRecord {
+  topic: string;
+  key: string;
+  value: string;
+  headers: Record<string, string>;
+}
+
+export class IdempotentProducer {
+  private readonly producer: Producer;
+  /** Tail of the send queue: each send starts after the previous one settled. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    kafka: Kafka,
+    private readonly sendTimeoutMs = 30_000,
+  ) {
+    this.producer = kafka.producer({
+      idempotent: true,
+      // One request in flight keeps per-partition order across broker-side retries.
+      maxInFlightRequests: 1,
+      // Explicit murmur2 partitioning by key (the Java client's), so a transfer's events share a partition.
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+      // Bounded on purpose: a send that still fails is retried later by the outbox relay, and a
+      // duplicate that causes is removed by the consumers' dedup. kafkajs warns about this; it is deliberate.
+      retry: { initialRetryTime: 100, retries: 5, maxRetryTime: 5_000 },
+    });
+  }
+
+  connect(): Promise<void> {
+    return this.producer.connect();
+  }
+
+  async disconnect(): Promise<void> {
+    await this.queue.catch(() => undefined);
+    await this.producer.disconnect();
+  }
+
+  /** Publishes the records, acknowledged by all in-sync replicas, in order. */
+  send(records: ProducerRecord[]): Promise<void> {
+    const next = this.queue.catch(() => undefined).then(() => this.sendNow(records));
+    this.queue = next;
+    return next;
+  }
+
+  private async sendNow(records: ProducerRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.producer.sendBatch({
+      acks: -1,
+      timeout: this.sendTimeoutMs,
+      compression: CompressionTypes.None,
+      topicMessages: groupByTopic(records),
+    });
+  }
+}
+
+/** Groups records per topic, keeping their relative order inside each topic. */
+function groupByTopic(records: ProducerRecord[]): { topic: string; messages: Message[] }[] {
+  const byTopic = new Map<string, Message[]>();
+  for (const record of records) {
+    const messages = byTopic.get(record.topic) ?? [];
+    messages.push({ key: record.key, value: record.value, headers: record.headers });
+    byTopic.set(record.topic, messages);
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}
