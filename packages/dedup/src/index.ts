@@ -1,2 +1,26 @@
-// Filled in by the effectively-once core (issue 3).
-export {};
+// @oncepay/dedup: effectively-once processing on top of at-least-once delivery. The idempotent
+// consumer (processed messages), HTTP idempotency keys and, in ./domain, the pure dedup decisions.
+export type { SqlExecutor } from './sql-executor';
+export type { BatchBounds } from './batched-delete';
+export {
+  recordProcessed,
+  purgeProcessedMessages,
+  type RecordProcessedOutcome,
+  type PurgeProcessedMessagesOptions,
+} from './processed-messages';
+export { handleOnce, type HandleOnceOptions, type HandleOnceResult } from './idempotent-consumer';
+export { fingerprintRequest } from './request-fingerprint';
+export {
+  claimIdempotencyKey,
+  completeIdempotencyKey,
+  releaseIdempotencyKey,
+  purgeExpiredIdempotencyKeys,
+  IdempotencyKeyNotHeldError,
+  MIN_IDEMPOTENCY_KEY_RETENTION_MS,
+  type ClaimResult,
+  type ClaimIdempotencyKeyInput,
+  type CompleteIdempotencyKeyInput,
+  type IdempotencyKeyRef,
+  type ReleaseOutcome,
+} from './idempotency-keys';
+export * from './domain';

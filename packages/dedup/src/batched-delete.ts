@@ -1,0 +1,43 @@
+// Retention cleanup shared by the processed-message log and the idempotency keys: many small DELETEs
+// rather than one big one, so no cleanup run holds locks, bloats WAL or outlives a statement timeout.
+import type { SqlExecutor } from './sql-executor';
+
+export interface BatchBounds {
+  /** Rows deleted per statement. */
+  batchSize: number;
+  /** Statements per call; the next call (the next scheduled run) continues where this one stopped. */
+  maxBatches: number;
+}
+
+export function assertBatchBounds({ batchSize, maxBatches }: BatchBounds): void {
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
+    throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+  }
+  if (!Number.isSafeInteger(maxBatches) || maxBatches < 1) {
+    throw new RangeError(`maxBatches must be a positive integer, got ${maxBatches}`);
+  }
+}
+
+/**
+ * Runs `deleteBatchSql` (one DELETE whose last parameter is the batch size) until a batch comes back
+ * short or `maxBatches` ran, and returns how many rows went. Each statement commits on its own when
+ * `db` is a client rather than a transaction, which is how it should be called.
+ */
+export async function deleteInBatches(
+  db: SqlExecutor,
+  deleteBatchSql: string,
+  values: unknown[],
+  bounds: BatchBounds,
+): Promise<number> {
+  assertBatchBounds(bounds);
+  let deleted = 0;
+  for (let batch = 0; batch < bounds.maxBatches; batch++) {
+    const count = await db.$executeRawUnsafe(deleteBatchSql, ...values, bounds.batchSize);
+    if (!Number.isSafeInteger(count) || count < 0 || count > bounds.batchSize) {
+      throw new Error(`a batch DELETE reported ${count} rows for a batch of ${bounds.batchSize}`);
+    }
+    deleted += count;
+    if (count < bounds.batchSize) break;
+  }
+  return deleted;
+}

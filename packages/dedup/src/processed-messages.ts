@@ -1,0 +1,71 @@
+// The idempotent consumer's memory: `processed_messages (consumer, message_id)`, which every service's
+// database has. A row is written in the same transaction as the message's effect, so the effect and
+// the fact that it happened commit or roll back together.
+import { deleteInBatches, type BatchBounds } from './batched-delete';
+import type { SqlExecutor } from './sql-executor';
+
+/**
+ * `first`: this transaction owns the message; apply its effect, then commit.
+ * `duplicate`: the message was already processed (and committed) by this consumer; do nothing.
+ */
+export type RecordProcessedOutcome = 'first' | 'duplicate';
+
+/**
+ * Records that `consumer` processed `messageId` (the envelope's event id, a UUID).
+ *
+ * Call it with the transaction that applies the effect, never with a bare client: outside that
+ * transaction a crash between the two would either lose the effect or apply it twice.
+ *
+ * Concurrency: when two deliveries of one message race, the second INSERT waits on the first one's
+ * uncommitted row. If the first commits, the second sees the conflict and returns `duplicate`; if it
+ * rolls back, the second inserts and returns `first`. So at most one of them applies the effect.
+ */
+export async function recordProcessed(
+  tx: SqlExecutor,
+  consumer: string,
+  messageId: string,
+): Promise<RecordProcessedOutcome> {
+  const inserted = await tx.$executeRawUnsafe(
+    `INSERT INTO processed_messages (consumer, message_id) VALUES ($1, $2::uuid)
+     ON CONFLICT (consumer, message_id) DO NOTHING`,
+    consumer,
+    messageId,
+  );
+  if (inserted === 1) return 'first';
+  if (inserted === 0) return 'duplicate';
+  throw new Error(`INSERT of one processed message reported ${inserted} rows`);
+}
+
+export interface PurgeProcessedMessagesOptions extends BatchBounds {
+  /** Rows processed before this instant are deleted. */
+  olderThan: Date;
+}
+
+/**
+ * Retention cleanup: deletes processed-message rows older than `olderThan`, at most
+ * `batchSize * maxBatches` of them, and returns how many went. Pass a client, not a transaction.
+ *
+ * Why the retention must be longer than any redelivery window: a row is the only thing that makes a
+ * redelivery harmless. Once it is gone, the same message arriving again is processed again. Kafka can
+ * hand out a message as long as the topic retains it (a consumer group reset, a new consumer group,
+ * a rebalance after a long stall), and an outbox relay can republish a row it failed to mark as sent.
+ * So `olderThan` must lie before the topic's retention plus the longest relay/consumer lag.
+ */
+export async function purgeProcessedMessages(
+  db: SqlExecutor,
+  opts: PurgeProcessedMessagesOptions,
+): Promise<number> {
+  if (Number.isNaN(opts.olderThan.getTime())) throw new RangeError('olderThan is an invalid Date');
+  // SKIP LOCKED: two cleanup runs share the work instead of queueing behind each other.
+  return deleteInBatches(
+    db,
+    `DELETE FROM processed_messages WHERE (consumer, message_id) IN (
+       SELECT consumer, message_id FROM processed_messages
+       WHERE processed_at < $1::timestamptz
+       ORDER BY processed_at
+       LIMIT $2::int
+       FOR UPDATE SKIP LOCKED)`,
+    [opts.olderThan.toISOString()],
+    opts,
+  );
+}
