@@ -2,6 +2,7 @@
 // test run's PostgreSQL and Kafka, so tests can call its HTTP API.
 import type { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { configureHttp } from '@oncepay/nest-common';
 import { testEnv } from './env';
 
 export interface TestService {
@@ -29,7 +30,8 @@ export async function startTestService(
   await jest.isolateModulesAsync(async () => {
     rootModule = await loadModule();
   });
-  const app = await NestFactory.create(rootModule!, { logger: ['error'] });
+  const app = await NestFactory.create(rootModule!, { logger: ['error'], bodyParser: false });
+  configureHttp(app);
   app.enableShutdownHooks();
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };

@@ -2,6 +2,7 @@
 import { ConsoleLogger, type INestApplication, type LogLevel, type Type } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
+import { configureHttp } from './http';
 
 const LEVELS_UP_TO: Record<string, LogLevel[]> = {
   error: ['fatal', 'error'],
@@ -16,13 +17,14 @@ export async function bootstrapService(
   rootModule: Type<unknown>,
   serviceName: string,
 ): Promise<INestApplication> {
-  const app = await NestFactory.create(rootModule, { bufferLogs: true });
+  const app = await NestFactory.create(rootModule, { bufferLogs: true, bodyParser: false });
   const config = app.get(ConfigService);
   const logger = new ConsoleLogger(serviceName, {
     json: true,
     logLevels: LEVELS_UP_TO[config.getOrThrow<string>('LOG_LEVEL')],
   });
   app.useLogger(logger);
+  configureHttp(app);
   // Lets providers close Kafka clients and database pools before the process exits.
   app.enableShutdownHooks();
   const port = config.getOrThrow<number>('PORT');

@@ -14,3 +14,11 @@ export {
   type PrismaLifecycle,
   type ServiceCoreOptions,
 } from './service-core.module';
+export { configureHttp, MAX_BODY_BYTES } from './http';
+export {
+  PROBLEM_CONTENT_TYPE,
+  ProblemDetailsFilter,
+  ProblemException,
+  problemDocument,
+  type ProblemDocument,
+} from './problem-details';

@@ -1,0 +1,110 @@
+// Proves the shared HTTP edge answers every failure as RFC 9457 problem+json: expected problems with
+// their code, malformed JSON (400), oversized bodies (413), unknown routes (404), and unexpected
+// errors as a bare 500 without a stack trace.
+import { Body, Controller, Get, Module, Post, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { configureHttp, MAX_BODY_BYTES } from './http';
+import { PROBLEM_CONTENT_TYPE, ProblemException } from './problem-details';
+
+@Controller('probe')
+class ProbeController {
+  @Post('echo')
+  echo(@Body() body: unknown): unknown {
+    return body;
+  }
+
+  @Get('expected')
+  expected(): never {
+    throw new ProblemException(422, 'INSUFFICIENT_FUNDS', 'Not enough money', 'Balance is 10, amount is 20', {
+      balanceMinor: '10',
+    });
+  }
+
+  @Get('bug')
+  bug(): never {
+    throw new TypeError('secret internals at /srv/app.js:42');
+  }
+}
+
+@Module({ controllers: [ProbeController] })
+class ProbeModule {}
+
+describe('HTTP problem details', () => {
+  let app: INestApplication;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    app = await NestFactory.create(ProbeModule, { logger: false, bodyParser: false });
+    configureHttp(app);
+    await app.listen(0, '127.0.0.1');
+    baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+  });
+  afterAll(() => app.close());
+
+  async function call(
+    path: string,
+    init?: RequestInit,
+  ): Promise<{ status: number; type: string | null; body: Record<string, unknown> }> {
+    const response = await fetch(baseUrl + path, init);
+    return {
+      status: response.status,
+      type: response.headers.get('content-type'),
+      body: (await response.json()) as Record<string, unknown>,
+    };
+  }
+
+  const postJson = (body: string): RequestInit => ({
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
+
+  it('passes a well-formed body through', async () => {
+    expect(await call('/probe/echo', postJson('{"a":1}'))).toMatchObject({ status: 201, body: { a: 1 } });
+  });
+
+  it('answers an expected problem with its status, code, type and extensions', async () => {
+    const { status, type, body } = await call('/probe/expected');
+    expect(status).toBe(422);
+    expect(type).toContain(PROBLEM_CONTENT_TYPE);
+    expect(body).toEqual({
+      type: 'https://oncepay.dev/problems/insufficient-funds',
+      code: 'INSUFFICIENT_FUNDS',
+      title: 'Not enough money',
+      detail: 'Balance is 10, amount is 20',
+      status: 422,
+      balanceMinor: '10',
+      instance: '/probe/expected',
+    });
+  });
+
+  it('answers malformed JSON with 400 MALFORMED_JSON', async () => {
+    const { status, type, body } = await call('/probe/echo', postJson('{"a":'));
+    expect({ status, code: body.code }).toEqual({ status: 400, code: 'MALFORMED_JSON' });
+    expect(type).toContain(PROBLEM_CONTENT_TYPE);
+  });
+
+  it('answers an oversized body with 413 before parsing it', async () => {
+    const big = JSON.stringify({ padding: 'x'.repeat(MAX_BODY_BYTES) });
+    const { status, body } = await call('/probe/echo', postJson(big));
+    expect({ status, code: body.code }).toEqual({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+  });
+
+  it('answers an unknown route with 404 problem+json', async () => {
+    const { status, type, body } = await call('/nowhere');
+    expect({ status, code: body.code }).toEqual({ status: 404, code: 'NOT_FOUND' });
+    expect(type).toContain(PROBLEM_CONTENT_TYPE);
+  });
+
+  it('answers a bug with a bare 500 that leaks nothing', async () => {
+    const { status, body } = await call('/probe/bug');
+    expect(body).toEqual({
+      type: 'https://oncepay.dev/problems/internal-error',
+      code: 'INTERNAL_ERROR',
+      title: 'Internal server error',
+      status: 500,
+      instance: '/probe/bug',
+    });
+    expect(JSON.stringify(body)).not.toContain('secret');
+  });
+});
