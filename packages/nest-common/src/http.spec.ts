@@ -98,6 +98,7 @@ describe('HTTP problem details', () => {
 
   it('answers a bug with a bare 500 that leaks nothing', async () => {
     const { status, body } = await call('/probe/bug');
+    expect(status).toBe(500);
     expect(body).toEqual({
       type: 'https://oncepay.dev/problems/internal-error',
       code: 'INTERNAL_ERROR',
