@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { TOPICS } from '@oncepay/contracts';
 import { ServiceCoreModule } from '@oncepay/nest-common';
 import { envSchema } from './config/config';
 import { PrismaClient } from './generated/prisma/client';
@@ -9,6 +10,7 @@ import { PrismaClient } from './generated/prisma/client';
       serviceName: 'ledger-service',
       envSchema,
       createPrisma: (adapter) => new PrismaClient({ adapter }),
+      messaging: { topics: [TOPICS.transferRequests, TOPICS.ledgerResults], outbox: true },
     }),
   ],
 })

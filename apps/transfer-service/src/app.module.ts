@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { TOPICS } from '@oncepay/contracts';
 import { ServiceCoreModule } from '@oncepay/nest-common';
 import { envSchema } from './config/config';
 import { PrismaClient } from './generated/prisma/client';
@@ -9,6 +10,10 @@ import { PrismaClient } from './generated/prisma/client';
       serviceName: 'transfer-service',
       envSchema,
       createPrisma: (adapter) => new PrismaClient({ adapter }),
+      messaging: {
+        topics: [TOPICS.transferRequests, TOPICS.ledgerResults, TOPICS.transferOutcomes],
+        outbox: true,
+      },
     }),
   ],
 })

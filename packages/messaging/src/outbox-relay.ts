@@ -210,8 +210,14 @@ export class OutboxRelay<Tx extends SqlExecutor> {
       this.notified = true;
       this.wake?.();
     });
-    await listener.connect();
-    await listener.query(`LISTEN ${OUTBOX_CHANNEL}`);
-    this.listener = listener;
+    try {
+      await listener.connect();
+      await listener.query(`LISTEN ${OUTBOX_CHANNEL}`);
+      this.listener = listener;
+    } catch (error) {
+      // The database may be down at boot; the relay still starts and its safety-net poll carries on.
+      this.logger.warn('outbox relay could not LISTEN; polling only', { error: describeError(error) });
+      await listener.end().catch(() => undefined);
+    }
   }
 }

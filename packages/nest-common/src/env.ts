@@ -7,6 +7,8 @@ export const baseEnvSchema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL'),
   /** Comma separated host:port list. */
   KAFKA_BROKERS: z.string().min(1),
+  /** Partitions of the topics a service creates at boot; the unit of consumer parallelism. */
+  KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(256).default(6),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
 });
 

@@ -8,12 +8,14 @@ export {
   type HealthReport,
 } from './health';
 export {
-  KAFKA,
-  PRISMA,
-  ServiceCoreModule,
-  type PrismaLifecycle,
-  type ServiceCoreOptions,
-} from './service-core.module';
+  EventConsumer,
+  messagingLogger,
+  MessagingRuntime,
+  type MessagingOptions,
+  type TransactionalDatabase,
+} from './messaging-runtime';
+export { ServiceCoreModule, type PrismaLifecycle, type ServiceCoreOptions } from './service-core.module';
+export { KAFKA, MESSAGING_OPTIONS, PRISMA, PRODUCER } from './tokens';
 export { configureHttp, MAX_BODY_BYTES } from './http';
 export {
   PROBLEM_CONTENT_TYPE,

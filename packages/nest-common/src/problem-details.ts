@@ -13,16 +13,17 @@ import type { NextFunction, Request, Response } from 'express';
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 const PROBLEM_TYPE_BASE = 'https://oncepay.dev/problems/';
 
-export interface ProblemDocument {
-  type: string;
+export interface ProblemFields {
   title: string;
   status: number;
-  detail?: string;
-  instance?: string;
   /** Stable, machine-readable: what clients switch on. */
   code: string;
-  [extension: string]: unknown;
+  detail?: string;
+  instance?: string;
 }
+
+/** The RFC 9457 body: `type` derived from `code`, plus any extension members. */
+export type ProblemDocument = ProblemFields & { type: string } & Record<string, unknown>;
 
 /** An expected failure with its HTTP status and stable code; extensions (e.g. `errors`) are added to the body. */
 export class ProblemException extends HttpException {
@@ -37,7 +38,7 @@ export class ProblemException extends HttpException {
   }
 }
 
-export function problemDocument(problem: Omit<ProblemDocument, 'type'>): ProblemDocument {
+export function problemDocument(problem: ProblemFields & Record<string, unknown>): ProblemDocument {
   return { type: PROBLEM_TYPE_BASE + problem.code.toLowerCase().replace(/_/g, '-'), ...problem };
 }
 
@@ -88,7 +89,7 @@ export function bodyParserProblems(
   sendProblem(response, problemDocument({ ...known, instance: request.originalUrl }));
 }
 
-const PARSER_PROBLEMS: Record<string, Omit<ProblemDocument, 'type'>> = {
+const PARSER_PROBLEMS: Record<string, ProblemFields> = {
   'entity.parse.failed': { status: 400, code: 'MALFORMED_JSON', title: 'The request body is not valid JSON' },
   'entity.too.large': { status: 413, code: 'PAYLOAD_TOO_LARGE', title: 'The request body is too large' },
   'encoding.unsupported': {

@@ -3,17 +3,21 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { createKafkaClient, KafkaHealthProbe, parseBrokerList, withTimeout } from '@oncepay/messaging';
+import {
+  createKafkaClient,
+  IdempotentProducer,
+  KafkaHealthProbe,
+  parseBrokerList,
+  withTimeout,
+} from '@oncepay/messaging';
 import type { ZodType } from 'zod';
 import { validateEnv } from './env';
 import { HEALTH_CHECKS, HealthController, type HealthCheck } from './health';
-
-/** Injection tokens for the clients this module owns. */
-export const PRISMA = Symbol('PRISMA');
-export const KAFKA = Symbol('KAFKA');
+import { MessagingRuntime, type MessagingOptions, type TransactionalDatabase } from './messaging-runtime';
+import { KAFKA, MESSAGING_OPTIONS, PRISMA, PRODUCER } from './tokens';
 
 /** The part of a generated PrismaClient this module relies on. */
-export interface PrismaLifecycle {
+export interface PrismaLifecycle extends TransactionalDatabase {
   $connect(): Promise<void>;
   $disconnect(): Promise<void>;
   $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
@@ -25,6 +29,8 @@ export interface ServiceCoreOptions {
   envSchema: ZodType<Record<string, unknown>>;
   /** Builds the app's own generated PrismaClient on the given driver adapter. */
   createPrisma: (adapter: PrismaPg) => PrismaLifecycle;
+  /** The service's Kafka side: topics to ensure, and whether it runs an outbox relay. */
+  messaging: MessagingOptions;
 }
 
 const DATABASE_POOL_SIZE = 10;
@@ -91,9 +97,17 @@ export class ServiceCoreModule {
             { name: 'kafka', check: async () => ({ ...(await kafkaProbe.check()) }) },
           ],
         },
+        {
+          provide: PRODUCER,
+          inject: [KAFKA],
+          useFactory: (kafka: ConstructorParameters<typeof IdempotentProducer>[0]) =>
+            new IdempotentProducer(kafka),
+        },
+        { provide: MESSAGING_OPTIONS, useValue: options.messaging },
+        MessagingRuntime,
         ClientsShutdown,
       ],
-      exports: [PRISMA, KAFKA],
+      exports: [PRISMA, KAFKA, PRODUCER],
     };
   }
 }

@@ -1,0 +1,80 @@
+// Proves a service's Kafka side works inside Nest end to end on the real broker and database: the
+// topics are created at boot, an event written to the outbox in a database transaction is published
+// by the relay, and an EventConsumer subclass receives it; shutdown stops all of it cleanly.
+import { Inject, Injectable, Module, type Type } from '@nestjs/common';
+import type { OncePayEvent } from '@oncepay/contracts';
+import type { SqlExecutor } from '@oncepay/dedup';
+import { enqueueEvent, type HandleOutcome, type IdempotentProducer } from '@oncepay/messaging';
+import {
+  createPrismaClient,
+  createTestDatabase,
+  sampleTransferRequested,
+  startTestService,
+  uniqueName,
+  waitFor,
+  type TestDatabase,
+} from '@oncepay/test-support';
+import { baseEnvSchema } from './env';
+import { EventConsumer, type TransactionalDatabase } from './messaging-runtime';
+import { ServiceCoreModule } from './service-core.module';
+import { KAFKA, PRISMA, PRODUCER } from './tokens';
+
+describe('ServiceCoreModule messaging runtime', () => {
+  const topic = uniqueName('wiring');
+  const received: string[] = [];
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('transfer');
+  });
+  afterAll(() => database.drop());
+
+  function buildModule(): Type<unknown> {
+    @Injectable()
+    class RecordingConsumer extends EventConsumer {
+      protected readonly groupId = uniqueName('group');
+      protected readonly topics = [topic];
+      protected handle = async (event: OncePayEvent): Promise<HandleOutcome> => {
+        received.push(event.id);
+        return 'processed';
+      };
+      constructor(
+        @Inject(KAFKA) kafka: ConstructorParameters<typeof EventConsumer>[0],
+        @Inject(PRODUCER) producer: IdempotentProducer,
+      ) {
+        super(kafka, producer);
+      }
+    }
+
+    @Module({
+      imports: [
+        ServiceCoreModule.forRoot({
+          serviceName: 'wiring-test',
+          envSchema: baseEnvSchema,
+          createPrisma: () => createPrismaClient('transfer', database.url),
+          messaging: { topics: [topic], outbox: true },
+        }),
+      ],
+      providers: [RecordingConsumer],
+    })
+    class WiringTestModule {}
+    return WiringTestModule;
+  }
+
+  it('publishes an outbox event through the relay to a consumer', async () => {
+    const service = await startTestService(async () => buildModule(), { DATABASE_URL: database.url });
+    try {
+      const prisma = service.app.get<TransactionalDatabase>(PRISMA);
+      const event = sampleTransferRequested();
+      await prisma.$transaction((tx: SqlExecutor) => enqueueEvent(tx, event, topic));
+      await waitFor(
+        () => Promise.resolve(received),
+        (ids) => ids.includes(event.id),
+        { what: 'the consumer to receive the event' },
+      );
+      expect(received).toEqual([event.id]);
+    } finally {
+      await service.close();
+    }
+  });
+});

@@ -1,0 +1,113 @@
+// Runs a service's Kafka side inside Nest's lifecycle: topics ensured and the idempotent producer
+// connected on boot, the outbox relay started when the service has an outbox, and everything stopped
+// in reverse order on shutdown (consumers first, so no handler runs against closed clients).
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { SqlExecutor } from '@oncepay/dedup';
+import {
+  ConsumerRunner,
+  ensureTopics,
+  IdempotentProducer,
+  OutboxRelay,
+  type EventHandler,
+  type MessagingLogger,
+} from '@oncepay/messaging';
+import { KAFKA, MESSAGING_OPTIONS, PRISMA, PRODUCER } from './tokens';
+
+export interface MessagingOptions {
+  /** Topics this service produces to or consumes from; created (with their dead-letter topics) at boot. */
+  topics: string[];
+  /** True when the service writes events through the transactional outbox. */
+  outbox: boolean;
+}
+
+/** The part of a generated PrismaClient the outbox relay needs. */
+export interface TransactionalDatabase {
+  $transaction<R>(
+    fn: (tx: SqlExecutor) => Promise<R>,
+    options?: { isolationLevel?: 'ReadCommitted'; maxWait?: number; timeout?: number },
+  ): Promise<R>;
+}
+
+type KafkaClient = ConstructorParameters<typeof IdempotentProducer>[0];
+
+export function messagingLogger(context: string): MessagingLogger {
+  const logger = new Logger(context);
+  return {
+    info: (message, details) => logger.log({ message, ...details }),
+    warn: (message, details) => logger.warn({ message, ...details }),
+    error: (message, details) => logger.error({ message, ...details }),
+  };
+}
+
+@Injectable()
+export class MessagingRuntime implements OnModuleInit, BeforeApplicationShutdown {
+  private relay: OutboxRelay<SqlExecutor> | null = null;
+
+  constructor(
+    @Inject(KAFKA) private readonly kafka: KafkaClient,
+    @Inject(PRODUCER) private readonly producer: IdempotentProducer,
+    @Inject(PRISMA) private readonly database: TransactionalDatabase,
+    @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
+    private readonly config: ConfigService,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await ensureTopics(this.kafka, this.options.topics, this.config.getOrThrow<number>('KAFKA_PARTITIONS'));
+    await this.producer.connect();
+    if (!this.options.outbox) return;
+    this.relay = new OutboxRelay<SqlExecutor>({
+      // The relay locks rows itself; READ COMMITTED is enough, and the timeout outlasts a Kafka send.
+      transaction: (fn) =>
+        this.database.$transaction(fn, { isolationLevel: 'ReadCommitted', maxWait: 5_000, timeout: 60_000 }),
+      publisher: this.producer,
+      listenConnectionString: this.config.getOrThrow<string>('DATABASE_URL'),
+      logger: messagingLogger('OutboxRelay'),
+    });
+    await this.relay.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.relay?.stop();
+    await this.producer.disconnect();
+  }
+}
+
+/**
+ * Base class for a service's consumer: name the group and topics and implement `handle`; the runner
+ * starts after the app is up and stops before the clients close.
+ */
+export abstract class EventConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  protected abstract readonly groupId: string;
+  protected abstract readonly topics: string[];
+  protected abstract handle: EventHandler;
+  private runner: ConsumerRunner | null = null;
+
+  constructor(
+    private readonly kafka: KafkaClient,
+    private readonly producer: IdempotentProducer,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.runner = new ConsumerRunner({
+      kafka: this.kafka,
+      groupId: this.groupId,
+      topics: this.topics,
+      handle: (event, message) => this.handle(event, message),
+      deadLetterProducer: this.producer,
+      logger: messagingLogger(this.groupId),
+    });
+    await this.runner.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.runner?.stop();
+  }
+}
