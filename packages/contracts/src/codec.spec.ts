@@ -1,21 +1,17 @@
 // Proves the codec is a strict edge: a valid event survives the round trip with its bigint amount
 // intact, and every kind of malformed message is refused with a reason instead of an exception.
 import { randomUUID } from 'node:crypto';
-import { createEvent, decodeEvent, encodeEvent } from './codec';
+import { sampleTransferRequested } from '@oncepay/test-support';
+import { decodeEvent, encodeEvent } from './codec';
 import type { TransferRequested } from './events';
 import { MAX_AMOUNT_MINOR } from './money';
 
-function requested(amountMinor = 12_345n): TransferRequested {
-  const transferId = randomUUID();
-  return createEvent(
-    'TransferRequested',
-    { transferId, clientId: 'demo-a', fromAccountId: randomUUID(), toAccountId: randomUUID(), amountMinor, currency: 'EUR', reference: 'rent' },
-    { id: randomUUID(), occurredAt: new Date('2026-11-26T10:00:00Z'), producer: 'transfer-service', sequence: 1, correlationId: 'req-1', causationId: null },
-  );
-}
+const requested = (amountMinor = 12_345n): TransferRequested => sampleTransferRequested({ amountMinor });
 
 /** Encodes a valid event, lets `mutate` damage its JSON, and decodes the result. */
-function decodeMutated(mutate: (json: Record<string, unknown> & { payload: Record<string, unknown> }) => void) {
+function decodeMutated(
+  mutate: (json: Record<string, unknown> & { payload: Record<string, unknown> }) => void,
+) {
   const json = JSON.parse(encodeEvent(requested()).value);
   mutate(json);
   return decodeEvent(Buffer.from(JSON.stringify(json)));
@@ -27,7 +23,11 @@ describe('event codec', () => {
     const encoded = encodeEvent(event);
     expect(encoded.key).toBe(event.aggregateId);
     expect(JSON.parse(encoded.value).payload.amountMinor).toBe('9223372036854775807');
-    expect(encoded.headers).toMatchObject({ 'event-id': event.id, 'event-type': 'TransferRequested', 'schema-version': '1' });
+    expect(encoded.headers).toMatchObject({
+      'event-id': event.id,
+      'event-type': 'TransferRequested',
+      'schema-version': '1',
+    });
     expect(decodeEvent(Buffer.from(encoded.value))).toEqual({ ok: true, event });
   });
 
@@ -53,7 +53,11 @@ describe('event codec', () => {
     ['an amount over 2^63-1', (j) => (j.payload.amountMinor = '9223372036854775808'), /payload: amountMinor/],
     ['a lower-case currency', (j) => (j.payload.currency = 'eur'), /payload: currency/],
     ['an unknown payload field', (j) => (j.payload.bonus = '1'), /invalid TransferRequested payload/],
-    ['a payload for another transfer', (j) => (j.payload.transferId = randomUUID()), /differs from aggregateId/],
+    [
+      'a payload for another transfer',
+      (j) => (j.payload.transferId = randomUUID()),
+      /differs from aggregateId/,
+    ],
   ])('refuses %s', (_, mutate, reason) => {
     expect(decodeMutated(mutate)).toEqual({ ok: false, reason: expect.stringMatching(reason) });
   });

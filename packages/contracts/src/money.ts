@@ -8,7 +8,10 @@ export const MAX_AMOUNT_MINOR = 2n ** 63n - 1n;
 export const amountMinorSchema = z
   .string()
   // `abort`: zod runs later checks after a failed one, and BigInt() would throw on "10.5".
-  .regex(/^[1-9][0-9]*$/, { message: 'must be a positive integer number of minor units, as a string', abort: true })
+  .regex(/^[1-9][0-9]*$/, {
+    message: 'must be a positive integer number of minor units, as a string',
+    abort: true,
+  })
   .refine((value) => BigInt(value) <= MAX_AMOUNT_MINOR, 'must be at most 9223372036854775807')
   .transform((value) => BigInt(value));
 
