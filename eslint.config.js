@@ -35,6 +35,7 @@ module.exports = tseslint.config(
       'packages/contracts/src/**/*.ts',
       'packages/transfer-state-machine/src/**/*.ts',
       'packages/dedup/src/domain/**/*.ts',
+      'packages/posting-rules/src/**/*.ts',
     ],
     ignores: ['**/*.spec.ts'],
     rules: {

@@ -1,0 +1,62 @@
+// The types the posting rules speak: what the ledger knows about an account when it decides, and what
+// it writes when a transfer posts. Plain data, so ledger-service maps its rows to and from them.
+import type { RejectionReason } from '@oncepay/contracts';
+import { assertNever } from './invariants';
+
+/** An account as read (under a row lock) by the ledger before deciding. */
+export interface AccountSnapshot {
+  id: string;
+  /** The API client that opened the account: the only client that may debit it. */
+  ownerClientId: string;
+  /** ISO 4217 code; an account holds one currency for life. */
+  currency: string;
+  balanceMinor: bigint;
+  /** Treasury and settlement accounts: money enters the system by debiting them below zero. */
+  allowNegativeBalance: boolean;
+}
+
+/** DEBIT lowers the account's balance, CREDIT raises it. */
+export type EntryDirection = 'DEBIT' | 'CREDIT';
+
+/** One journal line to append. The journal is append-only; a posting is always a DEBIT/CREDIT pair. */
+export interface JournalEntryDraft {
+  transferId: string;
+  accountId: string;
+  /** Always positive; `direction` gives the sign (see `signedAmountMinor`). */
+  amountMinor: bigint;
+  direction: EntryDirection;
+  currency: string;
+  postedAt: Date;
+}
+
+/**
+ * The ledger's answer to one transfer request:
+ * - `post`: write `entries` (the DEBIT on the from account, then the CREDIT on the to account) and set
+ *   both balances to `balancesAfter` (minor units), in one transaction.
+ * - `reject`: write nothing to the journal; publish TransferRejected with `reason`. The codes, checked
+ *   in this order (the first that applies wins):
+ *   1. `SAME_ACCOUNT`: from and to are the same account id.
+ *   2. `ACCOUNT_NOT_FOUND`: the from or the to account does not exist.
+ *   3. `ACCOUNT_NOT_OWNED`: the from account was opened by another client (anyone may be credited).
+ *   4. `CURRENCY_MISMATCH`: the from or the to account holds another currency than the request.
+ *   5. `INSUFFICIENT_FUNDS`: the debit would take an account without allowNegativeBalance below zero.
+ */
+export type PostingDecision =
+  | {
+      outcome: 'post';
+      entries: [JournalEntryDraft, JournalEntryDraft];
+      balancesAfter: { from: bigint; to: bigint };
+    }
+  | { outcome: 'reject'; reason: RejectionReason };
+
+/** The entry's effect on its account's balance: negative for a DEBIT, positive for a CREDIT. */
+export function signedAmountMinor(entry: JournalEntryDraft): bigint {
+  switch (entry.direction) {
+    case 'DEBIT':
+      return -entry.amountMinor;
+    case 'CREDIT':
+      return entry.amountMinor;
+    default:
+      return assertNever(entry.direction);
+  }
+}
