@@ -21,6 +21,8 @@ export const stackConfig = {
     port: portFromEnv('ONCEPAY_KAFKA_PORT', 9092),
     controllerPort: portFromEnv('ONCEPAY_KAFKA_CONTROLLER_PORT', 9093),
   },
+  /** The dev stack's demo API clients (`clientId:apiKey`); replace through the environment anywhere else. */
+  apiKeys: process.env.ONCEPAY_API_KEYS ?? 'demo-a:oncepay-dev-key-a,demo-b:oncepay-dev-key-b',
   servicePort(service: ServiceSpec): number {
     return portFromEnv(`ONCEPAY_${service.name.toUpperCase()}_PORT`, service.defaultPort);
   },

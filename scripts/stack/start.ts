@@ -63,6 +63,7 @@ async function main(): Promise<void> {
             PORT: String(stackConfig.servicePort(service)),
             DATABASE_URL: postgresUrl(service.database),
             KAFKA_BROKERS: kafkaBrokers(),
+            API_KEYS: stackConfig.apiKeys,
             LOG_LEVEL: 'log',
           },
           (name, code) => void shutdown(`${name} exited with code ${code}`).then(() => process.exit(1)),

@@ -5,6 +5,20 @@ import { NestFactory } from '@nestjs/core';
 import { configureHttp } from '@oncepay/nest-common';
 import { testEnv } from './env';
 
+/** The API clients every test service accepts. */
+export const TEST_CLIENTS = {
+  a: {
+    id: 'client-a',
+    apiKey: 'test-api-key-client-a',
+    auth: { authorization: 'Bearer test-api-key-client-a' },
+  },
+  b: {
+    id: 'client-b',
+    apiKey: 'test-api-key-client-b',
+    auth: { authorization: 'Bearer test-api-key-client-b' },
+  },
+} as const;
+
 export interface TestService {
   baseUrl: string;
   app: INestApplication;

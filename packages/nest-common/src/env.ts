@@ -1,6 +1,7 @@
 // Environment validation shared by every service: each app extends `baseEnvSchema` in its config
 // module and hands `validateEnv(schema)` to ConfigModule.forRoot, so a bad variable stops the boot.
 import { z } from 'zod';
+import { apiKeysSchema } from './api-key.guard';
 
 export const baseEnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535),
@@ -9,6 +10,8 @@ export const baseEnvSchema = z.object({
   KAFKA_BROKERS: z.string().min(1),
   /** Partitions of the topics a service creates at boot; the unit of consumer parallelism. */
   KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(256).default(6),
+  /** `clientId:apiKey,...`: who may call the service's /v1 API. */
+  API_KEYS: apiKeysSchema,
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
 });
 

@@ -1,10 +1,21 @@
 // Proves the shared HTTP edge answers every failure as RFC 9457 problem+json: expected problems with
-// their code, malformed JSON (400), oversized bodies (413), unknown routes (404), and unexpected
-// errors as a bare 500 without a stack trace.
-import { Body, Controller, Get, Module, Post, type INestApplication } from '@nestjs/common';
+// their code, malformed JSON (400), oversized bodies (413), invalid input (400 listing each issue),
+// a missing or wrong API key (401), unknown routes (404), and unexpected errors as a bare 500
+// without a stack trace.
+import { Body, Controller, Get, Module, Post, UseGuards, type INestApplication } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
+import { amountMinorSchema } from '@oncepay/contracts';
+import { z } from 'zod';
+import { ApiKeyGuard, apiKeysSchema, ClientId } from './api-key.guard';
+import { validateEnv } from './env';
 import { configureHttp, MAX_BODY_BYTES } from './http';
 import { PROBLEM_CONTENT_TYPE, ProblemException } from './problem-details';
+import { ZodValidationPipe } from './zod-validation.pipe';
+
+process.env.API_KEYS = 'client-a:key-of-client-a-000001,client-b:key-of-client-b-000002';
+
+const paymentSchema = z.object({ amount: amountMinorSchema }).strict();
 
 @Controller('probe')
 class ProbeController {
@@ -20,13 +31,31 @@ class ProbeController {
     });
   }
 
+  @Post('pay')
+  @UseGuards(ApiKeyGuard)
+  pay(
+    @ClientId() clientId: string,
+    @Body(new ZodValidationPipe(paymentSchema)) body: z.infer<typeof paymentSchema>,
+  ): unknown {
+    return { clientId, amount: body.amount.toString() };
+  }
+
   @Get('bug')
   bug(): never {
     throw new TypeError('secret internals at /srv/app.js:42');
   }
 }
 
-@Module({ controllers: [ProbeController] })
+@Module({
+  imports: [
+    ConfigModule.forRoot({
+      ignoreEnvFile: true,
+      validate: validateEnv(z.object({ API_KEYS: apiKeysSchema })),
+    }),
+  ],
+  controllers: [ProbeController],
+  providers: [ApiKeyGuard],
+})
 class ProbeModule {}
 
 describe('HTTP problem details', () => {
@@ -107,5 +136,44 @@ describe('HTTP problem details', () => {
       instance: '/probe/bug',
     });
     expect(JSON.stringify(body)).not.toContain('secret');
+  });
+
+  describe('authentication and validation', () => {
+    const pay = (body: string, authorization?: string) =>
+      call('/probe/pay', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+        body,
+      });
+
+    it('identifies the client by its API key and hands the handler a parsed bigint', async () => {
+      expect(await pay('{"amount":"9223372036854775807"}', 'Bearer key-of-client-b-000002')).toMatchObject({
+        status: 201,
+        body: { clientId: 'client-b', amount: '9223372036854775807' },
+      });
+    });
+
+    it.each([
+      ['no header', undefined],
+      ['an unknown key', 'Bearer not-a-real-key-000000'],
+      ['another scheme', 'Basic key-of-client-a-000001'],
+    ])('answers 401 UNAUTHORIZED for %s', async (_, authorization) => {
+      const { status, type, body } = await pay('{"amount":"1"}', authorization);
+      expect({ status, code: body.code }).toEqual({ status: 401, code: 'UNAUTHORIZED' });
+      expect(type).toContain(PROBLEM_CONTENT_TYPE);
+    });
+
+    it.each([
+      ['a zero amount', '{"amount":"0"}', 'amount'],
+      ['a negative amount', '{"amount":"-1"}', 'amount'],
+      ['a fractional amount', '{"amount":"1.5"}', 'amount'],
+      ['a numeric amount', '{"amount":100}', 'amount'],
+      ['an amount over 2^63-1', '{"amount":"9223372036854775808"}', 'amount'],
+      ['an unknown field', '{"amount":"1","extra":true}', ''],
+    ])('answers 400 VALIDATION_ERROR for %s', async (_, json, path) => {
+      const { status, body } = await pay(json, 'Bearer key-of-client-a-000001');
+      expect({ status, code: body.code }).toEqual({ status: 400, code: 'VALIDATION_ERROR' });
+      expect(body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ path })]));
+    });
   });
 });

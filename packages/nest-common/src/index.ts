@@ -1,3 +1,4 @@
+export { ApiKeyGuard, apiKeysSchema, ClientId } from './api-key.guard';
 export { bootstrapService } from './bootstrap';
 export { baseEnvSchema, validateEnv } from './env';
 export {
@@ -24,3 +25,4 @@ export {
   problemDocument,
   type ProblemDocument,
 } from './problem-details';
+export { ZodValidationPipe } from './zod-validation.pipe';
