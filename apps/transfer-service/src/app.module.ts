@@ -3,6 +3,7 @@ import { TOPICS } from '@oncepay/contracts';
 import { ServiceCoreModule } from '@oncepay/nest-common';
 import { envSchema } from './config/config';
 import { PrismaClient } from './generated/prisma/client';
+import { TransfersModule } from './transfers/transfers.module';
 
 @Module({
   imports: [
@@ -15,6 +16,7 @@ import { PrismaClient } from './generated/prisma/client';
         outbox: true,
       },
     }),
+    TransfersModule,
   ],
 })
 export class AppModule {}

@@ -8,6 +8,14 @@ export const baseEnvSchema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL'),
   /** Comma separated host:port list. */
   KAFKA_BROKERS: z.string().min(1),
+  /**
+   * Prefix for every topic and consumer group, so several environments (or test runs) can share one
+   * cluster without seeing each other's messages. Empty in a normal deployment.
+   */
+  KAFKA_NAMESPACE: z
+    .string()
+    .regex(/^([a-z0-9-]+\.)?$/, 'must be empty or lower-case letters, digits and dashes ending in a dot')
+    .default(''),
   /** Partitions of the topics a service creates at boot; the unit of consumer parallelism. */
   KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(256).default(6),
   /** `clientId:apiKey,...`: who may call the service's /v1 API. */

@@ -60,14 +60,19 @@ export class MessagingRuntime implements OnModuleInit, BeforeApplicationShutdown
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await ensureTopics(this.kafka, this.options.topics, this.config.getOrThrow<number>('KAFKA_PARTITIONS'));
+    const namespace = this.config.getOrThrow<string>('KAFKA_NAMESPACE');
+    const topics = this.options.topics.map((topic) => namespace + topic);
+    await ensureTopics(this.kafka, topics, this.config.getOrThrow<number>('KAFKA_PARTITIONS'));
     await this.producer.connect();
     if (!this.options.outbox) return;
     this.relay = new OutboxRelay<SqlExecutor>({
       // The relay locks rows itself; READ COMMITTED is enough, and the timeout outlasts a Kafka send.
       transaction: (fn) =>
         this.database.$transaction(fn, { isolationLevel: 'ReadCommitted', maxWait: 5_000, timeout: 60_000 }),
-      publisher: this.producer,
+      // Outbox rows name the logical topic; the namespace is applied on the way out.
+      publisher: {
+        send: (records) => this.producer.send(records.map((r) => ({ ...r, topic: namespace + r.topic }))),
+      },
       listenConnectionString: this.config.getOrThrow<string>('DATABASE_URL'),
       logger: messagingLogger('OutboxRelay'),
     });
@@ -89,6 +94,8 @@ export abstract class EventConsumer implements OnApplicationBootstrap, BeforeApp
   protected abstract readonly topics: string[];
   protected abstract handle: EventHandler;
   private runner: ConsumerRunner | null = null;
+  // Property injection keeps subclasses' constructors to the two clients they pass up.
+  @Inject(ConfigService) private readonly config!: ConfigService;
 
   constructor(
     private readonly kafka: KafkaClient,
@@ -96,10 +103,11 @@ export abstract class EventConsumer implements OnApplicationBootstrap, BeforeApp
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    const namespace = this.config.getOrThrow<string>('KAFKA_NAMESPACE');
     this.runner = new ConsumerRunner({
       kafka: this.kafka,
-      groupId: this.groupId,
-      topics: this.topics,
+      groupId: namespace + this.groupId,
+      topics: this.topics.map((topic) => namespace + topic),
       handle: (event, message) => this.handle(event, message),
       deadLetterProducer: this.producer,
       logger: messagingLogger(this.groupId),

@@ -1,5 +1,6 @@
-// Injection tokens for the clients ServiceCoreModule owns.
-export const PRISMA = Symbol('PRISMA');
-export const KAFKA = Symbol('KAFKA');
-export const PRODUCER = Symbol('PRODUCER');
-export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
+// Injection tokens for the clients ServiceCoreModule owns. Registered symbols (Symbol.for), so a
+// token is the same value in every copy of this module (tests load apps in isolated module registries).
+export const PRISMA = Symbol.for('oncepay.prisma');
+export const KAFKA = Symbol.for('oncepay.kafka');
+export const PRODUCER = Symbol.for('oncepay.producer');
+export const MESSAGING_OPTIONS = Symbol.for('oncepay.messaging-options');

@@ -1,0 +1,28 @@
+// GET /v1/transfers/{id}: one transfer of the calling client; another client's transfer is a 404.
+import { Controller, Get, Inject, Param, UseGuards } from '@nestjs/common';
+import { ApiKeyGuard, ClientId, PRISMA, ProblemException, ZodValidationPipe } from '@oncepay/nest-common';
+import { z } from 'zod';
+import type { TransferDatabase } from '../../database';
+import { toTransferResource, type TransferResource } from '../transfer.resource';
+
+@Controller('v1/transfers')
+@UseGuards(ApiKeyGuard)
+export class GetTransferController {
+  constructor(@Inject(PRISMA) private readonly db: TransferDatabase) {}
+
+  @Get(':id')
+  async getTransfer(
+    @ClientId() clientId: string,
+    @Param('id', new ZodValidationPipe(z.uuid())) id: string,
+  ): Promise<TransferResource> {
+    const row = await this.db.transfer.findFirst({ where: { id, clientId } });
+    if (!row)
+      throw new ProblemException(
+        404,
+        'TRANSFER_NOT_FOUND',
+        'No such transfer',
+        `Transfer ${id} does not exist.`,
+      );
+    return toTransferResource(row);
+  }
+}

@@ -1,0 +1,67 @@
+// POST /v1/transfers: authenticates, validates, runs the handler, and turns its outcome into HTTP.
+import { Body, Controller, Headers, Post, Res, UseGuards } from '@nestjs/common';
+import { ApiKeyGuard, ClientId, ProblemException, ZodValidationPipe } from '@oncepay/nest-common';
+import type { Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { transferLocation } from '../transfer.resource';
+import { idempotencyKeySchema, requestTransferBodySchema } from './request-transfer.dto';
+import { RequestTransferHandler } from './request-transfer.handler';
+
+@Controller('v1/transfers')
+@UseGuards(ApiKeyGuard)
+export class RequestTransferController {
+  private readonly validateKey = new ZodValidationPipe(idempotencyKeySchema);
+  private readonly validateBody = new ZodValidationPipe(requestTransferBodySchema);
+
+  constructor(private readonly handler: RequestTransferHandler) {}
+
+  @Post()
+  async requestTransfer(
+    @ClientId() clientId: string,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Headers('x-correlation-id') correlationId: string | undefined,
+    @Body() rawBody: unknown,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<unknown> {
+    if (idempotencyKey === undefined) {
+      throw new ProblemException(
+        400,
+        'IDEMPOTENCY_KEY_REQUIRED',
+        'The Idempotency-Key header is required',
+        'Send a unique key per transfer; retry with the same key.',
+      );
+    }
+    const result = await this.handler.execute({
+      clientId,
+      idempotencyKey: this.validateKey.transform(idempotencyKey),
+      correlationId: correlationId && correlationId.length <= 200 ? correlationId : randomUUID(),
+      body: this.validateBody.transform(rawBody),
+      rawBody,
+    });
+    switch (result.outcome) {
+      case 'accepted':
+      case 'replayed': {
+        response.status(result.status);
+        const id = (result.body as { id?: unknown }).id;
+        if (typeof id === 'string') response.setHeader('Location', transferLocation(id));
+        if (result.outcome === 'replayed') response.setHeader('Idempotent-Replayed', 'true');
+        return result.body;
+      }
+      case 'key_in_flight':
+        response.setHeader('Retry-After', '1');
+        throw new ProblemException(
+          409,
+          'IDEMPOTENCY_KEY_IN_FLIGHT',
+          'A request with this Idempotency-Key is still being processed',
+          'Retry shortly with the same key and body.',
+        );
+      case 'key_reused_with_other_request':
+        throw new ProblemException(
+          422,
+          'IDEMPOTENCY_KEY_REUSED',
+          'This Idempotency-Key was used with a different request',
+          'Use a new key for a new transfer.',
+        );
+    }
+  }
+}

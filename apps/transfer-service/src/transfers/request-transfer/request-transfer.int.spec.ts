@@ -1,0 +1,158 @@
+// Proves POST /v1/transfers accepts a transfer exactly once per Idempotency-Key on the real database:
+// 202 with the PENDING transfer, its TransferRequested outbox row in the same commit, the original
+// answer replayed for a retry, 422 for the key reused with another body, one transfer for 50 concurrent
+// requests with one key, keys scoped per client, and a problem+json 4xx for every invalid input.
+import { randomUUID } from 'node:crypto';
+import type { TransferDatabase } from '../../database';
+import { PRISMA } from '@oncepay/nest-common';
+import {
+  createTestDatabase,
+  startTestService,
+  TEST_CLIENTS,
+  type TestDatabase,
+  type TestService,
+} from '@oncepay/test-support';
+
+describe('POST /v1/transfers', () => {
+  let database: TestDatabase;
+  let service: TestService;
+  // The app's own client: a second Prisma runtime in the same jest worker corrupts the first one's decoding.
+  let prisma: TransferDatabase;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('transfer');
+    service = await startTestService(async () => (await import('../../app.module.js')).AppModule, {
+      DATABASE_URL: database.url,
+    });
+    prisma = service.app.get<TransferDatabase>(PRISMA);
+  });
+  afterAll(async () => {
+    await service.close();
+    await database.drop();
+  });
+
+  const validBody = () => ({
+    fromAccountId: randomUUID(),
+    toAccountId: randomUUID(),
+    amount: '1500',
+    currency: 'EUR',
+    reference: 'rent',
+  });
+
+  function post(body: unknown, key: string | null = randomUUID(), client: keyof typeof TEST_CLIENTS = 'a') {
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      ...TEST_CLIENTS[client].auth,
+    };
+    if (key !== null) headers['idempotency-key'] = key;
+    return fetch(`${service.baseUrl}/v1/transfers`, {
+      method: 'POST',
+      headers,
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  }
+
+  const outboxRowsFor = (transferId: string) => prisma.outboxMessage.findMany({ where: { key: transferId } });
+
+  it('accepts a transfer: 202, Location, PENDING, and its TransferRequested in the outbox', async () => {
+    const body = validBody();
+    const response = await post(body);
+    const transfer = (await response.json()) as Record<string, unknown>;
+    expect(response.status).toBe(202);
+    expect(response.headers.get('location')).toBe(`/v1/transfers/${String(transfer.id)}`);
+    expect(transfer).toMatchObject({
+      status: 'PENDING',
+      amount: '1500',
+      currency: 'EUR',
+      reference: 'rent',
+      failureReason: null,
+      fromAccountId: body.fromAccountId,
+    });
+    const outbox = await outboxRowsFor(String(transfer.id));
+    expect(outbox).toHaveLength(1);
+    expect(JSON.parse(outbox[0]!.value)).toMatchObject({
+      type: 'TransferRequested',
+      sequence: 1,
+      payload: { amountMinor: '1500', clientId: TEST_CLIENTS.a.id },
+    });
+  });
+
+  it('replays the original answer for the same key and body, moving nothing twice', async () => {
+    const body = validBody();
+    const key = randomUUID();
+    const first = await post(body, key);
+    const firstBody = await first.json();
+    const again = await post({ ...body }, key);
+    expect(again.status).toBe(202);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(await again.json()).toEqual(firstBody);
+    expect(await prisma.transfer.count({ where: { fromAccountId: body.fromAccountId } })).toBe(1);
+  });
+
+  it('answers 422 when the key is reused with another body', async () => {
+    const key = randomUUID();
+    await post(validBody(), key);
+    const response = await post(validBody(), key);
+    expect(response.status).toBe(422);
+    expect(await response.json()).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
+  });
+
+  it('creates one transfer for 50 concurrent requests with one key', async () => {
+    const body = validBody();
+    const key = randomUUID();
+    const responses = await Promise.all(Array.from({ length: 50 }, () => post(body, key)));
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.every((s) => s === 202 || s === 409)).toBe(true);
+    expect(statuses).toContain(202);
+    const transfers = await prisma.transfer.findMany({ where: { fromAccountId: body.fromAccountId } });
+    expect(transfers).toHaveLength(1);
+    expect(await outboxRowsFor(transfers[0]!.id)).toHaveLength(1);
+    const conflict = responses.find((r) => r.status === 409);
+    if (conflict) expect(await conflict.json()).toMatchObject({ code: 'IDEMPOTENCY_KEY_IN_FLIGHT' });
+  });
+
+  it('scopes keys to the client: the same key from another client is a new transfer', async () => {
+    const key = randomUUID();
+    const a = await (await post(validBody(), key, 'a')).json();
+    const b = await (await post(validBody(), key, 'b')).json();
+    expect(a.id).not.toEqual(b.id);
+  });
+
+  it('answers 400 without an Idempotency-Key and 401 without an API key', async () => {
+    const noKey = await post(validBody(), null);
+    expect(noKey.status).toBe(400);
+    expect(await noKey.json()).toMatchObject({ code: 'IDEMPOTENCY_KEY_REQUIRED' });
+    const anonymous = await fetch(`${service.baseUrl}/v1/transfers`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': 'k' },
+      body: '{}',
+    });
+    expect(anonymous.status).toBe(401);
+  });
+
+  it.each<[string, unknown]>([
+    ['a zero amount', { amount: '0' }],
+    ['a negative amount', { amount: '-100' }],
+    ['a fractional amount', { amount: '10.50' }],
+    ['a non-numeric amount', { amount: 'ten' }],
+    ['a numeric (float-prone) amount', { amount: 100 }],
+    ['an amount over 2^63-1', { amount: '9223372036854775808' }],
+    ['a lower-case currency', { currency: 'eur' }],
+    ['a four-letter currency', { currency: 'EURO' }],
+    ['an account id that is not a UUID', { fromAccountId: 'acc-1' }],
+    ['an unknown field', { priority: 'high' }],
+  ])('answers 400 problem+json for %s, storing nothing', async (_, override) => {
+    const body = { ...validBody(), ...(override as object) };
+    const key = randomUUID();
+    const response = await post(body, key);
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
+    expect(await response.json()).toMatchObject({ code: 'VALIDATION_ERROR' });
+    expect(await prisma.idempotencyKey.count({ where: { key } })).toBe(0);
+  });
+
+  it('answers 400 for malformed JSON and 413 for an oversized body', async () => {
+    expect((await post('{"amount":')).status).toBe(400);
+    expect((await post(JSON.stringify({ ...validBody(), reference: 'x'.repeat(20_000) }))).status).toBe(413);
+  });
+});
