@@ -1,0 +1,139 @@
+// Proves the transfer-service applies the ledger's answers through the real broker exactly as the
+// state machine allows: TransferPosted completes a PENDING transfer and writes one TransferCompleted;
+// the same answer redelivered, and a contradicting TransferRejected afterwards, change nothing.
+import {
+  createEvent,
+  encodeEvent,
+  TOPICS,
+  type TransferPosted,
+  type TransferRejected,
+} from '@oncepay/contracts';
+import { PRISMA } from '@oncepay/nest-common';
+import {
+  createTestDatabase,
+  createTestKafka,
+  startTestService,
+  TEST_CLIENTS,
+  testTopic,
+  waitFor,
+  type TestDatabase,
+  type TestService,
+} from '@oncepay/test-support';
+import { randomUUID } from 'node:crypto';
+import type { TransferDatabase } from '../../database';
+
+describe('recording the ledger result', () => {
+  let database: TestDatabase;
+  let service: TestService;
+  let prisma: TransferDatabase;
+  const producer = createTestKafka().producer();
+
+  beforeAll(async () => {
+    database = await createTestDatabase('transfer');
+    service = await startTestService(async () => (await import('../../app.module.js')).AppModule, {
+      DATABASE_URL: database.url,
+    });
+    prisma = service.app.get<TransferDatabase>(PRISMA);
+    await producer.connect();
+  });
+  afterAll(async () => {
+    await producer.disconnect();
+    await service.close();
+    await database.drop();
+  });
+
+  async function requestTransfer(): Promise<string> {
+    const response = await fetch(`${service.baseUrl}/v1/transfers`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'idempotency-key': randomUUID(),
+        ...TEST_CLIENTS.a.auth,
+      },
+      body: JSON.stringify({
+        fromAccountId: randomUUID(),
+        toAccountId: randomUUID(),
+        amount: '700',
+        currency: 'USD',
+      }),
+    });
+    return ((await response.json()) as { id: string }).id;
+  }
+
+  /** The ledger's answer to the transfer's TransferRequested, as the ledger-service would write it. */
+  async function ledgerAnswer<T extends 'TransferPosted' | 'TransferRejected'>(
+    transferId: string,
+    type: T,
+  ): Promise<TransferPosted | TransferRejected> {
+    const row = await prisma.transfer.findUniqueOrThrow({ where: { id: transferId } });
+    const facts = {
+      transferId,
+      clientId: row.clientId,
+      fromAccountId: row.fromAccountId,
+      toAccountId: row.toAccountId,
+      amountMinor: row.amountMinor,
+      currency: row.currency,
+      reference: row.reference,
+    };
+    const meta = {
+      id: randomUUID(),
+      occurredAt: new Date(),
+      producer: 'ledger-service',
+      sequence: 2,
+      correlationId: row.correlationId,
+      causationId: row.lastEventId,
+    };
+    return type === 'TransferPosted'
+      ? createEvent('TransferPosted', { ...facts, postedAt: new Date().toISOString() }, meta)
+      : createEvent('TransferRejected', { ...facts, reason: 'INSUFFICIENT_FUNDS' }, meta);
+  }
+
+  const publish = (event: TransferPosted | TransferRejected) =>
+    producer.send({ topic: testTopic(TOPICS.ledgerResults), messages: [encodeEvent(event)] });
+
+  const finalEvents = (transferId: string) =>
+    prisma.outboxMessage.findMany({ where: { key: transferId, topic: TOPICS.transferOutcomes } });
+
+  it('completes on TransferPosted, once, and ignores a redelivery and a contradiction', async () => {
+    const transferId = await requestTransfer();
+    const posted = await ledgerAnswer(transferId, 'TransferPosted');
+    await publish(posted);
+    await waitFor(
+      () => prisma.transfer.findUniqueOrThrow({ where: { id: transferId } }),
+      (t) => t.status === 'COMPLETED',
+      { what: 'COMPLETED' },
+    );
+
+    await publish(posted);
+    await publish(await ledgerAnswer(transferId, 'TransferRejected'));
+    const processed = () =>
+      prisma.processedMessage.count({ where: { consumer: 'transfer-service.record-ledger-result' } });
+    await waitFor(processed, (n) => n >= 2, { what: 'the contradicting answer to be consumed' });
+
+    const transfer = await prisma.transfer.findUniqueOrThrow({ where: { id: transferId } });
+    expect(transfer).toMatchObject({ status: 'COMPLETED', failureReason: null, version: 3 });
+    const finals = await finalEvents(transferId);
+    expect(finals).toHaveLength(1);
+    expect(JSON.parse(finals[0]!.value)).toMatchObject({
+      type: 'TransferCompleted',
+      sequence: 3,
+      causationId: posted.id,
+    });
+  });
+
+  it('fails with the ledger’s reason on TransferRejected', async () => {
+    const transferId = await requestTransfer();
+    await publish(await ledgerAnswer(transferId, 'TransferRejected'));
+    await waitFor(
+      () => prisma.transfer.findUniqueOrThrow({ where: { id: transferId } }),
+      (t) => t.status === 'FAILED',
+      { what: 'FAILED' },
+    );
+    const response = await fetch(`${service.baseUrl}/v1/transfers/${transferId}`, {
+      headers: TEST_CLIENTS.a.auth,
+    });
+    expect(await response.json()).toMatchObject({ status: 'FAILED', failureReason: 'INSUFFICIENT_FUNDS' });
+    const finals = await finalEvents(transferId);
+    expect(finals.map((row) => JSON.parse(row.value).type)).toEqual(['TransferFailed']);
+  });
+});
