@@ -3,6 +3,7 @@ import { TOPICS } from '@oncepay/contracts';
 import { ServiceCoreModule } from '@oncepay/nest-common';
 import { envSchema } from './config/config';
 import { PrismaClient } from './generated/prisma/client';
+import { NotificationsModule } from './notifications/notifications.module';
 
 @Module({
   imports: [
@@ -12,6 +13,7 @@ import { PrismaClient } from './generated/prisma/client';
       createPrisma: (adapter) => new PrismaClient({ adapter }),
       messaging: { topics: [TOPICS.transferOutcomes], outbox: false },
     }),
+    NotificationsModule,
   ],
 })
 export class AppModule {}

@@ -1,0 +1,59 @@
+// Proves the service refuses to boot on an incomplete webhook configuration and takes the documented defaults.
+import { envSchema } from './config';
+
+const base = {
+  DATABASE_URL: 'postgresql://localhost/oncepay_notification',
+  KAFKA_BROKERS: '127.0.0.1:9092',
+  API_KEYS: 'demo-a:oncepay-dev-key-a',
+};
+
+function issuesOf(env: Record<string, string>): string[] {
+  const result = envSchema.safeParse(env);
+  return result.success ? [] : result.error.issues.map((issue) => issue.path.join('.'));
+}
+
+describe('notification-service envSchema', () => {
+  it('defaults to the log channel, 8 attempts and a 500 ms dispatch interval', () => {
+    expect(envSchema.parse(base)).toMatchObject({
+      PORT: 3002,
+      NOTIFICATION_CHANNEL: 'log',
+      NOTIFICATION_MAX_ATTEMPTS: 8,
+      DISPATCH_INTERVAL_MS: 500,
+    });
+  });
+
+  it('requires a URL and a secret of 16+ characters for the webhook channel', () => {
+    expect(issuesOf({ ...base, NOTIFICATION_CHANNEL: 'webhook' })).toEqual(['WEBHOOK_URL', 'WEBHOOK_SECRET']);
+    expect(
+      issuesOf({
+        ...base,
+        NOTIFICATION_CHANNEL: 'webhook',
+        WEBHOOK_URL: 'https://example.test/hook',
+        WEBHOOK_SECRET: 'short',
+      }),
+    ).toEqual(['WEBHOOK_SECRET']);
+    expect(
+      issuesOf({
+        ...base,
+        NOTIFICATION_CHANNEL: 'webhook',
+        WEBHOOK_URL: 'ftp://example.test',
+        WEBHOOK_SECRET: 'x'.repeat(16),
+      }),
+    ).toEqual(['WEBHOOK_URL']);
+    expect(
+      issuesOf({
+        ...base,
+        NOTIFICATION_CHANNEL: 'webhook',
+        WEBHOOK_URL: 'https://example.test/hook',
+        WEBHOOK_SECRET: 'x'.repeat(16),
+      }),
+    ).toEqual([]);
+  });
+
+  it('bounds the dispatcher tunables', () => {
+    expect(issuesOf({ ...base, DISPATCH_INTERVAL_MS: '0' })).toEqual(['DISPATCH_INTERVAL_MS']);
+    expect(issuesOf({ ...base, DISPATCH_INTERVAL_MS: '600000' })).toEqual(['DISPATCH_INTERVAL_MS']);
+    expect(issuesOf({ ...base, NOTIFICATION_MAX_ATTEMPTS: '0' })).toEqual(['NOTIFICATION_MAX_ATTEMPTS']);
+    expect(issuesOf({ ...base, NOTIFICATION_CHANNEL: 'sms' })).toEqual(['NOTIFICATION_CHANNEL']);
+  });
+});

@@ -1,0 +1,252 @@
+// Proves the dispatcher on the real notification database, with a scripted channel: retriable failures
+// are retried on a capped exponential schedule until DELIVERED, a non-retriable failure is GAVE_UP at
+// once, the attempt budget ends in GAVE_UP, a hung or throwing channel counts as a retriable failure,
+// and two dispatchers working one table concurrently never deliver a notification twice.
+import { sleep, type MessagingLogger } from '@oncepay/messaging';
+import {
+  createPrismaClient,
+  createTestDatabase,
+  sampleTransferCompleted,
+  waitFor,
+  type PrismaClientOf,
+  type TestDatabase,
+} from '@oncepay/test-support';
+import type { Notification } from '../domain/notification';
+import type { DeliveryResult, NotificationChannel } from '../domain/notification-channel.port';
+import { RecordOutcomeHandler } from '../record-outcome/record-outcome.handler';
+import { NotificationDispatcher, type NotificationDispatcherOptions } from './notification.dispatcher';
+
+/** Every delivery asked of one or more channels; a second concurrent delivery of one id is a bug. */
+class DeliveryLog {
+  readonly calls: { notificationId: string; attemptNumber: number }[] = [];
+  readonly inFlight = new Set<string>();
+  overlapping = 0;
+
+  deliveriesOf(notificationId: string): number {
+    return this.calls.filter((call) => call.notificationId === notificationId).length;
+  }
+}
+
+/** A channel whose answers are scripted per call (1 = its first call); it logs every delivery. */
+class ScriptedChannel implements NotificationChannel {
+  readonly name = 'scripted';
+  callCount = 0;
+
+  constructor(
+    private readonly answer: (call: number) => DeliveryResult | 'hang' | 'throw',
+    private readonly delayMs = 0,
+    readonly log = new DeliveryLog(),
+  ) {}
+
+  async deliver(notification: Notification): Promise<DeliveryResult> {
+    this.callCount += 1;
+    this.log.calls.push({ notificationId: notification.id, attemptNumber: notification.attemptNumber });
+    if (this.log.inFlight.has(notification.id)) this.log.overlapping += 1;
+    this.log.inFlight.add(notification.id);
+    try {
+      const answer = this.answer(this.callCount);
+      if (this.delayMs > 0) await sleep(this.delayMs);
+      if (answer === 'hang') return await new Promise<DeliveryResult>(() => undefined);
+      if (answer === 'throw') throw new Error('channel bug');
+      return answer;
+    } finally {
+      this.log.inFlight.delete(notification.id);
+    }
+  }
+}
+
+const DELIVERED: DeliveryResult = { outcome: 'delivered', responseStatus: 200 };
+const UNAVAILABLE: DeliveryResult = {
+  outcome: 'failed',
+  retriable: true,
+  error: 'HTTP 503',
+  responseStatus: 503,
+};
+const BAD_REQUEST: DeliveryResult = {
+  outcome: 'failed',
+  retriable: false,
+  error: 'HTTP 400',
+  responseStatus: 400,
+};
+const quietLogger: MessagingLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+describe('NotificationDispatcher on PostgreSQL', () => {
+  let database: TestDatabase;
+  let prisma: PrismaClientOf['notification'];
+  const dispatchers: NotificationDispatcher[] = [];
+  const extraClients: PrismaClientOf['notification'][] = [];
+
+  // A database per test: a dispatcher claims every due notification, so tests must not share rows.
+  beforeEach(async () => {
+    database = await createTestDatabase('notification');
+    prisma = createPrismaClient('notification', database.url);
+  });
+  afterEach(async () => {
+    await Promise.all(dispatchers.splice(0).map((dispatcher) => dispatcher.stop()));
+    await Promise.all([prisma, ...extraClients.splice(0)].map((client) => client.$disconnect()));
+    await database.drop();
+  });
+
+  function dispatcher(
+    channel: NotificationChannel,
+    options: Partial<NotificationDispatcherOptions> = {},
+  ): NotificationDispatcher {
+    const created = new NotificationDispatcher({
+      db: prisma,
+      channel,
+      maxAttempts: 5,
+      backoff: { initialMs: 100, maxMs: 250 },
+      intervalMs: 10,
+      batchSize: 10,
+      deliveryTimeoutMs: 2_000,
+      logger: quietLogger,
+      random: () => 1,
+      ...options,
+    });
+    dispatchers.push(created);
+    return created;
+  }
+
+  async function createNotification(): Promise<string> {
+    const result = await new RecordOutcomeHandler(prisma).execute(sampleTransferCompleted());
+    if (result.outcome !== 'recorded') throw new Error(`expected a new notification, got ${result.outcome}`);
+    return result.notificationId;
+  }
+
+  const notification = (id: string) => prisma.notification.findUniqueOrThrow({ where: { id } });
+  const attempts = (id: string) =>
+    prisma.deliveryAttempt.findMany({ where: { notificationId: id }, orderBy: { attemptNumber: 'asc' } });
+
+  /** How long until the notification is due again, by the database's clock. */
+  async function remainingMs(id: string): Promise<number> {
+    const [row] = await prisma.$queryRawUnsafe<{ remaining_ms: number }[]>(
+      `SELECT (EXTRACT(EPOCH FROM (next_attempt_at - clock_timestamp())) * 1000)::float8 AS remaining_ms
+         FROM notifications WHERE id = $1::uuid`,
+      id,
+    );
+    if (!row) throw new Error(`notification ${id} not found`);
+    return row.remaining_ms;
+  }
+
+  it('retries retriable failures on a capped exponential schedule, then delivers', async () => {
+    const id = await createNotification();
+    const channel = new ScriptedChannel((call) => (call <= 3 ? UNAVAILABLE : DELIVERED));
+    const subject = dispatcher(channel);
+    const passUntilClaimed = () =>
+      waitFor(
+        () => subject.dispatchOnce(),
+        (result) => result.claimed > 0,
+        { intervalMs: 10, timeoutMs: 5_000, what: 'the notification to be due' },
+      );
+
+    // Backoff doubles from 100 ms and is capped at 250 ms (jitter fixed at its maximum).
+    for (const expectedDelayMs of [100, 200, 250]) {
+      await expect(passUntilClaimed()).resolves.toMatchObject({ claimed: 1, retrying: 1 });
+      // At most the expected delay from now (the cap holds); the gaps below show it is not less.
+      const remaining = await remainingMs(id);
+      expect(remaining).toBeLessThanOrEqual(expectedDelayMs);
+      expect(remaining).toBeGreaterThan(0);
+      // Not due yet: an immediate pass leaves it alone.
+      await expect(subject.dispatchOnce()).resolves.toMatchObject({ claimed: 0 });
+    }
+    await expect(passUntilClaimed()).resolves.toMatchObject({ claimed: 1, delivered: 1 });
+
+    expect(await notification(id)).toMatchObject({ status: 'DELIVERED', attempts: 4, lastError: null });
+    expect((await notification(id)).deliveredAt).toBeInstanceOf(Date);
+    const recorded = await attempts(id);
+    expect(recorded.map((a) => [a.attemptNumber, a.channel, a.succeeded, a.responseStatus, a.error])).toEqual(
+      [
+        [1, 'scripted', false, 503, 'HTTP 503'],
+        [2, 'scripted', false, 503, 'HTTP 503'],
+        [3, 'scripted', false, 503, 'HTTP 503'],
+        [4, 'scripted', true, 200, null],
+      ],
+    );
+    // The waits really happened between attempts (5 ms of slack for millisecond rounding).
+    const gapsMs = recorded
+      .slice(1)
+      .map((a, i) => a.attemptedAt.getTime() - recorded[i]!.attemptedAt.getTime());
+    gapsMs.forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual([100, 200, 250][i]! - 5));
+    expect(channel.log.calls.map((c) => c.attemptNumber)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('gives up at once on a non-retriable failure', async () => {
+    const id = await createNotification();
+    const channel = new ScriptedChannel(() => BAD_REQUEST);
+    const subject = dispatcher(channel);
+
+    await expect(subject.dispatchOnce()).resolves.toMatchObject({ claimed: 1, gave_up: 1 });
+    await expect(subject.dispatchOnce()).resolves.toMatchObject({ claimed: 0 });
+
+    expect(await notification(id)).toMatchObject({ status: 'GAVE_UP', attempts: 1, lastError: 'HTTP 400' });
+    expect(await attempts(id)).toMatchObject([{ attemptNumber: 1, succeeded: false, responseStatus: 400 }]);
+    expect(channel.callCount).toBe(1);
+  });
+
+  it('gives up after the maximum number of attempts, running on its own interval', async () => {
+    const id = await createNotification();
+    const channel = new ScriptedChannel(() => UNAVAILABLE);
+    const subject = dispatcher(channel, { maxAttempts: 3, backoff: { initialMs: 10, maxMs: 20 } });
+
+    subject.start();
+    await waitFor(
+      () => notification(id),
+      (row) => row.status !== 'PENDING',
+      { intervalMs: 20, timeoutMs: 10_000, what: 'the notification to be given up' },
+    );
+    await subject.stop();
+
+    expect(await notification(id)).toMatchObject({ status: 'GAVE_UP', attempts: 3, lastError: 'HTTP 503' });
+    expect((await attempts(id)).map((a) => a.succeeded)).toEqual([false, false, false]);
+    await expect(subject.dispatchOnce()).resolves.toMatchObject({ claimed: 0 });
+    expect(channel.callCount).toBe(3);
+  });
+
+  it('counts a channel that hangs past the deadline or throws as a retriable failure', async () => {
+    const hung = await createNotification();
+    const hanging = dispatcher(new ScriptedChannel(() => 'hang'), { deliveryTimeoutMs: 50 });
+    await expect(hanging.dispatchOnce()).resolves.toMatchObject({ claimed: 1, retrying: 1 });
+    expect(await notification(hung)).toMatchObject({
+      status: 'PENDING',
+      lastError: 'no answer within 50 ms',
+    });
+
+    await prisma.notification.update({ where: { id: hung }, data: { status: 'DELIVERED' } });
+    const thrown = await createNotification();
+    const throwing = dispatcher(new ScriptedChannel(() => 'throw'));
+    await expect(throwing.dispatchOnce()).resolves.toMatchObject({ claimed: 1, retrying: 1 });
+    expect(await notification(thrown)).toMatchObject({
+      status: 'PENDING',
+      lastError: 'channel threw: Error: channel bug',
+    });
+  });
+
+  it('never delivers one notification twice with two dispatchers running concurrently', async () => {
+    const ids = await Promise.all(Array.from({ length: 40 }, () => createNotification()));
+    // Each instance has its own channel and database client; the shared log sees across both.
+    const log = new DeliveryLog();
+    const firstChannel = new ScriptedChannel(() => DELIVERED, 15, log);
+    const secondChannel = new ScriptedChannel(() => DELIVERED, 15, log);
+    const otherInstanceDb = createPrismaClient('notification', database.url);
+    extraClients.push(otherInstanceDb);
+    const first = dispatcher(firstChannel, { batchSize: 4 });
+    const second = dispatcher(secondChannel, { batchSize: 4, db: otherInstanceDb });
+
+    first.start();
+    second.start();
+    await waitFor(
+      () => prisma.notification.count({ where: { status: 'DELIVERED' } }),
+      (delivered) => delivered === ids.length,
+      { intervalMs: 20, timeoutMs: 20_000, what: 'every notification to be delivered' },
+    );
+    await Promise.all([first.stop(), second.stop()]);
+
+    expect(log.overlapping).toBe(0);
+    expect(log.calls).toHaveLength(ids.length);
+    for (const id of ids) expect(log.deliveriesOf(id)).toBe(1);
+    // Both instances took part: the claims really were concurrent, not one dispatcher doing it all.
+    expect(firstChannel.callCount).toBeGreaterThan(0);
+    expect(secondChannel.callCount).toBeGreaterThan(0);
+    await expect(prisma.deliveryAttempt.count()).resolves.toBe(ids.length);
+  });
+});

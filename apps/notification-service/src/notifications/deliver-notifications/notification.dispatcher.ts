@@ -1,0 +1,257 @@
+// Use case: deliver due notifications through the configured channel, retrying with capped exponential
+// backoff until delivered or given up. Runs in every instance; the claim (see delivery.repository.ts)
+// keeps instances from delivering the same notification concurrently.
+//
+// Bounded everywhere: a pass claims at most `batchSize` rows, a tick runs at most MAX_PASSES_PER_TICK
+// passes, every channel call has a deadline, and each notification has at most `maxAttempts` attempts.
+// Between ticks the dispatcher sleeps `intervalMs`: no busy loop, and a failing database only costs a
+// logged error per tick.
+import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
+import {
+  backoffDelayMs,
+  describeError,
+  jsonLineLogger,
+  type BackoffPolicy,
+  type MessagingLogger,
+} from '@oncepay/messaging';
+import { nextStepAfter, type DeliveryPolicy } from '../domain/delivery-policy';
+import { notificationBodySchema, type Notification } from '../domain/notification';
+import type { DeliveryResult, NotificationChannel } from '../domain/notification-channel.port';
+import { DeliveryRepository, type ClaimedNotification, type DeliveryDatabase } from './delivery.repository';
+
+export interface NotificationDispatcherOptions {
+  db: DeliveryDatabase;
+  channel: NotificationChannel;
+  maxAttempts: number;
+  backoff: BackoffPolicy;
+  /** Sleep between ticks. */
+  intervalMs: number;
+  batchSize: number;
+  /** Deadline for one `channel.deliver` call, enforced here whatever the channel does. */
+  deliveryTimeoutMs: number;
+  logger?: MessagingLogger;
+  /** Jitter source for the backoff; tests fix it. */
+  random?: () => number;
+}
+
+/** What one notification's turn in a pass came to. */
+export type SettleOutcome = 'delivered' | 'retrying' | 'gave_up' | 'claim_lost' | 'unrecorded';
+
+export type DispatchPassResult = { claimed: number } & Record<SettleOutcome, number>;
+
+/** Passes per tick while batches come back full: a backlog drains fast, yet a tick always ends. */
+const MAX_PASSES_PER_TICK = 10;
+/**
+ * Lease on top of the delivery deadline: covers recording the result (a transaction that may wait up
+ * to 5 s for a connection and run up to 10 s) with room to spare. A crashed dispatcher's claims are
+ * retried after the lease.
+ */
+const LEASE_MARGIN_MS = 30_000;
+/** While passes keep failing (database away), ticks back off from the interval up to this. */
+const MAX_FAILURE_BACKOFF_MS = 30_000;
+
+export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly repository: DeliveryRepository;
+  private readonly policy: DeliveryPolicy;
+  private readonly leaseMs: number;
+  private readonly logger: MessagingLogger;
+  private running = false;
+  private timer: NodeJS.Timeout | null = null;
+  private tickInFlight: Promise<void> | null = null;
+  /** Ticks in a row whose pass failed; resets on the first pass that works. */
+  private failedTicks = 0;
+
+  constructor(private readonly options: NotificationDispatcherOptions) {
+    if (options.batchSize < 1 || options.maxAttempts < 1 || options.intervalMs < 1) {
+      throw new RangeError('batchSize, maxAttempts and intervalMs must be positive');
+    }
+    this.repository = new DeliveryRepository(options.db);
+    const random = options.random ?? Math.random;
+    this.policy = {
+      maxAttempts: options.maxAttempts,
+      retryDelayMs: (attemptNumber) => backoffDelayMs(options.backoff, attemptNumber, random),
+    };
+    this.leaseMs = options.deliveryTimeoutMs + LEASE_MARGIN_MS;
+    this.logger = options.logger ?? jsonLineLogger;
+  }
+
+  onApplicationBootstrap(): void {
+    this.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.stop();
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.scheduleTick();
+  }
+
+  /** Resolves once the tick in progress (if any) has finished; no delivery is cut off halfway. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.tickInFlight;
+  }
+
+  /** One bounded pass: claim a batch, deliver it concurrently, record every result. */
+  async dispatchOnce(): Promise<DispatchPassResult> {
+    const claimed = await this.repository.claimDue(this.options.batchSize, this.leaseMs);
+    const outcomes = await Promise.all(claimed.map((row) => this.settle(row)));
+    const result: DispatchPassResult = {
+      claimed: claimed.length,
+      delivered: 0,
+      retrying: 0,
+      gave_up: 0,
+      claim_lost: 0,
+      unrecorded: 0,
+    };
+    for (const outcome of outcomes) result[outcome] += 1;
+    return result;
+  }
+
+  private scheduleTick(): void {
+    const delayMs =
+      this.failedTicks === 0
+        ? this.options.intervalMs
+        : backoffDelayMs(
+            { initialMs: this.options.intervalMs, maxMs: MAX_FAILURE_BACKOFF_MS },
+            this.failedTicks,
+          );
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.tickInFlight = this.tick().finally(() => {
+        this.tickInFlight = null;
+        if (this.running) this.scheduleTick();
+      });
+    }, delayMs);
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      for (let pass = 0; pass < MAX_PASSES_PER_TICK && this.running; pass++) {
+        const result = await this.dispatchOnce();
+        this.failedTicks = 0;
+        if (result.claimed < this.options.batchSize) return;
+      }
+    } catch (error) {
+      // The claim itself failed (database away): nothing was sent. Back off so an outage costs a few
+      // log lines, not one per interval.
+      this.failedTicks += 1;
+      this.logger.error('notification dispatch pass failed', {
+        error: describeError(error),
+        failedTicks: this.failedTicks,
+      });
+    }
+  }
+
+  /** Delivers one claimed notification and records the result; never throws, so one row cannot sink a batch. */
+  private async settle(row: ClaimedNotification): Promise<SettleOutcome> {
+    try {
+      if (row.attemptNumber > this.policy.maxAttempts) {
+        // Earlier claims ended without a recorded result (a crash mid-delivery) and used up the budget.
+        return this.giveUp(
+          row,
+          `no attempts left: ${row.attemptNumber - 1} attempts were made, some interrupted`,
+        );
+      }
+      const body = notificationBodySchema.safeParse(row.payload);
+      if (!body.success) {
+        return this.giveUp(row, `stored payload is not a valid notification body: ${body.error.message}`);
+      }
+      const notification: Notification = {
+        id: row.id,
+        transferId: row.transferId,
+        clientId: row.clientId,
+        outcome: row.outcome,
+        attemptNumber: row.attemptNumber,
+        body: body.data,
+      };
+      return await this.deliverAndRecord(notification);
+    } catch (error) {
+      // Recording failed after a delivery: the lease runs out and the notification is sent again,
+      // which the receiver drops by its Idempotency-Key.
+      this.logger.error('notification attempt could not be recorded', {
+        notificationId: row.id,
+        attemptNumber: row.attemptNumber,
+        error: describeError(error),
+      });
+      return 'unrecorded';
+    }
+  }
+
+  private async deliverAndRecord(notification: Notification): Promise<SettleOutcome> {
+    const attemptedAt = new Date();
+    const result = await this.deliverWithDeadline(notification);
+    const next = nextStepAfter(result, notification.attemptNumber, this.policy);
+    const recorded = await this.repository.recordAttempt({
+      notificationId: notification.id,
+      attemptNumber: notification.attemptNumber,
+      channel: this.options.channel.name,
+      attemptedAt,
+      result,
+      next,
+    });
+    if (recorded === 'claim_lost') return this.claimLost(notification.id, notification.attemptNumber);
+    switch (next.status) {
+      case 'DELIVERED':
+        return 'delivered';
+      case 'PENDING':
+        return 'retrying';
+      case 'GAVE_UP':
+        this.logger.warn('notification given up', {
+          notificationId: notification.id,
+          transferId: notification.transferId,
+          attempts: notification.attemptNumber,
+          because: next.because,
+          error: result.outcome === 'failed' ? result.error : undefined,
+        });
+        return 'gave_up';
+      default: {
+        const unreachable: never = next;
+        return unreachable;
+      }
+    }
+  }
+
+  /** The channel's answer, or a retriable failure if it throws or misses the deadline. */
+  private async deliverWithDeadline(notification: Notification): Promise<DeliveryResult> {
+    const { channel, deliveryTimeoutMs } = this.options;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<DeliveryResult>((resolve) => {
+      timer = setTimeout(
+        () =>
+          resolve({ outcome: 'failed', retriable: true, error: `no answer within ${deliveryTimeoutMs} ms` }),
+        deliveryTimeoutMs,
+      );
+    });
+    const delivery = channel.deliver(notification).catch((error: unknown): DeliveryResult => ({
+      outcome: 'failed',
+      retriable: true,
+      error: `channel threw: ${describeError(error)}`,
+    }));
+    try {
+      return await Promise.race([delivery, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async giveUp(row: ClaimedNotification, reason: string): Promise<SettleOutcome> {
+    const recorded = await this.repository.giveUp(row.id, row.attemptNumber, reason);
+    if (recorded === 'claim_lost') return this.claimLost(row.id, row.attemptNumber);
+    this.logger.warn('notification given up without an attempt', { notificationId: row.id, reason });
+    return 'gave_up';
+  }
+
+  private claimLost(notificationId: string, attemptNumber: number): SettleOutcome {
+    this.logger.warn('notification claim expired before its result was recorded; result dropped', {
+      notificationId,
+      attemptNumber,
+    });
+    return 'claim_lost';
+  }
+}
