@@ -9,13 +9,18 @@ export interface ServiceSpec {
   defaultPort: number;
 }
 
-/** The migrated database each test database is cloned from (prepared once per test run). */
-export function templateDatabaseOf(service: ServiceSpec['name']): string {
-  return `oncepay_template_${service}`;
+/**
+ * The migrated database each test database of one test run is cloned from. Named per run, so two
+ * runs sharing one PostgreSQL (two terminals, or a run beside `npm start`) never touch each other's.
+ */
+export function templateDatabaseOf(service: ServiceSpec['name'], runId: string): string {
+  return `oncepay_template_${runId}_${service}`;
 }
 
-/** Prefix of every per-test-file database, so leftovers of a crashed run can be found and dropped. */
-export const TEST_DATABASE_PREFIX = 'oncepay_test_';
+/** Prefix of every per-test-file database of one run, so the run drops exactly its own leftovers. */
+export function testDatabasePrefixOf(runId: string): string {
+  return `oncepay_test_${runId}_`;
+}
 
 export const SERVICES: readonly ServiceSpec[] = [
   { name: 'transfer', workspace: 'apps/transfer-service', database: 'oncepay_transfer', defaultPort: 3000 },

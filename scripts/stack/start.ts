@@ -9,6 +9,7 @@ import { startLocalInfra } from '../infra/local-infra';
 import { assertPortFree } from '../infra/net';
 import { DATA_DIR, REPO_ROOT } from '../infra/paths';
 import { kafkaBrokers, postgresUrl, stackConfig } from '../infra/stack-config';
+import { seedDemoData, tryItCurl } from './seed';
 import { startService, type RunningService } from './service-process';
 
 const STACK_STATE_DIR = path.join(DATA_DIR, 'stack');
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
     await shutdown('a start-up step failed');
     throw error;
   }
+  await seedDemoData();
   printReady();
 }
 
@@ -92,6 +94,8 @@ function printReady(): void {
   }
   log(`  PostgreSQL  ${postgresUrl('postgres')}`);
   log(`  Kafka       ${kafkaBrokers()}`);
+  log('Demo data: a treasury, alice (demo-a, 1000.00 EUR) and bob (demo-b). Try a transfer:');
+  console.log(`\n${tryItCurl()}\n`);
   log('Press Ctrl-C to stop everything.');
 }
 

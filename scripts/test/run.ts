@@ -2,16 +2,19 @@
 // template database per service, runs jest over every workspace, then stops what it started.
 // Arguments are passed to jest (`npm test -- packages/messaging`).
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Client } from 'pg';
 import { migrateDatabase } from '../db/migrate';
 import { findRunningInfra, startLocalInfra, type LocalInfra } from '../infra/local-infra';
 import { DATA_DIR, REPO_ROOT } from '../infra/paths';
-import { dropDatabase, quoteIdentifier } from '../infra/postgres';
-import { SERVICES, TEST_DATABASE_PREFIX, templateDatabaseOf } from '../infra/services';
+import { quoteIdentifier } from '../infra/postgres';
+import { SERVICES, templateDatabaseOf, testDatabasePrefixOf } from '../infra/services';
 
 const TEST_STATE_DIR = path.join(DATA_DIR, 'test-run');
+/** Short and lower-case: it ends up in database names. */
+const RUN_ID = randomBytes(3).toString('hex');
 
 async function main(): Promise<number> {
   const infra = await bringUpInfra();
@@ -20,10 +23,11 @@ async function main(): Promise<number> {
     process.once(signal, () => void stopInfra().finally(() => process.exit(130)));
   }
   try {
-    await dropLeftoverTestDatabases(infra.postgresAdminUrl);
     await prepareTemplates(infra.postgresAdminUrl);
     return await runJest(infra, process.argv.slice(2));
   } finally {
+    // Matters when the run reused a running stack: leave its PostgreSQL as it was.
+    await dropRunDatabases(infra.postgresAdminUrl).catch(() => undefined);
     await stopInfra();
   }
 }
@@ -42,19 +46,18 @@ async function bringUpInfra(): Promise<LocalInfra> {
 
 async function prepareTemplates(adminUrl: string): Promise<void> {
   for (const service of SERVICES) {
-    const template = templateDatabaseOf(service.name);
-    await dropDatabase(adminUrl, template);
-    await migrateDatabase(adminUrl, service.name, template);
+    await migrateDatabase(adminUrl, service.name, templateDatabaseOf(service.name, RUN_ID));
   }
 }
 
-async function dropLeftoverTestDatabases(adminUrl: string): Promise<void> {
+/** This run's templates and whatever test databases its files did not drop (a crashed test, say). */
+async function dropRunDatabases(adminUrl: string): Promise<void> {
   const client = new Client({ connectionString: adminUrl });
   await client.connect();
   try {
     const result = await client.query<{ datname: string }>(
-      `SELECT datname FROM pg_database WHERE starts_with(datname, $1)`,
-      [TEST_DATABASE_PREFIX],
+      `SELECT datname FROM pg_database WHERE starts_with(datname, $1) OR starts_with(datname, $2)`,
+      [testDatabasePrefixOf(RUN_ID), `oncepay_template_${RUN_ID}_`],
     );
     for (const { datname } of result.rows)
       await client.query(`DROP DATABASE ${quoteIdentifier(datname)} WITH (FORCE)`);
@@ -72,6 +75,7 @@ function runJest(infra: LocalInfra, args: string[]): Promise<number> {
       ...process.env,
       ONCEPAY_TEST_POSTGRES_URL: infra.postgresAdminUrl,
       ONCEPAY_TEST_KAFKA_BROKERS: infra.kafkaBrokers,
+      ONCEPAY_TEST_RUN_ID: RUN_ID,
     },
   });
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));

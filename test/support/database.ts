@@ -2,7 +2,7 @@
 // files never see each other's rows and can run in parallel.
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { TEST_DATABASE_PREFIX, templateDatabaseOf, type ServiceSpec } from '../../scripts/infra/services';
+import { templateDatabaseOf, testDatabasePrefixOf, type ServiceSpec } from '../../scripts/infra/services';
 import { testEnv } from './env';
 
 export interface TestDatabase {
@@ -12,8 +12,8 @@ export interface TestDatabase {
 }
 
 export async function createTestDatabase(service: ServiceSpec['name']): Promise<TestDatabase> {
-  const name = `${TEST_DATABASE_PREFIX}${service}_${randomBytes(6).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE "${name}" TEMPLATE "${templateDatabaseOf(service)}"`);
+  const name = `${testDatabasePrefixOf(testEnv.runId)}${service}_${randomBytes(6).toString('hex')}`;
+  await adminQuery(`CREATE DATABASE "${name}" TEMPLATE "${templateDatabaseOf(service, testEnv.runId)}"`);
   const url = new URL(testEnv.postgresAdminUrl);
   url.pathname = `/${name}`;
   return {

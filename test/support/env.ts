@@ -13,6 +13,10 @@ export const testEnv = {
   get postgresAdminUrl(): string {
     return required('ONCEPAY_TEST_POSTGRES_URL');
   },
+  /** Names this run's template and test databases. */
+  get runId(): string {
+    return required('ONCEPAY_TEST_RUN_ID');
+  },
   get kafkaBrokers(): string[] {
     return required('ONCEPAY_TEST_KAFKA_BROKERS').split(',');
   },

@@ -8,3 +8,6 @@ export { describeHealthEndpoint } from './health-suite';
 export { sampleTransferRequested } from './events';
 export { waitFor } from './wait';
 export { countEffects, createEffectsTable, effectRecordingHandler, type TransactionalDb } from './effects';
+export { sampleTransferCompleted, sampleTransferFailed, type OutcomeEventOverrides } from './outcome-events';
+export { requestJson, type JsonResponse } from './http';
+export { transferRequested, type TransferRequestFacts } from './transfer-requests';

@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
 import { TOPICS } from '@oncepay/contracts';
 import { ServiceCoreModule } from '@oncepay/nest-common';
+import { AccountsModule } from './accounts/accounts.module';
 import { envSchema } from './config/config';
 import { PrismaClient } from './generated/prisma/client';
+import { PostingsModule } from './postings/postings.module';
 
 @Module({
   imports: [
@@ -12,6 +14,8 @@ import { PrismaClient } from './generated/prisma/client';
       createPrisma: (adapter) => new PrismaClient({ adapter }),
       messaging: { topics: [TOPICS.transferRequests, TOPICS.ledgerResults], outbox: true },
     }),
+    AccountsModule,
+    PostingsModule,
   ],
 })
 export class AppModule {}

@@ -113,8 +113,8 @@ describe('POST /v1/transfers', () => {
 
   it('scopes keys to the client: the same key from another client is a new transfer', async () => {
     const key = randomUUID();
-    const a = await (await post(validBody(), key, 'a')).json();
-    const b = await (await post(validBody(), key, 'b')).json();
+    const a = (await (await post(validBody(), key, 'a')).json()) as { id: string };
+    const b = (await (await post(validBody(), key, 'b')).json()) as { id: string };
     expect(a.id).not.toEqual(b.id);
   });
 

@@ -1,0 +1,16 @@
+// POST /v1/accounts body. Strict: an unknown field is a 400, not silently dropped, so a typo such as
+// `allowNegativeBalances` cannot open an ordinary account when a treasury account was meant.
+import { currencySchema } from '@oncepay/contracts';
+import { z } from 'zod';
+import { accountIdSchema } from '../account-id.schema';
+
+export const openAccountBodySchema = z
+  .object({
+    currency: currencySchema,
+    /** Chosen by the client to make the open retry-safe; generated when absent. */
+    id: accountIdSchema.optional(),
+    allowNegativeBalance: z.boolean().default(false),
+  })
+  .strict();
+
+export type OpenAccountBody = z.infer<typeof openAccountBodySchema>;

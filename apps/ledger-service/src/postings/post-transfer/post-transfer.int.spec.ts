@@ -1,0 +1,399 @@
+// Proves, on a real ledger database, that posting a transfer moves money exactly once: two balanced
+// entries or, for each rejection reason, none; one decision per transfer however often and however
+// concurrently it is requested; and an account never overdrawn by concurrent debits.
+import { decodeEvent, type OncePayEvent, type TransferRequested } from '@oncepay/contracts';
+import { Logger } from '@nestjs/common';
+import {
+  createPrismaClient,
+  createTestDatabase,
+  TEST_CLIENTS,
+  transferRequested,
+  type TestDatabase,
+  type TransferRequestFacts,
+} from '@oncepay/test-support';
+import { randomUUID } from 'node:crypto';
+import type { LedgerDatabase } from '../../database';
+import {
+  POST_TRANSFER_CONSUMER,
+  PostTransferHandler,
+  type PostTransferResult,
+} from './post-transfer.handler';
+
+const CLIENT_A = TEST_CLIENTS.a.id;
+const CLIENT_B = TEST_CLIENTS.b.id;
+
+describe('posting a transfer', () => {
+  let database: TestDatabase;
+  let prisma: LedgerDatabase;
+  let handler: PostTransferHandler;
+  /** The treasury every test funds its accounts from: the one account allowed below zero. */
+  let treasury: string;
+
+  beforeAll(async () => {
+    Logger.overrideLogger(['warn', 'error']);
+    database = await createTestDatabase('ledger');
+    prisma = createPrismaClient('ledger', database.url);
+    handler = new PostTransferHandler(prisma);
+    treasury = await openAccount({ owner: CLIENT_A, allowNegativeBalance: true });
+  });
+  afterAll(async () => {
+    await prisma.$disconnect();
+    await database.drop();
+  });
+
+  async function openAccount(
+    options: { owner?: string; currency?: string; allowNegativeBalance?: boolean } = {},
+  ): Promise<string> {
+    const account = await prisma.account.create({
+      data: {
+        id: randomUUID(),
+        ownerClientId: options.owner ?? CLIENT_A,
+        currency: options.currency ?? 'EUR',
+        allowNegativeBalance: options.allowNegativeBalance ?? false,
+      },
+    });
+    return account.id;
+  }
+
+  /** An account of client A holding `balanceMinor`, credited from the treasury by a real posting. */
+  async function fundedAccount(balanceMinor: bigint, owner = CLIENT_A): Promise<string> {
+    const id = await openAccount({ owner });
+    const funding = await handler.execute(
+      transferRequested({
+        clientId: CLIENT_A,
+        fromAccountId: treasury,
+        toAccountId: id,
+        amountMinor: balanceMinor,
+      }),
+    );
+    expect(funding.outcome).toBe('posted');
+    return id;
+  }
+
+  async function balanceOf(accountId: string): Promise<bigint> {
+    return (await prisma.account.findUniqueOrThrow({ where: { id: accountId } })).balanceMinor;
+  }
+
+  async function entriesOf(transferId: string) {
+    return prisma.journalEntry.findMany({ where: { transferId }, orderBy: { id: 'asc' } });
+  }
+
+  /** The answers in the outbox for the transfer, decoded the way a consumer would read them. */
+  async function answersFor(transferId: string): Promise<OncePayEvent[]> {
+    const rows = await prisma.outboxMessage.findMany({
+      where: { key: transferId },
+      orderBy: { position: 'asc' },
+    });
+    return rows.map((row) => {
+      const decoded = decodeEvent(row.value);
+      if (!decoded.ok) throw new Error(`outbox row ${row.id} does not decode: ${decoded.reason}`);
+      return decoded.event;
+    });
+  }
+
+  async function sumOfAllBalances(): Promise<bigint> {
+    const { _sum } = await prisma.account.aggregate({ _sum: { balanceMinor: true } });
+    return _sum.balanceMinor ?? 0n;
+  }
+
+  it('posts a DEBIT and a CREDIT, moves both balances and answers TransferPosted', async () => {
+    const from = await fundedAccount(10_000n);
+    const to = await openAccount({ owner: CLIENT_B });
+    const request = transferRequested({
+      clientId: CLIENT_A,
+      fromAccountId: from,
+      toAccountId: to,
+      amountMinor: 2_500n,
+      reference: 'invoice 42',
+    });
+
+    const result = await handler.execute(request);
+
+    expect(result.outcome).toBe('posted');
+    await expect(balanceOf(from)).resolves.toBe(7_500n);
+    await expect(balanceOf(to)).resolves.toBe(2_500n);
+    await expect(sumOfAllBalances()).resolves.toBe(0n);
+    const entries = await entriesOf(request.aggregateId);
+    expect(entries).toEqual([
+      expect.objectContaining({ accountId: from, direction: 'DEBIT', amountMinor: 2_500n, currency: 'EUR' }),
+      expect.objectContaining({ accountId: to, direction: 'CREDIT', amountMinor: 2_500n, currency: 'EUR' }),
+    ]);
+    await expect(
+      prisma.ledgerDecision.findUnique({ where: { transferId: request.aggregateId } }),
+    ).resolves.toMatchObject({ outcome: 'POSTED', reason: null });
+
+    const answers = await answersFor(request.aggregateId);
+    expect(answers).toHaveLength(1);
+    expect(answers[0]).toEqual({
+      id: expect.any(String),
+      type: 'TransferPosted',
+      schemaVersion: 1,
+      occurredAt: entries[0]?.postedAt.toISOString(),
+      producer: 'ledger-service',
+      aggregateId: request.aggregateId,
+      sequence: request.sequence + 1,
+      correlationId: request.correlationId,
+      causationId: request.id,
+      payload: { ...request.payload, postedAt: entries[0]?.postedAt.toISOString() },
+    });
+    expect(answers[0]?.id).not.toBe(request.id);
+  });
+
+  it('rejects an overdraft with INSUFFICIENT_FUNDS and writes no entry', async () => {
+    const from = await fundedAccount(1_000n);
+    const to = await openAccount();
+    const request = transferRequested({
+      clientId: CLIENT_A,
+      fromAccountId: from,
+      toAccountId: to,
+      amountMinor: 1_001n,
+    });
+
+    const result = await handler.execute(request);
+
+    expect(result).toMatchObject({ outcome: 'rejected', reason: 'INSUFFICIENT_FUNDS' });
+    await expect(entriesOf(request.aggregateId)).resolves.toEqual([]);
+    await expect(balanceOf(from)).resolves.toBe(1_000n);
+    await expect(balanceOf(to)).resolves.toBe(0n);
+    await expect(
+      prisma.ledgerDecision.findUnique({ where: { transferId: request.aggregateId } }),
+    ).resolves.toMatchObject({ outcome: 'REJECTED', reason: 'INSUFFICIENT_FUNDS' });
+    await expect(answersFor(request.aggregateId)).resolves.toEqual([
+      expect.objectContaining({
+        type: 'TransferRejected',
+        sequence: 2,
+        causationId: request.id,
+        correlationId: request.correlationId,
+        payload: { ...request.payload, reason: 'INSUFFICIENT_FUNDS' },
+      }),
+    ]);
+  });
+
+  it('lets an account with allowNegativeBalance go below zero', async () => {
+    const settlement = await openAccount({ allowNegativeBalance: true });
+    const to = await openAccount();
+    const request = transferRequested({
+      clientId: CLIENT_A,
+      fromAccountId: settlement,
+      toAccountId: to,
+      amountMinor: 40n,
+    });
+
+    await expect(handler.execute(request)).resolves.toMatchObject({ outcome: 'posted' });
+    await expect(balanceOf(settlement)).resolves.toBe(-40n);
+  });
+
+  it.each<[string, () => Promise<Omit<TransferRequestFacts, 'amountMinor'>>, string]>([
+    [
+      'an unknown from account',
+      async () => ({ clientId: CLIENT_A, fromAccountId: randomUUID(), toAccountId: await openAccount() }),
+      'ACCOUNT_NOT_FOUND',
+    ],
+    [
+      'an unknown to account',
+      async () => ({
+        clientId: CLIENT_A,
+        fromAccountId: await fundedAccount(500n),
+        toAccountId: randomUUID(),
+      }),
+      'ACCOUNT_NOT_FOUND',
+    ],
+    [
+      'accounts of another currency than the request',
+      async () => ({
+        clientId: CLIENT_A,
+        fromAccountId: await fundedAccount(500n),
+        toAccountId: await openAccount({ currency: 'USD' }),
+      }),
+      'CURRENCY_MISMATCH',
+    ],
+    [
+      'the same account on both sides',
+      async () => {
+        const account = await fundedAccount(500n);
+        return { clientId: CLIENT_A, fromAccountId: account, toAccountId: account };
+      },
+      'SAME_ACCOUNT',
+    ],
+    [
+      'a debit of an account another client opened',
+      async () => ({
+        clientId: CLIENT_B,
+        fromAccountId: await fundedAccount(500n, CLIENT_A),
+        toAccountId: await openAccount({ owner: CLIENT_B }),
+      }),
+      'ACCOUNT_NOT_OWNED',
+    ],
+  ])('rejects %s', async (_, accounts, reason) => {
+    const request = transferRequested({ ...(await accounts()), amountMinor: 100n });
+    const before = await sumOfAllBalances();
+
+    const result = await handler.execute(request);
+
+    expect(result).toMatchObject({ outcome: 'rejected', reason });
+    await expect(entriesOf(request.aggregateId)).resolves.toEqual([]);
+    await expect(sumOfAllBalances()).resolves.toBe(before);
+    await expect(answersFor(request.aggregateId)).resolves.toEqual([
+      expect.objectContaining({ type: 'TransferRejected', payload: expect.objectContaining({ reason }) }),
+    ]);
+  });
+
+  it('posts once when the same event is delivered twice', async () => {
+    const from = await fundedAccount(1_000n);
+    const to = await openAccount();
+    const request = transferRequested({
+      clientId: CLIENT_A,
+      fromAccountId: from,
+      toAccountId: to,
+      amountMinor: 300n,
+    });
+
+    const first = await handler.execute(request);
+    const second = await handler.execute(request);
+
+    expect([first.outcome, second.outcome]).toEqual(['posted', 'duplicate_event']);
+    await expect(entriesOf(request.aggregateId)).resolves.toHaveLength(2);
+    await expect(balanceOf(from)).resolves.toBe(700n);
+    await expect(answersFor(request.aggregateId)).resolves.toHaveLength(1);
+    await expect(
+      prisma.processedMessage.count({ where: { consumer: POST_TRANSFER_CONSUMER, messageId: request.id } }),
+    ).resolves.toBe(1);
+  });
+
+  it('decides a transfer once when another event asks for it again', async () => {
+    const from = await fundedAccount(1_000n);
+    const to = await openAccount();
+    const request = transferRequested({
+      clientId: CLIENT_A,
+      fromAccountId: from,
+      toAccountId: to,
+      amountMinor: 300n,
+    });
+    // The same transfer under a new event id, with its ids in capitals: still the same transfer.
+    const again = transferRequested({
+      clientId: CLIENT_A,
+      fromAccountId: from.toUpperCase(),
+      toAccountId: to.toUpperCase(),
+      amountMinor: 300n,
+      transferId: request.aggregateId.toUpperCase(),
+    });
+
+    const first = await handler.execute(request);
+    const second = await handler.execute(again);
+
+    expect([first.outcome, second.outcome]).toEqual(['posted', 'already_decided']);
+    await expect(entriesOf(request.aggregateId)).resolves.toHaveLength(2);
+    await expect(balanceOf(from)).resolves.toBe(700n);
+    await expect(answersFor(request.aggregateId)).resolves.toHaveLength(1);
+  });
+
+  it('posts once across concurrent redeliveries and re-requests of one transfer', async () => {
+    const from = await fundedAccount(1_000n);
+    const to = await openAccount();
+    const request = transferRequested({
+      clientId: CLIENT_A,
+      fromAccountId: from,
+      toAccountId: to,
+      amountMinor: 300n,
+    });
+    const deliveries: TransferRequested[] = Array.from({ length: 12 }, (_, i) =>
+      i % 2 === 0
+        ? request
+        : transferRequested({ ...request.payload, transferId: request.aggregateId, eventId: randomUUID() }),
+    );
+
+    const results = await Promise.all(deliveries.map((delivery) => handler.execute(delivery)));
+
+    expect(countOutcomes(results)).toEqual({
+      posted: 1,
+      duplicate_event: expect.any(Number),
+      already_decided: expect.any(Number),
+    });
+    await expect(entriesOf(request.aggregateId)).resolves.toHaveLength(2);
+    await expect(balanceOf(from)).resolves.toBe(700n);
+    await expect(answersFor(request.aggregateId)).resolves.toHaveLength(1);
+  });
+
+  it('decides once when concurrent requests for one transfer name different accounts', async () => {
+    const transferId = randomUUID();
+    const pairs = await Promise.all(
+      Array.from({ length: 4 }, async () => ({ from: await fundedAccount(500n), to: await openAccount() })),
+    );
+    const requests = pairs.map(({ from, to }) =>
+      transferRequested({
+        clientId: CLIENT_A,
+        fromAccountId: from,
+        toAccountId: to,
+        amountMinor: 50n,
+        transferId,
+      }),
+    );
+
+    const results = await Promise.all(requests.map((request) => handler.execute(request)));
+
+    expect(countOutcomes(results)).toEqual({ posted: 1, already_decided: 3 });
+    await expect(entriesOf(transferId)).resolves.toHaveLength(2);
+    await expect(answersFor(transferId)).resolves.toHaveLength(1);
+  });
+
+  it('posts exactly as many of 30 concurrent debits as the balance covers, never going below zero', async () => {
+    const from = await fundedAccount(1_000n);
+    const recipients = await Promise.all(Array.from({ length: 3 }, () => openAccount({ owner: CLIENT_B })));
+    const requests = Array.from({ length: 30 }, (_, i) =>
+      transferRequested({
+        clientId: CLIENT_A,
+        fromAccountId: from,
+        toAccountId: recipients[i % recipients.length] ?? '',
+        amountMinor: 100n,
+      }),
+    );
+
+    const results = await Promise.all(requests.map((request) => handler.execute(request)));
+
+    expect(countOutcomes(results)).toEqual({ posted: 10, rejected: 20 });
+    expect(results.filter((r) => r.outcome === 'rejected')).toEqual(
+      Array(20).fill(expect.objectContaining({ reason: 'INSUFFICIENT_FUNDS' })),
+    );
+    await expect(balanceOf(from)).resolves.toBe(0n);
+    // Replaying the account's journal in commit order: the balance is never negative at any point.
+    const journal = await prisma.journalEntry.findMany({
+      where: { accountId: from },
+      orderBy: { id: 'asc' },
+    });
+    let runningMinor = 0n;
+    for (const entry of journal) {
+      runningMinor += entry.direction === 'CREDIT' ? entry.amountMinor : -entry.amountMinor;
+      expect(runningMinor).toBeGreaterThanOrEqual(0n);
+    }
+    expect(journal).toHaveLength(11);
+    await expect(sumOfAllBalances()).resolves.toBe(0n);
+  });
+
+  it('completes concurrent transfers in opposite directions between two accounts without a deadlock', async () => {
+    const left = await fundedAccount(1_000n);
+    const right = await fundedAccount(1_000n);
+    const requests = Array.from({ length: 20 }, (_, i) =>
+      transferRequested({
+        clientId: CLIENT_A,
+        fromAccountId: i % 2 === 0 ? left : right,
+        toAccountId: i % 2 === 0 ? right : left,
+        amountMinor: BigInt(10 + i),
+      }),
+    );
+
+    const results = await Promise.all(requests.map((request) => handler.execute(request)));
+
+    expect(countOutcomes(results)).toEqual({ posted: 20 });
+    // Left sends 10+12+...+28 = 190 and receives 11+13+...+29 = 200.
+    await expect(balanceOf(left)).resolves.toBe(1_010n);
+    await expect(balanceOf(right)).resolves.toBe(990n);
+  });
+});
+
+function countOutcomes(
+  results: PostTransferResult[],
+): Partial<Record<PostTransferResult['outcome'], number>> {
+  const counts: Partial<Record<PostTransferResult['outcome'], number>> = {};
+  for (const { outcome } of results) counts[outcome] = (counts[outcome] ?? 0) + 1;
+  return counts;
+}

@@ -1,0 +1,45 @@
+// The ledger's Kafka edge: the consumer group `ledger-service` on the transfer-requests topic. It only
+// translates; PostTransferHandler does the work in one transaction, and the runner commits the offset
+// after that transaction committed (see EventConsumer / ConsumerRunner in the shared packages).
+import { Inject, Injectable } from '@nestjs/common';
+import { TOPICS } from '@oncepay/contracts';
+import type { EventHandler, HandleOutcome, IdempotentProducer } from '@oncepay/messaging';
+import { EventConsumer, KAFKA, PRODUCER } from '@oncepay/nest-common';
+import { assertNever } from '../../assert-never';
+import { PostTransferHandler, type PostTransferResult } from './post-transfer.handler';
+
+type KafkaClient = ConstructorParameters<typeof EventConsumer>[0];
+
+@Injectable()
+export class TransferRequestsConsumer extends EventConsumer {
+  protected readonly groupId = 'ledger-service';
+  protected readonly topics = [TOPICS.transferRequests];
+
+  constructor(
+    @Inject(KAFKA) kafka: KafkaClient,
+    @Inject(PRODUCER) producer: IdempotentProducer,
+    private readonly postTransfer: PostTransferHandler,
+  ) {
+    super(kafka, producer);
+  }
+
+  protected handle: EventHandler = async (event) => {
+    // Only TransferRequested belongs on this topic; anything else is acknowledged and left alone.
+    if (event.type !== 'TransferRequested') return 'ignored';
+    return handleOutcomeOf(await this.postTransfer.execute(event));
+  };
+}
+
+/** What the consumer runner is told: a decision made now, or one made by an earlier delivery. */
+export function handleOutcomeOf(result: PostTransferResult): HandleOutcome {
+  switch (result.outcome) {
+    case 'posted':
+    case 'rejected':
+      return 'processed';
+    case 'duplicate_event':
+    case 'already_decided':
+      return 'duplicate';
+    default:
+      return assertNever(result);
+  }
+}

@@ -1,0 +1,214 @@
+// Proves the whole money flow end to end: the three real services, each on its own database, talking
+// over the real broker. Money enters from a treasury, moves between accounts to COMPLETED with correct
+// balances, an overdraft ends FAILED with INSUFFICIENT_FUNDS and no journal entry, a replayed request
+// moves money once, concurrent transfers never overdraw, the sum of all balances stays zero, and every
+// terminal transfer gets exactly one notification.
+import type { Type } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import {
+  createTestDatabase,
+  requestJson,
+  startTestService,
+  TEST_CLIENTS,
+  waitFor,
+  type TestDatabase,
+  type TestService,
+} from '@oncepay/test-support';
+
+type Status = 'PENDING' | 'COMPLETED' | 'FAILED';
+interface Transfer {
+  id: string;
+  status: Status;
+  failureReason: string | null;
+}
+
+const EUR = 'EUR';
+
+describe('the money flow across transfer, ledger and notification services', () => {
+  const databases: TestDatabase[] = [];
+  const services: TestService[] = [];
+  let transfers: string;
+  let ledger: string;
+  let notifications: string;
+
+  async function boot(
+    name: 'transfer' | 'ledger' | 'notification',
+    load: () => Promise<Type<unknown>>,
+  ): Promise<string> {
+    const database = await createTestDatabase(name);
+    databases.push(database);
+    const service = await startTestService(load, { DATABASE_URL: database.url });
+    services.push(service);
+    return service.baseUrl;
+  }
+
+  beforeAll(async () => {
+    ledger = await boot(
+      'ledger',
+      async () => (await import('../apps/ledger-service/src/app.module.js')).AppModule,
+    );
+    transfers = await boot(
+      'transfer',
+      async () => (await import('../apps/transfer-service/src/app.module.js')).AppModule,
+    );
+    notifications = await boot(
+      'notification',
+      async () => (await import('../apps/notification-service/src/app.module.js')).AppModule,
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all(services.map((service) => service.close()));
+    await Promise.all(databases.map((database) => database.drop()));
+  });
+
+  type As = { headers: Record<string, string> };
+  const asA: As = { headers: TEST_CLIENTS.a.auth };
+  const asB: As = { headers: TEST_CLIENTS.b.auth };
+
+  const opened: { id: string; client: As }[] = [];
+
+  async function openAccount(client: As, allowNegativeBalance = false): Promise<string> {
+    const response = await requestJson(ledger, 'POST', '/v1/accounts', {
+      ...client,
+      body: { currency: EUR, allowNegativeBalance },
+    });
+    expect(response.status).toBe(201);
+    const id = (response.body as { id: string }).id;
+    opened.push({ id, client });
+    return id;
+  }
+
+  async function balanceOf(accountId: string, client = asA): Promise<bigint> {
+    const response = await requestJson(ledger, 'GET', `/v1/accounts/${accountId}`, client);
+    return BigInt((response.body as { balance: string }).balance);
+  }
+
+  async function requestTransfer(from: string, to: string, amount: string, key = randomUUID(), client = asA) {
+    return requestJson(transfers, 'POST', '/v1/transfers', {
+      headers: { ...client.headers, 'idempotency-key': key },
+      body: { fromAccountId: from, toAccountId: to, amount, currency: EUR },
+    });
+  }
+
+  async function settled(id: string, client = asA): Promise<Transfer> {
+    return waitFor(
+      async () => (await requestJson(transfers, 'GET', `/v1/transfers/${id}`, client)).body as Transfer,
+      (transfer) => transfer.status !== 'PENDING',
+      { timeoutMs: 60_000, what: `transfer ${id} to settle` },
+    );
+  }
+
+  async function notificationsFor(transferId: string, client = asA): Promise<unknown[]> {
+    const response = await requestJson(
+      notifications,
+      'GET',
+      `/v1/notifications?transferId=${transferId}`,
+      client,
+    );
+    return (response.body as { data: unknown[] }).data;
+  }
+
+  async function fund(accountId: string, amount: string): Promise<void> {
+    const response = await requestTransfer(treasury, accountId, amount);
+    expect(response.status).toBe(202);
+    expect((await settled((response.body as Transfer).id)).status).toBe('COMPLETED');
+  }
+
+  let treasury: string;
+  beforeAll(async () => {
+    treasury = await openAccount(asA, true);
+  });
+
+  it('funds an account from the treasury and moves money between clients to COMPLETED', async () => {
+    const alice = await openAccount(asA);
+    const bob = await openAccount(asB);
+    await fund(alice, '10000');
+
+    const response = await requestTransfer(alice, bob, '2500');
+    expect(response.status).toBe(202);
+    const transfer = await settled((response.body as Transfer).id);
+    expect(transfer).toMatchObject({ status: 'COMPLETED', failureReason: null });
+    expect(await balanceOf(alice)).toBe(7_500n);
+    expect(await balanceOf(bob, asB)).toBe(2_500n);
+    await waitFor(
+      () => notificationsFor(transfer.id),
+      (list) => list.length === 1,
+      { what: 'one notification' },
+    );
+  });
+
+  it('ends an overdraft FAILED with INSUFFICIENT_FUNDS and writes no journal entry', async () => {
+    const carol = await openAccount(asA);
+    const dave = await openAccount(asA);
+    await fund(carol, '100');
+    const response = await requestTransfer(carol, dave, '101');
+    const transfer = await settled((response.body as Transfer).id);
+    expect(transfer).toMatchObject({ status: 'FAILED', failureReason: 'INSUFFICIENT_FUNDS' });
+    expect(await balanceOf(carol)).toBe(100n);
+    const entries = await requestJson(ledger, 'GET', `/v1/accounts/${dave}/entries`, asA);
+    expect((entries.body as { data: unknown[] }).data).toEqual([]);
+    await waitFor(
+      () => notificationsFor(transfer.id),
+      (list) => list.length === 1,
+      { what: 'one notification' },
+    );
+  });
+
+  it('returns the same transfer for a replayed request and moves the money once', async () => {
+    const erin = await openAccount(asA);
+    const frank = await openAccount(asA);
+    await fund(erin, '1000');
+    const key = randomUUID();
+    const first = await requestTransfer(erin, frank, '300', key);
+    const replay = await requestTransfer(erin, frank, '300', key);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect((replay.body as Transfer).id).toBe((first.body as Transfer).id);
+    await settled((first.body as Transfer).id);
+    const again = await requestTransfer(erin, frank, '300', key);
+    expect((again.body as Transfer).id).toBe((first.body as Transfer).id);
+    expect(await balanceOf(erin)).toBe(700n);
+    expect(await balanceOf(frank)).toBe(300n);
+  });
+
+  it('completes exactly as many of 30 concurrent transfers as the balance covers, never going negative', async () => {
+    const source = await openAccount(asA);
+    const sink = await openAccount(asA);
+    await fund(source, '1000');
+    const responses = await Promise.all(
+      Array.from({ length: 30 }, () => requestTransfer(source, sink, '70')),
+    );
+    expect(responses.every((r) => r.status === 202)).toBe(true);
+    const outcomes = await Promise.all(responses.map((r) => settled((r.body as Transfer).id)));
+    const completed = outcomes.filter((t) => t.status === 'COMPLETED').length;
+    expect(completed).toBe(14);
+    expect(
+      outcomes.filter((t) => t.status === 'FAILED').every((t) => t.failureReason === 'INSUFFICIENT_FUNDS'),
+    ).toBe(true);
+    expect(await balanceOf(source)).toBe(1_000n - 14n * 70n);
+    expect(await balanceOf(sink)).toBe(14n * 70n);
+    for (const transfer of outcomes) {
+      await waitFor(
+        () => notificationsFor(transfer.id),
+        (list) => list.length === 1,
+        { what: `the notification of ${transfer.id}` },
+      );
+    }
+  }, 120_000);
+
+  it('refuses to debit another client’s account', async () => {
+    const victim = await openAccount(asB);
+    const thief = await openAccount(asA);
+    const response = await requestTransfer(victim, thief, '1');
+    expect(await settled((response.body as Transfer).id)).toMatchObject({
+      status: 'FAILED',
+      failureReason: 'ACCOUNT_NOT_OWNED',
+    });
+  });
+
+  it('keeps the sum of all balances at zero: money only moved, never appeared or vanished', async () => {
+    const balances = await Promise.all(opened.map(({ id, client }) => balanceOf(id, client)));
+    expect(balances.reduce((sum, balance) => sum + balance, 0n)).toBe(0n);
+    expect(await balanceOf(treasury)).toBeLessThan(0n);
+  });
+});
