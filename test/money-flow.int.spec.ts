@@ -3,16 +3,15 @@
 // balances, an overdraft ends FAILED with INSUFFICIENT_FUNDS and no journal entry, a replayed request
 // moves money once, concurrent transfers never overdraw, the sum of all balances stays zero, and every
 // terminal transfer gets exactly one notification.
-import type { Type } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import {
   createTestDatabase,
   requestJson,
-  startTestService,
+  startServiceProcess,
   TEST_CLIENTS,
   waitFor,
   type TestDatabase,
-  type TestService,
+  type ServiceProcess,
 } from '@oncepay/test-support';
 
 type Status = 'PENDING' | 'COMPLETED' | 'FAILED';
@@ -26,39 +25,31 @@ const EUR = 'EUR';
 
 describe('the money flow across transfer, ledger and notification services', () => {
   const databases: TestDatabase[] = [];
-  const services: TestService[] = [];
+  const services: ServiceProcess[] = [];
   let transfers: string;
   let ledger: string;
   let notifications: string;
 
-  async function boot(
-    name: 'transfer' | 'ledger' | 'notification',
-    load: () => Promise<Type<unknown>>,
-  ): Promise<string> {
+  async function boot(name: 'transfer' | 'ledger' | 'notification'): Promise<string> {
     const database = await createTestDatabase(name);
     databases.push(database);
-    const service = await startTestService(load, { DATABASE_URL: database.url });
+    const service = await startServiceProcess(name, database.url);
     services.push(service);
     return service.baseUrl;
   }
 
   beforeAll(async () => {
-    ledger = await boot(
-      'ledger',
-      async () => (await import('../apps/ledger-service/src/app.module.js')).AppModule,
-    );
-    transfers = await boot(
-      'transfer',
-      async () => (await import('../apps/transfer-service/src/app.module.js')).AppModule,
-    );
-    notifications = await boot(
-      'notification',
-      async () => (await import('../apps/notification-service/src/app.module.js')).AppModule,
-    );
+    // allSettled: when one fails to boot, the others are still registered and stopped in afterAll.
+    const booted = await Promise.allSettled([boot('ledger'), boot('transfer'), boot('notification')]);
+    const failed = booted.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    [ledger, transfers, notifications] = booted.map(
+      (result) => (result as PromiseFulfilledResult<string>).value,
+    ) as [string, string, string];
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all(services.map((service) => service.close()));
+    await Promise.all(services.map((service) => service.stop()));
     await Promise.all(databases.map((database) => database.drop()));
   });
 

@@ -1,7 +1,7 @@
 // `npm test`: starts PostgreSQL and Kafka unless a local stack already runs, prepares one migrated
 // template database per service, runs jest over every workspace, then stops what it started.
 // Arguments are passed to jest (`npm test -- packages/messaging`).
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -23,6 +23,7 @@ async function main(): Promise<number> {
     process.once(signal, () => void stopInfra().finally(() => process.exit(130)));
   }
   try {
+    buildServices();
     await prepareTemplates(infra.postgresAdminUrl);
     return await runJest(infra, process.argv.slice(2));
   } finally {
@@ -42,6 +43,15 @@ async function bringUpInfra(): Promise<LocalInfra> {
   await fs.rm(TEST_STATE_DIR, { recursive: true, force: true });
   console.log('[test] starting PostgreSQL and Kafka');
   return startLocalInfra(TEST_STATE_DIR, (line) => console.log(`[test] ${line}`));
+}
+
+/** Cross-service tests run the built services as processes; turbo rebuilds only what changed. */
+function buildServices(): void {
+  const turbo = path.join(REPO_ROOT, 'node_modules', 'turbo', 'bin', 'turbo');
+  execFileSync(process.execPath, [turbo, 'run', 'build', '--output-logs=errors-only'], {
+    cwd: REPO_ROOT,
+    stdio: 'inherit',
+  });
 }
 
 async function prepareTemplates(adminUrl: string): Promise<void> {

@@ -11,3 +11,4 @@ export { countEffects, createEffectsTable, effectRecordingHandler, type Transact
 export { sampleTransferCompleted, sampleTransferFailed, type OutcomeEventOverrides } from './outcome-events';
 export { requestJson, type JsonResponse } from './http';
 export { transferRequested, type TransferRequestFacts } from './transfer-requests';
+export { startServiceProcess, type ServiceProcess } from './service-process';
