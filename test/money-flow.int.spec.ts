@@ -197,6 +197,26 @@ describe('the money flow across transfer, ledger and notification services', () 
     });
   });
 
+  it('carries the caller’s correlation id from the HTTP request through every service’s logs', async () => {
+    const correlationId = `trace-${randomUUID()}`;
+    const from = await openAccount(asA);
+    const to = await openAccount(asA);
+    await fund(from, '50');
+    const response = await requestJson(transfers, 'POST', '/v1/transfers', {
+      headers: { ...asA.headers, 'idempotency-key': randomUUID(), 'x-correlation-id': correlationId },
+      body: { fromAccountId: from, toAccountId: to, amount: '20', currency: EUR },
+    });
+    expect(response.headers.get('x-correlation-id')).toBe(correlationId);
+    await settled((response.body as Transfer).id);
+    for (const service of services) {
+      await waitFor(
+        () => Promise.resolve(service.logs.filter((line) => line.includes(correlationId))),
+        (lines) => lines.length > 0,
+        { what: `${service.name}-service to log ${correlationId}` },
+      );
+    }
+  });
+
   it('keeps the sum of all balances at zero: money only moved, never appeared or vanished', async () => {
     const balances = await Promise.all(opened.map(({ id, client }) => balanceOf(id, client)));
     expect(balances.reduce((sum, balance) => sum + balance, 0n)).toBe(0n);

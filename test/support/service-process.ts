@@ -8,6 +8,7 @@ import { testEnv } from './env';
 import { TEST_CLIENTS, TEST_KAFKA_NAMESPACE } from './service';
 
 export interface ServiceProcess {
+  name: ServiceSpec['name'];
   baseUrl: string;
   /** Everything the process printed, for a failing test's message. */
   logs: string[];
@@ -32,14 +33,15 @@ export async function startServiceProcess(
       API_KEYS: Object.values(TEST_CLIENTS)
         .map((client) => `${client.id}:${client.apiKey}`)
         .join(','),
-      LOG_LEVEL: 'warn',
+      // Kept in `logs`, not printed: tests read them (e.g. to follow a correlation id).
+      LOG_LEVEL: 'log',
     },
     (service, code) => logs.push(`${service} exited unexpectedly with code ${code}`),
     (line) => logs.push(line),
   ).catch((error: unknown) => {
     throw new Error(`${String(error)}\n${logs.slice(-30).join('\n')}`);
   });
-  return { baseUrl: `http://127.0.0.1:${port}`, logs, stop: () => running.stop() };
+  return { name, baseUrl: `http://127.0.0.1:${port}`, logs, stop: () => running.stop() };
 }
 
 /** A port nothing listens on right now: the OS picks it, we release it, the service takes it. */

@@ -17,7 +17,7 @@ export {
 } from './messaging-runtime';
 export { ServiceCoreModule, type PrismaLifecycle, type ServiceCoreOptions } from './service-core.module';
 export { KAFKA, MESSAGING_OPTIONS, PRISMA, PRODUCER } from './tokens';
-export { configureHttp, MAX_BODY_BYTES } from './http';
+export { configureHttp, CORRELATION_HEADER, MAX_BODY_BYTES } from './http';
 export {
   PROBLEM_CONTENT_TYPE,
   ProblemDetailsFilter,

@@ -43,12 +43,13 @@ export class RecordOutcomeHandler {
         this.db.$transaction(fn, { isolationLevel: 'ReadCommitted', maxWait: 5_000, timeout: 10_000 }),
       effect: (tx) => insertNotification(tx, event),
     });
+    const context = { transferId: event.aggregateId, eventId: event.id, correlationId: event.correlationId };
     if (result.outcome === 'duplicate') return { outcome: 'duplicate_event' };
+    this.logger.log({ message: `transfer outcome ${result.result.outcome}`, ...context });
     if (result.result.outcome === 'conflicting_outcome') {
       this.logger.error({
         message: 'a second, different outcome arrived for a transfer; the first is kept',
-        transferId: event.aggregateId,
-        eventId: event.id,
+        ...context,
         eventType: event.type,
         recordedOutcome: result.result.recordedOutcome,
       });

@@ -34,7 +34,8 @@ export class RequestTransferController {
     const result = await this.handler.execute({
       clientId,
       idempotencyKey: this.validateKey.transform(idempotencyKey),
-      correlationId: correlationId && correlationId.length <= 200 ? correlationId : randomUUID(),
+      // Always set: configureHttp's middleware validates the caller's or assigns a new one.
+      correlationId: correlationId ?? randomUUID(),
       body: this.validateBody.transform(rawBody),
       rawBody,
     });

@@ -1,7 +1,7 @@
 // Accepts a transfer exactly once per Idempotency-Key. The key is claimed in its own short transaction
 // (so a concurrent request with the same key sees it at once and gets 409); then ONE transaction
 // stores the transfer (PENDING), its TransferRequested outbox row and the key's stored response.
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   claimIdempotencyKey,
   completeIdempotencyKey,
@@ -44,6 +44,8 @@ const CLAIM_LOCK_TTL_MS = 30_000;
 
 @Injectable()
 export class RequestTransferHandler {
+  private readonly logger = new Logger(RequestTransferHandler.name);
+
   constructor(@Inject(PRISMA) private readonly db: TransferDatabase) {}
 
   async execute(input: RequestTransferInput): Promise<RequestTransferResult> {
