@@ -21,6 +21,7 @@ import {
 } from '@oncepay/test-support';
 import { randomUUID } from 'node:crypto';
 import type { TransferDatabase } from '../../database';
+import { toTransferState } from '../transfer.repository';
 
 describe('recording the ledger result', () => {
   let database: TestDatabase;
@@ -66,15 +67,7 @@ describe('recording the ledger result', () => {
     type: T,
   ): Promise<TransferPosted | TransferRejected> {
     const row = await prisma.transfer.findUniqueOrThrow({ where: { id: transferId } });
-    const facts = {
-      transferId,
-      clientId: row.clientId,
-      fromAccountId: row.fromAccountId,
-      toAccountId: row.toAccountId,
-      amountMinor: row.amountMinor,
-      currency: row.currency,
-      reference: row.reference,
-    };
+    const facts = toTransferState(row).transfer;
     const meta = {
       id: randomUUID(),
       occurredAt: new Date(),
