@@ -18,7 +18,21 @@ export async function migrateDatabase(
   return applyMigrations({ databaseUrl: url.toString(), migrationsDir: migrationsDirOf(service) });
 }
 
+/**
+ * `tsx scripts/db/migrate.ts`: every database of the local stack.
+ * `tsx scripts/db/migrate.ts <service> <database url>`: one service's database (the compose stack's
+ * migration containers), which must already exist.
+ */
 async function main(): Promise<void> {
+  const [serviceName, databaseUrl] = process.argv.slice(2);
+  if (serviceName !== undefined) {
+    const service = stackConfig.services.find((s) => s.name === serviceName);
+    if (!service || !databaseUrl)
+      throw new Error('usage: migrate.ts [<transfer|ledger|notification> <database url>]');
+    const applied = await applyMigrations({ databaseUrl, migrationsDir: migrationsDirOf(service.name) });
+    console.log(`${service.name}: ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`);
+    return;
+  }
   for (const service of stackConfig.services) {
     const applied = await migrateDatabase(postgresUrl('postgres'), service.name, service.database);
     console.log(`${service.database}: ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`);

@@ -1,0 +1,56 @@
+// Proves docker-compose.yml and the services' validated configuration cannot drift apart: every
+// variable a service requires is set for it in the compose file, every value there passes the
+// service's own schema, no variable is set that the service does not know, and the migration steps
+// and the database init script name the same databases the services use.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import type { z } from 'zod';
+import { envSchema as ledgerEnv } from '../apps/ledger-service/src/config/config';
+import { envSchema as notificationEnv } from '../apps/notification-service/src/config/config';
+import { envSchema as transferEnv } from '../apps/transfer-service/src/config/config';
+
+interface ComposeService {
+  environment?: Record<string, string>;
+  command?: string[];
+  depends_on?: Record<string, { condition: string }>;
+}
+
+const root = path.join(__dirname, '..');
+const compose = parse(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, ComposeService>;
+};
+const initSql = fs.readFileSync(path.join(root, 'docker', 'postgres', 'create-databases.sql'), 'utf8');
+
+const schemas: Record<string, z.ZodObject> = {
+  transfer: transferEnv,
+  ledger: ledgerEnv,
+  notification: notificationEnv,
+};
+
+describe.each(Object.entries(schemas))('the %s-service in docker-compose.yml', (name, schema) => {
+  const service = compose.services[`${name}-service`];
+  const environment = service?.environment ?? {};
+
+  it('sets every variable the service requires', () => {
+    const required = Object.entries(schema.shape)
+      .filter(([, field]) => !(field as z.ZodType).safeParse(undefined).success)
+      .map(([key]) => key);
+    expect(required.length).toBeGreaterThan(0);
+    expect(Object.keys(environment)).toEqual(expect.arrayContaining(required));
+  });
+
+  it('sets only variables the service knows, with values its schema accepts', () => {
+    expect(Object.keys(environment).filter((key) => !(key in schema.shape))).toEqual([]);
+    const parsed = schema.safeParse(environment);
+    expect(parsed.success ? [] : parsed.error.issues).toEqual([]);
+  });
+
+  it('starts after its own migration step, which migrates the database it uses', () => {
+    const database = new URL(environment.DATABASE_URL ?? '').pathname.slice(1);
+    const migrate = compose.services[`migrate-${name}`];
+    expect(service?.depends_on?.[`migrate-${name}`]).toEqual({ condition: 'service_completed_successfully' });
+    expect(migrate?.command).toEqual([name, environment.DATABASE_URL]);
+    expect(initSql).toContain(`CREATE DATABASE ${database};`);
+  });
+});
