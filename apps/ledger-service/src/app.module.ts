@@ -4,6 +4,7 @@ import { ServiceCoreModule } from '@oncepay/nest-common';
 import { AccountsModule } from './accounts/accounts.module';
 import { envSchema } from './config/config';
 import { PrismaClient } from './generated/prisma/client';
+import { buildOpenApiDocument } from './openapi';
 import { PostingsModule } from './postings/postings.module';
 
 @Module({
@@ -12,6 +13,7 @@ import { PostingsModule } from './postings/postings.module';
       serviceName: 'ledger-service',
       envSchema,
       createPrisma: (adapter) => new PrismaClient({ adapter }),
+      openApi: buildOpenApiDocument,
       messaging: { topics: [TOPICS.transferRequests, TOPICS.ledgerResults], outbox: true },
     }),
     AccountsModule,

@@ -3,6 +3,7 @@ import { TOPICS } from '@oncepay/contracts';
 import { ServiceCoreModule } from '@oncepay/nest-common';
 import { envSchema } from './config/config';
 import { PrismaClient } from './generated/prisma/client';
+import { buildOpenApiDocument } from './openapi';
 import { TransfersModule } from './transfers/transfers.module';
 
 @Module({
@@ -11,6 +12,7 @@ import { TransfersModule } from './transfers/transfers.module';
       serviceName: 'transfer-service',
       envSchema,
       createPrisma: (adapter) => new PrismaClient({ adapter }),
+      openApi: buildOpenApiDocument,
       messaging: {
         topics: [TOPICS.transferRequests, TOPICS.ledgerResults, TOPICS.transferOutcomes],
         outbox: true,

@@ -1,8 +1,9 @@
 // The HTTP edge every service shares: a bounded JSON body parser whose failures are problem documents,
-// and the problem-details filter for everything thrown behind it.
+// the problem-details filter for everything thrown behind it, and the service's OpenAPI docs at /docs.
 import type { INestApplication } from '@nestjs/common';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { randomUUID } from 'node:crypto';
+import { serveOpenApiDocs } from './openapi-docs';
 import { bodyParserProblems, ProblemDetailsFilter } from './problem-details';
 
 /** Bodies are small JSON documents; anything larger is refused with 413 before it is parsed. */
@@ -18,6 +19,7 @@ export function configureHttp(app: INestApplication): void {
   );
   app.use(bodyParserProblems);
   app.useGlobalFilters(new ProblemDetailsFilter());
+  serveOpenApiDocs(app);
 }
 
 export const CORRELATION_HEADER = 'x-correlation-id';

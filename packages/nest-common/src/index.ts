@@ -19,6 +19,34 @@ export { ServiceCoreModule, type PrismaLifecycle, type ServiceCoreOptions } from
 export { KAFKA, MESSAGING_OPTIONS, PRISMA, PRODUCER } from './tokens';
 export { configureHttp, CORRELATION_HEADER, MAX_BODY_BYTES } from './http';
 export {
+  documents,
+  findOpenApiProblems,
+  headerParameter,
+  healthPath,
+  idempotencyKeyParameter,
+  jsonBody,
+  jsonSchemaOf,
+  MINOR_UNITS_NOTE,
+  openApiDocument,
+  pageSchema,
+  parameterRef,
+  pathParameter,
+  problemResponse,
+  problemResponses,
+  queryParameters,
+  responseHeader,
+  schemaRef,
+  type Describes,
+  type JsonSchema,
+  type OpenApiDocument,
+  type OpenApiDocumentInput,
+  type OperationObject,
+  type ParameterObject,
+  type PathItemObject,
+  type ResponseObject,
+} from './openapi';
+export { DOCS_PATH, OPENAPI_DOCUMENT, OPENAPI_JSON_PATH } from './openapi-docs';
+export {
   PROBLEM_CONTENT_TYPE,
   ProblemDetailsFilter,
   ProblemException,

@@ -14,6 +14,8 @@ import type { ZodType } from 'zod';
 import { validateEnv } from './env';
 import { HEALTH_CHECKS, HealthController, type HealthCheck } from './health';
 import { MessagingRuntime, type MessagingOptions, type TransactionalDatabase } from './messaging-runtime';
+import type { OpenApiDocument } from './openapi';
+import { OPENAPI_DOCUMENT } from './openapi-docs';
 import { KAFKA, MESSAGING_OPTIONS, PRISMA, PRODUCER } from './tokens';
 
 /** The part of a generated PrismaClient this module relies on. */
@@ -31,6 +33,8 @@ export interface ServiceCoreOptions {
   createPrisma: (adapter: PrismaPg) => PrismaLifecycle;
   /** The service's Kafka side: topics to ensure, and whether it runs an outbox relay. */
   messaging: MessagingOptions;
+  /** Builds the service's OpenAPI document, served at /docs by configureHttp; built at boot, so a broken one stops it. */
+  openApi?: () => OpenApiDocument;
 }
 
 const DATABASE_POOL_SIZE = 10;
@@ -106,6 +110,7 @@ export class ServiceCoreModule {
         { provide: MESSAGING_OPTIONS, useValue: options.messaging },
         MessagingRuntime,
         ClientsShutdown,
+        ...(options.openApi ? [{ provide: OPENAPI_DOCUMENT, useFactory: options.openApi }] : []),
       ],
       exports: [PRISMA, KAFKA, PRODUCER],
     };

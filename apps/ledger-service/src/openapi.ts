@@ -1,0 +1,155 @@
+// The ledger-service's REST contract (v1) as OpenAPI 3.1, served at /docs. Request schemas are the
+// zod schemas the controllers validate with; response schemas are checked against the resource types
+// the controllers return (`documents<T>()`), so neither side can change without the document failing to build.
+import { amountMinorSchema, currencySchema } from '@oncepay/contracts';
+import {
+  documents,
+  healthPath,
+  jsonBody,
+  MINOR_UNITS_NOTE,
+  openApiDocument,
+  pageSchema,
+  pathParameter,
+  problemResponse,
+  problemResponses,
+  queryParameters,
+  responseHeader,
+  schemaRef,
+  type OpenApiDocument,
+} from '@oncepay/nest-common';
+import { z } from 'zod';
+import { accountIdSchema } from './accounts/account-id.schema';
+import type { AccountResource, EntryResource } from './accounts/account.resource';
+import { listEntriesQuerySchema, type EntriesPage } from './accounts/list-entries/list-entries.dto';
+import { openAccountBodySchema } from './accounts/open-account/open-account.dto';
+
+/**
+ * A balance is signed: zero, positive, or negative on an account opened with allowNegativeBalance. So it
+ * cannot be contracts' amountMinorSchema (positive amounts only); same digits, plus zero and a sign.
+ */
+export const BALANCE_PATTERN = /^(0|-?[1-9][0-9]*)$/;
+
+const accountSchema = documents<AccountResource>()(
+  z
+    .object({
+      id: z.uuid(),
+      currency: currencySchema.meta({ description: 'ISO 4217 code' }),
+      balance: z
+        .string()
+        .regex(BALANCE_PATTERN)
+        .meta({
+          description: `${MINOR_UNITS_NOTE}: signed; below zero only on an account that allows a negative balance`,
+        }),
+      allowNegativeBalance: z.boolean(),
+      createdAt: z.iso.datetime(),
+    })
+    .strict(),
+);
+
+const entrySchema = documents<EntryResource>()(
+  z
+    .object({
+      id: z
+        .string()
+        .regex(/^[1-9][0-9]*$/)
+        .meta({ description: 'A positive 64-bit integer as a string; increasing in posting order' }),
+      transferId: z.uuid(),
+      direction: z
+        .enum(['DEBIT', 'CREDIT'])
+        .meta({ description: 'DEBIT takes the amount out; CREDIT adds it' }),
+      amount: amountMinorSchema.meta({
+        description: `${MINOR_UNITS_NOTE}: always positive, \`direction\` gives the sign`,
+      }),
+      currency: currencySchema.meta({ description: 'ISO 4217 code' }),
+      postedAt: z.iso.datetime(),
+    })
+    .strict(),
+);
+
+const entryPageSchema = documents<EntriesPage<EntryResource>>()(pageSchema(entrySchema));
+
+const accountIdParameter = pathParameter(
+  'id',
+  accountIdSchema,
+  'The account id (a UUID; any letter case, answered in lower case)',
+);
+
+const accountNotFound = problemResponse(
+  'ACCOUNT_NOT_FOUND: no such account, or it belongs to another client (the two look the same)',
+);
+
+export function buildOpenApiDocument(): OpenApiDocument {
+  return openApiDocument({
+    title: 'OncePay ledger-service',
+    version: 'v1',
+    description: [
+      'Accounts and their double-entry journal. Balances change only through transfers (requested at the',
+      'transfer-service): money enters from an account opened with allowNegativeBalance, so the sum of all',
+      'balances is always zero.',
+    ].join(' '),
+    schemas: {
+      OpenAccount: openAccountBodySchema,
+      Account: accountSchema,
+      Entry: entrySchema,
+      EntryPage: entryPageSchema,
+    },
+    paths: {
+      '/health': healthPath(),
+      '/v1/accounts': {
+        post: {
+          operationId: 'openAccount',
+          summary: 'Open an account',
+          tags: ['accounts'],
+          description:
+            'Retry-safe when the client chooses the `id`: the same request again answers 200 with the account ' +
+            'it already opened. Without an `id` one is generated, and a retry opens a second account.',
+          requestBody: { required: true, ...jsonBody(schemaRef('OpenAccount')) },
+          responses: {
+            201: {
+              description: 'Opened: the new account, with a zero balance',
+              headers: { Location: responseHeader('The account: /v1/accounts/{id}', z.string()) },
+              ...jsonBody(schemaRef('Account')),
+            },
+            200: {
+              description: 'Already open: this client opened this id with the same currency and flag before',
+              ...jsonBody(schemaRef('Account')),
+            },
+            ...problemResponses(400, 401, 413, 415),
+            409: problemResponse(
+              'ACCOUNT_EXISTS: the id belongs to another client, or to an account opened with other fields',
+            ),
+          },
+        },
+      },
+      '/v1/accounts/{id}': {
+        get: {
+          operationId: 'getAccount',
+          summary: 'One account, with its current balance',
+          tags: ['accounts'],
+          parameters: [accountIdParameter],
+          responses: {
+            200: { description: 'The account', ...jsonBody(schemaRef('Account')) },
+            ...problemResponses(400, 401),
+            404: accountNotFound,
+          },
+        },
+      },
+      '/v1/accounts/{id}/entries': {
+        get: {
+          operationId: 'listEntries',
+          summary: "An account's journal entries, newest first",
+          tags: ['accounts'],
+          description:
+            'Keyset pagination: pass `nextCursor` back as `cursor`; entries posted meanwhile never shift pages.',
+          parameters: [accountIdParameter, ...queryParameters(listEntriesQuerySchema)],
+          responses: {
+            200: { description: 'One page of entries', ...jsonBody(schemaRef('EntryPage')) },
+            400: problemResponse('VALIDATION_ERROR (every issue in `errors`) or INVALID_CURSOR'),
+            ...problemResponses(401),
+            404: accountNotFound,
+          },
+        },
+      },
+    },
+  });
+}
