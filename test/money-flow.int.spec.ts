@@ -187,6 +187,18 @@ describe('the money flow across transfer, ledger and notification services', () 
     }
   }, 120_000);
 
+  it('accepts account ids in any letter case and still completes', async () => {
+    const from = await openAccount(asA);
+    const to = await openAccount(asA);
+    await fund(from, '10');
+    const response = await requestTransfer(from.toUpperCase(), to.toUpperCase(), '10');
+    expect(await settled((response.body as Transfer).id)).toMatchObject({
+      status: 'COMPLETED',
+      fromAccountId: from,
+    });
+    expect(await balanceOf(to)).toBe(10n);
+  });
+
   it('refuses to debit another client’s account', async () => {
     const victim = await openAccount(asB);
     const thief = await openAccount(asA);

@@ -20,5 +20,6 @@ export {
   type TransferRejected,
   type TransferRequested,
 } from './events';
+export { idSchema } from './ids';
 export { amountMinorSchema, currencySchema, MAX_AMOUNT_MINOR } from './money';
 export { deadLetterTopicOf, TOPIC_OF, TOPICS, type Topic } from './topics';

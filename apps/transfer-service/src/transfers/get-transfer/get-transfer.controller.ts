@@ -1,7 +1,7 @@
 // GET /v1/transfers/{id}: one transfer of the calling client; another client's transfer is a 404.
 import { Controller, Get, Inject, Param, UseGuards } from '@nestjs/common';
+import { idSchema } from '@oncepay/contracts';
 import { ApiKeyGuard, ClientId, PRISMA, ProblemException, ZodValidationPipe } from '@oncepay/nest-common';
-import { z } from 'zod';
 import type { TransferDatabase } from '../../database';
 import { toTransferResource, type TransferResource } from '../transfer.resource';
 
@@ -13,7 +13,7 @@ export class GetTransferController {
   @Get(':id')
   async getTransfer(
     @ClientId() clientId: string,
-    @Param('id', new ZodValidationPipe(z.uuid())) id: string,
+    @Param('id', new ZodValidationPipe(idSchema)) id: string,
   ): Promise<TransferResource> {
     const row = await this.db.transfer.findFirst({ where: { id, clientId } });
     if (!row)

@@ -1,10 +1,11 @@
 // GET /v1/transfers query: filters, a bounded page size and an opaque cursor.
+import { idSchema } from '@oncepay/contracts';
 import { z } from 'zod';
 
 export const listTransfersQuerySchema = z
   .object({
     status: z.enum(['PENDING', 'COMPLETED', 'FAILED']).optional(),
-    accountId: z.uuid().optional(),
+    accountId: idSchema.optional(),
     limit: z.coerce.number().int().min(1).max(100).default(50),
     cursor: z.string().max(200).optional(),
   })

@@ -1,11 +1,11 @@
 // POST /v1/transfers: the body and the Idempotency-Key header, validated at the edge.
-import { amountMinorSchema, currencySchema } from '@oncepay/contracts';
+import { amountMinorSchema, currencySchema, idSchema } from '@oncepay/contracts';
 import { z } from 'zod';
 
 export const requestTransferBodySchema = z
   .object({
-    fromAccountId: z.uuid(),
-    toAccountId: z.uuid(),
+    fromAccountId: idSchema,
+    toAccountId: idSchema,
     /** A string of a positive integer in minor units, at most 2^63-1. */
     amount: amountMinorSchema,
     currency: currencySchema,
