@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TOPICS } from '@oncepay/contracts';
-import { ServiceCoreModule } from '@oncepay/nest-common';
+import { purgeExpiredIdempotencyKeys } from '@oncepay/dedup';
+import { RETENTION_BOUNDS, ServiceCoreModule } from '@oncepay/nest-common';
 import { envSchema } from './config/config';
 import { PrismaClient } from './generated/prisma/client';
 import { buildOpenApiDocument } from './openapi';
@@ -17,6 +18,12 @@ import { TransfersModule } from './transfers/transfers.module';
         topics: [TOPICS.transferRequests, TOPICS.ledgerResults, TOPICS.transferOutcomes],
         outbox: true,
       },
+      retentionTasks: [
+        {
+          name: 'idempotency_keys',
+          run: (db, now) => purgeExpiredIdempotencyKeys(db, { now, ...RETENTION_BOUNDS }),
+        },
+      ],
     }),
     TransfersModule,
   ],

@@ -1,7 +1,7 @@
 // @oncepay/dedup: effectively-once processing on top of at-least-once delivery. The idempotent
 // consumer (processed messages), HTTP idempotency keys and, in ./domain, the pure dedup decisions.
 export type { SqlExecutor } from './sql-executor';
-export type { BatchBounds } from './batched-delete';
+export { deleteInBatches, type BatchBounds } from './batched-delete';
 export {
   recordProcessed,
   purgeProcessedMessages,

@@ -13,7 +13,7 @@ export { type IncomingMessage } from './incoming-message';
 export { createKafkaClient, parseBrokerList, type KafkaClientOptions } from './kafka-client';
 export { KafkaHealthProbe, withTimeout, type KafkaHealth } from './kafka-health';
 export { jsonLineLogger, type MessagingLogger } from './logger';
-export { enqueueEvent, OUTBOX_CHANNEL } from './outbox';
+export { enqueueEvent, OUTBOX_CHANNEL, purgeSentOutboxMessages } from './outbox';
 export {
   OutboxRelay,
   type OutboxPublisher,

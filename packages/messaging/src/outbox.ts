@@ -2,7 +2,7 @@
 // writes the event into `outbox_messages` in that same transaction, so the event exists if and only if
 // the change it announces committed; the relay publishes it afterwards (see outbox-relay.ts).
 import { encodeEvent, TOPIC_OF, type OncePayEvent } from '@oncepay/contracts';
-import type { SqlExecutor } from '@oncepay/dedup';
+import { deleteInBatches, type BatchBounds, type SqlExecutor } from '@oncepay/dedup';
 
 /** The Postgres channel the relay listens on; NOTIFY is delivered only when the transaction commits. */
 export const OUTBOX_CHANNEL = 'oncepay_outbox';
@@ -23,4 +23,25 @@ export async function enqueueEvent(
     JSON.stringify(encoded.headers),
   );
   await tx.$executeRawUnsafe(`SELECT pg_notify($1, '')`, OUTBOX_CHANNEL);
+}
+
+/**
+ * Deletes SENT rows older than `olderThan`, in bounded batches (pass a client, not a transaction).
+ * A sent row is only history: the event lives on in Kafka and in the consumers' dedup records.
+ */
+export function purgeSentOutboxMessages(
+  db: SqlExecutor,
+  opts: BatchBounds & { olderThan: Date },
+): Promise<number> {
+  return deleteInBatches(
+    db,
+    `DELETE FROM outbox_messages WHERE position IN (
+       SELECT position FROM outbox_messages
+       WHERE status = 'SENT' AND sent_at < $1::timestamptz
+       ORDER BY position
+       LIMIT $2::int
+       FOR UPDATE SKIP LOCKED)`,
+    [opts.olderThan.toISOString()],
+    opts,
+  );
 }

@@ -20,6 +20,16 @@ export const baseEnvSchema = z.object({
   KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(256).default(6),
   /** `clientId:apiKey,...`: who may call the service's /v1 API. */
   API_KEYS: apiKeysSchema,
+  /**
+   * How long a consumer remembers a processed message id. Must exceed the topics' retention (Kafka's
+   * default is 7 days): consumers may re-read a topic from its beginning, and a forgotten id would be
+   * processed again.
+   */
+  PROCESSED_MESSAGES_RETENTION_HOURS: z.coerce.number().int().min(24).max(87_600).default(720),
+  /** How long SENT outbox rows are kept as history. */
+  OUTBOX_SENT_RETENTION_HOURS: z.coerce.number().int().min(1).max(87_600).default(168),
+  /** How often the retention job runs. */
+  RETENTION_INTERVAL_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(600_000),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
 });
 

@@ -16,7 +16,8 @@ export {
   type TransactionalDatabase,
 } from './messaging-runtime';
 export { ServiceCoreModule, type PrismaLifecycle, type ServiceCoreOptions } from './service-core.module';
-export { KAFKA, MESSAGING_OPTIONS, PRISMA, PRODUCER } from './tokens';
+export { RETENTION_BOUNDS, RetentionJob, type RetentionTask } from './retention-job';
+export { KAFKA, MESSAGING_OPTIONS, PRISMA, PRODUCER, RETENTION_JOB, RETENTION_TASKS } from './tokens';
 export { configureHttp, CORRELATION_HEADER, MAX_BODY_BYTES } from './http';
 export {
   documents,

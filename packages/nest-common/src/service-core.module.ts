@@ -14,9 +14,10 @@ import type { ZodType } from 'zod';
 import { validateEnv } from './env';
 import { HEALTH_CHECKS, HealthController, type HealthCheck } from './health';
 import { MessagingRuntime, type MessagingOptions, type TransactionalDatabase } from './messaging-runtime';
+import { RetentionJob, type RetentionTask } from './retention-job';
 import type { OpenApiDocument } from './openapi';
 import { OPENAPI_DOCUMENT } from './openapi-docs';
-import { KAFKA, MESSAGING_OPTIONS, PRISMA, PRODUCER } from './tokens';
+import { KAFKA, MESSAGING_OPTIONS, PRISMA, PRODUCER, RETENTION_JOB, RETENTION_TASKS } from './tokens';
 
 /** The part of a generated PrismaClient this module relies on. */
 export interface PrismaLifecycle extends TransactionalDatabase {
@@ -35,6 +36,8 @@ export interface ServiceCoreOptions {
   messaging: MessagingOptions;
   /** Builds the service's OpenAPI document, served at /docs by configureHttp; built at boot, so a broken one stops it. */
   openApi?: () => OpenApiDocument;
+  /** The service's own retention tasks, run with the built-in ones (processed messages, sent outbox rows). */
+  retentionTasks?: RetentionTask[];
 }
 
 const DATABASE_POOL_SIZE = 10;
@@ -110,6 +113,10 @@ export class ServiceCoreModule {
         { provide: MESSAGING_OPTIONS, useValue: options.messaging },
         MessagingRuntime,
         ClientsShutdown,
+        { provide: RETENTION_TASKS, useValue: options.retentionTasks ?? [] },
+        RetentionJob,
+        // Reachable by a registered symbol too, for tests that load the app in another module registry.
+        { provide: RETENTION_JOB, useExisting: RetentionJob },
         ...(options.openApi ? [{ provide: OPENAPI_DOCUMENT, useFactory: options.openApi }] : []),
       ],
       exports: [PRISMA, KAFKA, PRODUCER],

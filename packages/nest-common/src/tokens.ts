@@ -4,3 +4,5 @@ export const PRISMA = Symbol.for('oncepay.prisma');
 export const KAFKA = Symbol.for('oncepay.kafka');
 export const PRODUCER = Symbol.for('oncepay.producer');
 export const MESSAGING_OPTIONS = Symbol.for('oncepay.messaging-options');
+export const RETENTION_TASKS = Symbol.for('oncepay.retention-tasks');
+export const RETENTION_JOB = Symbol.for('oncepay.retention-job');
