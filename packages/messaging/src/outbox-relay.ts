@@ -70,6 +70,8 @@ export class OutboxRelay<Tx extends SqlExecutor> {
   private wake: (() => void) | null = null;
   /** Set by a NOTIFY that arrived while a pass was running, so the next sleep is skipped. */
   private notified = false;
+  /** Failed passes in a row: the wait before the next one grows with it, so a dead database is not hammered. */
+  private consecutiveFailures = 0;
 
   constructor(private readonly options: OutboxRelayOptions<Tx>) {
     this.batchSize = Math.min(options.batchSize ?? 200, MAX_BATCH_SIZE);
@@ -160,6 +162,7 @@ export class OutboxRelay<Tx extends SqlExecutor> {
         this.logger.error('outbox relay pass failed', { error: describeError(error) });
         result = { outcome: 'publish_failed', error: describeError(error) };
       }
+      this.consecutiveFailures = result.outcome === 'publish_failed' ? this.consecutiveFailures + 1 : 0;
       if (result.outcome === 'published' && result.count === this.batchSize) continue;
       await this.sleep(this.nextWaitMs(result));
     }
@@ -172,7 +175,7 @@ export class OutboxRelay<Tx extends SqlExecutor> {
       case 'backing_off':
         return Math.min(result.untilMs, this.safetyPollMs);
       case 'publish_failed':
-        return this.backoff.initialMs;
+        return backoffDelayMs(this.backoff, this.consecutiveFailures);
       case 'idle':
       case 'not_leader':
         return this.safetyPollMs;
