@@ -12,3 +12,4 @@ export { sampleTransferCompleted, sampleTransferFailed, type OutcomeEventOverrid
 export { requestJson, type JsonResponse } from './http';
 export { transferRequested, type TransferRequestFacts } from './transfer-requests';
 export { startServiceProcess, type ServiceProcess } from './service-process';
+export { operationsOf } from './openapi';

@@ -4,6 +4,7 @@
 import { findOpenApiProblems, type OpenApiDocument } from '@oncepay/nest-common';
 import {
   createTestDatabase,
+  operationsOf,
   requestJson,
   startTestService,
   TEST_CLIENTS,
@@ -11,18 +12,6 @@ import {
   type TestService,
 } from '@oncepay/test-support';
 import { buildOpenApiDocument } from './openapi';
-
-/** `METHOD /path` -> the status codes it documents, sorted. */
-function operationsOf(document: OpenApiDocument): Record<string, string[]> {
-  return Object.fromEntries(
-    Object.entries(document.paths).flatMap(([path, item]) =>
-      Object.entries(item).map(([method, operation]) => [
-        `${method.toUpperCase()} ${path}`,
-        Object.keys(operation.responses).sort(),
-      ]),
-    ),
-  );
-}
 
 type ObjectSchema = { properties: Record<string, { type?: string; enum?: string[] }>; required: string[] };
 

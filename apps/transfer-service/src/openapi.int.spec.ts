@@ -5,6 +5,7 @@ import { amountMinorSchema } from '@oncepay/contracts';
 import { findOpenApiProblems, jsonSchemaOf, type OpenApiDocument } from '@oncepay/nest-common';
 import {
   createTestDatabase,
+  operationsOf,
   requestJson,
   startTestService,
   TEST_CLIENTS,
@@ -13,18 +14,6 @@ import {
 } from '@oncepay/test-support';
 import { randomUUID } from 'node:crypto';
 import { buildOpenApiDocument } from './openapi';
-
-/** `METHOD /path` -> the status codes it documents, sorted. */
-function operationsOf(document: OpenApiDocument): Record<string, string[]> {
-  return Object.fromEntries(
-    Object.entries(document.paths).flatMap(([path, item]) =>
-      Object.entries(item).map(([method, operation]) => [
-        `${method.toUpperCase()} ${path}`,
-        Object.keys(operation.responses).sort(),
-      ]),
-    ),
-  );
-}
 
 type ObjectSchema = { properties: Record<string, { type?: string; pattern?: string }>; required: string[] };
 
