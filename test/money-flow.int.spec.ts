@@ -4,11 +4,14 @@
 // moves money once, concurrent transfers never overdraw, the sum of all balances stays zero, and every
 // terminal transfer gets exactly one notification.
 import { randomUUID } from 'node:crypto';
+import { auditOncePay } from '../scripts/audit/auditor';
 import {
   createTestDatabase,
   requestJson,
   startServiceProcess,
   TEST_CLIENTS,
+  TEST_KAFKA_NAMESPACE,
+  testEnv,
   waitFor,
   type TestDatabase,
   type ServiceProcess,
@@ -24,7 +27,7 @@ interface Transfer {
 const EUR = 'EUR';
 
 describe('the money flow across transfer, ledger and notification services', () => {
-  const databases: TestDatabase[] = [];
+  const databases = new Map<'transfer' | 'ledger' | 'notification', TestDatabase>();
   const services: ServiceProcess[] = [];
   let transfers: string;
   let ledger: string;
@@ -32,7 +35,7 @@ describe('the money flow across transfer, ledger and notification services', () 
 
   async function boot(name: 'transfer' | 'ledger' | 'notification'): Promise<string> {
     const database = await createTestDatabase(name);
-    databases.push(database);
+    databases.set(name, database);
     const service = await startServiceProcess(name, database.url);
     services.push(service);
     return service.baseUrl;
@@ -50,7 +53,7 @@ describe('the money flow across transfer, ledger and notification services', () 
 
   afterAll(async () => {
     await Promise.all(services.map((service) => service.stop()));
-    await Promise.all(databases.map((database) => database.drop()));
+    await Promise.all([...databases.values()].map((database) => database.drop()));
   });
 
   type As = { headers: Record<string, string> };
@@ -233,5 +236,17 @@ describe('the money flow across transfer, ledger and notification services', () 
     const balances = await Promise.all(opened.map(({ id, client }) => balanceOf(id, client)));
     expect(balances.reduce((sum, balance) => sum + balance, 0n)).toBe(0n);
     expect(await balanceOf(treasury)).toBeLessThan(0n);
+  });
+
+  it('ends with the reconciliation auditor clean across all three databases and the dead-letter topics', async () => {
+    const report = await auditOncePay({
+      transferDatabaseUrl: databases.get('transfer')!.url,
+      ledgerDatabaseUrl: databases.get('ledger')!.url,
+      notificationDatabaseUrl: databases.get('notification')!.url,
+      kafkaBrokers: testEnv.kafkaBrokers,
+      kafkaNamespace: TEST_KAFKA_NAMESPACE,
+    });
+    expect(report.checks.filter((check) => !check.ok)).toEqual([]);
+    expect(report.ok).toBe(true);
   });
 });

@@ -1,0 +1,63 @@
+// `npm run audit`: audits the local stack (or the databases and brokers given by flags) and prints
+// the report. Exit code 0 when every invariant holds, 1 on violations, 2 on a usage or connection error.
+import { kafkaBrokers, postgresUrl, stackConfig } from '../infra/stack-config';
+import { AuditSourceError, auditOncePay } from './auditor';
+import { parseCliOptions, USAGE, type AuditDefaults } from './cli-options';
+import { formatReport, formatReportJson } from './format-report';
+
+const EXIT = { ok: 0, violations: 1, error: 2 } as const;
+
+function localStackDefaults(): AuditDefaults {
+  const databaseOf = (name: 'transfer' | 'ledger' | 'notification'): string => {
+    const service = stackConfig.services.find((candidate) => candidate.name === name);
+    if (!service) throw new Error(`no ${name} service in the stack configuration`);
+    return postgresUrl(service.database);
+  };
+  return {
+    transferDatabaseUrl: databaseOf('transfer'),
+    ledgerDatabaseUrl: databaseOf('ledger'),
+    notificationDatabaseUrl: databaseOf('notification'),
+    kafkaBrokers: [kafkaBrokers()],
+  };
+}
+
+async function main(): Promise<number> {
+  const options = parseCliOptions(process.argv.slice(2), localStackDefaults());
+  switch (options.kind) {
+    case 'help':
+      console.log(USAGE);
+      return EXIT.ok;
+    case 'usage-error':
+      console.error(`[audit] ${options.message}\n\n${USAGE}`);
+      return EXIT.error;
+    case 'audit': {
+      const report = await auditOncePay(options.targets);
+      console.log(options.json ? formatReportJson(report) : formatReport(report));
+      return report.ok ? EXIT.ok : EXIT.violations;
+    }
+    default:
+      return assertNever(options);
+  }
+}
+
+/** An AuditSourceError (or several) names the connection that failed; anything else is a bug, shown whole. */
+function describeFailure(error: unknown): string {
+  const causes = error instanceof AggregateError ? error.errors : [error];
+  if (causes.every((cause) => cause instanceof AuditSourceError))
+    return causes.map((cause: AuditSourceError) => `[audit] ${cause.message}`).join('\n');
+  return `[audit] the audit failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unexpected CLI options ${JSON.stringify(value)}`);
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(describeFailure(error));
+    process.exitCode = EXIT.error;
+  },
+);
