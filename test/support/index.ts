@@ -13,3 +13,4 @@ export { requestJson, type JsonResponse } from './http';
 export { transferRequested, type TransferRequestFacts } from './transfer-requests';
 export { startServiceProcess, type ServiceProcess } from './service-process';
 export { operationsOf } from './openapi';
+export { killAllKillableServices, startKillableService, type KillableService } from './killable-service';

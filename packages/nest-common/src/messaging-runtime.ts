@@ -102,17 +102,29 @@ export abstract class EventConsumer implements OnApplicationBootstrap, BeforeApp
     private readonly producer: IdempotentProducer,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
     const namespace = this.config.getOrThrow<string>('KAFKA_NAMESPACE');
-    this.runner = new ConsumerRunner({
+    const groupId = namespace + this.groupId;
+    const runner = new ConsumerRunner({
       kafka: this.kafka,
-      groupId: namespace + this.groupId,
+      groupId,
       topics: this.topics.map((topic) => namespace + topic),
       handle: (event, message) => this.handle(event, message),
       deadLetterProducer: this.producer,
       logger: messagingLogger(this.groupId),
     });
-    await this.runner.start();
+    this.runner = runner;
+    // Not awaited: after a crash, joining the group waits until the broker drops the dead member (a whole
+    // session timeout), and the HTTP API must not be down for that long; it does not need the consumer.
+    // A consumer that cannot start at all stops the service, so an orchestrator restarts it.
+    runner.start().catch((error: unknown) => {
+      new Logger(EventConsumer.name).error({
+        message: 'consumer failed to start; shutting down',
+        groupId,
+        error: String(error),
+      });
+      process.kill(process.pid, 'SIGTERM');
+    });
   }
 
   async beforeApplicationShutdown(): Promise<void> {
