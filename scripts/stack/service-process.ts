@@ -16,7 +16,6 @@ export async function startService(
   service: ServiceSpec,
   env: Record<string, string>,
   onUnexpectedExit: (name: string, code: number | null) => void,
-  log: (line: string) => void = console.log,
 ): Promise<RunningService> {
   const name = `${service.name}-service`;
   const child = spawn(process.execPath, [path.join(REPO_ROOT, service.workspace, 'dist', 'main.js')], {
@@ -25,7 +24,7 @@ export async function startService(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   for (const stream of [child.stdout, child.stderr]) {
-    readline.createInterface({ input: stream }).on('line', (line) => log(`[${name}] ${line}`));
+    readline.createInterface({ input: stream }).on('line', (line) => console.log(`[${name}] ${line}`));
   }
   let stopping = false;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

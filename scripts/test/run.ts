@@ -88,7 +88,12 @@ function runJest(infra: LocalInfra, args: string[]): Promise<number> {
       ONCEPAY_TEST_RUN_ID: RUN_ID,
     },
   });
-  return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+  return new Promise((resolve) =>
+    child.on('exit', (code, signal) => {
+      if (signal) console.error(`[test] jest was ended by ${signal}`);
+      resolve(code ?? 1);
+    }),
+  );
 }
 
 function once(action: () => Promise<void>): () => Promise<void> {

@@ -1,6 +1,7 @@
-// A built service as a child process that a fault-injection test can crash: like startServiceProcess
-// (same environment, same health wait), but it exposes the pid and kill(signal), and can be started again
-// on a given port, so a "restarted" service answers where its clients already send their requests.
+// A built service as a child process with the test run's environment, started once healthy. It exposes
+// the pid and kill(signal) so fault-injection tests can crash it, and it can be started again on a given
+// port, so a "restarted" service answers where its clients already send their requests.
+// startServiceProcess is the plain version most cross-service tests use.
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
