@@ -12,5 +12,5 @@ export { sampleTransferCompleted, sampleTransferFailed, type OutcomeEventOverrid
 export { requestJson, type JsonResponse } from './http';
 export { transferRequested, type TransferRequestFacts } from './transfer-requests';
 export { startServiceProcess, type ServiceProcess } from './service-process';
-export { operationsOf } from './openapi';
+export { expectConsistentOpenApi, fetchServedOpenApi, operationsOf } from './openapi';
 export { killAllKillableServices, startKillableService, type KillableService } from './killable-service';
