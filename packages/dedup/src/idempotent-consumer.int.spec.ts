@@ -1,5 +1,6 @@
 // Proves, on the real transfer database, that handleOnce applies a message's effect exactly once
-// however many deliveries race, and that an effect that throws leaves no trace, so a retry applies it.
+// however many deliveries race, and that an effect that throws leaves no trace, so a retry applies it;
+// and that handleBatchOnce does the same for batches, duplicates inside one batch and racing batches included.
 import {
   createPrismaClient,
   createTestDatabase,
@@ -7,7 +8,7 @@ import {
   type TestDatabase,
 } from '@oncepay/test-support';
 import { randomUUID } from 'node:crypto';
-import { handleOnce } from './idempotent-consumer';
+import { handleBatchOnce, handleOnce } from './idempotent-consumer';
 import type { SqlExecutor } from './sql-executor';
 
 describe('handleOnce on PostgreSQL', () => {
@@ -88,5 +89,75 @@ describe('handleOnce on PostgreSQL', () => {
     await expect(deliver(false)).resolves.toEqual({ outcome: 'processed', result: 'done' });
     await expect(deliver(false)).resolves.toEqual({ outcome: 'duplicate' });
     await expect(effectsOf(messageId)).resolves.toEqual(['retry']);
+  });
+
+  describe('handleBatchOnce', () => {
+    const batchOf = (ids: string[]) => ids.map((id) => ({ id }));
+
+    it('applies each message of a batch once, in order, skipping ids seen before or twice in the batch', async () => {
+      const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+      const order: string[] = [];
+      const deliver = (ids: string[]) =>
+        handleBatchOnce({
+          consumer: 'ledger.transfer-requested',
+          messages: batchOf(ids),
+          transaction: readCommitted,
+          effect: async (tx, message) => {
+            order.push(message.id);
+            return writeEffect(tx, message.id, 'batch');
+          },
+        });
+
+      const first = await deliver([a, b, a.toUpperCase()]);
+      expect(first.map((r) => r.outcome)).toEqual(['processed', 'processed', 'duplicate']);
+      const second = await deliver([b, c, a]);
+      expect(second.map((r) => r.outcome)).toEqual(['duplicate', 'processed', 'duplicate']);
+      expect(order).toEqual([a, b, c]);
+      for (const id of [a, b, c]) await expect(effectsOf(id)).resolves.toEqual(['batch']);
+    });
+
+    it('commits or rolls back a batch as a whole, dedup records included', async () => {
+      const ids = [randomUUID(), randomUUID(), randomUUID()];
+      const deliver = (failOn: string | null) =>
+        handleBatchOnce({
+          consumer: 'ledger.transfer-requested',
+          messages: batchOf(ids),
+          transaction: readCommitted,
+          effect: async (tx, message) => {
+            await writeEffect(tx, message.id, 'batch');
+            if (message.id === failOn) throw new Error('bad message');
+            return message.id;
+          },
+          finish: async (tx, results) => {
+            await writeEffect(tx, ids[0] as string, `finish ${results.length}`);
+          },
+        });
+
+      await expect(deliver(ids[2] as string)).rejects.toThrow('bad message');
+      for (const id of ids) await expect(effectsOf(id)).resolves.toEqual([]);
+      const results = await deliver(null);
+      expect(results).toEqual(ids.map((id) => ({ outcome: 'processed', result: id })));
+      await expect(effectsOf(ids[0] as string)).resolves.toEqual(['batch', 'finish 3']);
+    });
+
+    it('applies each message once when overlapping batches race', async () => {
+      const ids = Array.from({ length: 30 }, () => randomUUID());
+      // Eight batches over the same ids in different orders: they wait on each other, never deadlock.
+      const batches = Array.from({ length: 8 }, (_, i) =>
+        i % 2 === 0 ? ids.slice(i) : [...ids].reverse().slice(i),
+      );
+      const results = await Promise.all(
+        batches.map((batch) =>
+          handleBatchOnce({
+            consumer: 'ledger.transfer-requested',
+            messages: batchOf(batch),
+            transaction: readCommitted,
+            effect: (tx, message) => writeEffect(tx, message.id, 'raced'),
+          }),
+        ),
+      );
+      expect(results.flat().filter((r) => r.outcome === 'processed')).toHaveLength(ids.length);
+      for (const id of ids) await expect(effectsOf(id)).resolves.toEqual(['raced']);
+    }, 60_000);
   });
 });

@@ -1,6 +1,6 @@
 // The idempotent-consumer pattern in one call: record the message id and apply its effect in ONE
 // database transaction, so a redelivered message (Kafka is at-least-once) never applies twice.
-import { recordProcessed } from './processed-messages';
+import { recordProcessed, recordProcessedBatch } from './processed-messages';
 import type { SqlExecutor } from './sql-executor';
 
 /**
@@ -36,5 +36,49 @@ export async function handleOnce<Tx extends SqlExecutor, R>(
     const recorded = await recordProcessed(tx, opts.consumer, opts.messageId);
     if (recorded === 'duplicate') return { outcome: 'duplicate' };
     return { outcome: 'processed', result: await opts.effect(tx) };
+  });
+}
+
+export interface HandleBatchOnceOptions<Tx extends SqlExecutor, M extends { id: string }, R> {
+  consumer: string;
+  /** The batch, in delivery order; `id` is each message's envelope event id. */
+  messages: readonly M[];
+  transaction: <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>;
+  /**
+   * Runs once, after the dedup records and before the effects, with the messages this batch is the
+   * first to process: the place to take every lock the batch needs in one statement, in a fixed order.
+   */
+  prepare?: (tx: Tx, fresh: readonly M[]) => Promise<void>;
+  /** One message's effect, written through `tx` only; called for fresh messages, in batch order. */
+  effect: (tx: Tx, message: M) => Promise<R>;
+  /** Runs last, with the fresh messages' results in order: the place for one write for the whole batch. */
+  finish?: (tx: Tx, results: readonly R[]) => Promise<void>;
+}
+
+/**
+ * `handleOnce` for a batch: ONE transaction records every message id and applies the effects of the
+ * messages not processed before, in order, so the batch commits or rolls back as a whole. A message
+ * that appears twice in the batch (a producer retry, say) is applied once. Results are in batch order.
+ */
+export async function handleBatchOnce<Tx extends SqlExecutor, M extends { id: string }, R>(
+  opts: HandleBatchOnceOptions<Tx, M, R>,
+): Promise<HandleOnceResult<R>[]> {
+  return opts.transaction(async (tx) => {
+    const recordedNow = await recordProcessedBatch(
+      tx,
+      opts.consumer,
+      opts.messages.map((message) => message.id),
+    );
+    // The first occurrence of a newly recorded id is fresh; everything else is a duplicate.
+    const fresh = opts.messages.filter((message) => recordedNow.delete(message.id.toLowerCase()));
+    await opts.prepare?.(tx, fresh);
+    const results = new Map<M, R>();
+    for (const message of fresh) results.set(message, await opts.effect(tx, message));
+    await opts.finish?.(tx, [...results.values()]);
+    return opts.messages.map((message): HandleOnceResult<R> =>
+      results.has(message)
+        ? { outcome: 'processed', result: results.get(message) as R }
+        : { outcome: 'duplicate' },
+    );
   });
 }

@@ -4,11 +4,18 @@ export type { SqlExecutor } from './sql-executor';
 export { deleteInBatches, type BatchBounds } from './batched-delete';
 export {
   recordProcessed,
+  recordProcessedBatch,
   purgeProcessedMessages,
   type RecordProcessedOutcome,
   type PurgeProcessedMessagesOptions,
 } from './processed-messages';
-export { handleOnce, type HandleOnceOptions, type HandleOnceResult } from './idempotent-consumer';
+export {
+  handleBatchOnce,
+  handleOnce,
+  type HandleBatchOnceOptions,
+  type HandleOnceOptions,
+  type HandleOnceResult,
+} from './idempotent-consumer';
 export { fingerprintRequest } from './request-fingerprint';
 export {
   claimIdempotencyKey,

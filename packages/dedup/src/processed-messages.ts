@@ -36,6 +36,30 @@ export async function recordProcessed(
   throw new Error(`INSERT of one processed message reported ${inserted} rows`);
 }
 
+/**
+ * Records a batch of messages for `consumer` in one INSERT and returns the ids recorded now (lower
+ * case); the others were processed before. Same rules as `recordProcessed`: call it with the
+ * transaction that applies the effects. Ids are inserted in sorted order so two batches racing on
+ * overlapping ids wait for each other instead of deadlocking.
+ */
+export async function recordProcessedBatch(
+  tx: SqlExecutor,
+  consumer: string,
+  messageIds: readonly string[],
+): Promise<Set<string>> {
+  const ids = [...new Set(messageIds.map((id) => id.toLowerCase()))].sort();
+  if (ids.length === 0) return new Set();
+  const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
+    `INSERT INTO processed_messages (consumer, message_id)
+     SELECT $1, id FROM unnest($2::uuid[]) AS id ORDER BY id
+     ON CONFLICT (consumer, message_id) DO NOTHING
+     RETURNING message_id::text AS id`,
+    consumer,
+    ids,
+  );
+  return new Set(rows.map((row) => row.id));
+}
+
 export interface PurgeProcessedMessagesOptions extends BatchBounds {
   /** Rows processed before this instant are deleted. */
   olderThan: Date;

@@ -1,8 +1,10 @@
 // Proves the consumer runner's effectively-once rules on the real broker and database: a consumer that
 // dies after its database commit but before its offset commit redelivers and the dedup makes it a
 // no-op; 1,000 events with injected duplicates produce exactly 1,000 effects; a malformed message
-// lands in the dead-letter topic with the reason and the messages after it are still processed.
+// lands in the dead-letter topic with the reason and the messages after it are still processed; a
+// batch that fails because of one event is split, so only that event is dead-lettered.
 import { decodeEvent, encodeEvent } from '@oncepay/contracts';
+import { handleBatchOnce } from '@oncepay/dedup';
 import {
   countEffects,
   createEffectsTable,
@@ -17,7 +19,7 @@ import {
   type TestDatabase,
 } from '@oncepay/test-support';
 import type { KafkaMessage } from 'kafkajs';
-import { ConsumerRunner } from './consumer-runner';
+import { ConsumerRunner, oneAtATime, type HandleOutcome } from './consumer-runner';
 import { DLT_HEADERS } from './dead-letter';
 import { IdempotentProducer, type ProducerRecord } from './producer';
 
@@ -66,7 +68,7 @@ describe('consumer runner on the real broker and database', () => {
       kafka,
       groupId,
       topics: [topic],
-      handle: handler,
+      handleBatch: oneAtATime(handler),
       deadLetterProducer: producer,
       ...options,
     });
@@ -172,10 +174,10 @@ describe('consumer runner on the real broker and database', () => {
       deadLetterProducer: producer,
       maxAttempts: 3,
       backoff: { initialMs: 10, maxMs: 20 },
-      handle: async () => {
+      handleBatch: oneAtATime(async () => {
         attempts += 1;
         throw new TypeError('a bug in the handler');
-      },
+      }),
     });
     runners.push(runner);
     await runner.start();
@@ -184,6 +186,61 @@ describe('consumer runner on the real broker and database', () => {
     expect(header(letter, DLT_HEADERS.reason)).toBe('handler failed: TypeError: a bug in the handler');
     expect(header(letter, DLT_HEADERS.attempts)).toBe('3');
   });
+
+  it('handles a batch in one transaction and, when one event breaks it, dead-letters only that event', async () => {
+    const topic = await freshTopic('batch-split');
+    // One key: the ten events share a partition, so they arrive as one batch.
+    const records = eventRecords(topic, 10).map((record, _, all) => ({ ...record, key: all[0]!.key }));
+    const poisonId = decodeEventId(records[6]!.value);
+    await producer.send(records);
+    const batchSizes: number[] = [];
+    const runner = new ConsumerRunner({
+      kafka,
+      groupId: uniqueName('group'),
+      topics: [topic],
+      deadLetterProducer: producer,
+      maxAttempts: 2,
+      backoff: { initialMs: 10, maxMs: 20 },
+      handleBatch: async (batch) => {
+        batchSizes.push(batch.length);
+        const results = await handleBatchOnce({
+          consumer: 'batch-split',
+          messages: batch.map(({ event }) => event),
+          transaction: (fn) => prisma.$transaction(fn, { isolationLevel: 'ReadCommitted' }),
+          effect: async (tx, event) => {
+            await tx.$executeRawUnsafe(
+              `INSERT INTO test_effects (consumer, event_id) VALUES ('batch-split', $1::uuid)`,
+              event.id,
+            );
+            if (event.id === poisonId) throw new TypeError('cannot handle this one');
+          },
+        });
+        return results.map((r): HandleOutcome => (r.outcome === 'duplicate' ? 'duplicate' : 'processed'));
+      },
+    });
+    runners.push(runner);
+    await runner.start();
+
+    const [letter] = await readAll(`${topic}.dlt`, 1);
+    await waitFor(
+      () => countEffects(prisma, 'batch-split'),
+      (c) => c.total === 9,
+      { what: 'the nine good events' },
+    );
+    expect(await countEffects(prisma, 'batch-split')).toEqual({ total: 9, distinct: 9 });
+    expect(decodeEventId(letter?.value?.toString() ?? '')).toBe(poisonId);
+    expect(header(letter, DLT_HEADERS.reason)).toBe('handler failed: TypeError: cannot handle this one');
+    expect(header(letter, DLT_HEADERS.attempts)).toBe('2');
+    // First the whole batch in one call, then one event per call once it was split.
+    expect(batchSizes[0]).toBe(10);
+    expect(batchSizes.slice(1).every((size) => size === 1)).toBe(true);
+  });
+
+  function decodeEventId(value: string): string {
+    const decoded = decodeEvent(Buffer.from(value));
+    if (!decoded.ok) throw new Error(decoded.reason);
+    return decoded.event.id;
+  }
 
   async function readAll(topic: string, expected: number): Promise<KafkaMessage[]> {
     const messages: KafkaMessage[] = [];

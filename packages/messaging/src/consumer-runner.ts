@@ -1,15 +1,19 @@
 // Runs one consumer group over its topics with the rules that keep processing effectively-once:
 // - every message is decoded into a validated event at the edge; one that does not decode goes to the
 //   dead-letter topic with the reason, and the partition moves on;
-// - the handler does its work (dedup record + effect + outbox row) in one database transaction;
+// - the handler gets the decoded events of a batch (up to `maxBatchSize`, in partition order) and does
+//   their work (dedup records + effects + outbox rows) in ONE database transaction. One commit per batch
+//   instead of per message is what makes the consumer fast; it changes nothing about correctness,
+//   because the batch commits or rolls back as a whole, dedup records included;
 // - the offset is committed only after that transaction committed. A crash in between redelivers the
-//   message and the handler's dedup makes it a no-op. Offsets are an optimisation, never the guarantee:
+//   batch and the handler's dedup makes it a no-op. Offsets are an optimisation, never the guarantee:
 //   kafkajs can commit for a partition it just lost in a rebalance (issue #1046);
 // - retriable failures (database or broker away) are retried with capped backoff and, past the bound,
-//   handed back to kafkajs, which restarts the consumer from the last committed offset; any other
-//   failure is retried a bounded number of times, then dead-lettered.
+//   handed back to kafkajs, which restarts the consumer from the last committed offset. Any other
+//   failure of a batch splits it: its events are handled one by one, so only the event that really
+//   fails is retried a bounded number of times and then dead-lettered, and the others still commit.
 import { decodeEvent, type OncePayEvent } from '@oncepay/contracts';
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { backoffDelayMs, sleep, type BackoffPolicy } from './backoff';
 import { deadLetterRecord } from './dead-letter';
 import { describeError, isRetriableError } from './errors';
@@ -20,29 +24,60 @@ import type { IdempotentProducer } from './producer';
 /** What a handler reports: it did the work, it had already done it, or the event needs nothing from it. */
 export type HandleOutcome = 'processed' | 'duplicate' | 'ignored';
 
+/** A decoded, validated event with the Kafka message it came in. */
+export interface ConsumedEvent {
+  event: OncePayEvent;
+  message: IncomingMessage;
+}
+
+/**
+ * Handles a batch of events (in partition order) in one database transaction and reports one outcome
+ * per event, in the same order. It must be all or nothing: if it throws, nothing of the batch committed.
+ */
+export type BatchEventHandler = (batch: readonly ConsumedEvent[]) => Promise<HandleOutcome[]>;
+
+/** Handles one event in its own transaction. */
 export type EventHandler = (event: OncePayEvent, message: IncomingMessage) => Promise<HandleOutcome>;
 
 export interface ConsumerRunnerOptions {
   kafka: Kafka;
   groupId: string;
   topics: string[];
-  handle: EventHandler;
+  /** The batch handler; `oneAtATime(handler)` adapts a handler written for single events. */
+  handleBatch: BatchEventHandler;
   /** Publishes dead letters; shared with the service's outbox relay is fine (sends are serialized). */
   deadLetterProducer: Pick<IdempotentProducer, 'send'>;
-  /** Attempts per message before a non-retriable failure is dead-lettered, or a retriable one handed back. */
+  /**
+   * Most events per handler call, so per database transaction. Larger batches mean fewer commits
+   * (throughput) but longer transactions and later offset commits (latency, redelivery after a crash).
+   */
+  maxBatchSize?: number;
+  /** Attempts per batch (retriable failures) or per event (after a split) before giving up. */
   maxAttempts?: number;
   backoff?: BackoffPolicy;
   isRetriable?: (error: unknown) => boolean;
   logger?: MessagingLogger;
-  /** Fault-injection seam for tests: runs after the handler committed, before the offset commit. */
-  afterHandled?: (message: IncomingMessage, outcome: HandleOutcome) => Promise<void>;
+  /** Fault-injection seam for tests: runs after a batch's transaction committed, before the offset commit. */
+  afterHandled?: (messages: readonly IncomingMessage[]) => Promise<void>;
   now?: () => Date;
 }
 
 export type MessageResult = HandleOutcome | 'dead_lettered';
 
+/** Adapts a single-event handler: each event of the batch then commits in its own transaction. */
+export function oneAtATime(handle: EventHandler): BatchEventHandler {
+  return async (batch) => {
+    const outcomes: HandleOutcome[] = [];
+    for (const { event, message } of batch) outcomes.push(await handle(event, message));
+    return outcomes;
+  };
+}
+
+export const DEFAULT_MAX_BATCH_SIZE = 200;
+
 export class ConsumerRunner {
   private readonly consumer: Consumer;
+  private readonly maxBatchSize: number;
   private readonly maxAttempts: number;
   private readonly backoff: BackoffPolicy;
   private readonly isRetriable: (error: unknown) => boolean;
@@ -50,6 +85,7 @@ export class ConsumerRunner {
   private readonly now: () => Date;
 
   constructor(private readonly options: ConsumerRunnerOptions) {
+    this.maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
     this.maxAttempts = options.maxAttempts ?? 5;
     this.backoff = options.backoff ?? { initialMs: 100, maxMs: 5_000 };
     this.isRetriable = options.isRetriable ?? isRetriableError;
@@ -85,13 +121,15 @@ export class ConsumerRunner {
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
-    for (const raw of batch.messages) {
+    for (let start = 0; start < batch.messages.length; start += this.maxBatchSize) {
       if (!isRunning() || isStale()) return;
-      const message = toIncomingMessage(batch.topic, batch.partition, raw);
-      const outcome = await this.processMessage(message, heartbeat, isRunning);
-      if (outcome !== 'dead_lettered') await this.options.afterHandled?.(message, outcome);
-      resolveOffset(raw.offset);
-      const next = (BigInt(raw.offset) + 1n).toString();
+      const chunk = batch.messages.slice(start, start + this.maxBatchSize);
+      const messages = chunk.map((raw) => toIncomingMessage(batch.topic, batch.partition, raw));
+      await this.processBatch(messages, heartbeat, isRunning);
+      await this.options.afterHandled?.(messages);
+      const last = chunk[chunk.length - 1] as KafkaMessage;
+      resolveOffset(last.offset);
+      const next = (BigInt(last.offset) + 1n).toString();
       await commitOffsetsIfNecessary({
         topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
       });
@@ -99,39 +137,107 @@ export class ConsumerRunner {
     }
   }
 
-  /** Decodes and handles one message within the retry bound; never returns before it is settled. */
-  async processMessage(
-    message: IncomingMessage,
+  /**
+   * Settles every message of a batch: undecodable ones are dead-lettered, the events are handled in
+   * one transaction, or one by one if that batch fails for a reason other than infrastructure.
+   */
+  async processBatch(
+    messages: readonly IncomingMessage[],
+    heartbeat: () => Promise<void>,
+    isRunning: () => boolean,
+  ): Promise<MessageResult[]> {
+    const results = new Map<IncomingMessage, MessageResult>();
+    const events: ConsumedEvent[] = [];
+    for (const message of messages) {
+      const decoded = decodeEvent(message.value);
+      if (decoded.ok) events.push({ event: decoded.event, message });
+      else results.set(message, await this.deadLetter(message, `undecodable: ${decoded.reason}`, 0));
+    }
+    if (events.length > 0) {
+      const outcomes = await this.handleBatch(events, heartbeat, isRunning);
+      events.forEach(({ message }, i) => results.set(message, outcomes[i] as MessageResult));
+    }
+    return messages.map((message) => results.get(message) as MessageResult);
+  }
+
+  private async handleBatch(
+    events: readonly ConsumedEvent[],
+    heartbeat: () => Promise<void>,
+    isRunning: () => boolean,
+  ): Promise<MessageResult[]> {
+    if (events.length === 1)
+      return [await this.handleAlone(events[0] as ConsumedEvent, heartbeat, isRunning)];
+    try {
+      return await this.withRetriableRetries(events, heartbeat, isRunning);
+    } catch (error) {
+      if (this.isRetriable(error)) throw error;
+      // Something in the batch is wrong: find it by handling the events one by one. Those of them an
+      // earlier attempt committed cannot exist (the batch rolled back), so nothing is done twice.
+      this.logger.warn('batch failed; handling its events one by one', {
+        ...where(events),
+        error: describeError(error),
+      });
+      const results: MessageResult[] = [];
+      for (const item of events) results.push(await this.handleAlone(item, heartbeat, isRunning));
+      return results;
+    }
+  }
+
+  /** Retries the whole batch on infrastructure failures only; any other failure is thrown at once. */
+  private async withRetriableRetries(
+    events: readonly ConsumedEvent[],
+    heartbeat: () => Promise<void>,
+    isRunning: () => boolean,
+  ): Promise<MessageResult[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.callHandler(events);
+      } catch (error) {
+        if (!this.isRetriable(error)) throw error;
+        const context = { ...where(events), attempt, error: describeError(error) };
+        if (attempt >= this.maxAttempts || !isRunning()) {
+          this.logger.warn('batch keeps failing on infrastructure; handing back to kafkajs', context);
+          throw error;
+        }
+        this.logger.warn('batch failed on infrastructure; retrying', context);
+        await sleep(backoffDelayMs(this.backoff, attempt));
+        await heartbeat();
+      }
+    }
+  }
+
+  /** Handles one event within the retry bound; never returns before it is settled. */
+  private async handleAlone(
+    item: ConsumedEvent,
     heartbeat: () => Promise<void>,
     isRunning: () => boolean,
   ): Promise<MessageResult> {
-    const decoded = decodeEvent(message.value);
-    if (!decoded.ok) return this.deadLetter(message, `undecodable: ${decoded.reason}`, 0);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.options.handle(decoded.event, message);
+        const [outcome] = await this.callHandler([item]);
+        return outcome as HandleOutcome;
       } catch (error) {
         const retriable = this.isRetriable(error);
-        const context = {
-          topic: message.topic,
-          partition: message.partition,
-          offset: message.offset,
-          attempt,
-          retriable,
-          error: describeError(error),
-        };
+        const context = { ...where([item]), attempt, retriable, error: describeError(error) };
         if (attempt >= this.maxAttempts || !isRunning()) {
           if (retriable) {
             this.logger.warn('handler keeps failing on infrastructure; handing back to kafkajs', context);
             throw error;
           }
-          return this.deadLetter(message, `handler failed: ${describeError(error)}`, attempt);
+          return this.deadLetter(item.message, `handler failed: ${describeError(error)}`, attempt);
         }
         this.logger.warn('handler failed; retrying', context);
         await sleep(backoffDelayMs(this.backoff, attempt));
         await heartbeat();
       }
     }
+  }
+
+  private async callHandler(events: readonly ConsumedEvent[]): Promise<HandleOutcome[]> {
+    const outcomes = await this.options.handleBatch(events);
+    if (outcomes.length !== events.length)
+      throw new Error(`batch handler returned ${outcomes.length} outcomes for ${events.length} events`);
+    return outcomes;
   }
 
   private async deadLetter(
@@ -155,4 +261,15 @@ export class ConsumerRunner {
     });
     return 'dead_lettered';
   }
+}
+
+/** Where a batch sits, for logs: topic, partition and its offset range. */
+function where(events: readonly ConsumedEvent[]): Record<string, unknown> {
+  const first = events[0]?.message;
+  const last = events[events.length - 1]?.message;
+  return {
+    topic: first?.topic,
+    partition: first?.partition,
+    offsets: first === last ? first?.offset : `${first?.offset}-${last?.offset}`,
+  };
 }

@@ -2,6 +2,10 @@
 export { backoffDelayMs, sleep, type BackoffPolicy } from './backoff';
 export {
   ConsumerRunner,
+  DEFAULT_MAX_BATCH_SIZE,
+  oneAtATime,
+  type BatchEventHandler,
+  type ConsumedEvent,
   type ConsumerRunnerOptions,
   type EventHandler,
   type HandleOutcome,
@@ -13,7 +17,7 @@ export { type IncomingMessage } from './incoming-message';
 export { createKafkaClient, parseBrokerList, type KafkaClientOptions } from './kafka-client';
 export { KafkaHealthProbe, withTimeout, type KafkaHealth } from './kafka-health';
 export { jsonLineLogger, type MessagingLogger } from './logger';
-export { enqueueEvent, OUTBOX_CHANNEL, purgeSentOutboxMessages } from './outbox';
+export { enqueueEvent, enqueueEvents, OUTBOX_CHANNEL, purgeSentOutboxMessages } from './outbox';
 export {
   OutboxRelay,
   type OutboxPublisher,

@@ -14,7 +14,7 @@ import {
   waitFor,
   type TestDatabase,
 } from '@oncepay/test-support';
-import { ConsumerRunner } from './consumer-runner';
+import { ConsumerRunner, oneAtATime } from './consumer-runner';
 import { enqueueEvent } from './outbox';
 import { OutboxRelay } from './outbox-relay';
 import { IdempotentProducer } from './producer';
@@ -89,7 +89,7 @@ describe('outbox relay on the real broker and database', () => {
         kafka,
         groupId: uniqueName(group),
         topics: [topic],
-        handle: handler,
+        handleBatch: oneAtATime(handler),
         deadLetterProducer: producer,
       });
       runners.push(runner);

@@ -8,19 +8,40 @@ import { deleteInBatches, type BatchBounds, type SqlExecutor } from '@oncepay/de
 export const OUTBOX_CHANNEL = 'oncepay_outbox';
 
 /** Adds the event to the outbox inside the caller's transaction `tx`; `topic` is overridden only by tests. */
-export async function enqueueEvent(
+export function enqueueEvent(
   tx: SqlExecutor,
   event: OncePayEvent,
   topic: string = TOPIC_OF[event.type],
 ): Promise<void> {
-  const encoded = encodeEvent(event);
+  return enqueueEvents(tx, [{ event, topic }]);
+}
+
+/**
+ * Adds the events to the outbox inside the caller's transaction `tx`, in this order, with one INSERT
+ * (a batch consumer writes its whole batch's answers at once) and one NOTIFY.
+ */
+export async function enqueueEvents(
+  tx: SqlExecutor,
+  items: readonly (OncePayEvent | { event: OncePayEvent; topic: string })[],
+): Promise<void> {
+  if (items.length === 0) return;
+  const rows = items.map((item) => {
+    const { event, topic } = 'event' in item ? item : { event: item, topic: TOPIC_OF[item.type] };
+    const encoded = encodeEvent(event);
+    return { id: event.id, topic, key: encoded.key, value: encoded.value, headers: encoded.headers };
+  });
+  // `position` comes from a sequence as rows are inserted, so inserting in array order is sending order.
   await tx.$executeRawUnsafe(
-    `INSERT INTO outbox_messages (id, topic, key, value, headers) VALUES ($1::uuid, $2, $3, $4, $5::jsonb)`,
-    event.id,
-    topic,
-    encoded.key,
-    encoded.value,
-    JSON.stringify(encoded.headers),
+    `INSERT INTO outbox_messages (id, topic, key, value, headers)
+     SELECT id, topic, key, value, headers
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[])
+            WITH ORDINALITY AS row (id, topic, key, value, headers, n)
+      ORDER BY n`,
+    rows.map((row) => row.id),
+    rows.map((row) => row.topic),
+    rows.map((row) => row.key),
+    rows.map((row) => row.value),
+    rows.map((row) => JSON.stringify(row.headers)),
   );
   await tx.$executeRawUnsafe(`SELECT pg_notify($1, '')`, OUTBOX_CHANNEL);
 }

@@ -18,6 +18,11 @@ export const baseEnvSchema = z.object({
     .default(''),
   /** Partitions of the topics a service creates at boot; the unit of consumer parallelism. */
   KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(256).default(6),
+  /**
+   * Most events a consumer handles in one database transaction. Larger: fewer commits, more
+   * throughput; smaller: shorter transactions and lock holds, less to redo after a crash.
+   */
+  CONSUMER_MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(200),
   /** `clientId:apiKey,...`: who may call the service's /v1 API. */
   API_KEYS: apiKeysSchema,
   /**

@@ -2,9 +2,13 @@
 // topics are created at boot, an event written to the outbox in a database transaction is published
 // by the relay, and an EventConsumer subclass receives it; shutdown stops all of it cleanly.
 import { Inject, Injectable, Module, type Type } from '@nestjs/common';
-import type { OncePayEvent } from '@oncepay/contracts';
 import type { SqlExecutor } from '@oncepay/dedup';
-import { enqueueEvent, type HandleOutcome, type IdempotentProducer } from '@oncepay/messaging';
+import {
+  enqueueEvent,
+  type ConsumedEvent,
+  type HandleOutcome,
+  type IdempotentProducer,
+} from '@oncepay/messaging';
 import {
   createPrismaClient,
   createTestDatabase,
@@ -34,9 +38,9 @@ describe('ServiceCoreModule messaging runtime', () => {
     class RecordingConsumer extends EventConsumer {
       protected readonly groupId = uniqueName('group');
       protected readonly topics = [topic];
-      protected handle = async (event: OncePayEvent): Promise<HandleOutcome> => {
-        received.push(event.id);
-        return 'processed';
+      protected handleBatch = async (batch: readonly ConsumedEvent[]): Promise<HandleOutcome[]> => {
+        received.push(...batch.map(({ event }) => event.id));
+        return batch.map(() => 'processed');
       };
       constructor(
         @Inject(KAFKA) kafka: ConstructorParameters<typeof EventConsumer>[0],

@@ -16,7 +16,7 @@ import {
   ensureTopics,
   IdempotentProducer,
   OutboxRelay,
-  type EventHandler,
+  type BatchEventHandler,
   type MessagingLogger,
 } from '@oncepay/messaging';
 import { KAFKA, MESSAGING_OPTIONS, PRISMA, PRODUCER } from './tokens';
@@ -86,13 +86,14 @@ export class MessagingRuntime implements OnModuleInit, BeforeApplicationShutdown
 }
 
 /**
- * Base class for a service's consumer: name the group and topics and implement `handle`; the runner
- * starts after the app is up and stops before the clients close.
+ * Base class for a service's consumer: name the group and topics and implement `handleBatch` (one
+ * database transaction per batch); the runner starts after the app is up and stops before the
+ * clients close.
  */
 export abstract class EventConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   protected abstract readonly groupId: string;
   protected abstract readonly topics: string[];
-  protected abstract handle: EventHandler;
+  protected abstract handleBatch: BatchEventHandler;
   private runner: ConsumerRunner | null = null;
   // Property injection keeps subclasses' constructors to the two clients they pass up.
   @Inject(ConfigService) private readonly config!: ConfigService;
@@ -108,7 +109,8 @@ export abstract class EventConsumer implements OnApplicationBootstrap, BeforeApp
       kafka: this.kafka,
       groupId: namespace + this.groupId,
       topics: this.topics.map((topic) => namespace + topic),
-      handle: (event, message) => this.handle(event, message),
+      handleBatch: (batch) => this.handleBatch(batch),
+      maxBatchSize: this.config.getOrThrow<number>('CONSUMER_MAX_BATCH_SIZE'),
       deadLetterProducer: this.producer,
       logger: messagingLogger(this.groupId),
     });

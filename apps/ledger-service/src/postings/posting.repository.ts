@@ -1,5 +1,5 @@
 // The ledger's writes for one transfer, always inside the consumer's transaction (`tx`): lock the
-// accounts, read and claim the transfer's decision, append the journal entries and move the balances.
+// accounts, read and claim the transfers' decisions, append the journal entries and move the balances.
 import type { RejectionReason } from '@oncepay/contracts';
 import { assertInvariant, type AccountSnapshot, type PostingDecision } from '@oncepay/posting-rules';
 import type { LedgerTransaction } from '../database';
@@ -45,9 +45,16 @@ export async function lockAccounts(
   return new Map(rows.map((row) => [row.id, row]));
 }
 
-export async function hasDecision(tx: LedgerTransaction, transferId: string): Promise<boolean> {
-  const row = await tx.ledgerDecision.findUnique({ where: { transferId }, select: { transferId: true } });
-  return row !== null;
+/** Which of `transferIds` already have a decision. */
+export async function decidedAmong(
+  tx: LedgerTransaction,
+  transferIds: readonly string[],
+): Promise<Set<string>> {
+  const rows = await tx.ledgerDecision.findMany({
+    where: { transferId: { in: [...transferIds] } },
+    select: { transferId: true },
+  });
+  return new Set(rows.map((row) => row.transferId));
 }
 
 /**

@@ -52,10 +52,18 @@ export function insertTransfer(
   });
 }
 
-/** Locks the row until the transaction ends, so two results for one transfer apply one after the other. */
-export async function lockTransfer(tx: TransferTransaction, id: string): Promise<Transfer | null> {
-  await tx.$queryRaw`SELECT id FROM transfers WHERE id = ${id}::uuid FOR UPDATE`;
-  return tx.transfer.findUnique({ where: { id } });
+/**
+ * Locks the rows until the transaction ends, in id order (so two batches never deadlock), and returns
+ * the existing ones by id: two results for one transfer apply one after the other.
+ */
+export async function lockTransfers(
+  tx: TransferTransaction,
+  ids: readonly string[],
+): Promise<Map<string, Transfer>> {
+  const sorted = [...new Set(ids)].sort();
+  await tx.$queryRaw`SELECT id FROM transfers WHERE id = ANY(${sorted}::uuid[]) ORDER BY id FOR UPDATE`;
+  const rows = await tx.transfer.findMany({ where: { id: { in: sorted } } });
+  return new Map(rows.map((row) => [row.id, row]));
 }
 
 export function saveTransferState(

@@ -1,7 +1,8 @@
-// Posts one requested transfer, effectively once: in ONE transaction it records the event id as
-// processed, decides the transfer under the row locks of its accounts, writes the journal entries and
-// balances (or nothing, on a rejection), the transfer's decision, and the answer in the outbox. So the
-// answer is published if and only if the decision committed, and no delivery can decide twice.
+// Posts requested transfers, effectively once, a batch at a time: in ONE transaction it records the
+// events' ids as processed, locks every account the batch touches (in one sorted statement), decides
+// each transfer in order under those locks, writes the journal entries and balances (or nothing, on a
+// rejection), each transfer's decision, and the answers in the outbox. So an answer is published if and
+// only if its decision committed, and no delivery can decide twice. A batch of one is the simple case.
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type {
   RejectionReason,
@@ -10,13 +11,13 @@ import type {
   TransferRejected,
   TransferRequested,
 } from '@oncepay/contracts';
-import { handleOnce } from '@oncepay/dedup';
-import { enqueueEvent } from '@oncepay/messaging';
+import { handleBatchOnce } from '@oncepay/dedup';
+import { enqueueEvents } from '@oncepay/messaging';
 import { PRISMA } from '@oncepay/nest-common';
-import { decidePosting } from '@oncepay/posting-rules';
+import { decidePosting, type AccountSnapshot } from '@oncepay/posting-rules';
 import { randomUUID } from 'node:crypto';
 import { TRANSACTION_OPTIONS, type LedgerDatabase, type LedgerTransaction } from '../../database';
-import { applyPosting, claimDecision, hasDecision, lockAccounts } from '../posting.repository';
+import { applyPosting, claimDecision, decidedAmong, lockAccounts } from '../posting.repository';
 import { transferPostedEvent, transferRejectedEvent } from './ledger-answer.event';
 
 /** The dedup consumer name: processed_messages rows are per consumer, so the name never changes. */
@@ -41,36 +42,60 @@ export class PostTransferHandler {
   constructor(@Inject(PRISMA) private readonly db: LedgerDatabase) {}
 
   async execute(request: TransferRequested): Promise<PostTransferResult> {
-    const handled = await handleOnce<LedgerTransaction, PostTransferResult>({
+    const [result] = await this.executeBatch([request]);
+    return result as PostTransferResult;
+  }
+
+  /** Decides a batch of requests in one transaction; one result per request, in the same order. */
+  async executeBatch(requests: readonly TransferRequested[]): Promise<PostTransferResult[]> {
+    if (requests.length === 0) return [];
+    let batch: BatchState | null = null;
+    const handled = await handleBatchOnce<LedgerTransaction, TransferRequested, PostTransferResult>({
       consumer: POST_TRANSFER_CONSUMER,
-      messageId: request.id,
+      messages: requests,
       transaction: (fn) => this.db.$transaction(fn, TRANSACTION_OPTIONS),
-      effect: (tx) => this.decideAndRecord(tx, request),
+      prepare: async (tx, fresh) => {
+        batch = await this.lockBatch(tx, fresh);
+      },
+      effect: (tx, request) => this.decideAndRecord(tx, request, batch as BatchState),
+      // The answers leave in decision order, in one INSERT, inside the same transaction.
+      finish: (tx, results) => enqueueEvents(tx, results.flatMap(answerOf)),
     });
-    const result: PostTransferResult =
-      handled.outcome === 'duplicate' ? { outcome: 'duplicate_event' } : handled.result;
-    this.logger.log({
-      message: `transfer request ${result.outcome}`,
-      transferId: request.aggregateId,
-      eventId: request.id,
-      correlationId: request.correlationId,
-      ...(result.outcome === 'rejected' ? { reason: result.reason } : {}),
-    });
-    return result;
+    const results = handled.map((entry): PostTransferResult =>
+      entry.outcome === 'duplicate' ? { outcome: 'duplicate_event' } : entry.result,
+    );
+    requests.forEach((request, i) => this.logResult(request, results[i] as PostTransferResult));
+    return results;
+  }
+
+  /**
+   * Locks every account the batch names, in one statement and a fixed order, so two batches never
+   * deadlock; then reads which of its transfers were decided before (a decision committed by another
+   * instance is visible now: it held these locks, and READ COMMITTED reads what committed).
+   */
+  private async lockBatch(tx: LedgerTransaction, fresh: readonly TransferRequested[]): Promise<BatchState> {
+    const facts = fresh.map((request) => normalizedFacts(request.payload));
+    const accounts = await lockAccounts(
+      tx,
+      facts.flatMap((f) => [f.fromAccountId, f.toAccountId]),
+    );
+    const decided = await decidedAmong(
+      tx,
+      facts.map((f) => f.transferId),
+    );
+    return { accounts, decided };
   }
 
   private async decideAndRecord(
     tx: LedgerTransaction,
     request: TransferRequested,
+    batch: BatchState,
   ): Promise<PostTransferResult> {
     const facts = normalizedFacts(request.payload);
-    // Locks first: a second request for this transfer waits here for the first one's commit, and then
-    // the decision check below sees its decision.
-    const locked = await lockAccounts(tx, [facts.fromAccountId, facts.toAccountId]);
-    if (await hasDecision(tx, facts.transferId)) return { outcome: 'already_decided' };
+    if (batch.decided.has(facts.transferId)) return { outcome: 'already_decided' };
 
-    const from = locked.get(facts.fromAccountId) ?? null;
-    const to = locked.get(facts.toAccountId) ?? null;
+    const from = batch.accounts.get(facts.fromAccountId) ?? null;
+    const to = batch.accounts.get(facts.toAccountId) ?? null;
     const now = new Date();
     const decision = decidePosting(facts, { from, to }, now);
     const claimed = await claimDecision(tx, {
@@ -79,28 +104,47 @@ export class PostTransferHandler {
       reason: decision.outcome === 'post' ? null : decision.reason,
       decidedAt: now,
     });
+    batch.decided.add(facts.transferId);
     // The locks serialize two requests for one transfer only when they name the same, existing
     // accounts; otherwise the claim does (its INSERT waits for the other transaction's row).
     if (!claimed) return { outcome: 'already_decided' };
-    if (decision.outcome === 'reject') return this.reject(tx, request, decision.reason, now);
+    if (decision.outcome === 'reject') {
+      const answer = transferRejectedEvent(request, {
+        id: randomUUID(),
+        reason: decision.reason,
+        decidedAt: now,
+      });
+      return { outcome: 'rejected', reason: decision.reason, answer };
+    }
     // decidePosting posts only when both accounts exist.
     if (!from || !to) throw new Error(`transfer ${facts.transferId}: posted without both account snapshots`);
     await applyPosting(tx, decision, { from, to });
+    // The next transfer of the batch on these accounts starts from the balances just written.
+    batch.accounts.set(from.id, { ...from, balanceMinor: decision.balancesAfter.from });
+    batch.accounts.set(to.id, { ...to, balanceMinor: decision.balancesAfter.to });
     const answer = transferPostedEvent(request, { id: randomUUID(), postedAt: now });
-    await enqueueEvent(tx, answer);
     return { outcome: 'posted', answer };
   }
 
-  private async reject(
-    tx: LedgerTransaction,
-    request: TransferRequested,
-    reason: RejectionReason,
-    decidedAt: Date,
-  ): Promise<PostTransferResult> {
-    const answer = transferRejectedEvent(request, { id: randomUUID(), reason, decidedAt });
-    await enqueueEvent(tx, answer);
-    return { outcome: 'rejected', reason, answer };
+  private logResult(request: TransferRequested, result: PostTransferResult): void {
+    this.logger.log({
+      message: `transfer request ${result.outcome}`,
+      transferId: request.aggregateId,
+      eventId: request.id,
+      correlationId: request.correlationId,
+      ...(result.outcome === 'rejected' ? { reason: result.reason } : {}),
+    });
   }
+}
+
+/** What a batch learnt under its locks: the accounts' current snapshots and the transfers decided. */
+interface BatchState {
+  accounts: Map<string, AccountSnapshot>;
+  decided: Set<string>;
+}
+
+function answerOf(result: PostTransferResult): (TransferPosted | TransferRejected)[] {
+  return result.outcome === 'posted' || result.outcome === 'rejected' ? [result.answer] : [];
 }
 
 /**

@@ -1,9 +1,9 @@
 // The ledger's Kafka edge: the consumer group `ledger-service` on the transfer-requests topic. It only
-// translates; PostTransferHandler does the work in one transaction, and the runner commits the offset
-// after that transaction committed (see EventConsumer / ConsumerRunner in the shared packages).
+// translates; PostTransferHandler does a batch's work in one transaction, and the runner commits the
+// offset after that transaction committed (see EventConsumer / ConsumerRunner in the shared packages).
 import { Inject, Injectable } from '@nestjs/common';
-import { TOPICS } from '@oncepay/contracts';
-import type { EventHandler, HandleOutcome, IdempotentProducer } from '@oncepay/messaging';
+import { TOPICS, type TransferRequested } from '@oncepay/contracts';
+import type { BatchEventHandler, HandleOutcome, IdempotentProducer } from '@oncepay/messaging';
 import { EventConsumer, KAFKA, PRODUCER } from '@oncepay/nest-common';
 import { assertNever } from '../../assert-never';
 import { PostTransferHandler, type PostTransferResult } from './post-transfer.handler';
@@ -23,10 +23,16 @@ export class TransferRequestsConsumer extends EventConsumer {
     super(kafka, producer);
   }
 
-  protected handle: EventHandler = async (event) => {
+  protected handleBatch: BatchEventHandler = async (batch) => {
     // Only TransferRequested belongs on this topic; anything else is acknowledged and left alone.
-    if (event.type !== 'TransferRequested') return 'ignored';
-    return handleOutcomeOf(await this.postTransfer.execute(event));
+    const requests = batch.flatMap(({ event }) => (event.type === 'TransferRequested' ? [event] : []));
+    const results = await this.postTransfer.executeBatch(requests);
+    const outcomes = new Map<TransferRequested, HandleOutcome>(
+      requests.map((request, i) => [request, handleOutcomeOf(results[i] as PostTransferResult)]),
+    );
+    return batch.map(
+      ({ event }) => (event.type === 'TransferRequested' ? outcomes.get(event) : undefined) ?? 'ignored',
+    );
   };
 }
 

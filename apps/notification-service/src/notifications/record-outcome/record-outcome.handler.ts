@@ -1,9 +1,9 @@
-// Use case: a transfer reached its final outcome; record the one notification that announces it.
-// The dedup record and the notification are written in ONE transaction, so a redelivered event (Kafka
+// Use case: transfers reached their final outcome; record the one notification that announces each.
+// A batch's dedup records and notifications are written in ONE transaction, so a redelivered event (Kafka
 // is at-least-once) finds its processed-message row and changes nothing, and a crash between the two
 // cannot happen. A second, different event for the same transfer hits the unique transfer_id instead.
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { handleOnce, type SqlExecutor } from '@oncepay/dedup';
+import { handleBatchOnce, type SqlExecutor } from '@oncepay/dedup';
 import { PRISMA } from '@oncepay/nest-common';
 import { randomUUID } from 'node:crypto';
 import { PrismaClient } from '../../generated/prisma/client';
@@ -35,26 +35,40 @@ export class RecordOutcomeHandler {
   constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   async execute(event: TransferOutcomeEvent): Promise<RecordOutcomeResult> {
-    const result = await handleOnce({
+    const [result] = await this.executeBatch([event]);
+    return result as RecordOutcomeResult;
+  }
+
+  /** Records a batch of outcomes in one transaction; one result per event, in the same order. */
+  async executeBatch(events: readonly TransferOutcomeEvent[]): Promise<RecordOutcomeResult[]> {
+    if (events.length === 0) return [];
+    const handled = await handleBatchOnce({
       consumer: RECORD_OUTCOME_CONSUMER,
-      messageId: event.id,
-      // Explicit isolation and bounds: the two statements lock only the rows they insert.
+      messages: events,
+      // Explicit isolation and bounds: the statements lock only the rows they insert.
       transaction: <T>(fn: (tx: SqlExecutor) => Promise<T>) =>
         this.db.$transaction(fn, { isolationLevel: 'ReadCommitted', maxWait: 5_000, timeout: 10_000 }),
-      effect: (tx) => insertNotification(tx, event),
+      effect: insertNotification,
     });
+    return events.map((event, i) => {
+      const entry = handled[i];
+      if (!entry || entry.outcome === 'duplicate') return { outcome: 'duplicate_event' };
+      this.logResult(event, entry.result);
+      return entry.result;
+    });
+  }
+
+  private logResult(event: TransferOutcomeEvent, result: EffectResult): void {
     const context = { transferId: event.aggregateId, eventId: event.id, correlationId: event.correlationId };
-    if (result.outcome === 'duplicate') return { outcome: 'duplicate_event' };
-    this.logger.log({ message: `transfer outcome ${result.result.outcome}`, ...context });
-    if (result.result.outcome === 'conflicting_outcome') {
+    this.logger.log({ message: `transfer outcome ${result.outcome}`, ...context });
+    if (result.outcome === 'conflicting_outcome') {
       this.logger.error({
         message: 'a second, different outcome arrived for a transfer; the first is kept',
         ...context,
         eventType: event.type,
-        recordedOutcome: result.result.recordedOutcome,
+        recordedOutcome: result.recordedOutcome,
       });
     }
-    return result.result;
   }
 }
 

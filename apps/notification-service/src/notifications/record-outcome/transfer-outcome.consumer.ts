@@ -1,9 +1,10 @@
 // The Kafka edge of the record-outcome use case: decoded, validated events arrive from the runner;
-// the two final outcomes are recorded, every other event type is none of this service's business.
+// the two final outcomes are recorded a batch at a time, every other event type is left alone.
 import { Inject, Injectable } from '@nestjs/common';
 import { TOPICS, type OncePayEvent } from '@oncepay/contracts';
-import type { HandleOutcome, IdempotentProducer } from '@oncepay/messaging';
+import type { BatchEventHandler, HandleOutcome, IdempotentProducer } from '@oncepay/messaging';
 import { EventConsumer, KAFKA, PRODUCER } from '@oncepay/nest-common';
+import type { TransferOutcomeEvent } from '../domain/notification-body';
 import { RecordOutcomeHandler, type RecordOutcomeResult } from './record-outcome.handler';
 
 @Injectable()
@@ -20,21 +21,31 @@ export class TransferOutcomeConsumer extends EventConsumer {
     super(kafka, producer);
   }
 
-  protected handle = async (event: OncePayEvent): Promise<HandleOutcome> => {
-    switch (event.type) {
-      case 'TransferCompleted':
-      case 'TransferFailed':
-        return toHandleOutcome(await this.recordOutcome.execute(event));
-      case 'TransferRequested':
-      case 'TransferPosted':
-      case 'TransferRejected':
-        return 'ignored';
-      default: {
-        const unreachable: never = event;
-        return unreachable;
-      }
-    }
+  protected handleBatch: BatchEventHandler = async (batch) => {
+    const outcomes = batch.flatMap(({ event }) => (isTransferOutcome(event) ? [event] : []));
+    const results = await this.recordOutcome.executeBatch(outcomes);
+    const byEvent = new Map<OncePayEvent, HandleOutcome>(
+      outcomes.map((event, i) => [event, toHandleOutcome(results[i] as RecordOutcomeResult)]),
+    );
+    // The other event types share the topic's contract but are none of this service's business.
+    return batch.map(({ event }) => byEvent.get(event) ?? 'ignored');
   };
+}
+
+function isTransferOutcome(event: OncePayEvent): event is TransferOutcomeEvent {
+  switch (event.type) {
+    case 'TransferCompleted':
+    case 'TransferFailed':
+      return true;
+    case 'TransferRequested':
+    case 'TransferPosted':
+    case 'TransferRejected':
+      return false;
+    default: {
+      const unreachable: never = event;
+      return unreachable;
+    }
+  }
 }
 
 /** Any result but `recorded` means the transfer's notification existed before this delivery: a duplicate. */

@@ -1,7 +1,7 @@
 // Consumes the ledger's answers (TransferPosted / TransferRejected) as the `transfer-service` group.
 import { Inject, Injectable } from '@nestjs/common';
 import { TOPICS } from '@oncepay/contracts';
-import type { IdempotentProducer } from '@oncepay/messaging';
+import type { BatchEventHandler, IdempotentProducer } from '@oncepay/messaging';
 import { EventConsumer, KAFKA, PRODUCER } from '@oncepay/nest-common';
 import { RecordLedgerResultHandler } from './record-ledger-result.handler';
 
@@ -9,8 +9,8 @@ import { RecordLedgerResultHandler } from './record-ledger-result.handler';
 export class LedgerResultsConsumer extends EventConsumer {
   protected readonly groupId = 'transfer-service';
   protected readonly topics = [TOPICS.ledgerResults];
-  protected readonly handle = (event: Parameters<RecordLedgerResultHandler['execute']>[0]) =>
-    this.handler.execute(event);
+  protected readonly handleBatch: BatchEventHandler = (batch) =>
+    this.handler.executeBatch(batch.map(({ event }) => event));
 
   constructor(
     @Inject(KAFKA) kafka: ConstructorParameters<typeof EventConsumer>[0],

@@ -1,20 +1,21 @@
-// The ledger answered a transfer: move its state machine (PENDING -> COMPLETED or FAILED) and write
-// the final event to the outbox, in ONE transaction with the dedup record. A redelivered, stale or
-// conflicting answer changes nothing; it is logged and counted, never applied.
+// The ledger answered transfers: move each one's state machine (PENDING -> COMPLETED or FAILED) and
+// write the final events to the outbox, a batch at a time in ONE transaction with the dedup records.
+// A redelivered, stale or conflicting answer changes nothing; it is logged and counted, never applied.
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { OncePayEvent, TransferPosted, TransferRejected } from '@oncepay/contracts';
-import { handleOnce } from '@oncepay/dedup';
-import { enqueueEvent, type HandleOutcome } from '@oncepay/messaging';
+import { handleBatchOnce } from '@oncepay/dedup';
+import { enqueueEvents, type HandleOutcome } from '@oncepay/messaging';
 import { PRISMA } from '@oncepay/nest-common';
 import {
   decide,
   evolve,
   INITIAL_TRANSFER_STATE,
   type KnownTransferState,
+  type TransferState,
 } from '@oncepay/transfer-state-machine';
 import { randomUUID } from 'node:crypto';
 import { TRANSACTION_OPTIONS, type TransferDatabase, type TransferTransaction } from '../../database';
-import { lockTransfer, saveTransferState, toTransferState } from '../transfer.repository';
+import { lockTransfers, saveTransferState, toTransferState } from '../transfer.repository';
 
 export const RECORD_LEDGER_RESULT_CONSUMER = 'transfer-service.record-ledger-result';
 
@@ -27,22 +28,50 @@ export class RecordLedgerResultHandler {
   constructor(@Inject(PRISMA) private readonly db: TransferDatabase) {}
 
   async execute(event: OncePayEvent): Promise<HandleOutcome> {
-    if (event.type !== 'TransferPosted' && event.type !== 'TransferRejected') return 'ignored';
-    const result = await handleOnce<TransferTransaction, HandleOutcome>({
+    const [outcome] = await this.executeBatch([event]);
+    return outcome as HandleOutcome;
+  }
+
+  /** Applies a batch of ledger answers in one transaction; one outcome per event, in the same order. */
+  async executeBatch(events: readonly OncePayEvent[]): Promise<HandleOutcome[]> {
+    const answers = events.filter(isLedgerAnswer);
+    if (answers.length === 0) return events.map(() => 'ignored');
+    let states = new Map<string, TransferState>();
+    const handled = await handleBatchOnce<TransferTransaction, LedgerAnswer, Applied>({
       consumer: RECORD_LEDGER_RESULT_CONSUMER,
-      messageId: event.id,
+      messages: answers,
       transaction: (fn) => this.db.$transaction(fn, TRANSACTION_OPTIONS),
-      effect: (tx) => this.apply(tx, event),
+      // Every transfer of the batch locked in one statement, in id order.
+      prepare: async (tx, fresh) => {
+        const rows = await lockTransfers(
+          tx,
+          fresh.map((event) => event.aggregateId),
+        );
+        states = new Map([...rows].map(([id, row]) => [id, toTransferState(row)]));
+      },
+      effect: (tx, event) => this.apply(tx, event, states),
+      finish: (tx, results) =>
+        enqueueEvents(
+          tx,
+          results.flatMap((result) => result.finalEvents),
+        ),
     });
-    return result.outcome === 'duplicate' ? 'duplicate' : result.result;
+    const outcomes = new Map(
+      answers.map((event, i) => {
+        const entry = handled[i];
+        return [event, entry?.outcome === 'processed' ? entry.result.outcome : 'duplicate'] as const;
+      }),
+    );
+    return events.map((event) => (isLedgerAnswer(event) ? outcomes.get(event) : undefined) ?? 'ignored');
   }
 
   private async apply(
     tx: TransferTransaction,
-    event: TransferPosted | TransferRejected,
-  ): Promise<HandleOutcome> {
-    const row = await lockTransfer(tx, event.aggregateId);
-    const state = row ? toTransferState(row) : INITIAL_TRANSFER_STATE;
+    event: LedgerAnswer,
+    states: Map<string, TransferState>,
+  ): Promise<Applied> {
+    const id = event.aggregateId.toLowerCase();
+    const state = states.get(id) ?? INITIAL_TRANSFER_STATE;
     const now = new Date();
     const decision = decide({ type: 'RecordLedgerResult', event, eventId: randomUUID(), now }, state);
     const context = { transferId: event.aggregateId, eventId: event.id, correlationId: event.correlationId };
@@ -50,20 +79,33 @@ export class RecordLedgerResultHandler {
       case 'accepted': {
         const next = [event, ...decision.events].reduce(evolve, state) as KnownTransferState;
         await saveTransferState(tx, next, now);
-        for (const final of decision.events) await enqueueEvent(tx, final);
+        // A later answer for the same transfer in this batch sees the state just saved.
+        states.set(id, next);
         this.logger.log({ message: `transfer ${next.status}`, ...context });
-        return 'processed';
+        return { outcome: 'processed', finalEvents: decision.events };
       }
       case 'duplicate':
-        return 'duplicate';
+        return { outcome: 'duplicate', finalEvents: [] };
       case 'stale':
         this.ignoredCounts.stale += 1;
         this.logger.warn({ message: 'stale ledger result ignored', ...context });
-        return 'ignored';
+        return { outcome: 'ignored', finalEvents: [] };
       case 'illegal':
         this.ignoredCounts.illegal += 1;
         this.logger.warn({ message: 'illegal ledger result ignored', reason: decision.reason, ...context });
-        return 'ignored';
+        return { outcome: 'ignored', finalEvents: [] };
     }
   }
+}
+
+type LedgerAnswer = TransferPosted | TransferRejected;
+
+/** One answer's outcome and the final events (TransferCompleted / TransferFailed) it produced. */
+interface Applied {
+  outcome: HandleOutcome;
+  finalEvents: OncePayEvent[];
+}
+
+function isLedgerAnswer(event: OncePayEvent): event is LedgerAnswer {
+  return event.type === 'TransferPosted' || event.type === 'TransferRejected';
 }
