@@ -70,15 +70,16 @@ export async function handleBatchOnce<Tx extends SqlExecutor, M extends { id: st
       opts.messages.map((message) => message.id),
     );
     // The first occurrence of a newly recorded id is fresh; everything else is a duplicate.
-    const fresh = opts.messages.filter((message) => recordedNow.delete(message.id.toLowerCase()));
+    const freshIndexes = opts.messages.flatMap((message, i) =>
+      recordedNow.delete(message.id.toLowerCase()) ? [i] : [],
+    );
+    const fresh = freshIndexes.map((i) => opts.messages[i] as M);
     await opts.prepare?.(tx, fresh);
-    const results = new Map<M, R>();
-    for (const message of fresh) results.set(message, await opts.effect(tx, message));
+    const results = new Map<number, R>();
+    for (const i of freshIndexes) results.set(i, await opts.effect(tx, opts.messages[i] as M));
     await opts.finish?.(tx, [...results.values()]);
-    return opts.messages.map((message): HandleOnceResult<R> =>
-      results.has(message)
-        ? { outcome: 'processed', result: results.get(message) as R }
-        : { outcome: 'duplicate' },
+    return opts.messages.map((_, i): HandleOnceResult<R> =>
+      results.has(i) ? { outcome: 'processed', result: results.get(i) as R } : { outcome: 'duplicate' },
     );
   });
 }

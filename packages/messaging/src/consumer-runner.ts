@@ -73,6 +73,29 @@ export function oneAtATime(handle: EventHandler): BatchEventHandler {
   };
 }
 
+/**
+ * For a consumer that cares about some event types only: hands the matching events of the batch to
+ * `handle` (in batch order) and reports `ignored` for the others; outcomes come back in batch order.
+ */
+export async function handleMatching<E extends OncePayEvent>(
+  batch: readonly Pick<ConsumedEvent, 'event'>[],
+  matches: (event: OncePayEvent) => event is E,
+  handle: (events: E[]) => Promise<HandleOutcome[]>,
+): Promise<HandleOutcome[]> {
+  const positions: number[] = [];
+  const events: E[] = [];
+  batch.forEach(({ event }, i) => {
+    if (!matches(event)) return;
+    positions.push(i);
+    events.push(event);
+  });
+  const outcomes: HandleOutcome[] = batch.map(() => 'ignored');
+  if (events.length === 0) return outcomes;
+  const handled = await handle(events);
+  positions.forEach((position, j) => (outcomes[position] = handled[j] ?? 'ignored'));
+  return outcomes;
+}
+
 export const DEFAULT_MAX_BATCH_SIZE = 200;
 
 export class ConsumerRunner {

@@ -3,6 +3,7 @@ export { backoffDelayMs, sleep, type BackoffPolicy } from './backoff';
 export {
   ConsumerRunner,
   DEFAULT_MAX_BATCH_SIZE,
+  handleMatching,
   oneAtATime,
   type BatchEventHandler,
   type ConsumedEvent,

@@ -1,10 +1,10 @@
-// The ledger's writes for one transfer, always inside the consumer's transaction (`tx`): lock the
-// accounts, read and claim the transfers' decisions, append the journal entries and move the balances.
+// The ledger's reads and writes for a batch of transfers, always inside the consumer's transaction
+// (`tx`): lock the accounts, read which transfers were decided, then write what the batch decided in
+// a fixed number of statements, however many transfers it holds: the decisions, the journal entries
+// and the balances.
 import type { RejectionReason } from '@oncepay/contracts';
-import { assertInvariant, type AccountSnapshot, type PostingDecision } from '@oncepay/posting-rules';
+import { assertInvariant, type AccountSnapshot, type JournalEntryDraft } from '@oncepay/posting-rules';
 import type { LedgerTransaction } from '../database';
-
-export type Posting = Extract<PostingDecision, { outcome: 'post' }>;
 
 export interface DecisionRecord {
   transferId: string;
@@ -57,40 +57,79 @@ export async function decidedAmong(
   return new Set(rows.map((row) => row.transferId));
 }
 
-/**
- * Inserts the transfer's decision unless one exists (INSERT ... ON CONFLICT DO NOTHING); false when it
- * does. A concurrent transaction deciding the same transfer makes this INSERT wait for it: if it
- * commits, this returns false and the caller writes nothing more; if it rolls back, this one claims.
- */
-export async function claimDecision(tx: LedgerTransaction, decision: DecisionRecord): Promise<boolean> {
-  const { count } = await tx.ledgerDecision.createMany({ data: [decision], skipDuplicates: true });
-  return count === 1;
+/** Everything a batch decided, written at its end by `writeBatch`. */
+export interface BatchWrites {
+  decisions: DecisionRecord[];
+  entries: JournalEntryDraft[];
+  /** Per account: the balance read under the row lock, and the balance after the batch's postings. */
+  balances: Map<string, { before: bigint; after: bigint }>;
 }
 
 /**
- * Appends the posting's DEBIT and CREDIT and moves both balances from the locked snapshots to the
- * balances the posting rules computed. Each UPDATE is a compare-and-set on the snapshot's balance: under
- * the row lock it always matches, so a mismatch means the lock was not held and nothing may be written.
+ * Another transaction decided one of the batch's transfers while this one was deciding it: possible
+ * only when the two requests for that transfer do not name the same existing accounts (the account
+ * locks serialize the others). Retriable: the batch rolls back, and its retry sees that decision.
  */
-export async function applyPosting(
-  tx: LedgerTransaction,
-  posting: Posting,
-  accounts: { from: AccountSnapshot; to: AccountSnapshot },
-): Promise<void> {
-  const { count } = await tx.journalEntry.createMany({ data: posting.entries });
-  assertInvariant(count === 2, `transfer ${posting.entries[0].transferId}: wrote ${count} journal entries`);
-  await moveBalance(tx, accounts.from, posting.balancesAfter.from);
-  await moveBalance(tx, accounts.to, posting.balancesAfter.to);
+export class DecisionRaceError extends Error {
+  readonly retriable = true;
+  constructor(transferIds: string[]) {
+    super(`transfers decided concurrently by another transaction: ${transferIds.join(', ')}`);
+    this.name = 'DecisionRaceError';
+  }
 }
 
-async function moveBalance(
+export async function writeBatch(tx: LedgerTransaction, writes: BatchWrites): Promise<void> {
+  await claimDecisions(tx, writes.decisions);
+  if (writes.entries.length > 0) {
+    const { count } = await tx.journalEntry.createMany({ data: writes.entries });
+    assertInvariant(
+      count === writes.entries.length,
+      `wrote ${count} of ${writes.entries.length} journal entries`,
+    );
+  }
+  await moveBalances(tx, writes.balances);
+}
+
+/**
+ * Inserts the decisions (INSERT ... ON CONFLICT DO NOTHING). A concurrent transaction deciding the same
+ * transfer makes the INSERT wait for it: if it commits, the conflict surfaces as a DecisionRaceError.
+ */
+async function claimDecisions(tx: LedgerTransaction, decisions: DecisionRecord[]): Promise<void> {
+  if (decisions.length === 0) return;
+  const claimed = await tx.$queryRaw<{ transfer_id: string }[]>`
+    INSERT INTO ledger_decisions (transfer_id, outcome, reason, decided_at)
+    SELECT * FROM unnest(
+      ${decisions.map((d) => d.transferId)}::uuid[],
+      ${decisions.map((d) => d.outcome)}::ledger_outcome[],
+      ${decisions.map((d) => d.reason)}::text[],
+      ${decisions.map((d) => d.decidedAt)}::timestamptz[])
+    ON CONFLICT (transfer_id) DO NOTHING
+    RETURNING transfer_id::text`;
+  if (claimed.length === decisions.length) return;
+  const won = new Set(claimed.map((row) => row.transfer_id));
+  throw new DecisionRaceError(decisions.map((d) => d.transferId).filter((id) => !won.has(id)));
+}
+
+/**
+ * Moves each account from the balance read under its row lock to its balance after the batch, in one
+ * statement. Each row is a compare-and-set on the locked balance: under the lock it always matches, so
+ * a mismatch means the lock was not held and nothing may be written.
+ */
+async function moveBalances(
   tx: LedgerTransaction,
-  account: AccountSnapshot,
-  balanceMinor: bigint,
+  balances: Map<string, { before: bigint; after: bigint }>,
 ): Promise<void> {
-  const { count } = await tx.account.updateMany({
-    where: { id: account.id, balanceMinor: account.balanceMinor },
-    data: { balanceMinor },
-  });
-  assertInvariant(count === 1, `account ${account.id}: balance changed under the posting's row lock`);
+  const moved = [...balances].filter(([, { before, after }]) => before !== after);
+  if (moved.length === 0) return;
+  const count = await tx.$executeRaw`
+    UPDATE accounts SET balance_minor = moved.after
+      FROM unnest(
+        ${moved.map(([id]) => id)}::uuid[],
+        ${moved.map(([, b]) => b.before.toString())}::bigint[],
+        ${moved.map(([, b]) => b.after.toString())}::bigint[]) AS moved (id, before, after)
+     WHERE accounts.id = moved.id AND accounts.balance_minor = moved.before`;
+  assertInvariant(
+    count === moved.length,
+    `moved ${count} of ${moved.length} balances: a row lock was not held`,
+  );
 }

@@ -1,8 +1,9 @@
-// Posts requested transfers, effectively once, a batch at a time: in ONE transaction it records the
-// events' ids as processed, locks every account the batch touches (in one sorted statement), decides
-// each transfer in order under those locks, writes the journal entries and balances (or nothing, on a
-// rejection), each transfer's decision, and the answers in the outbox. So an answer is published if and
-// only if its decision committed, and no delivery can decide twice. A batch of one is the simple case.
+// Posts requested transfers, effectively once, a batch at a time. In ONE transaction it records the
+// events' ids as processed, locks every account the batch touches (one sorted statement), decides each
+// transfer in order in memory under those locks (each one sees the balances the ones before it left),
+// then writes what it decided: the decisions, the journal entries (none for a rejection), the final
+// balances and the answers in the outbox. So an answer is published if and only if its decision
+// committed, and no delivery can decide twice. A batch of one is the simple case.
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type {
   RejectionReason,
@@ -17,11 +18,20 @@ import { PRISMA } from '@oncepay/nest-common';
 import { decidePosting, type AccountSnapshot } from '@oncepay/posting-rules';
 import { randomUUID } from 'node:crypto';
 import { TRANSACTION_OPTIONS, type LedgerDatabase, type LedgerTransaction } from '../../database';
-import { applyPosting, claimDecision, decidedAmong, lockAccounts } from '../posting.repository';
+import {
+  DecisionRaceError,
+  decidedAmong,
+  lockAccounts,
+  writeBatch,
+  type BatchWrites,
+} from '../posting.repository';
 import { transferPostedEvent, transferRejectedEvent } from './ledger-answer.event';
 
 /** The dedup consumer name: processed_messages rows are per consumer, so the name never changes. */
 export const POST_TRANSFER_CONSUMER = 'ledger-service.post-transfer';
+
+/** A race needs another transaction per attempt; a few attempts settle any real contention. */
+const MAX_DECISION_RACES = 5;
 
 /**
  * `posted`: both entries and balances were written; `answer` (TransferPosted) is in the outbox.
@@ -49,23 +59,45 @@ export class PostTransferHandler {
   /** Decides a batch of requests in one transaction; one result per request, in the same order. */
   async executeBatch(requests: readonly TransferRequested[]): Promise<PostTransferResult[]> {
     if (requests.length === 0) return [];
+    const handled = await this.decideBatchOnce(requests);
+    const results = handled.map((entry): PostTransferResult =>
+      entry.outcome === 'duplicate' ? { outcome: 'duplicate_event' } : entry.result,
+    );
+    requests.forEach((request, i) => this.logResult(request, results[i] as PostTransferResult));
+    return results;
+  }
+
+  /**
+   * A DecisionRaceError rolled the batch back because another transaction decided one of its transfers
+   * first; that decision is committed now (the INSERT waited for it), so the next attempt skips it.
+   */
+  private async decideBatchOnce(requests: readonly TransferRequested[]) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.tryDecideBatchOnce(requests);
+      } catch (error) {
+        if (!(error instanceof DecisionRaceError) || attempt >= MAX_DECISION_RACES) throw error;
+        this.logger.warn({ message: 'a transfer of the batch was decided concurrently; retrying', attempt });
+      }
+    }
+  }
+
+  private tryDecideBatchOnce(requests: readonly TransferRequested[]) {
     let batch: BatchState | null = null;
-    const handled = await handleBatchOnce<LedgerTransaction, TransferRequested, PostTransferResult>({
+    return handleBatchOnce<LedgerTransaction, TransferRequested, PostTransferResult>({
       consumer: POST_TRANSFER_CONSUMER,
       messages: requests,
       transaction: (fn) => this.db.$transaction(fn, TRANSACTION_OPTIONS),
       prepare: async (tx, fresh) => {
         batch = await this.lockBatch(tx, fresh);
       },
-      effect: (tx, request) => this.decideAndRecord(tx, request, batch as BatchState),
-      // The answers leave in decision order, in one INSERT, inside the same transaction.
-      finish: (tx, results) => enqueueEvents(tx, results.flatMap(answerOf)),
+      effect: async (_tx, request) => decide(request, batch as BatchState),
+      finish: async (tx, results) => {
+        await writeBatch(tx, (batch as BatchState).writes);
+        // The answers leave in decision order.
+        await enqueueEvents(tx, results.flatMap(answerOf));
+      },
     });
-    const results = handled.map((entry): PostTransferResult =>
-      entry.outcome === 'duplicate' ? { outcome: 'duplicate_event' } : entry.result,
-    );
-    requests.forEach((request, i) => this.logResult(request, results[i] as PostTransferResult));
-    return results;
   }
 
   /**
@@ -83,47 +115,7 @@ export class PostTransferHandler {
       tx,
       facts.map((f) => f.transferId),
     );
-    return { accounts, decided };
-  }
-
-  private async decideAndRecord(
-    tx: LedgerTransaction,
-    request: TransferRequested,
-    batch: BatchState,
-  ): Promise<PostTransferResult> {
-    const facts = normalizedFacts(request.payload);
-    if (batch.decided.has(facts.transferId)) return { outcome: 'already_decided' };
-
-    const from = batch.accounts.get(facts.fromAccountId) ?? null;
-    const to = batch.accounts.get(facts.toAccountId) ?? null;
-    const now = new Date();
-    const decision = decidePosting(facts, { from, to }, now);
-    const claimed = await claimDecision(tx, {
-      transferId: facts.transferId,
-      outcome: decision.outcome === 'post' ? 'POSTED' : 'REJECTED',
-      reason: decision.outcome === 'post' ? null : decision.reason,
-      decidedAt: now,
-    });
-    batch.decided.add(facts.transferId);
-    // The locks serialize two requests for one transfer only when they name the same, existing
-    // accounts; otherwise the claim does (its INSERT waits for the other transaction's row).
-    if (!claimed) return { outcome: 'already_decided' };
-    if (decision.outcome === 'reject') {
-      const answer = transferRejectedEvent(request, {
-        id: randomUUID(),
-        reason: decision.reason,
-        decidedAt: now,
-      });
-      return { outcome: 'rejected', reason: decision.reason, answer };
-    }
-    // decidePosting posts only when both accounts exist.
-    if (!from || !to) throw new Error(`transfer ${facts.transferId}: posted without both account snapshots`);
-    await applyPosting(tx, decision, { from, to });
-    // The next transfer of the batch on these accounts starts from the balances just written.
-    batch.accounts.set(from.id, { ...from, balanceMinor: decision.balancesAfter.from });
-    batch.accounts.set(to.id, { ...to, balanceMinor: decision.balancesAfter.to });
-    const answer = transferPostedEvent(request, { id: randomUUID(), postedAt: now });
-    return { outcome: 'posted', answer };
+    return { accounts, decided, writes: { decisions: [], entries: [], balances: new Map() } };
   }
 
   private logResult(request: TransferRequested, result: PostTransferResult): void {
@@ -137,10 +129,52 @@ export class PostTransferHandler {
   }
 }
 
-/** What a batch learnt under its locks: the accounts' current snapshots and the transfers decided. */
+/** What a batch learnt under its locks, and what it decided so far. */
 interface BatchState {
+  /** The locked accounts, with the balances the batch's postings so far left them. */
   accounts: Map<string, AccountSnapshot>;
+  /** Transfers decided before the batch, or earlier in it. */
   decided: Set<string>;
+  writes: BatchWrites;
+}
+
+/** Decides one request against the batch's current snapshots and adds what to write to the batch. */
+function decide(request: TransferRequested, batch: BatchState): PostTransferResult {
+  const facts = normalizedFacts(request.payload);
+  if (batch.decided.has(facts.transferId)) return { outcome: 'already_decided' };
+  batch.decided.add(facts.transferId);
+
+  const from = batch.accounts.get(facts.fromAccountId) ?? null;
+  const to = batch.accounts.get(facts.toAccountId) ?? null;
+  const now = new Date();
+  const decision = decidePosting(facts, { from, to }, now);
+  batch.writes.decisions.push({
+    transferId: facts.transferId,
+    outcome: decision.outcome === 'post' ? 'POSTED' : 'REJECTED',
+    reason: decision.outcome === 'post' ? null : decision.reason,
+    decidedAt: now,
+  });
+  if (decision.outcome === 'reject') {
+    const answer = transferRejectedEvent(request, {
+      id: randomUUID(),
+      reason: decision.reason,
+      decidedAt: now,
+    });
+    return { outcome: 'rejected', reason: decision.reason, answer };
+  }
+  // decidePosting posts only when both accounts exist.
+  if (!from || !to) throw new Error(`transfer ${facts.transferId}: posted without both account snapshots`);
+  batch.writes.entries.push(...decision.entries);
+  moveInBatch(batch, from, decision.balancesAfter.from);
+  moveInBatch(batch, to, decision.balancesAfter.to);
+  return { outcome: 'posted', answer: transferPostedEvent(request, { id: randomUUID(), postedAt: now }) };
+}
+
+/** The next transfer of the batch on this account starts from the balance just decided. */
+function moveInBatch(batch: BatchState, account: AccountSnapshot, balanceMinor: bigint): void {
+  const before = batch.writes.balances.get(account.id)?.before ?? account.balanceMinor;
+  batch.writes.balances.set(account.id, { before, after: balanceMinor });
+  batch.accounts.set(account.id, { ...account, balanceMinor });
 }
 
 function answerOf(result: PostTransferResult): (TransferPosted | TransferRejected)[] {

@@ -369,6 +369,50 @@ describe('posting a transfer', () => {
     await expect(sumOfAllBalances()).resolves.toBe(0n);
   });
 
+  it('decides a batch in order in one transaction, each transfer seeing the balances the ones before it left', async () => {
+    const from = await fundedAccount(250n);
+    const to = await openAccount({ owner: CLIENT_B });
+    const debits = Array.from({ length: 4 }, () =>
+      transferRequested({ clientId: CLIENT_A, fromAccountId: from, toAccountId: to, amountMinor: 100n }),
+    );
+    // The recipient passes 100 back mid-batch: the third debit fits only because of it.
+    const back = transferRequested({
+      clientId: CLIENT_B,
+      fromAccountId: to,
+      toAccountId: from,
+      amountMinor: 100n,
+    });
+    const contradicting = transferRequested({
+      ...debits[0]!.payload,
+      transferId: debits[0]!.aggregateId,
+      amountMinor: 1n,
+    });
+    const batch = [debits[0]!, debits[1]!, back, debits[2]!, debits[0]!, contradicting, debits[3]!];
+
+    const results = await handler.executeBatch(batch);
+
+    expect(results.map((r) => r.outcome)).toEqual([
+      'posted',
+      'posted',
+      'posted',
+      'posted',
+      'duplicate_event',
+      'already_decided',
+      'rejected',
+    ]);
+    expect(results[6]).toMatchObject({ reason: 'INSUFFICIENT_FUNDS' });
+    await expect(balanceOf(from)).resolves.toBe(50n);
+    await expect(balanceOf(to)).resolves.toBe(200n);
+    for (const request of [debits[0]!, debits[1]!, debits[2]!, back])
+      await expect(entriesOf(request.aggregateId)).resolves.toHaveLength(2);
+    await expect(entriesOf(debits[3]!.aggregateId)).resolves.toHaveLength(0);
+    await expect(sumOfAllBalances()).resolves.toBe(0n);
+    // Redelivering the whole batch changes nothing.
+    const again = await handler.executeBatch(batch);
+    expect(new Set(again.map((r) => r.outcome))).toEqual(new Set(['duplicate_event']));
+    await expect(balanceOf(from)).resolves.toBe(50n);
+  });
+
   it('completes concurrent transfers in opposite directions between two accounts without a deadlock', async () => {
     const left = await fundedAccount(1_000n);
     const right = await fundedAccount(1_000n);

@@ -2,8 +2,13 @@
 // translates; PostTransferHandler does a batch's work in one transaction, and the runner commits the
 // offset after that transaction committed (see EventConsumer / ConsumerRunner in the shared packages).
 import { Inject, Injectable } from '@nestjs/common';
-import { TOPICS, type TransferRequested } from '@oncepay/contracts';
-import type { BatchEventHandler, HandleOutcome, IdempotentProducer } from '@oncepay/messaging';
+import { TOPICS, type OncePayEvent, type TransferRequested } from '@oncepay/contracts';
+import {
+  handleMatching,
+  type BatchEventHandler,
+  type HandleOutcome,
+  type IdempotentProducer,
+} from '@oncepay/messaging';
 import { EventConsumer, KAFKA, PRODUCER } from '@oncepay/nest-common';
 import { assertNever } from '../../assert-never';
 import { PostTransferHandler, type PostTransferResult } from './post-transfer.handler';
@@ -23,17 +28,11 @@ export class TransferRequestsConsumer extends EventConsumer {
     super(kafka, producer);
   }
 
-  protected handleBatch: BatchEventHandler = async (batch) => {
-    // Only TransferRequested belongs on this topic; anything else is acknowledged and left alone.
-    const requests = batch.flatMap(({ event }) => (event.type === 'TransferRequested' ? [event] : []));
-    const results = await this.postTransfer.executeBatch(requests);
-    const outcomes = new Map<TransferRequested, HandleOutcome>(
-      requests.map((request, i) => [request, handleOutcomeOf(results[i] as PostTransferResult)]),
+  // Only TransferRequested belongs on this topic; anything else is acknowledged and left alone.
+  protected handleBatch: BatchEventHandler = (batch) =>
+    handleMatching(batch, isTransferRequested, async (requests) =>
+      (await this.postTransfer.executeBatch(requests)).map(handleOutcomeOf),
     );
-    return batch.map(
-      ({ event }) => (event.type === 'TransferRequested' ? outcomes.get(event) : undefined) ?? 'ignored',
-    );
-  };
 }
 
 /** What the consumer runner is told: a decision made now, or one made by an earlier delivery. */
@@ -48,4 +47,8 @@ export function handleOutcomeOf(result: PostTransferResult): HandleOutcome {
     default:
       return assertNever(result);
   }
+}
+
+function isTransferRequested(event: OncePayEvent): event is TransferRequested {
+  return event.type === 'TransferRequested';
 }

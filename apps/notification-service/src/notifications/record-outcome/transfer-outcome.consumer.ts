@@ -2,7 +2,12 @@
 // the two final outcomes are recorded a batch at a time, every other event type is left alone.
 import { Inject, Injectable } from '@nestjs/common';
 import { TOPICS, type OncePayEvent } from '@oncepay/contracts';
-import type { BatchEventHandler, HandleOutcome, IdempotentProducer } from '@oncepay/messaging';
+import {
+  handleMatching,
+  type BatchEventHandler,
+  type HandleOutcome,
+  type IdempotentProducer,
+} from '@oncepay/messaging';
 import { EventConsumer, KAFKA, PRODUCER } from '@oncepay/nest-common';
 import type { TransferOutcomeEvent } from '../domain/notification-body';
 import { RecordOutcomeHandler, type RecordOutcomeResult } from './record-outcome.handler';
@@ -21,15 +26,11 @@ export class TransferOutcomeConsumer extends EventConsumer {
     super(kafka, producer);
   }
 
-  protected handleBatch: BatchEventHandler = async (batch) => {
-    const outcomes = batch.flatMap(({ event }) => (isTransferOutcome(event) ? [event] : []));
-    const results = await this.recordOutcome.executeBatch(outcomes);
-    const byEvent = new Map<OncePayEvent, HandleOutcome>(
-      outcomes.map((event, i) => [event, toHandleOutcome(results[i] as RecordOutcomeResult)]),
+  // The other event types share the topic's contract but are none of this service's business.
+  protected handleBatch: BatchEventHandler = (batch) =>
+    handleMatching(batch, isTransferOutcome, async (outcomes) =>
+      (await this.recordOutcome.executeBatch(outcomes)).map(toHandleOutcome),
     );
-    // The other event types share the topic's contract but are none of this service's business.
-    return batch.map(({ event }) => byEvent.get(event) ?? 'ignored');
-  };
 }
 
 function isTransferOutcome(event: OncePayEvent): event is TransferOutcomeEvent {

@@ -4,7 +4,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { OncePayEvent, TransferPosted, TransferRejected } from '@oncepay/contracts';
 import { handleBatchOnce } from '@oncepay/dedup';
-import { enqueueEvents, type HandleOutcome } from '@oncepay/messaging';
+import { enqueueEvents, handleMatching, type HandleOutcome } from '@oncepay/messaging';
 import { PRISMA } from '@oncepay/nest-common';
 import {
   decide,
@@ -34,8 +34,14 @@ export class RecordLedgerResultHandler {
 
   /** Applies a batch of ledger answers in one transaction; one outcome per event, in the same order. */
   async executeBatch(events: readonly OncePayEvent[]): Promise<HandleOutcome[]> {
-    const answers = events.filter(isLedgerAnswer);
-    if (answers.length === 0) return events.map(() => 'ignored');
+    return handleMatching(
+      events.map((event) => ({ event })),
+      isLedgerAnswer,
+      (answers) => this.applyBatchOnce(answers),
+    );
+  }
+
+  private async applyBatchOnce(answers: LedgerAnswer[]): Promise<HandleOutcome[]> {
     let states = new Map<string, TransferState>();
     const handled = await handleBatchOnce<TransferTransaction, LedgerAnswer, Applied>({
       consumer: RECORD_LEDGER_RESULT_CONSUMER,
@@ -56,13 +62,7 @@ export class RecordLedgerResultHandler {
           results.flatMap((result) => result.finalEvents),
         ),
     });
-    const outcomes = new Map(
-      answers.map((event, i) => {
-        const entry = handled[i];
-        return [event, entry?.outcome === 'processed' ? entry.result.outcome : 'duplicate'] as const;
-      }),
-    );
-    return events.map((event) => (isLedgerAnswer(event) ? outcomes.get(event) : undefined) ?? 'ignored');
+    return handled.map((entry) => (entry.outcome === 'processed' ? entry.result.outcome : 'duplicate'));
   }
 
   private async apply(
