@@ -35,7 +35,8 @@ ENTRYPOINT ["/usr/bin/tini", "--", "npx", "tsx", "scripts/db/migrate.ts"]
 
 FROM base AS runner
 ARG APP
-ENV NODE_ENV=production APP=${APP}
+# The same Node flags as SERVICE_NODE_FLAGS in scripts/infra/services.ts (test/compose-env.spec.ts checks).
+ENV NODE_ENV=production APP=${APP} NODE_OPTIONS="--max-old-space-size=160 --max-semi-space-size=8"
 COPY --from=pruner /repo/out/json/ ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=builder /repo/packages ./packages

@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { envSchema as ledgerEnv } from '../apps/ledger-service/src/config/config';
 import { envSchema as notificationEnv } from '../apps/notification-service/src/config/config';
 import { envSchema as transferEnv } from '../apps/transfer-service/src/config/config';
+import { SERVICE_NODE_FLAGS } from '../scripts/infra/services';
 
 interface ComposeService {
   environment?: Record<string, string>;
@@ -52,5 +53,12 @@ describe.each(Object.entries(schemas))('the %s-service in docker-compose.yml', (
     expect(service?.depends_on?.[`migrate-${name}`]).toEqual({ condition: 'service_completed_successfully' });
     expect(migrate?.command).toEqual([name, environment.DATABASE_URL]);
     expect(initSql).toContain(`CREATE DATABASE ${database};`);
+  });
+});
+
+describe('the Docker image', () => {
+  it('runs the services with the Node flags the local launchers use', () => {
+    const dockerfile = fs.readFileSync(path.join(root, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toContain(`NODE_OPTIONS="${SERVICE_NODE_FLAGS.join(' ')}"`);
   });
 });

@@ -7,7 +7,7 @@ import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import { REPO_ROOT } from '../../scripts/infra/paths';
-import { SERVICES, type ServiceSpec } from '../../scripts/infra/services';
+import { SERVICE_NODE_FLAGS, SERVICES, type ServiceSpec } from '../../scripts/infra/services';
 import { testEnv } from './env';
 import { TEST_CLIENTS, TEST_KAFKA_NAMESPACE } from './service';
 
@@ -39,23 +39,27 @@ export async function startKillableService(
   if (!spec) throw new Error(`unknown service ${name}`);
   const port = options.port ?? (await freePort());
   const logs: string[] = [];
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, spec.workspace, 'dist', 'main.js')], {
-    cwd: path.join(REPO_ROOT, spec.workspace),
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'development',
-      PORT: String(port),
-      DATABASE_URL: databaseUrl,
-      KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
-      KAFKA_NAMESPACE: TEST_KAFKA_NAMESPACE,
-      API_KEYS: Object.values(TEST_CLIENTS)
-        .map((client) => `${client.id}:${client.apiKey}`)
-        .join(','),
-      LOG_LEVEL: 'log',
-      ...options.env,
+  const child = spawn(
+    process.execPath,
+    [...SERVICE_NODE_FLAGS, path.join(REPO_ROOT, spec.workspace, 'dist', 'main.js')],
+    {
+      cwd: path.join(REPO_ROOT, spec.workspace),
+      env: {
+        PATH: process.env.PATH ?? '',
+        NODE_ENV: 'development',
+        PORT: String(port),
+        DATABASE_URL: databaseUrl,
+        KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
+        KAFKA_NAMESPACE: TEST_KAFKA_NAMESPACE,
+        API_KEYS: Object.values(TEST_CLIENTS)
+          .map((client) => `${client.id}:${client.apiKey}`)
+          .join(','),
+        LOG_LEVEL: 'log',
+        ...options.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   alive.add(child);
   for (const stream of [child.stdout, child.stderr]) {
     readline.createInterface({ input: stream }).on('line', (line) => logs.push(line));

@@ -6,6 +6,11 @@ import { apiKeysSchema } from './api-key.guard';
 export const baseEnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL'),
+  /**
+   * Connections the service may hold. HTTP requests, the consumer's batch transaction and the outbox
+   * relay share them; too few and they queue for a connection, too many and PostgreSQL thrashes.
+   */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(10),
   /** Comma separated host:port list. */
   KAFKA_BROKERS: z.string().min(1),
   /**

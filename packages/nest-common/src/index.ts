@@ -17,7 +17,16 @@ export {
 } from './messaging-runtime';
 export { ServiceCoreModule, type PrismaLifecycle, type ServiceCoreOptions } from './service-core.module';
 export { RETENTION_BOUNDS, RetentionJob, type RetentionTask } from './retention-job';
-export { KAFKA, MESSAGING_OPTIONS, PRISMA, PRODUCER, RETENTION_JOB, RETENTION_TASKS } from './tokens';
+export {
+  KAFKA,
+  MESSAGING_OPTIONS,
+  PG_DATABASE,
+  PRISMA,
+  PRODUCER,
+  RETENTION_JOB,
+  RETENTION_TASKS,
+} from './tokens';
+export { PgDatabase } from './pg-database';
 export { configureHttp, CORRELATION_HEADER, MAX_BODY_BYTES } from './http';
 export {
   documents,

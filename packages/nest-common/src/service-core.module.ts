@@ -3,6 +3,7 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { PrismaPg } from '@prisma/adapter-pg';
+import { Pool } from 'pg';
 import {
   createKafkaClient,
   IdempotentProducer,
@@ -17,7 +18,17 @@ import { MessagingRuntime, type MessagingOptions, type TransactionalDatabase } f
 import { RetentionJob, type RetentionTask } from './retention-job';
 import type { OpenApiDocument } from './openapi';
 import { OPENAPI_DOCUMENT } from './openapi-docs';
-import { KAFKA, MESSAGING_OPTIONS, PRISMA, PRODUCER, RETENTION_JOB, RETENTION_TASKS } from './tokens';
+import { PgDatabase } from './pg-database';
+import {
+  KAFKA,
+  MESSAGING_OPTIONS,
+  PG_DATABASE,
+  PG_POOL,
+  PRISMA,
+  PRODUCER,
+  RETENTION_JOB,
+  RETENTION_TASKS,
+} from './tokens';
 
 /** The part of a generated PrismaClient this module relies on. */
 export interface PrismaLifecycle extends TransactionalDatabase {
@@ -39,8 +50,6 @@ export interface ServiceCoreOptions {
   /** The service's own retention tasks, run with the built-in ones (processed messages, sent outbox rows). */
   retentionTasks?: RetentionTask[];
 }
-
-const DATABASE_POOL_SIZE = 10;
 
 @Injectable()
 class ClientsShutdown implements OnApplicationShutdown {
@@ -70,17 +79,23 @@ export class ServiceCoreModule {
       controllers: [HealthController],
       providers: [
         {
-          provide: PRISMA,
+          // One pool per service, shared by Prisma and the few node-postgres hot paths (PgDatabase).
+          provide: PG_POOL,
           inject: [ConfigService],
-          useFactory: (config: ConfigService) => {
-            const adapter = new PrismaPg({
+          useFactory: (config: ConfigService) =>
+            new Pool({
               connectionString: config.getOrThrow<string>('DATABASE_URL'),
-              max: DATABASE_POOL_SIZE,
+              max: config.getOrThrow<number>('DATABASE_POOL_SIZE'),
               connectionTimeoutMillis: 5_000,
-            });
-            return options.createPrisma(adapter);
-          },
+            }),
         },
+        {
+          provide: PRISMA,
+          inject: [PG_POOL],
+          // Prisma's $disconnect ends the pool, after everything that used it has stopped.
+          useFactory: (pool: Pool) => options.createPrisma(new PrismaPg(pool, { disposeExternalPool: true })),
+        },
+        { provide: PG_DATABASE, inject: [PG_POOL], useFactory: (pool: Pool) => new PgDatabase(pool) },
         {
           provide: KAFKA,
           inject: [ConfigService],
@@ -119,7 +134,7 @@ export class ServiceCoreModule {
         { provide: RETENTION_JOB, useExisting: RetentionJob },
         ...(options.openApi ? [{ provide: OPENAPI_DOCUMENT, useFactory: options.openApi }] : []),
       ],
-      exports: [PRISMA, KAFKA, PRODUCER],
+      exports: [PRISMA, PG_DATABASE, KAFKA, PRODUCER],
     };
   }
 }

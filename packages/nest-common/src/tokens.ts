@@ -1,6 +1,8 @@
 // Injection tokens for the clients ServiceCoreModule owns. Registered symbols (Symbol.for), so a
 // token is the same value in every copy of this module (tests load apps in isolated module registries).
 export const PRISMA = Symbol.for('oncepay.prisma');
+export const PG_POOL = Symbol.for('oncepay.pg-pool');
+export const PG_DATABASE = Symbol.for('oncepay.pg-database');
 export const KAFKA = Symbol.for('oncepay.kafka');
 export const PRODUCER = Symbol.for('oncepay.producer');
 export const MESSAGING_OPTIONS = Symbol.for('oncepay.messaging-options');

@@ -15,7 +15,7 @@ import {
 } from '@oncepay/transfer-state-machine';
 import { randomUUID } from 'node:crypto';
 import { TRANSACTION_OPTIONS, type TransferDatabase, type TransferTransaction } from '../../database';
-import { lockTransfers, saveTransferState, toTransferState } from '../transfer.repository';
+import { lockTransfers, saveTransferStates, toTransferState } from '../transfer.repository';
 
 export const RECORD_LEDGER_RESULT_CONSUMER = 'transfer-service.record-ledger-result';
 
@@ -42,7 +42,8 @@ export class RecordLedgerResultHandler {
   }
 
   private async applyBatchOnce(answers: LedgerAnswer[]): Promise<HandleOutcome[]> {
-    let states = new Map<string, TransferState>();
+    let batch: BatchState = { states: new Map(), changed: new Map() };
+    const now = new Date();
     const handled = await handleBatchOnce<TransferTransaction, LedgerAnswer, Applied>({
       consumer: RECORD_LEDGER_RESULT_CONSUMER,
       messages: answers,
@@ -53,34 +54,36 @@ export class RecordLedgerResultHandler {
           tx,
           fresh.map((event) => event.aggregateId),
         );
-        states = new Map([...rows].map(([id, row]) => [id, toTransferState(row)]));
+        batch = {
+          states: new Map([...rows].map(([id, row]) => [id, toTransferState(row)])),
+          changed: new Map(),
+        };
       },
-      effect: (tx, event) => this.apply(tx, event, states),
-      finish: (tx, results) =>
-        enqueueEvents(
+      effect: async (_tx, event) => this.apply(event, batch, now),
+      // What the batch decided, written at once: the new states, then the final events.
+      finish: async (tx, results) => {
+        await saveTransferStates(tx, [...batch.changed.values()], now);
+        await enqueueEvents(
           tx,
           results.flatMap((result) => result.finalEvents),
-        ),
+        );
+      },
     });
     return handled.map((entry) => (entry.outcome === 'processed' ? entry.result.outcome : 'duplicate'));
   }
 
-  private async apply(
-    tx: TransferTransaction,
-    event: LedgerAnswer,
-    states: Map<string, TransferState>,
-  ): Promise<Applied> {
+  /** Decides one answer against the batch's current state of its transfer (in memory, under the lock). */
+  private apply(event: LedgerAnswer, batch: BatchState, now: Date): Applied {
     const id = event.aggregateId.toLowerCase();
-    const state = states.get(id) ?? INITIAL_TRANSFER_STATE;
-    const now = new Date();
+    const state = batch.states.get(id) ?? INITIAL_TRANSFER_STATE;
     const decision = decide({ type: 'RecordLedgerResult', event, eventId: randomUUID(), now }, state);
     const context = { transferId: event.aggregateId, eventId: event.id, correlationId: event.correlationId };
     switch (decision.outcome) {
       case 'accepted': {
         const next = [event, ...decision.events].reduce(evolve, state) as KnownTransferState;
-        await saveTransferState(tx, next, now);
-        // A later answer for the same transfer in this batch sees the state just saved.
-        states.set(id, next);
+        // A later answer for the same transfer in this batch sees this state.
+        batch.states.set(id, next);
+        batch.changed.set(id, next);
         this.logger.log({ message: `transfer ${next.status}`, ...context });
         return { outcome: 'processed', finalEvents: decision.events };
       }
@@ -96,6 +99,12 @@ export class RecordLedgerResultHandler {
         return { outcome: 'ignored', finalEvents: [] };
     }
   }
+}
+
+/** The batch's transfers as locked, updated as its answers are applied, and those it changed. */
+interface BatchState {
+  states: Map<string, TransferState>;
+  changed: Map<string, KnownTransferState>;
 }
 
 type LedgerAnswer = TransferPosted | TransferRejected;

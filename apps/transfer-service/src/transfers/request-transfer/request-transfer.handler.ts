@@ -1,6 +1,7 @@
 // Accepts a transfer exactly once per Idempotency-Key. The key is claimed in its own short transaction
 // (so a concurrent request with the same key sees it at once and gets 409); then ONE transaction
 // stores the transfer (PENDING), its TransferRequested outbox row and the key's stored response.
+// The hottest path of the system, so it runs on node-postgres (PgDatabase), not Prisma.
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   claimIdempotencyKey,
@@ -10,7 +11,8 @@ import {
   releaseIdempotencyKey,
 } from '@oncepay/dedup';
 import { enqueueEvent } from '@oncepay/messaging';
-import { PRISMA } from '@oncepay/nest-common';
+import type { SqlExecutor } from '@oncepay/dedup';
+import { PG_DATABASE, PgDatabase } from '@oncepay/nest-common';
 import {
   decide,
   evolve,
@@ -18,7 +20,6 @@ import {
   type KnownTransferState,
 } from '@oncepay/transfer-state-machine';
 import { randomUUID } from 'node:crypto';
-import { TRANSACTION_OPTIONS, type TransferDatabase, type TransferTransaction } from '../../database';
 import { insertTransfer } from '../transfer.repository';
 import { toTransferResource, type TransferResource } from '../transfer.resource';
 import type { RequestTransferBody } from './request-transfer.dto';
@@ -46,7 +47,7 @@ const CLAIM_LOCK_TTL_MS = 30_000;
 export class RequestTransferHandler {
   private readonly logger = new Logger(RequestTransferHandler.name);
 
-  constructor(@Inject(PRISMA) private readonly db: TransferDatabase) {}
+  constructor(@Inject(PG_DATABASE) private readonly db: PgDatabase) {}
 
   async execute(input: RequestTransferInput): Promise<RequestTransferResult> {
     const ref = { clientId: input.clientId, key: input.idempotencyKey };
@@ -69,7 +70,7 @@ export class RequestTransferHandler {
         break;
     }
     try {
-      return await this.db.$transaction((tx) => this.createTransfer(tx, input, now), TRANSACTION_OPTIONS);
+      return await this.db.transaction((tx) => this.createTransfer(tx, input, now));
     } catch (error) {
       // Nothing was stored: free the key so the client's retry is processed, not answered 409.
       await releaseIdempotencyKey(this.db, ref).catch(() => undefined);
@@ -78,7 +79,7 @@ export class RequestTransferHandler {
   }
 
   private async createTransfer(
-    tx: TransferTransaction,
+    tx: SqlExecutor,
     input: RequestTransferInput,
     now: Date,
   ): Promise<RequestTransferResult> {
