@@ -4,6 +4,12 @@ const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
 const FRAMEWORK_IMPORTS = ['@nestjs/*', '@prisma/*', 'kafkajs', '**/generated/prisma/**'];
+// The delivery-semantics lab's consumers include deliberately unsafe disciplines (at-most-once,
+// at-least-once without dedup). They exist only in scripts/lab, and no service code may reach them.
+const LAB_IMPORTS = {
+  group: ['**/scripts/lab', '**/scripts/lab/**'],
+  message: 'scripts/lab holds the lab-only unsafe consumer modes; services and packages never import it.',
+};
 
 module.exports = tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '**/generated/**', '.oncepay/**', 'coverage/**'] },
@@ -30,6 +36,11 @@ module.exports = tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    // Nothing the services run may import the lab (see LAB_IMPORTS), tests included.
+    files: ['apps/**/*.ts', 'packages/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [LAB_IMPORTS] }] },
+  },
+  {
     // Domain code: plain TypeScript the services and tests share; no framework, ORM or broker inside.
     files: [
       'packages/contracts/src/**/*.ts',
@@ -47,6 +58,8 @@ module.exports = tseslint.config(
               group: FRAMEWORK_IMPORTS,
               message: 'Domain packages import no NestJS, Prisma or kafkajs code.',
             },
+            // Repeated: for the files it matches, this block's rule replaces the one above.
+            LAB_IMPORTS,
           ],
         },
       ],
