@@ -1,9 +1,11 @@
-// Runs one built service as a child process, prefixes its log lines, and waits for GET /health.
+// Runs one built service as a child process, prefixes its log lines (or appends them to a file), and
+// waits for GET /health.
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { REPO_ROOT } from '../infra/paths';
-import type { ServiceSpec } from '../infra/services';
+import { SERVICE_NODE_FLAGS, type ServiceSpec } from '../infra/services';
 
 export interface RunningService {
   stop(): Promise<void>;
@@ -12,18 +14,30 @@ export interface RunningService {
 const HEALTH_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
 
+/**
+ * `logFile`: the service writes its output straight into this file instead of through this process
+ * (the benchmark's choice, so printing a line per transfer costs the load generator nothing).
+ */
 export async function startService(
   service: ServiceSpec,
   env: Record<string, string>,
   onUnexpectedExit: (name: string, code: number | null) => void,
+  options: { logFile?: string } = {},
 ): Promise<RunningService> {
   const name = `${service.name}-service`;
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, service.workspace, 'dist', 'main.js')], {
-    cwd: path.join(REPO_ROOT, service.workspace),
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'development', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const logFd = options.logFile === undefined ? undefined : fs.openSync(options.logFile, 'a');
+  const child = spawn(
+    process.execPath,
+    [...SERVICE_NODE_FLAGS, path.join(REPO_ROOT, service.workspace, 'dist', 'main.js')],
+    {
+      cwd: path.join(REPO_ROOT, service.workspace),
+      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'development', ...env },
+      stdio: logFd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', logFd, logFd],
+    },
+  );
+  if (logFd !== undefined) fs.closeSync(logFd);
   for (const stream of [child.stdout, child.stderr]) {
+    if (!stream) continue;
     readline.createInterface({ input: stream }).on('line', (line) => console.log(`[${name}] ${line}`));
   }
   let stopping = false;
@@ -31,7 +45,7 @@ export async function startService(
   void exited.then((code) => {
     if (!stopping) onUnexpectedExit(name, code);
   });
-  await waitForHealthy(name, Number(env.PORT), exited);
+  await waitForHealthy(name, Number(env.PORT), exited, options.logFile ?? 'its log lines above');
   return {
     async stop() {
       stopping = true;
@@ -44,7 +58,12 @@ export async function startService(
   };
 }
 
-async function waitForHealthy(name: string, port: number, exited: Promise<number | null>): Promise<void> {
+async function waitForHealthy(
+  name: string,
+  port: number,
+  exited: Promise<number | null>,
+  logs: string,
+): Promise<void> {
   const deadline = Date.now() + HEALTH_TIMEOUT_MS;
   let dead = false;
   void exited.then(() => (dead = true));
@@ -55,7 +74,7 @@ async function waitForHealthy(name: string, port: number, exited: Promise<number
   }
   throw new Error(
     dead
-      ? `${name} exited during start-up (see its log lines above)`
+      ? `${name} exited during start-up (see ${logs})`
       : `${name} was not healthy within ${HEALTH_TIMEOUT_MS} ms`,
   );
 }

@@ -1,0 +1,165 @@
+// `npm run bench`'s arguments: a pure function of argv (and the time, for the default output folder),
+// so a bad flag is a usage error before anything starts.
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DATA_DIR } from '../infra/paths';
+import type { BenchPlan } from './report';
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+Drives transfers through OncePay's public API and measures accepted/s, completed/s, latencies, CPU and
+memory per process, against a pgbench baseline on the same PostgreSQL; the auditor runs at the end.
+Uses the stack of a running \`npm start\`, or starts one of its own (in .oncepay/bench-stack) and stops it.
+Exit code: 0 audit clean, 1 broken invariants or a failed run, 2 usage or start-up error. Targets missed
+are printed as FAIL but do not change the exit code.
+
+  --duration <s>           measured seconds of each phase (default 60)
+  --warmup <s>             warm-up seconds before each phase, not measured (default 10)
+  --concurrency <n>        closed-loop workers (default 64; 0 skips the closed loop)
+  --rates <r,...>          open-loop offered rates, transfers/s (default 250,500,1000; "" for none)
+  --accounts <n>           accounts the load is spread over (default 500)
+  --settle-timeout <s>     how long a phase's transfers may take to settle afterwards (default 120)
+  --pgbench-duration <s>   length of the pgbench baseline (default 15)
+  --pgbench <path>         the pgbench binary (default: pgbench on PATH)
+  --no-pgbench             skip the baseline
+  --log-level <level>      LOG_LEVEL of the services of a stack the benchmark starts (default warn)
+  --out <dir>              where bench.json and bench.md are written (default .oncepay/bench/<time>)
+  --smoke                  a run of a few seconds with small numbers (flags given still win)
+  --help                   print this help`;
+
+export type BenchCliOptions =
+  | { kind: 'bench'; plan: BenchPlan; outDir: string; logLevel: string }
+  | { kind: 'help' }
+  | { kind: 'usage-error'; message: string };
+
+const FULL = {
+  durationS: 60,
+  warmupS: 10,
+  concurrency: 64,
+  rates: [250, 500, 1000],
+  accounts: 500,
+  settleTimeoutS: 120,
+  pgbenchDurationS: 15,
+};
+const SMOKE: typeof FULL = {
+  durationS: 3,
+  warmupS: 1,
+  concurrency: 8,
+  rates: [100],
+  accounts: 20,
+  settleTimeoutS: 60,
+  pgbenchDurationS: 2,
+};
+/** pgbench's shape: enough clients for group commit to matter, a thread per core of a small machine. */
+const PGBENCH = { clients: 8, threads: 2, scale: 1 };
+const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'];
+
+export function parseBenchOptions(argv: string[], now = new Date()): BenchCliOptions {
+  let values: ReturnType<typeof parseFlags>;
+  try {
+    values = parseFlags(argv);
+  } catch (error) {
+    return { kind: 'usage-error', message: error instanceof Error ? error.message : String(error) };
+  }
+  if (values.help) return { kind: 'help' };
+  const defaults = values.smoke ? SMOKE : FULL;
+  try {
+    const durationS = number('--duration', values.duration, defaults.durationS, { min: 0, exclusive: true });
+    const warmupS = number('--warmup', values.warmup, defaults.warmupS, { min: 0 });
+    const concurrency = number('--concurrency', values.concurrency, defaults.concurrency, {
+      min: 0,
+      integer: true,
+    });
+    const accounts = number('--accounts', values.accounts, defaults.accounts, { min: 2, integer: true });
+    const settleTimeoutS = number('--settle-timeout', values['settle-timeout'], defaults.settleTimeoutS, {
+      min: 0,
+      exclusive: true,
+    });
+    const pgbenchDurationS = number(
+      '--pgbench-duration',
+      values['pgbench-duration'],
+      defaults.pgbenchDurationS,
+      {
+        min: 1,
+        integer: true,
+      },
+    );
+    const ratesPerSecond =
+      values.rates === undefined
+        ? defaults.rates
+        : values.rates
+            .split(',')
+            .map((rate) => rate.trim())
+            .filter((rate) => rate !== '')
+            .map((rate) => number('--rates', rate, 0, { min: 0, exclusive: true }));
+    if (concurrency === 0 && ratesPerSecond.length === 0)
+      throw new Error('nothing to run: --concurrency 0 and no --rates');
+    if (!LOG_LEVELS.includes(values['log-level']))
+      throw new Error(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${values['log-level']}"`);
+    return {
+      kind: 'bench',
+      logLevel: values['log-level'],
+      outDir: path.resolve(
+        values.out ?? path.join(DATA_DIR, 'bench', now.toISOString().replace(/[:.]/g, '-')),
+      ),
+      plan: {
+        durationS,
+        warmupS,
+        concurrency,
+        ratesPerSecond,
+        accounts,
+        settleTimeoutS,
+        pgbench: values['no-pgbench']
+          ? null
+          : { binary: values.pgbench, durationS: pgbenchDurationS, ...PGBENCH },
+        maxSockets: Math.max(256, concurrency),
+      },
+    };
+  } catch (error) {
+    return { kind: 'usage-error', message: (error as Error).message };
+  }
+}
+
+function parseFlags(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      concurrency: { type: 'string' },
+      rates: { type: 'string' },
+      accounts: { type: 'string' },
+      'settle-timeout': { type: 'string' },
+      'pgbench-duration': { type: 'string' },
+      pgbench: { type: 'string', default: 'pgbench' },
+      'no-pgbench': { type: 'boolean', default: false },
+      'log-level': { type: 'string', default: 'warn' },
+      out: { type: 'string' },
+      smoke: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  }).values;
+}
+
+/** The flag's number (or the default when absent); throws a usage message when it is out of range. */
+function number(
+  flag: string,
+  raw: string | undefined,
+  fallback: number,
+  rule: { min: number; exclusive?: boolean; integer?: boolean },
+): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  const ok =
+    raw.trim() !== '' &&
+    Number.isFinite(value) &&
+    (rule.exclusive ? value > rule.min : value >= rule.min) &&
+    (!rule.integer || Number.isInteger(value));
+  if (!ok)
+    throw new Error(
+      `${flag} must be ${rule.integer ? 'an integer' : 'a number'} ${rule.exclusive ? '>' : '>='} ${rule.min}, got "${raw}"`,
+    );
+  return value;
+}

@@ -1,0 +1,64 @@
+// `npm run bench`: measures OncePay on this machine (see options.ts for the flags, bench.ts for what is
+// measured and how) and writes bench.json and bench.md. Exit code 0 when the audit is clean, 1 when an
+// invariant broke or the run went wrong, 2 on a usage or start-up error.
+import { runBench } from './bench';
+import { parseBenchOptions, USAGE } from './options';
+import { renderMarkdown, writeReport } from './report';
+import { useOrStartStack, type BenchStack } from './stack';
+
+const EXIT = { ok: 0, failed: 1, error: 2 } as const;
+
+function log(line: string): void {
+  console.log(`[bench] ${line}`);
+}
+
+async function main(): Promise<number> {
+  const options = parseBenchOptions(process.argv.slice(2));
+  if (options.kind === 'help') {
+    console.log(USAGE);
+    return EXIT.ok;
+  }
+  if (options.kind === 'usage-error') {
+    console.error(`[bench] ${options.message}\n\n${USAGE}`);
+    return EXIT.error;
+  }
+  let stack: BenchStack;
+  try {
+    stack = await useOrStartStack(options.logLevel, log);
+  } catch (error) {
+    console.error(`[bench] ${error instanceof Error ? error.message : String(error)}`);
+    return EXIT.error;
+  }
+  const stopStack = once(() => stack.stop());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void stopStack().finally(() => process.exit(130)));
+  }
+  try {
+    const report = await runBench(stack.target, options.plan, log);
+    const written = await writeReport(options.outDir, report);
+    console.log(`\n${renderMarkdown(report)}`);
+    log(`wrote ${written.json} and ${written.markdown}`);
+    if (!report.ok) console.error(`[bench] FAILED: ${report.problems.join('; ')}`);
+    return report.ok ? EXIT.ok : EXIT.failed;
+  } catch (error) {
+    console.error(
+      `[bench] the run failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
+    return EXIT.failed;
+  } finally {
+    await stopStack();
+  }
+}
+
+function once(action: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  return () => (running ??= action());
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error('[bench]', error instanceof Error ? error.message : error);
+    process.exit(EXIT.error);
+  },
+);

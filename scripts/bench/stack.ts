@@ -1,0 +1,196 @@
+// What `npm run bench` measures: the stack of a running `npm start` when all its ports answer, used as
+// it is; otherwise a stack of its own, started the way `npm start` does (scripts/stack/start.ts) in a
+// fresh .oncepay/bench-stack and stopped at the end. Either way the processes to sample are found by
+// the ports they listen on, so both cases are measured alike.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { migrateDatabase } from '../db/migrate';
+import { startLocalInfra } from '../infra/local-infra';
+import { isPortOpen } from '../infra/net';
+import { DATA_DIR, REPO_ROOT } from '../infra/paths';
+import { kafkaBrokers, postgresUrl, stackConfig } from '../infra/stack-config';
+import { startService, type RunningService } from '../stack/service-process';
+import type { BenchTarget } from './bench';
+import type { MonitoredProcess } from './process-sampler';
+import { pidListeningOn, readCmdline, readParentPid } from './proc';
+
+const BENCH_STACK_DIR = path.join(DATA_DIR, 'bench-stack');
+
+export interface BenchStack {
+  target: BenchTarget;
+  stop(): Promise<void>;
+}
+
+interface Listener {
+  name: string;
+  kind: MonitoredProcess['kind'];
+  port: number;
+  includeChildren: boolean;
+}
+
+/** The process behind each port, and a note for each port whose process could not be found. */
+export function processesListeningOn(listeners: Listener[]): {
+  processes: MonitoredProcess[];
+  notes: string[];
+} {
+  const processes: MonitoredProcess[] = [];
+  const notes: string[] = [];
+  for (const { name, kind, port, includeChildren } of listeners) {
+    const pid = pidListeningOn(port);
+    if (pid === null)
+      notes.push(
+        `${name}: no process found listening on port ${port}, so it is not sampled ` +
+          '(finding it reads /proc/<pid>/fd, which needs the same user or root)',
+      );
+    else processes.push({ name, kind, pid, includeChildren });
+  }
+  return { processes, notes };
+}
+
+function stackListeners(): Listener[] {
+  return [
+    ...stackConfig.services.map((service) => ({
+      name: `${service.name}-service`,
+      kind: 'service' as const,
+      port: stackConfig.servicePort(service),
+      includeChildren: false,
+    })),
+    { name: 'postgresql', kind: 'postgresql', port: stackConfig.postgres.port, includeChildren: true },
+    { name: 'kafka', kind: 'kafka', port: stackConfig.kafka.port, includeChildren: false },
+  ];
+}
+
+export async function useOrStartStack(logLevel: string, log: (line: string) => void): Promise<BenchStack> {
+  const listeners = stackListeners();
+  const open = await Promise.all(listeners.map((listener) => isPortOpen(listener.port)));
+  if (open.every(Boolean)) {
+    log('using the running stack (npm start)');
+    return { target: usedTarget(listeners), stop: async () => undefined };
+  }
+  if (open.some(Boolean)) {
+    const answering = listeners.filter((_, i) => open[i]).map((l) => `${l.name} :${l.port}`);
+    const silent = listeners.filter((_, i) => !open[i]).map((l) => `${l.name} :${l.port}`);
+    throw new Error(
+      `part of a stack is running (${answering.join(', ')} answer; ${silent.join(', ')} do not). ` +
+        'Run the benchmark beside a complete `npm start`, or with nothing on those ports.',
+    );
+  }
+  return startOwnStack(listeners, logLevel, log);
+}
+
+function baseTarget(listeners: Listener[]): Omit<BenchTarget, 'description' | 'notes'> & { notes: string[] } {
+  const service = (name: 'transfer' | 'ledger' | 'notification') => {
+    const spec = stackConfig.services.find((candidate) => candidate.name === name);
+    if (!spec) throw new Error(`no ${name} service in the stack configuration`);
+    return spec;
+  };
+  const [clientId, apiKey] = (stackConfig.apiKeys.split(',')[0] ?? '').split(':');
+  if (!clientId || !apiKey) throw new Error('the stack configuration has no API client');
+  const { processes, notes } = processesListeningOn(listeners);
+  return {
+    transferUrl: `http://127.0.0.1:${stackConfig.servicePort(service('transfer'))}`,
+    ledgerUrl: `http://127.0.0.1:${stackConfig.servicePort(service('ledger'))}`,
+    client: { id: clientId, apiKey },
+    databases: {
+      transfer: postgresUrl(service('transfer').database),
+      ledger: postgresUrl(service('ledger').database),
+      notification: postgresUrl(service('notification').database),
+    },
+    postgresAdminUrl: postgresUrl('postgres'),
+    kafka: { brokers: [kafkaBrokers()], namespace: '' },
+    processes,
+    notes,
+  };
+}
+
+function usedTarget(listeners: Listener[]): BenchTarget {
+  const target = baseTarget(listeners);
+  const notes = [
+    ...target.notes,
+    'the services run with the LOG_LEVEL that stack set (`npm start`: log, a line per transfer outcome)',
+    'the stack holds earlier data too; the audit covers all of it',
+  ];
+  // `npm start` prints every line its services log: that work is part of running the stack this way.
+  const transferService = target.processes.find((process) => process.name === 'transfer-service');
+  const parent = transferService ? readParentPid(transferService.pid) : null;
+  if (parent && readCmdline(parent).includes('scripts/stack/start.ts')) {
+    target.processes.push({
+      name: 'npm start (prints the logs)',
+      kind: 'other',
+      pid: parent,
+      includeChildren: false,
+    });
+  }
+  return {
+    ...target,
+    description:
+      `the running \`npm start\` stack (PostgreSQL :${stackConfig.postgres.port}, Kafka :${stackConfig.kafka.port}, ` +
+      `services :${listeners
+        .filter((l) => l.kind === 'service')
+        .map((l) => l.port)
+        .join(', :')}), used as it is`,
+    notes,
+  };
+}
+
+async function startOwnStack(
+  listeners: Listener[],
+  logLevel: string,
+  log: (line: string) => void,
+): Promise<BenchStack> {
+  log('no stack is running: building the services and starting one in .oncepay/bench-stack');
+  execFileSync(
+    process.execPath,
+    [
+      path.join(REPO_ROOT, 'node_modules', 'turbo', 'bin', 'turbo'),
+      'run',
+      'build',
+      '--output-logs=errors-only',
+    ],
+    { cwd: REPO_ROOT, stdio: 'inherit' },
+  );
+  // Fresh every run: the numbers never depend on what an earlier run left in the tables.
+  await fs.rm(BENCH_STACK_DIR, { recursive: true, force: true });
+  const infra = await startLocalInfra(BENCH_STACK_DIR, log);
+  const services: RunningService[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.allSettled(services.map((service) => service.stop()));
+    await infra.stop();
+  };
+  try {
+    for (const service of stackConfig.services)
+      await migrateDatabase(infra.postgresAdminUrl, service.name, service.database);
+    for (const service of stackConfig.services) {
+      services.push(
+        await startService(
+          service,
+          {
+            PORT: String(stackConfig.servicePort(service)),
+            DATABASE_URL: postgresUrl(service.database),
+            KAFKA_BROKERS: kafkaBrokers(),
+            API_KEYS: stackConfig.apiKeys,
+            LOG_LEVEL: logLevel,
+          },
+          // The run goes on and reports the process as gone; the audit and the settle waits show the damage.
+          (name, code) => log(`${name} exited with code ${code} during the benchmark`),
+          { logFile: path.join(BENCH_STACK_DIR, 'logs', `${service.name}-service.log`) },
+        ),
+      );
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const target = baseTarget(listeners);
+  return {
+    target: {
+      ...target,
+      description:
+        `a stack started for this run in .oncepay/bench-stack (fresh), services with LOG_LEVEL=${logLevel} ` +
+        'writing their output to .oncepay/bench-stack/logs/',
+      notes: target.notes,
+    },
+    stop,
+  };
+}

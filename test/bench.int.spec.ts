@@ -1,0 +1,202 @@
+// A short run of the benchmark (`npm run bench`'s core) against the three real services started here on
+// databases of their own: transfers are accepted and completed, the latencies are ordered, CPU and memory
+// were sampled for every service, PostgreSQL (with its backends), Kafka and the load generator, the
+// pgbench baseline ran on the same server, the audit is clean, and bench.json and bench.md are written.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { runBench, type BenchTarget } from '../scripts/bench/bench';
+import { renderMarkdown, writeReport, type BenchReport } from '../scripts/bench/report';
+import { processesListeningOn } from '../scripts/bench/stack';
+import {
+  createTestDatabase,
+  killAllKillableServices,
+  startKillableService,
+  TEST_CLIENTS,
+  TEST_KAFKA_NAMESPACE,
+  testEnv,
+  type KillableService,
+  type TestDatabase,
+} from '@oncepay/test-support';
+
+type Name = 'transfer' | 'ledger' | 'notification';
+
+describe('npm run bench, a smoke run against the real services', () => {
+  const databases = new Map<Name, TestDatabase>();
+  const services = new Map<Name, KillableService>();
+  let report: BenchReport;
+  let outDir: string;
+
+  beforeAll(async () => {
+    const boot = async (name: Name): Promise<void> => {
+      const database = await createTestDatabase(name);
+      databases.set(name, database);
+      services.set(name, await startKillableService(name, database.url));
+    };
+    const booted = await Promise.allSettled((['ledger', 'transfer', 'notification'] as const).map(boot));
+    const failed = booted.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+
+    const service = (name: Name): KillableService => services.get(name)!;
+    const infra = processesListeningOn([
+      {
+        name: 'postgresql',
+        kind: 'postgresql',
+        port: Number(new URL(testEnv.postgresAdminUrl).port),
+        includeChildren: true,
+      },
+      {
+        name: 'kafka',
+        kind: 'kafka',
+        port: Number(testEnv.kafkaBrokers[0]!.split(':')[1]),
+        includeChildren: false,
+      },
+    ]);
+    const target: BenchTarget = {
+      transferUrl: service('transfer').baseUrl,
+      ledgerUrl: service('ledger').baseUrl,
+      client: { id: TEST_CLIENTS.a.id, apiKey: TEST_CLIENTS.a.apiKey },
+      databases: {
+        transfer: databases.get('transfer')!.url,
+        ledger: databases.get('ledger')!.url,
+        notification: databases.get('notification')!.url,
+      },
+      postgresAdminUrl: testEnv.postgresAdminUrl,
+      kafka: { brokers: testEnv.kafkaBrokers, namespace: TEST_KAFKA_NAMESPACE },
+      processes: [
+        ...(['transfer', 'ledger', 'notification'] as const).map((name) => ({
+          name: `${name}-service`,
+          kind: 'service' as const,
+          pid: service(name).pid,
+          includeChildren: false,
+        })),
+        ...infra.processes,
+      ],
+      description: 'the services of bench.int.spec.ts',
+      notes: infra.notes,
+    };
+    report = await runBench(
+      target,
+      {
+        durationS: 2,
+        warmupS: 0.5,
+        concurrency: 4,
+        ratesPerSecond: [25],
+        accounts: 10,
+        settleTimeoutS: 30,
+        pgbench: { binary: 'pgbench', clients: 2, threads: 1, durationS: 1, scale: 1 },
+        maxSockets: 16,
+      },
+      () => undefined,
+    );
+    outDir = await fs.mkdtemp(path.join(os.tmpdir(), 'oncepay-bench-'));
+    await writeReport(outDir, report);
+  }, 150_000);
+
+  afterAll(async () => {
+    await Promise.allSettled([...services.values()].map((service) => service.kill('SIGTERM')));
+    await killAllKillableServices();
+    await Promise.allSettled([...databases.values()].map((database) => database.drop()));
+    if (outDir) await fs.rm(outDir, { recursive: true, force: true });
+  });
+
+  it('accepts and completes transfers in every phase, and every accepted one settles', () => {
+    expect(report.phases.map((phase) => phase.name)).toEqual([
+      'closed loop, 4 workers',
+      'open loop, 25/s offered',
+    ]);
+    for (const phase of report.phases) {
+      expect(phase.errors).toBe(0);
+      expect(phase.accepted).toBeGreaterThan(0);
+      expect(phase.accepted).toBe(phase.requests);
+      expect(phase.acceptedPerSecond).toBeGreaterThan(0);
+      expect(phase.completedPerSecond).toBeGreaterThan(0);
+      expect(phase.outcomes).toEqual({ completed: phase.accepted, failed: 0, unsettled: 0 });
+      expect(phase.acceptToCompletedMs.count).toBe(phase.outcomes.completed);
+    }
+    // The open loop sent what its schedule said: 25/s over the 2 s window.
+    expect(report.phases[1]!.requests).toBe(50);
+  });
+
+  it('reports ordered, positive latencies', () => {
+    for (const phase of report.phases) {
+      for (const summary of [phase.acceptLatencyMs, phase.acceptToCompletedMs]) {
+        expect(summary.p50).toBeGreaterThan(0);
+        expect(summary.p50!).toBeLessThanOrEqual(summary.p95!);
+        expect(summary.p95!).toBeLessThanOrEqual(summary.p99!);
+        expect(summary.p99!).toBeLessThanOrEqual(summary.max!);
+      }
+    }
+  });
+
+  it('sampled CPU and memory of each service, PostgreSQL with its backends, Kafka and the load generator', () => {
+    expect(report.stack.notes).toEqual([]);
+    const names = report.wholeRun.map((usage) => usage.name);
+    expect(names).toEqual([
+      'transfer-service',
+      'ledger-service',
+      'notification-service',
+      'postgresql',
+      'kafka',
+      'load generator',
+    ]);
+    for (const usage of report.wholeRun) {
+      expect(usage.aliveAtEnd).toBe(true);
+      expect(usage.samples).toBeGreaterThan(2);
+      expect(usage.peakRssBytes).toBeGreaterThan(1024 * 1024);
+      expect(usage.cpuSeconds).toBeGreaterThan(0);
+    }
+    for (const phase of report.phases) {
+      for (const usage of phase.processes.filter((candidate) => candidate.kind === 'service'))
+        expect(usage.cpuSeconds).toBeGreaterThan(0);
+    }
+    const postgres = report.wholeRun.find((usage) => usage.name === 'postgresql')!;
+    expect(postgres.peakProcessCount).toBeGreaterThan(3);
+    expect(postgres.peakGroupMemoryBytes).toBeGreaterThan(0);
+    expect(postgres.peakGroupMemoryBytes!).toBeLessThanOrEqual(postgres.peakRssBytes);
+  });
+
+  it('measured the pgbench baseline on the same PostgreSQL (when pgbench is installed)', () => {
+    const installed = spawnSync('pgbench', ['--version']).status === 0;
+    if (installed) {
+      expect(report.baseline).toMatchObject({ available: true });
+      expect(report.baseline?.available && report.baseline.tps).toBeGreaterThan(0);
+      expect(report.completedPerBaselineTps).toBeGreaterThan(0);
+    } else {
+      expect(report.baseline).toMatchObject({ available: false, reason: expect.stringContaining('pgbench') });
+      expect(report.completedPerBaselineTps).toBeNull();
+    }
+  });
+
+  it('ends with a clean audit and judges every target, a 2 s window too short for the throughput one', () => {
+    expect(report.problems).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.audit?.ok).toBe(true);
+    expect(report.audit?.checks.every((check) => check.ok && !check.skipped)).toBe(true);
+    expect(report.targets.map((target) => target.id)).toEqual([
+      'throughput',
+      'accept-p99',
+      'completion-p99',
+      'rss-transfer-service',
+      'rss-ledger-service',
+      'rss-notification-service',
+    ]);
+    expect(report.targets[0]).toMatchObject({ status: 'NOT MEASURED' });
+    expect(report.targets[1]).toMatchObject({
+      status: 'NOT MEASURED',
+      note: expect.stringContaining('500/s'),
+    });
+    for (const target of report.targets.slice(3)) expect(['PASS', 'FAIL']).toContain(target.status);
+  });
+
+  it('writes bench.json and bench.md', async () => {
+    const json = JSON.parse(await fs.readFile(path.join(outDir, 'bench.json'), 'utf8')) as BenchReport;
+    expect(json).toEqual(JSON.parse(JSON.stringify(report)));
+    const markdown = await fs.readFile(path.join(outDir, 'bench.md'), 'utf8');
+    expect(markdown).toBe(renderMarkdown(report));
+    expect(markdown).toContain('## Targets');
+    expect(markdown).toContain('| closed loop, 4 workers');
+    expect(markdown).toMatch(/OncePay audit at .*: OK/);
+  });
+});
