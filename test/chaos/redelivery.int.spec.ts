@@ -15,7 +15,11 @@ import {
   waitFor,
 } from '@oncepay/test-support';
 import { countDeadLetters } from '../../scripts/audit/dead-letters';
-import { ChaosStack } from './chaos-harness';
+import { CHAOS, ChaosStack } from './chaos-harness';
+
+/** Transfers per wave; each wave's source is funded for two thirds of them. */
+const WAVE = 30 * CHAOS.scale;
+const FUNDING = String(2_000 * CHAOS.scale);
 
 interface Captured {
   topic: string;
@@ -39,146 +43,156 @@ describe('chaos: duplicate, out-of-order and poison messages on the namespaced t
   beforeAll(() => stack.boot(), 90_000);
   afterAll(() => stack.teardown(), 60_000);
 
-  it('ignores every replay, dead-letters exactly the poison, and the auditor finds nothing', async () => {
-    const treasury = await stack.openAccount(true);
-    const [source1, source2, sink] = [
-      await stack.openAccount(),
-      await stack.openAccount(),
-      await stack.openAccount(),
-    ];
-    await stack.fund(treasury, source1, '2000');
-    await stack.fund(treasury, source2, '2000');
-    const load = (from: string) =>
-      Promise.all(
-        Array.from({ length: 30 }, () =>
-          stack.postTransfer({ fromAccountId: from, toAccountId: sink, amount: '100' }),
-        ),
+  it(
+    'ignores every replay, dead-letters exactly the poison, and the auditor finds nothing',
+    async () => {
+      const treasury = await stack.openAccount(true);
+      const [source1, source2, sink] = [
+        await stack.openAccount(),
+        await stack.openAccount(),
+        await stack.openAccount(),
+      ];
+      await stack.fund(treasury, source1, FUNDING);
+      await stack.fund(treasury, source2, FUNDING);
+      const load = (from: string) =>
+        Promise.all(
+          Array.from({ length: WAVE }, () =>
+            stack.postTransfer({ fromAccountId: from, toAccountId: sink, amount: '100' }),
+          ),
+        );
+
+      // Wave 1 settles first: its events are the ones replayed.
+      const wave1 = await load(source1);
+      const settled1 = await stack.waitTerminal(
+        wave1.map((p) => p.id),
+        CHAOS.timeoutMs(90_000),
+      );
+      await stack.waitNotified(CHAOS.timeoutMs(30_000));
+      const totalEvents = 2 + wave1.length; // the two fundings and wave 1, each one event per topic
+      const captured = await readBack(Object.keys(GROUPS).map(testTopic), 3 * totalEvents);
+      const before = await snapshot(stack, [source1, sink]);
+
+      // Wave 2 runs while everything below is injected.
+      const wave2Promise = load(source2);
+      const completed = settled1.filter((t) => t.status === 'COMPLETED').map((t) => t.id);
+      const failed = settled1.filter((t) => t.status === 'FAILED').map((t) => t.id);
+      const eventOf = (type: OncePayEvent['type'], transferId: string) => {
+        const found = captured.find((c) => c.event.type === type && c.event.aggregateId === transferId);
+        if (!found) throw new Error(`no ${type} captured for ${transferId}`);
+        return found;
+      };
+      const contradictions: Captured[] = [
+        // The ledger "changes its mind" on posted transfers, with the sequence the real answer had.
+        ...completed.slice(0, 3).map((id) => {
+          const posted = eventOf('TransferPosted', id);
+          const facts = factsOf(posted.event);
+          return forged(
+            posted,
+            createEvent('TransferRejected', { ...facts, reason: 'INSUFFICIENT_FUNDS' }, meta(posted.event)),
+          );
+        }),
+        // ...and on rejected ones.
+        ...failed.slice(0, 3).map((id) => {
+          const rejected = eventOf('TransferRejected', id);
+          const facts = factsOf(rejected.event);
+          return forged(
+            rejected,
+            createEvent(
+              'TransferPosted',
+              { ...facts, postedAt: new Date().toISOString() },
+              meta(rejected.event),
+            ),
+          );
+        }),
+        // A second request for transfers the ledger already decided, under a new event id.
+        ...[...completed.slice(3, 5), ...failed.slice(3, 5)].map((id) => {
+          const requested = eventOf('TransferRequested', id);
+          return forged(requested, { ...requested.event, id: randomUUID() } as OncePayEvent);
+        }),
+        // A final outcome contradicting the one already notified.
+        ...completed.slice(5, 7).map((id) => {
+          const done = eventOf('TransferCompleted', id);
+          return forged(
+            done,
+            createEvent(
+              'TransferFailed',
+              { ...done.event.payload, reason: 'INSUFFICIENT_FUNDS' },
+              meta(done.event, -1),
+            ),
+          );
+        }),
+      ];
+      const poison = Object.keys(GROUPS).flatMap((topic) => [
+        { topic: testTopic(topic), messages: [{ key: randomUUID(), value: '{"id": "not json' }] },
+        {
+          topic: testTopic(topic),
+          messages: [{ key: randomUUID(), value: JSON.stringify({ hello: 'world' }) }],
+        },
+      ]);
+
+      process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+      // Idempotent: a retried send must not add a second copy of a poison message to the count.
+      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      try {
+        // Duplicates of everything consumed, then the contradictions, then the poison.
+        for (const c of [...captured, ...contradictions]) {
+          await producer.send({
+            topic: c.topic,
+            acks: -1,
+            messages: [{ partition: c.partition, key: c.key, value: c.value, headers: c.headers }],
+          });
+        }
+        for (const batch of poison) await producer.send({ ...batch, acks: -1 });
+      } finally {
+        await producer.disconnect();
+      }
+      stack.injected.push(
+        `${captured.length} duplicates of consumed events (${totalEvents} per topic)`,
+        `${contradictions.length} out-of-order / contradicting events: ${contradictions.map((c) => c.event.type).join(', ')}`,
+        `${poison.length} poison messages (malformed JSON and a non-envelope), 2 per topic`,
       );
 
-    // Wave 1 settles first: its events are the ones replayed.
-    const wave1 = await load(source1);
-    const settled1 = await stack.waitTerminal(wave1.map((p) => p.id));
-    await stack.waitNotified();
-    const totalEvents = 2 + wave1.length; // the two fundings and wave 1, each one event per topic
-    const captured = await readBack(Object.keys(GROUPS).map(testTopic), 3 * totalEvents);
-    const before = await snapshot(stack, [source1, sink]);
-
-    // Wave 2 runs while everything below is injected.
-    const wave2Promise = load(source2);
-    const completed = settled1.filter((t) => t.status === 'COMPLETED').map((t) => t.id);
-    const failed = settled1.filter((t) => t.status === 'FAILED').map((t) => t.id);
-    const eventOf = (type: OncePayEvent['type'], transferId: string) => {
-      const found = captured.find((c) => c.event.type === type && c.event.aggregateId === transferId);
-      if (!found) throw new Error(`no ${type} captured for ${transferId}`);
-      return found;
-    };
-    const contradictions: Captured[] = [
-      // The ledger "changes its mind" on posted transfers, with the sequence the real answer had.
-      ...completed.slice(0, 3).map((id) => {
-        const posted = eventOf('TransferPosted', id);
-        const facts = factsOf(posted.event);
-        return forged(
-          posted,
-          createEvent('TransferRejected', { ...facts, reason: 'INSUFFICIENT_FUNDS' }, meta(posted.event)),
-        );
-      }),
-      // ...and on rejected ones.
-      ...failed.slice(0, 3).map((id) => {
-        const rejected = eventOf('TransferRejected', id);
-        const facts = factsOf(rejected.event);
-        return forged(
-          rejected,
-          createEvent(
-            'TransferPosted',
-            { ...facts, postedAt: new Date().toISOString() },
-            meta(rejected.event),
+      const wave2 = await wave2Promise;
+      const settled2 = await stack.waitTerminal(
+        wave2.map((p) => p.id),
+        CHAOS.timeoutMs(90_000),
+      );
+      await waitForNoLag(kafka);
+      await waitFor(
+        async () =>
+          (await countDeadLetters(testEnv.kafkaBrokers, TEST_KAFKA_NAMESPACE)).reduce(
+            (s, c) => s + c.messages,
+            0n,
           ),
-        );
-      }),
-      // A second request for transfers the ledger already decided, under a new event id.
-      ...[...completed.slice(3, 5), ...failed.slice(3, 5)].map((id) => {
-        const requested = eventOf('TransferRequested', id);
-        return forged(requested, { ...requested.event, id: randomUUID() } as OncePayEvent);
-      }),
-      // A final outcome contradicting the one already notified.
-      ...completed.slice(5, 7).map((id) => {
-        const done = eventOf('TransferCompleted', id);
-        return forged(
-          done,
-          createEvent(
-            'TransferFailed',
-            { ...done.event.payload, reason: 'INSUFFICIENT_FUNDS' },
-            meta(done.event, -1),
-          ),
-        );
-      }),
-    ];
-    const poison = Object.keys(GROUPS).flatMap((topic) => [
-      { topic: testTopic(topic), messages: [{ key: randomUUID(), value: '{"id": "not json' }] },
-      {
-        topic: testTopic(topic),
-        messages: [{ key: randomUUID(), value: JSON.stringify({ hello: 'world' }) }],
-      },
-    ]);
+        (n) => n >= BigInt(poison.length),
+        { timeoutMs: 20_000, intervalMs: 250, what: 'the poison in the dead-letter topics' },
+      );
+      await stack.waitNotified(CHAOS.timeoutMs(30_000));
+      const after = await snapshot(stack, [source1, sink]);
+      const completed2 = settled2.filter((t) => t.status === 'COMPLETED').length;
+      const report = await stack.audit(poison.length);
+      stack.report('duplicate / out-of-order / poison re-delivery', report, {
+        wave1: { completed: completed.length, failed: failed.length },
+        wave2: { completed: completed2 },
+      });
 
-    process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
-    // Idempotent: a retried send must not add a second copy of a poison message to the count.
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    try {
-      // Duplicates of everything consumed, then the contradictions, then the poison.
-      for (const c of [...captured, ...contradictions]) {
-        await producer.send({
-          topic: c.topic,
-          acks: -1,
-          messages: [{ partition: c.partition, key: c.key, value: c.value, headers: c.headers }],
-        });
-      }
-      for (const batch of poison) await producer.send({ ...batch, acks: -1 });
-    } finally {
-      await producer.disconnect();
-    }
-    stack.injected.push(
-      `${captured.length} duplicates of consumed events (${totalEvents} per topic)`,
-      `${contradictions.length} out-of-order / contradicting events: ${contradictions.map((c) => c.event.type).join(', ')}`,
-      `${poison.length} poison messages (malformed JSON and a non-envelope), 2 per topic`,
-    );
-
-    const wave2 = await wave2Promise;
-    const settled2 = await stack.waitTerminal(wave2.map((p) => p.id));
-    await waitForNoLag(kafka);
-    await waitFor(
-      async () =>
-        (await countDeadLetters(testEnv.kafkaBrokers, TEST_KAFKA_NAMESPACE)).reduce(
-          (s, c) => s + c.messages,
-          0n,
-        ),
-      (n) => n >= BigInt(poison.length),
-      { timeoutMs: 20_000, intervalMs: 250, what: 'the poison in the dead-letter topics' },
-    );
-    await stack.waitNotified();
-    const after = await snapshot(stack, [source1, sink]);
-    const completed2 = settled2.filter((t) => t.status === 'COMPLETED').length;
-    const report = await stack.audit(poison.length);
-    stack.report('duplicate / out-of-order / poison re-delivery', report, {
-      wave1: { completed: completed.length, failed: failed.length },
-      wave2: { completed: completed2 },
-    });
-
-    // Wave 1 is exactly as it was before the replays (wave 2 only adds its own rows).
-    expect(after.statuses.filter((row) => before.statuses.some((b) => b.id === row.id))).toEqual(
-      before.statuses,
-    );
-    expect(after.balances[0]).toBe(before.balances[0]);
-    expect(after.balances[1]).toBe(before.balances[1]! + BigInt(completed2) * 100n);
-    expect(after.notifications).toBe(before.notifications + wave2.length);
-    expect(after.journalEntries).toBe(before.journalEntries + 2 * completed2);
-    expect(completed).toHaveLength(20);
-    expect(completed2).toBe(20);
-    expect(report.counts.deadLetters).toBe(poison.length);
-    expect(report.checks.filter((check) => !check.ok)).toEqual([]);
-    expect(report.ok).toBe(true);
-  }, 150_000);
+      // Wave 1 is exactly as it was before the replays (wave 2 only adds its own rows).
+      expect(after.statuses.filter((row) => before.statuses.some((b) => b.id === row.id))).toEqual(
+        before.statuses,
+      );
+      expect(after.balances[0]).toBe(before.balances[0]);
+      expect(after.balances[1]).toBe(before.balances[1]! + BigInt(completed2) * 100n);
+      expect(after.notifications).toBe(before.notifications + wave2.length);
+      expect(after.journalEntries).toBe(before.journalEntries + 2 * completed2);
+      expect(completed).toHaveLength(20 * CHAOS.scale);
+      expect(completed2).toBe(20 * CHAOS.scale);
+      expect(report.counts.deadLetters).toBe(poison.length);
+      expect(report.checks.filter((check) => !check.ok)).toEqual([]);
+      expect(report.ok).toBe(true);
+    },
+    CHAOS.timeoutMs(150_000),
+  );
 });
 
 /** The facts every event of a transfer carries, without the type-specific fields. */
@@ -243,7 +257,7 @@ async function readBack(topics: string[], expected: number): Promise<Captured[]>
     await waitFor(
       () => Promise.resolve(captured.length),
       (n) => n >= expected,
-      { timeoutMs: 30_000, intervalMs: 100, what: `${expected} consumed events read back` },
+      { timeoutMs: CHAOS.timeoutMs(30_000), intervalMs: 100, what: `${expected} consumed events read back` },
     );
   } finally {
     await consumer.disconnect();
@@ -273,7 +287,11 @@ async function waitForNoLag(kafka: ReturnType<typeof createTestKafka>): Promise<
         return lag;
       },
       (lag) => lag === 0n,
-      { timeoutMs: 40_000, intervalMs: 300, what: 'every service group to consume every message' },
+      {
+        timeoutMs: CHAOS.timeoutMs(40_000),
+        intervalMs: 300,
+        what: 'every service group to consume every message',
+      },
     );
   } finally {
     await admin.disconnect();

@@ -1,14 +1,15 @@
 // Fault injection: the transfer-service (the HTTP front door, its outbox relay and its ledger-results
-// consumer) is killed with SIGKILL while 60 concurrent transfer requests arrive, and restarted on the
-// same database and port. Requests cut off mid-way fail with connection errors; the clients retry them
+// consumer) is killed with SIGKILL while 60 concurrent transfer requests arrive (times CHAOS_SCALE), and
+// restarted on the same database and port, once per round (CHAOS_ROUNDS). Requests cut off mid-way fail with connection errors; the clients retry them
 // with the same Idempotency-Key, as a real client would. No request may create two transfers, none may
 // be lost, and the auditor must be clean.
 import { TEST_CLIENTS, requestJson } from '@oncepay/test-support';
-import { ChaosStack, sleep, tally } from './chaos-harness';
+import { CHAOS, ChaosStack, sleep, tally } from './chaos-harness';
 
-const FUNDED = 4_000n;
 const AMOUNT = 100n;
-const REQUESTS = 60;
+/** Enough for 40 transfers per unit of scale: some of the requests must fail. */
+const FUNDED = 4_000n * BigInt(CHAOS.scale);
+const REQUESTS = 60 * CHAOS.scale;
 
 describe('chaos: kill -9 of the transfer-service mid-load', () => {
   const stack = new ChaosStack();
@@ -16,69 +17,78 @@ describe('chaos: kill -9 of the transfer-service mid-load', () => {
   beforeAll(() => stack.boot(), 90_000);
   afterAll(() => stack.teardown(), 60_000);
 
-  it('creates exactly one transfer per idempotency key across the crash and the auditor finds nothing', async () => {
-    const treasury = await stack.openAccount(true);
-    const source = await stack.openAccount();
-    const sink = await stack.openAccount();
-    await stack.fund(treasury, source, FUNDED.toString());
-    const body = { fromAccountId: source, toAccountId: sink, amount: AMOUNT.toString() };
+  it(
+    'creates exactly one transfer per idempotency key across the crash and the auditor finds nothing',
+    async () => {
+      const treasury = await stack.openAccount(true);
+      const source = await stack.openAccount();
+      const sink = await stack.openAccount();
+      await stack.fund(treasury, source, FUNDED.toString());
+      const body = { fromAccountId: source, toAccountId: sink, amount: AMOUNT.toString() };
 
-    // Requests trickle in (one every 20 ms), so some arrive before, during and after the crash.
-    const posted = Promise.all(
-      Array.from({ length: REQUESTS }, async (_, i) => {
-        await sleep(i * 20);
-        return stack.postTransfer(body, { deadlineMs: 90_000 });
-      }),
-    );
-    const accepted = () =>
-      stack.count('transfer', `SELECT count(*)::int AS n FROM transfers WHERE from_account_id = $1::uuid`, [
-        source,
-      ]);
-    const deadline = Date.now() + 30_000;
-    while ((await accepted()) < 15 && Date.now() < deadline) await sleep(10);
-    const acceptedAtKill = await accepted();
-    await stack.crashAndRestart('transfer');
-    const results = await posted;
-
-    const rows = await stack.waitTerminal(
-      results.map((r) => r.id),
-      90_000,
-    );
-    await stack.waitNotified();
-    // Every key once more, after the fact: the stored answer comes back, nothing new is created.
-    const replays = await Promise.all(
-      results.map((r) =>
-        requestJson(stack.url('transfer'), 'POST', '/v1/transfers', {
-          headers: { ...TEST_CLIENTS.a.auth, 'idempotency-key': r.key },
-          body: { ...body, currency: 'EUR' },
+      // Requests trickle in (one every 20 ms), so some arrive before, during and after the crash.
+      const posted = Promise.all(
+        Array.from({ length: REQUESTS }, async (_, i) => {
+          await sleep(i * 20);
+          return stack.postTransfer(body, { deadlineMs: CHAOS.timeoutMs(90_000) });
         }),
-      ),
-    );
-    const inDatabase = await accepted();
-    const completed = rows.filter((row) => row.status === 'COMPLETED').length;
-    const report = await stack.audit();
-    stack.report('transfer-service kill -9', report, {
-      requests: REQUESTS,
-      acceptedAtKill,
-      retried: results.filter((r) => r.attempts > 1).length,
-      maxAttempts: Math.max(...results.map((r) => r.attempts)),
-      setbacks: tally(results),
-      transfersInDatabase: inDatabase,
-      completed,
-      failed: rows.length - completed,
-    });
+      );
+      const accepted = () =>
+        stack.count('transfer', `SELECT count(*)::int AS n FROM transfers WHERE from_account_id = $1::uuid`, [
+          source,
+        ]);
+      // One crash per round, spread over the load: after a quarter of the requests when there is one round.
+      const acceptedAtKills: number[] = [];
+      for (let round = 1; round <= CHAOS.rounds; round++) {
+        const threshold = Math.ceil((REQUESTS * round) / (CHAOS.rounds + 3));
+        const deadline = Date.now() + 30_000;
+        while ((await accepted()) < threshold && Date.now() < deadline) await sleep(10);
+        acceptedAtKills.push(await accepted());
+        await stack.crashAndRestart('transfer');
+      }
+      const results = await posted;
 
-    expect(new Set(results.map((r) => r.key)).size).toBe(REQUESTS);
-    expect(new Set(results.map((r) => r.id)).size).toBe(REQUESTS);
-    expect(inDatabase).toBe(REQUESTS);
-    expect(replays.map((r) => [r.status, r.headers.get('idempotent-replayed')])).toEqual(
-      results.map(() => [202, 'true']),
-    );
-    expect(replays.map((r) => (r.body as { id: string }).id)).toEqual(results.map((r) => r.id));
-    expect(completed).toBe(Number(FUNDED / AMOUNT));
-    expect(await stack.balanceOf(source)).toBe(FUNDED - BigInt(completed) * AMOUNT);
-    expect(await stack.balanceOf(sink)).toBe(BigInt(completed) * AMOUNT);
-    expect(report.checks.filter((check) => !check.ok)).toEqual([]);
-    expect(report.ok).toBe(true);
-  }, 180_000);
+      const rows = await stack.waitTerminal(
+        results.map((r) => r.id),
+        CHAOS.timeoutMs(90_000),
+      );
+      await stack.waitNotified(CHAOS.timeoutMs(30_000));
+      // Every key once more, after the fact: the stored answer comes back, nothing new is created.
+      const replays = await Promise.all(
+        results.map((r) =>
+          requestJson(stack.url('transfer'), 'POST', '/v1/transfers', {
+            headers: { ...TEST_CLIENTS.a.auth, 'idempotency-key': r.key },
+            body: { ...body, currency: 'EUR' },
+          }),
+        ),
+      );
+      const inDatabase = await accepted();
+      const completed = rows.filter((row) => row.status === 'COMPLETED').length;
+      const report = await stack.audit();
+      stack.report(`transfer-service kill -9 x${CHAOS.rounds}`, report, {
+        requests: REQUESTS,
+        acceptedAtKills,
+        retried: results.filter((r) => r.attempts > 1).length,
+        maxAttempts: Math.max(...results.map((r) => r.attempts)),
+        setbacks: tally(results),
+        transfersInDatabase: inDatabase,
+        completed,
+        failed: rows.length - completed,
+      });
+
+      expect(new Set(results.map((r) => r.key)).size).toBe(REQUESTS);
+      expect(new Set(results.map((r) => r.id)).size).toBe(REQUESTS);
+      expect(inDatabase).toBe(REQUESTS);
+      expect(replays.map((r) => [r.status, r.headers.get('idempotent-replayed')])).toEqual(
+        results.map(() => [202, 'true']),
+      );
+      expect(replays.map((r) => (r.body as { id: string }).id)).toEqual(results.map((r) => r.id));
+      expect(completed).toBe(Number(FUNDED / AMOUNT));
+      expect(await stack.balanceOf(source)).toBe(FUNDED - BigInt(completed) * AMOUNT);
+      expect(await stack.balanceOf(sink)).toBe(BigInt(completed) * AMOUNT);
+      expect(report.checks.filter((check) => !check.ok)).toEqual([]);
+      expect(report.ok).toBe(true);
+    },
+    CHAOS.timeoutMs(180_000),
+  );
 });
