@@ -116,7 +116,10 @@ export class ConsumerRunner {
     this.now = options.now ?? (() => new Date());
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
-      sessionTimeout: 30_000,
+      // How long the broker waits for a member that stopped heartbeating: after a crash (or a broker
+      // restart, which kafkajs survives by rejoining as a new member) the group waits this long for the
+      // old member before it rebalances. Short enough to resume quickly, 3 heartbeats long.
+      sessionTimeout: 10_000,
       rebalanceTimeout: 60_000,
       heartbeatInterval: 3_000,
       maxWaitTimeInMs: 100,

@@ -13,6 +13,12 @@ describe('isRetriableError', () => {
     ['a refused TCP connection', { code: 'ECONNREFUSED' }],
     ['a kafkajs retriable error', { retriable: true }],
     ['a retriable cause inside a wrapper', new Error('wrapped', { cause: { code: '40001' } })],
+    [
+      "Prisma 7: the database's error kept on meta",
+      { code: 'P2010', meta: { driverAdapterError: { cause: { code: '57P03' } } } },
+    ],
+    ["Prisma's adapter: connection closed", { kind: 'ConnectionClosed' }],
+    ['node-postgres: connection lost mid-query', new Error('Connection terminated unexpectedly')],
   ])('retries %s', (_, error) => {
     expect(isRetriableError(error)).toBe(true);
   });

@@ -23,17 +23,40 @@ const RETRIABLE_NODE_CODES = new Set([
   'ENOTFOUND',
   'EAI_AGAIN',
 ]);
+// Prisma's driver adapters name a lost connection by kind, without a code.
+const RETRIABLE_ADAPTER_KINDS = new Set([
+  'DatabaseNotReachable',
+  'ConnectionClosed',
+  'SocketTimeout',
+  'TooManyConnections',
+]);
+// node-postgres reports a connection lost mid-query with this message only (brianc/node-postgres#3621).
+const CONNECTION_LOST_MESSAGE = 'Connection terminated unexpectedly';
 const MAX_CAUSE_DEPTH = 5;
 
-/** True for infrastructure failures that a later attempt can get past. Walks the `cause` chain. */
+interface ErrorLike {
+  retriable?: unknown;
+  code?: unknown;
+  kind?: unknown;
+  message?: unknown;
+  cause?: unknown;
+  meta?: { driverAdapterError?: unknown };
+}
+
+/**
+ * True for infrastructure failures that a later attempt can get past. Walks the `cause` chain, and
+ * Prisma's `meta.driverAdapterError`, where Prisma 7 keeps the database's own error (and SQLSTATE).
+ */
 export function isRetriableError(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; depth < MAX_CAUSE_DEPTH && current instanceof Object; depth++) {
-    const candidate = current as { retriable?: unknown; code?: unknown; cause?: unknown };
+    const candidate = current as ErrorLike;
     if (candidate.retriable === false) return false;
     if (candidate.retriable === true) return true;
     if (typeof candidate.code === 'string' && isRetriableCode(candidate.code)) return true;
-    current = candidate.cause;
+    if (typeof candidate.kind === 'string' && RETRIABLE_ADAPTER_KINDS.has(candidate.kind)) return true;
+    if (candidate.message === CONNECTION_LOST_MESSAGE) return true;
+    current = candidate.cause ?? candidate.meta?.driverAdapterError;
   }
   return false;
 }

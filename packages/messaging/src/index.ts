@@ -25,5 +25,6 @@ export {
   type OutboxRelayOptions,
   type RelayPassResult,
 } from './outbox-relay';
+export { OutboxSignal } from './outbox-signal';
 export { IdempotentProducer, type ProducerRecord } from './producer';
 export { ensureTopics } from './topology';

@@ -1,6 +1,7 @@
 // Proves the outbox relay publishes every committed event, and that a relay killed between the Kafka
 // publish and the mark-as-sent (so the batch goes out twice) still yields exactly one effect per
-// event in each consumer group, because consumers deduplicate on the event id.
+// event in each consumer group, because consumers deduplicate on the event id; and that a relay whose
+// LISTEN connection the database dropped listens again and is woken by the next NOTIFY.
 import {
   countEffects,
   createEffectsTable,
@@ -17,6 +18,7 @@ import {
 import { ConsumerRunner, oneAtATime } from './consumer-runner';
 import { enqueueEvent } from './outbox';
 import { OutboxRelay } from './outbox-relay';
+import { OutboxSignal } from './outbox-signal';
 import { IdempotentProducer } from './producer';
 
 const EVENT_COUNT = 60;
@@ -64,6 +66,41 @@ describe('outbox relay on the real broker and database', () => {
     return Number(row?.n);
   };
 
+  it('listens again after the database dropped its LISTEN connection', async () => {
+    const ownTopic = uniqueName('relay-listen');
+    await createTestTopics([ownTopic]);
+    // No safety net to speak of: only a NOTIFY can wake this relay in time.
+    const relay = new OutboxRelay({
+      transaction: (fn) =>
+        prisma.$transaction((tx) => fn(tx as typeof prisma), { timeout: 60_000, maxWait: 5_000 }),
+      publisher: producer,
+      listenConnectionString: database.url,
+      safetyPollMs: 120_000,
+    });
+    await relay.start();
+    try {
+      const listening = () =>
+        prisma.$queryRawUnsafe<{ pid: number }[]>(
+          `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`,
+        );
+      await waitFor(listening, (rows) => rows.length === 1, { what: 'the relay to LISTEN' });
+      const [before] = await listening();
+      await prisma.$queryRawUnsafe(`SELECT pg_terminate_backend($1::int)`, before?.pid);
+      await waitFor(listening, (rows) => rows.length === 1 && rows[0]?.pid !== before?.pid, {
+        what: 'the relay to LISTEN again',
+      });
+
+      await prisma.$transaction((tx) => enqueueEvent(tx, sampleTransferRequested(), ownTopic));
+      new OutboxSignal(prisma).committed();
+      await waitFor(pendingCount, (n) => n === 0, {
+        timeoutMs: 15_000,
+        what: 'the NOTIFY to wake the relay',
+      });
+    } finally {
+      await relay.stop();
+    }
+  });
+
   it('delivers each event once per consumer group even after a crash between publish and mark-as-sent', async () => {
     await prisma.$transaction(async (tx) => {
       for (let i = 0; i < EVENT_COUNT; i++) await enqueueEvent(tx, sampleTransferRequested(), topic);
@@ -106,17 +143,19 @@ describe('outbox relay on the real broker and database', () => {
     }
   });
 
-  it('wakes up on a committed enqueue instead of waiting for the safety poll', async () => {
+  it('wakes up when a committed enqueue signals it, instead of waiting for the safety poll', async () => {
+    const signal = new OutboxSignal(prisma);
     const relay = new OutboxRelay({
       transaction: (fn) => prisma.$transaction((tx) => fn(tx as typeof prisma), { timeout: 60_000 }),
       publisher: producer,
-      listenConnectionString: database.url,
+      signal,
       safetyPollMs: 60_000,
     });
     await relay.start();
     try {
       await prisma.$transaction((tx) => enqueueEvent(tx, sampleTransferRequested(), topic));
-      await waitFor(pendingCount, (n) => n === 0, { timeoutMs: 5_000, what: 'the NOTIFY-driven publish' });
+      signal.committed();
+      await waitFor(pendingCount, (n) => n === 0, { timeoutMs: 5_000, what: 'the signalled publish' });
     } finally {
       await relay.stop();
     }

@@ -9,14 +9,17 @@
 //   rows leave in commit order (a second relay skipping ahead could reorder one transfer's events).
 // - Bounded: each pass takes at most `batchSize` rows; a failed publish backs the head of the queue
 //   off exponentially (attempts, last error and next attempt time recorded on the rows).
-// - No busy polling: the relay sleeps until a NOTIFY from a committed enqueue, the head row's next
-//   attempt time, or a slow safety-net poll, whichever comes first.
+// - No busy polling: the relay sleeps until a committed enqueue signals it (OutboxSignal: directly
+//   in this process, by NOTIFY from others), the head row's next attempt time, or a safety-net poll,
+//   whichever comes first. A lost LISTEN connection (the
+//   database restarted) is opened again from the loop, so wake-ups come back with the database.
 import type { SqlExecutor } from '@oncepay/dedup';
 import { Client } from 'pg';
 import { backoffDelayMs, type BackoffPolicy } from './backoff';
 import { describeError } from './errors';
 import { jsonLineLogger, type MessagingLogger } from './logger';
 import { OUTBOX_CHANNEL } from './outbox';
+import type { OutboxSignal } from './outbox-signal';
 import type { ProducerRecord } from './producer';
 
 export interface OutboxPublisher {
@@ -33,6 +36,8 @@ export interface OutboxRelayOptions<Tx extends SqlExecutor> {
   safetyPollMs?: number;
   backoff?: BackoffPolicy;
   logger?: MessagingLogger;
+  /** Wakes the relay when this process commits outbox rows. */
+  signal?: OutboxSignal;
   /** Fault-injection seam for tests: runs after Kafka acknowledged a batch, before it is marked SENT. */
   afterPublish?: (records: ProducerRecord[]) => Promise<void>;
 }
@@ -68,14 +73,17 @@ export class OutboxRelay<Tx extends SqlExecutor> {
   private loop: Promise<void> | null = null;
   private listener: Client | null = null;
   private wake: (() => void) | null = null;
+  private unsubscribe: (() => void) | null = null;
   /** Set by a NOTIFY that arrived while a pass was running, so the next sleep is skipped. */
   private notified = false;
   /** Failed passes in a row: the wait before the next one grows with it, so a dead database is not hammered. */
   private consecutiveFailures = 0;
+  /** When the loop may try to LISTEN again after the connection was lost or could not be opened. */
+  private listenRetryAt = 0;
 
   constructor(private readonly options: OutboxRelayOptions<Tx>) {
     this.batchSize = Math.min(options.batchSize ?? 200, MAX_BATCH_SIZE);
-    this.safetyPollMs = options.safetyPollMs ?? 5_000;
+    this.safetyPollMs = options.safetyPollMs ?? 1_000;
     this.backoff = options.backoff ?? { initialMs: 200, maxMs: 30_000 };
     this.logger = options.logger ?? jsonLineLogger;
   }
@@ -83,13 +91,21 @@ export class OutboxRelay<Tx extends SqlExecutor> {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    this.unsubscribe = this.options.signal?.subscribe(() => this.wakeUp()) ?? null;
     await this.listen();
     this.loop = this.runLoop();
+  }
+
+  /** Rows were committed: run a pass now, or right after the one in progress. */
+  wakeUp(): void {
+    this.notified = true;
+    this.wake?.();
   }
 
   /** Stops after the pass in progress; resolves when the relay is idle and disconnected. */
   async stop(): Promise<void> {
     this.running = false;
+    this.unsubscribe?.();
     this.wake?.();
     await this.loop;
     this.loop = null;
@@ -153,6 +169,7 @@ export class OutboxRelay<Tx extends SqlExecutor> {
 
   private async runLoop(): Promise<void> {
     while (this.running) {
+      if (!this.listener && Date.now() >= this.listenRetryAt) await this.listen();
       let result: RelayPassResult;
       this.notified = false;
       try {
@@ -203,24 +220,37 @@ export class OutboxRelay<Tx extends SqlExecutor> {
   }
 
   private async listen(): Promise<void> {
-    if (!this.options.listenConnectionString) return;
+    if (!this.options.listenConnectionString || !this.running) return;
     const listener = new Client({ connectionString: this.options.listenConnectionString });
-    // A lost LISTEN connection only costs latency: the safety-net poll still runs.
-    listener.on('error', (error) =>
-      this.logger.warn('outbox listen connection lost', { error: describeError(error) }),
-    );
-    listener.on('notification', () => {
-      this.notified = true;
-      this.wake?.();
+    // A lost LISTEN connection only costs latency until it is back: the safety-net poll still runs.
+    listener.on('error', (error) => {
+      this.logger.warn('outbox listen connection lost', { error: describeError(error) });
+      this.dropListener(listener);
     });
+    listener.on('end', () => this.dropListener(listener));
+    listener.on('notification', () => this.wakeUp());
     try {
       await listener.connect();
       await listener.query(`LISTEN ${OUTBOX_CHANNEL}`);
       this.listener = listener;
+      // Rows may have been committed while nobody listened: look at once.
+      this.notified = true;
     } catch (error) {
-      // The database may be down at boot; the relay still starts and its safety-net poll carries on.
-      this.logger.warn('outbox relay could not LISTEN; polling only', { error: describeError(error) });
+      // The database may be down (at boot, or restarting); the loop tries again after a safety poll.
+      this.logger.warn('outbox relay could not LISTEN; polling until it can', {
+        error: describeError(error),
+      });
+      this.listenRetryAt = Date.now() + this.safetyPollMs;
       await listener.end().catch(() => undefined);
     }
+  }
+
+  private dropListener(listener: Client): void {
+    if (this.listener !== listener) return;
+    this.listener = null;
+    this.listenRetryAt = Date.now();
+    void listener.end().catch(() => undefined);
+    // Wake the loop so it listens again (and looks for rows) without waiting for the safety poll.
+    this.wake?.();
   }
 }

@@ -1,10 +1,11 @@
 // The transactional outbox: a service never publishes to Kafka inside its business transaction. It
 // writes the event into `outbox_messages` in that same transaction, so the event exists if and only if
-// the change it announces committed; the relay publishes it afterwards (see outbox-relay.ts).
+// the change it announces committed; the relay publishes it afterwards (see outbox-relay.ts), woken
+// by an OutboxSignal once the transaction committed (see outbox-signal.ts).
 import { encodeEvent, TOPIC_OF, type OncePayEvent } from '@oncepay/contracts';
 import { deleteInBatches, type BatchBounds, type SqlExecutor } from '@oncepay/dedup';
 
-/** The Postgres channel the relay listens on; NOTIFY is delivered only when the transaction commits. */
+/** The Postgres channel the relays listen on (see OutboxSignal). */
 export const OUTBOX_CHANNEL = 'oncepay_outbox';
 
 /** Adds the event to the outbox inside the caller's transaction `tx`; `topic` is overridden only by tests. */
@@ -18,7 +19,8 @@ export function enqueueEvent(
 
 /**
  * Adds the events to the outbox inside the caller's transaction `tx`, in this order, with one INSERT
- * (a batch consumer writes its whole batch's answers at once) and one NOTIFY.
+ * (a batch consumer writes its whole batch's answers at once). After the commit, tell the relay:
+ * `OutboxSignal.committed()`.
  */
 export async function enqueueEvents(
   tx: SqlExecutor,
@@ -43,7 +45,6 @@ export async function enqueueEvents(
     rows.map((row) => row.value),
     rows.map((row) => JSON.stringify(row.headers)),
   );
-  await tx.$executeRawUnsafe(`SELECT pg_notify($1, '')`, OUTBOX_CHANNEL);
 }
 
 /**

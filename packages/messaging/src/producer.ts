@@ -11,15 +11,27 @@ export interface ProducerRecord {
 }
 
 export class IdempotentProducer {
-  private readonly producer: Producer;
+  private producer: Producer;
+  /**
+   * Set by a failed send. kafkajs rolls its sequence numbers back after a failed send although the
+   * broker may have written the batch, and from then on every batch is OUT_OF_ORDER_SEQUENCE_NUMBER
+   * until the producer is recreated (kafkajs #598, seen after a broker restart). So the next send
+   * starts a new kafkajs producer, with a new producer id. A batch the broker did write goes out again
+   * through the outbox relay, and the consumers' dedup drops it.
+   */
+  private needsNewProducer = false;
   /** Tail of the send queue: each send starts after the previous one settled. */
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly sendTimeoutMs = 30_000,
   ) {
-    this.producer = kafka.producer({
+    this.producer = this.createProducer();
+  }
+
+  private createProducer(): Producer {
+    return this.kafka.producer({
       idempotent: true,
       // One request in flight keeps per-partition order across broker-side retries.
       maxInFlightRequests: 1,
@@ -50,12 +62,26 @@ export class IdempotentProducer {
 
   private async sendNow(records: ProducerRecord[]): Promise<void> {
     if (records.length === 0) return;
-    await this.producer.sendBatch({
-      acks: -1,
-      timeout: this.sendTimeoutMs,
-      compression: CompressionTypes.None,
-      topicMessages: groupByTopic(records),
-    });
+    if (this.needsNewProducer) await this.replaceProducer();
+    try {
+      await this.producer.sendBatch({
+        acks: -1,
+        timeout: this.sendTimeoutMs,
+        compression: CompressionTypes.None,
+        topicMessages: groupByTopic(records),
+      });
+    } catch (error) {
+      this.needsNewProducer = true;
+      throw error;
+    }
+  }
+
+  private async replaceProducer(): Promise<void> {
+    const old = this.producer;
+    this.producer = this.createProducer();
+    await old.disconnect().catch(() => undefined);
+    await this.producer.connect();
+    this.needsNewProducer = false;
   }
 }
 

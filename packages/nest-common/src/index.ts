@@ -20,6 +20,7 @@ export { RETENTION_BOUNDS, RetentionJob, type RetentionTask } from './retention-
 export {
   KAFKA,
   MESSAGING_OPTIONS,
+  OUTBOX_SIGNAL,
   PG_DATABASE,
   PRISMA,
   PRODUCER,

@@ -16,10 +16,13 @@ import {
   ensureTopics,
   IdempotentProducer,
   OutboxRelay,
+  OutboxSignal,
   type BatchEventHandler,
+  type ConsumedEvent,
+  type HandleOutcome,
   type MessagingLogger,
 } from '@oncepay/messaging';
-import { KAFKA, MESSAGING_OPTIONS, PRISMA, PRODUCER } from './tokens';
+import { KAFKA, MESSAGING_OPTIONS, OUTBOX_SIGNAL, PRISMA, PRODUCER } from './tokens';
 
 export interface MessagingOptions {
   /** Topics this service produces to or consumes from; created (with their dead-letter topics) at boot. */
@@ -56,6 +59,7 @@ export class MessagingRuntime implements OnModuleInit, BeforeApplicationShutdown
     @Inject(PRODUCER) private readonly producer: IdempotentProducer,
     @Inject(PRISMA) private readonly database: TransactionalDatabase,
     @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
+    @Inject(OUTBOX_SIGNAL) private readonly signal: OutboxSignal,
     private readonly config: ConfigService,
   ) {}
 
@@ -74,6 +78,7 @@ export class MessagingRuntime implements OnModuleInit, BeforeApplicationShutdown
         send: (records) => this.producer.send(records.map((r) => ({ ...r, topic: namespace + r.topic }))),
       },
       listenConnectionString: this.config.getOrThrow<string>('DATABASE_URL'),
+      signal: this.signal,
       logger: messagingLogger('OutboxRelay'),
     });
     await this.relay.start();
@@ -97,6 +102,8 @@ export abstract class EventConsumer implements OnApplicationBootstrap, BeforeApp
   private runner: ConsumerRunner | null = null;
   // Property injection keeps subclasses' constructors to the two clients they pass up.
   @Inject(ConfigService) private readonly config!: ConfigService;
+  @Inject(MESSAGING_OPTIONS) private readonly messaging!: MessagingOptions;
+  @Inject(OUTBOX_SIGNAL) private readonly outboxSignal!: OutboxSignal;
 
   constructor(
     private readonly kafka: KafkaClient,
@@ -109,7 +116,7 @@ export abstract class EventConsumer implements OnApplicationBootstrap, BeforeApp
       kafka: this.kafka,
       groupId: namespace + this.groupId,
       topics: this.topics.map((topic) => namespace + topic),
-      handleBatch: (batch) => this.handleBatch(batch),
+      handleBatch: (batch) => this.handleAndSignal(batch),
       maxBatchSize: this.config.getOrThrow<number>('CONSUMER_MAX_BATCH_SIZE'),
       deadLetterProducer: this.producer,
       logger: messagingLogger(this.groupId),
@@ -121,5 +128,12 @@ export abstract class EventConsumer implements OnApplicationBootstrap, BeforeApp
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.runner?.stop();
+  }
+
+  /** The batch's transaction committed when handleBatch resolved: wake the relay for its outbox rows. */
+  private async handleAndSignal(batch: readonly ConsumedEvent[]): Promise<HandleOutcome[]> {
+    const outcomes = await this.handleBatch(batch);
+    if (this.messaging.outbox && outcomes.includes('processed')) this.outboxSignal.committed();
+    return outcomes;
   }
 }

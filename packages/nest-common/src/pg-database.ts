@@ -21,6 +21,13 @@ export class PgDatabase implements SqlExecutor {
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
+    // A checked-out client has no error listener (pg-pool removes its own), and an unhandled 'error'
+    // (the database restarting mid-transaction) would crash the process. Record it instead: the query
+    // in flight fails, and the client is not given back to the pool.
+    const onError = (error: Error): void => {
+      broken = error;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
       const result = await fn(executorOn(client));
@@ -31,6 +38,7 @@ export class PgDatabase implements SqlExecutor {
       await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
       throw error;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }

@@ -8,13 +8,19 @@ import {
   createKafkaClient,
   IdempotentProducer,
   KafkaHealthProbe,
+  OutboxSignal,
   parseBrokerList,
   withTimeout,
 } from '@oncepay/messaging';
 import type { ZodType } from 'zod';
 import { validateEnv } from './env';
 import { HEALTH_CHECKS, HealthController, type HealthCheck } from './health';
-import { MessagingRuntime, type MessagingOptions, type TransactionalDatabase } from './messaging-runtime';
+import {
+  messagingLogger,
+  MessagingRuntime,
+  type MessagingOptions,
+  type TransactionalDatabase,
+} from './messaging-runtime';
 import { RetentionJob, type RetentionTask } from './retention-job';
 import type { OpenApiDocument } from './openapi';
 import { OPENAPI_DOCUMENT } from './openapi-docs';
@@ -22,6 +28,7 @@ import { PgDatabase } from './pg-database';
 import {
   KAFKA,
   MESSAGING_OPTIONS,
+  OUTBOX_SIGNAL,
   PG_DATABASE,
   PG_POOL,
   PRISMA,
@@ -82,12 +89,19 @@ export class ServiceCoreModule {
           // One pool per service, shared by Prisma and the few node-postgres hot paths (PgDatabase).
           provide: PG_POOL,
           inject: [ConfigService],
-          useFactory: (config: ConfigService) =>
-            new Pool({
+          useFactory: (config: ConfigService) => {
+            const pool = new Pool({
               connectionString: config.getOrThrow<string>('DATABASE_URL'),
               max: config.getOrThrow<number>('DATABASE_POOL_SIZE'),
               connectionTimeoutMillis: 5_000,
-            }),
+            });
+            // An idle connection the database dropped (a restart) is an 'error' on the pool; without a
+            // listener it would crash the service. The pool discards that connection by itself.
+            pool.on('error', (error) =>
+              messagingLogger('DatabasePool').warn('idle database connection lost', { error: error.message }),
+            );
+            return pool;
+          },
         },
         {
           provide: PRISMA,
@@ -96,6 +110,11 @@ export class ServiceCoreModule {
           useFactory: (pool: Pool) => options.createPrisma(new PrismaPg(pool, { disposeExternalPool: true })),
         },
         { provide: PG_DATABASE, inject: [PG_POOL], useFactory: (pool: Pool) => new PgDatabase(pool) },
+        {
+          provide: OUTBOX_SIGNAL,
+          inject: [PG_DATABASE],
+          useFactory: (db: PgDatabase) => new OutboxSignal(db, messagingLogger('OutboxSignal')),
+        },
         {
           provide: KAFKA,
           inject: [ConfigService],
@@ -134,7 +153,7 @@ export class ServiceCoreModule {
         { provide: RETENTION_JOB, useExisting: RetentionJob },
         ...(options.openApi ? [{ provide: OPENAPI_DOCUMENT, useFactory: options.openApi }] : []),
       ],
-      exports: [PRISMA, PG_DATABASE, KAFKA, PRODUCER],
+      exports: [PRISMA, PG_DATABASE, OUTBOX_SIGNAL, MESSAGING_OPTIONS, KAFKA, PRODUCER],
     };
   }
 }

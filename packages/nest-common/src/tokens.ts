@@ -5,6 +5,7 @@ export const PG_POOL = Symbol.for('oncepay.pg-pool');
 export const PG_DATABASE = Symbol.for('oncepay.pg-database');
 export const KAFKA = Symbol.for('oncepay.kafka');
 export const PRODUCER = Symbol.for('oncepay.producer');
+export const OUTBOX_SIGNAL = Symbol.for('oncepay.outbox-signal');
 export const MESSAGING_OPTIONS = Symbol.for('oncepay.messaging-options');
 export const RETENTION_TASKS = Symbol.for('oncepay.retention-tasks');
 export const RETENTION_JOB = Symbol.for('oncepay.retention-job');

@@ -10,9 +10,9 @@ import {
   MIN_IDEMPOTENCY_KEY_RETENTION_MS,
   releaseIdempotencyKey,
 } from '@oncepay/dedup';
-import { enqueueEvent } from '@oncepay/messaging';
+import { enqueueEvent, type OutboxSignal } from '@oncepay/messaging';
 import type { SqlExecutor } from '@oncepay/dedup';
-import { PG_DATABASE, PgDatabase } from '@oncepay/nest-common';
+import { OUTBOX_SIGNAL, PG_DATABASE, PgDatabase } from '@oncepay/nest-common';
 import {
   decide,
   evolve,
@@ -47,7 +47,10 @@ const CLAIM_LOCK_TTL_MS = 30_000;
 export class RequestTransferHandler {
   private readonly logger = new Logger(RequestTransferHandler.name);
 
-  constructor(@Inject(PG_DATABASE) private readonly db: PgDatabase) {}
+  constructor(
+    @Inject(PG_DATABASE) private readonly db: PgDatabase,
+    @Inject(OUTBOX_SIGNAL) private readonly outboxSignal: OutboxSignal,
+  ) {}
 
   async execute(input: RequestTransferInput): Promise<RequestTransferResult> {
     const ref = { clientId: input.clientId, key: input.idempotencyKey };
@@ -70,7 +73,10 @@ export class RequestTransferHandler {
         break;
     }
     try {
-      return await this.db.transaction((tx) => this.createTransfer(tx, input, now));
+      const accepted = await this.db.transaction((tx) => this.createTransfer(tx, input, now));
+      // Committed: the relay may publish the TransferRequested now.
+      this.outboxSignal.committed();
+      return accepted;
     } catch (error) {
       // Nothing was stored: free the key so the client's retry is processed, not answered 409.
       await releaseIdempotencyKey(this.db, ref).catch(() => undefined);
