@@ -100,6 +100,11 @@ export class ServiceCoreModule {
             pool.on('error', (error) =>
               messagingLogger('DatabasePool').warn('idle database connection lost', { error: error.message }),
             );
+            // pg-pool listens for a connection's errors only while it is idle or inside pool.query; a
+            // restart can reach one in between, and an 'error' without a listener ends the process
+            // (the long PostgreSQL-stop chaos run did). Whoever holds that connection sees the failure
+            // on its next query and gives it back broken, so this listener only has to exist.
+            pool.on('connect', (client) => client.on('error', () => undefined));
             return pool;
           },
         },
