@@ -11,8 +11,8 @@
 //   off exponentially (attempts, last error and next attempt time recorded on the rows).
 // - No busy polling: the relay sleeps until a committed enqueue signals it (OutboxSignal: directly
 //   in this process, by NOTIFY from others), the head row's next attempt time, or a safety-net poll,
-//   whichever comes first. A lost LISTEN connection (the
-//   database restarted) is opened again from the loop, so wake-ups come back with the database.
+//   whichever comes first. A lost LISTEN connection (the database restarted) is opened again from
+//   the loop, so wake-ups come back with the database.
 import type { SqlExecutor } from '@oncepay/dedup';
 import { Client } from 'pg';
 import { backoffDelayMs, type BackoffPolicy } from './backoff';
@@ -74,7 +74,7 @@ export class OutboxRelay<Tx extends SqlExecutor> {
   private listener: Client | null = null;
   private wake: (() => void) | null = null;
   private unsubscribe: (() => void) | null = null;
-  /** Set by a NOTIFY that arrived while a pass was running, so the next sleep is skipped. */
+  /** Set by a signal or NOTIFY that arrived while a pass was running, so the next sleep is skipped. */
   private notified = false;
   /** Failed passes in a row: the wait before the next one grows with it, so a dead database is not hammered. */
   private consecutiveFailures = 0;

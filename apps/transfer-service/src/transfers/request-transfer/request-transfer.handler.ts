@@ -72,16 +72,17 @@ export class RequestTransferHandler {
       case 'claimed':
         break;
     }
+    let accepted: RequestTransferResult;
     try {
-      const accepted = await this.db.transaction((tx) => this.createTransfer(tx, input, now));
-      // Committed: the relay may publish the TransferRequested now.
-      this.outboxSignal.committed();
-      return accepted;
+      accepted = await this.db.transaction((tx) => this.createTransfer(tx, input, now));
     } catch (error) {
       // Nothing was stored: free the key so the client's retry is processed, not answered 409.
       await releaseIdempotencyKey(this.db, ref).catch(() => undefined);
       throw error;
     }
+    // Committed: the relay may publish the TransferRequested now.
+    this.outboxSignal.committed();
+    return accepted;
   }
 
   private async createTransfer(
