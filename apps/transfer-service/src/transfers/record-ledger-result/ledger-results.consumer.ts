@@ -1,16 +1,17 @@
 // Consumes the ledger's answers (TransferPosted / TransferRejected) as the `transfer-service` group.
 import { Inject, Injectable } from '@nestjs/common';
 import { TOPICS } from '@oncepay/contracts';
-import type { BatchEventHandler, IdempotentProducer } from '@oncepay/messaging';
+import { handleMatching, type BatchEventHandler, type IdempotentProducer } from '@oncepay/messaging';
 import { EventConsumer, KAFKA, PRODUCER } from '@oncepay/nest-common';
-import { RecordLedgerResultHandler } from './record-ledger-result.handler';
+import { isLedgerAnswer, RecordLedgerResultHandler } from './record-ledger-result.handler';
 
 @Injectable()
 export class LedgerResultsConsumer extends EventConsumer {
   protected readonly groupId = 'transfer-service';
   protected readonly topics = [TOPICS.ledgerResults];
+  // Only the ledger's answers belong on this topic; anything else is acknowledged and left alone.
   protected readonly handleBatch: BatchEventHandler = (batch) =>
-    this.handler.executeBatch(batch.map(({ event }) => event));
+    handleMatching(batch, isLedgerAnswer, (answers) => this.handler.executeBatch(answers));
 
   constructor(
     @Inject(KAFKA) kafka: ConstructorParameters<typeof EventConsumer>[0],

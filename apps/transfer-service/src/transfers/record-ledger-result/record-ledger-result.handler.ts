@@ -4,7 +4,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { OncePayEvent, TransferPosted, TransferRejected } from '@oncepay/contracts';
 import { handleBatchOnce } from '@oncepay/dedup';
-import { enqueueEvents, handleMatching, type HandleOutcome } from '@oncepay/messaging';
+import { enqueueEvents, type HandleOutcome } from '@oncepay/messaging';
 import { PRISMA } from '@oncepay/nest-common';
 import {
   decide,
@@ -27,21 +27,8 @@ export class RecordLedgerResultHandler {
 
   constructor(@Inject(PRISMA) private readonly db: TransferDatabase) {}
 
-  async execute(event: OncePayEvent): Promise<HandleOutcome> {
-    const [outcome] = await this.executeBatch([event]);
-    return outcome as HandleOutcome;
-  }
-
-  /** Applies a batch of ledger answers in one transaction; one outcome per event, in the same order. */
-  async executeBatch(events: readonly OncePayEvent[]): Promise<HandleOutcome[]> {
-    return handleMatching(
-      events.map((event) => ({ event })),
-      isLedgerAnswer,
-      (answers) => this.applyBatchOnce(answers),
-    );
-  }
-
-  private async applyBatchOnce(answers: LedgerAnswer[]): Promise<HandleOutcome[]> {
+  /** Applies a batch of ledger answers in one transaction; one outcome per answer, in the same order. */
+  async executeBatch(answers: readonly LedgerAnswer[]): Promise<HandleOutcome[]> {
     let batch: BatchState = { states: new Map(), changed: new Map() };
     const now = new Date();
     const handled = await handleBatchOnce<TransferTransaction, LedgerAnswer, Applied>({
@@ -107,7 +94,7 @@ interface BatchState {
   changed: Map<string, KnownTransferState>;
 }
 
-type LedgerAnswer = TransferPosted | TransferRejected;
+export type LedgerAnswer = TransferPosted | TransferRejected;
 
 /** One answer's outcome and the final events (TransferCompleted / TransferFailed) it produced. */
 interface Applied {
@@ -115,6 +102,6 @@ interface Applied {
   finalEvents: OncePayEvent[];
 }
 
-function isLedgerAnswer(event: OncePayEvent): event is LedgerAnswer {
+export function isLedgerAnswer(event: OncePayEvent): event is LedgerAnswer {
   return event.type === 'TransferPosted' || event.type === 'TransferRejected';
 }
