@@ -1,6 +1,6 @@
 // What the benchmark reads back from the transfer-service's database, after the load: the servers'
 // own timestamps. `created_at` is when POST /v1/transfers accepted the transfer and `updated_at` when
-// the transfer-service applied the ledger's answer (transfer.repository.ts: insertTransfer, then
+// the transfer-service applied the ledger's answer (transfer.repository.ts: insertTransferOnce, then
 // saveTransferState with the time the result was applied), so updated_at - created_at of a COMPLETED
 // transfer is accept-to-COMPLETED, measured on one clock, and reading it adds no load during the run.
 import { Client } from 'pg';

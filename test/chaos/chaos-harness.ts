@@ -38,7 +38,7 @@ export interface PostedTransfer {
   key: string;
   id: string;
   attempts: number;
-  /** What the attempts before the 202 ran into: `connection error`, `HTTP 409`, `HTTP 503`... */
+  /** What the attempts before the 202 ran into: `connection error`, `HTTP 503`... */
   setbacks: string[];
 }
 
@@ -178,8 +178,8 @@ export class ChaosStack {
   }
 
   /**
-   * POST /v1/transfers as a real client: on a connection error, a 409 (key in flight) or a 5xx, the
-   * same request with the same Idempotency-Key again, until a 202 or the deadline.
+   * POST /v1/transfers as a real client: on a connection error or a 5xx, the same request with the
+   * same Idempotency-Key again, until a 202 or the deadline.
    */
   async postTransfer(
     body: { fromAccountId: string; toAccountId: string; amount: string },
@@ -200,7 +200,7 @@ export class ChaosStack {
           return { key, id: (response.body as { id: string }).id, attempts, setbacks };
         last = `HTTP ${response.status} ${JSON.stringify(response.body)}`;
         setbacks.push(`HTTP ${response.status}`);
-        if (response.status !== 409 && response.status < 500) break;
+        if (response.status < 500) break;
       } catch (error) {
         last = String(error);
         const code = (error as { cause?: { code?: string } }).cause?.code;
@@ -335,7 +335,7 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** How often each setback occurred across `posted`, e.g. { "connection error": 120, "HTTP 409": 3 }. */
+/** How often each setback occurred across `posted`, e.g. { "connection error": 120, "HTTP 503": 3 }. */
 export function tally(posted: PostedTransfer[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const setback of posted.flatMap((p) => p.setbacks)) counts[setback] = (counts[setback] ?? 0) + 1;

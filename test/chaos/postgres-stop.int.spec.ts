@@ -72,7 +72,7 @@ describe("chaos: the ledger's and transfer's PostgreSQL stopped mid-load", () =>
         while (!faultsOver || inFlight.length < MIN_REQUESTS) {
           const posting = stack.postTransfer(
             { fromAccountId: source, toAccountId: sink, amount: AMOUNT.toString() },
-            // Longer than the 30 s after which a claim cut off with the database can be taken over.
+            // Generous: a request cut off with the database is retried until the database is back.
             { deadlineMs: 120_000 },
           );
           // Handled here too: a scenario that fails early must not leave rejections unhandled.

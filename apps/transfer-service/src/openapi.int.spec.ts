@@ -44,13 +44,13 @@ describe('transfer-service OpenAPI at /docs', () => {
   it('describes exactly the endpoints the service has, with every status they answer', () => {
     expect(operationsOf(document)).toEqual({
       'GET /health': ['200', '503'],
-      'POST /v1/transfers': ['202', '400', '401', '409', '413', '415', '422'],
+      'POST /v1/transfers': ['202', '400', '401', '413', '415', '422'],
       'GET /v1/transfers': ['200', '400', '401'],
       'GET /v1/transfers/{id}': ['200', '400', '401', '404'],
     });
   });
 
-  it('documents the idempotency contract: the key header, Location, Idempotent-Replayed and Retry-After', () => {
+  it('documents the idempotency contract: the key header, Location and Idempotent-Replayed', () => {
     const post = document.paths['/v1/transfers']?.post;
     expect(post?.parameters).toEqual([{ $ref: '#/components/parameters/IdempotencyKey' }]);
     expect(document.components.parameters.IdempotencyKey).toMatchObject({
@@ -59,7 +59,6 @@ describe('transfer-service OpenAPI at /docs', () => {
       required: true,
     });
     expect(Object.keys(post?.responses['202']?.headers ?? {})).toEqual(['Location', 'Idempotent-Replayed']);
-    expect(Object.keys(post?.responses['409']?.headers ?? {})).toEqual(['Retry-After']);
     expect(post?.responses['422']?.content).toHaveProperty(['application/problem+json']);
     const listParameters = document.paths['/v1/transfers']?.get?.parameters ?? [];
     expect(

@@ -105,12 +105,6 @@ export function buildOpenApiDocument(): OpenApiDocument {
               'VALIDATION_ERROR (the body or the Idempotency-Key; every issue in `errors`), MALFORMED_JSON, ' +
                 'or IDEMPOTENCY_KEY_REQUIRED',
             ),
-            409: {
-              ...problemResponse(
-                'IDEMPOTENCY_KEY_IN_FLIGHT: a request with this key is still being processed; retry with the same key and body',
-              ),
-              headers: { 'Retry-After': responseHeader('Seconds to wait before retrying', z.string()) },
-            },
             422: problemResponse(
               'IDEMPOTENCY_KEY_REUSED: this key was used with a different request; use a new key for a new transfer',
             ),

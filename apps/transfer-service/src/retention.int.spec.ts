@@ -55,8 +55,8 @@ describe('transfer-service retention', () => {
       clientId: 'client-a',
       key: randomUUID(),
       requestFingerprint: 'f'.repeat(64),
-      status: 'COMPLETED' as const,
-      lockedUntil: daysAgo(2),
+      responseStatus: 202,
+      responseBody: { id: 'stored' },
       createdAt: daysAgo(2),
       expiresAt: new Date(Date.now() + expiresInDays * DAY_MS),
     });

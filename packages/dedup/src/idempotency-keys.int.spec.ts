@@ -1,6 +1,6 @@
-// Proves, on the real transfer database, the life of an HTTP idempotency key: claim, in-flight,
-// fingerprint mismatch, replay of the stored response, one winner among concurrent claims, takeover
-// of a crashed request's claim, expiry, completion atomic with the effect, release and purge.
+// Proves, on the real transfer database, the life of an HTTP idempotency key written with its effect in
+// one statement: a new key, replay of the stored response, fingerprint mismatch, one winner among
+// concurrent requests (the others replay), expiry, no key without its effect, and purge.
 import {
   createPrismaClient,
   createTestDatabase,
@@ -9,19 +9,17 @@ import {
 } from '@oncepay/test-support';
 import { randomUUID } from 'node:crypto';
 import {
-  claimIdempotencyKey,
-  completeIdempotencyKey,
-  IdempotencyKeyNotHeldError,
+  IDEMPOTENCY_KEY_PARAM_COUNT,
+  idempotencyKeyParams,
+  insertIdempotencyKeySql,
   MIN_IDEMPOTENCY_KEY_RETENTION_MS,
   purgeExpiredIdempotencyKeys,
-  releaseIdempotencyKey,
-  type ClaimResult,
+  writeOnceForKey,
+  type KeyedWriteResult,
 } from './idempotency-keys';
 import { fingerprintRequest } from './request-fingerprint';
-import type { SqlExecutor } from './sql-executor';
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
-const LOCK_TTL_MS = 30_000;
 const at = (offsetMs: number, from: Date = T0) => new Date(from.getTime() + offsetMs);
 const fingerprintOf = (amount: string) =>
   fingerprintRequest({ method: 'POST', path: '/v1/transfers', body: { amount, currency: 'EUR' } });
@@ -36,38 +34,47 @@ describe('idempotency keys on PostgreSQL', () => {
   beforeAll(async () => {
     database = await createTestDatabase('transfer');
     prisma = createPrismaClient('transfer', database.url);
-    await prisma.$executeRawUnsafe(`CREATE TABLE test_effects (id bigserial PRIMARY KEY, key text NOT NULL)`);
+    await prisma.$executeRawUnsafe(
+      `CREATE TABLE test_effects (id bigserial PRIMARY KEY, key text NOT NULL, note text NOT NULL)`,
+    );
   });
   afterAll(async () => {
     await prisma.$disconnect();
     await database.drop();
   });
 
-  function readCommitted<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return prisma.$transaction(fn, { isolationLevel: 'ReadCommitted', timeout: 10_000, maxWait: 5_000 });
-  }
-
   const newRef = () => ({ clientId: 'demo-a', key: randomUUID() });
-  const claim = (
+
+  /**
+   * The transfer use case in miniature: ONE statement writes the key and the effect (a row of
+   * test_effects), the effect only for a new key. `note: null` makes the effect fail.
+   */
+  const write = (
     ref: { clientId: string; key: string },
     fingerprint: string,
     now: Date,
-  ): Promise<ClaimResult> =>
-    claimIdempotencyKey(prisma, {
+    note: string | null = 'effect',
+  ): Promise<KeyedWriteResult> => {
+    const key = {
       ...ref,
       fingerprint,
+      status: 202,
+      body: RESPONSE,
       now,
-      lockTtlMs: LOCK_TTL_MS,
       retentionMs: MIN_IDEMPOTENCY_KEY_RETENTION_MS,
+    };
+    const effect = IDEMPOTENCY_KEY_PARAM_COUNT + 1;
+    return writeOnceForKey(prisma, key, async () => {
+      const inserted = await prisma.$executeRawUnsafe(
+        `WITH new_key AS (${insertIdempotencyKeySql()})
+         INSERT INTO test_effects (key, note) SELECT $${effect}, $${effect + 1} FROM new_key`,
+        ...idempotencyKeyParams(key),
+        ref.key,
+        note,
+      );
+      return inserted === 1;
     });
-
-  /** The transfer use case in miniature: the effect and the stored response in one transaction. */
-  const completeWithEffect = (ref: { clientId: string; key: string }, now: Date, failAfterComplete = false) =>
-    readCommitted(async (tx) => {
-      await tx.$executeRawUnsafe(`INSERT INTO test_effects (key) VALUES ($1)`, ref.key);
-      await completeIdempotencyKey(tx, { ...ref, status: 202, body: RESPONSE, now });
-      if (failAfterComplete) throw new Error('outbox insert failed');
-    });
+  };
 
   async function effectCount(key: string): Promise<number> {
     const rows = await prisma.$queryRawUnsafe<{ n: number }[]>(
@@ -77,104 +84,49 @@ describe('idempotency keys on PostgreSQL', () => {
     return rows[0]?.n ?? -1;
   }
 
-  it('claims a new key, then answers in_flight for the same request and fingerprint_mismatch for another', async () => {
+  it('writes a new key with its effect, then replays the stored status and body and refuses another request', async () => {
     const ref = newRef();
-    await expect(claim(ref, ORIGINAL, T0)).resolves.toEqual({ outcome: 'claimed' });
-    await expect(claim(ref, ORIGINAL, at(1_000))).resolves.toEqual({ outcome: 'in_flight' });
-    await expect(claim(ref, OTHER, at(1_000))).resolves.toEqual({ outcome: 'fingerprint_mismatch' });
-  });
-
-  it('replays the stored status and body once completed, and still refuses another request', async () => {
-    const ref = newRef();
-    await claim(ref, ORIGINAL, T0);
-    await completeWithEffect(ref, at(500));
-    await expect(claim(ref, ORIGINAL, at(1_000))).resolves.toEqual({
+    await expect(write(ref, ORIGINAL, T0)).resolves.toEqual({ outcome: 'created' });
+    await expect(write(ref, ORIGINAL, at(1_000))).resolves.toEqual({
       outcome: 'replay',
       status: 202,
       body: RESPONSE,
     });
-    await expect(claim(ref, OTHER, at(1_000))).resolves.toEqual({ outcome: 'fingerprint_mismatch' });
+    await expect(write(ref, OTHER, at(1_000))).resolves.toEqual({ outcome: 'fingerprint_mismatch' });
     await expect(effectCount(ref.key)).resolves.toBe(1);
   });
 
   it('keeps keys of different clients apart', async () => {
     const key = randomUUID();
-    await expect(claim({ clientId: 'demo-a', key }, ORIGINAL, T0)).resolves.toEqual({ outcome: 'claimed' });
-    await expect(claim({ clientId: 'demo-b', key }, OTHER, T0)).resolves.toEqual({ outcome: 'claimed' });
+    await expect(write({ clientId: 'demo-a', key }, ORIGINAL, T0)).resolves.toEqual({ outcome: 'created' });
+    await expect(write({ clientId: 'demo-b', key }, OTHER, T0)).resolves.toEqual({ outcome: 'created' });
   });
 
-  it('gives exactly one of 50 concurrent claims of one key the claim; the others see in_flight', async () => {
+  it('gives exactly one of 50 concurrent requests with one key the effect; the other 49 replay it', async () => {
     const ref = newRef();
-    const results = await Promise.all(Array.from({ length: 50 }, () => claim(ref, ORIGINAL, T0)));
-    expect(results.filter((r) => r.outcome === 'claimed')).toHaveLength(1);
-    expect(results.filter((r) => r.outcome === 'in_flight')).toHaveLength(49);
-  });
-
-  it('lets the same request take over a claim whose lock passed, once, but never another request', async () => {
-    const ref = newRef();
-    await claim(ref, ORIGINAL, T0);
-    await expect(claim(ref, ORIGINAL, at(LOCK_TTL_MS))).resolves.toEqual({ outcome: 'in_flight' });
-    const afterCrash = at(LOCK_TTL_MS + 1);
-    await expect(claim(ref, OTHER, afterCrash)).resolves.toEqual({ outcome: 'fingerprint_mismatch' });
-    const takeovers = await Promise.all(Array.from({ length: 20 }, () => claim(ref, ORIGINAL, afterCrash)));
-    expect(takeovers.filter((r) => r.outcome === 'claimed')).toHaveLength(1);
-    expect(takeovers.filter((r) => r.outcome === 'in_flight')).toHaveLength(19);
-  });
-
-  it('commits one effect when a slow holder and its taker-over both complete', async () => {
-    const ref = newRef();
-    await claim(ref, ORIGINAL, T0);
-    await expect(claim(ref, ORIGINAL, at(LOCK_TTL_MS + 1))).resolves.toEqual({ outcome: 'claimed' });
-    await completeWithEffect(ref, at(LOCK_TTL_MS + 2));
-    await expect(completeWithEffect(ref, at(LOCK_TTL_MS + 3))).rejects.toBeInstanceOf(
-      IdempotencyKeyNotHeldError,
-    );
+    const results = await Promise.all(Array.from({ length: 50 }, () => write(ref, ORIGINAL, T0)));
+    expect(results.filter((r) => r.outcome === 'created')).toHaveLength(1);
+    expect(results.filter((r) => r.outcome === 'replay')).toHaveLength(49);
     await expect(effectCount(ref.key)).resolves.toBe(1);
   });
 
-  it('treats an expired key as absent, whatever its state and fingerprint', async () => {
+  it('treats an expired key as absent, whatever its fingerprint', async () => {
     const ref = newRef();
-    await claim(ref, ORIGINAL, T0);
-    await completeWithEffect(ref, at(500));
+    await write(ref, ORIGINAL, T0);
     const lastDay = at(MIN_IDEMPOTENCY_KEY_RETENTION_MS - 1);
-    await expect(claim(ref, ORIGINAL, lastDay)).resolves.toMatchObject({ outcome: 'replay' });
+    await expect(write(ref, ORIGINAL, lastDay)).resolves.toMatchObject({ outcome: 'replay' });
     const expired = at(MIN_IDEMPOTENCY_KEY_RETENTION_MS + 1);
-    await expect(claim(ref, OTHER, expired)).resolves.toEqual({ outcome: 'claimed' });
-    await expect(claim(ref, OTHER, at(1, expired))).resolves.toEqual({ outcome: 'in_flight' });
-    await expect(claim(ref, ORIGINAL, at(1, expired))).resolves.toEqual({ outcome: 'fingerprint_mismatch' });
+    await expect(write(ref, OTHER, expired)).resolves.toEqual({ outcome: 'created' });
+    await expect(write(ref, ORIGINAL, at(1, expired))).resolves.toEqual({ outcome: 'fingerprint_mismatch' });
+    await expect(effectCount(ref.key)).resolves.toBe(2);
   });
 
-  it('stores the response only with the effect: a rolled-back transaction leaves the claim IN_FLIGHT', async () => {
+  it('stores no key when the effect fails: the retry is processed, not replayed', async () => {
     const ref = newRef();
-    await claim(ref, ORIGINAL, T0);
-    await expect(completeWithEffect(ref, at(500), true)).rejects.toThrow('outbox insert failed');
+    await expect(write(ref, ORIGINAL, T0, null)).rejects.toThrow();
     await expect(effectCount(ref.key)).resolves.toBe(0);
-    await expect(claim(ref, ORIGINAL, at(1_000))).resolves.toEqual({ outcome: 'in_flight' });
-    await completeWithEffect(ref, at(1_500));
-    await expect(claim(ref, ORIGINAL, at(2_000))).resolves.toMatchObject({ outcome: 'replay', status: 202 });
+    await expect(write(ref, ORIGINAL, at(1_000))).resolves.toEqual({ outcome: 'created' });
     await expect(effectCount(ref.key)).resolves.toBe(1);
-  });
-
-  it('refuses to complete a key that is not held: unknown, or already completed', async () => {
-    const unknown = newRef();
-    await expect(completeWithEffect(unknown, T0)).rejects.toBeInstanceOf(IdempotencyKeyNotHeldError);
-    await expect(effectCount(unknown.key)).resolves.toBe(0);
-    const ref = newRef();
-    await claim(ref, ORIGINAL, T0);
-    await completeWithEffect(ref, at(500));
-    await expect(completeWithEffect(ref, at(600))).rejects.toBeInstanceOf(IdempotencyKeyNotHeldError);
-    await expect(effectCount(ref.key)).resolves.toBe(1);
-  });
-
-  it('releases an in-flight claim so the key is free again, but never a completed one', async () => {
-    const ref = newRef();
-    await claim(ref, ORIGINAL, T0);
-    await expect(releaseIdempotencyKey(prisma, ref)).resolves.toBe('released');
-    await expect(releaseIdempotencyKey(prisma, ref)).resolves.toBe('not_held');
-    await expect(claim(ref, OTHER, at(1_000))).resolves.toEqual({ outcome: 'claimed' });
-    await completeWithEffect(ref, at(1_500));
-    await expect(releaseIdempotencyKey(prisma, ref)).resolves.toBe('not_held');
-    await expect(claim(ref, OTHER, at(2_000))).resolves.toMatchObject({ outcome: 'replay' });
   });
 
   it('purges only expired keys, at most batchSize * maxBatches per call', async () => {
@@ -182,9 +134,9 @@ describe('idempotency keys on PostgreSQL', () => {
     const past = new Date('2020-01-01T00:00:00.000Z');
     const oldKeys = Array.from({ length: 7 }, () => ({ clientId: 'purge', key: randomUUID() }));
     const freshKeys = Array.from({ length: 3 }, () => ({ clientId: 'purge', key: randomUUID() }));
-    for (const ref of oldKeys) await claim(ref, ORIGINAL, past);
+    for (const ref of oldKeys) await write(ref, ORIGINAL, past);
     const purgeAt = at(MIN_IDEMPOTENCY_KEY_RETENTION_MS + 1, past);
-    for (const ref of freshKeys) await claim(ref, ORIGINAL, purgeAt);
+    for (const ref of freshKeys) await write(ref, ORIGINAL, purgeAt);
 
     const purge = () => purgeExpiredIdempotencyKeys(prisma, { now: purgeAt, batchSize: 3, maxBatches: 2 });
     await expect(purge()).resolves.toBe(6);

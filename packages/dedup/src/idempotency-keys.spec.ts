@@ -2,10 +2,10 @@
 // touches the database, and that the batch bounds of every purge are checked the same way.
 import { purgeProcessedMessages } from './processed-messages';
 import {
-  claimIdempotencyKey,
-  completeIdempotencyKey,
+  idempotencyKeyParams,
   MIN_IDEMPOTENCY_KEY_RETENTION_MS,
   purgeExpiredIdempotencyKeys,
+  writeOnceForKey,
 } from './idempotency-keys';
 import { fingerprintRequest } from './request-fingerprint';
 import type { SqlExecutor } from './sql-executor';
@@ -19,31 +19,29 @@ const valid = {
   clientId: 'demo-a',
   key: 'k-1',
   fingerprint: fingerprintRequest({ method: 'POST', path: '/v1/transfers', body: {} }),
+  status: 202,
+  body: { id: 't-1' },
   now: new Date('2030-01-01T00:00:00Z'),
-  lockTtlMs: 30_000,
   retentionMs: MIN_IDEMPOTENCY_KEY_RETENTION_MS,
 };
 
 describe('idempotency keys: argument checks', () => {
   it.each([
     ['a retention under 24 h', { retentionMs: MIN_IDEMPOTENCY_KEY_RETENTION_MS - 1 }],
-    ['a lock TTL of zero', { lockTtlMs: 0 }],
-    ['a lock TTL as long as the retention', { lockTtlMs: MIN_IDEMPOTENCY_KEY_RETENTION_MS }],
     ['a fingerprint that is not sha256 hex', { fingerprint: 'abc' }],
     ['an empty key', { key: '' }],
     ['an invalid now', { now: new Date(Number.NaN) }],
-  ])('claim refuses %s', async (_name, change) => {
-    await expect(claimIdempotencyKey(untouchable, { ...valid, ...change })).rejects.toThrow(RangeError);
+    ['a status that is not HTTP', { status: 42 }],
+  ])('refuses %s before writing anything', async (_name, change) => {
+    const key = { ...valid, ...change };
+    const write = jest.fn(() => Promise.resolve(true));
+    await expect(writeOnceForKey(untouchable, key, write)).rejects.toThrow(RangeError);
+    expect(write).not.toHaveBeenCalled();
+    expect(() => idempotencyKeyParams(key)).toThrow(RangeError);
   });
 
-  it('complete refuses a status that is not HTTP and a body that is not JSON', async () => {
-    const ref = { clientId: 'demo-a', key: 'k-1', now: valid.now };
-    await expect(completeIdempotencyKey(untouchable, { ...ref, status: 42, body: {} })).rejects.toThrow(
-      RangeError,
-    );
-    await expect(
-      completeIdempotencyKey(untouchable, { ...ref, status: 202, body: undefined }),
-    ).rejects.toThrow(TypeError);
+  it('refuses a response body that is not JSON', () => {
+    expect(() => idempotencyKeyParams({ ...valid, body: undefined })).toThrow(TypeError);
   });
 
   it.each([

@@ -18,16 +18,14 @@ export {
 } from './idempotent-consumer';
 export { fingerprintRequest } from './request-fingerprint';
 export {
-  claimIdempotencyKey,
-  completeIdempotencyKey,
-  releaseIdempotencyKey,
+  writeOnceForKey,
+  insertIdempotencyKeySql,
+  idempotencyKeyParams,
   purgeExpiredIdempotencyKeys,
-  IdempotencyKeyNotHeldError,
+  IDEMPOTENCY_KEY_PARAM_COUNT,
   MIN_IDEMPOTENCY_KEY_RETENTION_MS,
-  type ClaimResult,
-  type ClaimIdempotencyKeyInput,
-  type CompleteIdempotencyKeyInput,
   type IdempotencyKeyRef,
-  type ReleaseOutcome,
+  type KeyedWriteResult,
+  type NewIdempotencyKey,
 } from './idempotency-keys';
 export * from './domain';

@@ -18,7 +18,16 @@ export { type IncomingMessage } from './incoming-message';
 export { createKafkaClient, parseBrokerList, type KafkaClientOptions } from './kafka-client';
 export { KafkaHealthProbe, withTimeout, type KafkaHealth } from './kafka-health';
 export { jsonLineLogger, type MessagingLogger } from './logger';
-export { enqueueEvent, enqueueEvents, OUTBOX_CHANNEL, purgeSentOutboxMessages } from './outbox';
+export {
+  enqueueEvent,
+  enqueueEvents,
+  insertOutboxRowsSql,
+  outboxRowParams,
+  OUTBOX_CHANNEL,
+  OUTBOX_ROW_PARAM_COUNT,
+  purgeSentOutboxMessages,
+  type OutboxItem,
+} from './outbox';
 export {
   OutboxRelay,
   type OutboxPublisher,

@@ -17,34 +17,52 @@ export function enqueueEvent(
   return enqueueEvents(tx, [{ event, topic }]);
 }
 
+/** What `enqueueEvents` takes: an event for its own topic, or an event and a topic (tests). */
+export type OutboxItem = OncePayEvent | { event: OncePayEvent; topic: string };
+
 /**
  * Adds the events to the outbox inside the caller's transaction `tx`, in this order, with one INSERT
  * (a batch consumer writes its whole batch's answers at once). After the commit, tell the relay:
  * `OutboxSignal.committed()`.
  */
-export async function enqueueEvents(
-  tx: SqlExecutor,
-  items: readonly (OncePayEvent | { event: OncePayEvent; topic: string })[],
-): Promise<void> {
+export async function enqueueEvents(tx: SqlExecutor, items: readonly OutboxItem[]): Promise<void> {
   if (items.length === 0) return;
+  await tx.$executeRawUnsafe(insertOutboxRowsSql(), ...outboxRowParams(items));
+}
+
+/** How many parameters `insertOutboxRowsSql` reads: the arrays of `outboxRowParams`. */
+export const OUTBOX_ROW_PARAM_COUNT = 5;
+
+/**
+ * The outbox `INSERT` of `enqueueEvents`, reading its column arrays from `$first` on, for a caller that
+ * folds it into a larger statement (the accept path writes transfer, key and event in one), with an
+ * optional SQL condition the rows are inserted under.
+ * `position` comes from a sequence as rows are inserted, so inserting in array order is sending order.
+ */
+export function insertOutboxRowsSql(first = 1, onlyIf = 'true'): string {
+  const p = (i: number) => `$${first + i}`;
+  return `INSERT INTO outbox_messages (id, topic, key, value, headers)
+          SELECT id, topic, key, value, headers
+            FROM unnest(${p(0)}::uuid[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::jsonb[])
+                 WITH ORDINALITY AS row (id, topic, key, value, headers, n)
+           WHERE ${onlyIf}
+           ORDER BY n`;
+}
+
+/** The encoded events as the column arrays `insertOutboxRowsSql` reads. */
+export function outboxRowParams(items: readonly OutboxItem[]): unknown[] {
   const rows = items.map((item) => {
     const { event, topic } = 'event' in item ? item : { event: item, topic: TOPIC_OF[item.type] };
     const encoded = encodeEvent(event);
     return { id: event.id, topic, key: encoded.key, value: encoded.value, headers: encoded.headers };
   });
-  // `position` comes from a sequence as rows are inserted, so inserting in array order is sending order.
-  await tx.$executeRawUnsafe(
-    `INSERT INTO outbox_messages (id, topic, key, value, headers)
-     SELECT id, topic, key, value, headers
-       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[])
-            WITH ORDINALITY AS row (id, topic, key, value, headers, n)
-      ORDER BY n`,
+  return [
     rows.map((row) => row.id),
     rows.map((row) => row.topic),
     rows.map((row) => row.key),
     rows.map((row) => row.value),
     rows.map((row) => JSON.stringify(row.headers)),
-  );
+  ];
 }
 
 /**

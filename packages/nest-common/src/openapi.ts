@@ -230,8 +230,9 @@ export function idempotencyKeyParameter(schema: z.ZodType): ParameterObject {
     description: [
       'One unique key per intended operation; retry with the same key and the same body.',
       'The same key and body again answer the original status and body with `Idempotent-Replayed: true`;',
-      'the same key with another body is 422 IDEMPOTENCY_KEY_REUSED; the same key while the first request',
-      `is still being processed is 409 IDEMPOTENCY_KEY_IN_FLIGHT. Keys are kept at least ${retentionHours} hours.`,
+      'the same key with another body is 422 IDEMPOTENCY_KEY_REUSED. A request sent while the first one with',
+      'its key is still being processed waits for it, then answers as a replay.',
+      `Keys are kept at least ${retentionHours} hours.`,
     ].join(' '),
   });
 }

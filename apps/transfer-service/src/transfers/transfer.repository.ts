@@ -1,7 +1,14 @@
 // Maps transfer rows to the state machine's TransferState and back: the database row IS the state
 // (status, version, last event id), so applying events is "lock rows, decide, save rows".
-import { rejectionReasonSchema, type TransferFacts } from '@oncepay/contracts';
-import type { SqlExecutor } from '@oncepay/dedup';
+import { rejectionReasonSchema, type OncePayEvent, type TransferFacts } from '@oncepay/contracts';
+import {
+  IDEMPOTENCY_KEY_PARAM_COUNT,
+  idempotencyKeyParams,
+  insertIdempotencyKeySql,
+  type NewIdempotencyKey,
+  type SqlExecutor,
+} from '@oncepay/dedup';
+import { insertOutboxRowsSql, outboxRowParams } from '@oncepay/messaging';
 import type { KnownTransferState } from '@oncepay/transfer-state-machine';
 import type { Transfer } from '../generated/prisma/client';
 import type { TransferTransaction } from '../database';
@@ -30,33 +37,33 @@ export function toTransferState(row: Transfer): KnownTransferState {
 }
 
 /**
- * Inserts a new transfer from its first state and returns its row. Plain SQL through `tx` (the accept
- * path runs on node-postgres, see PgDatabase), so the row is built here rather than read back.
+ * Stores a new transfer (its first state), its events in the outbox and its idempotency key, in ONE
+ * statement: one round trip and one commit, the hottest path of the system. The key's insert comes
+ * first and the other two select FROM it, so they happen only when the key is new (see
+ * packages/dedup/src/idempotency-keys.ts); data-modifying CTEs run exactly once, whether or not read.
+ * Resolves whether the key was new.
  */
-export async function insertTransfer(
-  tx: SqlExecutor,
-  state: KnownTransferState,
-  meta: { correlationId: string; now: Date },
-): Promise<Transfer> {
-  const { transfer } = state;
-  const row: Transfer = {
-    id: transfer.transferId,
-    clientId: transfer.clientId,
-    fromAccountId: transfer.fromAccountId,
-    toAccountId: transfer.toAccountId,
-    amountMinor: transfer.amountMinor,
-    currency: transfer.currency,
-    reference: transfer.reference,
-    ...stateColumns(state),
-    correlationId: meta.correlationId,
-    createdAt: meta.now,
-    updatedAt: meta.now,
-  };
-  await tx.$executeRawUnsafe(
-    `INSERT INTO transfers (id, client_id, from_account_id, to_account_id, amount_minor, currency, reference,
-                            status, failure_reason, version, last_event_id, correlation_id, created_at, updated_at)
-     VALUES ($1::uuid, $2, $3::uuid, $4::uuid, $5::bigint, $6, $7, $8::transfer_status, $9, $10::int, $11::uuid,
-             $12, $13::timestamptz, $13::timestamptz)`,
+export async function insertTransferOnce(
+  db: SqlExecutor,
+  write: { row: Transfer; events: readonly OncePayEvent[]; key: NewIdempotencyKey },
+): Promise<boolean> {
+  const { row } = write;
+  const transferParam = IDEMPOTENCY_KEY_PARAM_COUNT + 1;
+  const outboxParam = transferParam + 13; // after the transfer's 13 values
+  const p = (i: number) => `$${transferParam + i}`;
+  const [result] = await db.$queryRawUnsafe<{ created: boolean }[]>(
+    `WITH new_key AS (${insertIdempotencyKeySql()}),
+     new_transfer AS (
+       INSERT INTO transfers (id, client_id, from_account_id, to_account_id, amount_minor, currency, reference,
+                              status, failure_reason, version, last_event_id, correlation_id, created_at, updated_at)
+       SELECT ${p(0)}::uuid, ${p(1)}, ${p(2)}::uuid, ${p(3)}::uuid, ${p(4)}::bigint, ${p(5)}, ${p(6)},
+              ${p(7)}::transfer_status, ${p(8)}, ${p(9)}::int, ${p(10)}::uuid, ${p(11)},
+              ${p(12)}::timestamptz, ${p(12)}::timestamptz
+         FROM new_key
+       RETURNING id),
+     new_events AS (${insertOutboxRowsSql(outboxParam, 'EXISTS (SELECT FROM new_transfer)')})
+     SELECT EXISTS (SELECT FROM new_key) AS created`,
+    ...idempotencyKeyParams(write.key),
     row.id,
     row.clientId,
     row.fromAccountId,
@@ -69,9 +76,31 @@ export async function insertTransfer(
     row.version,
     row.lastEventId,
     row.correlationId,
-    meta.now.toISOString(),
+    row.createdAt.toISOString(),
+    ...outboxRowParams(write.events),
   );
-  return row;
+  return result?.created === true;
+}
+
+/** A new transfer's row from its first state: built here, so the accept path need not read it back. */
+export function newTransferRow(
+  state: KnownTransferState,
+  meta: { correlationId: string; now: Date },
+): Transfer {
+  const { transfer } = state;
+  return {
+    id: transfer.transferId,
+    clientId: transfer.clientId,
+    fromAccountId: transfer.fromAccountId,
+    toAccountId: transfer.toAccountId,
+    amountMinor: transfer.amountMinor,
+    currency: transfer.currency,
+    reference: transfer.reference,
+    ...stateColumns(state),
+    correlationId: meta.correlationId,
+    createdAt: meta.now,
+    updatedAt: meta.now,
+  };
 }
 
 /**

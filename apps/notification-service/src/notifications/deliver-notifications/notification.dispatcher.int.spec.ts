@@ -1,7 +1,10 @@
 // Proves the dispatcher on the real notification database, with a scripted channel: retriable failures
 // are retried on a capped exponential schedule until DELIVERED, a non-retriable failure is GAVE_UP at
 // once, the attempt budget ends in GAVE_UP, a hung or throwing channel counts as a retriable failure,
-// and two dispatchers working one table concurrently never deliver a notification twice.
+// two dispatchers working one table concurrently never deliver a notification twice, and a pass costs
+// two statements (claim, record) whatever its size: a row whose claim was lost meanwhile is dropped
+// while the others are recorded, and a failed recording leaves every row of the pass to its lease.
+import type { SqlExecutor } from '@oncepay/dedup';
 import { sleep, type MessagingLogger } from '@oncepay/messaging';
 import {
   createPrismaClient,
@@ -69,6 +72,27 @@ const BAD_REQUEST: DeliveryResult = {
   responseStatus: 400,
 };
 const quietLogger: MessagingLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** `db` with every statement logged, and made to fail when `failWhen` says so. */
+function loggingStatements(
+  db: SqlExecutor,
+  failWhen: (query: string) => boolean = () => false,
+): { db: SqlExecutor; statements: string[] } {
+  const statements: string[] = [];
+  const run = <T>(query: string, send: () => Promise<T>): Promise<T> => {
+    statements.push(query);
+    return failWhen(query) ? Promise.reject(new Error('connection lost')) : send();
+  };
+  return {
+    statements,
+    db: {
+      $queryRawUnsafe: <T>(query: string, ...values: unknown[]) =>
+        run(query, () => db.$queryRawUnsafe<T>(query, ...values)),
+      $executeRawUnsafe: (query: string, ...values: unknown[]) =>
+        run(query, () => db.$executeRawUnsafe(query, ...values)),
+    },
+  };
+}
 
 describe('NotificationDispatcher on PostgreSQL', () => {
   let database: TestDatabase;
@@ -219,6 +243,69 @@ describe('NotificationDispatcher on PostgreSQL', () => {
       status: 'PENDING',
       lastError: 'channel threw: Error: channel bug',
     });
+  });
+
+  it('records a pass with one statement, dropping a row whose claim was lost and keeping the others', async () => {
+    const ids = await Promise.all(Array.from({ length: 3 }, () => createNotification()));
+    const lostId = ids[1] as string;
+    // While `lostId` is out for delivery, its lease runs out and another dispatcher claims it again.
+    const channel: NotificationChannel = {
+      name: 'scripted',
+      deliver: async (sent) => {
+        if (sent.id === lostId) {
+          await prisma.$executeRawUnsafe(
+            `UPDATE notifications SET attempts = attempts + 1 WHERE id = $1::uuid`,
+            lostId,
+          );
+        }
+        return DELIVERED;
+      },
+    };
+    const logged = loggingStatements(prisma);
+    const subject = dispatcher(channel, { db: logged.db });
+
+    await expect(subject.dispatchOnce()).resolves.toEqual({
+      claimed: 3,
+      delivered: 2,
+      retrying: 0,
+      gave_up: 0,
+      claim_lost: 1,
+      unrecorded: 0,
+    });
+
+    expect(logged.statements).toHaveLength(2);
+    expect(await notification(lostId)).toMatchObject({ status: 'PENDING', attempts: 2, deliveredAt: null });
+    await expect(attempts(lostId)).resolves.toEqual([]);
+    for (const id of ids.filter((id) => id !== lostId)) {
+      expect(await notification(id)).toMatchObject({ status: 'DELIVERED', attempts: 1 });
+      expect(await attempts(id)).toMatchObject([{ attemptNumber: 1, succeeded: true, responseStatus: 200 }]);
+    }
+  });
+
+  it('counts every row of a pass as unrecorded when recording fails, leaving them to their lease', async () => {
+    const ids = await Promise.all(Array.from({ length: 2 }, () => createNotification()));
+    const errors: unknown[] = [];
+    const logged = loggingStatements(prisma, (query) => query.includes('INSERT INTO delivery_attempts'));
+    const subject = dispatcher(new ScriptedChannel(() => DELIVERED), {
+      db: logged.db,
+      logger: { ...quietLogger, error: (_message, details) => errors.push(details) },
+    });
+
+    await expect(subject.dispatchOnce()).resolves.toMatchObject({ claimed: 2, delivered: 0, unrecorded: 2 });
+
+    // One log line per notification, as when each was recorded on its own.
+    expect(errors).toHaveLength(2);
+    expect(errors).toEqual(
+      expect.arrayContaining(
+        ids.map((id) => expect.objectContaining({ notificationId: id, attemptNumber: 1 })),
+      ),
+    );
+    for (const id of ids) {
+      // Still claimed: sent again once the lease runs out (the receiver dedups by notification id).
+      expect(await notification(id)).toMatchObject({ status: 'PENDING', attempts: 1, lastError: null });
+      expect(await remainingMs(id)).toBeGreaterThan(30_000);
+      await expect(attempts(id)).resolves.toEqual([]);
+    }
   });
 
   it('never delivers one notification twice with two dispatchers running concurrently', async () => {

@@ -2,6 +2,12 @@
 // backoff until delivered or given up. Runs in every instance; the claim (see delivery.repository.ts)
 // keeps instances from delivering the same notification concurrently.
 //
+// A pass claims a batch, delivers it concurrently, then records every attempt with ONE statement: two
+// statements per pass (plus one per rare give-up), instead of a transaction per notification. Waiting
+// for the pass's slowest delivery costs no safety: every delivery has a deadline well inside the lease,
+// and a delivery whose result is never recorded (a crash, a failed statement) is sent again after the
+// lease, which the receiver drops by its Idempotency-Key (the notification id).
+//
 // Bounded everywhere: a pass claims at most `batchSize` rows, a tick runs at most MAX_PASSES_PER_TICK
 // passes, every channel call has a deadline, and each notification has at most `maxAttempts` attempts.
 // Between ticks the dispatcher sleeps `intervalMs`: no busy loop, and a failing database only costs a
@@ -17,7 +23,13 @@ import {
 import { nextStepAfter, type DeliveryPolicy } from '../domain/delivery-policy';
 import { notificationBodySchema, type Notification } from '../domain/notification';
 import type { DeliveryResult, NotificationChannel } from '../domain/notification-channel.port';
-import { DeliveryRepository, type ClaimedNotification, type DeliveryDatabase } from './delivery.repository';
+import {
+  DeliveryRepository,
+  type AttemptRecord,
+  type ClaimedNotification,
+  type DeliveryDatabase,
+  type RecordOutcome,
+} from './delivery.repository';
 
 export interface NotificationDispatcherOptions {
   db: DeliveryDatabase;
@@ -39,12 +51,19 @@ export type SettleOutcome = 'delivered' | 'retrying' | 'gave_up' | 'claim_lost' 
 
 export type DispatchPassResult = { claimed: number } & Record<SettleOutcome, number>;
 
+/** A delivery made in this pass, waiting to be recorded with the pass's others. */
+interface Attempt {
+  notification: Notification;
+  record: AttemptRecord;
+}
+
 /** Passes per tick while batches come back full: a backlog drains fast, yet a tick always ends. */
 const MAX_PASSES_PER_TICK = 10;
 /**
- * Lease on top of the delivery deadline: covers recording the result (a transaction that may wait up
- * to 5 s for a connection and run up to 10 s) with room to spare. A crashed dispatcher's claims are
- * retried after the lease.
+ * Lease on top of the delivery deadline: the pass's deliveries run concurrently, so its last one ends
+ * within the deadline, and this covers recording the results (one statement, which may first wait up
+ * to 5 s for a pool connection) with room to spare. A crashed dispatcher's claims are retried after the
+ * lease; a result recorded after its lease still cannot overwrite a newer attempt (the fence).
  */
 const LEASE_MARGIN_MS = 30_000;
 /** While passes keep failing (database away), ticks back off from the interval up to this. */
@@ -97,10 +116,13 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
     await this.tickInFlight;
   }
 
-  /** One bounded pass: claim a batch, deliver it concurrently, record every result. */
+  /** One bounded pass: claim a batch, deliver it concurrently, record every result in one statement. */
   async dispatchOnce(): Promise<DispatchPassResult> {
     const claimed = await this.repository.claimDue(this.options.batchSize, this.leaseMs);
-    const outcomes = await Promise.all(claimed.map((row) => this.settle(row)));
+    const turns = await Promise.all(claimed.map((row) => this.attempt(row)));
+    const settledAlready = turns.filter((turn): turn is SettleOutcome => typeof turn === 'string');
+    const attempts = turns.filter((turn): turn is Attempt => typeof turn !== 'string');
+    const outcomes = [...settledAlready, ...(await this.recordAll(attempts))];
     const result: DispatchPassResult = {
       claimed: claimed.length,
       delivered: 0,
@@ -148,19 +170,25 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
     }
   }
 
-  /** Delivers one claimed notification and records the result; never throws, so one row cannot sink a batch. */
-  private async settle(row: ClaimedNotification): Promise<SettleOutcome> {
+  /**
+   * Delivers one claimed notification and returns the attempt for the pass to record, or settles a
+   * row that gets no attempt (given up unsent). Never throws, so one row cannot sink a batch.
+   */
+  private async attempt(row: ClaimedNotification): Promise<Attempt | SettleOutcome> {
     try {
       if (row.attemptNumber > this.policy.maxAttempts) {
         // Earlier claims ended without a recorded result (a crash mid-delivery) and used up the budget.
-        return this.giveUp(
+        return await this.giveUp(
           row,
           `no attempts left: ${row.attemptNumber - 1} attempts were made, some interrupted`,
         );
       }
       const body = notificationBodySchema.safeParse(row.payload);
       if (!body.success) {
-        return this.giveUp(row, `stored payload is not a valid notification body: ${body.error.message}`);
+        return await this.giveUp(
+          row,
+          `stored payload is not a valid notification body: ${body.error.message}`,
+        );
       }
       const notification: Notification = {
         id: row.id,
@@ -170,32 +198,50 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
         attemptNumber: row.attemptNumber,
         body: body.data,
       };
-      return await this.deliverAndRecord(notification);
+      return await this.deliver(notification);
     } catch (error) {
-      // Recording failed after a delivery: the lease runs out and the notification is sent again,
-      // which the receiver drops by its Idempotency-Key.
-      this.logger.error('notification attempt could not be recorded', {
-        notificationId: row.id,
-        attemptNumber: row.attemptNumber,
-        error: describeError(error),
-      });
-      return 'unrecorded';
+      return this.unrecorded(row.id, row.attemptNumber, error);
     }
   }
 
-  private async deliverAndRecord(notification: Notification): Promise<SettleOutcome> {
+  private async deliver(notification: Notification): Promise<Attempt> {
     const attemptedAt = new Date();
     const result = await this.deliverWithDeadline(notification);
     const next = nextStepAfter(result, notification.attemptNumber, this.policy);
-    const recorded = await this.repository.recordAttempt({
-      notificationId: notification.id,
-      attemptNumber: notification.attemptNumber,
-      channel: this.options.channel.name,
-      attemptedAt,
-      result,
-      next,
-    });
-    if (recorded === 'claim_lost') return this.claimLost(notification.id, notification.attemptNumber);
+    return {
+      notification,
+      record: {
+        notificationId: notification.id,
+        attemptNumber: notification.attemptNumber,
+        channel: this.options.channel.name,
+        attemptedAt,
+        result,
+        next,
+      },
+    };
+  }
+
+  /** Records the pass's attempts with one statement: all of them, or (if it fails) none. */
+  private async recordAll(attempts: readonly Attempt[]): Promise<SettleOutcome[]> {
+    if (attempts.length === 0) return [];
+    let recorded: RecordOutcome[];
+    try {
+      recorded = await this.repository.recordAttempts(attempts.map((attempt) => attempt.record));
+    } catch (error) {
+      return attempts.map(({ record }) =>
+        this.unrecorded(record.notificationId, record.attemptNumber, error),
+      );
+    }
+    return attempts.map((attempt, i) =>
+      recorded[i] === 'recorded'
+        ? this.settled(attempt)
+        : this.claimLost(attempt.record.notificationId, attempt.record.attemptNumber),
+    );
+  }
+
+  /** What a recorded attempt came to. */
+  private settled({ notification, record }: Attempt): SettleOutcome {
+    const { result, next } = record;
     switch (next.status) {
       case 'DELIVERED':
         return 'delivered';
@@ -245,6 +291,19 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
     if (recorded === 'claim_lost') return this.claimLost(row.id, row.attemptNumber);
     this.logger.warn('notification given up without an attempt', { notificationId: row.id, reason });
     return 'gave_up';
+  }
+
+  /**
+   * Recording failed (after a delivery, or while giving up): the lease runs out and the notification is
+   * claimed again; a redelivery is dropped by the receiver by its Idempotency-Key.
+   */
+  private unrecorded(notificationId: string, attemptNumber: number, error: unknown): SettleOutcome {
+    this.logger.error('notification attempt could not be recorded', {
+      notificationId,
+      attemptNumber,
+      error: describeError(error),
+    });
+    return 'unrecorded';
   }
 
   private claimLost(notificationId: string, attemptNumber: number): SettleOutcome {

@@ -1,6 +1,10 @@
 // Proves, on the real notification database, that a transfer gets exactly one notification: the first
 // outcome event creates it, the same event again and a second event (new id) for the same transfer
 // change nothing, even when deliveries race, and a contradicting outcome is reported, never applied.
+// A batch inserts its notifications with one statement and answers exactly as event-by-event would,
+// also for two events of one transfer in the same batch; only a transfer notified before costs a read.
+import type { SqlExecutor } from '@oncepay/dedup';
+import type { TransactionalDatabase } from '@oncepay/nest-common';
 import {
   createPrismaClient,
   createTestDatabase,
@@ -10,6 +14,30 @@ import {
   type TestDatabase,
 } from '@oncepay/test-support';
 import { RECORD_OUTCOME_CONSUMER, RecordOutcomeHandler } from './record-outcome.handler';
+
+/** `db` with every statement of its transactions logged. */
+function loggingStatements(db: TransactionalDatabase): { db: TransactionalDatabase; statements: string[] } {
+  const statements: string[] = [];
+  const logging = (tx: SqlExecutor): SqlExecutor => ({
+    $queryRawUnsafe: <T>(query: string, ...values: unknown[]) => {
+      statements.push(query);
+      return tx.$queryRawUnsafe<T>(query, ...values);
+    },
+    $executeRawUnsafe: (query: string, ...values: unknown[]) => {
+      statements.push(query);
+      return tx.$executeRawUnsafe(query, ...values);
+    },
+  });
+  return {
+    statements,
+    db: { $transaction: (fn, options) => db.$transaction((tx) => fn(logging(tx)), options) },
+  };
+}
+
+const insertsOfNotifications = (statements: string[]) =>
+  statements.filter((query) => /INSERT INTO notifications/.test(query)).length;
+const readsOfNotifications = (statements: string[]) =>
+  statements.filter((query) => /SELECT .* FROM notifications/s.test(query)).length;
 
 describe('RecordOutcomeHandler on PostgreSQL', () => {
   let database: TestDatabase;
@@ -117,5 +145,67 @@ describe('RecordOutcomeHandler on PostgreSQL', () => {
 
     expect(results.filter((r) => r.outcome === 'recorded')).toHaveLength(1);
     await expect(notificationsOf(first.payload.transferId)).resolves.toHaveLength(1);
+  });
+
+  it('answers a batch with two events for one transfer as one event at a time would, with one INSERT', async () => {
+    const completed = sampleTransferCompleted();
+    const failed = sampleTransferFailed();
+    const sameOutcome = sampleTransferCompleted({ transferId: completed.payload.transferId });
+    const otherOutcome = sampleTransferCompleted({ transferId: failed.payload.transferId });
+    const logged = loggingStatements(prisma);
+
+    const results = await new RecordOutcomeHandler(logged.db).executeBatch([
+      completed,
+      failed,
+      sameOutcome,
+      otherOutcome,
+      completed,
+    ]);
+
+    const [first, second] = results;
+    if (first?.outcome !== 'recorded' || second?.outcome !== 'recorded') {
+      throw new Error(`expected the first two events to be recorded, got ${JSON.stringify(results)}`);
+    }
+    expect(results).toEqual([
+      first,
+      second,
+      { outcome: 'outcome_already_recorded', notificationId: first.notificationId },
+      { outcome: 'conflicting_outcome', notificationId: second.notificationId, recordedOutcome: 'FAILED' },
+      { outcome: 'duplicate_event' },
+    ]);
+    const ofCompleted = await notificationsOf(completed.payload.transferId);
+    expect(ofCompleted.map((n) => [n.id, n.eventId, n.outcome])).toEqual([
+      [first.notificationId, completed.id, 'COMPLETED'],
+    ]);
+    const ofFailed = await notificationsOf(failed.payload.transferId);
+    expect(ofFailed.map((n) => [n.id, n.eventId, n.outcome])).toEqual([
+      [second.notificationId, failed.id, 'FAILED'],
+    ]);
+    // Everything the batch needed came from the one INSERT: nothing was read back.
+    expect(insertsOfNotifications(logged.statements)).toBe(1);
+    expect(readsOfNotifications(logged.statements)).toBe(0);
+  });
+
+  it('reads back only the transfers whose notification was recorded before the batch', async () => {
+    const earlier = sampleTransferCompleted();
+    const created = await handler.execute(earlier);
+    if (created.outcome !== 'recorded') throw new Error(`expected recorded, got ${created.outcome}`);
+    const again = sampleTransferFailed({ transferId: earlier.payload.transferId });
+    const fresh = sampleTransferCompleted();
+    const logged = loggingStatements(prisma);
+
+    const results = await new RecordOutcomeHandler(logged.db).executeBatch([again, fresh]);
+
+    expect(results).toEqual([
+      {
+        outcome: 'conflicting_outcome',
+        notificationId: created.notificationId,
+        recordedOutcome: 'COMPLETED',
+      },
+      { outcome: 'recorded', notificationId: expect.any(String) },
+    ]);
+    await expect(notificationsOf(fresh.payload.transferId)).resolves.toHaveLength(1);
+    expect(insertsOfNotifications(logged.statements)).toBe(1);
+    expect(readsOfNotifications(logged.statements)).toBe(1);
   });
 });

@@ -2,11 +2,14 @@
 // A batch's dedup records and notifications are written in ONE transaction, so a redelivered event (Kafka
 // is at-least-once) finds its processed-message row and changes nothing, and a crash between the two
 // cannot happen. A second, different event for the same transfer hits the unique transfer_id instead.
+//
+// Round trips are what a batch costs, so its notifications are inserted by ONE statement before the
+// per-event effects run (`prepare`); each event's result is then read from what that statement
+// returned, and only an event whose transfer had its notification before this batch costs a SELECT.
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { handleBatchOnce, type SqlExecutor } from '@oncepay/dedup';
-import { PRISMA } from '@oncepay/nest-common';
+import { PRISMA, type TransactionalDatabase } from '@oncepay/nest-common';
 import { randomUUID } from 'node:crypto';
-import { PrismaClient } from '../../generated/prisma/client';
 import type { TransferOutcome } from '../domain/notification';
 import { notificationBodyOf, type TransferOutcomeEvent } from '../domain/notification-body';
 
@@ -28,11 +31,23 @@ export type RecordOutcomeResult =
 
 type EffectResult = Exclude<RecordOutcomeResult, { outcome: 'duplicate_event' }>;
 
+/** A transfer's notification, as far as telling an event's result needs it. */
+interface StoredNotification {
+  id: string;
+  outcome: TransferOutcome;
+}
+
+/** A notification the batch's INSERT created, and the event it was created for. */
+interface CreatedNotification extends StoredNotification {
+  eventId: string;
+}
+
 @Injectable()
 export class RecordOutcomeHandler {
   private readonly logger = new Logger(RecordOutcomeHandler.name);
 
-  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
+  /** Only transactions are needed: every statement of a batch runs in its one transaction. */
+  constructor(@Inject(PRISMA) private readonly db: TransactionalDatabase) {}
 
   async execute(event: TransferOutcomeEvent): Promise<RecordOutcomeResult> {
     const [result] = await this.executeBatch([event]);
@@ -42,13 +57,18 @@ export class RecordOutcomeHandler {
   /** Records a batch of outcomes in one transaction; one result per event, in the same order. */
   async executeBatch(events: readonly TransferOutcomeEvent[]): Promise<RecordOutcomeResult[]> {
     if (events.length === 0) return [];
+    // Written by `prepare`, read by each event's `effect`: this batch's new notifications by transfer id.
+    const created = new Map<string, CreatedNotification>();
     const handled = await handleBatchOnce({
       consumer: RECORD_OUTCOME_CONSUMER,
       messages: events,
       // Explicit isolation and bounds: the statements lock only the rows they insert.
       transaction: <T>(fn: (tx: SqlExecutor) => Promise<T>) =>
         this.db.$transaction(fn, { isolationLevel: 'ReadCommitted', maxWait: 5_000, timeout: 10_000 }),
-      effect: insertNotification,
+      prepare: async (tx, fresh) => {
+        for (const [transferId, row] of await createNotifications(tx, fresh)) created.set(transferId, row);
+      },
+      effect: (tx, event) => insertNotification(tx, event, created),
     });
     return events.map((event, i) => {
       const entry = handled[i];
@@ -72,32 +92,76 @@ export class RecordOutcomeHandler {
   }
 }
 
-async function insertNotification(tx: SqlExecutor, event: TransferOutcomeEvent): Promise<EffectResult> {
-  const body = notificationBodyOf(event);
-  const inserted = await tx.$queryRawUnsafe<{ id: string }[]>(
+/**
+ * Inserts the notifications of `events` with ONE statement and returns those it created, by transfer id
+ * (lower case). A transfer that already has its notification is skipped (ON CONFLICT DO NOTHING), and so
+ * is a second event of this batch for one transfer: DO NOTHING also skips a row that conflicts with a
+ * row the same statement inserted, so the transfer's first event in batch order wins, exactly as when
+ * the events were inserted one at a time. Rows go in by transfer id (then batch order), so two batches
+ * racing on the same transfers wait for each other instead of deadlocking.
+ */
+async function createNotifications(
+  tx: SqlExecutor,
+  events: readonly TransferOutcomeEvent[],
+): Promise<Map<string, CreatedNotification>> {
+  if (events.length === 0) return new Map();
+  const bodies = events.map((event) => notificationBodyOf(event));
+  const rows = await tx.$queryRawUnsafe<
+    { transfer_id: string; id: string; event_id: string; outcome: TransferOutcome }[]
+  >(
     `INSERT INTO notifications (id, transfer_id, client_id, outcome, failure_reason, event_id, payload)
-     VALUES ($1::uuid, $2::uuid, $3, $4::transfer_outcome, $5, $6::uuid, $7::jsonb)
+     SELECT id, transfer_id, client_id, outcome, failure_reason, event_id, payload
+       FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::transfer_outcome[], $5::text[], $6::uuid[],
+                   $7::jsonb[])
+            WITH ORDINALITY AS row (id, transfer_id, client_id, outcome, failure_reason, event_id, payload, n)
+      ORDER BY transfer_id, n
      ON CONFLICT (transfer_id) DO NOTHING
-     RETURNING id::text AS id`,
-    randomUUID(),
-    body.transferId,
-    event.payload.clientId,
-    body.outcome,
-    body.reason,
-    event.id,
-    JSON.stringify(body),
+     RETURNING transfer_id::text AS transfer_id, id::text AS id, event_id::text AS event_id,
+               outcome::text AS outcome`,
+    events.map(() => randomUUID()),
+    bodies.map((body) => body.transferId),
+    events.map((event) => event.payload.clientId),
+    bodies.map((body) => body.outcome),
+    bodies.map((body) => body.reason),
+    events.map((event) => event.id),
+    bodies.map((body) => JSON.stringify(body)),
   );
-  const created = inserted[0];
-  if (created) return { outcome: 'recorded', notificationId: created.id };
+  const created = new Map(
+    rows.map((row) => [row.transfer_id, { id: row.id, eventId: row.event_id, outcome: row.outcome }]),
+  );
+  if (created.size !== rows.length) throw new Error('one INSERT created two notifications for a transfer');
+  return created;
+}
 
-  // The transfer already has its notification. READ COMMITTED: this statement sees the committed row
-  // that made the INSERT conflict (a concurrent insert of it was waited for by the INSERT itself).
-  const [existing] = await tx.$queryRawUnsafe<{ id: string; outcome: TransferOutcome }[]>(
-    `SELECT id::text AS id, outcome::text AS outcome FROM notifications WHERE transfer_id = $1::uuid`,
-    body.transferId,
-  );
-  if (!existing) throw new Error(`INSERT conflicted on transfer ${body.transferId} but no row is visible`);
+/**
+ * One event's effect: what inserting its transfer's notification came to, read from what the batch's
+ * INSERT created (`created`). The transfer's notification either is this event's, or came from an
+ * earlier event of this batch (the INSERT returned it), or existed before the batch (read back here).
+ */
+async function insertNotification(
+  tx: SqlExecutor,
+  event: TransferOutcomeEvent,
+  created: ReadonlyMap<string, CreatedNotification>,
+): Promise<EffectResult> {
+  const body = notificationBodyOf(event);
+  const createdNow = created.get(body.transferId.toLowerCase());
+  if (createdNow?.eventId === event.id.toLowerCase()) {
+    return { outcome: 'recorded', notificationId: createdNow.id };
+  }
+  const existing = createdNow ?? (await selectNotificationOf(tx, body.transferId));
   return existing.outcome === body.outcome
     ? { outcome: 'outcome_already_recorded', notificationId: existing.id }
     : { outcome: 'conflicting_outcome', notificationId: existing.id, recordedOutcome: existing.outcome };
+}
+
+/** The transfer's notification, which made this batch's INSERT skip the transfer. */
+async function selectNotificationOf(tx: SqlExecutor, transferId: string): Promise<StoredNotification> {
+  // READ COMMITTED: this statement sees the committed row that made the INSERT conflict (a concurrent
+  // insert of it was waited for by the INSERT itself).
+  const [existing] = await tx.$queryRawUnsafe<StoredNotification[]>(
+    `SELECT id::text AS id, outcome::text AS outcome FROM notifications WHERE transfer_id = $1::uuid`,
+    transferId,
+  );
+  if (!existing) throw new Error(`INSERT conflicted on transfer ${transferId} but no row is visible`);
+  return existing;
 }

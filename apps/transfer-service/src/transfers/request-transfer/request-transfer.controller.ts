@@ -48,14 +48,6 @@ export class RequestTransferController {
         if (result.outcome === 'replayed') response.setHeader('Idempotent-Replayed', 'true');
         return result.body;
       }
-      case 'key_in_flight':
-        response.setHeader('Retry-After', '1');
-        throw new ProblemException(
-          409,
-          'IDEMPOTENCY_KEY_IN_FLIGHT',
-          'A request with this Idempotency-Key is still being processed',
-          'Retry shortly with the same key and body.',
-        );
       case 'key_reused_with_other_request':
         throw new ProblemException(
           422,

@@ -1,17 +1,11 @@
-// Accepts a transfer exactly once per Idempotency-Key. The key is claimed in its own short transaction
-// (so a concurrent request with the same key sees it at once and gets 409); then ONE transaction
-// stores the transfer (PENDING), its TransferRequested outbox row and the key's stored response.
-// The hottest path of the system, so it runs on node-postgres (PgDatabase), not Prisma.
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import {
-  claimIdempotencyKey,
-  completeIdempotencyKey,
-  fingerprintRequest,
-  MIN_IDEMPOTENCY_KEY_RETENTION_MS,
-  releaseIdempotencyKey,
-} from '@oncepay/dedup';
-import { enqueueEvent, type OutboxSignal } from '@oncepay/messaging';
-import type { SqlExecutor } from '@oncepay/dedup';
+// Accepts a transfer exactly once per Idempotency-Key: ONE statement stores the transfer (PENDING), its
+// TransferRequested outbox row and the key with the response to replay, all only if the key is new
+// (insertTransferOnce). A key stored before is answered from what it stored; a concurrent request
+// with the same key waits for this one's commit on the key's unique index, then replays it. The
+// hottest path of the system: one round trip and one commit, on node-postgres (PgDatabase), not Prisma.
+import { Inject, Injectable } from '@nestjs/common';
+import { fingerprintRequest, MIN_IDEMPOTENCY_KEY_RETENTION_MS, writeOnceForKey } from '@oncepay/dedup';
+import type { OutboxSignal } from '@oncepay/messaging';
 import { OUTBOX_SIGNAL, PG_DATABASE, PgDatabase } from '@oncepay/nest-common';
 import {
   decide,
@@ -20,7 +14,7 @@ import {
   type KnownTransferState,
 } from '@oncepay/transfer-state-machine';
 import { randomUUID } from 'node:crypto';
-import { insertTransfer } from '../transfer.repository';
+import { insertTransferOnce, newTransferRow } from '../transfer.repository';
 import { toTransferResource, type TransferResource } from '../transfer.resource';
 import type { RequestTransferBody } from './request-transfer.dto';
 
@@ -37,59 +31,49 @@ export interface RequestTransferInput {
 export type RequestTransferResult =
   | { outcome: 'accepted'; status: number; body: TransferResource }
   | { outcome: 'replayed'; status: number; body: unknown }
-  | { outcome: 'key_in_flight' }
   | { outcome: 'key_reused_with_other_request' };
 
-/** A crashed request's claim can be taken over after this long. */
-const CLAIM_LOCK_TTL_MS = 30_000;
+/** The status of an accepted transfer, stored with its key for replays. */
+const ACCEPTED = 202;
 
 @Injectable()
 export class RequestTransferHandler {
-  private readonly logger = new Logger(RequestTransferHandler.name);
-
   constructor(
     @Inject(PG_DATABASE) private readonly db: PgDatabase,
     @Inject(OUTBOX_SIGNAL) private readonly outboxSignal: OutboxSignal,
   ) {}
 
   async execute(input: RequestTransferInput): Promise<RequestTransferResult> {
-    const ref = { clientId: input.clientId, key: input.idempotencyKey };
     const now = new Date();
-    const claim = await claimIdempotencyKey(this.db, {
-      ...ref,
+    const { state, events } = this.newTransfer(input, now);
+    const row = newTransferRow(state, { correlationId: input.correlationId, now });
+    const body = toTransferResource(row);
+    const key = {
+      clientId: input.clientId,
+      key: input.idempotencyKey,
       fingerprint: fingerprintRequest({ method: 'POST', path: '/v1/transfers', body: input.rawBody }),
+      status: ACCEPTED,
+      body,
       now,
-      lockTtlMs: CLAIM_LOCK_TTL_MS,
       retentionMs: MIN_IDEMPOTENCY_KEY_RETENTION_MS,
-    });
-    switch (claim.outcome) {
+    };
+    const written = await writeOnceForKey(this.db, key, () =>
+      insertTransferOnce(this.db, { row, events, key }),
+    );
+    switch (written.outcome) {
+      case 'created':
+        // Committed: the relay may publish the TransferRequested now.
+        this.outboxSignal.committed();
+        return { outcome: 'accepted', status: ACCEPTED, body };
       case 'replay':
-        return { outcome: 'replayed', status: claim.status, body: claim.body };
-      case 'in_flight':
-        return { outcome: 'key_in_flight' };
+        return { outcome: 'replayed', status: written.status, body: written.body };
       case 'fingerprint_mismatch':
         return { outcome: 'key_reused_with_other_request' };
-      case 'claimed':
-        break;
     }
-    let accepted: RequestTransferResult;
-    try {
-      accepted = await this.db.transaction((tx) => this.createTransfer(tx, input, now));
-    } catch (error) {
-      // Nothing was stored: free the key so the client's retry is processed, not answered 409.
-      await releaseIdempotencyKey(this.db, ref).catch(() => undefined);
-      throw error;
-    }
-    // Committed: the relay may publish the TransferRequested now.
-    this.outboxSignal.committed();
-    return accepted;
   }
 
-  private async createTransfer(
-    tx: SqlExecutor,
-    input: RequestTransferInput,
-    now: Date,
-  ): Promise<RequestTransferResult> {
+  /** The state machine's first decision for a new transfer id: its PENDING state and its events. */
+  private newTransfer(input: RequestTransferInput, now: Date) {
     const transfer = {
       transferId: randomUUID(),
       clientId: input.clientId,
@@ -106,16 +90,6 @@ export class RequestTransferHandler {
     if (decision.outcome !== 'accepted')
       throw new Error(`a new transfer id was refused: ${decision.outcome}`);
     const state = decision.events.reduce(evolve, INITIAL_TRANSFER_STATE) as KnownTransferState;
-    const row = await insertTransfer(tx, state, { correlationId: input.correlationId, now });
-    for (const event of decision.events) await enqueueEvent(tx, event);
-    const body = toTransferResource(row);
-    await completeIdempotencyKey(tx, {
-      clientId: input.clientId,
-      key: input.idempotencyKey,
-      status: 202,
-      body,
-      now,
-    });
-    return { outcome: 'accepted', status: 202, body };
+    return { state, events: decision.events };
   }
 }
