@@ -43,7 +43,8 @@ export interface OutboxRelayOptions<Tx extends SqlExecutor> {
 }
 
 interface OutboxRow {
-  position: bigint;
+  /** A bigint, read as text: node-postgres and Prisma decode int8 differently. */
+  position: string;
   id: string;
   topic: string;
   key: string;
@@ -122,8 +123,9 @@ export class OutboxRelay<Tx extends SqlExecutor> {
       );
       if (!lock?.leader) return { outcome: 'not_leader' } as const;
       const rows = await tx.$queryRawUnsafe<OutboxRow[]>(
-        `SELECT position, id::text AS id, topic, key, value, headers, attempts, next_attempt_at
-           FROM outbox_messages WHERE status = 'PENDING' ORDER BY position LIMIT $1 FOR UPDATE`,
+        // Ordered by the table's bigint column, not the text alias the rows carry.
+        `SELECT position::text AS position, id::text AS id, topic, key, value, headers, attempts, next_attempt_at
+           FROM outbox_messages AS o WHERE status = 'PENDING' ORDER BY o.position LIMIT $1 FOR UPDATE`,
         this.batchSize,
       );
       const head = rows[0];
@@ -136,7 +138,7 @@ export class OutboxRelay<Tx extends SqlExecutor> {
 
   private async publishBatch(tx: Tx, rows: OutboxRow[]): Promise<RelayPassResult> {
     const records = rows.map(({ topic, key, value, headers }) => ({ topic, key, value, headers }));
-    const positions = rows.map((row) => row.position.toString());
+    const positions = rows.map((row) => row.position);
     try {
       await this.options.publisher.send(records);
     } catch (error) {

@@ -22,7 +22,8 @@ import {
   type HandleOutcome,
   type MessagingLogger,
 } from '@oncepay/messaging';
-import { KAFKA, MESSAGING_OPTIONS, OUTBOX_SIGNAL, PRISMA, PRODUCER } from './tokens';
+import type { PgDatabase } from './pg-database';
+import { KAFKA, MESSAGING_OPTIONS, OUTBOX_SIGNAL, PG_DATABASE, PRODUCER } from './tokens';
 
 export interface MessagingOptions {
   /** Topics this service produces to or consumes from; created (with their dead-letter topics) at boot. */
@@ -31,7 +32,7 @@ export interface MessagingOptions {
   outbox: boolean;
 }
 
-/** The part of a generated PrismaClient the outbox relay needs. */
+/** The part of a generated PrismaClient an interactive transaction needs (the consumers' batches). */
 export interface TransactionalDatabase {
   $transaction<R>(
     fn: (tx: SqlExecutor) => Promise<R>,
@@ -57,7 +58,7 @@ export class MessagingRuntime implements OnModuleInit, BeforeApplicationShutdown
   constructor(
     @Inject(KAFKA) private readonly kafka: KafkaClient,
     @Inject(PRODUCER) private readonly producer: IdempotentProducer,
-    @Inject(PRISMA) private readonly database: TransactionalDatabase,
+    @Inject(PG_DATABASE) private readonly database: PgDatabase,
     @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
     @Inject(OUTBOX_SIGNAL) private readonly signal: OutboxSignal,
     private readonly config: ConfigService,
@@ -70,9 +71,9 @@ export class MessagingRuntime implements OnModuleInit, BeforeApplicationShutdown
     await this.producer.connect();
     if (!this.options.outbox) return;
     this.relay = new OutboxRelay<SqlExecutor>({
-      // The relay locks rows itself; READ COMMITTED is enough, and the timeout outlasts a Kafka send.
-      transaction: (fn) =>
-        this.database.$transaction(fn, { isolationLevel: 'ReadCommitted', maxWait: 5_000, timeout: 60_000 }),
+      // The relay locks rows itself, so READ COMMITTED is enough. node-postgres, not Prisma: a pass is a
+      // few fixed statements, run dozens of times a second under load.
+      transaction: (fn) => this.database.transaction(fn),
       // Outbox rows name the logical topic; the namespace is applied on the way out.
       publisher: {
         send: (records) => this.producer.send(records.map((r) => ({ ...r, topic: namespace + r.topic }))),

@@ -3,8 +3,14 @@
 // a millisecond of CPU on top of node-postgres, see docs/performance.md) is paid several times per
 // HTTP request. Everything else keeps Prisma: its typed queries are worth more than that cost when a
 // batch shares it.
+//
+// Every statement runs as a prepared statement named after its text: PostgreSQL parses and plans it
+// once per connection instead of on every call (for the accept statement that planning was about as
+// much CPU as executing it). The SQL given here is static text with `$n` parameters, so the names stay
+// few; a query built from data would prepare a statement per variant and must not come through here.
 import type { SqlExecutor } from '@oncepay/dedup';
-import type { Pool, PoolClient } from 'pg';
+import { createHash } from 'node:crypto';
+import type { Pool, PoolClient, QueryConfig } from 'pg';
 
 export class PgDatabase implements SqlExecutor {
   constructor(private readonly pool: Pool) {}
@@ -52,11 +58,23 @@ function executorOn(client: PoolClient): SqlExecutor {
 }
 
 async function queryRows<T>(db: Pool | PoolClient, query: string, values: unknown[]): Promise<T> {
-  const result = await db.query(query, values);
+  const result = await db.query(prepared(query, values));
   return result.rows as T;
 }
 
 async function countRows(db: Pool | PoolClient, query: string, values: unknown[]): Promise<number> {
-  const result = await db.query(query, values);
+  const result = await db.query(prepared(query, values));
   return result.rowCount ?? 0;
+}
+
+const statementNames = new Map<string, string>();
+
+/** The query as a named prepared statement; node-postgres prepares each name once per connection. */
+function prepared(text: string, values: unknown[]): QueryConfig {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `oncepay_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+    statementNames.set(text, name);
+  }
+  return { name, text, values };
 }

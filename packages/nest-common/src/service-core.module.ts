@@ -94,6 +94,10 @@ export class ServiceCoreModule {
               connectionString: config.getOrThrow<string>('DATABASE_URL'),
               max: config.getOrThrow<number>('DATABASE_POOL_SIZE'),
               connectionTimeoutMillis: 5_000,
+              // A transaction left open between statements (its holder hung) is ended by the database
+              // after a minute: rolled back, its locks freed. Prisma bounds its own transactions; this
+              // bounds PgDatabase's, such as the outbox relay's around a Kafka send.
+              idle_in_transaction_session_timeout: 60_000,
             });
             // An idle connection the database dropped (a restart) is an 'error' on the pool; without a
             // listener it would crash the service. The pool discards that connection by itself.
