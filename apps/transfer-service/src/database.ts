@@ -1,13 +1,6 @@
-// The transfer-service's Prisma types, named once: the client Nest injects under PRISMA, and the
-// client an interactive transaction hands to its callback.
-import type { Prisma, PrismaClient } from './generated/prisma/client';
+// The transfer-service's Prisma client type, named once: the client Nest injects under PRISMA, used by
+// the read endpoints. The accept path and the ledger-result consumer run on node-postgres instead
+// (PgDatabase): they are the hot paths, a statement or a handful per request or batch.
+import type { PrismaClient } from './generated/prisma/client';
 
 export type TransferDatabase = PrismaClient;
-export type TransferTransaction = Prisma.TransactionClient;
-
-/** Explicit, not Prisma's defaults: row locks do the serializing, so READ COMMITTED is enough. */
-export const TRANSACTION_OPTIONS = {
-  isolationLevel: 'ReadCommitted',
-  maxWait: 5_000,
-  timeout: 15_000,
-} as const;

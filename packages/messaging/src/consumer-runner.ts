@@ -52,6 +52,12 @@ export interface ConsumerRunnerOptions {
    * (throughput) but longer transactions and later offset commits (latency, redelivery after a crash).
    */
   maxBatchSize?: number;
+  /**
+   * How long the broker may hold a fetch to gather a fuller batch (up to FETCH_MIN_BYTES) before it
+   * answers with what it has: fewer, larger transactions for at most this much latency per hop. It is
+   * also how often an idle consumer asks again.
+   */
+  lingerMs?: number;
   /** Attempts per batch (retriable failures) or per event (after a split) before giving up. */
   maxAttempts?: number;
   backoff?: BackoffPolicy;
@@ -97,6 +103,20 @@ export async function handleMatching<E extends OncePayEvent>(
 }
 
 export const DEFAULT_MAX_BATCH_SIZE = 200;
+/** See `ConsumerRunnerOptions.lingerMs`. */
+export const DEFAULT_LINGER_MS = 10;
+/** A fetch holding this much is answered at once: about a full batch of OncePay's events (~1 KB each). */
+const FETCH_MIN_BYTES = 256 * 1024;
+
+/**
+ * Lingering: the broker holds a fetch until it has FETCH_MIN_BYTES or `lingerMs` passed. Without: it
+ * answers as soon as anything arrives, and an idle fetch waits 100 ms before asking again.
+ */
+function fetchWait(lingerMs: number): { minBytes: number; maxWaitTimeInMs: number } {
+  return lingerMs > 0
+    ? { minBytes: FETCH_MIN_BYTES, maxWaitTimeInMs: lingerMs }
+    : { minBytes: 1, maxWaitTimeInMs: 100 };
+}
 
 export class ConsumerRunner {
   private readonly consumer: Consumer;
@@ -122,7 +142,7 @@ export class ConsumerRunner {
       sessionTimeout: 10_000,
       rebalanceTimeout: 60_000,
       heartbeatInterval: 3_000,
-      maxWaitTimeInMs: 100,
+      ...fetchWait(options.lingerMs ?? DEFAULT_LINGER_MS),
       // Read only what producers committed; OncePay's producers are not transactional, but be explicit.
       readUncommitted: false,
       allowAutoTopicCreation: false,

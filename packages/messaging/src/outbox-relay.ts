@@ -33,6 +33,12 @@ export interface OutboxRelayOptions<Tx extends SqlExecutor> {
   /** A direct connection string for LISTEN; without it the relay falls back to polling. */
   listenConnectionString?: string;
   batchSize?: number;
+  /**
+   * After a wake-up, how long the relay waits before its pass so the rows committed right behind the
+   * first one join it: fewer, fuller passes (each costs a transaction and a Kafka request whatever its
+   * size) for at most this much latency. 0 publishes at once.
+   */
+  lingerMs?: number;
   safetyPollMs?: number;
   backoff?: BackoffPolicy;
   logger?: MessagingLogger;
@@ -67,6 +73,7 @@ const MAX_BATCH_SIZE = 1_000;
 
 export class OutboxRelay<Tx extends SqlExecutor> {
   private readonly batchSize: number;
+  private readonly lingerMs: number;
   private readonly safetyPollMs: number;
   private readonly backoff: BackoffPolicy;
   private readonly logger: MessagingLogger;
@@ -84,6 +91,7 @@ export class OutboxRelay<Tx extends SqlExecutor> {
 
   constructor(private readonly options: OutboxRelayOptions<Tx>) {
     this.batchSize = Math.min(options.batchSize ?? 200, MAX_BATCH_SIZE);
+    this.lingerMs = options.lingerMs ?? 0;
     this.safetyPollMs = options.safetyPollMs ?? 1_000;
     this.backoff = options.backoff ?? { initialMs: 200, maxMs: 30_000 };
     this.logger = options.logger ?? jsonLineLogger;
@@ -182,8 +190,10 @@ export class OutboxRelay<Tx extends SqlExecutor> {
         result = { outcome: 'publish_failed', error: describeError(error) };
       }
       this.consecutiveFailures = result.outcome === 'publish_failed' ? this.consecutiveFailures + 1 : 0;
+      // A full batch: more are waiting, go on at once.
       if (result.outcome === 'published' && result.count === this.batchSize) continue;
       await this.sleep(this.nextWaitMs(result));
+      await this.linger();
     }
   }
 
@@ -203,6 +213,12 @@ export class OutboxRelay<Tx extends SqlExecutor> {
         return unreachable;
       }
     }
+  }
+
+  /** Lets the rows committing right behind a wake-up join the next pass (not cut short by wake-ups). */
+  private linger(): Promise<void> {
+    if (this.lingerMs <= 0 || !this.running) return Promise.resolve();
+    return new Promise((resolve) => setTimeout(resolve, this.lingerMs));
   }
 
   /** Resolves after `ms`, or earlier on a NOTIFY or stop(). */

@@ -28,6 +28,13 @@ export const baseEnvSchema = z.object({
    * throughput; smaller: shorter transactions and lock holds, less to redo after a crash.
    */
   CONSUMER_MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(200),
+  /**
+   * How long each hop may wait to gather a fuller batch: the outbox relay after a wake-up, the
+   * consumer's fetch at the broker. Every pass and batch costs a transaction and a Kafka request
+   * whatever its size, so under load a few milliseconds buy much fuller batches; each hop adds at
+   * most this much latency. 0: every hop acts at once.
+   */
+  BATCH_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(10),
   /** `clientId:apiKey,...`: who may call the service's /v1 API. */
   API_KEYS: apiKeysSchema,
   /**

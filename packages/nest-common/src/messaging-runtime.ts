@@ -79,6 +79,7 @@ export class MessagingRuntime implements OnModuleInit, BeforeApplicationShutdown
         send: (records) => this.producer.send(records.map((r) => ({ ...r, topic: namespace + r.topic }))),
       },
       listenConnectionString: this.config.getOrThrow<string>('DATABASE_URL'),
+      lingerMs: this.config.getOrThrow<number>('BATCH_LINGER_MS'),
       signal: this.signal,
       logger: messagingLogger('OutboxRelay'),
     });
@@ -119,6 +120,7 @@ export abstract class EventConsumer implements OnApplicationBootstrap, BeforeApp
       topics: this.topics.map((topic) => namespace + topic),
       handleBatch: (batch) => this.handleAndSignal(batch),
       maxBatchSize: this.config.getOrThrow<number>('CONSUMER_MAX_BATCH_SIZE'),
+      lingerMs: this.config.getOrThrow<number>('BATCH_LINGER_MS'),
       deadLetterProducer: this.producer,
       logger: messagingLogger(this.groupId),
     });

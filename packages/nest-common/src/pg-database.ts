@@ -1,8 +1,8 @@
 // node-postgres behind the same door as Prisma's raw queries (SqlExecutor), on the same connection
-// pool. For the hottest path only, accepting a transfer: there Prisma's own cost per query (about half
-// a millisecond of CPU on top of node-postgres, see docs/performance.md) is paid several times per
-// HTTP request. Everything else keeps Prisma: its typed queries are worth more than that cost when a
-// batch shares it.
+// pool, for the paths every transfer takes: the accept statement, the outbox relays and the ledger's
+// and transfer-service's batch consumers. There Prisma's own cost per query (about half a millisecond
+// of CPU on top of node-postgres, see docs/performance.md) was a large share of the work. The read
+// endpoints and the account API keep Prisma: its typed queries are worth more than that cost there.
 //
 // Every statement runs as a prepared statement named after its text: PostgreSQL parses and plans it
 // once per connection instead of on every call (for the accept statement that planning was about as

@@ -2,7 +2,7 @@
 // same request, 409 for a different claim), is visible only to its client, shows its balance as a
 // string, pages its journal newest first with an opaque cursor, and bad input is a 400 problem.
 import { Logger } from '@nestjs/common';
-import { PRISMA } from '@oncepay/nest-common';
+import { PG_DATABASE, PRISMA } from '@oncepay/nest-common';
 import {
   createTestDatabase,
   requestJson,
@@ -272,7 +272,9 @@ describe('/v1/accounts', () => {
       toAccountId,
       amountMinor,
     });
-    await expect(new PostTransferHandler(prisma).execute(request)).resolves.toMatchObject({
+    await expect(
+      new PostTransferHandler(service.app.get(PG_DATABASE)).execute(request),
+    ).resolves.toMatchObject({
       outcome: 'posted',
     });
     return request.aggregateId;

@@ -11,7 +11,6 @@ import {
 import { insertOutboxRowsSql, outboxRowParams } from '@oncepay/messaging';
 import type { KnownTransferState } from '@oncepay/transfer-state-machine';
 import type { Transfer } from '../generated/prisma/client';
-import type { TransferTransaction } from '../database';
 
 export function toTransferState(row: Transfer): KnownTransferState {
   const transfer: TransferFacts = {
@@ -105,37 +104,80 @@ export function newTransferRow(
 
 /**
  * Locks the rows until the transaction ends, in id order (so two batches never deadlock), and returns
- * the existing ones by id: two results for one transfer apply one after the other.
+ * the existing ones by id: two results for one transfer apply one after the other. One statement:
+ * PostgreSQL locks each row as the sorted result is produced, so the rows it returns are the locked ones.
  */
-export async function lockTransfers(
-  tx: TransferTransaction,
-  ids: readonly string[],
-): Promise<Map<string, Transfer>> {
+export async function lockTransfers(tx: SqlExecutor, ids: readonly string[]): Promise<Map<string, Transfer>> {
   const sorted = [...new Set(ids)].sort();
-  await tx.$queryRaw`SELECT id FROM transfers WHERE id = ANY(${sorted}::uuid[]) ORDER BY id FOR UPDATE`;
-  const rows = await tx.transfer.findMany({ where: { id: { in: sorted } } });
-  return new Map(rows.map((row) => [row.id, row]));
+  const rows = await tx.$queryRawUnsafe<TransferRow[]>(
+    `SELECT id::text, client_id, from_account_id::text, to_account_id::text, amount_minor::text, currency,
+            reference, status::text, failure_reason, version, last_event_id::text, correlation_id,
+            created_at, updated_at
+       FROM transfers WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+    sorted,
+  );
+  return new Map(rows.map((row) => [row.id, transferOf(row)]));
+}
+
+/** A transfers row as node-postgres reads it: BIGINT and UUID as text, timestamps as Dates. */
+interface TransferRow {
+  id: string;
+  client_id: string;
+  from_account_id: string;
+  to_account_id: string;
+  amount_minor: string;
+  currency: string;
+  reference: string | null;
+  status: Transfer['status'];
+  failure_reason: string | null;
+  version: number;
+  last_event_id: string;
+  correlation_id: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function transferOf(row: TransferRow): Transfer {
+  return {
+    id: row.id,
+    clientId: row.client_id,
+    fromAccountId: row.from_account_id,
+    toAccountId: row.to_account_id,
+    amountMinor: BigInt(row.amount_minor),
+    currency: row.currency,
+    reference: row.reference,
+    status: row.status,
+    failureReason: row.failure_reason,
+    version: row.version,
+    lastEventId: row.last_event_id,
+    correlationId: row.correlation_id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
 }
 
 /** Saves the new states of locked transfers in one statement. */
 export async function saveTransferStates(
-  tx: TransferTransaction,
+  tx: SqlExecutor,
   states: readonly KnownTransferState[],
   now: Date,
 ): Promise<void> {
   if (states.length === 0) return;
   const rows = states.map((state) => ({ id: state.transfer.transferId, ...stateColumns(state) }));
-  const count = await tx.$executeRaw`
-    UPDATE transfers
-       SET status = s.status::transfer_status, failure_reason = s.failure_reason, version = s.version,
-           last_event_id = s.last_event_id, updated_at = ${now}
-      FROM unnest(
-        ${rows.map((r) => r.id)}::uuid[],
-        ${rows.map((r) => r.status)}::text[],
-        ${rows.map((r) => r.failureReason)}::text[],
-        ${rows.map((r) => r.version)}::int[],
-        ${rows.map((r) => r.lastEventId)}::uuid[]) AS s (id, status, failure_reason, version, last_event_id)
-     WHERE transfers.id = s.id`;
+  const count = await tx.$executeRawUnsafe(
+    `UPDATE transfers
+        SET status = s.status::transfer_status, failure_reason = s.failure_reason, version = s.version,
+            last_event_id = s.last_event_id, updated_at = $6::timestamptz
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::uuid[])
+            AS s (id, status, failure_reason, version, last_event_id)
+      WHERE transfers.id = s.id`,
+    rows.map((r) => r.id),
+    rows.map((r) => r.status),
+    rows.map((r) => r.failureReason),
+    rows.map((r) => r.version),
+    rows.map((r) => r.lastEventId),
+    now.toISOString(),
+  );
   if (count !== rows.length) throw new Error(`saved ${count} of ${rows.length} transfer states`);
 }
 

@@ -12,12 +12,11 @@ import type {
   TransferRejected,
   TransferRequested,
 } from '@oncepay/contracts';
-import { handleBatchOnce } from '@oncepay/dedup';
+import { handleBatchOnce, type SqlExecutor } from '@oncepay/dedup';
 import { enqueueEvents } from '@oncepay/messaging';
-import { PRISMA } from '@oncepay/nest-common';
+import { PG_DATABASE, type PgDatabase } from '@oncepay/nest-common';
 import { decidePosting, type AccountSnapshot } from '@oncepay/posting-rules';
 import { randomUUID } from 'node:crypto';
-import { TRANSACTION_OPTIONS, type LedgerDatabase, type LedgerTransaction } from '../../database';
 import {
   DecisionRaceError,
   decidedAmong,
@@ -49,7 +48,8 @@ export type PostTransferResult =
 export class PostTransferHandler {
   private readonly logger = new Logger(PostTransferHandler.name);
 
-  constructor(@Inject(PRISMA) private readonly db: LedgerDatabase) {}
+  /** node-postgres, not Prisma: a batch is a fixed handful of statements, run many times a second. */
+  constructor(@Inject(PG_DATABASE) private readonly db: PgDatabase) {}
 
   async execute(request: TransferRequested): Promise<PostTransferResult> {
     const [result] = await this.executeBatch([request]);
@@ -84,10 +84,12 @@ export class PostTransferHandler {
 
   private tryDecideBatchOnce(requests: readonly TransferRequested[]) {
     let batch: BatchState | null = null;
-    return handleBatchOnce<LedgerTransaction, TransferRequested, PostTransferResult>({
+    return handleBatchOnce<SqlExecutor, TransferRequested, PostTransferResult>({
       consumer: POST_TRANSFER_CONSUMER,
       messages: requests,
-      transaction: (fn) => this.db.$transaction(fn, TRANSACTION_OPTIONS),
+      // READ COMMITTED is enough: the account row locks serialize postings, and each statement after a
+      // lock wait sees what the lock holder committed.
+      transaction: (fn) => this.db.transaction(fn),
       prepare: async (tx, fresh) => {
         batch = await this.lockBatch(tx, fresh);
       },
@@ -105,7 +107,7 @@ export class PostTransferHandler {
    * deadlock; then reads which of its transfers were decided before (a decision committed by another
    * instance is visible now: it held these locks, and READ COMMITTED reads what committed).
    */
-  private async lockBatch(tx: LedgerTransaction, fresh: readonly TransferRequested[]): Promise<BatchState> {
+  private async lockBatch(tx: SqlExecutor, fresh: readonly TransferRequested[]): Promise<BatchState> {
     const facts = fresh.map((request) => normalizedFacts(request.payload));
     const accounts = await lockAccounts(
       tx,

@@ -11,7 +11,9 @@ import {
   type TestDatabase,
   type TransferRequestFacts,
 } from '@oncepay/test-support';
+import { PgDatabase } from '@oncepay/nest-common';
 import { randomUUID } from 'node:crypto';
+import { Pool } from 'pg';
 import type { LedgerDatabase } from '../../database';
 import {
   POST_TRANSFER_CONSUMER,
@@ -25,6 +27,8 @@ const CLIENT_B = TEST_CLIENTS.b.id;
 describe('posting a transfer', () => {
   let database: TestDatabase;
   let prisma: LedgerDatabase;
+  /** The handler's own way in, as in the service: node-postgres on a pool. */
+  let pool: Pool;
   let handler: PostTransferHandler;
   /** The treasury every test funds its accounts from: the one account allowed below zero. */
   let treasury: string;
@@ -33,11 +37,13 @@ describe('posting a transfer', () => {
     Logger.overrideLogger(['warn', 'error']);
     database = await createTestDatabase('ledger');
     prisma = createPrismaClient('ledger', database.url);
-    handler = new PostTransferHandler(prisma);
+    pool = new Pool({ connectionString: database.url, max: 10 });
+    handler = new PostTransferHandler(new PgDatabase(pool));
     treasury = await openAccount({ owner: CLIENT_A, allowNegativeBalance: true });
   });
   afterAll(async () => {
     await prisma.$disconnect();
+    await pool.end();
     await database.drop();
   });
 

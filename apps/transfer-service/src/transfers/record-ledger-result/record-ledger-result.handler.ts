@@ -3,9 +3,9 @@
 // A redelivered, stale or conflicting answer changes nothing; it is logged and counted, never applied.
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { OncePayEvent, TransferPosted, TransferRejected } from '@oncepay/contracts';
-import { handleBatchOnce } from '@oncepay/dedup';
+import { handleBatchOnce, type SqlExecutor } from '@oncepay/dedup';
 import { enqueueEvents, type HandleOutcome } from '@oncepay/messaging';
-import { PRISMA } from '@oncepay/nest-common';
+import { PG_DATABASE, type PgDatabase } from '@oncepay/nest-common';
 import {
   decide,
   evolve,
@@ -14,7 +14,6 @@ import {
   type TransferState,
 } from '@oncepay/transfer-state-machine';
 import { randomUUID } from 'node:crypto';
-import { TRANSACTION_OPTIONS, type TransferDatabase, type TransferTransaction } from '../../database';
 import { lockTransfers, saveTransferStates, toTransferState } from '../transfer.repository';
 
 export const RECORD_LEDGER_RESULT_CONSUMER = 'transfer-service.record-ledger-result';
@@ -25,16 +24,18 @@ export class RecordLedgerResultHandler {
   /** Events refused by the state machine, by outcome: what an operator watches (exported as metrics later). */
   readonly ignoredCounts = { stale: 0, illegal: 0 };
 
-  constructor(@Inject(PRISMA) private readonly db: TransferDatabase) {}
+  /** node-postgres, not Prisma: a batch is a fixed handful of statements, run many times a second. */
+  constructor(@Inject(PG_DATABASE) private readonly db: PgDatabase) {}
 
   /** Applies a batch of ledger answers in one transaction; one outcome per answer, in the same order. */
   async executeBatch(answers: readonly LedgerAnswer[]): Promise<HandleOutcome[]> {
     let batch: BatchState = { states: new Map(), changed: new Map() };
     const now = new Date();
-    const handled = await handleBatchOnce<TransferTransaction, LedgerAnswer, Applied>({
+    const handled = await handleBatchOnce<SqlExecutor, LedgerAnswer, Applied>({
       consumer: RECORD_LEDGER_RESULT_CONSUMER,
       messages: answers,
-      transaction: (fn) => this.db.$transaction(fn, TRANSACTION_OPTIONS),
+      // READ COMMITTED is enough: the transfers' row locks serialize their answers.
+      transaction: (fn) => this.db.transaction(fn),
       // Every transfer of the batch locked in one statement, in id order.
       prepare: async (tx, fresh) => {
         const rows = await lockTransfers(
