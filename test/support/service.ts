@@ -59,8 +59,8 @@ export async function startTestService(
   await jest.isolateModulesAsync(async () => {
     const rootModule = await loadModule();
     const { NestFactory } = await import('@nestjs/core');
-    const { configureHttp } = await import('@oncepay/nest-common');
-    app = await NestFactory.create(rootModule, { logger: ['error'], bodyParser: false });
+    const { configureHttp, createHttpAdapter } = await import('@oncepay/nest-common');
+    app = await NestFactory.create(rootModule, createHttpAdapter(), { logger: ['error'], bodyParser: false });
     configureHttp(app);
   });
   const started: INestApplication | undefined = app;

@@ -3,7 +3,7 @@
 import { createParamDecorator, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Request } from 'express';
+import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
 import { ProblemException } from './problem-details';
 
@@ -27,7 +27,8 @@ export const apiKeysSchema = z
     return clients;
   });
 
-type AuthenticatedRequest = Request & { clientId?: string };
+/** The part of a request the guard reads and writes, whatever the HTTP framework. */
+type AuthenticatedRequest = { headers: IncomingHttpHeaders; clientId?: string };
 
 @Injectable()
 export class ApiKeyGuard implements CanActivate {

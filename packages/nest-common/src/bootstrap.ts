@@ -2,7 +2,7 @@
 import { ConsoleLogger, type INestApplication, type LogLevel, type Type } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
-import { configureHttp } from './http';
+import { configureHttp, createHttpAdapter } from './http';
 
 const LEVELS_UP_TO: Record<string, LogLevel[]> = {
   error: ['fatal', 'error'],
@@ -17,7 +17,10 @@ export async function bootstrapService(
   rootModule: Type<unknown>,
   serviceName: string,
 ): Promise<INestApplication> {
-  const app = await NestFactory.create(rootModule, { bufferLogs: true, bodyParser: false });
+  const app = await NestFactory.create(rootModule, createHttpAdapter(), {
+    bufferLogs: true,
+    bodyParser: false,
+  });
   const config = app.get(ConfigService);
   const logger = new ConsoleLogger(serviceName, {
     json: true,

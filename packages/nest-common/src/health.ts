@@ -1,6 +1,6 @@
 // GET /health: 200 when every dependency answers, 503 naming the failing one otherwise.
 import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 
 /** One dependency a service needs to do its work (its database, Kafka). */
 export interface HealthCheck {
@@ -40,9 +40,9 @@ export class HealthController {
   constructor(@Inject(HEALTH_CHECKS) private readonly checks: HealthCheck[]) {}
 
   @Get()
-  async health(@Res({ passthrough: true }) response: Response): Promise<HealthReport> {
+  async health(@Res({ passthrough: true }) response: FastifyReply): Promise<HealthReport> {
     const report = await runHealthChecks(this.checks);
-    response.status(report.status === 'ok' ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
+    void response.status(report.status === 'ok' ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
     return report;
   }
 }

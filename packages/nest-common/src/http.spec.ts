@@ -1,5 +1,6 @@
 // Proves the shared HTTP edge answers every failure as RFC 9457 problem+json: expected problems with
-// their code, malformed JSON (400), oversized bodies (413), invalid input (400 listing each issue),
+// their code, malformed JSON (400), oversized bodies (413), bodies that are not JSON (415), invalid
+// input (400 listing each issue),
 // a missing or wrong API key (401), unknown routes (404), and unexpected errors as a bare 500
 // without a stack trace.
 import { Body, Controller, Get, Module, Post, UseGuards, type INestApplication } from '@nestjs/common';
@@ -9,7 +10,7 @@ import { amountMinorSchema } from '@oncepay/contracts';
 import { z } from 'zod';
 import { ApiKeyGuard, apiKeysSchema, ClientId } from './api-key.guard';
 import { validateEnv } from './env';
-import { configureHttp, MAX_BODY_BYTES } from './http';
+import { configureHttp, createHttpAdapter, MAX_BODY_BYTES } from './http';
 import { PROBLEM_CONTENT_TYPE, ProblemException } from './problem-details';
 import { ZodValidationPipe } from './zod-validation.pipe';
 
@@ -63,7 +64,7 @@ describe('HTTP problem details', () => {
   let baseUrl: string;
 
   beforeAll(async () => {
-    app = await NestFactory.create(ProbeModule, { logger: false, bodyParser: false });
+    app = await NestFactory.create(ProbeModule, createHttpAdapter(), { logger: false, bodyParser: false });
     configureHttp(app);
     await app.listen(0, '127.0.0.1');
     baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
@@ -117,6 +118,40 @@ describe('HTTP problem details', () => {
     const big = JSON.stringify({ padding: 'x'.repeat(MAX_BODY_BYTES) });
     const { status, body } = await call('/probe/echo', postJson(big));
     expect({ status, code: body.code }).toEqual({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+  });
+
+  it.each([
+    ['text/plain', 'amount=1'],
+    ['application/x-www-form-urlencoded', 'amount=1'],
+  ])('answers a %s body with 415 UNSUPPORTED_MEDIA_TYPE', async (contentType, body) => {
+    const {
+      status,
+      type,
+      body: problem,
+    } = await call('/probe/echo', {
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body,
+    });
+    expect({ status, code: problem.code }).toEqual({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
+    expect(type).toContain(PROBLEM_CONTENT_TYPE);
+  });
+
+  it('takes application/*+json and a charset parameter as JSON', async () => {
+    const as = (contentType: string) =>
+      call('/probe/echo', { method: 'POST', headers: { 'content-type': contentType }, body: '{"a":2}' });
+    expect(await as('application/merge-patch+json')).toMatchObject({ status: 201, body: { a: 2 } });
+    expect(await as('application/json; charset=utf-8')).toMatchObject({ status: 201, body: { a: 2 } });
+  });
+
+  it('echoes a sane X-Correlation-Id and assigns one otherwise', async () => {
+    const given = await fetch(`${baseUrl}/probe/echo`, {
+      ...postJson('{}'),
+      headers: { 'content-type': 'application/json', 'x-correlation-id': 'trace-42' },
+    });
+    expect(given.headers.get('x-correlation-id')).toBe('trace-42');
+    const assigned = await fetch(`${baseUrl}/probe/echo`, postJson('{}'));
+    expect(assigned.headers.get('x-correlation-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('answers an unknown route with 404 problem+json', async () => {

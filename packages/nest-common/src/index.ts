@@ -28,7 +28,7 @@ export {
   RETENTION_TASKS,
 } from './tokens';
 export { PgDatabase } from './pg-database';
-export { configureHttp, CORRELATION_HEADER, MAX_BODY_BYTES } from './http';
+export { configureHttp, createHttpAdapter, CORRELATION_HEADER, MAX_BODY_BYTES } from './http';
 export {
   documents,
   findOpenApiProblems,

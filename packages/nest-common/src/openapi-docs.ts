@@ -1,6 +1,6 @@
 // Serves a service's OpenAPI document, when its ServiceCoreModule was given one: Swagger UI at /docs
 // (assets from the swagger-ui-dist package, nothing fetched from the internet) and the JSON at
-// /docs/openapi.json. Plain express routes outside Nest's router, so no guard applies: docs are public.
+// /docs/openapi.json. Plain Fastify routes outside Nest's router, so no guard applies: docs are public.
 import type { INestApplication } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
 import { SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';

@@ -9,7 +9,7 @@ import { amountMinorSchema } from '@oncepay/contracts';
 import { z } from 'zod';
 import { ApiKeyGuard, apiKeysSchema } from './api-key.guard';
 import { validateEnv } from './env';
-import { configureHttp } from './http';
+import { configureHttp, createHttpAdapter } from './http';
 import {
   documents,
   findOpenApiProblems,
@@ -221,7 +221,10 @@ describe('serving the document at /docs', () => {
   async function start(
     document: OpenApiDocument | undefined,
   ): Promise<{ app: INestApplication; url: string }> {
-    const app = await NestFactory.create(moduleWith(document), { logger: false, bodyParser: false });
+    const app = await NestFactory.create(moduleWith(document), createHttpAdapter(), {
+      logger: false,
+      bodyParser: false,
+    });
     configureHttp(app);
     await app.listen(0, '127.0.0.1');
     return { app, url: `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}` };

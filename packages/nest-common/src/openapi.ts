@@ -248,7 +248,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   404: 'Not found, or owned by another client',
   409: 'Conflict',
   413: `PAYLOAD_TOO_LARGE: the body is over ${MAX_BODY_BYTES} bytes`,
-  415: 'UNSUPPORTED_ENCODING or UNSUPPORTED_CHARSET',
+  415: 'UNSUPPORTED_MEDIA_TYPE: the body is not JSON (Content-Type application/json or application/*+json)',
   422: 'The request is well-formed but cannot be processed',
   500: 'INTERNAL_ERROR: a bug or an infrastructure failure; never carries internals',
   503: 'Service unavailable',

@@ -8,7 +8,7 @@ import {
   type ArgumentsHost,
   type ExceptionFilter,
 } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 const PROBLEM_TYPE_BASE = 'https://oncepay.dev/problems/';
@@ -42,21 +42,28 @@ export function problemDocument(problem: ProblemFields & Record<string, unknown>
   return { type: PROBLEM_TYPE_BASE + problem.code.toLowerCase().replace(/_/g, '-'), ...problem };
 }
 
-export function sendProblem(response: Response, problem: ProblemDocument): void {
-  response.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+export function sendProblem(reply: FastifyReply, problem: ProblemDocument): void {
+  void reply
+    .status(problem.status)
+    .header('content-type', PROBLEM_CONTENT_TYPE)
+    .send(JSON.stringify(problem));
 }
 
-/** Nest's exception filter: known problems as they are, framework HTTP errors mapped, anything else a 500. */
+/**
+ * Nest's exception filter: known problems as they are, framework HTTP errors mapped (Nest turns what
+ * Fastify refuses before the router, a body over the limit or not JSON, into HttpExceptions: 413 and
+ * 415), anything else a 500.
+ */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('ProblemDetails');
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const request = http.getRequest<Request>();
-    sendProblem(http.getResponse<Response>(), {
+    const request = http.getRequest<FastifyRequest>();
+    sendProblem(http.getResponse<FastifyReply>(), {
       ...this.toProblem(exception),
-      instance: request.originalUrl,
+      instance: request.url,
     });
   }
 
@@ -75,34 +82,6 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     return problemDocument({ status: 500, code: 'INTERNAL_ERROR', title: 'Internal server error' });
   }
 }
-
-/** Express error middleware for what fails before Nest's router: malformed JSON, oversized bodies. */
-export function bodyParserProblems(
-  error: unknown,
-  request: Request,
-  response: Response,
-  next: NextFunction,
-): void {
-  const parserError = error as { type?: string; status?: number };
-  const known = PARSER_PROBLEMS[parserError.type ?? ''];
-  if (!known) return next(error);
-  sendProblem(response, problemDocument({ ...known, instance: request.originalUrl }));
-}
-
-const PARSER_PROBLEMS: Record<string, ProblemFields> = {
-  'entity.parse.failed': { status: 400, code: 'MALFORMED_JSON', title: 'The request body is not valid JSON' },
-  'entity.too.large': { status: 413, code: 'PAYLOAD_TOO_LARGE', title: 'The request body is too large' },
-  'encoding.unsupported': {
-    status: 415,
-    code: 'UNSUPPORTED_ENCODING',
-    title: 'The request body encoding is not supported',
-  },
-  'charset.unsupported': {
-    status: 415,
-    code: 'UNSUPPORTED_CHARSET',
-    title: 'The request body charset is not supported',
-  },
-};
 
 function codeForStatus(status: number): string {
   const name = HttpStatus[status];

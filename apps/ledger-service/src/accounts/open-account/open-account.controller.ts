@@ -7,10 +7,10 @@ import { accountLocation, toAccountResource, type AccountResource } from '../acc
 import { openAccountBodySchema, type OpenAccountBody } from './open-account.dto';
 import { OpenAccountHandler } from './open-account.handler';
 
-/** The part of the HTTP response this controller sets; keeps the controller free of express types. */
+/** The part of the HTTP response (Fastify's reply) this controller sets. */
 interface StatusAndHeaders {
   status(code: number): unknown;
-  setHeader(name: string, value: string): unknown;
+  header(name: string, value: string): unknown;
 }
 
 @Controller('v1/accounts')
@@ -28,7 +28,7 @@ export class OpenAccountController {
     switch (result.outcome) {
       case 'opened':
         response.status(201);
-        response.setHeader('Location', accountLocation(result.account.id));
+        response.header('Location', accountLocation(result.account.id));
         return toAccountResource(result.account);
       case 'already_open':
         response.status(200);

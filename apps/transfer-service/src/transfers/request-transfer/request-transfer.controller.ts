@@ -1,7 +1,7 @@
 // POST /v1/transfers: authenticates, validates, runs the handler, and turns its outcome into HTTP.
 import { Body, Controller, Headers, Post, Res, UseGuards } from '@nestjs/common';
 import { ApiKeyGuard, ClientId, ProblemException, ZodValidationPipe } from '@oncepay/nest-common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { transferLocation } from '../transfer.resource';
 import { idempotencyKeySchema, requestTransferBodySchema } from './request-transfer.dto';
@@ -21,7 +21,7 @@ export class RequestTransferController {
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Headers('x-correlation-id') correlationId: string | undefined,
     @Body() rawBody: unknown,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ): Promise<unknown> {
     if (idempotencyKey === undefined) {
       throw new ProblemException(
@@ -42,10 +42,10 @@ export class RequestTransferController {
     switch (result.outcome) {
       case 'accepted':
       case 'replayed': {
-        response.status(result.status);
+        void response.status(result.status);
         const id = (result.body as { id?: unknown }).id;
-        if (typeof id === 'string') response.setHeader('Location', transferLocation(id));
-        if (result.outcome === 'replayed') response.setHeader('Idempotent-Replayed', 'true');
+        if (typeof id === 'string') void response.header('Location', transferLocation(id));
+        if (result.outcome === 'replayed') void response.header('Idempotent-Replayed', 'true');
         return result.body;
       }
       case 'key_reused_with_other_request':
