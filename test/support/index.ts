@@ -3,6 +3,7 @@ export { createTestDatabase, type TestDatabase } from './database';
 export { testEnv } from './env';
 export { createTestKafka, createTestTopics, uniqueName } from './kafka';
 export { createPrismaClient, type PrismaClientOf } from './prisma';
+export { createPgDatabase } from './pg-database';
 export { startTestService, TEST_CLIENTS, TEST_KAFKA_NAMESPACE, testTopic, type TestService } from './service';
 export { describeHealthEndpoint } from './health-suite';
 export { sampleTransferRequested } from './events';

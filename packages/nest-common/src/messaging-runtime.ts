@@ -32,7 +32,7 @@ export interface MessagingOptions {
   outbox: boolean;
 }
 
-/** The part of a generated PrismaClient an interactive transaction needs (the consumers' batches). */
+/** The part of a generated PrismaClient an interactive transaction needs. */
 export interface TransactionalDatabase {
   $transaction<R>(
     fn: (tx: SqlExecutor) => Promise<R>,

@@ -1,8 +1,8 @@
 // node-postgres behind the same door as Prisma's raw queries (SqlExecutor), on the same connection
-// pool, for the paths every transfer takes: the accept statement, the outbox relays and the ledger's
-// and transfer-service's batch consumers. There Prisma's own cost per query (about half a millisecond
-// of CPU on top of node-postgres, see docs/performance.md) was a large share of the work. The read
-// endpoints and the account API keep Prisma: its typed queries are worth more than that cost there.
+// pool, for the paths every transfer takes: the accept statement, the outbox relays, the three
+// services' batch consumers and the notification dispatcher. There Prisma's own cost per query (about
+// half a millisecond of CPU on top of node-postgres, see docs/performance.md) was a large share of the
+// work. The read endpoints and the account API keep Prisma: its typed queries are worth more there.
 //
 // Every statement runs as a prepared statement named after its text: PostgreSQL parses and plans it
 // once per connection instead of on every call (for the accept statement that planning was about as

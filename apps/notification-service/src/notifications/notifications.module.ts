@@ -2,7 +2,7 @@
 // it through the configured channel (dispatcher), and let clients read theirs (REST).
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { messagingLogger, PRISMA } from '@oncepay/nest-common';
+import { messagingLogger, PG_DATABASE, type PgDatabase } from '@oncepay/nest-common';
 import { readNotificationSettings, type ChannelSettings } from '../config/config';
 import { PrismaClient } from '../generated/prisma/client';
 import { notificationChannelProvider } from './channels/notification-channel.provider';
@@ -30,8 +30,8 @@ function deliveryTimeoutMsOf(channel: ChannelSettings): number {
     notificationChannelProvider,
     {
       provide: NotificationDispatcher,
-      inject: [PRISMA, NOTIFICATION_CHANNEL, ConfigService],
-      useFactory: (db: PrismaClient, channel: NotificationChannel, config: ConfigService) => {
+      inject: [PG_DATABASE, NOTIFICATION_CHANNEL, ConfigService],
+      useFactory: (db: PgDatabase, channel: NotificationChannel, config: ConfigService) => {
         const settings = readNotificationSettings(config);
         return new NotificationDispatcher({
           db,

@@ -3,6 +3,7 @@
 // re-claimed meanwhile (attempt number moved on) is left alone without an attempt row, and a
 // notification listed twice is refused before anything is written.
 import {
+  createPgDatabase,
   createPrismaClient,
   createTestDatabase,
   sampleTransferCompleted,
@@ -19,19 +20,24 @@ describe('DeliveryRepository.recordAttempts on PostgreSQL', () => {
   let prisma: PrismaClientOf['notification'];
   let repository: DeliveryRepository;
 
+  /** The service's own way in for the consumer: node-postgres on a pool. */
+  let pg: ReturnType<typeof createPgDatabase>;
+
   beforeEach(async () => {
     database = await createTestDatabase('notification');
     prisma = createPrismaClient('notification', database.url);
+    pg = createPgDatabase(database.url);
     repository = new DeliveryRepository(prisma);
   });
   afterEach(async () => {
     await prisma.$disconnect();
+    await pg.end();
     await database.drop();
   });
 
   /** Creates `count` notifications and claims them all, in creation order. */
   async function claimNew(count: number): Promise<ClaimedNotification[]> {
-    const handler = new RecordOutcomeHandler(prisma);
+    const handler = new RecordOutcomeHandler(pg.db);
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
       const result = await handler.execute(sampleTransferCompleted());

@@ -7,6 +7,7 @@
 import type { SqlExecutor } from '@oncepay/dedup';
 import { sleep, type MessagingLogger } from '@oncepay/messaging';
 import {
+  createPgDatabase,
   createPrismaClient,
   createTestDatabase,
   sampleTransferCompleted,
@@ -97,6 +98,8 @@ function loggingStatements(
 describe('NotificationDispatcher on PostgreSQL', () => {
   let database: TestDatabase;
   let prisma: PrismaClientOf['notification'];
+  /** The consumer's own way in, as in the service: node-postgres on a pool. */
+  let pg: ReturnType<typeof createPgDatabase>;
   const dispatchers: NotificationDispatcher[] = [];
   const extraClients: PrismaClientOf['notification'][] = [];
 
@@ -104,10 +107,12 @@ describe('NotificationDispatcher on PostgreSQL', () => {
   beforeEach(async () => {
     database = await createTestDatabase('notification');
     prisma = createPrismaClient('notification', database.url);
+    pg = createPgDatabase(database.url);
   });
   afterEach(async () => {
     await Promise.all(dispatchers.splice(0).map((dispatcher) => dispatcher.stop()));
     await Promise.all([prisma, ...extraClients.splice(0)].map((client) => client.$disconnect()));
+    await pg.end();
     await database.drop();
   });
 
@@ -132,7 +137,7 @@ describe('NotificationDispatcher on PostgreSQL', () => {
   }
 
   async function createNotification(): Promise<string> {
-    const result = await new RecordOutcomeHandler(prisma).execute(sampleTransferCompleted());
+    const result = await new RecordOutcomeHandler(pg.db).execute(sampleTransferCompleted());
     if (result.outcome !== 'recorded') throw new Error(`expected a new notification, got ${result.outcome}`);
     return result.notificationId;
   }

@@ -4,8 +4,9 @@
 // A batch inserts its notifications with one statement and answers exactly as event-by-event would,
 // also for two events of one transfer in the same batch; only a transfer notified before costs a read.
 import type { SqlExecutor } from '@oncepay/dedup';
-import type { TransactionalDatabase } from '@oncepay/nest-common';
+import type { PgDatabase } from '@oncepay/nest-common';
 import {
+  createPgDatabase,
   createPrismaClient,
   createTestDatabase,
   sampleTransferCompleted,
@@ -15,8 +16,10 @@ import {
 } from '@oncepay/test-support';
 import { RECORD_OUTCOME_CONSUMER, RecordOutcomeHandler } from './record-outcome.handler';
 
+type Transactions = Pick<PgDatabase, 'transaction'>;
+
 /** `db` with every statement of its transactions logged. */
-function loggingStatements(db: TransactionalDatabase): { db: TransactionalDatabase; statements: string[] } {
+function loggingStatements(db: Transactions): { db: Transactions; statements: string[] } {
   const statements: string[] = [];
   const logging = (tx: SqlExecutor): SqlExecutor => ({
     $queryRawUnsafe: <T>(query: string, ...values: unknown[]) => {
@@ -30,7 +33,7 @@ function loggingStatements(db: TransactionalDatabase): { db: TransactionalDataba
   });
   return {
     statements,
-    db: { $transaction: (fn, options) => db.$transaction((tx) => fn(logging(tx)), options) },
+    db: { transaction: (fn) => db.transaction((tx) => fn(logging(tx))) },
   };
 }
 
@@ -42,15 +45,19 @@ const readsOfNotifications = (statements: string[]) =>
 describe('RecordOutcomeHandler on PostgreSQL', () => {
   let database: TestDatabase;
   let prisma: PrismaClientOf['notification'];
+  /** The handler's own way in, as in the service: node-postgres on a pool. */
+  let pg: ReturnType<typeof createPgDatabase>;
   let handler: RecordOutcomeHandler;
 
   beforeAll(async () => {
     database = await createTestDatabase('notification');
     prisma = createPrismaClient('notification', database.url);
-    handler = new RecordOutcomeHandler(prisma);
+    pg = createPgDatabase(database.url);
+    handler = new RecordOutcomeHandler(pg.db);
   });
   afterAll(async () => {
     await prisma.$disconnect();
+    await pg.end();
     await database.drop();
   });
 
@@ -152,7 +159,7 @@ describe('RecordOutcomeHandler on PostgreSQL', () => {
     const failed = sampleTransferFailed();
     const sameOutcome = sampleTransferCompleted({ transferId: completed.payload.transferId });
     const otherOutcome = sampleTransferCompleted({ transferId: failed.payload.transferId });
-    const logged = loggingStatements(prisma);
+    const logged = loggingStatements(pg.db);
 
     const results = await new RecordOutcomeHandler(logged.db).executeBatch([
       completed,
@@ -192,7 +199,7 @@ describe('RecordOutcomeHandler on PostgreSQL', () => {
     if (created.outcome !== 'recorded') throw new Error(`expected recorded, got ${created.outcome}`);
     const again = sampleTransferFailed({ transferId: earlier.payload.transferId });
     const fresh = sampleTransferCompleted();
-    const logged = loggingStatements(prisma);
+    const logged = loggingStatements(pg.db);
 
     const results = await new RecordOutcomeHandler(logged.db).executeBatch([again, fresh]);
 

@@ -8,7 +8,7 @@
 // returned, and only an event whose transfer had its notification before this batch costs a SELECT.
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { handleBatchOnce, type SqlExecutor } from '@oncepay/dedup';
-import { PRISMA, type TransactionalDatabase } from '@oncepay/nest-common';
+import { PG_DATABASE, type PgDatabase } from '@oncepay/nest-common';
 import { randomUUID } from 'node:crypto';
 import type { TransferOutcome } from '../domain/notification';
 import { notificationBodyOf, type TransferOutcomeEvent } from '../domain/notification-body';
@@ -46,8 +46,11 @@ interface CreatedNotification extends StoredNotification {
 export class RecordOutcomeHandler {
   private readonly logger = new Logger(RecordOutcomeHandler.name);
 
-  /** Only transactions are needed: every statement of a batch runs in its one transaction. */
-  constructor(@Inject(PRISMA) private readonly db: TransactionalDatabase) {}
+  /**
+   * Only transactions are needed: every statement of a batch runs in its one transaction. node-postgres,
+   * not Prisma: a batch is a fixed handful of statements, run many times a second.
+   */
+  constructor(@Inject(PG_DATABASE) private readonly db: Pick<PgDatabase, 'transaction'>) {}
 
   async execute(event: TransferOutcomeEvent): Promise<RecordOutcomeResult> {
     const [result] = await this.executeBatch([event]);
@@ -62,9 +65,8 @@ export class RecordOutcomeHandler {
     const handled = await handleBatchOnce({
       consumer: RECORD_OUTCOME_CONSUMER,
       messages: events,
-      // Explicit isolation and bounds: the statements lock only the rows they insert.
-      transaction: <T>(fn: (tx: SqlExecutor) => Promise<T>) =>
-        this.db.$transaction(fn, { isolationLevel: 'ReadCommitted', maxWait: 5_000, timeout: 10_000 }),
+      // READ COMMITTED: the statements lock only the rows they insert.
+      transaction: <T>(fn: (tx: SqlExecutor) => Promise<T>) => this.db.transaction(fn),
       prepare: async (tx, fresh) => {
         for (const [transferId, row] of await createNotifications(tx, fresh)) created.set(transferId, row);
       },
