@@ -4,7 +4,6 @@ import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { messagingLogger, PG_DATABASE, type PgDatabase } from '@oncepay/nest-common';
 import { readNotificationSettings, type ChannelSettings } from '../config/config';
-import { PrismaClient } from '../generated/prisma/client';
 import { notificationChannelProvider } from './channels/notification-channel.provider';
 import { NotificationDispatcher } from './deliver-notifications/notification.dispatcher';
 import { NOTIFICATION_CHANNEL, type NotificationChannel } from './domain/notification-channel.port';
