@@ -21,8 +21,12 @@ export const baseEnvSchema = z.object({
     .string()
     .regex(/^([a-z0-9-]+\.)?$/, 'must be empty or lower-case letters, digits and dashes ending in a dot')
     .default(''),
-  /** Partitions of the topics a service creates at boot; the unit of consumer parallelism. */
-  KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(256).default(6),
+  /**
+   * Partitions of the topics a service creates at boot; the unit of consumer parallelism: at most this
+   * many instances of a service consume at once. Sized for one instance each (docs/performance.md):
+   * fewer partitions per consumer mean fuller batches; raise it before running more instances.
+   */
+  KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(256).default(3),
   /**
    * Most events a consumer handles in one database transaction. Larger: fewer commits, more
    * throughput; smaller: shorter transactions and lock holds, less to redo after a crash.
