@@ -1,7 +1,8 @@
 // Proves the outbox relay publishes every committed event, and that a relay killed between the Kafka
 // publish and the mark-as-sent (so the batch goes out twice) still yields exactly one effect per
 // event in each consumer group, because consumers deduplicate on the event id; and that a relay whose
-// LISTEN connection the database dropped listens again and is woken by the next NOTIFY.
+// LISTEN connection the database dropped listens again and is woken by the next NOTIFY; and that a
+// woken relay lingers so rows committed right behind the first go out in the same pass.
 import {
   countEffects,
   createEffectsTable,
@@ -156,6 +157,32 @@ describe('outbox relay on the real broker and database', () => {
       await prisma.$transaction((tx) => enqueueEvent(tx, sampleTransferRequested(), topic));
       signal.committed();
       await waitFor(pendingCount, (n) => n === 0, { timeoutMs: 5_000, what: 'the signalled publish' });
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it('lingers after a wake-up, so rows committed right behind the first leave in the same pass', async () => {
+    const sends: number[] = [];
+    const relay = new OutboxRelay({
+      transaction: (fn) => prisma.$transaction((tx) => fn(tx as typeof prisma), { timeout: 60_000 }),
+      // Records the size of each Kafka send instead of sending.
+      publisher: { send: async (records) => void sends.push(records.length) },
+      safetyPollMs: 60_000,
+      lingerMs: 400,
+    });
+    await relay.start();
+    try {
+      // Let the relay's first pass (an empty table) end, so the wake-up below is what starts the next.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const enqueue = () => prisma.$transaction((tx) => enqueueEvent(tx, sampleTransferRequested(), topic));
+      await enqueue();
+      relay.wakeUp();
+      // Committed well within the linger that this wake-up started.
+      await enqueue();
+      await enqueue();
+      await waitFor(pendingCount, (n) => n === 0, { timeoutMs: 5_000, what: 'the lingered publish' });
+      expect(sends).toEqual([3]);
     } finally {
       await relay.stop();
     }
