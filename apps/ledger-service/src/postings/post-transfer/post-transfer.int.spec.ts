@@ -4,6 +4,7 @@
 import { decodeEvent, type OncePayEvent, type TransferRequested } from '@oncepay/contracts';
 import { Logger } from '@nestjs/common';
 import {
+  createPgDatabase,
   createPrismaClient,
   createTestDatabase,
   TEST_CLIENTS,
@@ -11,9 +12,7 @@ import {
   type TestDatabase,
   type TransferRequestFacts,
 } from '@oncepay/test-support';
-import { PgDatabase } from '@oncepay/nest-common';
 import { randomUUID } from 'node:crypto';
-import { Pool } from 'pg';
 import type { LedgerDatabase } from '../../database';
 import {
   POST_TRANSFER_CONSUMER,
@@ -28,7 +27,7 @@ describe('posting a transfer', () => {
   let database: TestDatabase;
   let prisma: LedgerDatabase;
   /** The handler's own way in, as in the service: node-postgres on a pool. */
-  let pool: Pool;
+  let pg: ReturnType<typeof createPgDatabase>;
   let handler: PostTransferHandler;
   /** The treasury every test funds its accounts from: the one account allowed below zero. */
   let treasury: string;
@@ -37,13 +36,13 @@ describe('posting a transfer', () => {
     Logger.overrideLogger(['warn', 'error']);
     database = await createTestDatabase('ledger');
     prisma = createPrismaClient('ledger', database.url);
-    pool = new Pool({ connectionString: database.url, max: 10 });
-    handler = new PostTransferHandler(new PgDatabase(pool));
+    pg = createPgDatabase(database.url);
+    handler = new PostTransferHandler(pg.db);
     treasury = await openAccount({ owner: CLIENT_A, allowNegativeBalance: true });
   });
   afterAll(async () => {
     await prisma.$disconnect();
-    await pool.end();
+    await pg.end();
     await database.drop();
   });
 
