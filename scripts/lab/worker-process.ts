@@ -83,8 +83,11 @@ export class WorkerProcess {
       else
         this.log(`${this.config.role} joined its group ${formatSeconds(Date.now() - startedAt)} after start`);
     });
+    // 'close', not 'exit': 'exit' can arrive before the 'crashing' report the worker sent just ahead
+    // of its SIGKILL (seen in CI), which would make a scheduled crash look unexpected. 'close' comes
+    // after the IPC channel and the output streams are drained.
     this.exited = new Promise((resolve) =>
-      child.once('exit', (code, signal) => {
+      child.once('close', (code, signal) => {
         this.onExit(crashingFor, code, signal);
         resolve();
       }),
