@@ -9,7 +9,6 @@ import {
 } from '@oncepay/test-support';
 import { randomUUID } from 'node:crypto';
 import {
-  IDEMPOTENCY_KEY_PARAM_COUNT,
   idempotencyKeyParams,
   insertIdempotencyKeySql,
   MIN_IDEMPOTENCY_KEY_RETENTION_MS,
@@ -63,12 +62,13 @@ describe('idempotency keys on PostgreSQL', () => {
       now,
       retentionMs: MIN_IDEMPOTENCY_KEY_RETENTION_MS,
     };
-    const effect = IDEMPOTENCY_KEY_PARAM_COUNT + 1;
     return writeOnceForKey(prisma, key, async () => {
+      const keyValues = idempotencyKeyParams(key);
+      const effect = keyValues.length + 1;
       const inserted = await prisma.$executeRawUnsafe(
         `WITH new_key AS (${insertIdempotencyKeySql()})
          INSERT INTO test_effects (key, note) SELECT $${effect}, $${effect + 1} FROM new_key`,
-        ...idempotencyKeyParams(key),
+        ...keyValues,
         ref.key,
         note,
       );

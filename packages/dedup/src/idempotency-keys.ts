@@ -40,9 +40,6 @@ export interface NewIdempotencyKey extends IdempotencyKeyRef {
   retentionMs: number;
 }
 
-/** How many parameters `insertIdempotencyKeySql` reads: the values of `idempotencyKeyParams`. */
-export const IDEMPOTENCY_KEY_PARAM_COUNT = 7;
-
 /**
  * The key's `INSERT`, to fold into the statement that writes the effect as a CTE: it returns one row
  * when the key is new and none when it is stored already, so the effect's own inserts select FROM it

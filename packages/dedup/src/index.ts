@@ -22,7 +22,6 @@ export {
   insertIdempotencyKeySql,
   idempotencyKeyParams,
   purgeExpiredIdempotencyKeys,
-  IDEMPOTENCY_KEY_PARAM_COUNT,
   MIN_IDEMPOTENCY_KEY_RETENTION_MS,
   type IdempotencyKeyRef,
   type KeyedWriteResult,

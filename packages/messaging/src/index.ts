@@ -24,7 +24,6 @@ export {
   insertOutboxRowsSql,
   outboxRowParams,
   OUTBOX_CHANNEL,
-  OUTBOX_ROW_PARAM_COUNT,
   purgeSentOutboxMessages,
   type OutboxItem,
 } from './outbox';

@@ -30,9 +30,6 @@ export async function enqueueEvents(tx: SqlExecutor, items: readonly OutboxItem[
   await tx.$executeRawUnsafe(insertOutboxRowsSql(), ...outboxRowParams(items));
 }
 
-/** How many parameters `insertOutboxRowsSql` reads: the arrays of `outboxRowParams`. */
-export const OUTBOX_ROW_PARAM_COUNT = 5;
-
 /**
  * The outbox `INSERT` of `enqueueEvents`, reading its column arrays from `$first` on, for a caller that
  * folds it into a larger statement (the accept path writes transfer, key and event in one), with an

@@ -2,7 +2,6 @@
 // (status, version, last event id), so applying events is "lock rows, decide, save rows".
 import { rejectionReasonSchema, type OncePayEvent, type TransferFacts } from '@oncepay/contracts';
 import {
-  IDEMPOTENCY_KEY_PARAM_COUNT,
   idempotencyKeyParams,
   insertIdempotencyKeySql,
   type NewIdempotencyKey,
@@ -47,22 +46,8 @@ export async function insertTransferOnce(
   write: { row: Transfer; events: readonly OncePayEvent[]; key: NewIdempotencyKey },
 ): Promise<boolean> {
   const { row } = write;
-  const transferParam = IDEMPOTENCY_KEY_PARAM_COUNT + 1;
-  const outboxParam = transferParam + 13; // after the transfer's 13 values
-  const p = (i: number) => `$${transferParam + i}`;
-  const [result] = await db.$queryRawUnsafe<{ created: boolean }[]>(
-    `WITH new_key AS (${insertIdempotencyKeySql()}),
-     new_transfer AS (
-       INSERT INTO transfers (id, client_id, from_account_id, to_account_id, amount_minor, currency, reference,
-                              status, failure_reason, version, last_event_id, correlation_id, created_at, updated_at)
-       SELECT ${p(0)}::uuid, ${p(1)}, ${p(2)}::uuid, ${p(3)}::uuid, ${p(4)}::bigint, ${p(5)}, ${p(6)},
-              ${p(7)}::transfer_status, ${p(8)}, ${p(9)}::int, ${p(10)}::uuid, ${p(11)},
-              ${p(12)}::timestamptz, ${p(12)}::timestamptz
-         FROM new_key
-       RETURNING id),
-     new_events AS (${insertOutboxRowsSql(outboxParam, 'EXISTS (SELECT FROM new_transfer)')})
-     SELECT EXISTS (SELECT FROM new_key) AS created`,
-    ...idempotencyKeyParams(write.key),
+  const keyValues = idempotencyKeyParams(write.key);
+  const transferValues = [
     row.id,
     row.clientId,
     row.fromAccountId,
@@ -76,6 +61,24 @@ export async function insertTransferOnce(
     row.lastEventId,
     row.correlationId,
     row.createdAt.toISOString(),
+  ];
+  // Parameters in order: the key's, the transfer's, then the outbox rows'.
+  const p = (i: number) => `$${keyValues.length + 1 + i}`;
+  const outboxParam = keyValues.length + transferValues.length + 1;
+  const [result] = await db.$queryRawUnsafe<{ created: boolean }[]>(
+    `WITH new_key AS (${insertIdempotencyKeySql()}),
+     new_transfer AS (
+       INSERT INTO transfers (id, client_id, from_account_id, to_account_id, amount_minor, currency, reference,
+                              status, failure_reason, version, last_event_id, correlation_id, created_at, updated_at)
+       SELECT ${p(0)}::uuid, ${p(1)}, ${p(2)}::uuid, ${p(3)}::uuid, ${p(4)}::bigint, ${p(5)}, ${p(6)},
+              ${p(7)}::transfer_status, ${p(8)}, ${p(9)}::int, ${p(10)}::uuid, ${p(11)},
+              ${p(12)}::timestamptz, ${p(12)}::timestamptz
+         FROM new_key
+       RETURNING id),
+     new_events AS (${insertOutboxRowsSql(outboxParam, 'EXISTS (SELECT FROM new_transfer)')})
+     SELECT EXISTS (SELECT FROM new_key) AS created`,
+    ...keyValues,
+    ...transferValues,
     ...outboxRowParams(write.events),
   );
   return result?.created === true;
