@@ -9,7 +9,7 @@ import { migrateDatabase } from '../db/migrate';
 import { startLocalInfra } from '../infra/local-infra';
 import { isPortOpen } from '../infra/net';
 import { DATA_DIR, REPO_ROOT } from '../infra/paths';
-import { kafkaBrokers, postgresUrl, stackConfig } from '../infra/stack-config';
+import { kafkaBrokers, postgresUrl, stackConfig, stackServiceEnv } from '../infra/stack-config';
 import { startService, type RunningService } from '../stack/service-process';
 import type { BenchTarget } from './bench';
 import type { MonitoredProcess } from './process-sampler';
@@ -165,13 +165,7 @@ async function startOwnStack(
       services.push(
         await startService(
           service,
-          {
-            PORT: String(stackConfig.servicePort(service)),
-            DATABASE_URL: postgresUrl(service.database),
-            KAFKA_BROKERS: kafkaBrokers(),
-            API_KEYS: stackConfig.apiKeys,
-            LOG_LEVEL: logLevel,
-          },
+          stackServiceEnv(service, logLevel),
           // The run goes on and reports the process as gone; the audit and the settle waits show the damage.
           (name, code) => log(`${name} exited with code ${code} during the benchmark`),
           { logFile: path.join(BENCH_STACK_DIR, 'logs', `${service.name}-service.log`) },

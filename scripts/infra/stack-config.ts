@@ -37,3 +37,14 @@ export function postgresUrl(database: string): string {
 export function kafkaBrokers(): string {
   return `127.0.0.1:${stackConfig.kafka.port}`;
 }
+
+/** The environment a local stack starts a service with: its port and database, the broker, the API keys. */
+export function stackServiceEnv(service: ServiceSpec, logLevel: string): Record<string, string> {
+  return {
+    PORT: String(stackConfig.servicePort(service)),
+    DATABASE_URL: postgresUrl(service.database),
+    KAFKA_BROKERS: kafkaBrokers(),
+    API_KEYS: stackConfig.apiKeys,
+    LOG_LEVEL: logLevel,
+  };
+}

@@ -8,7 +8,7 @@ import { migrateDatabase } from '../db/migrate';
 import { startLocalInfra } from '../infra/local-infra';
 import { assertPortFree } from '../infra/net';
 import { DATA_DIR, REPO_ROOT } from '../infra/paths';
-import { kafkaBrokers, postgresUrl, stackConfig } from '../infra/stack-config';
+import { kafkaBrokers, postgresUrl, stackConfig, stackServiceEnv } from '../infra/stack-config';
 import { seedDemoData, tryItCurl } from './seed';
 import { startService, type RunningService } from './service-process';
 
@@ -60,13 +60,7 @@ async function main(): Promise<void> {
       services.push(
         await startService(
           service,
-          {
-            PORT: String(stackConfig.servicePort(service)),
-            DATABASE_URL: postgresUrl(service.database),
-            KAFKA_BROKERS: kafkaBrokers(),
-            API_KEYS: stackConfig.apiKeys,
-            LOG_LEVEL: 'log',
-          },
+          stackServiceEnv(service, 'log'),
           (name, code) => void shutdown(`${name} exited with code ${code}`).then(() => process.exit(1)),
         ),
       );
