@@ -1,6 +1,6 @@
 // Proves docker-compose.yml and the services' validated configuration cannot drift apart: every
 // variable a service requires is set for it in the compose file, every value there passes the
-// service's own schema, no variable is set that the service does not know, and the migration steps
+// service's own schema, no variable is set that the service does not know, and the migration step
 // and the database init script name the same databases the services use.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,7 +9,7 @@ import type { z } from 'zod';
 import { envSchema as ledgerEnv } from '../apps/ledger-service/src/config/config';
 import { envSchema as notificationEnv } from '../apps/notification-service/src/config/config';
 import { envSchema as transferEnv } from '../apps/transfer-service/src/config/config';
-import { SERVICE_NODE_FLAGS } from '../scripts/infra/services';
+import { SERVICE_NODE_FLAGS, SERVICES } from '../scripts/infra/services';
 
 interface ComposeService {
   environment?: Record<string, string>;
@@ -47,11 +47,19 @@ describe.each(Object.entries(schemas))('the %s-service in docker-compose.yml', (
     expect(parsed.success ? [] : parsed.error.issues).toEqual([]);
   });
 
-  it('starts after its own migration step, which migrates the database it uses', () => {
+  it('starts after the migration step, which migrates the database it uses', () => {
     const database = new URL(environment.DATABASE_URL ?? '').pathname.slice(1);
-    const migrate = compose.services[`migrate-${name}`];
-    expect(service?.depends_on?.[`migrate-${name}`]).toEqual({ condition: 'service_completed_successfully' });
-    expect(migrate?.command).toEqual([name, environment.DATABASE_URL]);
+    expect(service?.depends_on?.migrate).toEqual({ condition: 'service_completed_successfully' });
+    // The step migrates every database of scripts/infra/services.ts (scripts/db/migrate.ts).
+    const migrate = compose.services.migrate;
+    expect(migrate?.command).toEqual(['scripts/db/migrate.ts']);
+    const url = new URL(environment.DATABASE_URL ?? '');
+    expect(migrate?.environment).toEqual({
+      ONCEPAY_POSTGRES_HOST: url.hostname,
+      ONCEPAY_POSTGRES_PORT: url.port,
+      ONCEPAY_POSTGRES_PASSWORD: url.password,
+    });
+    expect(SERVICES.find((spec) => spec.name === name)?.database).toBe(database);
     expect(initSql).toContain(`CREATE DATABASE ${database};`);
   });
 });

@@ -1,5 +1,6 @@
 // Applies each service's migrations (prisma/<service>/migrations) to its database, as
 // `prisma migrate deploy` would, with Prisma's WebAssembly schema engine (no download needed).
+import { Client } from 'pg';
 import { ensureDatabase } from '../infra/postgres';
 import type { ServiceSpec } from '../infra/services';
 import { postgresUrl, stackConfig } from '../infra/stack-config';
@@ -33,9 +34,44 @@ async function main(): Promise<void> {
     console.log(`${service.name}: ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`);
     return;
   }
+  await untilPostgresAnswers(postgresUrl('postgres'));
   for (const service of stackConfig.services) {
     const applied = await migrateDatabase(postgresUrl('postgres'), service.name, service.database);
     console.log(`${service.database}: ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`);
+  }
+}
+
+const CONNECT_TIMEOUT_MS = 120_000;
+// Node's socket errors while the server (or its host name) is not there yet, and PostgreSQL's
+// 57P03 "the database system is starting up".
+const NOT_READY_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  '57P03',
+]);
+
+/**
+ * Waits (bounded) until PostgreSQL accepts a connection, so a migration step started while the server
+ * is still starting retries instead of failing the whole `docker compose up`. Other errors fail at once.
+ */
+async function untilPostgresAnswers(adminUrl: string): Promise<void> {
+  const deadline = Date.now() + CONNECT_TIMEOUT_MS;
+  for (;;) {
+    const client = new Client({ connectionString: adminUrl });
+    try {
+      await client.connect();
+      await client.end();
+      return;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      const code = (error as { code?: string }).code ?? '';
+      if (!NOT_READY_CODES.has(code) || Date.now() > deadline) throw error;
+      console.log(`PostgreSQL is not ready yet (${code}); retrying`);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
   }
 }
 

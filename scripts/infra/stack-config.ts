@@ -13,6 +13,8 @@ function portFromEnv(name: string, fallback: number): number {
 
 export const stackConfig = {
   postgres: {
+    // Another host only for the compose stack's one-shot steps, which reach PostgreSQL as `postgres`.
+    host: process.env.ONCEPAY_POSTGRES_HOST ?? '127.0.0.1',
     port: portFromEnv('ONCEPAY_POSTGRES_PORT', 5432),
     user: 'postgres',
     password: process.env.ONCEPAY_POSTGRES_PASSWORD ?? 'oncepay-dev',
@@ -26,12 +28,19 @@ export const stackConfig = {
   servicePort(service: ServiceSpec): number {
     return portFromEnv(`ONCEPAY_${service.name.toUpperCase()}_PORT`, service.defaultPort);
   },
+  /** Where a service answers HTTP: `ONCEPAY_<NAME>_URL` (the compose seed step), else 127.0.0.1 and its port. */
+  serviceUrl(service: ServiceSpec): string {
+    return (
+      process.env[`ONCEPAY_${service.name.toUpperCase()}_URL`] ??
+      `http://127.0.0.1:${stackConfig.servicePort(service)}`
+    );
+  },
   services: SERVICES,
 };
 
 export function postgresUrl(database: string): string {
-  const { user, password, port } = stackConfig.postgres;
-  return `postgresql://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+  const { user, password, host, port } = stackConfig.postgres;
+  return `postgresql://${user}:${encodeURIComponent(password)}@${host}:${port}/${database}`;
 }
 
 export function kafkaBrokers(): string {

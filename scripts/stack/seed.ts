@@ -1,6 +1,7 @@
 // What a newcomer needs to try OncePay at once: a treasury account (the only way money enters, so
 // the sum of all balances stays zero), two demo accounts of two demo clients, the first one funded.
-// Fixed ids and idempotency keys make seeding safe to repeat on every `npm start`.
+// Fixed ids and idempotency keys make seeding safe to repeat on every `npm start` (and every compose
+// `up`, whose one-shot `seed` step runs this file).
 import { stackConfig } from '../infra/stack-config';
 
 export const DEMO = {
@@ -20,8 +21,8 @@ export const DEMO = {
 type Client = (typeof DEMO.clients)[keyof typeof DEMO.clients];
 
 export async function seedDemoData(): Promise<void> {
-  const ledger = `http://127.0.0.1:${stackConfig.servicePort(stackConfig.services[1]!)}`;
-  const transfers = `http://127.0.0.1:${stackConfig.servicePort(stackConfig.services[0]!)}`;
+  const ledger = stackConfig.serviceUrl(stackConfig.services[1]!);
+  const transfers = stackConfig.serviceUrl(stackConfig.services[0]!);
   await openAccount(ledger, DEMO.clients.a, DEMO.accounts.treasury, true);
   await openAccount(ledger, DEMO.clients.a, DEMO.accounts.alice, false);
   await openAccount(ledger, DEMO.clients.b, DEMO.accounts.bob, false);
@@ -43,15 +44,30 @@ function openAccount(
   return call(`${ledger}/v1/accounts`, client, null, { id, currency: DEMO.currency, allowNegativeBalance });
 }
 
+// The compose seed step can start beside the services (a `docker compose restart` restarts every
+// container at once), so it waits for them: bounded, like every wait in the stack's scripts.
+const SERVICES_TIMEOUT_MS = 120_000;
+
 async function call(url: string, client: Client, idempotencyKey: string | null, body: object): Promise<void> {
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     authorization: `Bearer ${client.apiKey}`,
   };
   if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
-  const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
-  if (!response.ok)
-    throw new Error(`seeding failed: POST ${url} answered ${response.status} ${await response.text()}`);
+  const deadline = Date.now() + SERVICES_TIMEOUT_MS;
+  for (;;) {
+    const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) }).catch(
+      (error: unknown) => error as Error,
+    );
+    if (response instanceof Response && response.status < 500) {
+      if (!response.ok)
+        throw new Error(`seeding failed: POST ${url} answered ${response.status} ${await response.text()}`);
+      return;
+    }
+    const why = response instanceof Response ? `answered ${response.status}` : (response.cause ?? response);
+    if (Date.now() > deadline) throw new Error(`seeding failed: POST ${url}: ${String(why)}`);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
 }
 
 export function tryItCurl(): string {
@@ -63,4 +79,15 @@ export function tryItCurl(): string {
     `  -H 'Content-Type: application/json' \\`,
     `  -d '{"fromAccountId":"${DEMO.accounts.alice}","toAccountId":"${DEMO.accounts.bob}","amount":"2500","currency":"${DEMO.currency}"}'`,
   ].join('\n');
+}
+
+/** `tsx scripts/stack/seed.ts`: the compose stack's seed step (services found through ONCEPAY_*_URL). */
+if (require.main === module) {
+  seedDemoData().then(
+    () => console.log('demo data seeded: a treasury, alice (demo-a, 1000.00 EUR) and bob (demo-b)'),
+    (error: unknown) => {
+      console.error(error instanceof Error ? error.message : error);
+      process.exit(1);
+    },
+  );
 }
