@@ -1,0 +1,90 @@
+// What the smoke test does to the compose stack through its published ports: the README's try-it
+// calls (open accounts, transfers with idempotency keys, balances, notifications), nothing more.
+import { DEMO } from '../stack/seed';
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  body: Record<string, unknown>;
+}
+
+export interface StackUrls {
+  transfer: string;
+  ledger: string;
+  notification: string;
+}
+
+export type DemoClient = (typeof DEMO.clients)[keyof typeof DEMO.clients];
+
+export interface TransferRequest {
+  fromAccountId: string;
+  toAccountId: string;
+  amount: string;
+  currency: string;
+  reference?: string;
+}
+
+const REQUEST_TIMEOUT_MS = 10_000;
+
+export class StackClient {
+  constructor(private readonly urls: StackUrls) {}
+
+  postTransfer(client: DemoClient, idempotencyKey: string, body: TransferRequest): Promise<Answer> {
+    return this.call('POST', `${this.urls.transfer}/v1/transfers`, client, body, {
+      'idempotency-key': idempotencyKey,
+    });
+  }
+
+  getTransfer(client: DemoClient, id: string): Promise<Answer> {
+    return this.call('GET', `${this.urls.transfer}/v1/transfers/${id}`, client);
+  }
+
+  openAccount(client: DemoClient, id: string, allowNegativeBalance: boolean): Promise<Answer> {
+    return this.call('POST', `${this.urls.ledger}/v1/accounts`, client, {
+      id,
+      currency: DEMO.currency,
+      allowNegativeBalance,
+    });
+  }
+
+  /** The account's balance in minor units. */
+  async balance(client: DemoClient, accountId: string): Promise<bigint> {
+    const answer = await this.call('GET', `${this.urls.ledger}/v1/accounts/${accountId}`, client);
+    if (answer.status !== 200) throw new Error(`GET account ${accountId}: ${answer.status}`);
+    return BigInt(String(answer.body.balance));
+  }
+
+  /** How many notifications the notification-service holds for one transfer. */
+  async notificationCount(client: DemoClient, transferId: string): Promise<number> {
+    const url = `${this.urls.notification}/v1/notifications?transferId=${transferId}`;
+    const answer = await this.call('GET', url, client);
+    if (answer.status !== 200) throw new Error(`GET notifications: ${answer.status}`);
+    return (answer.body.data as unknown[]).length;
+  }
+
+  async health(url: string): Promise<number> {
+    const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    return response.status;
+  }
+
+  private async call(
+    method: string,
+    url: string,
+    client: DemoClient,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Answer> {
+    const response = await fetch(url, {
+      method,
+      headers: {
+        authorization: `Bearer ${client.apiKey}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : {} };
+  }
+}
