@@ -68,7 +68,8 @@ module.exports = tseslint.config(
   {
     // Services read the environment only in their config module, where it is validated.
     files: ['apps/*/src/**/*.ts', 'packages/*/src/**/*.ts'],
-    ignores: ['apps/*/src/config/**', '**/*.spec.ts'],
+    // A service's main hands the process environment to runService, which checks it before Nest starts.
+    ignores: ['apps/*/src/config/**', 'apps/*/src/main.ts', '**/*.spec.ts'],
     rules: {
       'no-restricted-properties': [
         'error',

@@ -1,8 +1,11 @@
 import 'reflect-metadata';
-import { bootstrapService } from '@oncepay/nest-common';
-import { AppModule } from './app.module';
+import { runService } from '@oncepay/nest-common';
+import { envSchema } from './config/config';
 
-bootstrapService(AppModule, 'notification-service').catch((error: unknown) => {
-  console.error('notification-service failed to start:', error);
-  process.exit(1);
-});
+// The root module is loaded only after the environment passed its schema (see runService).
+runService(
+  'notification-service',
+  envSchema,
+  process.env,
+  async () => (await import('./app.module.js')).AppModule,
+);

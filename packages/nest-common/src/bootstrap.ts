@@ -2,6 +2,8 @@
 import { ConsoleLogger, type INestApplication, type LogLevel, type Type } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
+import type { z } from 'zod';
+import { configurationProblems } from './env';
 import { configureHttp, createHttpAdapter } from './http';
 
 const LEVELS_UP_TO: Record<string, LogLevel[]> = {
@@ -34,4 +36,28 @@ export async function bootstrapService(
   await app.listen(port, '0.0.0.0');
   logger.log(`${serviceName} listening on port ${port}`);
   return app;
+}
+
+/**
+ * A service's `main`: checks the environment against the service's schema before anything of Nest
+ * runs, so a bad setting prints one line per invalid variable and exits 1 (no stack trace, no colours:
+ * in a container log that is all an operator needs); then loads the root module and starts.
+ */
+export function runService(
+  serviceName: string,
+  envSchema: z.ZodType,
+  env: Record<string, unknown>,
+  loadRootModule: () => Promise<Type<unknown>>,
+): void {
+  const problems = configurationProblems(envSchema, env);
+  if (problems.length > 0) {
+    console.error(`${serviceName}: invalid configuration, not starting:\n${problems.join('\n')}`);
+    process.exit(1);
+  }
+  loadRootModule()
+    .then((rootModule) => bootstrapService(rootModule, serviceName))
+    .catch((error: unknown) => {
+      console.error(`${serviceName} failed to start:`, error);
+      process.exit(1);
+    });
 }

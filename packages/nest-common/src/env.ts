@@ -57,10 +57,18 @@ export const baseEnvSchema = z.object({
 export function validateEnv<S extends z.ZodType>(schema: S): (env: Record<string, unknown>) => z.infer<S> {
   return (env) => {
     const result = schema.safeParse(env);
-    if (!result.success) {
-      const problems = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
-      throw new Error(`Invalid configuration:\n${problems.join('\n')}`);
-    }
+    if (!result.success)
+      throw new Error(`Invalid configuration:\n${describeIssues(result.error.issues).join('\n')}`);
     return result.data;
   };
+}
+
+/** One line per invalid variable (`  NAME: what is wrong`); empty when the environment is valid. */
+export function configurationProblems(schema: z.ZodType, env: Record<string, unknown>): string[] {
+  const result = schema.safeParse(env);
+  return result.success ? [] : describeIssues(result.error.issues);
+}
+
+function describeIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
 }

@@ -1,6 +1,6 @@
 export { ApiKeyGuard, apiKeysSchema, ClientId } from './api-key.guard';
-export { bootstrapService } from './bootstrap';
-export { baseEnvSchema, validateEnv } from './env';
+export { bootstrapService, runService } from './bootstrap';
+export { baseEnvSchema, configurationProblems, validateEnv } from './env';
 export {
   HEALTH_CHECKS,
   HealthController,
