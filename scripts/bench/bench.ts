@@ -6,6 +6,7 @@
 //    window, each followed by a bounded wait until its transfers settled (so phases do not overlap),
 //    CPU and memory sampled throughout;
 // 4. the auditor over the three databases and the dead-letter topics: any broken invariant fails the run.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { Client } from 'pg';
@@ -14,7 +15,7 @@ import { countDeadLetters } from '../audit/dead-letters';
 import { formatReport } from '../audit/format-report';
 import { setUpAccounts } from './accounts';
 import { failureLabel, JsonHttpClient } from './http-client';
-import { runClosedLoop, runOpenLoop, sleep, type LoadSamples, type SendTransfer } from './load';
+import { runClosedLoop, runOpenLoop, type LoadSamples, type SendTransfer } from './load';
 import { runPgbenchBaseline } from './pgbench';
 import {
   ProcessSampler,

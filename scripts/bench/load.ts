@@ -5,6 +5,7 @@
 //   answered, and each latency measured from the time the request was DUE, not the time it left. A
 //   stalled server (or a load generator that fell behind) therefore shows up in the latencies instead of
 //   silently lowering the offered rate: no coordinated omission.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 
 /** One POST /v1/transfers: the new transfer's id on 202, otherwise a short failure label. Never rejects. */
@@ -167,8 +168,4 @@ export async function runOpenLoop(
   }
   if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
   return recorder.result();
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

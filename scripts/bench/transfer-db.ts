@@ -3,8 +3,9 @@
 // the transfer-service applied the ledger's answer (transfer.repository.ts: insertTransferOnce, then
 // saveTransferState with the time the result was applied), so updated_at - created_at of a COMPLETED
 // transfer is accept-to-COMPLETED, measured on one clock, and reading it adds no load during the run.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
-import { sleep } from './load';
+import {} from './load';
 
 /** Ids per query: a uuid[] parameter of this size stays well under PostgreSQL's limits and is quick. */
 const CHUNK = 10_000;

@@ -1,6 +1,7 @@
 // The Docker engine and the Compose the smoke test drives. On a fresh machine of the kind OncePay is
 // tested on, neither runs: Debian's docker.io is installed and dockerd started by hand (and stopped
 // again at the end), and Compose is v2 (`docker compose`) when the CLI has it, else Debian's v1.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -139,8 +140,4 @@ export async function aptInstall(pkg: string): Promise<void> {
   if (first.code === 0) return;
   await run('apt-get', ['update', '-qq'], { env });
   await run('apt-get', ['install', '-y', '-qq', pkg], { env });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -8,6 +8,7 @@
 //   4. `compose restart`, then `compose down` and `up` (no -v), each with transfers in flight: every
 //      transfer settles exactly once, balances move by exactly what was sent, the audit stays clean
 // It prints what it measured and ends with `N passed, N failed`. COMPOSE_SMOKE_KEEP=1 leaves the stack up.
+import { setTimeout as sleep } from 'node:timers/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { REPO_ROOT } from '../infra/paths';
@@ -490,10 +491,6 @@ function seconds(ms: number): string {
 
 function megabytes(bytes: number): string {
   return `${Math.round(bytes / 1_000_000)} MB`;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 main().then(

@@ -1,5 +1,6 @@
 // A real single-node Kafka broker (KRaft: broker and controller in one JVM, no ZooKeeper) for local dev and tests.
 // The jars come from Maven Central through kafka/pom.xml, so the only host requirements are Java 17 and Maven.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -377,5 +378,3 @@ async function logTail(logFile: string, maxLines = 30): Promise<string> {
     return `(no log file at ${logFile})`;
   }
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

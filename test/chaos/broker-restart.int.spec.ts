@@ -9,7 +9,8 @@
 // A known way for it to fail: an outbox stuck on "The broker received an out of order sequence number"
 // is kafkajs' idempotent producer, which never takes a new producer id after a send whose outcome it
 // could not know (kafkajs #598: "until the producer is restarted"); IdempotentProducer must renew it.
-import { CHAOS, ChaosStack, sleep, tally, type PostedTransfer } from './chaos-harness';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CHAOS, ChaosStack, tally, type PostedTransfer } from './chaos-harness';
 import { RestartableKafka } from './dedicated-infra';
 
 const AMOUNT = 100n;

@@ -1,6 +1,7 @@
 // The shared rig of the fault-injection scenarios: the three built services as killable processes on
 // per-file databases, a client that retries like a real one (same Idempotency-Key), bounded waits on
 // the databases, and the auditor as the final judge. Not a test file itself (no `.spec.ts`).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -329,10 +330,6 @@ export class ChaosStack {
     await Promise.allSettled([...this.sql.values()].map((pool) => pool.end()));
     await Promise.allSettled([...this.databases.values()].map((database) => database.drop()));
   }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** How often each setback occurred across `posted`, e.g. { "connection error": 120, "HTTP 503": 3 }. */

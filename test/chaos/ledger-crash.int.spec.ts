@@ -2,7 +2,8 @@
 // transfers, twice per round (CHAOS_ROUNDS), and restarted on the same database each time. No graceful shutdown, no offset
 // commit, transactions cut mid-way: on restart the consumer re-reads what it had not committed and its
 // dedup must absorb it. Ends with every transfer terminal, exact balances, and the auditor clean.
-import { CHAOS, ChaosStack, sleep, type PostedTransfer } from './chaos-harness';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CHAOS, ChaosStack, type PostedTransfer } from './chaos-harness';
 
 const AMOUNT = 100n;
 /** Enough for 40 transfers per unit of scale; each round posts two waves, so some must fail. */

@@ -4,7 +4,8 @@
 // (a second rebalance hands partitions over again). Requests trickle in over 6 s per round, so every
 // move happens under load; every transfer must still be decided exactly once, and the auditor must be
 // clean.
-import { CHAOS, ChaosStack, sleep } from './chaos-harness';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CHAOS, ChaosStack } from './chaos-harness';
 
 const AMOUNT = 100n;
 /** Enough for 40 transfers per unit of scale: some of the requests must fail. */

@@ -7,7 +7,8 @@
 // retrying with the same Idempotency-Key, the consumers' handlers and both outbox relays fail, and
 // the pooled connections of every Prisma client die. Afterwards every transfer must be terminal, the
 // balances exact and the auditor clean.
-import { CHAOS, ChaosStack, sleep, tally, type PostedTransfer } from './chaos-harness';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CHAOS, ChaosStack, tally, type PostedTransfer } from './chaos-harness';
 import { RestartablePostgres } from './dedicated-infra';
 
 const AMOUNT = 100n;

@@ -3,8 +3,9 @@
 // restarted on the same database and port, once per round (CHAOS_ROUNDS). Requests cut off mid-way fail with connection errors; the clients retry them
 // with the same Idempotency-Key, as a real client would. No request may create two transfers, none may
 // be lost, and the auditor must be clean.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TEST_CLIENTS, requestJson } from '@oncepay/test-support';
-import { CHAOS, ChaosStack, sleep, tally } from './chaos-harness';
+import { CHAOS, ChaosStack, tally } from './chaos-harness';
 
 const AMOUNT = 100n;
 /** Enough for 40 transfers per unit of scale: some of the requests must fail. */

@@ -12,9 +12,10 @@
 //   handed back to kafkajs, which restarts the consumer from the last committed offset. Any other
 //   failure of a batch splits it: its events are handled one by one, so only the event that really
 //   fails is retried a bounded number of times and then dead-lettered, and the others still commit.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeEvent, type OncePayEvent } from '@oncepay/contracts';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import { backoffDelayMs, sleep, type BackoffPolicy } from './backoff';
+import { backoffDelayMs, type BackoffPolicy } from './backoff';
 import { deadLetterRecord } from './dead-letter';
 import { describeError, isRetriableError } from './errors';
 import { toIncomingMessage, type IncomingMessage } from './incoming-message';

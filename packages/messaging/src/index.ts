@@ -1,5 +1,5 @@
 // Kafka behind one door: nothing else in OncePay imports kafkajs.
-export { backoffDelayMs, sleep, type BackoffPolicy } from './backoff';
+export { backoffDelayMs, type BackoffPolicy } from './backoff';
 export {
   ConsumerRunner,
   DEFAULT_MAX_BATCH_SIZE,

@@ -2,9 +2,10 @@
 // the broker does not auto-create topics, so a typo fails loudly instead of inventing a topic.
 // Several services (or instances) may create the same topic at the same moment; the loser sees the
 // topic as existing or not yet propagated, which is retried within a bound.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { deadLetterTopicOf } from '@oncepay/contracts';
 import type { Kafka } from 'kafkajs';
-import { backoffDelayMs, sleep } from './backoff';
+import { backoffDelayMs } from './backoff';
 import { isRetriableError } from './errors';
 
 const MAX_ATTEMPTS = 8;

@@ -4,8 +4,9 @@
 // two dispatchers working one table concurrently never deliver a notification twice, and a pass costs
 // two statements (claim, record) whatever its size: a row whose claim was lost meanwhile is dropped
 // while the others are recorded, and a failed recording leaves every row of the pass to its lease.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { SqlExecutor } from '@oncepay/dedup';
-import { sleep, type MessagingLogger } from '@oncepay/messaging';
+import { type MessagingLogger } from '@oncepay/messaging';
 import {
   createPgDatabase,
   createPrismaClient,
