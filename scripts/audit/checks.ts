@@ -1,6 +1,7 @@
 // The invariants OncePay promises, each a pure function from rows already read to a CheckResult: no
 // I/O and no clock (the audit's `now` is passed in), so each can be tested from plain rows.
 // Amounts are compared as bigint, never as floats.
+import { assertNever } from '@oncepay/contracts';
 import { CheckCollector, skippedCheck, type CheckResult } from './check-result';
 import type { DeadLetterCount } from './dead-letters';
 import type {
@@ -267,8 +268,4 @@ function groupBy<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
 
 function entryIds(entries: JournalEntryRow[]): string {
   return entries.map((entry) => `#${entry.id}`).join(', ');
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unexpected transfer status ${String(value)}`);
 }

@@ -1,5 +1,6 @@
 // `npm run audit`: audits the local stack (or the databases and brokers given by flags) and prints
 // the report. Exit code 0 when every invariant holds, 1 on violations, 2 on a usage or connection error.
+import { assertNever } from '@oncepay/contracts';
 import { kafkaBrokers, postgresUrl, stackConfig } from '../infra/stack-config';
 import { AuditSourceError, auditOncePay } from './auditor';
 import { parseCliOptions, USAGE, type AuditDefaults } from './cli-options';
@@ -46,10 +47,6 @@ function describeFailure(error: unknown): string {
   if (causes.every((cause) => cause instanceof AuditSourceError))
     return causes.map((cause: AuditSourceError) => `[audit] ${cause.message}`).join('\n');
   return `[audit] the audit failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unexpected CLI options ${JSON.stringify(value)}`);
 }
 
 main().then(

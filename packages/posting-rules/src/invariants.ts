@@ -48,8 +48,3 @@ export class BalanceOutOfRangeError extends Error {
     );
   }
 }
-
-/** Closes a switch: reaching it means a case is missing, which the compiler reports first. */
-export function assertNever(value: never): never {
-  throw new Error(`unhandled case: ${String(value)}`);
-}

@@ -1,7 +1,7 @@
 // The types the posting rules speak: what the ledger knows about an account when it decides, and what
 // it writes when a transfer posts. Plain data, so ledger-service maps its rows to and from them.
+import { assertNever } from '@oncepay/contracts';
 import type { RejectionReason } from '@oncepay/contracts';
-import { assertNever } from './invariants';
 
 /** An account as read (under a row lock) by the ledger before deciding. */
 export interface AccountSnapshot {

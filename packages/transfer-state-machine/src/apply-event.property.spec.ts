@@ -2,6 +2,7 @@
 // duplicates and stale re-deliveries injected ends in the same state as the clean history, and that no
 // sequence of events ever moves a terminal transfer to another status, reason or set of facts.
 import {
+  assertNever,
   createEvent,
   EVENT_TYPES,
   MAX_AMOUNT_MINOR,
@@ -13,7 +14,7 @@ import {
 } from '@oncepay/contracts';
 import fc from 'fast-check';
 import { applyEvent, evolve } from './apply-event';
-import { assertNever, INITIAL_TRANSFER_STATE, isTerminal, type TransferState } from './transfer-state';
+import { INITIAL_TRANSFER_STATE, isTerminal, type TransferState } from './transfer-state';
 
 const NUM_RUNS = 1000;
 const NOW = new Date('2025-01-02T03:04:05.000Z');

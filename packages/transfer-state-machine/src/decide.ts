@@ -2,6 +2,7 @@
 // The caller loads the state, calls `decide`, and on `accepted` stores the events (state via `evolve`,
 // outbox rows) in one transaction. Nothing here reads a clock or makes an id: both come in the command.
 import {
+  assertNever,
   createEvent,
   type OncePayEvent,
   type TransferFacts,
@@ -9,7 +10,7 @@ import {
   type TransferRejected,
 } from '@oncepay/contracts';
 import { applyEvent, type IllegalEventReason } from './apply-event';
-import { assertNever, factsOf, sameFacts, type TransferState } from './transfer-state';
+import { factsOf, sameFacts, type TransferState } from './transfer-state';
 
 /** The producer name on every event decided here. */
 export const TRANSFER_SERVICE_PRODUCER = 'transfer-service';

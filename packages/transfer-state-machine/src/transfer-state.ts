@@ -70,10 +70,3 @@ export function sameFacts(a: TransferFacts, b: TransferFacts): boolean {
     a.reference === b.reference
   );
 }
-
-/** Closes a switch: reaching it means a case is missing, which the compiler reports first. */
-export function assertNever(value: never): never {
-  throw new Error(
-    `unhandled case: ${JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`,
-  );
-}

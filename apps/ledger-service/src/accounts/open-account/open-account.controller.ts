@@ -1,8 +1,8 @@
 // POST /v1/accounts: 201 with a new account, 200 with the account a retry already opened, 409 when the
 // id is taken by another client's account or an account with other fields.
+import { assertNever } from '@oncepay/contracts';
 import { Body, Controller, Post, Res, UseGuards } from '@nestjs/common';
 import { ApiKeyGuard, ClientId, ProblemException, ZodValidationPipe } from '@oncepay/nest-common';
-import { assertNever } from '../../assert-never';
 import { accountLocation, toAccountResource, type AccountResource } from '../account.resource';
 import { openAccountBodySchema, type OpenAccountBody } from './open-account.dto';
 import { OpenAccountHandler } from './open-account.handler';

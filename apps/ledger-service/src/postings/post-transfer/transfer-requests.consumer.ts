@@ -2,7 +2,7 @@
 // translates; PostTransferHandler does a batch's work in one transaction, and the runner commits the
 // offset after that transaction committed (see EventConsumer / ConsumerRunner in the shared packages).
 import { Inject, Injectable } from '@nestjs/common';
-import { TOPICS, type OncePayEvent, type TransferRequested } from '@oncepay/contracts';
+import { assertNever, TOPICS, type OncePayEvent, type TransferRequested } from '@oncepay/contracts';
 import {
   handleMatching,
   type BatchEventHandler,
@@ -10,7 +10,6 @@ import {
   type IdempotentProducer,
 } from '@oncepay/messaging';
 import { EventConsumer, KAFKA, PRODUCER } from '@oncepay/nest-common';
-import { assertNever } from '../../assert-never';
 import { PostTransferHandler, type PostTransferResult } from './post-transfer.handler';
 
 type KafkaClient = ConstructorParameters<typeof EventConsumer>[0];
