@@ -2,7 +2,7 @@
 // lab's consumers, read back for the tally, dropped at the end. Plain `pg`: the lab has no generated
 // Prisma client, and @oncepay/dedup needs only the two raw-SQL methods of SqlExecutor.
 import type { TransferFacts } from '@oncepay/contracts';
-import type { SqlExecutor } from '@oncepay/dedup';
+import type { SqlExecutor } from '@oncepay/sql';
 import { Client } from 'pg';
 import { quoteIdentifier } from '../infra/postgres';
 import type { LabPlan } from './plan';

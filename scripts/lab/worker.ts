@@ -10,7 +10,8 @@
 // minimum session timeout instead of ConsumerRunner's 30 s, so a killed member leaves its group (and
 // the restarted one takes over) in seconds.
 import { decodeEvent, type OncePayEvent } from '@oncepay/contracts';
-import { handleOnce, type SqlExecutor } from '@oncepay/dedup';
+import { handleOnce } from '@oncepay/dedup';
+import type { SqlExecutor } from '@oncepay/sql';
 import { createKafkaClient, IdempotentProducer } from '@oncepay/messaging';
 import { Client } from 'pg';
 import { recordOf, transferCompletedOf } from './lab-events';

@@ -1,7 +1,8 @@
 // A stand-in side effect for messaging tests: each handled event inserts a row into `test_effects`,
 // in the same transaction as its dedup record. The table has no unique constraint on purpose, so a
 // double effect would show up as a second row instead of being hidden by the database.
-import { handleOnce, type SqlExecutor } from '@oncepay/dedup';
+import { handleOnce } from '@oncepay/dedup';
+import type { SqlExecutor } from '@oncepay/sql';
 import type { EventHandler, HandleOutcome } from '@oncepay/messaging';
 
 export interface TransactionalDb extends SqlExecutor {

@@ -1,5 +1,5 @@
 // node-postgres on a test database, the way a service runs its hot paths: PgDatabase on a pool.
-import { PgDatabase } from '@oncepay/nest-common';
+import { PgDatabase } from '@oncepay/sql';
 import { Pool } from 'pg';
 
 /** The caller ends it (`end()`) before dropping the database. */

@@ -66,11 +66,11 @@ describe('transfer-service retention', () => {
   it('deletes what is past retention and keeps the rest', async () => {
     await seed();
     const job = service.app.get<RetentionJob>(RETENTION_JOB);
-    expect(await job.runOnce()).toEqual({ processed_messages: 1, outbox_messages: 1, idempotency_keys: 1 });
+    expect(await job.runPass()).toEqual({ processed_messages: 1, outbox_messages: 1, idempotency_keys: 1 });
     expect(await prisma.processedMessage.count()).toBe(1);
     expect(await prisma.outboxMessage.count()).toBe(2);
     expect(await prisma.outboxMessage.count({ where: { status: 'PENDING' } })).toBe(1);
     expect(await prisma.idempotencyKey.count()).toBe(1);
-    expect(await job.runOnce()).toEqual({ processed_messages: 0, outbox_messages: 0, idempotency_keys: 0 });
+    expect(await job.runPass()).toEqual({ processed_messages: 0, outbox_messages: 0, idempotency_keys: 0 });
   });
 });

@@ -8,7 +8,7 @@ import {
   writeOnceForKey,
 } from './idempotency-keys';
 import { fingerprintRequest } from './request-fingerprint';
-import type { SqlExecutor } from './sql-executor';
+import type { SqlExecutor } from '@oncepay/sql';
 
 const untouchable: SqlExecutor = {
   $queryRawUnsafe: () => Promise.reject(new Error('the database must not be reached')),

@@ -11,8 +11,8 @@
 // No request ever holds a key on its own, so a crash leaves all or nothing and a retry never waits
 // for a stale lock. Time is always passed in (`now`); comparisons happen in SQL.
 import { z } from 'zod';
-import { deleteInBatches, type BatchBounds } from './batched-delete';
-import type { SqlExecutor } from './sql-executor';
+import { deleteInBatches, type BatchBounds } from '@oncepay/sql';
+import type { SqlExecutor } from '@oncepay/sql';
 
 /** The API contract keeps keys at least 24 hours; a shorter retention is a configuration bug. */
 export const MIN_IDEMPOTENCY_KEY_RETENTION_MS = 24 * 60 * 60 * 1000;

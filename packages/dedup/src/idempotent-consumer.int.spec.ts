@@ -9,7 +9,7 @@ import {
 } from '@oncepay/test-support';
 import { randomUUID } from 'node:crypto';
 import { handleBatchOnce, handleOnce } from './idempotent-consumer';
-import type { SqlExecutor } from './sql-executor';
+import type { SqlExecutor } from '@oncepay/sql';
 
 describe('handleOnce on PostgreSQL', () => {
   let database: TestDatabase;

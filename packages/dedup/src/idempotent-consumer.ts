@@ -1,7 +1,7 @@
 // The idempotent-consumer pattern in one call: record the message id and apply its effect in ONE
 // database transaction, so a redelivered message (Kafka is at-least-once) never applies twice.
 import { recordProcessed, recordProcessedBatch } from './processed-messages';
-import type { SqlExecutor } from './sql-executor';
+import type { SqlExecutor } from '@oncepay/sql';
 
 /**
  * `processed`: this delivery applied the effect, whose result is attached.

@@ -1,7 +1,5 @@
 // @oncepay/dedup: effectively-once processing on top of at-least-once delivery. The idempotent
-// consumer (processed messages), HTTP idempotency keys and, in ./domain, the pure dedup decisions.
-export type { SqlExecutor } from './sql-executor';
-export { deleteInBatches, type BatchBounds } from './batched-delete';
+// consumer (processed messages) and HTTP idempotency keys.
 export {
   recordProcessed,
   recordProcessedBatch,
@@ -27,4 +25,3 @@ export {
   type KeyedWriteResult,
   type NewIdempotencyKey,
 } from './idempotency-keys';
-export * from './domain';

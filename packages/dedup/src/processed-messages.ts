@@ -1,8 +1,8 @@
 // The idempotent consumer's memory: `processed_messages (consumer, message_id)`, which every service's
 // database has. A row is written in the same transaction as the message's effect, so the effect and
 // the fact that it happened commit or roll back together.
-import { deleteInBatches, type BatchBounds } from './batched-delete';
-import type { SqlExecutor } from './sql-executor';
+import { deleteInBatches, type BatchBounds } from '@oncepay/sql';
+import type { SqlExecutor } from '@oncepay/sql';
 
 /**
  * `first`: this transaction owns the message; apply its effect, then commit.

@@ -13,7 +13,7 @@
 //   in this process, by NOTIFY from others), the head row's next attempt time, or a safety-net poll,
 //   whichever comes first. A lost LISTEN connection (the database restarted) is opened again from
 //   the loop, so wake-ups come back with the database.
-import type { SqlExecutor } from '@oncepay/dedup';
+import type { SqlExecutor } from '@oncepay/sql';
 import { Client } from 'pg';
 import { backoffDelayMs, type BackoffPolicy } from './backoff';
 import { describeError } from './errors';
@@ -123,7 +123,7 @@ export class OutboxRelay<Tx extends SqlExecutor> {
   }
 
   /** One bounded pass: publish the next batch if this relay holds the lead. Exposed for tests and tools. */
-  async relayOnce(now: () => Date = () => new Date()): Promise<RelayPassResult> {
+  async relayPass(now: () => Date = () => new Date()): Promise<RelayPassResult> {
     return this.options.transaction(async (tx) => {
       const [lock] = await tx.$queryRawUnsafe<{ leader: boolean }[]>(
         `SELECT pg_try_advisory_xact_lock($1::bigint) AS leader`,
@@ -183,7 +183,7 @@ export class OutboxRelay<Tx extends SqlExecutor> {
       let result: RelayPassResult;
       this.notified = false;
       try {
-        result = await this.relayOnce();
+        result = await this.relayPass();
       } catch (error) {
         // The database itself failed (or a test crashed the pass): nothing was marked, retry later.
         this.logger.error('outbox relay pass failed', { error: describeError(error) });

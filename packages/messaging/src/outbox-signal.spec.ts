@@ -1,6 +1,6 @@
 // Proves the outbox signal's contract: the relays of this process are woken at once, and signals that
 // arrive while a NOTIFY is in flight share one more NOTIFY instead of one each.
-import type { SqlExecutor } from '@oncepay/dedup';
+import type { SqlExecutor } from '@oncepay/sql';
 import { OUTBOX_CHANNEL } from './outbox';
 import { OutboxSignal } from './outbox-signal';
 

@@ -9,7 +9,7 @@
 // - one NOTIFY outside any transaction (nothing to flush, so the lock is held for an instant) reaches
 //   relays in other instances. Signals that arrive while it is in flight share the next one.
 // A lost signal costs latency only: every relay also polls (its safety net).
-import type { SqlExecutor } from '@oncepay/dedup';
+import type { SqlExecutor } from '@oncepay/sql';
 import { describeError } from './errors';
 import { jsonLineLogger, type MessagingLogger } from './logger';
 import { OUTBOX_CHANNEL } from './outbox';

@@ -3,7 +3,7 @@
 // the change it announces committed; the relay publishes it afterwards (see outbox-relay.ts), woken
 // by an OutboxSignal once the transaction committed (see outbox-signal.ts).
 import { encodeEvent, TOPIC_OF, type OncePayEvent } from '@oncepay/contracts';
-import { deleteInBatches, type BatchBounds, type SqlExecutor } from '@oncepay/dedup';
+import { deleteInBatches, type BatchBounds, type SqlExecutor } from '@oncepay/sql';
 
 /** The Postgres channel the relays listen on (see OutboxSignal). */
 export const OUTBOX_CHANNEL = 'oncepay_outbox';

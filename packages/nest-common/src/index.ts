@@ -27,7 +27,6 @@ export {
   RETENTION_JOB,
   RETENTION_TASKS,
 } from './tokens';
-export { PgDatabase } from './pg-database';
 export { configureHttp, createHttpAdapter, CORRELATION_HEADER, MAX_BODY_BYTES } from './http';
 export {
   documents,

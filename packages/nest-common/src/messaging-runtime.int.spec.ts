@@ -2,7 +2,7 @@
 // topics are created at boot, an event written to the outbox in a database transaction is published
 // by the relay, and an EventConsumer subclass receives it; shutdown stops all of it cleanly.
 import { Inject, Injectable, Module, type Type } from '@nestjs/common';
-import type { SqlExecutor } from '@oncepay/dedup';
+import type { SqlExecutor } from '@oncepay/sql';
 import {
   enqueueEvent,
   type ConsumedEvent,

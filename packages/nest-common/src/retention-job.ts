@@ -10,7 +10,8 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { purgeProcessedMessages, type SqlExecutor } from '@oncepay/dedup';
+import { purgeProcessedMessages } from '@oncepay/dedup';
+import type { SqlExecutor } from '@oncepay/sql';
 import { purgeSentOutboxMessages } from '@oncepay/messaging';
 import type { MessagingOptions } from './messaging-runtime';
 import { MESSAGING_OPTIONS, PRISMA, RETENTION_TASKS } from './tokens';
@@ -40,7 +41,7 @@ export class RetentionJob implements OnApplicationBootstrap, BeforeApplicationSh
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
-      this.running ??= this.runOnce()
+      this.running ??= this.runPass()
         .catch((error: unknown) =>
           this.logger.warn({ message: 'retention run failed', error: String(error) }),
         )
@@ -55,7 +56,7 @@ export class RetentionJob implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   /** One bounded pass over every table; returns rows deleted per table. */
-  async runOnce(now = new Date()): Promise<Record<string, number>> {
+  async runPass(now = new Date()): Promise<Record<string, number>> {
     const hoursAgo = (key: string) => new Date(now.getTime() - this.config.getOrThrow<number>(key) * HOUR_MS);
     const deleted: Record<string, number> = {
       processed_messages: await purgeProcessedMessages(this.db, {

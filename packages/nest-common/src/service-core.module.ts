@@ -24,7 +24,7 @@ import {
 import { RetentionJob, type RetentionTask } from './retention-job';
 import type { OpenApiDocument } from './openapi';
 import { OPENAPI_DOCUMENT } from './openapi-docs';
-import { PgDatabase } from './pg-database';
+import { PgDatabase } from '@oncepay/sql';
 import {
   KAFKA,
   MESSAGING_OPTIONS,

@@ -1,15 +1,9 @@
 // Applying one incoming event to a transfer's state, with an explicit outcome for every event that is
 // not applied: the architecture's two defences against redelivery and reordering, the per-transfer
 // sequence guard and the state machine, in one place.
-import type { OncePayEvent, RejectionReason } from '@oncepay/contracts';
-import { classifySequence } from '@oncepay/dedup';
-import {
-  assertNever,
-  factsOf,
-  sameFacts,
-  type KnownTransferState,
-  type TransferState,
-} from './transfer-state';
+import { assertNever, type OncePayEvent, type RejectionReason } from '@oncepay/contracts';
+import { classifySequence } from './sequence-guard';
+import { factsOf, sameFacts, type KnownTransferState, type TransferState } from './transfer-state';
 
 /**
  * Why an event is not a legal transition. Illegal events are ignored and counted, never applied.

@@ -11,6 +11,7 @@ export {
   type RequestTransfer,
   type TransferCommand,
 } from './decide';
+export { classifySequence, NO_SEQUENCE_APPLIED, type SequenceVerdict } from './sequence-guard';
 export {
   INITIAL_TRANSFER_STATE,
   isTerminal,

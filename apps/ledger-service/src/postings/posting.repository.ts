@@ -4,7 +4,7 @@
 // and the balances. Plain SQL with `$n` parameters: the consumer runs it on node-postgres
 // (PgDatabase), which reads BIGINT as a string, so balances are converted here, in one place.
 import type { RejectionReason } from '@oncepay/contracts';
-import type { SqlExecutor } from '@oncepay/dedup';
+import type { SqlExecutor } from '@oncepay/sql';
 import { assertInvariant, type AccountSnapshot, type JournalEntryDraft } from '@oncepay/posting-rules';
 
 export interface DecisionRecord {

@@ -1,12 +1,8 @@
 // Maps transfer rows to the state machine's TransferState and back: the database row IS the state
 // (status, version, last event id), so applying events is "lock rows, decide, save rows".
 import { rejectionReasonSchema, type OncePayEvent, type TransferFacts } from '@oncepay/contracts';
-import {
-  idempotencyKeyParams,
-  insertIdempotencyKeySql,
-  type NewIdempotencyKey,
-  type SqlExecutor,
-} from '@oncepay/dedup';
+import { idempotencyKeyParams, insertIdempotencyKeySql, type NewIdempotencyKey } from '@oncepay/dedup';
+import type { SqlExecutor } from '@oncepay/sql';
 import { insertOutboxRowsSql, outboxRowParams } from '@oncepay/messaging';
 import type { KnownTransferState } from '@oncepay/transfer-state-machine';
 import type { Transfer } from '../generated/prisma/client';

@@ -12,9 +12,11 @@ import type {
   TransferRejected,
   TransferRequested,
 } from '@oncepay/contracts';
-import { handleBatchOnce, type SqlExecutor } from '@oncepay/dedup';
+import { handleBatchOnce } from '@oncepay/dedup';
+import type { SqlExecutor } from '@oncepay/sql';
 import { enqueueEvents } from '@oncepay/messaging';
-import { PG_DATABASE, type PgDatabase } from '@oncepay/nest-common';
+import { PG_DATABASE } from '@oncepay/nest-common';
+import type { PgDatabase } from '@oncepay/sql';
 import { decidePosting, type AccountSnapshot } from '@oncepay/posting-rules';
 import { randomUUID } from 'node:crypto';
 import {
@@ -93,7 +95,7 @@ export class PostTransferHandler {
       prepare: async (tx, fresh) => {
         batch = await this.lockBatch(tx, fresh);
       },
-      effect: async (_tx, request) => decide(request, batch as BatchState),
+      effect: async (_tx, request) => decideIntoBatch(request, batch as BatchState),
       finish: async (tx, results) => {
         await writeBatch(tx, (batch as BatchState).writes);
         // The answers leave in decision order.
@@ -140,8 +142,11 @@ interface BatchState {
   writes: BatchWrites;
 }
 
-/** Decides one request against the batch's current snapshots and adds what to write to the batch. */
-function decide(request: TransferRequested, batch: BatchState): PostTransferResult {
+/**
+ * Decides one request with the pure posting rules against the batch's current snapshots, and records
+ * the outcome in the batch: its balances, its decided set and what it will write (so not pure itself).
+ */
+function decideIntoBatch(request: TransferRequested, batch: BatchState): PostTransferResult {
   const facts = normalizedFacts(request.payload);
   if (batch.decided.has(facts.transferId)) return { outcome: 'already_decided' };
   batch.decided.add(facts.transferId);

@@ -19,7 +19,7 @@
 // runs once, whatever the final SELECT reads. The fence holds under concurrency: at READ COMMITTED an
 // UPDATE that waited for another transaction's row lock re-checks its WHERE on the newer row version,
 // so a row re-claimed meanwhile (its attempts moved on) is left alone and gets no attempt row.
-import type { SqlExecutor } from '@oncepay/dedup';
+import type { SqlExecutor } from '@oncepay/sql';
 import type { DeliveryResult } from '../domain/notification-channel.port';
 import type { NextStep } from '../domain/delivery-policy';
 import type { TransferOutcome } from '../domain/notification';

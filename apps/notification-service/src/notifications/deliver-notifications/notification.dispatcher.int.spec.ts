@@ -5,7 +5,7 @@
 // two statements (claim, record) whatever its size: a row whose claim was lost meanwhile is dropped
 // while the others are recorded, and a failed recording leaves every row of the pass to its lease.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { SqlExecutor } from '@oncepay/dedup';
+import type { SqlExecutor } from '@oncepay/sql';
 import { type MessagingLogger } from '@oncepay/messaging';
 import {
   createPgDatabase,
@@ -164,7 +164,7 @@ describe('NotificationDispatcher on PostgreSQL', () => {
     const subject = dispatcher(channel);
     const passUntilClaimed = () =>
       waitFor(
-        () => subject.dispatchOnce(),
+        () => subject.dispatchPass(),
         (result) => result.claimed > 0,
         { intervalMs: 10, timeoutMs: 5_000, what: 'the notification to be due' },
       );
@@ -177,7 +177,7 @@ describe('NotificationDispatcher on PostgreSQL', () => {
       expect(remaining).toBeLessThanOrEqual(expectedDelayMs);
       expect(remaining).toBeGreaterThan(0);
       // Not due yet: an immediate pass leaves it alone.
-      await expect(subject.dispatchOnce()).resolves.toMatchObject({ claimed: 0 });
+      await expect(subject.dispatchPass()).resolves.toMatchObject({ claimed: 0 });
     }
     await expect(passUntilClaimed()).resolves.toMatchObject({ claimed: 1, delivered: 1 });
 
@@ -205,8 +205,8 @@ describe('NotificationDispatcher on PostgreSQL', () => {
     const channel = new ScriptedChannel(() => BAD_REQUEST);
     const subject = dispatcher(channel);
 
-    await expect(subject.dispatchOnce()).resolves.toMatchObject({ claimed: 1, gave_up: 1 });
-    await expect(subject.dispatchOnce()).resolves.toMatchObject({ claimed: 0 });
+    await expect(subject.dispatchPass()).resolves.toMatchObject({ claimed: 1, gave_up: 1 });
+    await expect(subject.dispatchPass()).resolves.toMatchObject({ claimed: 0 });
 
     expect(await notification(id)).toMatchObject({ status: 'GAVE_UP', attempts: 1, lastError: 'HTTP 400' });
     expect(await attempts(id)).toMatchObject([{ attemptNumber: 1, succeeded: false, responseStatus: 400 }]);
@@ -228,14 +228,14 @@ describe('NotificationDispatcher on PostgreSQL', () => {
 
     expect(await notification(id)).toMatchObject({ status: 'GAVE_UP', attempts: 3, lastError: 'HTTP 503' });
     expect((await attempts(id)).map((a) => a.succeeded)).toEqual([false, false, false]);
-    await expect(subject.dispatchOnce()).resolves.toMatchObject({ claimed: 0 });
+    await expect(subject.dispatchPass()).resolves.toMatchObject({ claimed: 0 });
     expect(channel.callCount).toBe(3);
   });
 
   it('counts a channel that hangs past the deadline or throws as a retriable failure', async () => {
     const hung = await createNotification();
     const hanging = dispatcher(new ScriptedChannel(() => 'hang'), { deliveryTimeoutMs: 50 });
-    await expect(hanging.dispatchOnce()).resolves.toMatchObject({ claimed: 1, retrying: 1 });
+    await expect(hanging.dispatchPass()).resolves.toMatchObject({ claimed: 1, retrying: 1 });
     expect(await notification(hung)).toMatchObject({
       status: 'PENDING',
       lastError: 'no answer within 50 ms',
@@ -244,7 +244,7 @@ describe('NotificationDispatcher on PostgreSQL', () => {
     await prisma.notification.update({ where: { id: hung }, data: { status: 'DELIVERED' } });
     const thrown = await createNotification();
     const throwing = dispatcher(new ScriptedChannel(() => 'throw'));
-    await expect(throwing.dispatchOnce()).resolves.toMatchObject({ claimed: 1, retrying: 1 });
+    await expect(throwing.dispatchPass()).resolves.toMatchObject({ claimed: 1, retrying: 1 });
     expect(await notification(thrown)).toMatchObject({
       status: 'PENDING',
       lastError: 'channel threw: Error: channel bug',
@@ -270,7 +270,7 @@ describe('NotificationDispatcher on PostgreSQL', () => {
     const logged = loggingStatements(prisma);
     const subject = dispatcher(channel, { db: logged.db });
 
-    await expect(subject.dispatchOnce()).resolves.toEqual({
+    await expect(subject.dispatchPass()).resolves.toEqual({
       claimed: 3,
       delivered: 2,
       retrying: 0,
@@ -297,7 +297,7 @@ describe('NotificationDispatcher on PostgreSQL', () => {
       logger: { ...quietLogger, error: (_message, details) => errors.push(details) },
     });
 
-    await expect(subject.dispatchOnce()).resolves.toMatchObject({ claimed: 2, delivered: 0, unrecorded: 2 });
+    await expect(subject.dispatchPass()).resolves.toMatchObject({ claimed: 2, delivered: 0, unrecorded: 2 });
 
     // One log line per notification, as when each was recorded on its own.
     expect(errors).toHaveLength(2);

@@ -117,7 +117,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
   }
 
   /** One bounded pass: claim a batch, deliver it concurrently, record every result in one statement. */
-  async dispatchOnce(): Promise<DispatchPassResult> {
+  async dispatchPass(): Promise<DispatchPassResult> {
     const claimed = await this.repository.claimDue(this.options.batchSize, this.leaseMs);
     const turns = await Promise.all(claimed.map((row) => this.attempt(row)));
     const settledAlready = turns.filter((turn): turn is SettleOutcome => typeof turn === 'string');
@@ -155,7 +155,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
   private async tick(): Promise<void> {
     try {
       for (let pass = 0; pass < MAX_PASSES_PER_TICK && this.running; pass++) {
-        const result = await this.dispatchOnce();
+        const result = await this.dispatchPass();
         this.failedTicks = 0;
         if (result.claimed < this.options.batchSize) return;
       }

@@ -7,8 +7,10 @@
 // per-event effects run (`prepare`); each event's result is then read from what that statement
 // returned, and only an event whose transfer had its notification before this batch costs a SELECT.
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { handleBatchOnce, type SqlExecutor } from '@oncepay/dedup';
-import { PG_DATABASE, type PgDatabase } from '@oncepay/nest-common';
+import { handleBatchOnce } from '@oncepay/dedup';
+import type { SqlExecutor } from '@oncepay/sql';
+import { PG_DATABASE } from '@oncepay/nest-common';
+import type { PgDatabase } from '@oncepay/sql';
 import { randomUUID } from 'node:crypto';
 import type { TransferOutcome } from '../domain/notification';
 import { notificationBodyOf, type TransferOutcomeEvent } from '../domain/notification-body';

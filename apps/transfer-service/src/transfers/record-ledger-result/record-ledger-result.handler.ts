@@ -3,9 +3,11 @@
 // A redelivered, stale or conflicting answer changes nothing; it is logged and counted, never applied.
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { OncePayEvent, TransferPosted, TransferRejected } from '@oncepay/contracts';
-import { handleBatchOnce, type SqlExecutor } from '@oncepay/dedup';
+import { handleBatchOnce } from '@oncepay/dedup';
+import type { SqlExecutor } from '@oncepay/sql';
 import { enqueueEvents, type HandleOutcome } from '@oncepay/messaging';
-import { PG_DATABASE, type PgDatabase } from '@oncepay/nest-common';
+import { PG_DATABASE } from '@oncepay/nest-common';
+import type { PgDatabase } from '@oncepay/sql';
 import {
   decide,
   evolve,

@@ -6,7 +6,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { fingerprintRequest, MIN_IDEMPOTENCY_KEY_RETENTION_MS, writeOnceForKey } from '@oncepay/dedup';
 import type { OutboxSignal } from '@oncepay/messaging';
-import { OUTBOX_SIGNAL, PG_DATABASE, PgDatabase } from '@oncepay/nest-common';
+import { OUTBOX_SIGNAL, PG_DATABASE } from '@oncepay/nest-common';
+import { PgDatabase } from '@oncepay/sql';
 import {
   decide,
   evolve,

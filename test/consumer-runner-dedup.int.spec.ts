@@ -1,8 +1,9 @@
-// Proves the consumer runner's effectively-once rules on the real broker and database: a consumer that
-// dies after its database commit but before its offset commit redelivers and the dedup makes it a
-// no-op; 1,000 events with injected duplicates produce exactly 1,000 effects; a malformed message
-// lands in the dead-letter topic with the reason and the messages after it are still processed; a
-// batch that fails because of one event is split, so only that event is dead-lettered.
+// Proves the consumer runner (messaging) and the idempotent consumer (dedup) together are
+// effectively-once on the real broker and database: a consumer that dies after its database commit
+// but before its offset commit redelivers and the dedup makes it a no-op; 1,000 events with injected
+// duplicates produce exactly 1,000 effects; a malformed message lands in the dead-letter topic with
+// the reason and the messages after it are still processed; a batch that fails because of one event
+// is split, so only that event is dead-lettered.
 import { decodeEvent, encodeEvent } from '@oncepay/contracts';
 import { handleBatchOnce } from '@oncepay/dedup';
 import {
@@ -19,9 +20,14 @@ import {
   type TestDatabase,
 } from '@oncepay/test-support';
 import type { KafkaMessage } from 'kafkajs';
-import { ConsumerRunner, oneAtATime, type HandleOutcome } from './consumer-runner';
-import { DLT_HEADERS } from './dead-letter';
-import { IdempotentProducer, type ProducerRecord } from './producer';
+import {
+  ConsumerRunner,
+  DLT_HEADERS,
+  IdempotentProducer,
+  oneAtATime,
+  type HandleOutcome,
+  type ProducerRecord,
+} from '@oncepay/messaging';
 
 class SimulatedCrash extends Error {}
 

@@ -8,7 +8,7 @@
 // once per connection instead of on every call (for the accept statement that planning was about as
 // much CPU as executing it). The SQL given here is static text with `$n` parameters, so the names stay
 // few; a query built from data would prepare a statement per variant and must not come through here.
-import type { SqlExecutor } from '@oncepay/dedup';
+import type { SqlExecutor } from './sql-executor';
 import { createHash } from 'node:crypto';
 import type { Pool, PoolClient, QueryConfig } from 'pg';
 
@@ -67,6 +67,10 @@ async function countRows(db: Pool | PoolClient, query: string, values: unknown[]
   return result.rowCount ?? 0;
 }
 
+// Names by statement text, so a hot statement is hashed once. The texts are static, but a batch
+// statement has one text per batch size, so the memo is bounded: past it the oldest names are hashed
+// again when next used (the name is the same; only the memo forgets it).
+const MAX_REMEMBERED_NAMES = 2_000;
 const statementNames = new Map<string, string>();
 
 /** The query as a named prepared statement; node-postgres prepares each name once per connection. */
@@ -74,6 +78,8 @@ function prepared(text: string, values: unknown[]): QueryConfig {
   let name = statementNames.get(text);
   if (name === undefined) {
     name = `oncepay_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+    if (statementNames.size >= MAX_REMEMBERED_NAMES)
+      statementNames.delete(statementNames.keys().next().value!);
     statementNames.set(text, name);
   }
   return { name, text, values };
