@@ -10,6 +10,8 @@ export interface ProducerRecord {
   headers: Record<string, string>;
 }
 
+const MAX_WAITING_SENDS = 64;
+
 export class IdempotentProducer {
   private producer: Producer;
   /**
@@ -22,6 +24,8 @@ export class IdempotentProducer {
   private needsNewProducer = false;
   /** Tail of the send queue: each send starts after the previous one settled. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Sends queued and not yet settled. */
+  private waiting = 0;
 
   constructor(
     private readonly kafka: Kafka,
@@ -53,9 +57,21 @@ export class IdempotentProducer {
     await this.producer.disconnect();
   }
 
-  /** Publishes the records, acknowledged by all in-sync replicas, in order. */
+  /**
+   * Publishes the records, acknowledged by all in-sync replicas, in order. Its callers (the outbox
+   * relay, a consumer's dead-letter step) await each send, so only a few ever wait; past
+   * MAX_WAITING_SENDS a caller is not waiting for its sends, and is refused rather than queued forever.
+   */
   send(records: ProducerRecord[]): Promise<void> {
-    const next = this.queue.catch(() => undefined).then(() => this.sendNow(records));
+    if (this.waiting >= MAX_WAITING_SENDS)
+      return Promise.reject(new Error(`${this.waiting} Kafka sends are already waiting; not queuing more`));
+    this.waiting += 1;
+    const next = this.queue
+      .catch(() => undefined)
+      .then(() => this.sendNow(records))
+      .finally(() => {
+        this.waiting -= 1;
+      });
     this.queue = next;
     return next;
   }
