@@ -220,9 +220,14 @@ async function measureWindow(
 ): Promise<{ samples: LoadSamples; usage: ProcessUsage[] }> {
   let window: Promise<SamplingWindow> | undefined;
   let usage: Promise<ProcessUsage[]> | undefined;
-  const opener = setTimeout(() => (window = sampler.openWindow()), plan.warmupS * 1000);
+  // Both promises are kept and awaited below; the timers only start them.
+  const opener = setTimeout(() => {
+    window = sampler.openWindow();
+  }, plan.warmupS * 1000);
   const closer = setTimeout(
-    () => (usage = (window ?? sampler.openWindow()).then((open) => open.close())),
+    () => {
+      usage = (window ?? sampler.openWindow()).then((open) => open.close());
+    },
     (plan.warmupS + plan.durationS) * 1000,
   );
   const samples = await load();
