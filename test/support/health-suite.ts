@@ -1,13 +1,13 @@
 // The /health contract every service shares, as one suite each app runs against its own module:
 // healthy on the real database and broker, 503 naming the database when it cannot be reached.
-import type { Type } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
 import type { ServiceSpec } from '../../scripts/infra/services';
 import { createTestDatabase, type TestDatabase } from './database';
 import { startTestService, type TestService } from './service';
 
 export function describeHealthEndpoint(
   service: ServiceSpec['name'],
-  loadModule: () => Promise<Type<unknown>>,
+  moduleFor: (env: Record<string, unknown>) => DynamicModule,
 ): void {
   describe(`${service}-service GET /health`, () => {
     let database: TestDatabase;
@@ -23,7 +23,7 @@ export function describeHealthEndpoint(
     afterAll(() => database.drop());
 
     it('answers 200 with the database and Kafka up', async () => {
-      running = await startTestService(loadModule, { DATABASE_URL: database.url });
+      running = await startTestService(moduleFor, { DATABASE_URL: database.url });
       const response = await fetch(`${running.baseUrl}/health`);
       const body = await response.json();
       expect(response.status).toBe(200);
@@ -36,7 +36,7 @@ export function describeHealthEndpoint(
     it('answers 503 naming the database when it is unreachable', async () => {
       const unreachable = new URL(database.url);
       unreachable.port = '1';
-      running = await startTestService(loadModule, { DATABASE_URL: unreachable.toString() });
+      running = await startTestService(moduleFor, { DATABASE_URL: unreachable.toString() });
       const response = await fetch(`${running.baseUrl}/health`);
       const body = await response.json();
       expect(response.status).toBe(503);

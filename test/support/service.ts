@@ -1,7 +1,7 @@
 // Boots one service's real Nest application in the test process, on a random port, against the
 // test run's PostgreSQL and Kafka, so tests can call its HTTP API.
 import { randomBytes } from 'node:crypto';
-import type { INestApplication, Type } from '@nestjs/common';
+import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { testEnv } from './env';
 
 /**
@@ -36,37 +36,33 @@ export interface TestService {
 }
 
 /**
- * `loadModule` must import the app module lazily: its ConfigModule reads the environment when the
- * module is evaluated, which must happen after the variables below are set.
+ * Starts the service `moduleFor` builds on the test environment (the test run's broker, a namespace of
+ * this file's, the test clients) with `env` on top: the same way main.ts builds it on process.env.
  */
 export async function startTestService(
-  loadModule: () => Promise<Type<unknown>>,
+  moduleFor: (env: Record<string, unknown>) => DynamicModule,
   env: { DATABASE_URL: string } & Record<string, string>,
 ): Promise<TestService> {
-  Object.assign(process.env, {
-    PORT: '0',
-    KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
-    LOG_LEVEL: 'warn',
-    KAFKA_NAMESPACE: TEST_KAFKA_NAMESPACE,
-    API_KEYS: Object.values(TEST_CLIENTS)
-      .map((client) => `${client.id}:${client.apiKey}`)
-      .join(','),
-    ...env,
-  });
-  let app: INestApplication | undefined;
-  // A fresh module registry per boot, so each boot's ConfigModule validates the environment set above.
-  // Nest and nest-common come from that same registry: one copy of each class, as in production.
-  await jest.isolateModulesAsync(async () => {
-    const rootModule = await loadModule();
-    const { NestFactory } = await import('@nestjs/core');
-    const { configureHttp, createHttpAdapter } = await import('@oncepay/nest-common');
-    app = await NestFactory.create(rootModule, createHttpAdapter(), { logger: ['error'], bodyParser: false });
-    configureHttp(app);
-  });
-  const started: INestApplication | undefined = app;
-  if (!started) throw new Error('the service module did not load');
-  started.enableShutdownHooks();
-  await started.listen(0, '127.0.0.1');
-  const address = started.getHttpServer().address() as { port: number };
-  return { baseUrl: `http://127.0.0.1:${address.port}`, app: started, close: () => started.close() };
+  // Loaded here, not at the top: most files that import test-support never start a service.
+  const { NestFactory } = await import('@nestjs/core');
+  const { configureHttp, createHttpAdapter } = await import('@oncepay/nest-common');
+  const app = await NestFactory.create(
+    moduleFor({
+      PORT: '0',
+      KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
+      LOG_LEVEL: 'warn',
+      KAFKA_NAMESPACE: TEST_KAFKA_NAMESPACE,
+      API_KEYS: Object.values(TEST_CLIENTS)
+        .map((client) => `${client.id}:${client.apiKey}`)
+        .join(','),
+      ...env,
+    }),
+    createHttpAdapter(),
+    { logger: ['error'], bodyParser: false },
+  );
+  configureHttp(app);
+  app.enableShutdownHooks();
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  return { baseUrl: `http://127.0.0.1:${address.port}`, app, close: () => app.close() };
 }

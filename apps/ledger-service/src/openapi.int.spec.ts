@@ -17,6 +17,7 @@ import {
 } from '@oncepay/test-support';
 import { randomUUID } from 'node:crypto';
 import { BALANCE_PATTERN, buildOpenApiDocument } from './openapi';
+import { AppModule } from './app.module';
 
 type ObjectSchema = { properties: Record<string, { type?: string; pattern?: string }>; required: string[] };
 
@@ -28,7 +29,7 @@ describe('ledger-service OpenAPI at /docs', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('ledger');
-    service = await startTestService(async () => (await import('./app.module.js')).AppModule, {
+    service = await startTestService(AppModule.withEnvironment, {
       DATABASE_URL: database.url,
     });
     document = await fetchServedOpenApi(service.baseUrl);

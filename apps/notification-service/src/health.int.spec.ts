@@ -1,4 +1,5 @@
 // Proves the notification-service boots on a real database and broker and reports both through GET /health.
 import { describeHealthEndpoint } from '@oncepay/test-support';
+import { AppModule } from './app.module';
 
-describeHealthEndpoint('notification', async () => (await import('./app.module.js')).AppModule);
+describeHealthEndpoint('notification', AppModule.withEnvironment);

@@ -1,11 +1,6 @@
 import 'reflect-metadata';
 import { runService } from '@oncepay/nest-common';
+import { AppModule } from './app.module';
 import { envSchema } from './config/config';
 
-// The root module is loaded only after the environment passed its schema (see runService).
-runService(
-  'notification-service',
-  envSchema,
-  process.env,
-  async () => (await import('./app.module.js')).AppModule,
-);
+runService('notification-service', envSchema, process.env, AppModule.withEnvironment);

@@ -14,6 +14,7 @@ import {
   type TestService,
 } from '@oncepay/test-support';
 import { buildOpenApiDocument } from './openapi';
+import { AppModule } from './app.module';
 
 type ObjectSchema = { properties: Record<string, { type?: string; enum?: string[] }>; required: string[] };
 
@@ -25,7 +26,7 @@ describe('notification-service OpenAPI at /docs', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('notification');
-    service = await startTestService(async () => (await import('./app.module.js')).AppModule, {
+    service = await startTestService(AppModule.withEnvironment, {
       DATABASE_URL: database.url,
     });
     document = await fetchServedOpenApi(service.baseUrl);

@@ -16,6 +16,7 @@ import {
 } from '@oncepay/test-support';
 import { randomUUID } from 'node:crypto';
 import { buildOpenApiDocument } from './openapi';
+import { AppModule } from './app.module';
 
 type ObjectSchema = { properties: Record<string, { type?: string; pattern?: string }>; required: string[] };
 
@@ -27,7 +28,7 @@ describe('transfer-service OpenAPI at /docs', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('transfer');
-    service = await startTestService(async () => (await import('./app.module.js')).AppModule, {
+    service = await startTestService(AppModule.withEnvironment, {
       DATABASE_URL: database.url,
     });
     document = await fetchServedOpenApi(service.baseUrl);

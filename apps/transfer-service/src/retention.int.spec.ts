@@ -1,7 +1,7 @@
 // Proves the transfer-service's bookkeeping tables stay bounded: one retention run deletes processed
 // message ids past their retention, SENT outbox rows past theirs and expired idempotency keys, and
 // keeps everything still needed (recent ids, unsent rows, live keys).
-import { PRISMA, RETENTION_JOB, type RetentionJob } from '@oncepay/nest-common';
+import { PRISMA, RetentionJob } from '@oncepay/nest-common';
 import {
   createTestDatabase,
   startTestService,
@@ -10,6 +10,7 @@ import {
 } from '@oncepay/test-support';
 import { randomUUID } from 'node:crypto';
 import type { TransferDatabase } from './database';
+import { AppModule } from './app.module';
 
 const DAY_MS = 86_400_000;
 
@@ -20,7 +21,7 @@ describe('transfer-service retention', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('transfer');
-    service = await startTestService(async () => (await import('./app.module.js')).AppModule, {
+    service = await startTestService(AppModule.withEnvironment, {
       DATABASE_URL: database.url,
     });
     prisma = service.app.get<TransferDatabase>(PRISMA);
@@ -65,7 +66,7 @@ describe('transfer-service retention', () => {
 
   it('deletes what is past retention and keeps the rest', async () => {
     await seed();
-    const job = service.app.get<RetentionJob>(RETENTION_JOB);
+    const job = service.app.get(RetentionJob);
     expect(await job.runPass()).toEqual({ processed_messages: 1, outbox_messages: 1, idempotency_keys: 1 });
     expect(await prisma.processedMessage.count()).toBe(1);
     expect(await prisma.outboxMessage.count()).toBe(2);

@@ -1,5 +1,11 @@
 // Starts a service the same way everywhere: validated config, JSON logs, graceful shutdown.
-import { ConsoleLogger, type INestApplication, type LogLevel, type Type } from '@nestjs/common';
+import {
+  ConsoleLogger,
+  type DynamicModule,
+  type INestApplication,
+  type LogLevel,
+  type Type,
+} from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { z } from 'zod';
@@ -16,7 +22,7 @@ const LEVELS_UP_TO: Record<string, LogLevel[]> = {
 
 /** `rootModule` must import ServiceCoreModule, which validates PORT and LOG_LEVEL. */
 export async function bootstrapService(
-  rootModule: Type<unknown>,
+  rootModule: Type<unknown> | DynamicModule,
   serviceName: string,
 ): Promise<INestApplication> {
   const app = await NestFactory.create(rootModule, createHttpAdapter(), {
@@ -41,23 +47,22 @@ export async function bootstrapService(
 /**
  * A service's `main`: checks the environment against the service's schema before anything of Nest
  * runs, so a bad setting prints one line per invalid variable and exits 1 (no stack trace, no colours:
- * in a container log that is all an operator needs); then loads the root module and starts.
+ * in a container log that is all an operator needs); then builds the root module on that environment
+ * and starts it.
  */
 export function runService(
   serviceName: string,
   envSchema: z.ZodType,
   env: Record<string, unknown>,
-  loadRootModule: () => Promise<Type<unknown>>,
+  rootModuleFor: (env: Record<string, unknown>) => DynamicModule,
 ): void {
   const problems = configurationProblems(envSchema, env);
   if (problems.length > 0) {
     console.error(`${serviceName}: invalid configuration, not starting:\n${problems.join('\n')}`);
     process.exit(1);
   }
-  loadRootModule()
-    .then((rootModule) => bootstrapService(rootModule, serviceName))
-    .catch((error: unknown) => {
-      console.error(`${serviceName} failed to start:`, error);
-      process.exit(1);
-    });
+  bootstrapService(rootModuleFor(env), serviceName).catch((error: unknown) => {
+    console.error(`${serviceName} failed to start:`, error);
+    process.exit(1);
+  });
 }

@@ -1,5 +1,5 @@
 // Environment validation shared by every service: each app extends `baseEnvSchema` in its config
-// module and hands `validateEnv(schema)` to ConfigModule.forRoot, so a bad variable stops the boot.
+// module and hands it to ServiceCoreModule.forRoot with the environment, so a bad variable stops the boot.
 import { z } from 'zod';
 import { apiKeysSchema } from './api-key.guard';
 
@@ -54,13 +54,12 @@ export const baseEnvSchema = z.object({
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
 });
 
-export function validateEnv<S extends z.ZodType>(schema: S): (env: Record<string, unknown>) => z.infer<S> {
-  return (env) => {
-    const result = schema.safeParse(env);
-    if (!result.success)
-      throw new Error(`Invalid configuration:\n${describeIssues(result.error.issues).join('\n')}`);
-    return result.data;
-  };
+/** The validated configuration; throws, naming each invalid variable on a line of its own. */
+export function parseConfiguration<S extends z.ZodType>(schema: S, env: Record<string, unknown>): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (!result.success)
+    throw new Error(`Invalid configuration:\n${describeIssues(result.error.issues).join('\n')}`);
+  return result.data;
 }
 
 /** One line per invalid variable (`  NAME: what is wrong`); empty when the environment is valid. */

@@ -9,12 +9,10 @@ import { NestFactory } from '@nestjs/core';
 import { amountMinorSchema } from '@oncepay/contracts';
 import { z } from 'zod';
 import { ApiKeyGuard, apiKeysSchema, ClientId } from './api-key.guard';
-import { validateEnv } from './env';
+import { parseConfiguration } from './env';
 import { configureHttp, createHttpAdapter, MAX_BODY_BYTES } from './http';
 import { PROBLEM_CONTENT_TYPE, ProblemException } from './problem-details';
 import { ZodValidationPipe } from './zod-validation.pipe';
-
-process.env.API_KEYS = 'client-a:key-of-client-a-000001,client-b:key-of-client-b-000002';
 
 const paymentSchema = z.object({ amount: amountMinorSchema }).strict();
 
@@ -51,7 +49,14 @@ class ProbeController {
   imports: [
     ConfigModule.forRoot({
       ignoreEnvFile: true,
-      validate: validateEnv(z.object({ API_KEYS: apiKeysSchema })),
+      skipProcessEnv: true,
+      validatePredefined: false,
+      load: [
+        () =>
+          parseConfiguration(z.object({ API_KEYS: apiKeysSchema }), {
+            API_KEYS: 'client-a:key-of-client-a-000001,client-b:key-of-client-b-000002',
+          }),
+      ],
     }),
   ],
   controllers: [ProbeController],

@@ -1,6 +1,6 @@
 export { ApiKeyGuard, apiKeysSchema, ClientId } from './api-key.guard';
 export { bootstrapService, runService } from './bootstrap';
-export { baseEnvSchema, configurationProblems, validateEnv } from './env';
+export { baseEnvSchema, configurationProblems, parseConfiguration } from './env';
 export {
   HEALTH_CHECKS,
   HealthController,
@@ -24,7 +24,6 @@ export {
   PG_DATABASE,
   PRISMA,
   PRODUCER,
-  RETENTION_JOB,
   RETENTION_TASKS,
 } from './tokens';
 export { configureHttp, createHttpAdapter, CORRELATION_HEADER, MAX_BODY_BYTES } from './http';

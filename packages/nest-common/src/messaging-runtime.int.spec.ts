@@ -1,7 +1,7 @@
 // Proves a service's Kafka side works inside Nest end to end on the real broker and database: the
 // topics are created at boot, an event written to the outbox in a database transaction is published
 // by the relay, and an EventConsumer subclass receives it; shutdown stops all of it cleanly.
-import { Inject, Injectable, Module, type Type } from '@nestjs/common';
+import { Inject, Injectable, Module, type DynamicModule } from '@nestjs/common';
 import type { SqlExecutor } from '@oncepay/sql';
 import {
   enqueueEvent,
@@ -33,7 +33,7 @@ describe('ServiceCoreModule messaging runtime', () => {
   });
   afterAll(() => database.drop());
 
-  function buildModule(): Type<unknown> {
+  function buildModule(env: Record<string, unknown>): DynamicModule {
     @Injectable()
     class RecordingConsumer extends EventConsumer {
       protected readonly groupId = uniqueName('group');
@@ -50,23 +50,25 @@ describe('ServiceCoreModule messaging runtime', () => {
       }
     }
 
-    @Module({
+    @Module({})
+    class WiringTestModule {}
+    return {
+      module: WiringTestModule,
       imports: [
         ServiceCoreModule.forRoot({
           serviceName: 'wiring-test',
           envSchema: baseEnvSchema,
+          env,
           createPrisma: () => createPrismaClient('transfer', database.url),
           messaging: { topics: [topic], outbox: true },
         }),
       ],
       providers: [RecordingConsumer],
-    })
-    class WiringTestModule {}
-    return WiringTestModule;
+    };
   }
 
   it('publishes an outbox event through the relay to a consumer', async () => {
-    const service = await startTestService(async () => buildModule(), { DATABASE_URL: database.url });
+    const service = await startTestService(buildModule, { DATABASE_URL: database.url });
     try {
       const prisma = service.app.get<TransactionalDatabase>(PRISMA);
       const event = sampleTransferRequested();

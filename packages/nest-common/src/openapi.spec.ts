@@ -8,7 +8,7 @@ import { NestFactory } from '@nestjs/core';
 import { amountMinorSchema } from '@oncepay/contracts';
 import { z } from 'zod';
 import { ApiKeyGuard, apiKeysSchema } from './api-key.guard';
-import { validateEnv } from './env';
+import { parseConfiguration } from './env';
 import { configureHttp, createHttpAdapter } from './http';
 import {
   documents,
@@ -29,8 +29,6 @@ import {
 } from './openapi';
 import { OPENAPI_DOCUMENT } from './openapi-docs';
 import { PROBLEM_CONTENT_TYPE } from './problem-details';
-
-process.env.API_KEYS = 'client-a:key-of-client-a-000001';
 
 const itemSchema = documents<{ id: string; amount: string }>()(
   z.object({ id: z.uuid(), amount: amountMinorSchema }).strict(),
@@ -209,7 +207,14 @@ describe('serving the document at /docs', () => {
       imports: [
         ConfigModule.forRoot({
           ignoreEnvFile: true,
-          validate: validateEnv(z.object({ API_KEYS: apiKeysSchema })),
+          skipProcessEnv: true,
+          validatePredefined: false,
+          load: [
+            () =>
+              parseConfiguration(z.object({ API_KEYS: apiKeysSchema }), {
+                API_KEYS: 'client-a:key-of-client-a-000001',
+              }),
+          ],
         }),
       ],
       controllers: [SecretController],

@@ -13,7 +13,7 @@ import {
   withTimeout,
 } from '@oncepay/messaging';
 import type { ZodType } from 'zod';
-import { validateEnv } from './env';
+import { parseConfiguration } from './env';
 import { HEALTH_CHECKS, HealthController, type HealthCheck } from './health';
 import {
   messagingLogger,
@@ -33,7 +33,6 @@ import {
   PG_POOL,
   PRISMA,
   PRODUCER,
-  RETENTION_JOB,
   RETENTION_TASKS,
 } from './tokens';
 
@@ -48,6 +47,12 @@ export interface ServiceCoreOptions {
   serviceName: string;
   /** `baseEnvSchema` extended with the service's own variables. */
   envSchema: ZodType<Record<string, unknown>>;
+  /**
+   * The environment the service runs on (process.env in production, a test's own in tests), validated
+   * against envSchema here: ConfigService then serves the validated values, and process.env is neither
+   * read again nor written.
+   */
+  env: Record<string, unknown>;
   /** Builds the app's own generated PrismaClient on the given driver adapter. */
   createPrisma: (adapter: PrismaPg) => PrismaLifecycle;
   /** The service's Kafka side: topics to ensure, and whether it runs an outbox relay. */
@@ -73,6 +78,7 @@ class ClientsShutdown implements OnApplicationShutdown {
 @Module({})
 export class ServiceCoreModule {
   static forRoot(options: ServiceCoreOptions): DynamicModule {
+    const config = parseConfiguration(options.envSchema, options.env);
     return {
       module: ServiceCoreModule,
       global: true,
@@ -80,7 +86,9 @@ export class ServiceCoreModule {
         ConfigModule.forRoot({
           isGlobal: true,
           ignoreEnvFile: true,
-          validate: validateEnv(options.envSchema),
+          skipProcessEnv: true,
+          validatePredefined: false,
+          load: [() => config],
         }),
       ],
       controllers: [HealthController],
@@ -158,8 +166,6 @@ export class ServiceCoreModule {
         ClientsShutdown,
         { provide: RETENTION_TASKS, useValue: options.retentionTasks ?? [] },
         RetentionJob,
-        // Reachable by a registered symbol too, for tests that load the app in another module registry.
-        { provide: RETENTION_JOB, useExisting: RetentionJob },
         ...(options.openApi ? [{ provide: OPENAPI_DOCUMENT, useFactory: options.openApi }] : []),
       ],
       exports: [PRISMA, PG_DATABASE, OUTBOX_SIGNAL, MESSAGING_OPTIONS, KAFKA, PRODUCER],

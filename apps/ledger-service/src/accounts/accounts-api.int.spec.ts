@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import type { LedgerDatabase } from '../database';
 import { PostTransferHandler } from '../postings/post-transfer/post-transfer.handler';
 import type { AccountResource, EntryResource } from './account.resource';
+import { AppModule } from '../app.module';
 
 type Client = keyof typeof TEST_CLIENTS;
 const PROBLEM_JSON = /^application\/problem\+json/;
@@ -29,7 +30,7 @@ describe('/v1/accounts', () => {
   beforeAll(async () => {
     Logger.overrideLogger(['warn', 'error']);
     database = await createTestDatabase('ledger');
-    service = await startTestService(async () => (await import('../app.module.js')).AppModule, {
+    service = await startTestService(AppModule.withEnvironment, {
       DATABASE_URL: database.url,
     });
     // The app's own client: a second generated client from this file's module registry would load

@@ -19,6 +19,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import type { LedgerDatabase } from '../../database';
 import { POST_TRANSFER_CONSUMER } from './post-transfer.handler';
+import { AppModule } from '../../app.module';
 
 describe('the transfer-requests consumer', () => {
   let database: TestDatabase;
@@ -31,7 +32,7 @@ describe('the transfer-requests consumer', () => {
   beforeAll(async () => {
     Logger.overrideLogger(['warn', 'error']);
     database = await createTestDatabase('ledger');
-    service = await startTestService(async () => (await import('../../app.module.js')).AppModule, {
+    service = await startTestService(AppModule.withEnvironment, {
       DATABASE_URL: database.url,
     });
     // The app's own client: a second generated client from this file's module registry would load

@@ -16,6 +16,7 @@ import { PRISMA } from '@oncepay/nest-common';
 import { randomUUID } from 'node:crypto';
 import { notificationBodyOf, type TransferOutcomeEvent } from '../domain/notification-body';
 import type { NotificationPage, NotificationView } from './list-notifications.handler';
+import { AppModule } from '../../app.module';
 
 describe('GET /v1/notifications', () => {
   let database: TestDatabase;
@@ -34,7 +35,7 @@ describe('GET /v1/notifications', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('notification');
-    service = await startTestService(async () => (await import('../../app.module.js')).AppModule, {
+    service = await startTestService(AppModule.withEnvironment, {
       DATABASE_URL: database.url,
     });
     // The app's own client: a second Prisma client loaded outside the app's module registry broke the

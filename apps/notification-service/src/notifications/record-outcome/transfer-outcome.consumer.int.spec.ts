@@ -22,6 +22,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifyWebhookSignature } from '../channels/webhook-signature';
 import { RECORD_OUTCOME_CONSUMER } from './record-outcome.handler';
+import { AppModule } from '../../app.module';
 
 const WEBHOOK_SECRET = 'whsec-end-to-end-secret';
 
@@ -44,7 +45,7 @@ describe('transfer outcome -> notification -> webhook, through the real broker',
       });
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    service = await startTestService(async () => (await import('../../app.module.js')).AppModule, {
+    service = await startTestService(AppModule.withEnvironment, {
       DATABASE_URL: database.url,
       NOTIFICATION_CHANNEL: 'webhook',
       WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/oncepay`,

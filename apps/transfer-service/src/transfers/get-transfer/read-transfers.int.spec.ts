@@ -8,6 +8,7 @@ import {
   type TestDatabase,
   type TestService,
 } from '@oncepay/test-support';
+import { AppModule } from '../../app.module';
 
 describe('GET /v1/transfers', () => {
   let database: TestDatabase;
@@ -17,7 +18,7 @@ describe('GET /v1/transfers', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('transfer');
-    service = await startTestService(async () => (await import('../../app.module.js')).AppModule, {
+    service = await startTestService(AppModule.withEnvironment, {
       DATABASE_URL: database.url,
     });
     for (let i = 0; i < 5; i++) {

@@ -22,6 +22,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import type { TransferDatabase } from '../../database';
 import { toTransferState } from '../transfer.repository';
+import { AppModule } from '../../app.module';
 
 describe('recording the ledger result', () => {
   let database: TestDatabase;
@@ -31,7 +32,7 @@ describe('recording the ledger result', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('transfer');
-    service = await startTestService(async () => (await import('../../app.module.js')).AppModule, {
+    service = await startTestService(AppModule.withEnvironment, {
       DATABASE_URL: database.url,
     });
     prisma = service.app.get<TransferDatabase>(PRISMA);

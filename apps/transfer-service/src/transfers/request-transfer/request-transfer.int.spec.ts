@@ -12,6 +12,7 @@ import {
   type TestDatabase,
   type TestService,
 } from '@oncepay/test-support';
+import { AppModule } from '../../app.module';
 
 describe('POST /v1/transfers', () => {
   let database: TestDatabase;
@@ -21,7 +22,7 @@ describe('POST /v1/transfers', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('transfer');
-    service = await startTestService(async () => (await import('../../app.module.js')).AppModule, {
+    service = await startTestService(AppModule.withEnvironment, {
       DATABASE_URL: database.url,
     });
     prisma = service.app.get<TransferDatabase>(PRISMA);
