@@ -11,8 +11,7 @@
 // No request ever holds a key on its own, so a crash leaves all or nothing and a retry never waits
 // for a stale lock. Time is always passed in (`now`); comparisons happen in SQL.
 import { z } from 'zod';
-import { deleteInBatches, type BatchBounds } from '@oncepay/sql';
-import type { SqlExecutor } from '@oncepay/sql';
+import { deleteExpired, type BatchBounds, type SqlExecutor } from '@oncepay/sql';
 
 /** The API contract keeps keys at least 24 hours; a shorter retention is a configuration bug. */
 export const MIN_IDEMPOTENCY_KEY_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -114,15 +113,10 @@ export async function purgeExpiredIdempotencyKeys(
   db: SqlExecutor,
   opts: BatchBounds & { now: Date },
 ): Promise<number> {
-  return deleteInBatches(
+  return deleteExpired(
     db,
-    `DELETE FROM idempotency_keys WHERE (client_id, key) IN (
-       SELECT client_id, key FROM idempotency_keys
-       WHERE expires_at < $1::timestamptz
-       ORDER BY expires_at
-       LIMIT $2::int
-       FOR UPDATE SKIP LOCKED)`,
-    [opts.now.toISOString()],
+    { name: 'idempotency_keys', key: ['client_id', 'key'], timeColumn: 'expires_at' },
+    opts.now,
     opts,
   );
 }

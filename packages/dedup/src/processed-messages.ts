@@ -1,8 +1,7 @@
 // The idempotent consumer's memory: `processed_messages (consumer, message_id)`, which every service's
 // database has. A row is written in the same transaction as the message's effect, so the effect and
 // the fact that it happened commit or roll back together.
-import { deleteInBatches, type BatchBounds } from '@oncepay/sql';
-import type { SqlExecutor } from '@oncepay/sql';
+import { deleteExpired, type BatchBounds, type SqlExecutor } from '@oncepay/sql';
 
 /**
  * `first`: this transaction owns the message; apply its effect, then commit.
@@ -79,17 +78,10 @@ export async function purgeProcessedMessages(
   db: SqlExecutor,
   opts: PurgeProcessedMessagesOptions,
 ): Promise<number> {
-  if (Number.isNaN(opts.olderThan.getTime())) throw new RangeError('olderThan is an invalid Date');
-  // SKIP LOCKED: two cleanup runs share the work instead of queueing behind each other.
-  return deleteInBatches(
+  return deleteExpired(
     db,
-    `DELETE FROM processed_messages WHERE (consumer, message_id) IN (
-       SELECT consumer, message_id FROM processed_messages
-       WHERE processed_at < $1::timestamptz
-       ORDER BY processed_at
-       LIMIT $2::int
-       FOR UPDATE SKIP LOCKED)`,
-    [opts.olderThan.toISOString()],
+    { name: 'processed_messages', key: ['consumer', 'message_id'], timeColumn: 'processed_at' },
+    opts.olderThan,
     opts,
   );
 }

@@ -15,7 +15,12 @@ export {
   type MessagingOptions,
   type TransactionalDatabase,
 } from './messaging-runtime';
-export { ServiceCoreModule, type PrismaLifecycle, type ServiceCoreOptions } from './service-core.module';
+export {
+  serviceRootModule,
+  ServiceCoreModule,
+  type PrismaLifecycle,
+  type ServiceCoreOptions,
+} from './service-core.module';
 export { RETENTION_BOUNDS, RetentionJob, type RetentionTask } from './retention-job';
 export {
   KAFKA,

@@ -10,7 +10,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { SqlExecutor } from '@oncepay/sql';
+import type { SqlExecutor, PgDatabase } from '@oncepay/sql';
 import {
   ConsumerRunner,
   ensureTopics,
@@ -22,7 +22,6 @@ import {
   type HandleOutcome,
   type MessagingLogger,
 } from '@oncepay/messaging';
-import type { PgDatabase } from '@oncepay/sql';
 import { KAFKA, MESSAGING_OPTIONS, OUTBOX_SIGNAL, PG_DATABASE, PRODUCER } from './tokens';
 
 export interface MessagingOptions {

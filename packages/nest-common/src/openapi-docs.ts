@@ -7,7 +7,7 @@ import { SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { OpenApiDocument } from './openapi';
 
 /** Registered symbol, like tokens.ts: the same value in every copy of this module (tests isolate registries). */
-export const OPENAPI_DOCUMENT = Symbol.for('oncepay.openapi');
+export const OPENAPI_DOCUMENT = Symbol('oncepay.openapi');
 
 export const DOCS_PATH = '/docs';
 export const OPENAPI_JSON_PATH = '/docs/openapi.json';

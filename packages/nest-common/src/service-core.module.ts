@@ -1,6 +1,14 @@
 // What every OncePay service needs before its own code runs: validated configuration, a Prisma
 // client on its own database, a Kafka client, and GET /health over both. Apps import it once.
-import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Module,
+  type DynamicModule,
+  type ModuleMetadata,
+  type OnApplicationShutdown,
+  type Type,
+} from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { Pool } from 'pg';
@@ -176,4 +184,16 @@ export class ServiceCoreModule {
 async function checkDatabase(prisma: PrismaLifecycle): Promise<Record<string, unknown>> {
   await withTimeout(prisma.$queryRawUnsafe('SELECT 1'), 2_000, 'database SELECT 1');
   return {};
+}
+
+/**
+ * A service's root module on an environment (process.env in main.ts, a test's own in tests):
+ * ServiceCoreModule on that environment, then the service's own modules.
+ */
+export function serviceRootModule(
+  root: Type<unknown>,
+  core: Omit<ServiceCoreOptions, 'env'>,
+  modules: NonNullable<ModuleMetadata['imports']>,
+): (env: Record<string, unknown>) => DynamicModule {
+  return (env) => ({ module: root, imports: [ServiceCoreModule.forRoot({ ...core, env }), ...modules] });
 }

@@ -41,3 +41,36 @@ export async function deleteInBatches(
   }
   return deleted;
 }
+
+/** A table whose rows expire: its key columns and the column that says when a row expires. */
+export interface ExpiringTable {
+  name: string;
+  key: readonly string[];
+  timeColumn: string;
+}
+
+/**
+ * Deletes the rows of `table` whose `timeColumn` lies before `before`, oldest first, in bounded batches
+ * (deleteInBatches), and returns how many went. SKIP LOCKED: two cleanup runs share the work instead of
+ * queueing behind each other. The table and column names are the caller's constants, never input.
+ */
+export function deleteExpired(
+  db: SqlExecutor,
+  table: ExpiringTable,
+  before: Date,
+  bounds: BatchBounds,
+): Promise<number> {
+  if (Number.isNaN(before.getTime())) throw new RangeError('the cutoff is an invalid Date');
+  const key = table.key.join(', ');
+  return deleteInBatches(
+    db,
+    `DELETE FROM ${table.name} WHERE (${key}) IN (
+       SELECT ${key} FROM ${table.name}
+       WHERE ${table.timeColumn} < $1::timestamptz
+       ORDER BY ${table.timeColumn}
+       LIMIT $2::int
+       FOR UPDATE SKIP LOCKED)`,
+    [before.toISOString()],
+    bounds,
+  );
+}

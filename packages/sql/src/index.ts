@@ -1,6 +1,12 @@
 // @oncepay/sql: the one way OncePay's packages reach PostgreSQL. SqlExecutor is the door (a Prisma
 // client and PgDatabase both fit it), PgDatabase runs node-postgres behind it, deleteInBatches is the
 // retention jobs' bounded delete. No domain rule lives here.
-export { assertBatchBounds, deleteInBatches, type BatchBounds } from './batched-delete';
+export {
+  assertBatchBounds,
+  deleteExpired,
+  deleteInBatches,
+  type BatchBounds,
+  type ExpiringTable,
+} from './batched-delete';
 export { PgDatabase } from './pg-database';
 export type { SqlExecutor } from './sql-executor';

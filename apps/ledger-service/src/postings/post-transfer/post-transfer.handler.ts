@@ -13,10 +13,9 @@ import type {
   TransferRequested,
 } from '@oncepay/contracts';
 import { handleBatchOnce } from '@oncepay/dedup';
-import type { SqlExecutor } from '@oncepay/sql';
+import type { SqlExecutor, PgDatabase } from '@oncepay/sql';
 import { enqueueEvents } from '@oncepay/messaging';
 import { PG_DATABASE } from '@oncepay/nest-common';
-import type { PgDatabase } from '@oncepay/sql';
 import { decidePosting, type AccountSnapshot } from '@oncepay/posting-rules';
 import { randomUUID } from 'node:crypto';
 import {

@@ -3,8 +3,7 @@
 // change nothing, even when deliveries race, and a contradicting outcome is reported, never applied.
 // A batch inserts its notifications with one statement and answers exactly as event-by-event would,
 // also for two events of one transfer in the same batch; only a transfer notified before costs a read.
-import type { SqlExecutor } from '@oncepay/sql';
-import type { PgDatabase } from '@oncepay/sql';
+import type { SqlExecutor, PgDatabase } from '@oncepay/sql';
 import {
   createPgDatabase,
   createPrismaClient,

@@ -8,9 +8,8 @@
 // returned, and only an event whose transfer had its notification before this batch costs a SELECT.
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { handleBatchOnce } from '@oncepay/dedup';
-import type { SqlExecutor } from '@oncepay/sql';
+import type { SqlExecutor, PgDatabase } from '@oncepay/sql';
 import { PG_DATABASE } from '@oncepay/nest-common';
-import type { PgDatabase } from '@oncepay/sql';
 import { randomUUID } from 'node:crypto';
 import type { TransferOutcome } from '../domain/notification';
 import { notificationBodyOf, type TransferOutcomeEvent } from '../domain/notification-body';

@@ -4,10 +4,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { OncePayEvent, TransferPosted, TransferRejected } from '@oncepay/contracts';
 import { handleBatchOnce } from '@oncepay/dedup';
-import type { SqlExecutor } from '@oncepay/sql';
+import type { SqlExecutor, PgDatabase } from '@oncepay/sql';
 import { enqueueEvents, type HandleOutcome } from '@oncepay/messaging';
 import { PG_DATABASE } from '@oncepay/nest-common';
-import type { PgDatabase } from '@oncepay/sql';
 import {
   decide,
   evolve,
