@@ -10,7 +10,7 @@ import { RequestTransferHandler } from './request-transfer.handler';
 @Controller('v1/transfers')
 @UseGuards(ApiKeyGuard)
 export class RequestTransferController {
-  private readonly validateKey = new ZodValidationPipe(idempotencyKeySchema);
+  private readonly validateKey = new ZodValidationPipe(idempotencyKeySchema, 'Idempotency-Key');
   private readonly validateBody = new ZodValidationPipe(requestTransferBodySchema);
 
   constructor(private readonly handler: RequestTransferHandler) {}

@@ -154,6 +154,15 @@ describe('POST /v1/transfers', () => {
     expect(await prisma.idempotencyKey.count({ where: { key } })).toBe(0);
   });
 
+  it('names the Idempotency-Key header, not the body, when the key is invalid', async () => {
+    const response = await post(validBody(), 'two words');
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      code: 'VALIDATION_ERROR',
+      detail: expect.stringMatching(/^Idempotency-Key: /),
+    });
+  });
+
   it('answers 400 for malformed JSON and 413 for an oversized body', async () => {
     expect((await post('{"amount":')).status).toBe(400);
     expect((await post(JSON.stringify({ ...validBody(), reference: 'x'.repeat(20_000) }))).status).toBe(413);
