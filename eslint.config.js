@@ -24,8 +24,8 @@ const LAYERS = [
   { layer: 'dedup and messaging', workspaces: ['packages/dedup', 'packages/messaging'] },
   { layer: 'the Nest layer', workspaces: ['packages/nest-common'] },
   {
-    layer: 'services',
-    workspaces: ['apps/transfer-service', 'apps/ledger-service', 'apps/notification-service'],
+    layer: 'services and the auditor',
+    workspaces: ['apps/transfer-service', 'apps/ledger-service', 'apps/notification-service', 'apps/auditor'],
   },
 ];
 

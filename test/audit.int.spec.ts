@@ -20,9 +20,9 @@ import {
   type ServiceProcess,
   type TestDatabase,
 } from '@oncepay/test-support';
-import { auditOncePay, CHECK_NAMES, type AuditReport, type AuditTargets } from '../scripts/audit/auditor';
-import { deadLetterTopicsOf } from '../scripts/audit/dead-letters';
-import { closeReadOnly, openReadOnly } from '../scripts/audit/snapshots';
+import { auditOncePay, CHECK_NAMES, type AuditReport, type AuditTargets } from '../apps/auditor/src/auditor';
+import { deadLetterTopicsOf } from '../apps/auditor/src/dead-letters';
+import { closeReadOnly, openReadOnly } from '../apps/auditor/src/snapshots';
 
 type ServiceName = 'transfer' | 'ledger' | 'notification';
 interface Transfer {
@@ -399,7 +399,7 @@ describe('the reconciliation auditor against the three real services', () => {
     );
   });
 
-  describe('the CLI (scripts/audit/run.ts)', () => {
+  describe('the CLI (apps/auditor, built)', () => {
     const flags = (): string[] => [
       `--transfer-db=${urls.transfer}`,
       `--ledger-db=${urls.ledger}`,
@@ -534,10 +534,10 @@ async function emptyTopic(kafka: ReturnType<typeof createTestKafka>, topic: stri
   }
 }
 
-/** Runs the CLI as `npm run audit` does (tsx), and collects its exit code and output. */
+/** Runs the built CLI as `npm run audit` does, and collects its exit code and output. */
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const tsx = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
-  const child = spawn(tsx, [path.join(REPO_ROOT, 'scripts', 'audit', 'run.ts'), ...args], {
+  const main = path.join(REPO_ROOT, 'apps', 'auditor', 'dist', 'main.js');
+  const child = spawn(process.execPath, [main, ...args], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,8 +1,8 @@
 // Proves, from plain rows and without infrastructure, that each audit check flags exactly the faults
 // it is meant to (amounts compared exactly, as bigint), that the report is bounded and readable, and
 // that the CLI's flags parse into the audit's targets.
-import { MAX_LISTED_LINES } from '../scripts/audit/check-result';
-import type { AuditReport } from '../scripts/audit/auditor';
+import { MAX_LISTED_LINES } from '../apps/auditor/src/check-result';
+import type { AuditReport } from '../apps/auditor/src/auditor';
 import {
   checkBalancesMatchJournal,
   checkBalancesSumToZero,
@@ -11,16 +11,16 @@ import {
   checkPostingsMatchTransfers,
   checkTransfersSettle,
   formatDuration,
-} from '../scripts/audit/checks';
-import { parseCliOptions, type AuditDefaults } from '../scripts/audit/cli-options';
-import { formatReport, formatReportJson } from '../scripts/audit/format-report';
+} from '../apps/auditor/src/checks';
+import { parseCliOptions, type AuditDefaults } from '../apps/auditor/src/cli-options';
+import { formatReport, formatReportJson } from '../apps/auditor/src/format-report';
 import type {
   AccountRow,
   JournalEntryRow,
   NotificationRow,
   TransferRow,
   TransferStatus,
-} from '../scripts/audit/snapshots';
+} from '../apps/auditor/src/snapshots';
 
 const NOW = new Date('2026-11-27T12:00:00.000Z');
 const GRACE_MS = 60_000;

@@ -4,7 +4,7 @@
 // moves money once, concurrent transfers never overdraw, the sum of all balances stays zero, and every
 // terminal transfer gets exactly one notification.
 import { randomUUID } from 'node:crypto';
-import { auditOncePay } from '../scripts/audit/auditor';
+import { auditOncePay } from '../apps/auditor/src/auditor';
 import {
   createTestDatabase,
   requestJson,

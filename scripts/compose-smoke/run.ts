@@ -316,6 +316,11 @@ async function tryItFlow(checks: Checks, client: StackClient, compose: ComposePr
     await expectOneNotificationEach(client, [transferId, overdraftId]);
   });
   await checks.check('`npm run audit` against the compose stack is clean', () => auditCompose(compose));
+  await checks.check('`compose run --rm audit`, the auditor from its image, is clean too', async () => {
+    const result = await compose.run(['run', '--rm', 'audit'], { allowFailure: true });
+    if (result.code !== 0) throw new Error(`exit ${result.code}:\n${result.stdout}${result.stderr}`);
+    return `${result.stdout.split('\n').filter((line) => line.includes('PASS')).length} checks passed`;
+  });
 }
 
 /**
@@ -382,7 +387,7 @@ async function restartWithTransfersInFlight(
 }
 
 async function auditCompose(compose: ComposeProject): Promise<string> {
-  const result = await run('npx', ['tsx', 'scripts/audit/run.ts'], {
+  const result = await run('npm', ['run', '--silent', 'audit'], {
     cwd: REPO_ROOT,
     env: {
       ONCEPAY_POSTGRES_PORT: compose.env.ONCEPAY_POSTGRES_PORT ?? '',

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Pool } from 'pg';
-import { auditOncePay, type AuditReport } from '../../scripts/audit/auditor';
+import { auditOncePay, type AuditReport } from '../../apps/auditor/src/auditor';
 import {
   createTestDatabase,
   killAllKillableServices,

@@ -14,7 +14,7 @@ import {
   uniqueName,
   waitFor,
 } from '@oncepay/test-support';
-import { countDeadLetters } from '../../scripts/audit/dead-letters';
+import { countDeadLetters } from '../../apps/auditor/src/dead-letters';
 import { CHAOS, ChaosStack } from './chaos-harness';
 
 /** Transfers per wave; each wave's source is funded for two thirds of them. */

@@ -1,29 +1,17 @@
-// `npm run audit`: audits the local stack (or the databases and brokers given by flags) and prints
-// the report. Exit code 0 when every invariant holds, 1 on violations, 2 on a usage or connection error.
+#!/usr/bin/env node
+// The auditor's command line (`npm run audit`, the `oncepay-audit` bin, the image's compose one-shot):
+// audits the local stack, or the databases and brokers given by flags, and prints the report.
+// Exit code 0 when every invariant holds, 1 on violations, 2 on a usage or connection error.
 import { assertNever } from '@oncepay/contracts';
-import { kafkaBrokers, postgresUrl, stackConfig } from '../infra/stack-config';
 import { AuditSourceError, auditOncePay } from './auditor';
-import { parseCliOptions, USAGE, type AuditDefaults } from './cli-options';
+import { parseCliOptions, USAGE } from './cli-options';
+import { localStackDefaults, processEnv } from './config/local-stack';
 import { formatReport, formatReportJson } from './format-report';
 
 const EXIT = { ok: 0, violations: 1, error: 2 } as const;
 
-function localStackDefaults(): AuditDefaults {
-  const databaseOf = (name: 'transfer' | 'ledger' | 'notification'): string => {
-    const service = stackConfig.services.find((candidate) => candidate.name === name);
-    if (!service) throw new Error(`no ${name} service in the stack configuration`);
-    return postgresUrl(service.database);
-  };
-  return {
-    transferDatabaseUrl: databaseOf('transfer'),
-    ledgerDatabaseUrl: databaseOf('ledger'),
-    notificationDatabaseUrl: databaseOf('notification'),
-    kafkaBrokers: [kafkaBrokers()],
-  };
-}
-
 async function main(): Promise<number> {
-  const options = parseCliOptions(process.argv.slice(2), localStackDefaults());
+  const options = parseCliOptions(process.argv.slice(2), localStackDefaults(processEnv()));
   switch (options.kind) {
     case 'help':
       console.log(USAGE);
