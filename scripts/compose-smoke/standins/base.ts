@@ -4,7 +4,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { docker, imageExists, run, SMOKE_DIR } from '../docker';
-import { aptInstall } from '../engine';
+import { aptInstall, onPath } from '../engine';
 
 // Documentation, manuals, locales and package caches: what the slim images leave out too.
 const TRIMMED = [
@@ -27,7 +27,7 @@ APT::Install-Suggests "false";
 /** Imports the root file system as `tag` unless an image of that name exists already. */
 export async function ensureBaseImage(tag: string, log: (line: string) => void): Promise<void> {
   if (await imageExists(tag)) return;
-  await ensureTool('debootstrap');
+  if (!(await onPath('debootstrap'))) await aptInstall('debootstrap');
   const rootfs = path.join(SMOKE_DIR, 'rootfs-bookworm');
   await fs.rm(rootfs, { recursive: true, force: true });
   log(`debootstrap: Debian bookworm (minbase) into ${rootfs}`);
@@ -40,9 +40,4 @@ export async function ensureBaseImage(tag: string, log: (line: string) => void):
   await run('sh', ['-c', `tar -C '${rootfs}' -c . | docker import - '${tag}'`]);
   await fs.rm(rootfs, { recursive: true, force: true });
   await docker(['image', 'inspect', tag]);
-}
-
-async function ensureTool(tool: string): Promise<void> {
-  const found = await run('sh', ['-c', `command -v ${tool}`], { allowFailure: true });
-  if (found.code !== 0) await aptInstall(tool);
 }

