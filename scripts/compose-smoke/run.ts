@@ -128,7 +128,7 @@ async function main(): Promise<number> {
     checks.failed += 1;
     log(`FAIL the smoke test stopped: ${error instanceof Error ? error.message : error}`);
   } finally {
-    if (compose && checks.failed > 0) await compose.saveLogs();
+    if (compose && checks.failed > 0) await compose.saveLogs('end');
     if (compose && !keep) await compose.run(['down', '-v', '--remove-orphans'], { allowFailure: true });
     if (!keep) await engine.stop();
   }
@@ -212,12 +212,14 @@ class ComposeProject {
     return inspected.code === 0 ? (JSON.parse(inspected.stdout) as ContainerState) : undefined;
   }
 
-  async saveLogs(): Promise<void> {
-    const file = path.join(SMOKE_DIR, `compose-${runId}.log`);
+  /** Keeps the containers' logs (a later `down` takes them away) and prints where, and what dead-lettered. */
+  async saveLogs(label: string): Promise<void> {
+    const file = path.join(SMOKE_DIR, `compose-${runId}-${label.replace(/[^a-z0-9]+/gi, '-')}.log`);
     const logs = await this.run(['logs', '--no-color', '--timestamps'], { allowFailure: true });
     await fs.writeFile(file, logs.stdout + logs.stderr);
-    log(`the stack's logs: ${file}`);
-    console.log(logs.stdout.split('\n').slice(-60).join('\n'));
+    log(`the stack's logs (${label}): ${file}`);
+    const worth = logs.stdout.split('\n').filter((line) => /dead-letter|failed|error/i.test(line));
+    console.log(worth.slice(-40).join('\n'));
   }
 }
 
@@ -343,50 +345,58 @@ async function restartWithTransfersInFlight(
   const ids: string[] = [];
   let retries = 0;
   let restartTook = 0;
-  const ok = await checks.check(`${what} with transfers in flight: every request answered`, async () => {
-    let next = 0;
-    let restarting: Promise<void> | undefined;
-    const send = async (): Promise<void> => {
-      for (let i = next++; i < IN_FLIGHT_TRANSFERS; i = next++) {
-        // A third of the transfers in, the stack restarts under the rest.
-        if (i === Math.floor(IN_FLIGHT_TRANSFERS / 3))
-          restarting = timed(restart).then((ms) => {
-            restartTook = ms;
-          });
-        const body = {
-          fromAccountId: alice,
-          toAccountId: bob,
-          amount: String(IN_FLIGHT_AMOUNT),
-          currency: DEMO.currency,
-        };
-        const answer = await untilAnswered(
-          () => client.postTransfer(demoA, `smoke-${runId}-${what.replace(/[^a-z0-9]+/gi, '-')}-${i}`, body),
-          () => {
-            retries += 1;
-          },
-        );
-        expectStatus(answer, 202);
-        ids.push(String(answer.body.id));
-        await sleep(50);
-      }
-    };
-    await Promise.all([send(), send(), send()]);
-    await restarting;
-    return `${ids.length} accepted, ${retries} client retries, the restart took ${seconds(restartTook)}`;
-  });
-  if (!ok) return;
-  await checks.check(`${what}: the stack is healthy again`, () => waitUntilHealthy(compose));
-  await checks.check(`${what}: every transfer COMPLETED exactly once, balances exact`, async () => {
-    const started = Date.now();
-    for (const id of ids) await untilStatus(client, id, 'COMPLETED');
-    const moved = IN_FLIGHT_AMOUNT * BigInt(ids.length);
-    await expectBalances(client, aliceBefore - moved, bobBefore + moved);
-    return `settled ${seconds(Date.now() - started)} after the last answer; ${moved} moved`;
-  });
-  await checks.check(`${what}: exactly one notification per transfer`, () =>
-    expectOneNotificationEach(client, ids),
-  );
-  await checks.check(`${what}: the audit is clean`, () => auditCompose(compose));
+  const failedBefore = checks.failed;
+  await sendSettleAndAudit();
+  // Saved now: the next scenario's `down` would take this one's logs away.
+  if (checks.failed > failedBefore) await compose.saveLogs(what);
+
+  async function sendSettleAndAudit(): Promise<void> {
+    const ok = await checks.check(`${what} with transfers in flight: every request answered`, async () => {
+      let next = 0;
+      let restarting: Promise<void> | undefined;
+      const send = async (): Promise<void> => {
+        for (let i = next++; i < IN_FLIGHT_TRANSFERS; i = next++) {
+          // A third of the transfers in, the stack restarts under the rest.
+          if (i === Math.floor(IN_FLIGHT_TRANSFERS / 3))
+            restarting = timed(restart).then((ms) => {
+              restartTook = ms;
+            });
+          const body = {
+            fromAccountId: alice,
+            toAccountId: bob,
+            amount: String(IN_FLIGHT_AMOUNT),
+            currency: DEMO.currency,
+          };
+          const answer = await untilAnswered(
+            () =>
+              client.postTransfer(demoA, `smoke-${runId}-${what.replace(/[^a-z0-9]+/gi, '-')}-${i}`, body),
+            () => {
+              retries += 1;
+            },
+          );
+          expectStatus(answer, 202);
+          ids.push(String(answer.body.id));
+          await sleep(50);
+        }
+      };
+      await Promise.all([send(), send(), send()]);
+      await restarting;
+      return `${ids.length} accepted, ${retries} client retries, the restart took ${seconds(restartTook)}`;
+    });
+    if (!ok) return;
+    await checks.check(`${what}: the stack is healthy again`, () => waitUntilHealthy(compose));
+    await checks.check(`${what}: every transfer COMPLETED exactly once, balances exact`, async () => {
+      const started = Date.now();
+      for (const id of ids) await untilStatus(client, id, 'COMPLETED');
+      const moved = IN_FLIGHT_AMOUNT * BigInt(ids.length);
+      await expectBalances(client, aliceBefore - moved, bobBefore + moved);
+      return `settled ${seconds(Date.now() - started)} after the last answer; ${moved} moved`;
+    });
+    await checks.check(`${what}: exactly one notification per transfer`, () =>
+      expectOneNotificationEach(client, ids),
+    );
+    await checks.check(`${what}: the audit is clean`, () => auditCompose(compose));
+  }
 }
 
 async function auditCompose(compose: ComposeProject): Promise<string> {

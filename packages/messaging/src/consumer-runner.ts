@@ -266,7 +266,17 @@ export class ConsumerRunner {
       } catch (error) {
         const retriable = this.isRetriable(error);
         const context = { ...where([item]), attempt, retriable, error: describeError(error) };
-        if (attempt >= this.maxAttempts || !isRunning()) {
+        // A consumer that is stopping (a restart, a rebalance) never dead-letters: what fails while its
+        // pool and clients close is most likely the closing, not the event. The event stays uncommitted
+        // and goes to the next owner, whose dedup makes a second look harmless.
+        if (!isRunning()) {
+          this.logger.warn(
+            'handler failed while the consumer stops; leaving the event to its next owner',
+            context,
+          );
+          throw error;
+        }
+        if (attempt >= this.maxAttempts) {
           if (retriable) {
             this.logger.warn('handler keeps failing on infrastructure; handing back to kafkajs', context);
             throw error;

@@ -11,6 +11,7 @@ describe('isRetriableError', () => {
     ['Prisma: database unreachable', { code: 'P1001' }],
     ['Prisma: write conflict', { code: 'P2034' }],
     ['a refused TCP connection', { code: 'ECONNREFUSED' }],
+    ['a host not there for the moment', { code: 'EHOSTUNREACH' }],
     ['a kafkajs retriable error', { retriable: true }],
     ['a retriable cause inside a wrapper', new Error('wrapped', { cause: { code: '40001' } })],
     [
@@ -19,6 +20,12 @@ describe('isRetriableError', () => {
     ],
     ["Prisma's adapter: connection closed", { kind: 'ConnectionClosed' }],
     ['node-postgres: connection lost mid-query', new Error('Connection terminated unexpectedly')],
+    ['node-postgres: no connection in time', new Error('Connection terminated due to connection timeout')],
+    ['pg-pool: no connection in time', new Error('timeout exceeded when trying to connect')],
+    [
+      'node-postgres: a client used after it broke',
+      new Error('Client has encountered a connection error and is not queryable'),
+    ],
   ])('retries %s', (_, error) => {
     expect(isRetriableError(error)).toBe(true);
   });

@@ -22,6 +22,9 @@ const RETRIABLE_NODE_CODES = new Set([
   'EPIPE',
   'ENOTFOUND',
   'EAI_AGAIN',
+  // A host that is not there at the moment (a container being restarted): no route, rather than a refusal.
+  'EHOSTUNREACH',
+  'ENETUNREACH',
 ]);
 // Prisma's driver adapters name a lost connection by kind, without a code.
 const RETRIABLE_ADAPTER_KINDS = new Set([
@@ -30,8 +33,15 @@ const RETRIABLE_ADAPTER_KINDS = new Set([
   'SocketTimeout',
   'TooManyConnections',
 ]);
-// node-postgres reports a connection lost mid-query with this message only (brianc/node-postgres#3621).
-const CONNECTION_LOST_MESSAGE = 'Connection terminated unexpectedly';
+// node-postgres and pg-pool report these with a message only (no code): a connection lost mid-query
+// (brianc/node-postgres#3621), a connection not made within connectionTimeoutMillis (the server is
+// restarting, or its host name does not resolve yet), and a client or pool used after it broke.
+const RETRIABLE_MESSAGES = new Set([
+  'Connection terminated unexpectedly',
+  'Connection terminated due to connection timeout',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error and is not queryable',
+]);
 const MAX_CAUSE_DEPTH = 5;
 
 interface ErrorLike {
@@ -55,7 +65,7 @@ export function isRetriableError(error: unknown): boolean {
     if (candidate.retriable === true) return true;
     if (typeof candidate.code === 'string' && isRetriableCode(candidate.code)) return true;
     if (typeof candidate.kind === 'string' && RETRIABLE_ADAPTER_KINDS.has(candidate.kind)) return true;
-    if (candidate.message === CONNECTION_LOST_MESSAGE) return true;
+    if (typeof candidate.message === 'string' && RETRIABLE_MESSAGES.has(candidate.message)) return true;
     current = candidate.cause ?? candidate.meta?.driverAdapterError;
   }
   return false;
