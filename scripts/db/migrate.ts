@@ -1,5 +1,7 @@
 // Applies each service's migrations (prisma/<service>/migrations) to its database, as
 // `prisma migrate deploy` would, with Prisma's WebAssembly schema engine (no download needed).
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describeError, isRetriableError } from '@oncepay/messaging';
 import { Client } from 'pg';
 import { ensureDatabase } from '../infra/postgres';
 import type { ServiceSpec } from '../infra/services';
@@ -42,16 +44,6 @@ async function main(): Promise<void> {
 }
 
 const CONNECT_TIMEOUT_MS = 120_000;
-// Node's socket errors while the server (or its host name) is not there yet, and PostgreSQL's
-// 57P03 "the database system is starting up".
-const NOT_READY_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  '57P03',
-]);
 
 /**
  * Waits (bounded) until PostgreSQL accepts a connection, so a migration step started while the server
@@ -67,10 +59,10 @@ async function untilPostgresAnswers(adminUrl: string): Promise<void> {
       return;
     } catch (error) {
       await client.end().catch(() => undefined);
-      const code = (error as { code?: string }).code ?? '';
-      if (!NOT_READY_CODES.has(code) || Date.now() > deadline) throw error;
-      console.log(`PostgreSQL is not ready yet (${code}); retrying`);
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      // The consumers' test for "the database is away, not wrong": refused, unknown host, starting up...
+      if (!isRetriableError(error) || Date.now() > deadline) throw error;
+      console.log(`PostgreSQL is not ready yet (${describeError(error)}); retrying`);
+      await sleep(1_000);
     }
   }
 }

@@ -2,6 +2,7 @@
 // the sum of all balances stays zero), two demo accounts of two demo clients, the first one funded.
 // Fixed ids and idempotency keys make seeding safe to repeat on every `npm start` (and every compose
 // `up`, whose one-shot `seed` step runs this file).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { stackConfig } from '../infra/stack-config';
 
 export const DEMO = {
@@ -66,7 +67,7 @@ async function call(url: string, client: Client, idempotencyKey: string | null, 
     }
     const why = response instanceof Response ? `answered ${response.status}` : (response.cause ?? response);
     if (Date.now() > deadline) throw new Error(`seeding failed: POST ${url}: ${String(why)}`);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await sleep(1_000);
   }
 }
 
