@@ -1,8 +1,9 @@
 # OncePay's images, from one recipe:
-#   --target runner --build-arg APP=transfer-service   a service: production dependencies and its build only
+#   --target runner --build-arg APP=transfer-service   an app (a service, or the auditor): production
+#                                                      dependencies and its build only
 #   --target tools                                     migrations and demo seeding (compose's one-shot steps)
-# The stages before `runner` do not read APP, so the three services and the tools share one workspace
-# build and one production install in the build cache.
+# The stages before `runner` do not read APP, so every app and the tools share one workspace build and
+# one production install in the build cache.
 
 # node:24 is the current LTS line (Node 20 reached its end of life in April 2026). The runner starts from
 # the Debian image the Node image is itself built on (the same base layer, nothing more to pull) and takes
