@@ -9,9 +9,9 @@
 //      transfer settles exactly once, balances move by exactly what was sent, the audit stays clean
 // It prints what it measured and ends with `N passed, N failed`. COMPOSE_SMOKE_KEEP=1 leaves the stack up.
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePorts } from '../infra/net';
 import { REPO_ROOT } from '../infra/paths';
 import { DEMO } from '../stack/seed';
 import { docker, imageSize, run, SMOKE_DIR, type RunOptions, type RunResult } from './docker';
@@ -483,18 +483,6 @@ async function until(what: string, timeoutMs: number, done: () => Promise<boolea
     if (Date.now() > deadline) throw new Error(`timed out after ${seconds(timeoutMs)} waiting for ${what}`);
     await sleep(250);
   }
-}
-
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => {
-      const server = net.createServer();
-      return new Promise<net.Server>((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-    }),
-  );
-  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
 }
 
 async function timed(action: () => Promise<unknown>): Promise<number> {

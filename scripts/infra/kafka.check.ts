@@ -2,12 +2,11 @@
 // Starts a throwaway broker, round-trips 100 messages through an idempotent producer and a consumer group,
 // stops the broker and confirms its JVM is gone. Exits 0 only if all of that worked.
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Kafka, Partitioners, logLevel, type Consumer } from 'kafkajs';
 import { ensureKafkaJars, startKafka, KAFKA_VERSION, type KafkaBroker } from './kafka';
-import { isPortOpen } from './net';
+import { freePorts, isPortOpen } from './net';
 
 const TOPIC = 'kafka-check';
 const MESSAGES = 100;
@@ -15,24 +14,6 @@ const CONSUME_TIMEOUT_MS = 30_000;
 const WATCHDOG_MS = 240_000;
 
 const seconds = (since: number): string => `${((Date.now() - since) / 1000).toFixed(1)} s`;
-
-/** Two distinct ports the OS says are free right now (both held open together so they differ). */
-async function freePorts(): Promise<[number, number]> {
-  const servers = [net.createServer(), net.createServer()];
-  const ports = await Promise.all(
-    servers.map(
-      (s) =>
-        new Promise<number>((resolve, reject) => {
-          s.once('error', reject);
-          s.listen(0, '127.0.0.1', () => resolve((s.address() as net.AddressInfo).port));
-        }),
-    ),
-  );
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  const [a, b] = ports;
-  if (a === undefined || b === undefined) throw new Error('could not find two free ports');
-  return [a, b];
-}
 
 async function produce(kafka: Kafka): Promise<void> {
   // The settings the payment services rely on: idempotence needs acks=-1 and, in kafkajs, one request in flight.
@@ -123,7 +104,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const dataDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'kafka-check-'));
   const logFile = path.join(dataDir, 'kafka.log');
-  const [port, controllerPort] = await freePorts();
+  const [port, controllerPort] = (await freePorts(2)) as [number, number];
   let t = Date.now();
   await ensureKafkaJars();
   console.log(`Kafka ${KAFKA_VERSION} jars ready in ${seconds(t)}`);

@@ -34,3 +34,19 @@ export async function waitForPort(port: number, what: string, timeoutMs: number)
   }
   throw new Error(`${what} did not open port ${port} within ${timeoutMs} ms`);
 }
+
+/** `count` distinct ports the OS says are free right now (all held open together, so they differ). */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => net.createServer());
+  const ports = await Promise.all(
+    servers.map(
+      (server) =>
+        new Promise<number>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port));
+        }),
+    ),
+  );
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
