@@ -13,5 +13,12 @@ export { sampleTransferCompleted, sampleTransferFailed, type OutcomeEventOverrid
 export { requestJson, type JsonResponse } from './http';
 export { transferRequested, type TransferRequestFacts } from './transfer-requests';
 export { startServiceProcess, type ServiceProcess } from './service-process';
-export { expectConsistentOpenApi, fetchServedOpenApi, operationsOf } from './openapi';
+export {
+  describeServedOpenApi,
+  expectValidOpenApi,
+  operationsOf,
+  schemaErrors,
+  type ObjectSchema,
+  type ServedOpenApi,
+} from './openapi';
 export { killAllKillableServices, startKillableService, type KillableService } from './killable-service';

@@ -4,17 +4,13 @@
 import { amountMinorSchema, currencySchema } from '@oncepay/contracts';
 import {
   documents,
-  healthPath,
-  jsonBody,
+  jsonContent,
   MINOR_UNITS_NOTE,
   openApiDocument,
   pageSchema,
-  pathParameter,
   problemResponse,
   problemResponses,
-  queryParameters,
-  responseHeader,
-  schemaRef,
+  serviceApiRegistry,
   type OpenApiDocument,
 } from '@oncepay/nest-common';
 import { z } from 'zod';
@@ -66,20 +62,82 @@ const entrySchema = documents<EntryResource>()(
     .strict(),
 );
 
-const entryPageSchema = documents<EntriesPage<EntryResource>>()(pageSchema(entrySchema));
-
-const accountIdParameter = pathParameter(
-  'id',
-  accountIdSchema,
-  'The account id (a UUID; any letter case, answered in lower case)',
-);
+const accountIdParameters = z.object({
+  id: accountIdSchema.meta({
+    description: 'The account id (a UUID; any letter case, answered in lower case)',
+  }),
+});
 
 const accountNotFound = problemResponse(
   'ACCOUNT_NOT_FOUND: no such account, or it belongs to another client (the two look the same)',
 );
 
 export function buildOpenApiDocument(): OpenApiDocument {
-  return openApiDocument({
+  const api = serviceApiRegistry();
+  const openAccount = api.register('OpenAccount', openAccountBodySchema);
+  const account = api.register('Account', accountSchema);
+  const entry = api.register('Entry', entrySchema);
+  const entryPage = api.register('EntryPage', documents<EntriesPage<EntryResource>>()(pageSchema(entry)));
+
+  api.registerPath({
+    method: 'post',
+    path: '/v1/accounts',
+    operationId: 'openAccount',
+    summary: 'Open an account',
+    tags: ['accounts'],
+    description:
+      'Retry-safe when the client chooses the `id`: the same request again answers 200 with the account ' +
+      'it already opened. Without an `id` one is generated, and a retry opens a second account.',
+    request: { body: { required: true, content: jsonContent(openAccount) } },
+    responses: {
+      201: {
+        description: 'Opened: the new account, with a zero balance',
+        headers: z.object({ Location: z.string().meta({ description: 'The account: /v1/accounts/{id}' }) }),
+        content: jsonContent(account),
+      },
+      200: {
+        description: 'Already open: this client opened this id with the same currency and flag before',
+        content: jsonContent(account),
+      },
+      ...problemResponses(400, 401, 413, 415),
+      409: problemResponse(
+        'ACCOUNT_EXISTS: the id belongs to another client, or to an account opened with other fields',
+      ),
+    },
+  });
+
+  api.registerPath({
+    method: 'get',
+    path: '/v1/accounts/{id}',
+    operationId: 'getAccount',
+    summary: 'One account, with its current balance',
+    tags: ['accounts'],
+    request: { params: accountIdParameters },
+    responses: {
+      200: { description: 'The account', content: jsonContent(account) },
+      ...problemResponses(400, 401),
+      404: accountNotFound,
+    },
+  });
+
+  api.registerPath({
+    method: 'get',
+    path: '/v1/accounts/{id}/entries',
+    operationId: 'listEntries',
+    summary: "An account's journal entries, newest first",
+    tags: ['accounts'],
+    description:
+      'Keyset pagination: pass `nextCursor` back as `cursor`; entries posted meanwhile never shift pages.',
+    request: { params: accountIdParameters, query: listEntriesQuerySchema },
+    responses: {
+      200: { description: 'One page of entries', content: jsonContent(entryPage) },
+      400: problemResponse('VALIDATION_ERROR (every issue in `errors`) or INVALID_CURSOR'),
+      ...problemResponses(401),
+      404: accountNotFound,
+    },
+  });
+
+  return openApiDocument(api, {
     title: 'OncePay ledger-service',
     version: 'v1',
     description: [
@@ -87,69 +145,5 @@ export function buildOpenApiDocument(): OpenApiDocument {
       'transfer-service): money enters from an account opened with allowNegativeBalance, so the sum of all',
       'balances is always zero.',
     ].join(' '),
-    schemas: {
-      OpenAccount: openAccountBodySchema,
-      Account: accountSchema,
-      Entry: entrySchema,
-      EntryPage: entryPageSchema,
-    },
-    paths: {
-      '/health': healthPath(),
-      '/v1/accounts': {
-        post: {
-          operationId: 'openAccount',
-          summary: 'Open an account',
-          tags: ['accounts'],
-          description:
-            'Retry-safe when the client chooses the `id`: the same request again answers 200 with the account ' +
-            'it already opened. Without an `id` one is generated, and a retry opens a second account.',
-          requestBody: { required: true, ...jsonBody(schemaRef('OpenAccount')) },
-          responses: {
-            201: {
-              description: 'Opened: the new account, with a zero balance',
-              headers: { Location: responseHeader('The account: /v1/accounts/{id}', z.string()) },
-              ...jsonBody(schemaRef('Account')),
-            },
-            200: {
-              description: 'Already open: this client opened this id with the same currency and flag before',
-              ...jsonBody(schemaRef('Account')),
-            },
-            ...problemResponses(400, 401, 413, 415),
-            409: problemResponse(
-              'ACCOUNT_EXISTS: the id belongs to another client, or to an account opened with other fields',
-            ),
-          },
-        },
-      },
-      '/v1/accounts/{id}': {
-        get: {
-          operationId: 'getAccount',
-          summary: 'One account, with its current balance',
-          tags: ['accounts'],
-          parameters: [accountIdParameter],
-          responses: {
-            200: { description: 'The account', ...jsonBody(schemaRef('Account')) },
-            ...problemResponses(400, 401),
-            404: accountNotFound,
-          },
-        },
-      },
-      '/v1/accounts/{id}/entries': {
-        get: {
-          operationId: 'listEntries',
-          summary: "An account's journal entries, newest first",
-          tags: ['accounts'],
-          description:
-            'Keyset pagination: pass `nextCursor` back as `cursor`; entries posted meanwhile never shift pages.',
-          parameters: [accountIdParameter, ...queryParameters(listEntriesQuerySchema)],
-          responses: {
-            200: { description: 'One page of entries', ...jsonBody(schemaRef('EntryPage')) },
-            400: problemResponse('VALIDATION_ERROR (every issue in `errors`) or INVALID_CURSOR'),
-            ...problemResponses(401),
-            404: accountNotFound,
-          },
-        },
-      },
-    },
   });
 }

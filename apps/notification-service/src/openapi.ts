@@ -4,13 +4,11 @@
 import { REJECTION_REASONS } from '@oncepay/contracts';
 import {
   documents,
-  healthPath,
-  jsonBody,
+  jsonContent,
   openApiDocument,
   pageSchema,
   problemResponses,
-  queryParameters,
-  schemaRef,
+  serviceApiRegistry,
   type OpenApiDocument,
 } from '@oncepay/nest-common';
 import { z } from 'zod';
@@ -45,32 +43,34 @@ const notificationSchema = documents<NotificationView>()(
     .strict(),
 );
 
-const notificationPageSchema = documents<NotificationPage>()(pageSchema(notificationSchema));
-
 export function buildOpenApiDocument(): OpenApiDocument {
-  return openApiDocument({
+  const api = serviceApiRegistry();
+  const notification = api.register('Notification', notificationSchema);
+  const notificationPage = api.register(
+    'NotificationPage',
+    documents<NotificationPage>()(pageSchema(notification)),
+  );
+
+  api.registerPath({
+    method: 'get',
+    path: '/v1/notifications',
+    operationId: 'listNotifications',
+    summary: "The calling client's notifications, newest first",
+    tags: ['notifications'],
+    description: 'Keyset pagination: pass `nextCursor` back as `cursor`; filter by `transferId`.',
+    request: { query: listNotificationsQuerySchema },
+    responses: {
+      200: { description: 'One page of notifications', content: jsonContent(notificationPage) },
+      ...problemResponses(400, 401),
+    },
+  });
+
+  return openApiDocument(api, {
     title: 'OncePay notification-service',
     version: 'v1',
     description: [
       "One notification per transfer's final outcome (COMPLETED or FAILED), delivered through the configured",
       'channel (a log line, or a signed webhook retried with backoff). This API reads them back.',
     ].join(' '),
-    schemas: { Notification: notificationSchema, NotificationPage: notificationPageSchema },
-    paths: {
-      '/health': healthPath(),
-      '/v1/notifications': {
-        get: {
-          operationId: 'listNotifications',
-          summary: "The calling client's notifications, newest first",
-          tags: ['notifications'],
-          description: 'Keyset pagination: pass `nextCursor` back as `cursor`; filter by `transferId`.',
-          parameters: queryParameters(listNotificationsQuerySchema),
-          responses: {
-            200: { description: 'One page of notifications', ...jsonBody(schemaRef('NotificationPage')) },
-            ...problemResponses(400, 401),
-          },
-        },
-      },
-    },
   });
 }

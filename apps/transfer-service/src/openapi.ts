@@ -4,19 +4,14 @@
 import { amountMinorSchema, currencySchema, REJECTION_REASONS } from '@oncepay/contracts';
 import {
   documents,
-  healthPath,
-  idempotencyKeyParameter,
-  jsonBody,
+  jsonContent,
   MINOR_UNITS_NOTE,
   openApiDocument,
   pageSchema,
-  parameterRef,
-  pathParameter,
   problemResponse,
   problemResponses,
-  queryParameters,
-  responseHeader,
-  schemaRef,
+  registerIdempotencyKey,
+  serviceApiRegistry,
   type OpenApiDocument,
 } from '@oncepay/nest-common';
 import { z } from 'zod';
@@ -50,16 +45,87 @@ const transferSchema = documents<TransferResource>()(
     .strict(),
 );
 
-const transferPageSchema = documents<{ data: TransferResource[]; nextCursor: string | null }>()(
-  pageSchema(transferSchema),
-);
-
-const transferIdParameter = pathParameter('id', z.uuid(), 'The transfer id');
-
-const locationHeader = responseHeader('The transfer: /v1/transfers/{id}', z.string());
+const transferIdParameters = z.object({ id: z.uuid().meta({ description: 'The transfer id' }) });
 
 export function buildOpenApiDocument(): OpenApiDocument {
-  return openApiDocument({
+  const api = serviceApiRegistry();
+  const requestTransfer = api.register('RequestTransfer', requestTransferBodySchema);
+  const transfer = api.register('Transfer', transferSchema);
+  const transferPage = api.register(
+    'TransferPage',
+    documents<{ data: TransferResource[]; nextCursor: string | null }>()(pageSchema(transfer)),
+  );
+  const idempotencyKey = registerIdempotencyKey(api, idempotencyKeySchema);
+
+  api.registerPath({
+    method: 'post',
+    path: '/v1/transfers',
+    operationId: 'requestTransfer',
+    summary: 'Request a transfer',
+    tags: ['transfers'],
+    description:
+      'Stores the transfer (PENDING) and answers 202 at once; read it back to see it COMPLETED or FAILED. ' +
+      'The account to debit must belong to the calling client; any account may be credited.',
+    request: {
+      headers: z.object({ 'Idempotency-Key': idempotencyKey }),
+      body: { required: true, content: jsonContent(requestTransfer) },
+    },
+    responses: {
+      202: {
+        description:
+          'Accepted: the transfer, PENDING. A retry with the same Idempotency-Key and body answers ' +
+          'the original status and body again, with `Idempotent-Replayed: true`.',
+        headers: z.object({
+          Location: z.string().meta({ description: 'The transfer: /v1/transfers/{id}' }),
+          'Idempotent-Replayed': z.literal('true').optional().meta({
+            description:
+              'Present (`true`) only when this is the stored answer to an earlier request with the same key',
+          }),
+        }),
+        content: jsonContent(transfer),
+      },
+      ...problemResponses(401, 413, 415),
+      400: problemResponse(
+        'VALIDATION_ERROR (the body or the Idempotency-Key; every issue in `errors`), MALFORMED_JSON, ' +
+          'or IDEMPOTENCY_KEY_REQUIRED',
+      ),
+      422: problemResponse(
+        'IDEMPOTENCY_KEY_REUSED: this key was used with a different request; use a new key for a new transfer',
+      ),
+    },
+  });
+
+  api.registerPath({
+    method: 'get',
+    path: '/v1/transfers',
+    operationId: 'listTransfers',
+    summary: "The calling client's transfers, newest first",
+    tags: ['transfers'],
+    description:
+      'Keyset pagination: pass `nextCursor` back as `cursor`; pages stay stable while new transfers arrive.',
+    request: { query: listTransfersQuerySchema },
+    responses: {
+      200: { description: 'One page of transfers', content: jsonContent(transferPage) },
+      400: problemResponse('VALIDATION_ERROR (every issue in `errors`) or INVALID_CURSOR'),
+      ...problemResponses(401),
+    },
+  });
+
+  api.registerPath({
+    method: 'get',
+    path: '/v1/transfers/{id}',
+    operationId: 'getTransfer',
+    summary: 'One transfer',
+    tags: ['transfers'],
+    request: { params: transferIdParameters },
+    responses: {
+      200: { description: 'The transfer', content: jsonContent(transfer) },
+      ...problemResponses(400, 401),
+      404: problemResponse('TRANSFER_NOT_FOUND: no such transfer, or it belongs to another client'),
+    },
+  });
+
+  return openApiDocument(api, {
     title: 'OncePay transfer-service',
     version: 'v1',
     description: [
@@ -68,75 +134,5 @@ export function buildOpenApiDocument(): OpenApiDocument {
       'Insufficient funds, an unknown account or a currency mismatch are not HTTP errors: they are a',
       'FAILED transfer.',
     ].join(' '),
-    schemas: {
-      RequestTransfer: requestTransferBodySchema,
-      Transfer: transferSchema,
-      TransferPage: transferPageSchema,
-    },
-    parameters: { IdempotencyKey: idempotencyKeyParameter(idempotencyKeySchema) },
-    paths: {
-      '/health': healthPath(),
-      '/v1/transfers': {
-        post: {
-          operationId: 'requestTransfer',
-          summary: 'Request a transfer',
-          tags: ['transfers'],
-          description:
-            'Stores the transfer (PENDING) and answers 202 at once; read it back to see it COMPLETED or FAILED. ' +
-            'The account to debit must belong to the calling client; any account may be credited.',
-          parameters: [parameterRef('IdempotencyKey')],
-          requestBody: { required: true, ...jsonBody(schemaRef('RequestTransfer')) },
-          responses: {
-            202: {
-              description:
-                'Accepted: the transfer, PENDING. A retry with the same Idempotency-Key and body answers ' +
-                'the original status and body again, with `Idempotent-Replayed: true`.',
-              headers: {
-                Location: locationHeader,
-                'Idempotent-Replayed': responseHeader(
-                  'Present (`true`) only when this is the stored answer to an earlier request with the same key',
-                  z.literal('true'),
-                ),
-              },
-              ...jsonBody(schemaRef('Transfer')),
-            },
-            ...problemResponses(401, 413, 415),
-            400: problemResponse(
-              'VALIDATION_ERROR (the body or the Idempotency-Key; every issue in `errors`), MALFORMED_JSON, ' +
-                'or IDEMPOTENCY_KEY_REQUIRED',
-            ),
-            422: problemResponse(
-              'IDEMPOTENCY_KEY_REUSED: this key was used with a different request; use a new key for a new transfer',
-            ),
-          },
-        },
-        get: {
-          operationId: 'listTransfers',
-          summary: "The calling client's transfers, newest first",
-          tags: ['transfers'],
-          description:
-            'Keyset pagination: pass `nextCursor` back as `cursor`; pages stay stable while new transfers arrive.',
-          parameters: queryParameters(listTransfersQuerySchema),
-          responses: {
-            200: { description: 'One page of transfers', ...jsonBody(schemaRef('TransferPage')) },
-            400: problemResponse('VALIDATION_ERROR (every issue in `errors`) or INVALID_CURSOR'),
-            ...problemResponses(401),
-          },
-        },
-      },
-      '/v1/transfers/{id}': {
-        get: {
-          operationId: 'getTransfer',
-          summary: 'One transfer',
-          tags: ['transfers'],
-          parameters: [transferIdParameter],
-          responses: {
-            200: { description: 'The transfer', ...jsonBody(schemaRef('Transfer')) },
-            ...problemResponses(400, 401),
-            404: problemResponse('TRANSFER_NOT_FOUND: no such transfer, or it belongs to another client'),
-          },
-        },
-      },
-    },
   });
 }

@@ -34,30 +34,16 @@ export {
 export { configureHttp, createHttpAdapter, CORRELATION_HEADER, MAX_BODY_BYTES } from './http';
 export {
   documents,
-  findOpenApiProblems,
-  headerParameter,
-  healthPath,
-  idempotencyKeyParameter,
-  jsonBody,
-  jsonSchemaOf,
+  jsonContent,
   MINOR_UNITS_NOTE,
   openApiDocument,
   pageSchema,
-  parameterRef,
-  pathParameter,
   problemResponse,
   problemResponses,
-  queryParameters,
-  responseHeader,
-  schemaRef,
+  registerIdempotencyKey,
+  serviceApiRegistry,
   type Describes,
-  type JsonSchema,
   type OpenApiDocument,
-  type OpenApiDocumentInput,
-  type OperationObject,
-  type ParameterObject,
-  type PathItemObject,
-  type ResponseObject,
 } from './openapi';
 export { DOCS_PATH, OPENAPI_DOCUMENT, OPENAPI_JSON_PATH } from './openapi-docs';
 export {

@@ -6,7 +6,7 @@ import { ModulesContainer } from '@nestjs/core';
 import { SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { OpenApiDocument } from './openapi';
 
-/** Registered symbol, like tokens.ts: the same value in every copy of this module (tests isolate registries). */
+/** The provider of the service's document; ServiceCoreModule provides it when given `openApi`. */
 export const OPENAPI_DOCUMENT = Symbol('oncepay.openapi');
 
 export const DOCS_PATH = '/docs';
@@ -35,9 +35,9 @@ function findOpenApiDocument(app: INestApplication): OpenApiDocument | undefined
 }
 
 /**
- * @nestjs/swagger types schema objects after OpenAPI 3.0 (`type: string`, boolean `exclusiveMaximum`);
- * ours are JSON Schema 2020-12 as 3.1 has them. SwaggerModule.setup only serializes the document and
- * hands it to Swagger UI (which reads 3.1), so the difference is in the types alone.
+ * @nestjs/swagger types its document after OpenAPI 3.0 (`type: string`, boolean `exclusiveMaximum`);
+ * ours is OpenAPI 3.1 (openapi3-ts/oas31). SwaggerModule.setup only serializes the document and hands
+ * it to Swagger UI (which reads 3.1), so the difference is in the types alone.
  */
 function asSwaggerDocument(document: OpenApiDocument): OpenAPIObject {
   return document as unknown as OpenAPIObject;

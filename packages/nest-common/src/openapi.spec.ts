@@ -1,7 +1,8 @@
-// Proves the OpenAPI builders turn the edge's zod schemas into OpenAPI 3.1 pieces (wire-side JSON Schema,
-// query parameters, problem responses on the shared Problem schema, components that reference each
-// other), refuse an inconsistent document, and that configureHttp serves a provided document at /docs
-// (Swagger UI and its assets, and the JSON) without authentication, and nothing for an app without one.
+// Proves the OpenAPI building blocks give a valid OpenAPI 3.1 document (shared components, GET /health,
+// bearer auth, problem responses, the idempotency header, the wire side of money), that the validator
+// the services' tests rely on refuses a broken one, and that configureHttp serves a provided document
+// at /docs (Swagger UI and its assets, and the JSON) without authentication, and nothing for an app
+// without one.
 import { Controller, Get, Module, UseGuards, type INestApplication, type Type } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
@@ -10,21 +11,17 @@ import { z } from 'zod';
 import { ApiKeyGuard, apiKeysSchema } from './api-key.guard';
 import { parseConfiguration } from './env';
 import { configureHttp, createHttpAdapter } from './http';
+import { expectValidOpenApi, operationsOf, schemaErrors } from '@oncepay/test-support';
+import { randomUUID } from 'node:crypto';
 import {
   documents,
-  findOpenApiProblems,
-  headerParameter,
-  healthPath,
-  idempotencyKeyParameter,
-  jsonBody,
-  jsonSchemaOf,
+  jsonContent,
   openApiDocument,
   pageSchema,
-  parameterRef,
-  pathParameter,
+  problemResponse,
   problemResponses,
-  queryParameters,
-  schemaRef,
+  registerIdempotencyKey,
+  serviceApiRegistry,
   type OpenApiDocument,
 } from './openapi';
 import { OPENAPI_DOCUMENT } from './openapi-docs';
@@ -35,157 +32,142 @@ const itemSchema = documents<{ id: string; amount: string }>()(
 );
 
 function sampleDocument(): OpenApiDocument {
-  return openApiDocument({
-    title: 'probe',
-    version: 'v1',
-    description: 'A probe service.',
-    schemas: { Item: itemSchema, ItemPage: pageSchema(itemSchema) },
-    parameters: { IdempotencyKey: idempotencyKeyParameter(z.string().max(255)) },
-    paths: {
-      '/health': healthPath(),
-      '/v1/items': {
-        post: {
-          operationId: 'createItem',
-          summary: 'Create an item',
-          parameters: [parameterRef('IdempotencyKey')],
-          requestBody: { required: true, ...jsonBody(schemaRef('Item')) },
-          responses: {
-            201: { description: 'Created', ...jsonBody(schemaRef('Item')) },
-            ...problemResponses(400),
-          },
-        },
-      },
-      '/v1/items/{id}': {
-        get: {
-          operationId: 'getItem',
-          summary: 'One item',
-          parameters: [pathParameter('id', z.uuid(), 'The item id')],
-          responses: { 200: { description: 'The item', ...jsonBody(schemaRef('Item')) } },
-        },
-      },
+  const api = serviceApiRegistry();
+  const item = api.register('Item', itemSchema);
+  const itemPage = api.register('ItemPage', pageSchema(item));
+  const idempotencyKey = registerIdempotencyKey(api, z.string().max(255));
+  api.registerPath({
+    method: 'post',
+    path: '/v1/items',
+    operationId: 'createItem',
+    summary: 'Create an item',
+    request: {
+      headers: z.object({ 'Idempotency-Key': idempotencyKey }),
+      body: { required: true, content: jsonContent(item) },
+    },
+    responses: {
+      201: { description: 'Created', content: jsonContent(item) },
+      ...problemResponses(400, 401),
+      422: problemResponse('IDEMPOTENCY_KEY_REUSED'),
     },
   });
+  api.registerPath({
+    method: 'get',
+    path: '/v1/items',
+    operationId: 'listItems',
+    summary: 'Items',
+    request: { query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(50) }) },
+    responses: { 200: { description: 'A page', content: jsonContent(itemPage) } },
+  });
+  api.registerPath({
+    method: 'get',
+    path: '/v1/items/{id}',
+    operationId: 'getItem',
+    summary: 'One item',
+    request: { params: z.object({ id: z.uuid().meta({ description: 'The item id' }) }) },
+    responses: { 200: { description: 'The item', content: jsonContent(item) } },
+  });
+  return openApiDocument(api, { title: 'probe', version: 'v1', description: 'A probe service.' });
 }
 
-describe('OpenAPI builders', () => {
-  it('converts the wire side of a zod schema: the amount string, not the bigint it parses to', () => {
-    expect(jsonSchemaOf(amountMinorSchema)).toEqual({ type: 'string', pattern: '^[1-9][0-9]*$' });
+describe('OpenAPI building blocks', () => {
+  const document = sampleDocument();
+
+  it('build a valid OpenAPI 3.1 document with the shared components, GET /health and bearer auth', async () => {
+    await expectValidOpenApi(document);
+    expect(operationsOf(document)).toEqual({
+      'GET /health': ['200', '503'],
+      'POST /v1/items': ['201', '400', '401', '422'],
+      'GET /v1/items': ['200'],
+      'GET /v1/items/{id}': ['200'],
+    });
+    expect(Object.keys(document.components?.schemas ?? {})).toEqual(
+      expect.arrayContaining(['Problem', 'HealthReport', 'Item', 'ItemPage']),
+    );
+    expect(document.security).toEqual([{ bearerAuth: [] }]);
+    expect(document.components?.securitySchemes?.bearerAuth).toMatchObject({
+      type: 'http',
+      scheme: 'bearer',
+    });
+    expect(document.paths?.['/health']?.get?.security).toEqual([]);
+    expect(document.info.description).toMatch(/^A probe service\.\n\nEvery \/v1 operation needs/);
   });
 
-  it('makes one query parameter per property, required unless optional or defaulted', () => {
-    const query = z
-      .object({
-        status: z.enum(['A', 'B']).meta({ description: 'Filter' }),
-        limit: z.coerce.number().int().min(1).max(100).default(50),
-        cursor: z.string().optional(),
-      })
-      .strict();
-    expect(queryParameters(query)).toEqual([
-      { name: 'status', in: 'query', required: true, description: 'Filter', schema: expect.any(Object) },
-      {
-        name: 'limit',
-        in: 'query',
-        required: false,
-        schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 },
-      },
-      { name: 'cursor', in: 'query', required: false, schema: { type: 'string' } },
+  it('describe the wire side of money: the amount string, not the bigint it parses to', () => {
+    expect(document.components?.schemas?.Item).toMatchObject({
+      properties: { amount: { type: 'string', pattern: '^[1-9][0-9]*$' } },
+    });
+    expect(schemaErrors(document, 'Item', { id: randomUUID(), amount: '1500' })).toEqual([]);
+    expect(schemaErrors(document, 'Item', { id: randomUUID(), amount: 1500 })).toEqual([
+      '/amount must be string',
     ]);
   });
 
-  it('describes headers and path parameters with their schemas', () => {
-    expect(headerParameter('X-Probe', z.literal('yes'), { required: false, description: 'd' })).toEqual({
-      name: 'X-Probe',
-      in: 'header',
-      required: false,
-      description: 'd',
-      schema: { type: 'string', const: 'yes' },
+  it('reference a registered schema from another instead of repeating it', () => {
+    expect(document.components?.schemas?.ItemPage).toMatchObject({
+      properties: { data: { type: 'array', items: { $ref: '#/components/schemas/Item' } } },
+      required: ['data', 'nextCursor'],
     });
-    expect(idempotencyKeyParameter(z.string())).toMatchObject({
+  });
+
+  it('answer problems as application/problem+json with the shared Problem schema', () => {
+    const responses = document.paths?.['/v1/items']?.post?.responses ?? {};
+    for (const status of ['400', '401', '422'])
+      expect(responses[status]?.content).toEqual({
+        [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/Problem' } },
+      });
+    expect(responses['422']?.description).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(() => problemResponses(418)).toThrow('no standard problem description for status 418');
+  });
+
+  it('make the Idempotency-Key header a component parameter that operations reference', () => {
+    expect(document.paths?.['/v1/items']?.post?.parameters).toEqual([
+      { $ref: '#/components/parameters/IdempotencyKey' },
+    ]);
+    expect(document.components?.parameters?.IdempotencyKey).toMatchObject({
       name: 'Idempotency-Key',
       in: 'header',
       required: true,
-      description: expect.stringContaining('24 hours'),
+      description: expect.stringContaining('IDEMPOTENCY_KEY_REUSED'),
     });
   });
 
-  it('answers problems as application/problem+json with the shared Problem schema', () => {
-    expect(problemResponses(401, 413)).toEqual({
-      401: { description: expect.stringContaining('UNAUTHORIZED'), content: expect.any(Object) },
-      413: { description: expect.stringContaining('16384 bytes'), content: expect.any(Object) },
-    });
-    expect(problemResponses(401)['401']?.content).toEqual({
-      [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/Problem' } },
-    });
-    expect(() => problemResponses(418)).toThrow('418');
-  });
-
-  it('builds an OpenAPI 3.1 document with the shared components and bearer auth on by default', () => {
-    const document = sampleDocument();
-    expect(document.openapi).toBe('3.1.0');
-    expect(document.info.description).toContain('minor units');
-    expect(document.security).toEqual([{ bearerAuth: [] }]);
-    expect(document.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
-    expect(document.paths['/health']?.get?.security).toEqual([]);
-    expect(Object.keys(document.components.schemas).sort()).toEqual([
-      'HealthReport',
-      'Item',
-      'ItemPage',
-      'Problem',
-    ]);
-    expect(document.components.schemas.Problem).toMatchObject({
-      type: 'object',
-      required: ['type', 'title', 'status', 'code'],
-      properties: {
-        type: { type: 'string', format: 'uri' },
-        title: { type: 'string' },
-        status: { type: 'integer', minimum: 400, maximum: 599 },
-        code: { type: 'string' },
-        detail: { type: 'string' },
-        instance: { type: 'string' },
-        errors: { type: 'array' },
-      },
-    });
-    expect(findOpenApiProblems(document)).toEqual([]);
-  });
-
-  it('references a registered schema from another instead of repeating it, and drops root-only keywords', () => {
-    const { Item, ItemPage } = sampleDocument().components.schemas;
-    expect(ItemPage).toMatchObject({
-      properties: {
-        data: { type: 'array', items: { $ref: '#/components/schemas/Item' } },
-        // zod 4.6 writes a nullable string as a type list (4.1 wrote anyOf); both mean the same in 3.1.
-        nextCursor: { type: ['string', 'null'] },
-      },
-      required: ['data', 'nextCursor'],
-    });
-    for (const schema of [Item, ItemPage]) {
-      expect(schema).not.toHaveProperty('$schema');
-      expect(schema).not.toHaveProperty('$id');
-    }
-  });
-
-  it('refuses a document with a dangling $ref or a path parameter not declared', () => {
-    expect(() =>
-      openApiDocument({
-        title: 't',
-        version: 'v1',
-        description: 'd',
-        paths: {
-          '/v1/things/{id}': {
-            get: {
-              operationId: 'getThing',
-              summary: 's',
-              responses: { 200: { description: 'ok', ...jsonBody(schemaRef('Thing')) } },
-            },
-          },
-        },
+  it('give each query and path parameter its schema, required unless defaulted', () => {
+    expect(document.paths?.['/v1/items']?.get?.parameters).toEqual([
+      expect.objectContaining({
+        name: 'limit',
+        in: 'query',
+        required: false,
+        schema: expect.objectContaining({ type: 'integer', default: 50 }),
       }),
-    ).toThrow(
-      /\$ref #\/components\/schemas\/Thing does not resolve[\s\S]*path parameter \{id\} is not declared/,
-    );
+    ]);
+    expect(document.paths?.['/v1/items/{id}']?.get?.parameters).toEqual([
+      expect.objectContaining({ name: 'id', in: 'path', required: true, description: 'The item id' }),
+    ]);
   });
 
-  it('type-checks a response schema against the type it documents', () => {
+  it('are checked by a validator that refuses a dangling $ref and an undeclared path parameter', async () => {
+    const dangling = structuredClone(document);
+    const getItem = dangling.paths?.['/v1/items/{id}']?.get;
+    if (!getItem) throw new Error('GET /v1/items/{id} is missing');
+    getItem.responses = {
+      200: {
+        description: 'The item',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Nothing' } } },
+      },
+    };
+    await expect(expectValidOpenApi(dangling)).rejects.toThrow(
+      /Missing \$ref pointer .*#\/components\/schemas\/Nothing/,
+    );
+
+    const undeclared = structuredClone(document);
+    const getUndeclared = undeclared.paths?.['/v1/items/{id}']?.get;
+    if (!getUndeclared) throw new Error('GET /v1/items/{id} is missing');
+    getUndeclared.parameters = [];
+    await expect(expectValidOpenApi(undeclared)).rejects.toThrow(/is missing path parameter\(s\) for `{id}`/);
+  });
+
+  it('type-check a response schema against the type it documents', () => {
     // @ts-expect-error: the schema lacks `amount`, so it does not document the type.
     const incomplete = documents<{ id: string; amount: string }>()(z.object({ id: z.uuid() }));
     expect(incomplete).toBeDefined();
