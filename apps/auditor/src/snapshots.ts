@@ -38,90 +38,53 @@ export type TransferStatus = (typeof TRANSFER_STATUSES)[number];
 /** A whole number of minor units, as PostgreSQL prints a BIGINT or NUMERIC without a fraction. */
 const minorUnits = z.string().regex(/^-?\d+$/, 'must be an integer number of minor units');
 
-const transferRowSchema = z
-  .object({
-    id: z.string(),
-    status: z.enum(TRANSFER_STATUSES),
-    from_account_id: z.string(),
-    to_account_id: z.string(),
-    amount_minor: minorUnits,
-    currency: z.string(),
-    failure_reason: z.string().nullable(),
-    created_at: z.date(),
-    updated_at: z.date(),
-  })
-  .transform((row) => ({
-    id: row.id,
-    status: row.status,
-    fromAccountId: row.from_account_id,
-    toAccountId: row.to_account_id,
-    amountMinor: row.amount_minor,
-    currency: row.currency,
-    failureReason: row.failure_reason,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  }));
+// The queries name their columns in camelCase (`AS "fromAccountId"`), so a row is validated as it arrives.
+const transferRowSchema = z.object({
+  id: z.string(),
+  status: z.enum(TRANSFER_STATUSES),
+  fromAccountId: z.string(),
+  toAccountId: z.string(),
+  amountMinor: minorUnits,
+  currency: z.string(),
+  failureReason: z.string().nullable(),
+  createdAt: z.date(),
+  updatedAt: z.date(),
+});
 export type TransferRow = z.output<typeof transferRowSchema>;
 
-const journalEntryRowSchema = z
-  .object({
-    id: z.string(),
-    transfer_id: z.string(),
-    account_id: z.string(),
-    direction: z.enum(['DEBIT', 'CREDIT']),
-    amount_minor: minorUnits,
-    currency: z.string(),
-  })
-  .transform((row) => ({
-    id: row.id,
-    transferId: row.transfer_id,
-    accountId: row.account_id,
-    direction: row.direction,
-    amountMinor: row.amount_minor,
-    currency: row.currency,
-  }));
+const journalEntryRowSchema = z.object({
+  id: z.string(),
+  transferId: z.string(),
+  accountId: z.string(),
+  direction: z.enum(['DEBIT', 'CREDIT']),
+  amountMinor: minorUnits,
+  currency: z.string(),
+});
 export type JournalEntryRow = z.output<typeof journalEntryRowSchema>;
 
-const accountRowSchema = z
-  .object({
-    id: z.string(),
-    currency: z.string(),
-    balance_minor: minorUnits,
-    allow_negative_balance: z.boolean(),
-    journal_sum_minor: minorUnits,
-  })
-  .transform((row) => ({
-    id: row.id,
-    currency: row.currency,
-    balanceMinor: row.balance_minor,
-    allowNegativeBalance: row.allow_negative_balance,
-    /** Credits minus debits of the account's journal entries, summed by PostgreSQL as NUMERIC. */
-    journalSumMinor: row.journal_sum_minor,
-  }));
+const accountRowSchema = z.object({
+  id: z.string(),
+  currency: z.string(),
+  balanceMinor: minorUnits,
+  allowNegativeBalance: z.boolean(),
+  /** Credits minus debits of the account's journal entries, summed by PostgreSQL as NUMERIC. */
+  journalSumMinor: minorUnits,
+});
 export type AccountRow = z.output<typeof accountRowSchema>;
 
-const currencyTotalRowSchema = z
-  .object({ currency: z.string(), account_count: z.number().int(), balance_sum_minor: minorUnits })
-  .transform((row) => ({
-    currency: row.currency,
-    accountCount: row.account_count,
-    balanceSumMinor: row.balance_sum_minor,
-  }));
+const currencyTotalRowSchema = z.object({
+  currency: z.string(),
+  accountCount: z.number().int(),
+  balanceSumMinor: minorUnits,
+});
 export type CurrencyTotalRow = z.output<typeof currencyTotalRowSchema>;
 
-const notificationRowSchema = z
-  .object({
-    id: z.string(),
-    transfer_id: z.string(),
-    outcome: z.enum(['COMPLETED', 'FAILED']),
-    failure_reason: z.string().nullable(),
-  })
-  .transform((row) => ({
-    id: row.id,
-    transferId: row.transfer_id,
-    outcome: row.outcome,
-    failureReason: row.failure_reason,
-  }));
+const notificationRowSchema = z.object({
+  id: z.string(),
+  transferId: z.string(),
+  outcome: z.enum(['COMPLETED', 'FAILED']),
+  failureReason: z.string().nullable(),
+});
 export type NotificationRow = z.output<typeof notificationRowSchema>;
 
 export interface LedgerSnapshot {
@@ -166,9 +129,9 @@ export function readTransfers(db: ReadOnlySource): Promise<TransferRow[]> {
     z.array(transferRowSchema).parse(
       (
         await db.client.query(
-          `SELECT id::text AS id, status::text AS status, from_account_id::text AS from_account_id,
-                  to_account_id::text AS to_account_id, amount_minor::text AS amount_minor, currency,
-                  failure_reason, created_at, updated_at
+          `SELECT id::text AS id, status::text AS status, from_account_id::text AS "fromAccountId",
+                  to_account_id::text AS "toAccountId", amount_minor::text AS "amountMinor", currency,
+                  failure_reason AS "failureReason", created_at AS "createdAt", updated_at AS "updatedAt"
              FROM transfers ORDER BY created_at, id`,
         )
       ).rows,
@@ -179,16 +142,16 @@ export function readTransfers(db: ReadOnlySource): Promise<TransferRow[]> {
 export function readLedger(db: ReadOnlySource): Promise<LedgerSnapshot> {
   return inSnapshot(db, async () => {
     const accounts = await db.client.query(
-      `SELECT a.id::text AS id, a.currency::text AS currency, a.balance_minor::text AS balance_minor,
-              a.allow_negative_balance,
+      `SELECT a.id::text AS id, a.currency::text AS currency, a.balance_minor::text AS "balanceMinor",
+              a.allow_negative_balance AS "allowNegativeBalance",
               COALESCE(SUM(CASE e.direction WHEN 'CREDIT' THEN e.amount_minor ELSE -e.amount_minor END), 0)::text
-                AS journal_sum_minor
+                AS "journalSumMinor"
          FROM accounts a LEFT JOIN journal_entries e ON e.account_id = a.id
         GROUP BY a.id ORDER BY a.id`,
     );
     const totals = await db.client.query(
-      `SELECT currency::text AS currency, count(*)::int AS account_count,
-              SUM(balance_minor)::text AS balance_sum_minor
+      `SELECT currency::text AS currency, count(*)::int AS "accountCount",
+              SUM(balance_minor)::text AS "balanceSumMinor"
          FROM accounts GROUP BY currency ORDER BY currency`,
     );
     return {
@@ -210,7 +173,8 @@ export function readNotifications(db: ReadOnlySource): Promise<NotificationRow[]
     z.array(notificationRowSchema).parse(
       (
         await db.client.query(
-          `SELECT id::text AS id, transfer_id::text AS transfer_id, outcome::text AS outcome, failure_reason
+          `SELECT id::text AS id, transfer_id::text AS "transferId", outcome::text AS outcome,
+                  failure_reason AS "failureReason"
              FROM notifications ORDER BY created_at, id`,
         )
       ).rows,
@@ -224,8 +188,8 @@ async function selectEntries(
   params: unknown[],
 ): Promise<JournalEntryRow[]> {
   const result = await db.client.query(
-    `SELECT id::text AS id, transfer_id::text AS transfer_id, account_id::text AS account_id,
-            direction::text AS direction, amount_minor::text AS amount_minor, currency::text AS currency
+    `SELECT id::text AS id, transfer_id::text AS "transferId", account_id::text AS "accountId",
+            direction::text AS direction, amount_minor::text AS "amountMinor", currency::text AS currency
        FROM journal_entries ${where} ORDER BY id`,
     params,
   );
