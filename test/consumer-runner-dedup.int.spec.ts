@@ -6,6 +6,7 @@
 // is split, so only that event is dead-lettered.
 import { decodeEvent, encodeEvent } from '@oncepay/contracts';
 import { handleBatchOnce } from '@oncepay/dedup';
+import { executorOfPrisma } from '@oncepay/sql';
 import {
   countEffects,
   createEffectsTable,
@@ -212,9 +213,10 @@ describe('consumer runner on the real broker and database', () => {
         const results = await handleBatchOnce({
           consumer: 'batch-split',
           messages: batch.map(({ event }) => event),
-          transaction: (fn) => prisma.$transaction(fn, { isolationLevel: 'ReadCommitted' }),
+          transaction: (fn) =>
+            prisma.$transaction((tx) => fn(executorOfPrisma(tx)), { isolationLevel: 'ReadCommitted' }),
           effect: async (tx, event) => {
-            await tx.$executeRawUnsafe(
+            await tx.execute(
               `INSERT INTO test_effects (consumer, event_id) VALUES ('batch-split', $1::uuid)`,
               event.id,
             );

@@ -1,6 +1,6 @@
 // The lab's own PostgreSQL database, one per mode: created with the accounts of the plan, written by the
 // lab's consumers, read back for the tally, dropped at the end. Plain `pg`: the lab has no generated
-// Prisma client, and @oncepay/dedup needs only the two raw-SQL methods of SqlExecutor.
+// Prisma client, and @oncepay/dedup needs only the two methods of SqlExecutor (query and execute).
 import type { TransferFacts } from '@oncepay/contracts';
 import type { SqlExecutor } from '@oncepay/sql';
 import { Client } from 'pg';
@@ -71,11 +71,11 @@ export async function dropLabDatabase(adminUrl: string, database: string): Promi
 /** A `pg` client seen through @oncepay/dedup's SqlExecutor door. */
 export function sqlExecutorOf(client: Client): SqlExecutor {
   return {
-    async $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T> {
-      return (await client.query(query, values)).rows as T;
+    async query<T = unknown>(text: string, ...values: unknown[]): Promise<T> {
+      return (await client.query(text, values)).rows as T;
     },
-    async $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number> {
-      return (await client.query(query, values)).rowCount ?? 0;
+    async execute(text: string, ...values: unknown[]): Promise<number> {
+      return (await client.query(text, values)).rowCount ?? 0;
     },
   };
 }
@@ -96,7 +96,7 @@ export async function inTransaction<T>(client: Client, fn: (tx: SqlExecutor) => 
 /** The ledger's effect: one posting and both balances. It never refuses: every request must post once. */
 export async function postTransfer(tx: SqlExecutor, facts: TransferFacts): Promise<void> {
   const amount = facts.amountMinor.toString();
-  await tx.$executeRawUnsafe(
+  await tx.execute(
     `INSERT INTO postings (transfer_id, from_account_id, to_account_id, amount_minor) VALUES ($1, $2, $3, $4)`,
     facts.transferId,
     facts.fromAccountId,
@@ -107,7 +107,7 @@ export async function postTransfer(tx: SqlExecutor, facts: TransferFacts): Promi
   const [first, second] = [facts.fromAccountId, facts.toAccountId].sort();
   for (const accountId of [first, second]) {
     const delta = accountId === facts.fromAccountId ? `-${amount}` : amount;
-    const updated = await tx.$executeRawUnsafe(
+    const updated = await tx.execute(
       `UPDATE accounts SET balance_minor = balance_minor + $2::bigint WHERE id = $1`,
       accountId,
       delta,
@@ -122,11 +122,7 @@ export async function recordNotification(
   transferId: string,
   eventId: string,
 ): Promise<void> {
-  await tx.$executeRawUnsafe(
-    `INSERT INTO notifications (transfer_id, event_id) VALUES ($1, $2)`,
-    transferId,
-    eventId,
-  );
+  await tx.execute(`INSERT INTO notifications (transfer_id, event_id) VALUES ($1, $2)`, transferId, eventId);
 }
 
 /** Reads back what the run left: rows per transfer and the balances (as text, parsed to bigint). */

@@ -2,17 +2,18 @@
 // in the same transaction as its dedup record. The table has no unique constraint on purpose, so a
 // double effect would show up as a second row instead of being hidden by the database.
 import { handleOnce } from '@oncepay/dedup';
-import type { SqlExecutor } from '@oncepay/sql';
+import { executorOfPrisma, type PrismaRawSql } from '@oncepay/sql';
 import type { EventHandler, HandleOutcome } from '@oncepay/messaging';
 
-export interface TransactionalDb extends SqlExecutor {
+/** The part of a generated Prisma client these helpers use. */
+export interface TransactionalDb extends PrismaRawSql {
   $transaction<T>(
-    fn: (tx: SqlExecutor) => Promise<T>,
+    fn: (tx: PrismaRawSql) => Promise<T>,
     options?: { isolationLevel?: 'ReadCommitted'; timeout?: number; maxWait?: number },
   ): Promise<T>;
 }
 
-export async function createEffectsTable(db: SqlExecutor): Promise<void> {
+export async function createEffectsTable(db: PrismaRawSql): Promise<void> {
   await db.$executeRawUnsafe(
     `CREATE TABLE IF NOT EXISTS test_effects (id bigserial PRIMARY KEY, consumer text NOT NULL, event_id uuid NOT NULL)`,
   );
@@ -29,13 +30,13 @@ export function effectRecordingHandler(
       consumer,
       messageId: event.id,
       transaction: (fn) =>
-        db.$transaction(fn, { isolationLevel: 'ReadCommitted', timeout: 10_000, maxWait: 5_000 }),
+        db.$transaction((tx) => fn(executorOfPrisma(tx)), {
+          isolationLevel: 'ReadCommitted',
+          timeout: 10_000,
+          maxWait: 5_000,
+        }),
       effect: (tx) =>
-        tx.$executeRawUnsafe(
-          `INSERT INTO test_effects (consumer, event_id) VALUES ($1, $2::uuid)`,
-          consumer,
-          event.id,
-        ),
+        tx.execute(`INSERT INTO test_effects (consumer, event_id) VALUES ($1, $2::uuid)`, consumer, event.id),
     });
     outcomes[result.outcome === 'duplicate' ? 'duplicate' : 'processed'] += 1;
     return result.outcome === 'duplicate' ? 'duplicate' : 'processed';
@@ -44,7 +45,7 @@ export function effectRecordingHandler(
 }
 
 export async function countEffects(
-  db: SqlExecutor,
+  db: PrismaRawSql,
   consumer: string,
 ): Promise<{ total: number; distinct: number }> {
   const [row] = await db.$queryRawUnsafe<{ total: bigint; distinct: bigint }[]>(

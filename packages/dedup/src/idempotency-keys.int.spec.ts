@@ -7,6 +7,7 @@ import {
   type PrismaClientOf,
   type TestDatabase,
 } from '@oncepay/test-support';
+import { executorOfPrisma } from '@oncepay/sql';
 import { randomUUID } from 'node:crypto';
 import {
   idempotencyKeyParams,
@@ -62,7 +63,7 @@ describe('idempotency keys on PostgreSQL', () => {
       now,
       retentionMs: MIN_IDEMPOTENCY_KEY_RETENTION_MS,
     };
-    return writeOnceForKey(prisma, key, async () => {
+    return writeOnceForKey(executorOfPrisma(prisma), key, async () => {
       const keyValues = idempotencyKeyParams(key);
       const effect = keyValues.length + 1;
       const inserted = await prisma.$executeRawUnsafe(
@@ -138,7 +139,8 @@ describe('idempotency keys on PostgreSQL', () => {
     const purgeAt = at(MIN_IDEMPOTENCY_KEY_RETENTION_MS + 1, past);
     for (const ref of freshKeys) await write(ref, ORIGINAL, purgeAt);
 
-    const purge = () => purgeExpiredIdempotencyKeys(prisma, { now: purgeAt, batchSize: 3, maxBatches: 2 });
+    const purge = () =>
+      purgeExpiredIdempotencyKeys(executorOfPrisma(prisma), { now: purgeAt, batchSize: 3, maxBatches: 2 });
     await expect(purge()).resolves.toBe(6);
     await expect(purge()).resolves.toBe(1);
     await expect(purge()).resolves.toBe(0);

@@ -11,8 +11,8 @@ import { fingerprintRequest } from './request-fingerprint';
 import type { SqlExecutor } from '@oncepay/sql';
 
 const untouchable: SqlExecutor = {
-  $queryRawUnsafe: () => Promise.reject(new Error('the database must not be reached')),
-  $executeRawUnsafe: () => Promise.reject(new Error('the database must not be reached')),
+  query: () => Promise.reject(new Error('the database must not be reached')),
+  execute: () => Promise.reject(new Error('the database must not be reached')),
 };
 
 const valid = {

@@ -131,7 +131,7 @@ const keyRowSchema = z.object({
 type KeyRow = z.infer<typeof keyRowSchema>;
 
 async function readKey(db: SqlExecutor, ref: IdempotencyKeyRef, now: Date): Promise<KeyRow | undefined> {
-  const rows = await db.$queryRawUnsafe<unknown>(
+  const rows = await db.query<unknown>(
     `SELECT request_fingerprint, response_status, response_body::text AS response_body,
             expires_at < $3::timestamptz AS expired
      FROM idempotency_keys WHERE client_id = $1 AND key = $2`,
@@ -145,7 +145,7 @@ async function readKey(db: SqlExecutor, ref: IdempotencyKeyRef, now: Date): Prom
 
 /** Deletes the key only if it is still expired: a concurrent request may have replaced it meanwhile. */
 async function deleteExpiredKey(db: SqlExecutor, ref: IdempotencyKeyRef, now: Date): Promise<void> {
-  await db.$executeRawUnsafe(
+  await db.execute(
     `DELETE FROM idempotency_keys WHERE client_id = $1 AND key = $2 AND expires_at < $3::timestamptz`,
     ref.clientId,
     ref.key,

@@ -9,7 +9,7 @@ import {
 } from '@oncepay/test-support';
 import { randomUUID } from 'node:crypto';
 import { handleBatchOnce, handleOnce } from './idempotent-consumer';
-import type { SqlExecutor } from '@oncepay/sql';
+import { executorOfPrisma, type SqlExecutor } from '@oncepay/sql';
 
 describe('handleOnce on PostgreSQL', () => {
   let database: TestDatabase;
@@ -29,17 +29,17 @@ describe('handleOnce on PostgreSQL', () => {
   });
 
   function readCommitted<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return prisma.$transaction(fn, { isolationLevel: 'ReadCommitted', timeout: 10_000, maxWait: 5_000 });
+    return prisma.$transaction((tx) => fn(executorOfPrisma(tx)), {
+      isolationLevel: 'ReadCommitted',
+      timeout: 10_000,
+      maxWait: 5_000,
+    });
   }
 
   /** Inserts one effect row, then lingers so concurrent deliveries really overlap the open transaction. */
   async function writeEffect(tx: SqlExecutor, messageId: string, note: string): Promise<string> {
-    await tx.$executeRawUnsafe(
-      `INSERT INTO test_effects (message_id, note) VALUES ($1::uuid, $2)`,
-      messageId,
-      note,
-    );
-    await tx.$executeRawUnsafe(`SELECT pg_sleep(0.05)`);
+    await tx.execute(`INSERT INTO test_effects (message_id, note) VALUES ($1::uuid, $2)`, messageId, note);
+    await tx.execute(`SELECT pg_sleep(0.05)`);
     return note;
   }
 

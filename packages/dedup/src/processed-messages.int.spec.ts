@@ -7,16 +7,19 @@ import {
   type PrismaClientOf,
   type TestDatabase,
 } from '@oncepay/test-support';
+import { executorOfPrisma, type SqlExecutor } from '@oncepay/sql';
 import { randomUUID } from 'node:crypto';
 import { purgeProcessedMessages, recordProcessed } from './processed-messages';
 
 describe('processed messages on PostgreSQL', () => {
   let database: TestDatabase;
   let prisma: PrismaClientOf['transfer'];
+  let db: SqlExecutor;
 
   beforeAll(async () => {
     database = await createTestDatabase('transfer');
     prisma = createPrismaClient('transfer', database.url);
+    db = executorOfPrisma(prisma);
   });
   afterAll(async () => {
     await prisma.$disconnect();
@@ -27,9 +30,9 @@ describe('processed messages on PostgreSQL', () => {
 
   it('answers first, then duplicate, separately for each consumer', async () => {
     const messageId = randomUUID();
-    await expect(recordProcessed(prisma, 'ledger.a', messageId)).resolves.toBe('first');
-    await expect(recordProcessed(prisma, 'ledger.a', messageId)).resolves.toBe('duplicate');
-    await expect(recordProcessed(prisma, 'ledger.b', messageId)).resolves.toBe('first');
+    await expect(recordProcessed(db, 'ledger.a', messageId)).resolves.toBe('first');
+    await expect(recordProcessed(db, 'ledger.a', messageId)).resolves.toBe('duplicate');
+    await expect(recordProcessed(db, 'ledger.b', messageId)).resolves.toBe('first');
   });
 
   it.each([
@@ -43,7 +46,7 @@ describe('processed messages on PostgreSQL', () => {
     const recorded = new Promise<void>((resolve) => (firstRecorded = resolve));
 
     const first = prisma.$transaction(async (tx) => {
-      expect(await recordProcessed(tx, 'waits', messageId)).toBe('first');
+      expect(await recordProcessed(executorOfPrisma(tx), 'waits', messageId)).toBe('first');
       firstRecorded();
       await firstMayFinish;
       if (ending === 'rolls back') throw new Error('effect failed');
@@ -51,7 +54,7 @@ describe('processed messages on PostgreSQL', () => {
     await recorded;
     let secondSettled = false;
     const second = prisma
-      .$transaction((tx) => recordProcessed(tx, 'waits', messageId), options)
+      .$transaction((tx) => recordProcessed(executorOfPrisma(tx), 'waits', messageId), options)
       .finally(() => (secondSettled = true));
 
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -77,15 +80,9 @@ describe('processed messages on PostgreSQL', () => {
     );
     const olderThan = new Date(now.getTime() - 7 * 24 * 60 * 60 * 1000);
 
-    await expect(purgeProcessedMessages(prisma, { olderThan, batchSize: 10, maxBatches: 2 })).resolves.toBe(
-      20,
-    );
-    await expect(purgeProcessedMessages(prisma, { olderThan, batchSize: 10, maxBatches: 2 })).resolves.toBe(
-      5,
-    );
-    await expect(purgeProcessedMessages(prisma, { olderThan, batchSize: 10, maxBatches: 2 })).resolves.toBe(
-      0,
-    );
+    await expect(purgeProcessedMessages(db, { olderThan, batchSize: 10, maxBatches: 2 })).resolves.toBe(20);
+    await expect(purgeProcessedMessages(db, { olderThan, batchSize: 10, maxBatches: 2 })).resolves.toBe(5);
+    await expect(purgeProcessedMessages(db, { olderThan, batchSize: 10, maxBatches: 2 })).resolves.toBe(0);
     await expect(countRows('purge.old')).resolves.toBe(0);
     await expect(countRows('purge.recent')).resolves.toBe(5);
   });

@@ -24,7 +24,7 @@ export async function recordProcessed(
   consumer: string,
   messageId: string,
 ): Promise<RecordProcessedOutcome> {
-  const inserted = await tx.$executeRawUnsafe(
+  const inserted = await tx.execute(
     `INSERT INTO processed_messages (consumer, message_id) VALUES ($1, $2::uuid)
      ON CONFLICT (consumer, message_id) DO NOTHING`,
     consumer,
@@ -48,7 +48,7 @@ export async function recordProcessedBatch(
 ): Promise<Set<string>> {
   const ids = [...new Set(messageIds.map((id) => id.toLowerCase()))].sort();
   if (ids.length === 0) return new Set();
-  const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
+  const rows = await tx.query<{ id: string }[]>(
     `INSERT INTO processed_messages (consumer, message_id)
      SELECT $1, id FROM unnest($2::uuid[]) AS id ORDER BY id
      ON CONFLICT (consumer, message_id) DO NOTHING

@@ -16,6 +16,7 @@ import {
   waitFor,
   type TestDatabase,
 } from '@oncepay/test-support';
+import { executorOfPrisma, type SqlExecutor } from '@oncepay/sql';
 import { ConsumerRunner, oneAtATime } from './consumer-runner';
 import { enqueueEvent } from './outbox';
 import { OutboxRelay } from './outbox-relay';
@@ -50,10 +51,10 @@ describe('outbox relay on the real broker and database', () => {
     await database.drop();
   });
 
-  const relayWith = (afterPublish?: () => Promise<void>): OutboxRelay<typeof prisma> =>
+  const relayWith = (afterPublish?: () => Promise<void>): OutboxRelay<SqlExecutor> =>
     new OutboxRelay({
       transaction: (fn) =>
-        prisma.$transaction((tx) => fn(tx as typeof prisma), { timeout: 60_000, maxWait: 5_000 }),
+        prisma.$transaction((tx) => fn(executorOfPrisma(tx)), { timeout: 60_000, maxWait: 5_000 }),
       publisher: producer,
       listenConnectionString: database.url,
       batchSize: 25,
@@ -73,7 +74,7 @@ describe('outbox relay on the real broker and database', () => {
     // No safety net to speak of: only a NOTIFY can wake this relay in time.
     const relay = new OutboxRelay({
       transaction: (fn) =>
-        prisma.$transaction((tx) => fn(tx as typeof prisma), { timeout: 60_000, maxWait: 5_000 }),
+        prisma.$transaction((tx) => fn(executorOfPrisma(tx)), { timeout: 60_000, maxWait: 5_000 }),
       publisher: producer,
       listenConnectionString: database.url,
       safetyPollMs: 120_000,
@@ -91,8 +92,10 @@ describe('outbox relay on the real broker and database', () => {
         what: 'the relay to LISTEN again',
       });
 
-      await prisma.$transaction((tx) => enqueueEvent(tx, sampleTransferRequested(), ownTopic));
-      new OutboxSignal(prisma).committed();
+      await prisma.$transaction((tx) =>
+        enqueueEvent(executorOfPrisma(tx), sampleTransferRequested(), ownTopic),
+      );
+      new OutboxSignal(executorOfPrisma(prisma)).committed();
       await waitFor(pendingCount, (n) => n === 0, {
         timeoutMs: 15_000,
         what: 'the NOTIFY to wake the relay',
@@ -104,7 +107,8 @@ describe('outbox relay on the real broker and database', () => {
 
   it('delivers each event once per consumer group even after a crash between publish and mark-as-sent', async () => {
     await prisma.$transaction(async (tx) => {
-      for (let i = 0; i < EVENT_COUNT; i++) await enqueueEvent(tx, sampleTransferRequested(), topic);
+      for (let i = 0; i < EVENT_COUNT; i++)
+        await enqueueEvent(executorOfPrisma(tx), sampleTransferRequested(), topic);
     });
 
     const crashing = relayWith(async () => {
@@ -145,16 +149,16 @@ describe('outbox relay on the real broker and database', () => {
   });
 
   it('wakes up when a committed enqueue signals it, instead of waiting for the safety poll', async () => {
-    const signal = new OutboxSignal(prisma);
+    const signal = new OutboxSignal(executorOfPrisma(prisma));
     const relay = new OutboxRelay({
-      transaction: (fn) => prisma.$transaction((tx) => fn(tx as typeof prisma), { timeout: 60_000 }),
+      transaction: (fn) => prisma.$transaction((tx) => fn(executorOfPrisma(tx)), { timeout: 60_000 }),
       publisher: producer,
       signal,
       safetyPollMs: 60_000,
     });
     await relay.start();
     try {
-      await prisma.$transaction((tx) => enqueueEvent(tx, sampleTransferRequested(), topic));
+      await prisma.$transaction((tx) => enqueueEvent(executorOfPrisma(tx), sampleTransferRequested(), topic));
       signal.committed();
       await waitFor(pendingCount, (n) => n === 0, { timeoutMs: 5_000, what: 'the signalled publish' });
     } finally {
@@ -165,7 +169,7 @@ describe('outbox relay on the real broker and database', () => {
   it('lingers after a wake-up, so rows committed right behind the first leave in the same pass', async () => {
     const sends: number[] = [];
     const relay = new OutboxRelay({
-      transaction: (fn) => prisma.$transaction((tx) => fn(tx as typeof prisma), { timeout: 60_000 }),
+      transaction: (fn) => prisma.$transaction((tx) => fn(executorOfPrisma(tx)), { timeout: 60_000 }),
       // Records the size of each Kafka send instead of sending.
       publisher: { send: async (records) => void sends.push(records.length) },
       safetyPollMs: 60_000,
@@ -175,7 +179,8 @@ describe('outbox relay on the real broker and database', () => {
     try {
       // Let the relay's first pass (an empty table) end, so the wake-up below is what starts the next.
       await new Promise((resolve) => setTimeout(resolve, 500));
-      const enqueue = () => prisma.$transaction((tx) => enqueueEvent(tx, sampleTransferRequested(), topic));
+      const enqueue = () =>
+        prisma.$transaction((tx) => enqueueEvent(executorOfPrisma(tx), sampleTransferRequested(), topic));
       await enqueue();
       relay.wakeUp();
       // Committed well within the linger that this wake-up started.

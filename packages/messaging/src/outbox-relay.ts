@@ -125,12 +125,12 @@ export class OutboxRelay<Tx extends SqlExecutor> {
   /** One bounded pass: publish the next batch if this relay holds the lead. Exposed for tests and tools. */
   async relayPass(now: () => Date = () => new Date()): Promise<RelayPassResult> {
     return this.options.transaction(async (tx) => {
-      const [lock] = await tx.$queryRawUnsafe<{ leader: boolean }[]>(
+      const [lock] = await tx.query<{ leader: boolean }[]>(
         `SELECT pg_try_advisory_xact_lock($1::bigint) AS leader`,
         RELAY_LOCK_KEY,
       );
       if (!lock?.leader) return { outcome: 'not_leader' } as const;
-      const rows = await tx.$queryRawUnsafe<OutboxRow[]>(
+      const rows = await tx.query<OutboxRow[]>(
         // Ordered by the table's bigint column, not the text alias the rows carry.
         `SELECT position::text AS position, id::text AS id, topic, key, value, headers, attempts, next_attempt_at
            FROM outbox_messages AS o WHERE status = 'PENDING' ORDER BY o.position LIMIT $1 FOR UPDATE`,
@@ -152,7 +152,7 @@ export class OutboxRelay<Tx extends SqlExecutor> {
     } catch (error) {
       const attempts = (rows[0]?.attempts ?? 0) + 1;
       const delayMs = backoffDelayMs(this.backoff, attempts);
-      await tx.$executeRawUnsafe(
+      await tx.execute(
         `UPDATE outbox_messages SET attempts = attempts + 1, last_error = $2,
                 next_attempt_at = now() + ($3::int * interval '1 millisecond')
           WHERE position = ANY($1::bigint[])`,
@@ -169,7 +169,7 @@ export class OutboxRelay<Tx extends SqlExecutor> {
       return { outcome: 'publish_failed', error: describeError(error) };
     }
     await this.options.afterPublish?.(records);
-    await tx.$executeRawUnsafe(
+    await tx.execute(
       `UPDATE outbox_messages SET status = 'SENT', sent_at = now(), attempts = attempts + 1, last_error = NULL
         WHERE position = ANY($1::bigint[])`,
       positions,

@@ -9,11 +9,11 @@ function recordingDatabase() {
   const notifies: unknown[][] = [];
   const pending: (() => void)[] = [];
   const db: SqlExecutor = {
-    $queryRawUnsafe: <T>(query: string, ...values: unknown[]) => {
-      notifies.push([query, ...values]);
+    query: <T>(text: string, ...values: unknown[]) => {
+      notifies.push([text, ...values]);
       return new Promise<T>((resolve) => pending.push(() => resolve([] as T)));
     },
-    $executeRawUnsafe: () => Promise.reject(new Error('not used')),
+    execute: () => Promise.reject(new Error('not used')),
   };
   const releaseAll = async () => {
     while (pending.length > 0) {

@@ -45,7 +45,7 @@ export class OutboxSignal {
     try {
       do {
         this.notifyAgain = false;
-        await this.db.$queryRawUnsafe(`SELECT pg_notify($1, '')`, OUTBOX_CHANNEL);
+        await this.db.query(`SELECT pg_notify($1, '')`, OUTBOX_CHANNEL);
       } while (this.notifyAgain);
     } catch (error) {
       this.logger.warn('outbox NOTIFY failed; relays elsewhere fall back to polling', {

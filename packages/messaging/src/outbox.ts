@@ -27,7 +27,7 @@ export type OutboxItem = OncePayEvent | { event: OncePayEvent; topic: string };
  */
 export async function enqueueEvents(tx: SqlExecutor, items: readonly OutboxItem[]): Promise<void> {
   if (items.length === 0) return;
-  await tx.$executeRawUnsafe(insertOutboxRowsSql(), ...outboxRowParams(items));
+  await tx.execute(insertOutboxRowsSql(), ...outboxRowParams(items));
 }
 
 /**

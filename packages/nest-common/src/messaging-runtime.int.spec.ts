@@ -2,7 +2,7 @@
 // topics are created at boot, an event written to the outbox in a database transaction is published
 // by the relay, and an EventConsumer subclass receives it; shutdown stops all of it cleanly.
 import { Inject, Injectable, Module, type DynamicModule } from '@nestjs/common';
-import type { SqlExecutor } from '@oncepay/sql';
+import { executorOfPrisma } from '@oncepay/sql';
 import {
   enqueueEvent,
   type ConsumedEvent,
@@ -72,7 +72,7 @@ describe('ServiceCoreModule messaging runtime', () => {
     try {
       const prisma = service.app.get<TransactionalDatabase>(PRISMA);
       const event = sampleTransferRequested();
-      await prisma.$transaction((tx: SqlExecutor) => enqueueEvent(tx, event, topic));
+      await prisma.$transaction((tx) => enqueueEvent(executorOfPrisma(tx), event, topic));
       await waitFor(
         () => Promise.resolve(received),
         (ids) => ids.includes(event.id),

@@ -10,7 +10,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { SqlExecutor, PgDatabase } from '@oncepay/sql';
+import type { PgDatabase, PrismaRawSql, SqlExecutor } from '@oncepay/sql';
 import {
   ConsumerRunner,
   ensureTopics,
@@ -31,10 +31,10 @@ export interface MessagingOptions {
   outbox: boolean;
 }
 
-/** The part of a generated PrismaClient an interactive transaction needs. */
+/** The part of a generated PrismaClient an interactive transaction needs; see executorOfPrisma for `tx`. */
 export interface TransactionalDatabase {
   $transaction<R>(
-    fn: (tx: SqlExecutor) => Promise<R>,
+    fn: (tx: PrismaRawSql) => Promise<R>,
     options?: { isolationLevel?: 'ReadCommitted'; maxWait?: number; timeout?: number },
   ): Promise<R>;
 }

@@ -11,7 +11,7 @@ import {
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { purgeProcessedMessages } from '@oncepay/dedup';
-import type { SqlExecutor } from '@oncepay/sql';
+import { executorOfPrisma, type PrismaRawSql, type SqlExecutor } from '@oncepay/sql';
 import { purgeSentOutboxMessages } from '@oncepay/messaging';
 import type { MessagingOptions } from './messaging-runtime';
 import { MESSAGING_OPTIONS, PRISMA, RETENTION_TASKS } from './tokens';
@@ -31,13 +31,16 @@ export class RetentionJob implements OnApplicationBootstrap, BeforeApplicationSh
   private readonly logger = new Logger(RetentionJob.name);
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
+  private readonly db: SqlExecutor;
 
   constructor(
-    @Inject(PRISMA) private readonly db: SqlExecutor,
+    @Inject(PRISMA) prisma: PrismaRawSql,
     @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
     private readonly config: ConfigService,
     @Optional() @Inject(RETENTION_TASKS) private readonly tasks: RetentionTask[] = [],
-  ) {}
+  ) {
+    this.db = executorOfPrisma(prisma);
+  }
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {

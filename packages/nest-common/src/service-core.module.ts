@@ -32,7 +32,7 @@ import {
 import { RetentionJob, type RetentionTask } from './retention-job';
 import type { OpenApiDocument } from './openapi';
 import { OPENAPI_DOCUMENT } from './openapi-docs';
-import { PgDatabase } from '@oncepay/sql';
+import { PgDatabase, type PrismaRawSql } from '@oncepay/sql';
 import {
   KAFKA,
   MESSAGING_OPTIONS,
@@ -45,10 +45,9 @@ import {
 } from './tokens';
 
 /** The part of a generated PrismaClient this module relies on. */
-export interface PrismaLifecycle extends TransactionalDatabase {
+export interface PrismaLifecycle extends TransactionalDatabase, PrismaRawSql {
   $connect(): Promise<void>;
   $disconnect(): Promise<void>;
-  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
 }
 
 export interface ServiceCoreOptions {

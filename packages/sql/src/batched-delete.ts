@@ -32,7 +32,7 @@ export async function deleteInBatches(
   assertBatchBounds(bounds);
   let deleted = 0;
   for (let batch = 0; batch < bounds.maxBatches; batch++) {
-    const count = await db.$executeRawUnsafe(deleteBatchSql, ...values, bounds.batchSize);
+    const count = await db.execute(deleteBatchSql, ...values, bounds.batchSize);
     if (!Number.isSafeInteger(count) || count < 0 || count > bounds.batchSize) {
       throw new Error(`a batch DELETE reported ${count} rows for a batch of ${bounds.batchSize}`);
     }

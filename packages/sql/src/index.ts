@@ -1,6 +1,6 @@
-// @oncepay/sql: the one way OncePay's packages reach PostgreSQL. SqlExecutor is the door (a Prisma
-// client and PgDatabase both fit it), PgDatabase runs node-postgres behind it, deleteInBatches is the
-// retention jobs' bounded delete. No domain rule lives here.
+// @oncepay/sql: the one way OncePay's packages reach PostgreSQL. SqlExecutor is the door (PgDatabase
+// fits it, a Prisma client through executorOfPrisma), PgDatabase runs node-postgres behind it,
+// deleteInBatches is the retention jobs' bounded delete. No domain rule lives here.
 export {
   assertBatchBounds,
   deleteExpired,
@@ -9,4 +9,4 @@ export {
   type ExpiringTable,
 } from './batched-delete';
 export { PgDatabase } from './pg-database';
-export type { SqlExecutor } from './sql-executor';
+export { executorOfPrisma, type PrismaRawSql, type SqlExecutor } from './sql-executor';

@@ -1,4 +1,4 @@
-// node-postgres behind the same door as Prisma's raw queries (SqlExecutor), on the same connection
+// node-postgres behind the same door (SqlExecutor) as Prisma's raw queries, on the same connection
 // pool, for the paths every transfer takes: the accept statement, the outbox relays, the three
 // services' batch consumers and the notification dispatcher. There Prisma's own cost per query (about
 // half a millisecond of CPU on top of node-postgres, see docs/performance.md) was a large share of the
@@ -15,12 +15,12 @@ import type { Pool, PoolClient, QueryConfig } from 'pg';
 export class PgDatabase implements SqlExecutor {
   constructor(private readonly pool: Pool) {}
 
-  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T> {
-    return queryRows<T>(this.pool, query, values);
+  query<T = unknown>(text: string, ...values: unknown[]): Promise<T> {
+    return queryRows<T>(this.pool, text, values);
   }
 
-  $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number> {
-    return countRows(this.pool, query, values);
+  execute(text: string, ...values: unknown[]): Promise<number> {
+    return countRows(this.pool, text, values);
   }
 
   /** Runs `fn` in one READ COMMITTED transaction on one pooled connection: committed, or rolled back if it throws. */
@@ -52,18 +52,18 @@ export class PgDatabase implements SqlExecutor {
 
 function executorOn(client: PoolClient): SqlExecutor {
   return {
-    $queryRawUnsafe: <T>(query: string, ...values: unknown[]) => queryRows<T>(client, query, values),
-    $executeRawUnsafe: (query: string, ...values: unknown[]) => countRows(client, query, values),
+    query: <T>(text: string, ...values: unknown[]) => queryRows<T>(client, text, values),
+    execute: (text: string, ...values: unknown[]) => countRows(client, text, values),
   };
 }
 
-async function queryRows<T>(db: Pool | PoolClient, query: string, values: unknown[]): Promise<T> {
-  const result = await db.query(prepared(query, values));
+async function queryRows<T>(db: Pool | PoolClient, text: string, values: unknown[]): Promise<T> {
+  const result = await db.query(prepared(text, values));
   return result.rows as T;
 }
 
-async function countRows(db: Pool | PoolClient, query: string, values: unknown[]): Promise<number> {
-  const result = await db.query(prepared(query, values));
+async function countRows(db: Pool | PoolClient, text: string, values: unknown[]): Promise<number> {
+  const result = await db.query(prepared(text, values));
   return result.rowCount ?? 0;
 }
 

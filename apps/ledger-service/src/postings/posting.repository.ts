@@ -27,7 +27,7 @@ export async function lockAccounts(
   accountIds: readonly string[],
 ): Promise<Map<string, AccountSnapshot>> {
   const ids = [...new Set(accountIds)].sort();
-  const rows = await tx.$queryRawUnsafe<(Omit<AccountSnapshot, 'balanceMinor'> & { balanceMinor: string })[]>(
+  const rows = await tx.query<(Omit<AccountSnapshot, 'balanceMinor'> & { balanceMinor: string })[]>(
     `SELECT id::text                 AS "id",
             owner_client_id          AS "ownerClientId",
             currency,
@@ -45,7 +45,7 @@ export async function lockAccounts(
 
 /** Which of `transferIds` already have a decision. */
 export async function decidedAmong(tx: SqlExecutor, transferIds: readonly string[]): Promise<Set<string>> {
-  const rows = await tx.$queryRawUnsafe<{ transfer_id: string }[]>(
+  const rows = await tx.query<{ transfer_id: string }[]>(
     `SELECT transfer_id::text AS transfer_id FROM ledger_decisions WHERE transfer_id = ANY($1::uuid[])`,
     transferIds,
   );
@@ -82,7 +82,7 @@ export async function writeBatch(tx: SqlExecutor, writes: BatchWrites): Promise<
 /** Appends the entries in one statement, in order (their ids increase in insertion order). */
 async function appendJournalEntries(tx: SqlExecutor, entries: readonly JournalEntryDraft[]): Promise<void> {
   if (entries.length === 0) return;
-  const count = await tx.$executeRawUnsafe(
+  const count = await tx.execute(
     `INSERT INTO journal_entries (transfer_id, account_id, direction, amount_minor, currency, posted_at)
      SELECT transfer_id, account_id, direction, amount_minor, currency, posted_at
        FROM unnest($1::uuid[], $2::uuid[], $3::entry_direction[], $4::bigint[], $5::text[], $6::timestamptz[])
@@ -104,7 +104,7 @@ async function appendJournalEntries(tx: SqlExecutor, entries: readonly JournalEn
  */
 async function claimDecisions(tx: SqlExecutor, decisions: DecisionRecord[]): Promise<void> {
   if (decisions.length === 0) return;
-  const claimed = await tx.$queryRawUnsafe<{ transfer_id: string }[]>(
+  const claimed = await tx.query<{ transfer_id: string }[]>(
     `INSERT INTO ledger_decisions (transfer_id, outcome, reason, decided_at)
      SELECT * FROM unnest($1::uuid[], $2::ledger_outcome[], $3::text[], $4::timestamptz[])
      ON CONFLICT (transfer_id) DO NOTHING
@@ -130,7 +130,7 @@ async function moveBalances(
 ): Promise<void> {
   const moved = [...balances].filter(([, { before, after }]) => before !== after);
   if (moved.length === 0) return;
-  const count = await tx.$executeRawUnsafe(
+  const count = await tx.execute(
     `UPDATE accounts SET balance_minor = moved.after
        FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS moved (id, before, after)
       WHERE accounts.id = moved.id AND accounts.balance_minor = moved.before`,

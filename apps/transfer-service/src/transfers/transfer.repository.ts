@@ -61,7 +61,7 @@ export async function insertTransferOnce(
   // Parameters in order: the key's, the transfer's, then the outbox rows'.
   const p = (i: number) => `$${keyValues.length + 1 + i}`;
   const outboxParam = keyValues.length + transferValues.length + 1;
-  const [result] = await db.$queryRawUnsafe<{ created: boolean }[]>(
+  const [result] = await db.query<{ created: boolean }[]>(
     `WITH new_key AS (${insertIdempotencyKeySql()}),
      new_transfer AS (
        INSERT INTO transfers (id, client_id, from_account_id, to_account_id, amount_minor, currency, reference,
@@ -108,7 +108,7 @@ export function newTransferRow(
  */
 export async function lockTransfers(tx: SqlExecutor, ids: readonly string[]): Promise<Map<string, Transfer>> {
   const sorted = [...new Set(ids)].sort();
-  const rows = await tx.$queryRawUnsafe<TransferRow[]>(
+  const rows = await tx.query<TransferRow[]>(
     `SELECT id::text, client_id, from_account_id::text, to_account_id::text, amount_minor::text, currency,
             reference, status::text, failure_reason, version, last_event_id::text, correlation_id,
             created_at, updated_at
@@ -163,7 +163,7 @@ export async function saveTransferStates(
 ): Promise<void> {
   if (states.length === 0) return;
   const rows = states.map((state) => ({ id: state.transfer.transferId, ...stateColumns(state) }));
-  const count = await tx.$executeRawUnsafe(
+  const count = await tx.execute(
     `UPDATE transfers
         SET status = s.status::transfer_status, failure_reason = s.failure_reason, version = s.version,
             last_event_id = s.last_event_id, updated_at = $6::timestamptz

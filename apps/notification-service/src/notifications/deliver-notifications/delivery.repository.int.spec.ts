@@ -2,6 +2,7 @@
 // position: each row whose claim still holds moves to its next step with its attempt row, a row
 // re-claimed meanwhile (attempt number moved on) is left alone without an attempt row, and a
 // notification listed twice is refused before anything is written.
+import { executorOfPrisma } from '@oncepay/sql';
 import {
   createPgDatabase,
   createPrismaClient,
@@ -27,7 +28,7 @@ describe('DeliveryRepository.recordAttempts on PostgreSQL', () => {
     database = await createTestDatabase('notification');
     prisma = createPrismaClient('notification', database.url);
     pg = createPgDatabase(database.url);
-    repository = new DeliveryRepository(prisma);
+    repository = new DeliveryRepository(executorOfPrisma(prisma));
   });
   afterEach(async () => {
     await prisma.$disconnect();

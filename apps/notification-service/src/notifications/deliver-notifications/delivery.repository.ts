@@ -55,7 +55,7 @@ export class DeliveryRepository {
 
   /** Claims at most `batchSize` due notifications for `leaseMs`, oldest due first. */
   async claimDue(batchSize: number, leaseMs: number): Promise<ClaimedNotification[]> {
-    const rows = await this.db.$queryRawUnsafe<
+    const rows = await this.db.query<
       {
         id: string;
         transfer_id: string;
@@ -100,7 +100,7 @@ export class DeliveryRepository {
     // UPDATE ... FROM would move a row listed twice only once, yet the INSERT would append two attempts.
     // A claim hands out each row once per pass, so a repeat is a bug: refuse it before writing anything.
     if (asked.size !== ids.length) throw new Error('recordAttempts was given a notification twice');
-    const rows = await this.db.$queryRawUnsafe<{ id: string }[]>(
+    const rows = await this.db.query<{ id: string }[]>(
       `WITH input AS (
          SELECT * FROM unnest($1::uuid[], $2::int[], $3::notification_status[], $4::text[], $5::int[],
                               $6::text[], $7::timestamptz[], $8::boolean[], $9::int[])
@@ -146,7 +146,7 @@ export class DeliveryRepository {
 
   /** Gives a claimed notification up without sending it (no attempt row: nothing was attempted). */
   async giveUp(notificationId: string, attemptNumber: number, reason: string): Promise<RecordOutcome> {
-    const moved = await this.db.$executeRawUnsafe(
+    const moved = await this.db.execute(
       `UPDATE notifications SET status = 'GAVE_UP', last_error = $3
         WHERE id = $1::uuid AND status = 'PENDING' AND attempts = $2::int`,
       notificationId,

@@ -5,7 +5,7 @@
 // two statements (claim, record) whatever its size: a row whose claim was lost meanwhile is dropped
 // while the others are recorded, and a failed recording leaves every row of the pass to its lease.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { SqlExecutor } from '@oncepay/sql';
+import { executorOfPrisma, type SqlExecutor } from '@oncepay/sql';
 import { type MessagingLogger } from '@oncepay/messaging';
 import {
   createPgDatabase,
@@ -88,10 +88,8 @@ function loggingStatements(
   return {
     statements,
     db: {
-      $queryRawUnsafe: <T>(query: string, ...values: unknown[]) =>
-        run(query, () => db.$queryRawUnsafe<T>(query, ...values)),
-      $executeRawUnsafe: (query: string, ...values: unknown[]) =>
-        run(query, () => db.$executeRawUnsafe(query, ...values)),
+      query: <T>(text: string, ...values: unknown[]) => run(text, () => db.query<T>(text, ...values)),
+      execute: (text: string, ...values: unknown[]) => run(text, () => db.execute(text, ...values)),
     },
   };
 }
@@ -122,7 +120,7 @@ describe('NotificationDispatcher on PostgreSQL', () => {
     options: Partial<NotificationDispatcherOptions> = {},
   ): NotificationDispatcher {
     const created = new NotificationDispatcher({
-      db: prisma,
+      db: executorOfPrisma(prisma),
       channel,
       maxAttempts: 5,
       backoff: { initialMs: 100, maxMs: 250 },
@@ -267,7 +265,7 @@ describe('NotificationDispatcher on PostgreSQL', () => {
         return DELIVERED;
       },
     };
-    const logged = loggingStatements(prisma);
+    const logged = loggingStatements(executorOfPrisma(prisma));
     const subject = dispatcher(channel, { db: logged.db });
 
     await expect(subject.dispatchPass()).resolves.toEqual({
@@ -291,7 +289,9 @@ describe('NotificationDispatcher on PostgreSQL', () => {
   it('counts every row of a pass as unrecorded when recording fails, leaving them to their lease', async () => {
     const ids = await Promise.all(Array.from({ length: 2 }, () => createNotification()));
     const errors: unknown[] = [];
-    const logged = loggingStatements(prisma, (query) => query.includes('INSERT INTO delivery_attempts'));
+    const logged = loggingStatements(executorOfPrisma(prisma), (query) =>
+      query.includes('INSERT INTO delivery_attempts'),
+    );
     const subject = dispatcher(new ScriptedChannel(() => DELIVERED), {
       db: logged.db,
       logger: { ...quietLogger, error: (_message, details) => errors.push(details) },
@@ -323,7 +323,7 @@ describe('NotificationDispatcher on PostgreSQL', () => {
     const otherInstanceDb = createPrismaClient('notification', database.url);
     extraClients.push(otherInstanceDb);
     const first = dispatcher(firstChannel, { batchSize: 4 });
-    const second = dispatcher(secondChannel, { batchSize: 4, db: otherInstanceDb });
+    const second = dispatcher(secondChannel, { batchSize: 4, db: executorOfPrisma(otherInstanceDb) });
 
     first.start();
     second.start();

@@ -21,13 +21,13 @@ type Transactions = Pick<PgDatabase, 'transaction'>;
 function loggingStatements(db: Transactions): { db: Transactions; statements: string[] } {
   const statements: string[] = [];
   const logging = (tx: SqlExecutor): SqlExecutor => ({
-    $queryRawUnsafe: <T>(query: string, ...values: unknown[]) => {
-      statements.push(query);
-      return tx.$queryRawUnsafe<T>(query, ...values);
+    query: <T>(text: string, ...values: unknown[]) => {
+      statements.push(text);
+      return tx.query<T>(text, ...values);
     },
-    $executeRawUnsafe: (query: string, ...values: unknown[]) => {
-      statements.push(query);
-      return tx.$executeRawUnsafe(query, ...values);
+    execute: (text: string, ...values: unknown[]) => {
+      statements.push(text);
+      return tx.execute(text, ...values);
     },
   });
   return {

@@ -109,7 +109,7 @@ async function createNotifications(
 ): Promise<Map<string, CreatedNotification>> {
   if (events.length === 0) return new Map();
   const bodies = events.map((event) => notificationBodyOf(event));
-  const rows = await tx.$queryRawUnsafe<
+  const rows = await tx.query<
     { transfer_id: string; id: string; event_id: string; outcome: TransferOutcome }[]
   >(
     `INSERT INTO notifications (id, transfer_id, client_id, outcome, failure_reason, event_id, payload)
@@ -161,7 +161,7 @@ async function insertNotification(
 async function selectNotificationOf(tx: SqlExecutor, transferId: string): Promise<StoredNotification> {
   // READ COMMITTED: this statement sees the committed row that made the INSERT conflict (a concurrent
   // insert of it was waited for by the INSERT itself).
-  const [existing] = await tx.$queryRawUnsafe<StoredNotification[]>(
+  const [existing] = await tx.query<StoredNotification[]>(
     `SELECT id::text AS id, outcome::text AS outcome FROM notifications WHERE transfer_id = $1::uuid`,
     transferId,
   );
