@@ -22,14 +22,32 @@ const LAYERS = [
   },
   { layer: 'SQL access', workspaces: ['packages/sql'] },
   { layer: 'dedup and messaging', workspaces: ['packages/dedup', 'packages/messaging'] },
-  { layer: 'the Nest layer', workspaces: ['packages/nest-common'] },
+  { layer: 'the HTTP edge (Nest on Fastify)', workspaces: ['packages/http-edge'] },
+  {
+    layer: 'the service runtime (config, pool, Kafka, retention, health)',
+    workspaces: ['packages/service-runtime'],
+  },
   {
     layer: 'services and the auditor',
     workspaces: ['apps/transfer-service', 'apps/ledger-service', 'apps/notification-service', 'apps/auditor'],
   },
 ];
 
+/** Every workspace must have a layer: one missing from LAYERS would have no direction rule at all. */
+function assertEveryWorkspaceHasALayer() {
+  const fs = require('node:fs');
+  const path = require('node:path');
+  const layered = new Set(LAYERS.flatMap(({ workspaces }) => workspaces));
+  const missing = ['packages', 'apps']
+    .flatMap((group) => fs.readdirSync(path.join(__dirname, group)).map((name) => `${group}/${name}`))
+    .filter((workspace) => fs.existsSync(path.join(__dirname, workspace, 'package.json')))
+    .filter((workspace) => !layered.has(workspace));
+  if (missing.length > 0)
+    throw new Error(`eslint.config.js: add ${missing.join(', ')} to LAYERS (the dependency direction)`);
+}
+
 function dependencyDirectionRules() {
+  assertEveryWorkspaceHasALayer();
   const packageName = (workspace) => `@oncepay/${workspace.split('/')[1]}`;
   return LAYERS.flatMap(({ layer, workspaces, pure }, index) =>
     workspaces.map((workspace) => {

@@ -2,7 +2,7 @@
 // @readme/openapi-parser against the official schema, with every $ref resolved), which operations it
 // documents with which statuses, and does a real response match the schema it documents (Ajv).
 import type { DynamicModule } from '@nestjs/common';
-import type { OpenApiDocument } from '@oncepay/nest-common';
+import type { OpenApiDocument } from '@oncepay/http-edge';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';

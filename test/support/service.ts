@@ -45,7 +45,7 @@ export async function startTestService(
 ): Promise<TestService> {
   // Loaded here, not at the top: most files that import test-support never start a service.
   const { NestFactory } = await import('@nestjs/core');
-  const { configureHttp, createHttpAdapter } = await import('@oncepay/nest-common');
+  const { configureHttp, createHttpAdapter } = await import('@oncepay/http-edge');
   const app = await NestFactory.create(
     moduleFor({
       PORT: '0',

@@ -39,7 +39,7 @@ export function parseCliOptions(argv: string[], defaults: AuditDefaults): CliOpt
     return { kind: 'usage-error', message: error instanceof Error ? error.message : String(error) };
   }
   if (values.help) return { kind: 'help' };
-  // The rule the services' own configuration applies to KAFKA_NAMESPACE (packages/nest-common/src/env.ts).
+  // The rule the services' own configuration applies to KAFKA_NAMESPACE (packages/service-runtime/src/env.ts).
   if (!/^([a-z0-9-]+\.)?$/.test(values.namespace))
     return {
       kind: 'usage-error',

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TOPICS } from '@oncepay/contracts';
-import { serviceRootModule } from '@oncepay/nest-common';
+import { serviceRootModule } from '@oncepay/service-runtime';
 import { AccountsModule } from './accounts/accounts.module';
 import { envSchema } from './config/config';
 import { PrismaClient } from './generated/prisma/client';

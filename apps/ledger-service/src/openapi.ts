@@ -12,7 +12,7 @@ import {
   problemResponses,
   serviceApiRegistry,
   type OpenApiDocument,
-} from '@oncepay/nest-common';
+} from '@oncepay/http-edge';
 import { z } from 'zod';
 import { accountIdSchema } from './accounts/account-id.schema';
 import type { AccountResource, EntryResource } from './accounts/account.resource';

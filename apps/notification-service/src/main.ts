@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { runService } from '@oncepay/nest-common';
+import { runService } from '@oncepay/service-runtime';
 import { AppModule } from './app.module';
 import { envSchema } from './config/config';
 

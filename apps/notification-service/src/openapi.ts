@@ -10,7 +10,7 @@ import {
   problemResponses,
   serviceApiRegistry,
   type OpenApiDocument,
-} from '@oncepay/nest-common';
+} from '@oncepay/http-edge';
 import { z } from 'zod';
 import { NOTIFICATION_STATUSES, TRANSFER_OUTCOMES } from './notifications/domain/notification';
 import type {

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TOPICS } from '@oncepay/contracts';
 import { purgeExpiredIdempotencyKeys } from '@oncepay/dedup';
-import { RETENTION_BOUNDS, serviceRootModule } from '@oncepay/nest-common';
+import { RETENTION_BOUNDS, serviceRootModule } from '@oncepay/service-runtime';
 import { envSchema } from './config/config';
 import { PrismaClient } from './generated/prisma/client';
 import { buildOpenApiDocument } from './openapi';

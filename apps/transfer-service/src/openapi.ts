@@ -13,7 +13,7 @@ import {
   registerIdempotencyKey,
   serviceApiRegistry,
   type OpenApiDocument,
-} from '@oncepay/nest-common';
+} from '@oncepay/http-edge';
 import { z } from 'zod';
 import { listTransfersQuerySchema } from './transfers/list-transfers/list-transfers.dto';
 import {

@@ -1,7 +1,7 @@
 // Proves the transfer-service's bookkeeping tables stay bounded: one retention run deletes processed
 // message ids past their retention, SENT outbox rows past theirs and expired idempotency keys, and
 // keeps everything still needed (recent ids, unsent rows, live keys).
-import { PRISMA, RetentionJob } from '@oncepay/nest-common';
+import { PRISMA, RetentionJob } from '@oncepay/service-runtime';
 import {
   createTestDatabase,
   startTestService,

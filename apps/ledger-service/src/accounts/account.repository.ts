@@ -1,7 +1,7 @@
 // Reads and writes of the accounts side of the ledger database for the REST use cases. Postings change
 // balances elsewhere (postings/posting.repository.ts), under row locks, in the consumer's transaction.
 import { Inject, Injectable } from '@nestjs/common';
-import { PRISMA } from '@oncepay/nest-common';
+import { PRISMA } from '@oncepay/service-runtime';
 import type { LedgerDatabase } from '../database';
 import type { Account, JournalEntry } from '../generated/prisma/client';
 

@@ -2,7 +2,7 @@
 // same request, 409 for a different claim), is visible only to its client, shows its balance as a
 // string, pages its journal newest first with an opaque cursor, and bad input is a 400 problem.
 import { Logger } from '@nestjs/common';
-import { PG_DATABASE, PRISMA } from '@oncepay/nest-common';
+import { PG_DATABASE, PRISMA } from '@oncepay/service-runtime';
 import {
   createTestDatabase,
   requestJson,

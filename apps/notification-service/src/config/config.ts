@@ -1,6 +1,6 @@
 // The notification-service's environment, validated at boot: the only place that knows variable names.
 import type { ConfigService } from '@nestjs/config';
-import { baseEnvSchema } from '@oncepay/nest-common';
+import { baseEnvSchema } from '@oncepay/service-runtime';
 import { z } from 'zod';
 
 /** Bounds on the tunables, so a typo (an extra zero) cannot turn the dispatcher into a busy loop or a sleeper. */

@@ -2,7 +2,7 @@
 // it through the configured channel (dispatcher), and let clients read theirs (REST).
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { messagingLogger, PG_DATABASE } from '@oncepay/nest-common';
+import { messagingLogger, PG_DATABASE } from '@oncepay/service-runtime';
 import type { PgDatabase } from '@oncepay/sql';
 import { readNotificationSettings, type ChannelSettings } from '../config/config';
 import { notificationChannelProvider } from './channels/notification-channel.provider';

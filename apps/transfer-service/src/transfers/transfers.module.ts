@@ -1,6 +1,6 @@
 // The transfers business area: request, read and list transfers; apply the ledger's answers.
 import { Module } from '@nestjs/common';
-import { ApiKeyGuard } from '@oncepay/nest-common';
+import { ApiKeyGuard } from '@oncepay/http-edge';
 import { GetTransferController } from './get-transfer/get-transfer.controller';
 import { ListTransfersController } from './list-transfers/list-transfers.controller';
 import { LedgerResultsConsumer } from './record-ledger-result/ledger-results.consumer';

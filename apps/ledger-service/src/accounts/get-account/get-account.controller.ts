@@ -1,6 +1,6 @@
 // GET /v1/accounts/{id}: one account of the calling client; another client's account is a 404.
 import { Controller, Get, Param, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, ClientId, ZodValidationPipe } from '@oncepay/nest-common';
+import { ApiKeyGuard, ClientId, ZodValidationPipe } from '@oncepay/http-edge';
 import { accountIdSchema } from '../account-id.schema';
 import { accountNotFound } from '../account-not-found.problem';
 import { toAccountResource, type AccountResource } from '../account.resource';

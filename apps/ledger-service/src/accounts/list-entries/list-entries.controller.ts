@@ -1,6 +1,6 @@
 // GET /v1/accounts/{id}/entries?limit=&cursor=: the calling client's account's journal, newest first.
 import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, ClientId, ProblemException, ZodValidationPipe } from '@oncepay/nest-common';
+import { ApiKeyGuard, ClientId, ProblemException, ZodValidationPipe } from '@oncepay/http-edge';
 import { accountIdSchema } from '../account-id.schema';
 import { accountNotFound } from '../account-not-found.problem';
 import { toEntryResource, type EntryResource } from '../account.resource';

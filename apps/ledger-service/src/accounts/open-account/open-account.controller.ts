@@ -2,7 +2,7 @@
 // id is taken by another client's account or an account with other fields.
 import { assertNever } from '@oncepay/contracts';
 import { Body, Controller, Post, Res, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, ClientId, ProblemException, ZodValidationPipe } from '@oncepay/nest-common';
+import { ApiKeyGuard, ClientId, ProblemException, ZodValidationPipe } from '@oncepay/http-edge';
 import { accountLocation, toAccountResource, type AccountResource } from '../account.resource';
 import { openAccountBodySchema, type OpenAccountBody } from './open-account.dto';
 import { OpenAccountHandler } from './open-account.handler';

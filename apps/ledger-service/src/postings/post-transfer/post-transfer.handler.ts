@@ -15,7 +15,7 @@ import type {
 import { handleBatchOnce } from '@oncepay/dedup';
 import type { SqlExecutor, PgDatabase } from '@oncepay/sql';
 import { enqueueEvents } from '@oncepay/messaging';
-import { PG_DATABASE } from '@oncepay/nest-common';
+import { PG_DATABASE } from '@oncepay/service-runtime';
 import { decidePosting, type AccountSnapshot } from '@oncepay/posting-rules';
 import { randomUUID } from 'node:crypto';
 import {

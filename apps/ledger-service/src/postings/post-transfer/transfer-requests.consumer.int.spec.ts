@@ -4,7 +4,7 @@
 // through the outbox to the ledger-results topic.
 import { Logger } from '@nestjs/common';
 import { createEvent, decodeEvent, encodeEvent, TOPICS, type OncePayEvent } from '@oncepay/contracts';
-import { PRISMA } from '@oncepay/nest-common';
+import { PRISMA } from '@oncepay/service-runtime';
 import {
   createTestDatabase,
   createTestKafka,

@@ -9,7 +9,7 @@ import {
   type HandleOutcome,
   type IdempotentProducer,
 } from '@oncepay/messaging';
-import { EventConsumer, KAFKA, PRODUCER } from '@oncepay/nest-common';
+import { EventConsumer, KAFKA, PRODUCER } from '@oncepay/service-runtime';
 import { PostTransferHandler, type PostTransferResult } from './post-transfer.handler';
 
 type KafkaClient = ConstructorParameters<typeof EventConsumer>[0];

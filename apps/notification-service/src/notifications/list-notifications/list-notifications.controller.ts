@@ -1,6 +1,6 @@
 // GET /v1/notifications: authenticates the client, validates the query, calls the use case. Nothing else.
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, ClientId, ZodValidationPipe } from '@oncepay/nest-common';
+import { ApiKeyGuard, ClientId, ZodValidationPipe } from '@oncepay/http-edge';
 import { ListNotificationsHandler, type NotificationPage } from './list-notifications.handler';
 import { listNotificationsQuerySchema, type ListNotificationsQuery } from './list-notifications.query';
 

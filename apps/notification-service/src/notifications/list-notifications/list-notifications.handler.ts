@@ -2,7 +2,7 @@
 // (created_at, id), so pages stay stable while new notifications arrive). Scoped to the client: another
 // client's notifications are invisible, exactly as if they did not exist.
 import { Inject, Injectable } from '@nestjs/common';
-import { PRISMA } from '@oncepay/nest-common';
+import { PRISMA } from '@oncepay/service-runtime';
 import { PrismaClient } from '../../generated/prisma/client';
 import type { NotificationStatus, TransferOutcome } from '../domain/notification';
 import { encodeCursor, type ListNotificationsQuery } from './list-notifications.query';

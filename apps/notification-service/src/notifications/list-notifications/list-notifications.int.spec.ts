@@ -12,7 +12,7 @@ import {
   type TestDatabase,
   type TestService,
 } from '@oncepay/test-support';
-import { PRISMA } from '@oncepay/nest-common';
+import { PRISMA } from '@oncepay/service-runtime';
 import { randomUUID } from 'node:crypto';
 import { notificationBodyOf, type TransferOutcomeEvent } from '../domain/notification-body';
 import type { NotificationPage, NotificationView } from './list-notifications.handler';

@@ -9,7 +9,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { handleBatchOnce } from '@oncepay/dedup';
 import type { SqlExecutor, PgDatabase } from '@oncepay/sql';
-import { PG_DATABASE } from '@oncepay/nest-common';
+import { PG_DATABASE } from '@oncepay/service-runtime';
 import { randomUUID } from 'node:crypto';
 import type { TransferOutcome } from '../domain/notification';
 import { notificationBodyOf, type TransferOutcomeEvent } from '../domain/notification-body';

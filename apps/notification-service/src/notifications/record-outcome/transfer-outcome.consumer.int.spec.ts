@@ -3,7 +3,7 @@
 // DELIVERED by the API, while a redelivery of the event and a second event for the same transfer
 // change nothing.
 import { encodeEvent, TOPICS, type OncePayEvent } from '@oncepay/contracts';
-import { PRISMA } from '@oncepay/nest-common';
+import { PRISMA } from '@oncepay/service-runtime';
 import {
   createTestDatabase,
   createTestKafka,

@@ -8,7 +8,7 @@ import {
   type HandleOutcome,
   type IdempotentProducer,
 } from '@oncepay/messaging';
-import { EventConsumer, KAFKA, PRODUCER } from '@oncepay/nest-common';
+import { EventConsumer, KAFKA, PRODUCER } from '@oncepay/service-runtime';
 import type { TransferOutcomeEvent } from '../domain/notification-body';
 import { RecordOutcomeHandler, type RecordOutcomeResult } from './record-outcome.handler';
 

@@ -1,7 +1,8 @@
 // GET /v1/transfers/{id}: one transfer of the calling client; another client's transfer is a 404.
 import { Controller, Get, Inject, Param, UseGuards } from '@nestjs/common';
 import { idSchema } from '@oncepay/contracts';
-import { ApiKeyGuard, ClientId, PRISMA, ProblemException, ZodValidationPipe } from '@oncepay/nest-common';
+import { ApiKeyGuard, ClientId, ProblemException, ZodValidationPipe } from '@oncepay/http-edge';
+import { PRISMA } from '@oncepay/service-runtime';
 import type { TransferDatabase } from '../../database';
 import { toTransferResource, type TransferResource } from '../transfer.resource';
 

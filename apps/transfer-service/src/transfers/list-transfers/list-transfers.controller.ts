@@ -1,7 +1,8 @@
 // GET /v1/transfers?status=&accountId=&limit=&cursor=: the calling client's transfers, newest first,
 // with keyset (cursor) pagination so pages stay stable while new transfers arrive.
 import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, ClientId, PRISMA, ProblemException, ZodValidationPipe } from '@oncepay/nest-common';
+import { ApiKeyGuard, ClientId, ProblemException, ZodValidationPipe } from '@oncepay/http-edge';
+import { PRISMA } from '@oncepay/service-runtime';
 import type { Prisma } from '../../generated/prisma/client';
 import type { TransferDatabase } from '../../database';
 import { toTransferResource, type TransferResource } from '../transfer.resource';

@@ -2,7 +2,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { TOPICS } from '@oncepay/contracts';
 import { handleMatching, type BatchEventHandler, type IdempotentProducer } from '@oncepay/messaging';
-import { EventConsumer, KAFKA, PRODUCER } from '@oncepay/nest-common';
+import { EventConsumer, KAFKA, PRODUCER } from '@oncepay/service-runtime';
 import { isLedgerAnswer, RecordLedgerResultHandler } from './record-ledger-result.handler';
 
 @Injectable()

@@ -6,7 +6,7 @@ import type { OncePayEvent, TransferPosted, TransferRejected } from '@oncepay/co
 import { handleBatchOnce } from '@oncepay/dedup';
 import type { SqlExecutor, PgDatabase } from '@oncepay/sql';
 import { enqueueEvents, type HandleOutcome } from '@oncepay/messaging';
-import { PG_DATABASE } from '@oncepay/nest-common';
+import { PG_DATABASE } from '@oncepay/service-runtime';
 import {
   decide,
   evolve,

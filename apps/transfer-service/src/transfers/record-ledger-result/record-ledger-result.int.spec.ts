@@ -8,7 +8,7 @@ import {
   type TransferPosted,
   type TransferRejected,
 } from '@oncepay/contracts';
-import { PRISMA } from '@oncepay/nest-common';
+import { PRISMA } from '@oncepay/service-runtime';
 import {
   createTestDatabase,
   createTestKafka,

@@ -1,6 +1,6 @@
 // POST /v1/transfers: authenticates, validates, runs the handler, and turns its outcome into HTTP.
 import { Body, Controller, Headers, Post, Res, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, ClientId, ProblemException, ZodValidationPipe } from '@oncepay/nest-common';
+import { ApiKeyGuard, ClientId, ProblemException, ZodValidationPipe } from '@oncepay/http-edge';
 import type { FastifyReply } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { transferLocation } from '../transfer.resource';

@@ -6,7 +6,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { fingerprintRequest, MIN_IDEMPOTENCY_KEY_RETENTION_MS, writeOnceForKey } from '@oncepay/dedup';
 import type { OutboxSignal } from '@oncepay/messaging';
-import { OUTBOX_SIGNAL, PG_DATABASE } from '@oncepay/nest-common';
+import { OUTBOX_SIGNAL, PG_DATABASE } from '@oncepay/service-runtime';
 import { PgDatabase } from '@oncepay/sql';
 import {
   decide,

@@ -4,7 +4,7 @@
 // requests with one key, keys scoped per client, and a problem+json 4xx for every invalid input.
 import { randomUUID } from 'node:crypto';
 import type { TransferDatabase } from '../../database';
-import { PRISMA } from '@oncepay/nest-common';
+import { PRISMA } from '@oncepay/service-runtime';
 import {
   createTestDatabase,
   startTestService,

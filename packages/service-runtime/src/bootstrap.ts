@@ -10,7 +10,7 @@ import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { z } from 'zod';
 import { configurationProblems } from './env';
-import { configureHttp, createHttpAdapter } from './http';
+import { configureHttp, createHttpAdapter } from '@oncepay/http-edge';
 
 const LEVELS_UP_TO: Record<string, LogLevel[]> = {
   error: ['fatal', 'error'],

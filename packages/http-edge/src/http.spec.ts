@@ -9,7 +9,6 @@ import { NestFactory } from '@nestjs/core';
 import { amountMinorSchema } from '@oncepay/contracts';
 import { z } from 'zod';
 import { ApiKeyGuard, apiKeysSchema, ClientId } from './api-key.guard';
-import { parseConfiguration } from './env';
 import { configureHttp, createHttpAdapter, MAX_BODY_BYTES } from './http';
 import { PROBLEM_CONTENT_TYPE, ProblemException } from './problem-details';
 import { ZodValidationPipe } from './zod-validation.pipe';
@@ -52,10 +51,9 @@ class ProbeController {
       skipProcessEnv: true,
       validatePredefined: false,
       load: [
-        () =>
-          parseConfiguration(z.object({ API_KEYS: apiKeysSchema }), {
-            API_KEYS: 'client-a:key-of-client-a-000001,client-b:key-of-client-b-000002',
-          }),
+        () => ({
+          API_KEYS: apiKeysSchema.parse('client-a:key-of-client-a-000001,client-b:key-of-client-b-000002'),
+        }),
       ],
     }),
   ],

@@ -30,8 +30,7 @@ import {
   type TransactionalDatabase,
 } from './messaging-runtime';
 import { RetentionJob, type RetentionTask } from './retention-job';
-import type { OpenApiDocument } from './openapi';
-import { OPENAPI_DOCUMENT } from './openapi-docs';
+import { OPENAPI_DOCUMENT, type OpenApiDocument } from '@oncepay/http-edge';
 import { PgDatabase, type PrismaRawSql } from '@oncepay/sql';
 import {
   KAFKA,

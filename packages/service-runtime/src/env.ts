@@ -1,7 +1,7 @@
 // Environment validation shared by every service: each app extends `baseEnvSchema` in its config
 // module and hands it to ServiceCoreModule.forRoot with the environment, so a bad variable stops the boot.
 import { z } from 'zod';
-import { apiKeysSchema } from './api-key.guard';
+import { apiKeysSchema } from '@oncepay/http-edge';
 
 export const baseEnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535),

@@ -1,4 +1,5 @@
-export { ApiKeyGuard, apiKeysSchema, ClientId } from './api-key.guard';
+// @oncepay/service-runtime: what every service boots with: validated config, the database pool, the
+// Kafka runtime (relay and consumers), retention and health, on top of the HTTP edge.
 export { bootstrapService, runService } from './bootstrap';
 export { baseEnvSchema, configurationProblems, parseConfiguration } from './env';
 export {
@@ -31,26 +32,3 @@ export {
   PRODUCER,
   RETENTION_TASKS,
 } from './tokens';
-export { configureHttp, createHttpAdapter, CORRELATION_HEADER, MAX_BODY_BYTES } from './http';
-export {
-  documents,
-  jsonContent,
-  MINOR_UNITS_NOTE,
-  openApiDocument,
-  pageSchema,
-  problemResponse,
-  problemResponses,
-  registerIdempotencyKey,
-  serviceApiRegistry,
-  type Describes,
-  type OpenApiDocument,
-} from './openapi';
-export { DOCS_PATH, OPENAPI_DOCUMENT, OPENAPI_JSON_PATH } from './openapi-docs';
-export {
-  PROBLEM_CONTENT_TYPE,
-  ProblemDetailsFilter,
-  ProblemException,
-  problemDocument,
-  type ProblemDocument,
-} from './problem-details';
-export { ZodValidationPipe } from './zod-validation.pipe';

@@ -1,0 +1,27 @@
+// @oncepay/http-edge: the HTTP edge every service answers through, in Nest on Fastify: the adapter and
+// its body rules, API keys, problem+json errors, zod validation, and the OpenAPI document at /docs.
+// Nothing here knows about Kafka or the database.
+export { ApiKeyGuard, apiKeysSchema, ClientId } from './api-key.guard';
+export { configureHttp, createHttpAdapter, CORRELATION_HEADER, MAX_BODY_BYTES } from './http';
+export {
+  documents,
+  jsonContent,
+  MINOR_UNITS_NOTE,
+  openApiDocument,
+  pageSchema,
+  problemResponse,
+  problemResponses,
+  registerIdempotencyKey,
+  serviceApiRegistry,
+  type Describes,
+  type OpenApiDocument,
+} from './openapi';
+export { DOCS_PATH, OPENAPI_DOCUMENT, OPENAPI_JSON_PATH } from './openapi-docs';
+export {
+  PROBLEM_CONTENT_TYPE,
+  ProblemDetailsFilter,
+  ProblemException,
+  problemDocument,
+  type ProblemDocument,
+} from './problem-details';
+export { ZodValidationPipe } from './zod-validation.pipe';
