@@ -43,6 +43,39 @@ export interface PostedTransfer {
   setbacks: string[];
 }
 
+/** A transfer as waitTerminal reads it back (a type, not an interface: query wants a plain record). */
+export type TransferOutcome = { id: string; status: string; failure_reason: string | null };
+
+/** A scenario's closing: its transfers, how long to wait for them, and what it adds along the way. */
+export interface SettleOptions {
+  /** The scenario's name in the printed report. */
+  scenario: string;
+  /** The load's transfers: each must end COMPLETED or FAILED. */
+  ids: string[];
+  terminalTimeoutMs: number;
+  notifiedTimeoutMs: number;
+  /**
+   * The load's money: `source` was funded with `funded`, each transfer moves `amount` to `sink`, and
+   * nothing else touches either account. Without it the money is the scenario's own to check.
+   */
+  money?: { source: string; sink: string; funded: bigint; amount: bigint };
+  /** Dead-letter messages the scenario put there on purpose (see audit). */
+  expectedDeadLetters?: number;
+  /** Runs once the transfers are terminal, before the wait for notifications (which covers what it settles). */
+  beforeNotified?: () => Promise<void>;
+  /** Runs once every terminal transfer is notified, before the audit. */
+  beforeAudit?: () => Promise<void>;
+  /** What the scenario observed, for the printed report. */
+  observed?: (settled: Settled) => Record<string, unknown>;
+}
+
+export interface Settled {
+  rows: TransferOutcome[];
+  completed: number;
+  failed: TransferOutcome[];
+  report: AuditReport;
+}
+
 export class ChaosStack {
   readonly databases = new Map<ServiceName, TestDatabase>();
   /** The current instance(s) of each service; index 0 is the one clients talk to. */
@@ -220,11 +253,11 @@ export class ChaosStack {
   }
 
   /** Waits (bounded) until none of `ids` is PENDING in the transfer database; returns their rows. */
-  async waitTerminal(ids: string[], timeoutMs = 90_000) {
+  async waitTerminal(ids: string[], timeoutMs = 90_000): Promise<TransferOutcome[]> {
     try {
       return await waitFor(
         () =>
-          this.query<{ id: string; status: string; failure_reason: string | null }>(
+          this.query<TransferOutcome>(
             'transfer',
             `SELECT id::text AS id, status::text AS status, failure_reason FROM transfers WHERE id = ANY($1::uuid[])`,
             [ids],
@@ -302,6 +335,34 @@ export class ChaosStack {
         ...report.checks.flatMap((check) => check.violations.map((line) => `      ! ${line}`)),
       ].join('\n'),
     );
+  }
+
+  /**
+   * Every scenario's ending: waits until each of `ids` is terminal and every terminal transfer is
+   * notified, runs the auditor, prints the report, and expects the auditor clean and, with `money`,
+   * the money exact. The scenario's own checks come after, on what this returns.
+   */
+  async settleAndAudit(options: SettleOptions): Promise<Settled> {
+    const rows = await this.waitTerminal(options.ids, options.terminalTimeoutMs);
+    await options.beforeNotified?.();
+    await this.waitNotified(options.notifiedTimeoutMs);
+    await options.beforeAudit?.();
+    const completed = rows.filter((row) => row.status === 'COMPLETED').length;
+    const failed = rows.filter((row) => row.status === 'FAILED');
+    const report = await this.audit(options.expectedDeadLetters);
+    const settled = { rows, completed, failed, report };
+    this.report(options.scenario, report, options.observed?.(settled));
+
+    if (options.money) {
+      const { source, sink, funded, amount } = options.money;
+      // `funded` covers exactly this many transfers: no more (a double posting), no fewer (a lost one).
+      expect(completed).toBe(Number(funded / amount));
+      expect(await this.balanceOf(source)).toBe(funded - BigInt(completed) * amount);
+      expect(await this.balanceOf(sink)).toBe(BigInt(completed) * amount);
+    }
+    expect(report.checks.filter((check) => !check.ok)).toEqual([]);
+    expect(report.ok).toBe(true);
+    return settled;
   }
 
   /** With CHAOS_LOG_DIR set: every instance's output in `<dir>/<scenario run>/<service>-<pid>.log`, to read after a run. */

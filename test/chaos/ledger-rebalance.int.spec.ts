@@ -54,30 +54,20 @@ describe('chaos: consumer-group rebalances between two ledger-service instances 
       }
       const results = await posted;
 
-      const rows = await stack.waitTerminal(
-        results.map((r) => r.id),
-        CHAOS.timeoutMs(90_000),
-      );
-      await stack.waitNotified(CHAOS.timeoutMs(30_000));
-      const completed = rows.filter((row) => row.status === 'COMPLETED').length;
-      const report = await stack.audit();
-      stack.report(
-        `ledger-service rebalance (2 instances, SIGTERM one, start one) x${CHAOS.rounds}`,
-        report,
-        {
+      await stack.settleAndAudit({
+        scenario: `ledger-service rebalance (2 instances, SIGTERM one, start one) x${CHAOS.rounds}`,
+        ids: results.map((r) => r.id),
+        terminalTimeoutMs: CHAOS.timeoutMs(90_000),
+        notifiedTimeoutMs: CHAOS.timeoutMs(30_000),
+        money: { source, sink, funded: FUNDED, amount: AMOUNT },
+        observed: ({ rows, completed }) => ({
           requests: REQUESTS,
           decidedAtStop,
           decidedAtJoin,
           completed,
           failed: rows.length - completed,
-        },
-      );
-
-      expect(completed).toBe(Number(FUNDED / AMOUNT));
-      expect(await stack.balanceOf(source)).toBe(FUNDED - BigInt(completed) * AMOUNT);
-      expect(await stack.balanceOf(sink)).toBe(BigInt(completed) * AMOUNT);
-      expect(report.checks.filter((check) => !check.ok)).toEqual([]);
-      expect(report.ok).toBe(true);
+        }),
+      });
     },
     CHAOS.timeoutMs(180_000),
   );
