@@ -36,6 +36,8 @@ const EUR = 'EUR';
 type As = { headers: Record<string, string> };
 const asA: As = { headers: TEST_CLIENTS.a.auth };
 const asB: As = { headers: TEST_CLIENTS.b.auth };
+/** Owns the treasury: only an operator may open an account allowed to go negative. */
+const asOperator: As = { headers: TEST_CLIENTS.operator.auth };
 
 describe('the reconciliation auditor against the three real services', () => {
   const databases: TestDatabase[] = [];
@@ -67,22 +69,23 @@ describe('the reconciliation auditor against the three real services', () => {
   }
 
   /** Requests a transfer and waits until it is terminal and its client was notified. */
-  async function settleTransfer(from: string, to: string, amount: string): Promise<Transfer> {
+  async function settleTransfer(from: string, to: string, amount: string, client = asA): Promise<Transfer> {
     const response = await requestJson(base.transfer, 'POST', '/v1/transfers', {
-      headers: { ...asA.headers, 'idempotency-key': randomUUID() },
+      headers: { ...client.headers, 'idempotency-key': randomUUID() },
       body: { fromAccountId: from, toAccountId: to, amount, currency: EUR },
     });
     expect(response.status).toBe(202);
     const { id } = response.body as Transfer;
     const settled = await waitFor(
-      async () => (await requestJson(base.transfer, 'GET', `/v1/transfers/${id}`, asA)).body as Transfer,
+      async () => (await requestJson(base.transfer, 'GET', `/v1/transfers/${id}`, client)).body as Transfer,
       (transfer) => transfer.status !== 'PENDING',
       { timeoutMs: 60_000, what: `transfer ${id} to settle` },
     );
     await waitFor(
       async () =>
         (
-          (await requestJson(base.notification, 'GET', `/v1/notifications?transferId=${id}`, asA)).body as {
+          (await requestJson(base.notification, 'GET', `/v1/notifications?transferId=${id}`, client))
+            .body as {
             data: unknown[];
           }
         ).data,
@@ -104,10 +107,10 @@ describe('the reconciliation auditor against the three real services', () => {
       kafkaBrokers: testEnv.kafkaBrokers,
       kafkaNamespace: TEST_KAFKA_NAMESPACE,
     };
-    accounts.treasury = await openAccount(asA, true);
+    accounts.treasury = await openAccount(asOperator, true);
     accounts.alice = await openAccount(asA);
     accounts.bob = await openAccount(asB);
-    const funding = await settleTransfer(accounts.treasury, accounts.alice, '10000');
+    const funding = await settleTransfer(accounts.treasury, accounts.alice, '10000', asOperator);
     const completed = await settleTransfer(accounts.alice, accounts.bob, '2500');
     const overdraft = await settleTransfer(accounts.alice, accounts.bob, '99999');
     expect([funding.status, completed.status, overdraft.status]).toEqual([

@@ -56,7 +56,8 @@ describe('npm run bench, a smoke run against the real services', () => {
     const target: BenchTarget = {
       transferUrl: service('transfer').baseUrl,
       ledgerUrl: service('ledger').baseUrl,
-      client: { id: TEST_CLIENTS.a.id, apiKey: TEST_CLIENTS.a.apiKey },
+      // The benchmark opens its own treasury, which only an operator may do.
+      client: { id: TEST_CLIENTS.operator.id, apiKey: TEST_CLIENTS.operator.apiKey },
       databases: {
         transfer: databases.get('transfer')!.url,
         ledger: databases.get('ledger')!.url,

@@ -59,6 +59,8 @@ describe('the money flow across transfer, ledger and notification services', () 
   type As = { headers: Record<string, string> };
   const asA: As = { headers: TEST_CLIENTS.a.auth };
   const asB: As = { headers: TEST_CLIENTS.b.auth };
+  /** Owns the treasury: only an operator may open an account allowed to go negative. */
+  const asOperator: As = { headers: TEST_CLIENTS.operator.auth };
 
   const opened: { id: string; client: As }[] = [];
 
@@ -104,14 +106,14 @@ describe('the money flow across transfer, ledger and notification services', () 
   }
 
   async function fund(accountId: string, amount: string): Promise<void> {
-    const response = await requestTransfer(treasury, accountId, amount);
+    const response = await requestTransfer(treasury, accountId, amount, randomUUID(), asOperator);
     expect(response.status).toBe(202);
-    expect((await settled((response.body as Transfer).id)).status).toBe('COMPLETED');
+    expect((await settled((response.body as Transfer).id, asOperator)).status).toBe('COMPLETED');
   }
 
   let treasury: string;
   beforeAll(async () => {
-    treasury = await openAccount(asA, true);
+    treasury = await openAccount(asOperator, true);
   });
 
   it('funds an account from the treasury and moves money between clients to COMPLETED', async () => {
@@ -235,7 +237,7 @@ describe('the money flow across transfer, ledger and notification services', () 
   it('keeps the sum of all balances at zero: money only moved, never appeared or vanished', async () => {
     const balances = await Promise.all(opened.map(({ id, client }) => balanceOf(id, client)));
     expect(balances.reduce((sum, balance) => sum + balance, 0n)).toBe(0n);
-    expect(await balanceOf(treasury)).toBeLessThan(0n);
+    expect(await balanceOf(treasury, asOperator)).toBeLessThan(0n);
   });
 
   it('ends with the reconciliation auditor clean across all three databases and the dead-letter topics', async () => {

@@ -1,5 +1,6 @@
 // The benchmark's accounts, set up through the public APIs like any client's: a treasury of its own
-// (the one account allowed below zero), then `count` accounts funded from it by real transfers. With
+// (the one account allowed below zero, so the benchmark runs as an operator), then `count` accounts
+// funded from it by real transfers. With
 // many accounts the load's random pairs spread over many rows, so transfers do not queue on one lock.
 import type { JsonHttpClient } from './http-client';
 import type { TransferDb } from './transfer-db';

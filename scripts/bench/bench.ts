@@ -31,7 +31,7 @@ import { TransferDb } from './transfer-db';
 export interface BenchTarget {
   transferUrl: string;
   ledgerUrl: string;
-  /** The API client the load is sent as. */
+  /** The API client the load is sent as: an operator, since the benchmark opens its own treasury. */
   client: { id: string; apiKey: string };
   databases: { transfer: string; ledger: string; notification: string };
   /** The `postgres` database of the same server, for pgbench's scratch database. */

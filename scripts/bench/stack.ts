@@ -85,8 +85,14 @@ function baseTarget(listeners: Listener[]): Omit<BenchTarget, 'description' | 'n
     if (!spec) throw new Error(`no ${name} service in the stack configuration`);
     return spec;
   };
-  const [clientId, apiKey] = (stackConfig.apiKeys.split(',')[0] ?? '').split(':');
-  if (!clientId || !apiKey) throw new Error('the stack configuration has no API client');
+  // The benchmark opens its own treasury, which only an operator may do; the load runs as the same client.
+  const operator = stackConfig.apiKeys
+    .split(',')
+    .map((entry) => entry.trim().split(':'))
+    .find(([, role, key]) => role === 'operator' && key !== undefined && !key.startsWith('sha256='));
+  const [clientId, , apiKey] = operator ?? [];
+  if (!clientId || !apiKey)
+    throw new Error('the stack configuration (ONCEPAY_API_KEYS) has no operator with a plain key to run as');
   const { processes, notes } = processesListeningOn(listeners);
   return {
     transferUrl: `http://127.0.0.1:${stackConfig.servicePort(service('transfer'))}`,

@@ -8,6 +8,7 @@
 //   4. `compose restart`, then `compose down` and `up` (no -v), each with transfers in flight: every
 //      transfer settles exactly once, balances move by exactly what was sent, the audit stays clean
 // It prints what it measured and ends with `N passed, N failed`. COMPOSE_SMOKE_KEEP=1 leaves the stack up.
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -46,8 +47,8 @@ const HEALTHY_TIMEOUT_MS = 180_000;
 const SETTLE_TIMEOUT_MS = 120_000;
 const IN_FLIGHT_TRANSFERS = 60;
 const IN_FLIGHT_AMOUNT = 100n; // 1.00 EUR each
-const { alice, bob } = DEMO.accounts;
-const { a: demoA, b: demoB } = DEMO.clients;
+const { alice, bob, treasury } = DEMO.accounts;
+const { a: demoA, b: demoB, ops } = DEMO.clients;
 const keep = process.env.COMPOSE_SMOKE_KEEP === '1';
 const runId = Date.now().toString(36);
 
@@ -275,8 +276,19 @@ async function tryItFlow(checks: Checks, client: StackClient, compose: ComposePr
     await until('alice funded', 30_000, async () => (await client.balance(demoA, alice)) > 0n);
     const opened = await client.openAccount(demoB, bob, false);
     if (opened.status !== 200) throw new Error(`bob: expected 200 (already open), got ${opened.status}`);
-    return `alice ${await client.balance(demoA, alice)}, bob ${await client.balance(demoB, bob)}`;
+    const treasuryBalance = await client.balance(ops, treasury);
+    return `treasury (ops) ${treasuryBalance}, alice ${await client.balance(demoA, alice)}, bob ${await client.balance(demoB, bob)}`;
   });
+  await checks.check(
+    'a client cannot mint money: an account allowed to go negative is 403, none opened',
+    async () => {
+      const id = randomUUID();
+      expectStatus(await client.openAccount(demoB, id, true), 403);
+      expectStatus(await client.getAccount(demoB, id), 404);
+      expectStatus(await client.getAccount(ops, id), 404);
+      return 'demo-b got 403 OPERATOR_ROLE_REQUIRED';
+    },
+  );
 
   const aliceBefore = await client.balance(demoA, alice);
   const bobBefore = await client.balance(demoB, bob);

@@ -47,9 +47,13 @@ export class StackClient {
     });
   }
 
+  getAccount(client: DemoClient, id: string): Promise<Answer> {
+    return this.call('GET', `${this.urls.ledger}/v1/accounts/${id}`, client);
+  }
+
   /** The account's balance in minor units. */
   async balance(client: DemoClient, accountId: string): Promise<bigint> {
-    const answer = await this.call('GET', `${this.urls.ledger}/v1/accounts/${accountId}`, client);
+    const answer = await this.getAccount(client, accountId);
     if (answer.status !== 200) throw new Error(`GET account ${accountId}: ${answer.status}`);
     return BigInt(String(answer.body.balance));
   }

@@ -1,5 +1,6 @@
 // Ports and credentials of the local stack (the dev stack and the test run share them, so a test
 // run reuses a stack that is already up). The only place the scripts read the environment.
+import { DEV_API_KEYS } from '@oncepay/http-edge';
 import { SERVICES, type ServiceSpec } from './services';
 
 function portFromEnv(name: string, fallback: number): number {
@@ -23,8 +24,8 @@ export const stackConfig = {
     port: portFromEnv('ONCEPAY_KAFKA_PORT', 9092),
     controllerPort: portFromEnv('ONCEPAY_KAFKA_CONTROLLER_PORT', 9093),
   },
-  /** The dev stack's demo API clients (`clientId:apiKey`); replace through the environment anywhere else. */
-  apiKeys: process.env.ONCEPAY_API_KEYS ?? 'demo-a:oncepay-dev-key-a,demo-b:oncepay-dev-key-b',
+  /** The dev stack's API clients (the operator `ops`, demo-a, demo-b); replace through the environment anywhere else. */
+  apiKeys: process.env.ONCEPAY_API_KEYS ?? DEV_API_KEYS,
   servicePort(service: ServiceSpec): number {
     return portFromEnv(`ONCEPAY_${service.name.toUpperCase()}_PORT`, service.defaultPort);
   },

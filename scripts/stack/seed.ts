@@ -1,18 +1,23 @@
-// What a newcomer needs to try OncePay at once: a treasury account (the only way money enters, so
-// the sum of all balances stays zero), two demo accounts of two demo clients, the first one funded.
+// What a newcomer needs to try OncePay at once: the operator's treasury account (the only way money
+// enters, so the sum of all balances stays zero), two demo accounts of two demo clients, the first one
+// funded by the operator.
 // Fixed ids and idempotency keys make seeding safe to repeat on every `npm start` (and every compose
 // `up`, whose one-shot `seed` step runs this file).
+import { DEV_API_CLIENTS } from '@oncepay/http-edge';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stackConfig } from '../infra/stack-config';
 
 export const DEMO = {
   currency: 'EUR',
   clients: {
-    a: { id: 'demo-a', apiKey: 'oncepay-dev-key-a' },
-    b: { id: 'demo-b', apiKey: 'oncepay-dev-key-b' },
+    ops: { id: DEV_API_CLIENTS.ops.clientId, apiKey: DEV_API_CLIENTS.ops.key },
+    a: { id: DEV_API_CLIENTS.demoA.clientId, apiKey: DEV_API_CLIENTS.demoA.key },
+    b: { id: DEV_API_CLIENTS.demoB.clientId, apiKey: DEV_API_CLIENTS.demoB.key },
   },
   accounts: {
-    treasury: '00000000-0000-4000-8000-000000000001',
+    // Not ...0001: that id was demo-a's treasury before accounts allowed to go negative became the
+    // operator's alone, and a stack seeded then still holds it.
+    treasury: '00000000-0000-4000-8000-0000000000f0',
     alice: '00000000-0000-4000-8000-00000000000a',
     bob: '00000000-0000-4000-8000-00000000000b',
   },
@@ -24,10 +29,10 @@ type Client = (typeof DEMO.clients)[keyof typeof DEMO.clients];
 export async function seedDemoData(): Promise<void> {
   const ledger = stackConfig.serviceUrl(stackConfig.services[1]!);
   const transfers = stackConfig.serviceUrl(stackConfig.services[0]!);
-  await openAccount(ledger, DEMO.clients.a, DEMO.accounts.treasury, true);
+  await openAccount(ledger, DEMO.clients.ops, DEMO.accounts.treasury, true);
   await openAccount(ledger, DEMO.clients.a, DEMO.accounts.alice, false);
   await openAccount(ledger, DEMO.clients.b, DEMO.accounts.bob, false);
-  await call(`${transfers}/v1/transfers`, DEMO.clients.a, 'seed-fund-alice', {
+  await call(`${transfers}/v1/transfers`, DEMO.clients.ops, 'seed-fund-alice', {
     fromAccountId: DEMO.accounts.treasury,
     toAccountId: DEMO.accounts.alice,
     amount: DEMO.openingBalanceMinor,
@@ -85,7 +90,7 @@ export function tryItCurl(): string {
 /** `tsx scripts/stack/seed.ts`: the compose stack's seed step (services found through ONCEPAY_*_URL). */
 if (require.main === module) {
   seedDemoData().then(
-    () => console.log('demo data seeded: a treasury, alice (demo-a, 1000.00 EUR) and bob (demo-b)'),
+    () => console.log('demo data seeded: the treasury (ops), alice (demo-a, 1000.00 EUR) and bob (demo-b)'),
     (error: unknown) => {
       console.error(error instanceof Error ? error.message : error);
       process.exit(1);

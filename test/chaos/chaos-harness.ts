@@ -33,7 +33,8 @@ export interface ChaosStackOptions {
 }
 
 export type ServiceName = 'transfer' | 'ledger' | 'notification';
-const asA = { headers: TEST_CLIENTS.a.auth };
+/** A client of the test API keys: `a` moves the load's money; only `operator` may open a treasury. */
+type Client = (typeof TEST_CLIENTS)[keyof typeof TEST_CLIENTS];
 
 export interface PostedTransfer {
   key: string;
@@ -192,9 +193,11 @@ export class ChaosStack {
     return row?.n ?? 0;
   }
 
+  /** An account of client `a`, or with `allowNegativeBalance` a treasury of the operator. */
   async openAccount(allowNegativeBalance = false): Promise<string> {
+    const owner = allowNegativeBalance ? TEST_CLIENTS.operator : TEST_CLIENTS.a;
     const response = await requestJson(this.url('ledger'), 'POST', '/v1/accounts', {
-      ...asA,
+      headers: owner.auth,
       body: { currency: 'EUR', allowNegativeBalance },
     });
     if (response.status !== 201) throw new Error(`open account: ${response.status}`);
@@ -217,7 +220,7 @@ export class ChaosStack {
    */
   async postTransfer(
     body: { fromAccountId: string; toAccountId: string; amount: string },
-    { key = randomUUID(), deadlineMs = 75_000 } = {},
+    { key = randomUUID(), deadlineMs = 75_000, client = TEST_CLIENTS.a as Client } = {},
   ): Promise<PostedTransfer> {
     const deadline = Date.now() + deadlineMs;
     let attempts = 0;
@@ -227,7 +230,7 @@ export class ChaosStack {
       attempts += 1;
       try {
         const response = await requestJson(this.url('transfer'), 'POST', '/v1/transfers', {
-          headers: { ...asA.headers, 'idempotency-key': key },
+          headers: { ...client.auth, 'idempotency-key': key },
           body: { ...body, currency: 'EUR' },
         });
         if (response.status === 202)
@@ -245,9 +248,12 @@ export class ChaosStack {
     throw new Error(`transfer with key ${key} not accepted after ${attempts} attempts: ${last}`);
   }
 
-  /** Funds `accountId` from `treasury` and waits until it is COMPLETED. */
+  /** Funds `accountId` from the operator's `treasury` and waits until it is COMPLETED. */
   async fund(treasury: string, accountId: string, amount: string): Promise<void> {
-    const { id } = await this.postTransfer({ fromAccountId: treasury, toAccountId: accountId, amount });
+    const { id } = await this.postTransfer(
+      { fromAccountId: treasury, toAccountId: accountId, amount },
+      { client: TEST_CLIENTS.operator },
+    );
     const [done] = await this.waitTerminal([id], 30_000);
     if (done?.status !== 'COMPLETED') throw new Error(`funding ${id} ended ${done?.status}`);
   }

@@ -9,6 +9,7 @@
 // balances exact and the auditor clean.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CHAOS, ChaosStack, tally, type PostedTransfer } from './chaos-harness';
+import { TEST_CLIENTS } from '@oncepay/test-support';
 import { RestartablePostgres } from './dedicated-infra';
 
 const AMOUNT = 100n;
@@ -176,7 +177,10 @@ describe("chaos: the ledger's and transfer's PostgreSQL stopped mid-load", () =>
 /** Posts one transfer with nothing else in flight and returns how long it took to become terminal. */
 async function settleOneAlone(stack: ChaosStack, from: string, to: string): Promise<number> {
   const startedAt = Date.now();
-  const { id } = await stack.postTransfer({ fromAccountId: from, toAccountId: to, amount: '1' });
+  const { id } = await stack.postTransfer(
+    { fromAccountId: from, toAccountId: to, amount: '1' },
+    { client: TEST_CLIENTS.operator },
+  );
   const [row] = await stack.waitTerminal([id], 60_000);
   if (row?.status !== 'COMPLETED') throw new Error(`lone transfer ${id} ended ${row?.status}`);
   return Date.now() - startedAt;

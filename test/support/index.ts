@@ -4,7 +4,14 @@ export { testEnv } from './env';
 export { createTestKafka, createTestTopics, uniqueName } from './kafka';
 export { createPrismaClient, type PrismaClientOf } from './prisma';
 export { createPgDatabase } from './pg-database';
-export { startTestService, TEST_CLIENTS, TEST_KAFKA_NAMESPACE, testTopic, type TestService } from './service';
+export {
+  startTestService,
+  TEST_API_KEYS,
+  TEST_CLIENTS,
+  TEST_KAFKA_NAMESPACE,
+  testTopic,
+  type TestService,
+} from './service';
 export { describeHealthEndpoint } from './health-suite';
 export { sampleTransferRequested } from './events';
 export { waitFor } from './wait';

@@ -9,7 +9,7 @@ import readline from 'node:readline';
 import { REPO_ROOT } from '../../scripts/infra/paths';
 import { SERVICE_NODE_FLAGS, SERVICES, type ServiceSpec } from '../../scripts/infra/services';
 import { testEnv } from './env';
-import { TEST_CLIENTS, TEST_KAFKA_NAMESPACE } from './service';
+import { TEST_API_KEYS, TEST_KAFKA_NAMESPACE } from './service';
 
 const HEALTH_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
@@ -51,9 +51,7 @@ export async function startKillableService(
         DATABASE_URL: databaseUrl,
         KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
         KAFKA_NAMESPACE: TEST_KAFKA_NAMESPACE,
-        API_KEYS: Object.values(TEST_CLIENTS)
-          .map((client) => `${client.id}:${client.apiKey}`)
-          .join(','),
+        API_KEYS: TEST_API_KEYS,
         LOG_LEVEL: 'log',
         ...options.env,
       },

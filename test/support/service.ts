@@ -19,15 +19,29 @@ export function testTopic(topic: string): string {
 export const TEST_CLIENTS = {
   a: {
     id: 'client-a',
+    role: 'client',
     apiKey: 'test-api-key-client-a',
     auth: { authorization: 'Bearer test-api-key-client-a' },
   },
   b: {
     id: 'client-b',
+    role: 'client',
     apiKey: 'test-api-key-client-b',
     auth: { authorization: 'Bearer test-api-key-client-b' },
   },
+  /** The only one that may open accounts allowed to go negative (treasuries). */
+  operator: {
+    id: 'operator',
+    role: 'operator',
+    apiKey: 'test-api-key-operator',
+    auth: { authorization: 'Bearer test-api-key-operator' },
+  },
 } as const;
+
+/** The API_KEYS line that configures TEST_CLIENTS. */
+export const TEST_API_KEYS = Object.values(TEST_CLIENTS)
+  .map((client) => `${client.id}:${client.role}:${client.apiKey}`)
+  .join(',');
 
 export interface TestService {
   baseUrl: string;
@@ -52,9 +66,7 @@ export async function startTestService(
       KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
       LOG_LEVEL: 'warn',
       KAFKA_NAMESPACE: TEST_KAFKA_NAMESPACE,
-      API_KEYS: Object.values(TEST_CLIENTS)
-        .map((client) => `${client.id}:${client.apiKey}`)
-        .join(','),
+      API_KEYS: TEST_API_KEYS,
       ...env,
     }),
     createHttpAdapter(),

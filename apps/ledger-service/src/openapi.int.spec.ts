@@ -19,7 +19,7 @@ describeServedOpenApi('ledger', AppModule.withEnvironment, buildOpenApiDocument,
   it('describes exactly the endpoints the service has, with every status they answer', () => {
     expect(operationsOf(served.document)).toEqual({
       'GET /health': ['200', '503'],
-      'POST /v1/accounts': ['200', '201', '400', '401', '409', '413', '415'],
+      'POST /v1/accounts': ['200', '201', '400', '401', '403', '409', '413', '415'],
       'GET /v1/accounts/{id}': ['200', '400', '401', '404'],
       'GET /v1/accounts/{id}/entries': ['200', '400', '401', '404'],
     });

@@ -100,6 +100,9 @@ export function buildOpenApiDocument(): OpenApiDocument {
         content: jsonContent(account),
       },
       ...problemResponses(400, 401, 413, 415),
+      403: problemResponse(
+        'OPERATOR_ROLE_REQUIRED: only an operator may open an account with allowNegativeBalance',
+      ),
       409: problemResponse(
         'ACCOUNT_EXISTS: the id belongs to another client, or to an account opened with other fields',
       ),

@@ -8,7 +8,8 @@ import { ConfigModule } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { amountMinorSchema } from '@oncepay/contracts';
 import { z } from 'zod';
-import { ApiKeyGuard, apiKeysSchema, ClientId } from './api-key.guard';
+import { ApiKeyGuard, ClientId } from './api-key.guard';
+import { apiKeysSchema } from './api-keys';
 import { configureHttp, createHttpAdapter, MAX_BODY_BYTES } from './http';
 import { PROBLEM_CONTENT_TYPE, ProblemException } from './problem-details';
 import { ZodValidationPipe } from './zod-validation.pipe';
@@ -52,7 +53,9 @@ class ProbeController {
       validatePredefined: false,
       load: [
         () => ({
-          API_KEYS: apiKeysSchema.parse('client-a:key-of-client-a-000001,client-b:key-of-client-b-000002'),
+          API_KEYS: apiKeysSchema.parse(
+            'client-a:client:key-of-client-a-000001,client-b:client:key-of-client-b-000002',
+          ),
         }),
       ],
     }),

@@ -1,7 +1,18 @@
 // @oncepay/http-edge: the HTTP edge every service answers through, in Nest on Fastify: the adapter and
 // its body rules, API keys, problem+json errors, zod validation, and the OpenAPI document at /docs.
 // Nothing here knows about Kafka or the database.
-export { ApiKeyGuard, apiKeysSchema, ClientId } from './api-key.guard';
+export { ApiKeyGuard, ClientId, ClientRole, roleRequired } from './api-key.guard';
+export {
+  apiKeyDigest,
+  apiKeysSchema,
+  DEV_API_CLIENTS,
+  DEV_API_KEYS,
+  mintApiKey,
+  ROLES,
+  type ApiClient,
+  type ApiKeys,
+  type Role,
+} from './api-keys';
 export { configureHttp, createHttpAdapter, CORRELATION_HEADER, MAX_BODY_BYTES } from './http';
 export {
   documents,

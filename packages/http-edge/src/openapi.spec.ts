@@ -8,7 +8,8 @@ import { ConfigModule } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { amountMinorSchema } from '@oncepay/contracts';
 import { z } from 'zod';
-import { ApiKeyGuard, apiKeysSchema } from './api-key.guard';
+import { ApiKeyGuard } from './api-key.guard';
+import { apiKeysSchema } from './api-keys';
 import { configureHttp, createHttpAdapter } from './http';
 import { expectValidOpenApi, operationsOf, schemaErrors } from '@oncepay/test-support';
 import { randomUUID } from 'node:crypto';
@@ -190,7 +191,7 @@ describe('serving the document at /docs', () => {
           ignoreEnvFile: true,
           skipProcessEnv: true,
           validatePredefined: false,
-          load: [() => ({ API_KEYS: apiKeysSchema.parse('client-a:key-of-client-a-000001') })],
+          load: [() => ({ API_KEYS: apiKeysSchema.parse('client-a:client:key-of-client-a-000001') })],
         }),
       ],
       controllers: [SecretController],

@@ -10,7 +10,7 @@ import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { z } from 'zod';
 import { configurationProblems } from './env';
-import { configureHttp, createHttpAdapter } from '@oncepay/http-edge';
+import { configureHttp, createHttpAdapter, type ApiKeys } from '@oncepay/http-edge';
 
 const LEVELS_UP_TO: Record<string, LogLevel[]> = {
   error: ['fatal', 'error'],
@@ -35,6 +35,7 @@ export async function bootstrapService(
     logLevels: LEVELS_UP_TO[config.getOrThrow<string>('LOG_LEVEL')],
   });
   app.useLogger(logger);
+  warnOfDevApiKeys(config, logger);
   configureHttp(app);
   // Lets providers close Kafka clients and database pools before the process exits.
   app.enableShutdownHooks();
@@ -42,6 +43,19 @@ export async function bootstrapService(
   await app.listen(port, '0.0.0.0');
   logger.log(`${serviceName} listening on port ${port}`);
   return app;
+}
+
+/**
+ * Loud, because a production service that accepts the published dev keys lets anyone who has read the
+ * README in, as an operator too. (The configuration refuses them there unless ALLOW_DEV_API_KEYS=true.)
+ */
+function warnOfDevApiKeys(config: ConfigService, logger: ConsoleLogger): void {
+  const { devKeyClients } = config.getOrThrow<ApiKeys>('API_KEYS');
+  if (devKeyClients.length === 0 || config.getOrThrow<string>('NODE_ENV') !== 'production') return;
+  logger.warn(
+    `NODE_ENV=production with ALLOW_DEV_API_KEYS=true: the published dev API keys of ${devKeyClients.join(', ')} ` +
+      'are accepted. Fine for a demo stack; never with real money.',
+  );
 }
 
 /**

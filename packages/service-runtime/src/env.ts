@@ -1,5 +1,6 @@
-// Environment validation shared by every service: each app extends `baseEnvSchema` in its config
-// module and hands it to ServiceCoreModule.forRoot with the environment, so a bad variable stops the boot.
+// Environment validation shared by every service: each app builds its schema with `serviceEnvSchema`
+// in its config module and hands it to ServiceCoreModule.forRoot with the environment, so a bad
+// variable stops the boot.
 import { z } from 'zod';
 import { apiKeysSchema } from '@oncepay/http-edge';
 
@@ -39,8 +40,18 @@ export const baseEnvSchema = z.object({
    * most this much latency. 0: every hop acts at once.
    */
   BATCH_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(10),
-  /** `clientId:apiKey,...`: who may call the service's /v1 API. */
+  /**
+   * `production` refuses what only a dev stack may have (the published dev API keys). Set it wherever
+   * the service holds real money; the images set it.
+   */
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  /** `clientId:role:key,...` (the key plain or as sha256=<hex>): who may call the service's /v1 API, as what. */
   API_KEYS: apiKeysSchema,
+  /** Lets the published dev API keys in with NODE_ENV=production: for a demo stack only, never for real money. */
+  ALLOW_DEV_API_KEYS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
   /**
    * How long a consumer remembers a processed message id. Must exceed the topics' retention (Kafka's
    * default is 7 days): consumers may re-read a topic from its beginning, and a forgotten id would be
@@ -53,6 +64,25 @@ export const baseEnvSchema = z.object({
   RETENTION_INTERVAL_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(600_000),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
 });
+
+type BaseEnv = z.output<typeof baseEnvSchema>;
+
+/** A service's environment: the base variables, overridden or extended by `shape`, with the rules across them. */
+export function serviceEnvSchema<Shape extends z.ZodRawShape>(shape: Shape) {
+  return baseEnvSchema.extend(shape).superRefine((env, ctx) => baseEnvRules(env as BaseEnv, ctx));
+}
+
+function baseEnvRules(env: BaseEnv, ctx: z.RefinementCtx): void {
+  const devKeyClients = env.API_KEYS.devKeyClients;
+  if (env.NODE_ENV === 'production' && devKeyClients.length > 0 && !env.ALLOW_DEV_API_KEYS)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['API_KEYS'],
+      message:
+        `holds the published dev key of ${devKeyClients.join(', ')}, refused with NODE_ENV=production ` +
+        '(mint real keys with `npm run api-key -- <client id> <role>`; ALLOW_DEV_API_KEYS=true is for a demo stack only)',
+    });
+}
 
 /** The validated configuration; throws, naming each invalid variable on a line of its own. */
 export function parseConfiguration<S extends z.ZodType>(schema: S, env: Record<string, unknown>): z.infer<S> {

@@ -1,6 +1,7 @@
 // Proves the /v1/accounts API on the real app: an account opens once per id (201, then 200 for the
-// same request, 409 for a different claim), is visible only to its client, shows its balance as a
-// string, pages its journal newest first with an opaque cursor, and bad input is a 400 problem.
+// same request, 409 for a different claim), only an operator opens one allowed to go negative (a
+// client gets 403 and nothing is written), an account is visible only to its client, shows its
+// balance as a string, pages its journal newest first with an opaque cursor, and bad input is a 400.
 import { Logger } from '@nestjs/common';
 import { PG_DATABASE, PRISMA } from '@oncepay/service-runtime';
 import {
@@ -87,9 +88,9 @@ describe('/v1/accounts', () => {
     it('answers 200 with the same account when the same client repeats the same request', async () => {
       const id = randomUUID();
       const body = { id, currency: 'USD', allowNegativeBalance: true };
-      const opened = await post(body);
-      const repeated = await post(body);
-      const inCapitals = await post({ ...body, id: id.toUpperCase() });
+      const opened = await post(body, 'operator');
+      const repeated = await post(body, 'operator');
+      const inCapitals = await post({ ...body, id: id.toUpperCase() }, 'operator');
 
       expect(opened.status).toBe(201);
       expect(opened.body).toMatchObject({ id, currency: 'USD', allowNegativeBalance: true });
@@ -98,19 +99,40 @@ describe('/v1/accounts', () => {
       await expect(prisma.account.count({ where: { id } })).resolves.toBe(1);
     });
 
-    it.each<[string, Record<string, unknown>, Client]>([
-      ['another client', { currency: 'EUR' }, 'b'],
-      ['another currency', { currency: 'GBP' }, 'a'],
-      ['another allowNegativeBalance', { currency: 'EUR', allowNegativeBalance: true }, 'a'],
-    ])('answers 409 ACCOUNT_EXISTS when the id is claimed by %s', async (_, claim, client) => {
-      const { id } = await openAccount({ id: randomUUID(), currency: 'EUR' });
+    it.each<[string, Record<string, unknown>, Client, Client]>([
+      ['another client', { currency: 'EUR' }, 'a', 'b'],
+      ['another currency', { currency: 'GBP' }, 'a', 'a'],
+      [
+        'another allowNegativeBalance',
+        { currency: 'EUR', allowNegativeBalance: true },
+        'operator',
+        'operator',
+      ],
+    ])('answers 409 ACCOUNT_EXISTS when the id is claimed by %s', async (_, claim, opener, claimant) => {
+      const { id } = await openAccount({ id: randomUUID(), currency: 'EUR' }, opener);
 
-      expectProblem(await post({ ...claim, id }, client), 409, 'ACCOUNT_EXISTS');
+      expectProblem(await post({ ...claim, id }, claimant), 409, 'ACCOUNT_EXISTS');
       await expect(prisma.account.findUniqueOrThrow({ where: { id } })).resolves.toMatchObject({
-        ownerClientId: TEST_CLIENTS.a.id,
+        ownerClientId: TEST_CLIENTS[opener].id,
         currency: 'EUR',
         allowNegativeBalance: false,
       });
+    });
+
+    it('answers 403 OPERATOR_ROLE_REQUIRED to a client asking for an account allowed to go negative, and writes nothing', async () => {
+      const id = randomUUID();
+      for (const client of ['a', 'b'] as const) {
+        const response = await post({ id, currency: 'EUR', allowNegativeBalance: true }, client);
+        expectProblem(response, 403, 'OPERATOR_ROLE_REQUIRED');
+      }
+      await expect(prisma.account.count({ where: { id } })).resolves.toBe(0);
+      await expect(
+        prisma.account.count({
+          where: { allowNegativeBalance: true, ownerClientId: { not: TEST_CLIENTS.operator.id } },
+        }),
+      ).resolves.toBe(0);
+      // An ordinary account is still the client's to open.
+      expect((await post({ id, currency: 'EUR' })).status).toBe(201);
     });
 
     it('opens one account when the same request races itself', async () => {
@@ -148,15 +170,15 @@ describe('/v1/accounts', () => {
 
   describe('GET /v1/accounts/{id}', () => {
     it('returns the account with its balance as a string', async () => {
-      const treasury = await openAccount({ currency: 'EUR', allowNegativeBalance: true });
+      const treasury = await openAccount({ currency: 'EUR', allowNegativeBalance: true }, 'operator');
       const account = await openAccount();
-      await postTransfer(treasury.id, account.id, 9_007_199_254_740_993n);
+      await postTransfer(treasury.id, account.id, 9_007_199_254_740_993n, 'operator');
 
       await expect(get(`/v1/accounts/${account.id}`)).resolves.toMatchObject({
         status: 200,
         body: { ...account, balance: '9007199254740993' },
       });
-      await expect(get(`/v1/accounts/${treasury.id}`)).resolves.toMatchObject({
+      await expect(get(`/v1/accounts/${treasury.id}`, 'operator')).resolves.toMatchObject({
         status: 200,
         body: { balance: '-9007199254740993' },
       });
@@ -180,10 +202,10 @@ describe('/v1/accounts', () => {
     const transferIds: string[] = [];
 
     beforeAll(async () => {
-      const treasury = await openAccount({ currency: 'EUR', allowNegativeBalance: true });
+      const treasury = await openAccount({ currency: 'EUR', allowNegativeBalance: true }, 'operator');
       account = await openAccount();
       const other = await openAccount({ currency: 'EUR' }, 'b');
-      transferIds.push(await postTransfer(treasury.id, account.id, 1_000n));
+      transferIds.push(await postTransfer(treasury.id, account.id, 1_000n, 'operator'));
       for (let i = 1; i <= 4; i++) transferIds.push(await postTransfer(account.id, other.id, BigInt(i * 10)));
     });
 
@@ -266,9 +288,10 @@ describe('/v1/accounts', () => {
     fromAccountId: string,
     toAccountId: string,
     amountMinor: bigint,
+    requester: Client = 'a',
   ): Promise<string> {
     const request = transferRequested({
-      clientId: TEST_CLIENTS.a.id,
+      clientId: TEST_CLIENTS[requester].id,
       fromAccountId,
       toAccountId,
       amountMinor,

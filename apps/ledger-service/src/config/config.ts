@@ -1,6 +1,6 @@
 // The ledger-service's environment, validated at boot: the only place that knows variable names.
-import { baseEnvSchema } from '@oncepay/service-runtime';
+import { baseEnvSchema, serviceEnvSchema } from '@oncepay/service-runtime';
 
-export const envSchema = baseEnvSchema.extend({
+export const envSchema = serviceEnvSchema({
   PORT: baseEnvSchema.shape.PORT.default(3001),
 });

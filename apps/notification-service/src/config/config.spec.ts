@@ -4,7 +4,7 @@ import { envSchema } from './config';
 const base = {
   DATABASE_URL: 'postgresql://localhost/oncepay_notification',
   KAFKA_BROKERS: '127.0.0.1:9092',
-  API_KEYS: 'demo-a:oncepay-dev-key-a',
+  API_KEYS: 'demo-a:client:oncepay-dev-key-a',
 };
 
 function issuesOf(env: Record<string, string>): string[] {

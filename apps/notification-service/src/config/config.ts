@@ -1,55 +1,53 @@
 // The notification-service's environment, validated at boot: the only place that knows variable names.
 import type { ConfigService } from '@nestjs/config';
-import { baseEnvSchema } from '@oncepay/service-runtime';
+import { baseEnvSchema, serviceEnvSchema } from '@oncepay/service-runtime';
 import { z } from 'zod';
 
 /** Bounds on the tunables, so a typo (an extra zero) cannot turn the dispatcher into a busy loop or a sleeper. */
 const MAX_DISPATCH_INTERVAL_MS = 60_000;
 const MAX_ATTEMPTS_LIMIT = 50;
 
-export const envSchema = baseEnvSchema
-  .extend({
-    PORT: baseEnvSchema.shape.PORT.default(3002),
-    /** Where notifications go: `log` writes one JSON line per notification, `webhook` POSTs it. */
-    NOTIFICATION_CHANNEL: z.enum(['log', 'webhook']).default('log'),
-    WEBHOOK_URL: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).optional(),
-    /** HMAC-SHA256 key for the OncePay-Signature header; receivers hold the same secret. */
-    WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
-    /** Per request: a receiver that hangs must not hold a dispatcher (or its claim) forever. */
-    WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(5_000),
-    /** Attempts per notification before it is GAVE_UP. */
-    NOTIFICATION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(MAX_ATTEMPTS_LIMIT).default(8),
-    /** Capped exponential backoff between attempts (with jitter): first retry after ~initial, never more than max. */
-    NOTIFICATION_BACKOFF_INITIAL_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
-    NOTIFICATION_BACKOFF_MAX_MS: z.coerce.number().int().min(10).max(86_400_000).default(300_000),
-    /** How often an idle dispatcher looks for due notifications. */
-    DISPATCH_INTERVAL_MS: z.coerce.number().int().min(10).max(MAX_DISPATCH_INTERVAL_MS).default(500),
-    /** Notifications claimed per dispatch pass; delivered concurrently, so this also bounds parallel requests. */
-    DISPATCH_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(20),
-  })
-  .superRefine((env, ctx) => {
-    if (env.NOTIFICATION_CHANNEL === 'webhook') {
-      if (!env.WEBHOOK_URL)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['WEBHOOK_URL'],
-          message: 'is required when NOTIFICATION_CHANNEL=webhook',
-        });
-      if (!env.WEBHOOK_SECRET)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['WEBHOOK_SECRET'],
-          message: 'is required when NOTIFICATION_CHANNEL=webhook',
-        });
-    }
-    if (env.NOTIFICATION_BACKOFF_MAX_MS < env.NOTIFICATION_BACKOFF_INITIAL_MS) {
+export const envSchema = serviceEnvSchema({
+  PORT: baseEnvSchema.shape.PORT.default(3002),
+  /** Where notifications go: `log` writes one JSON line per notification, `webhook` POSTs it. */
+  NOTIFICATION_CHANNEL: z.enum(['log', 'webhook']).default('log'),
+  WEBHOOK_URL: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).optional(),
+  /** HMAC-SHA256 key for the OncePay-Signature header; receivers hold the same secret. */
+  WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Per request: a receiver that hangs must not hold a dispatcher (or its claim) forever. */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(5_000),
+  /** Attempts per notification before it is GAVE_UP. */
+  NOTIFICATION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(MAX_ATTEMPTS_LIMIT).default(8),
+  /** Capped exponential backoff between attempts (with jitter): first retry after ~initial, never more than max. */
+  NOTIFICATION_BACKOFF_INITIAL_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
+  NOTIFICATION_BACKOFF_MAX_MS: z.coerce.number().int().min(10).max(86_400_000).default(300_000),
+  /** How often an idle dispatcher looks for due notifications. */
+  DISPATCH_INTERVAL_MS: z.coerce.number().int().min(10).max(MAX_DISPATCH_INTERVAL_MS).default(500),
+  /** Notifications claimed per dispatch pass; delivered concurrently, so this also bounds parallel requests. */
+  DISPATCH_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(20),
+}).superRefine((env, ctx) => {
+  if (env.NOTIFICATION_CHANNEL === 'webhook') {
+    if (!env.WEBHOOK_URL)
       ctx.addIssue({
         code: 'custom',
-        path: ['NOTIFICATION_BACKOFF_MAX_MS'],
-        message: 'must be at least NOTIFICATION_BACKOFF_INITIAL_MS',
+        path: ['WEBHOOK_URL'],
+        message: 'is required when NOTIFICATION_CHANNEL=webhook',
       });
-    }
-  });
+    if (!env.WEBHOOK_SECRET)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WEBHOOK_SECRET'],
+        message: 'is required when NOTIFICATION_CHANNEL=webhook',
+      });
+  }
+  if (env.NOTIFICATION_BACKOFF_MAX_MS < env.NOTIFICATION_BACKOFF_INITIAL_MS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['NOTIFICATION_BACKOFF_MAX_MS'],
+      message: 'must be at least NOTIFICATION_BACKOFF_INITIAL_MS',
+    });
+  }
+});
 
 export type NotificationEnv = z.infer<typeof envSchema>;
 

@@ -9,7 +9,10 @@ export const openAccountBodySchema = z
     currency: currencySchema,
     /** Chosen by the client to make the open retry-safe; generated when absent. */
     id: accountIdSchema.optional(),
-    allowNegativeBalance: z.boolean().default(false),
+    allowNegativeBalance: z.boolean().default(false).meta({
+      description:
+        'A treasury or settlement account, where money enters: its balance may go below zero. Operators only (403 otherwise).',
+    }),
   })
   .strict();
 

@@ -1,0 +1,37 @@
+// Proves the rules across a service's base variables: with NODE_ENV=production the published dev API
+// keys are refused unless ALLOW_DEV_API_KEYS=true says otherwise; elsewhere they are the dev stack's.
+import { DEV_API_CLIENTS, DEV_API_KEYS } from '@oncepay/http-edge';
+import { configurationProblems, serviceEnvSchema } from './env';
+
+const schema = serviceEnvSchema({});
+const env = { PORT: '3000', DATABASE_URL: 'postgresql://db/x', KAFKA_BROKERS: 'kafka:9092' };
+
+describe('serviceEnvSchema', () => {
+  it('accepts the published dev keys outside production', () => {
+    expect(configurationProblems(schema, { ...env, API_KEYS: DEV_API_KEYS })).toEqual([]);
+    expect(configurationProblems(schema, { ...env, API_KEYS: DEV_API_KEYS, NODE_ENV: 'test' })).toEqual([]);
+  });
+
+  it('refuses them with NODE_ENV=production, naming their clients', () => {
+    const demoB = `demo-b:client:${DEV_API_CLIENTS.demoB.key},acme:client:a-real-key-of-acme-01`;
+    expect(configurationProblems(schema, { ...env, API_KEYS: demoB, NODE_ENV: 'production' })).toEqual([
+      expect.stringMatching(
+        /^ {2}API_KEYS: holds the published dev key of demo-b, refused with NODE_ENV=production/,
+      ),
+    ]);
+  });
+
+  it('lets them in with NODE_ENV=production only when ALLOW_DEV_API_KEYS=true', () => {
+    const production = { ...env, API_KEYS: DEV_API_KEYS, NODE_ENV: 'production' };
+    expect(configurationProblems(schema, { ...production, ALLOW_DEV_API_KEYS: 'true' })).toEqual([]);
+    expect(configurationProblems(schema, { ...production, ALLOW_DEV_API_KEYS: 'false' })).toHaveLength(1);
+    expect(configurationProblems(schema, { ...production, ALLOW_DEV_API_KEYS: 'yes' })).toEqual([
+      expect.stringMatching(/^ {2}ALLOW_DEV_API_KEYS: /),
+    ]);
+  });
+
+  it('accepts keys of its own in production', () => {
+    const keys = 'ops:operator:a-real-key-of-ops-0001,acme:client:a-real-key-of-acme-01';
+    expect(configurationProblems(schema, { ...env, API_KEYS: keys, NODE_ENV: 'production' })).toEqual([]);
+  });
+});
