@@ -204,14 +204,23 @@ describe('the money flow across transfer, ledger and notification services', () 
     expect(await balanceOf(to)).toBe(10n);
   });
 
-  it('refuses to debit another client’s account', async () => {
+  it('refuses to debit another client’s account, answering as for an account that does not exist', async () => {
     const victim = await openAccount(asB);
+    await fund(victim, '100');
     const thief = await openAccount(asA);
-    const response = await requestTransfer(victim, thief, '1');
-    expect(await settled((response.body as Transfer).id)).toMatchObject({
-      status: 'FAILED',
-      failureReason: 'ACCOUNT_NOT_OWNED',
-    });
+    const fromVictim = await requestTransfer(victim, thief, '1');
+    const fromNowhere = await requestTransfer(randomUUID(), thief, '1');
+    const outcomes = await Promise.all(
+      [fromVictim, fromNowhere].map(async (response) => {
+        const { status, failureReason } = await settled((response.body as Transfer).id);
+        return { status, failureReason };
+      }),
+    );
+    expect(outcomes).toEqual([
+      { status: 'FAILED', failureReason: 'ACCOUNT_NOT_FOUND' },
+      { status: 'FAILED', failureReason: 'ACCOUNT_NOT_FOUND' },
+    ]);
+    expect(await balanceOf(victim, asB)).toBe(100n);
   });
 
   it('carries the caller’s correlation id from the HTTP request through every service’s logs', async () => {

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { accountIdFor } from '@oncepay/contracts';
 import { freePorts } from '../infra/net';
 import { REPO_ROOT } from '../infra/paths';
 import { DEMO } from '../stack/seed';
@@ -47,7 +48,7 @@ const HEALTHY_TIMEOUT_MS = 180_000;
 const SETTLE_TIMEOUT_MS = 120_000;
 const IN_FLIGHT_TRANSFERS = 60;
 const IN_FLIGHT_AMOUNT = 100n; // 1.00 EUR each
-const { alice, bob, treasury } = DEMO.accounts;
+const [alice, bob, treasury] = [DEMO.accounts.alice.id, DEMO.accounts.bob.id, DEMO.accounts.treasury.id];
 const { a: demoA, b: demoB, ops } = DEMO.clients;
 const keep = process.env.COMPOSE_SMOKE_KEEP === '1';
 const runId = Date.now().toString(36);
@@ -274,7 +275,7 @@ async function tryItFlow(checks: Checks, client: StackClient, compose: ComposePr
   });
   await checks.check('the seed step opened the treasury, alice and bob, and funded alice', async () => {
     await until('alice funded', 30_000, async () => (await client.balance(demoA, alice)) > 0n);
-    const opened = await client.openAccount(demoB, bob, false);
+    const opened = await client.openAccount(demoB, DEMO.accounts.bob.key, false);
     if (opened.status !== 200) throw new Error(`bob: expected 200 (already open), got ${opened.status}`);
     const treasuryBalance = await client.balance(ops, treasury);
     return `treasury (ops) ${treasuryBalance}, alice ${await client.balance(demoA, alice)}, bob ${await client.balance(demoB, bob)}`;
@@ -282,10 +283,10 @@ async function tryItFlow(checks: Checks, client: StackClient, compose: ComposePr
   await checks.check(
     'a client cannot mint money: an account allowed to go negative is 403, none opened',
     async () => {
-      const id = randomUUID();
-      expectStatus(await client.openAccount(demoB, id, true), 403);
-      expectStatus(await client.getAccount(demoB, id), 404);
-      expectStatus(await client.getAccount(ops, id), 404);
+      const key = randomUUID();
+      expectStatus(await client.openAccount(demoB, key, true), 403);
+      // The account that key would have opened does not exist.
+      expectStatus(await client.getAccount(demoB, accountIdFor(demoB.id, key)), 404);
       return 'demo-b got 403 OPERATOR_ROLE_REQUIRED';
     },
   );

@@ -39,12 +39,14 @@ export class StackClient {
     return this.call('GET', `${this.urls.transfer}/v1/transfers/${id}`, client);
   }
 
-  openAccount(client: DemoClient, id: string, allowNegativeBalance: boolean): Promise<Answer> {
-    return this.call('POST', `${this.urls.ledger}/v1/accounts`, client, {
-      id,
-      currency: DEMO.currency,
-      allowNegativeBalance,
-    });
+  openAccount(client: DemoClient, idempotencyKey: string, allowNegativeBalance: boolean): Promise<Answer> {
+    return this.call(
+      'POST',
+      `${this.urls.ledger}/v1/accounts`,
+      client,
+      { currency: DEMO.currency, allowNegativeBalance },
+      { 'idempotency-key': idempotencyKey },
+    );
   }
 
   getAccount(client: DemoClient, id: string): Promise<Answer> {

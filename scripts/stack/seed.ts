@@ -1,40 +1,46 @@
 // What a newcomer needs to try OncePay at once: the operator's treasury account (the only way money
 // enters, so the sum of all balances stays zero), two demo accounts of two demo clients, the first one
 // funded by the operator.
-// Fixed ids and idempotency keys make seeding safe to repeat on every `npm start` (and every compose
-// `up`, whose one-shot `seed` step runs this file).
+// Fixed idempotency keys make seeding safe to repeat on every `npm start` (and every compose `up`,
+// whose one-shot `seed` step runs this file), and fix the accounts' ids: an account's id is derived
+// from its client and the key it was opened with (accountIdFor).
+import { accountIdFor } from '@oncepay/contracts';
 import { DEV_API_CLIENTS } from '@oncepay/http-edge';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stackConfig } from '../infra/stack-config';
 
+const clients = {
+  ops: { id: DEV_API_CLIENTS.ops.clientId, apiKey: DEV_API_CLIENTS.ops.key },
+  a: { id: DEV_API_CLIENTS.demoA.clientId, apiKey: DEV_API_CLIENTS.demoA.key },
+  b: { id: DEV_API_CLIENTS.demoB.clientId, apiKey: DEV_API_CLIENTS.demoB.key },
+} as const;
+
+type Client = (typeof clients)[keyof typeof clients];
+
+/** Each demo account: its owner and the Idempotency-Key it is opened with, which fix its id. */
+const demoAccount = (owner: Client, key: string) => ({ owner, key, id: accountIdFor(owner.id, key) });
+
 export const DEMO = {
   currency: 'EUR',
-  clients: {
-    ops: { id: DEV_API_CLIENTS.ops.clientId, apiKey: DEV_API_CLIENTS.ops.key },
-    a: { id: DEV_API_CLIENTS.demoA.clientId, apiKey: DEV_API_CLIENTS.demoA.key },
-    b: { id: DEV_API_CLIENTS.demoB.clientId, apiKey: DEV_API_CLIENTS.demoB.key },
-  },
+  clients,
   accounts: {
-    // Not ...0001: that id was demo-a's treasury before accounts allowed to go negative became the
-    // operator's alone, and a stack seeded then still holds it.
-    treasury: '00000000-0000-4000-8000-0000000000f0',
-    alice: '00000000-0000-4000-8000-00000000000a',
-    bob: '00000000-0000-4000-8000-00000000000b',
+    treasury: demoAccount(clients.ops, 'demo-treasury'),
+    alice: demoAccount(clients.a, 'demo-alice'),
+    bob: demoAccount(clients.b, 'demo-bob'),
   },
   openingBalanceMinor: '100000',
 } as const;
 
-type Client = (typeof DEMO.clients)[keyof typeof DEMO.clients];
-
 export async function seedDemoData(): Promise<void> {
   const ledger = stackConfig.serviceUrl(stackConfig.services[1]!);
   const transfers = stackConfig.serviceUrl(stackConfig.services[0]!);
-  await openAccount(ledger, DEMO.clients.ops, DEMO.accounts.treasury, true);
-  await openAccount(ledger, DEMO.clients.a, DEMO.accounts.alice, false);
-  await openAccount(ledger, DEMO.clients.b, DEMO.accounts.bob, false);
-  await call(`${transfers}/v1/transfers`, DEMO.clients.ops, 'seed-fund-alice', {
-    fromAccountId: DEMO.accounts.treasury,
-    toAccountId: DEMO.accounts.alice,
+  const { treasury, alice, bob } = DEMO.accounts;
+  await openAccount(ledger, treasury, true);
+  await openAccount(ledger, alice, false);
+  await openAccount(ledger, bob, false);
+  await call(`${transfers}/v1/transfers`, treasury.owner, 'seed-fund-alice', {
+    fromAccountId: treasury.id,
+    toAccountId: alice.id,
     amount: DEMO.openingBalanceMinor,
     currency: DEMO.currency,
     reference: 'opening balance',
@@ -43,11 +49,13 @@ export async function seedDemoData(): Promise<void> {
 
 function openAccount(
   ledger: string,
-  client: Client,
-  id: string,
+  account: { owner: Client; key: string },
   allowNegativeBalance: boolean,
 ): Promise<void> {
-  return call(`${ledger}/v1/accounts`, client, null, { id, currency: DEMO.currency, allowNegativeBalance });
+  return call(`${ledger}/v1/accounts`, account.owner, account.key, {
+    currency: DEMO.currency,
+    allowNegativeBalance,
+  });
 }
 
 // The compose seed step can start beside the services (a `docker compose restart` restarts every
@@ -83,7 +91,7 @@ export function tryItCurl(): string {
     `  -H 'Authorization: Bearer ${DEMO.clients.a.apiKey}' \\`,
     `  -H 'Idempotency-Key: my-first-transfer' \\`,
     `  -H 'Content-Type: application/json' \\`,
-    `  -d '{"fromAccountId":"${DEMO.accounts.alice}","toAccountId":"${DEMO.accounts.bob}","amount":"2500","currency":"${DEMO.currency}"}'`,
+    `  -d '{"fromAccountId":"${DEMO.accounts.alice.id}","toAccountId":"${DEMO.accounts.bob.id}","amount":"2500","currency":"${DEMO.currency}"}'`,
   ].join('\n');
 }
 

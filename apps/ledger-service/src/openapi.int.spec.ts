@@ -19,7 +19,7 @@ describeServedOpenApi('ledger', AppModule.withEnvironment, buildOpenApiDocument,
   it('describes exactly the endpoints the service has, with every status they answer', () => {
     expect(operationsOf(served.document)).toEqual({
       'GET /health': ['200', '503'],
-      'POST /v1/accounts': ['200', '201', '400', '401', '403', '409', '413', '415'],
+      'POST /v1/accounts': ['200', '201', '400', '401', '403', '413', '415', '422'],
       'GET /v1/accounts/{id}': ['200', '400', '401', '404'],
       'GET /v1/accounts/{id}/entries': ['200', '400', '401', '404'],
     });
@@ -43,8 +43,8 @@ describeServedOpenApi('ledger', AppModule.withEnvironment, buildOpenApiDocument,
 
   it('describes a real account and entries page: each matches its documented schema', async () => {
     const opened = await requestJson(served.baseUrl, 'POST', '/v1/accounts', {
-      headers: TEST_CLIENTS.a.auth,
-      body: { id: randomUUID(), currency: 'EUR' },
+      headers: { ...TEST_CLIENTS.a.auth, 'idempotency-key': randomUUID() },
+      body: { currency: 'EUR' },
     });
     expect(opened.status).toBe(201);
     expect(schemaErrors(served.document, 'Account', opened.body)).toEqual([]);

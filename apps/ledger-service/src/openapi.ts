@@ -4,6 +4,7 @@
 import { amountMinorSchema, currencySchema } from '@oncepay/contracts';
 import {
   documents,
+  idempotencyKeySchema,
   jsonContent,
   MINOR_UNITS_NOTE,
   openApiDocument,
@@ -86,9 +87,20 @@ export function buildOpenApiDocument(): OpenApiDocument {
     summary: 'Open an account',
     tags: ['accounts'],
     description:
-      'Retry-safe when the client chooses the `id`: the same request again answers 200 with the account ' +
-      'it already opened. Without an `id` one is generated, and a retry opens a second account.',
-    request: { body: { required: true, content: jsonContent(openAccount) } },
+      'Retry-safe with an `Idempotency-Key`: the same request again answers 200 with the account it ' +
+      'already opened. The account id is derived from the calling client and the key, so the same key ' +
+      'always names the same account of that client. Without a key the id is random, and a retry opens a ' +
+      'second account.',
+    request: {
+      headers: z.object({
+        'Idempotency-Key': idempotencyKeySchema.optional().meta({
+          description:
+            'One unique key per account to open; retry with the same key and body. The same key with other ' +
+            'fields is 422 IDEMPOTENCY_KEY_REUSED.',
+        }),
+      }),
+      body: { required: true, content: jsonContent(openAccount) },
+    },
     responses: {
       201: {
         description: 'Opened: the new account, with a zero balance',
@@ -96,15 +108,18 @@ export function buildOpenApiDocument(): OpenApiDocument {
         content: jsonContent(account),
       },
       200: {
-        description: 'Already open: this client opened this id with the same currency and flag before',
+        description: 'Already open: this client opened an account with this key and the same fields before',
+        headers: z.object({
+          'Idempotent-Replayed': z.literal('true').meta({ description: 'Always `true` here' }),
+        }),
         content: jsonContent(account),
       },
       ...problemResponses(400, 401, 413, 415),
       403: problemResponse(
         'OPERATOR_ROLE_REQUIRED: only an operator may open an account with allowNegativeBalance',
       ),
-      409: problemResponse(
-        'ACCOUNT_EXISTS: the id belongs to another client, or to an account opened with other fields',
+      422: problemResponse(
+        'IDEMPOTENCY_KEY_REUSED: this key opened an account with other fields; use a new key for a new account',
       ),
     },
   });

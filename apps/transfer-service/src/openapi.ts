@@ -4,6 +4,7 @@
 import { amountMinorSchema, currencySchema, REJECTION_REASONS } from '@oncepay/contracts';
 import {
   documents,
+  idempotencyKeySchema,
   jsonContent,
   MINOR_UNITS_NOTE,
   openApiDocument,
@@ -16,10 +17,7 @@ import {
 } from '@oncepay/http-edge';
 import { z } from 'zod';
 import { listTransfersQuerySchema } from './transfers/list-transfers/list-transfers.dto';
-import {
-  idempotencyKeySchema,
-  requestTransferBodySchema,
-} from './transfers/request-transfer/request-transfer.dto';
+import { requestTransferBodySchema } from './transfers/request-transfer/request-transfer.dto';
 import type { TransferResource } from './transfers/transfer.resource';
 
 const transferSchema = documents<TransferResource>()(

@@ -21,6 +21,7 @@ export const REJECTION_REASONS = [
   'ACCOUNT_NOT_FOUND',
   'CURRENCY_MISMATCH',
   'SAME_ACCOUNT',
+  /** No longer decided (the ledger answers ACCOUNT_NOT_FOUND); kept so that earlier events still decode. */
   'ACCOUNT_NOT_OWNED',
 ] as const;
 export const rejectionReasonSchema = z.enum(REJECTION_REASONS);

@@ -21,6 +21,12 @@ export {
   type TransferRejected,
   type TransferRequested,
 } from './events';
-export { idSchema } from './ids';
-export { amountMinorSchema, currencySchema, MAX_AMOUNT_MINOR } from './money';
+export { accountIdFor, idSchema } from './ids';
+export {
+  amountMinorSchema,
+  CURRENCIES_IN_USE,
+  currencyInUseSchema,
+  currencySchema,
+  MAX_AMOUNT_MINOR,
+} from './money';
 export { deadLetterTopicOf, TOPIC_OF, TOPICS, type Topic } from './topics';

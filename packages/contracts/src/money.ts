@@ -15,7 +15,21 @@ export const amountMinorSchema = z
   .refine((value) => BigInt(value) <= MAX_AMOUNT_MINOR, 'must be at most 9223372036854775807')
   .transform((value) => BigInt(value));
 
-/** ISO 4217 alphabetic code: three capital letters. */
+/**
+ * ISO 4217 alphabetic code: three capital letters. The shape only, for events: a code accepted once must
+ * decode forever, whatever the list of currencies in use says later.
+ */
 export const currencySchema = z
   .string()
   .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code: three capital letters');
+
+/**
+ * The ISO 4217 codes in use, as the runtime's ICU data lists them (no `XXX`, no withdrawn `DEM`). For
+ * what a client sends, where an unknown code should be refused at once rather than fail later.
+ */
+export const CURRENCIES_IN_USE = Intl.supportedValuesOf('currency') as [string, ...string[]];
+
+/** A currency a client may open an account in or move money in: one of CURRENCIES_IN_USE. */
+export const currencyInUseSchema = z.enum(CURRENCIES_IN_USE, {
+  error: 'must be an ISO 4217 currency code in use, e.g. EUR',
+});

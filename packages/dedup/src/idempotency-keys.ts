@@ -48,7 +48,7 @@ export function insertIdempotencyKeySql(first = 1): string {
   const p = (i: number) => `$${first + i}`;
   return `INSERT INTO idempotency_keys
             (client_id, key, request_fingerprint, response_status, response_body, created_at, expires_at)
-          VALUES (${p(0)}, ${p(1)}, ${p(2)}, ${p(3)}::int, ${p(4)}::jsonb, ${p(5)}::timestamptz, ${p(6)}::timestamptz)
+          VALUES (${p(0)}, ${p(1)}, ${p(2)}, ${p(3)}::int, ${p(4)}::json, ${p(5)}::timestamptz, ${p(6)}::timestamptz)
           ON CONFLICT (client_id, key) DO NOTHING
           RETURNING 1`;
 }
@@ -124,7 +124,7 @@ export async function purgeExpiredIdempotencyKeys(
 const keyRowSchema = z.object({
   request_fingerprint: z.string(),
   response_status: z.number().int(),
-  /** jsonb read as text, so the stored JSON comes back exactly, whatever the client's JSON decoding. */
+  /** json (which keeps the text as written) read as text: the stored response comes back byte for byte. */
   response_body: z.string(),
   expired: z.boolean(),
 });

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { ApiKeyGuard, ClientId } from './api-key.guard';
 import { apiKeysSchema } from './api-keys';
 import { configureHttp, createHttpAdapter, MAX_BODY_BYTES } from './http';
-import { PROBLEM_CONTENT_TYPE, ProblemException } from './problem-details';
+import { postgresDataException, PROBLEM_CONTENT_TYPE, ProblemException } from './problem-details';
 import { ZodValidationPipe } from './zod-validation.pipe';
 
 const paymentSchema = z.object({ amount: amountMinorSchema }).strict();
@@ -42,6 +42,15 @@ class ProbeController {
   @Get('bug')
   bug(): never {
     throw new TypeError('secret internals at /srv/app.js:42');
+  }
+
+  /** What node-postgres throws for a NUL in a text value, wrapped as Prisma's driver adapter wraps it. */
+  @Get('unstorable')
+  unstorable(): never {
+    const refused = Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), {
+      code: '22021',
+    });
+    throw new Error('query failed', { cause: { originalCode: refused.code, cause: refused } });
   }
 }
 
@@ -179,6 +188,12 @@ describe('HTTP problem details', () => {
     expect(JSON.stringify(body)).not.toContain('secret');
   });
 
+  it('answers a value PostgreSQL refused (SQLSTATE class 22) with 400 INVALID_VALUE, as a backstop', async () => {
+    const { status, body } = await call('/probe/unstorable');
+    expect({ status, code: body.code }).toEqual({ status: 400, code: 'INVALID_VALUE' });
+    expect(JSON.stringify(body)).not.toContain('0x00');
+  });
+
   describe('authentication and validation', () => {
     const pay = (body: string, authorization?: string) =>
       call('/probe/pay', {
@@ -216,5 +231,23 @@ describe('HTTP problem details', () => {
       expect({ status, code: body.code }).toEqual({ status: 400, code: 'VALIDATION_ERROR' });
       expect(body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ path })]));
     });
+  });
+});
+
+describe('postgresDataException', () => {
+  it.each<[string, unknown, string | undefined]>([
+    ['a node-postgres error of class 22', Object.assign(new Error('x'), { code: '22P02' }), '22P02'],
+    [
+      'one wrapped as a cause',
+      new Error('x', { cause: Object.assign(new Error('y'), { code: '22003' }) }),
+      '22003',
+    ],
+    ['an adapter error with originalCode', { originalCode: '22008' }, '22008'],
+    ['another class (a lost connection)', Object.assign(new Error('x'), { code: '57P01' }), undefined],
+    ['a unique violation', Object.assign(new Error('x'), { code: '23505' }), undefined],
+    ['no code at all', new TypeError('bug'), undefined],
+    ['not an error', 'a string', undefined],
+  ])('finds %s', (_, error, expected) => {
+    expect(postgresDataException(error)).toBe(expected);
   });
 });

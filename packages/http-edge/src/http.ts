@@ -10,6 +10,7 @@ import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import secureJson from 'secure-json-parse';
 import { serveOpenApiDocs } from './openapi-docs';
 import { ProblemDetailsFilter, ProblemException } from './problem-details';
 
@@ -40,10 +41,23 @@ function parseJson(
   body: string | Buffer,
   done: (error: Error | null, body?: unknown) => void,
 ): void {
+  // Fastify's own protection against prototype poisoning: a `__proto__` or `constructor.prototype`
+  // key is refused, never handed to code that might merge the body into another object.
   try {
-    done(null, JSON.parse(body.toString()));
-  } catch {
-    done(new ProblemException(400, 'MALFORMED_JSON', 'The request body is not valid JSON'));
+    done(
+      null,
+      secureJson.parse(body.toString(), undefined, { protoAction: 'error', constructorAction: 'error' }),
+    );
+  } catch (error) {
+    const poisoned = error instanceof SyntaxError && /forbidden prototype property/.test(error.message);
+    done(
+      new ProblemException(
+        400,
+        'MALFORMED_JSON',
+        'The request body is not valid JSON',
+        poisoned ? 'A __proto__ or constructor.prototype key is not accepted.' : undefined,
+      ),
+    );
   }
 }
 

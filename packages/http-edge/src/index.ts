@@ -35,4 +35,6 @@ export {
   problemDocument,
   type ProblemDocument,
 } from './problem-details';
+export { cursorTimeSchema } from './cursor-time';
+export { idempotencyKeySchema } from './idempotency-key';
 export { ZodValidationPipe } from './zod-validation.pipe';

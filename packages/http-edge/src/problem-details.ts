@@ -76,6 +76,16 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       const status = exception.getStatus();
       return problemDocument({ status, code: codeForStatus(status), title: exception.message });
     }
+    const sqlState = postgresDataException(exception);
+    if (sqlState) {
+      // A backstop: the edge's schemas should have refused the value. Logged, so the gap gets closed.
+      this.logger.warn(`PostgreSQL refused a value the edge let through (SQLSTATE ${sqlState})`);
+      return problemDocument({
+        status: 400,
+        code: 'INVALID_VALUE',
+        title: 'The request holds a value that cannot be stored',
+      });
+    }
     this.logger.error(
       exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
     );
@@ -86,4 +96,26 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 function codeForStatus(status: number): string {
   const name = HttpStatus[status];
   return typeof name === 'string' ? name : `HTTP_${status}`;
+}
+
+/**
+ * The SQLSTATE when PostgreSQL refused a value (class 22, data exception: a NUL in text, a date out of
+ * range, a number too large), found on the error or on any error it wraps; otherwise undefined.
+ */
+export function postgresDataException(error: unknown): string | undefined {
+  for (
+    let current = error, depth = 0;
+    typeof current === 'object' && current !== null && depth < 5;
+    depth++
+  ) {
+    const { code, originalCode, cause } = current as {
+      code?: unknown;
+      originalCode?: unknown;
+      cause?: unknown;
+    };
+    for (const candidate of [code, originalCode])
+      if (typeof candidate === 'string' && /^22[0-9A-Z]{3}$/.test(candidate)) return candidate;
+    current = cause;
+  }
+  return undefined;
 }

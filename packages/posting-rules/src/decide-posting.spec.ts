@@ -110,10 +110,10 @@ describe('decidePosting: each rejection reason on its own', () => {
     ['the to account does not exist', request(), { from: FROM, to: null }, 'ACCOUNT_NOT_FOUND'],
     ['neither account exists', request(), { from: null, to: null }, 'ACCOUNT_NOT_FOUND'],
     [
-      'another client debits the from account',
+      'another client debits the from account (it looks missing to them)',
       request({ clientId: CLIENT_B }),
       { from: FROM, to: TO },
-      'ACCOUNT_NOT_OWNED',
+      'ACCOUNT_NOT_FOUND',
     ],
     [
       'the from account holds another currency',
@@ -122,15 +122,21 @@ describe('decidePosting: each rejection reason on its own', () => {
       'CURRENCY_MISMATCH',
     ],
     [
-      'the to account holds another currency',
+      "the client's own to account holds another currency",
+      request(),
+      { from: FROM, to: account({ id: TO.id, currency: 'USD' }) },
+      'CURRENCY_MISMATCH',
+    ],
+    [
+      "another client's to account holds another currency (it looks missing)",
       request(),
       { from: FROM, to: { ...TO, currency: 'USD' } },
-      'CURRENCY_MISMATCH',
+      'ACCOUNT_NOT_FOUND',
     ],
     [
       'the request is in another currency than both accounts',
       request({ currency: 'USD' }),
-      { from: FROM, to: TO },
+      { from: FROM, to: account({ id: TO.id }) },
       'CURRENCY_MISMATCH',
     ],
     [
@@ -157,19 +163,19 @@ describe('decidePosting: precedence when several rules apply', () => {
     ['SAME_ACCOUNT', 'over ACCOUNT_NOT_FOUND', request({ toAccountId: FROM_ID }), { from: null, to: null }],
     [
       'SAME_ACCOUNT',
-      'over ACCOUNT_NOT_OWNED, CURRENCY_MISMATCH and INSUFFICIENT_FUNDS',
+      'over ACCOUNT_NOT_FOUND, CURRENCY_MISMATCH and INSUFFICIENT_FUNDS',
       request({ toAccountId: FROM_ID }),
       { from: foreignEmptyUsd, to: foreignEmptyUsd },
     ],
     [
       'ACCOUNT_NOT_FOUND',
-      'over ACCOUNT_NOT_OWNED, CURRENCY_MISMATCH and INSUFFICIENT_FUNDS',
+      'over CURRENCY_MISMATCH and INSUFFICIENT_FUNDS (the from account missing)',
       request(),
-      { from: foreignEmptyUsd, to: null },
+      { from: null, to: { ...TO, currency: 'USD' } },
     ],
     [
-      'ACCOUNT_NOT_OWNED',
-      'over CURRENCY_MISMATCH and INSUFFICIENT_FUNDS',
+      'ACCOUNT_NOT_FOUND',
+      'over CURRENCY_MISMATCH and INSUFFICIENT_FUNDS (the from account not owned)',
       request(),
       { from: foreignEmptyUsd, to: { ...TO, currency: 'USD' } },
     ],
@@ -177,7 +183,7 @@ describe('decidePosting: precedence when several rules apply', () => {
       'CURRENCY_MISMATCH',
       'over INSUFFICIENT_FUNDS',
       request(),
-      { from: account({ balanceMinor: 0n }), to: { ...TO, currency: 'GBP' } },
+      { from: account({ balanceMinor: 0n }), to: account({ id: TO.id, currency: 'GBP' }) },
     ],
   ])('%s wins %s', (reason, _over, transfer, accounts) => {
     expect(decidePosting(transfer, accounts, NOW)).toStrictEqual({ outcome: 'reject', reason });

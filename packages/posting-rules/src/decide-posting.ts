@@ -27,9 +27,13 @@ export function decidePosting(
   assertPreconditions(request, accounts, now);
   if (request.fromAccountId === request.toAccountId) return reject('SAME_ACCOUNT');
   const { from, to } = accounts;
-  if (from === null || to === null) return reject('ACCOUNT_NOT_FOUND');
-  // Checked before the currencies so that a client learns nothing about an account it cannot debit.
-  if (from.ownerClientId !== request.clientId) return reject('ACCOUNT_NOT_OWNED');
+  // A client learns nothing about accounts it does not own: one it cannot debit, or one of another
+  // client that cannot take this credit (another currency), looks exactly like a missing one. Only a
+  // credit that posts tells the payer the account exists, which paying into it has to.
+  const toOwned = to !== null && to.ownerClientId === request.clientId;
+  if (from === null || from.ownerClientId !== request.clientId || to === null)
+    return reject('ACCOUNT_NOT_FOUND');
+  if (to.currency !== request.currency && !toOwned) return reject('ACCOUNT_NOT_FOUND');
   if (from.currency !== request.currency || to.currency !== request.currency) {
     return reject('CURRENCY_MISMATCH');
   }

@@ -36,10 +36,12 @@ export interface JournalEntryDraft {
  * - `reject`: write nothing to the journal; publish TransferRejected with `reason`. The codes, checked
  *   in this order (the first that applies wins):
  *   1. `SAME_ACCOUNT`: from and to are the same account id.
- *   2. `ACCOUNT_NOT_FOUND`: the from or the to account does not exist.
- *   3. `ACCOUNT_NOT_OWNED`: the from account was opened by another client (anyone may be credited).
- *   4. `CURRENCY_MISMATCH`: the from or the to account holds another currency than the request.
- *   5. `INSUFFICIENT_FUNDS`: the debit would take an account without allowNegativeBalance below zero.
+ *   2. `ACCOUNT_NOT_FOUND`: the from or the to account does not exist, or looks so to the requesting
+ *      client: the from account was opened by another client (only its owner debits it; anyone may be
+ *      credited), or the to account is another client's and holds another currency than the request.
+ *   3. `CURRENCY_MISMATCH`: the from account, or the client's own to account, holds another currency.
+ *   4. `INSUFFICIENT_FUNDS`: the debit would take an account without allowNegativeBalance below zero.
+ * `ACCOUNT_NOT_OWNED` is no longer decided: it told a client that another client's account exists.
  */
 export type PostingDecision =
   | {

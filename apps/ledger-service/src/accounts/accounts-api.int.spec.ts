@@ -1,8 +1,10 @@
-// Proves the /v1/accounts API on the real app: an account opens once per id (201, then 200 for the
-// same request, 409 for a different claim), only an operator opens one allowed to go negative (a
-// client gets 403 and nothing is written), an account is visible only to its client, shows its
-// balance as a string, pages its journal newest first with an opaque cursor, and bad input is a 400.
+// Proves the /v1/accounts API on the real app: an account opens once per Idempotency-Key (201, then 200
+// for the same request, 422 for other fields with that key), opening tells a client nothing about other
+// clients' accounts, only an operator opens one allowed to go negative (a client gets 403 and nothing
+// is written), an account is visible only to its client, shows its balance as a string, pages its
+// journal newest first with an opaque cursor, and bad input is a 400.
 import { Logger } from '@nestjs/common';
+import { accountIdFor } from '@oncepay/contracts';
 import { PG_DATABASE, PRISMA } from '@oncepay/service-runtime';
 import {
   createTestDatabase,
@@ -43,13 +45,23 @@ describe('/v1/accounts', () => {
     await database.drop();
   });
 
-  const post = (body: unknown, client: Client = 'a') =>
-    requestJson(service.baseUrl, 'POST', '/v1/accounts', { headers: TEST_CLIENTS[client].auth, body });
+  const post = (body: unknown, client: Client = 'a', idempotencyKey?: string) =>
+    requestJson(service.baseUrl, 'POST', '/v1/accounts', {
+      headers: {
+        ...TEST_CLIENTS[client].auth,
+        ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
+      },
+      body,
+    });
   const get = (path: string, client: Client = 'a') =>
     requestJson(service.baseUrl, 'GET', path, { headers: TEST_CLIENTS[client].auth });
 
-  async function openAccount(body: Record<string, unknown> = { currency: 'EUR' }, client: Client = 'a') {
-    const response = await post(body, client);
+  async function openAccount(
+    body: Record<string, unknown> = { currency: 'EUR' },
+    client: Client = 'a',
+    idempotencyKey?: string,
+  ) {
+    const response = await post(body, client, idempotencyKey);
     expect(response.status).toBe(201);
     return response.body as AccountResource;
   }
@@ -85,59 +97,91 @@ describe('/v1/accounts', () => {
       });
     });
 
-    it('answers 200 with the same account when the same client repeats the same request', async () => {
-      const id = randomUUID();
-      const body = { id, currency: 'USD', allowNegativeBalance: true };
-      const opened = await post(body, 'operator');
-      const repeated = await post(body, 'operator');
-      const inCapitals = await post({ ...body, id: id.toUpperCase() }, 'operator');
+    it('answers 200 with the same account when the same client repeats the request with its key', async () => {
+      const key = randomUUID();
+      const body = { currency: 'USD', allowNegativeBalance: true };
+      const opened = await post(body, 'operator', key);
+      const repeated = await post(body, 'operator', key);
 
       expect(opened.status).toBe(201);
-      expect(opened.body).toMatchObject({ id, currency: 'USD', allowNegativeBalance: true });
+      expect(opened.body).toMatchObject({ id: accountIdFor(TEST_CLIENTS.operator.id, key), currency: 'USD' });
       expect(repeated).toMatchObject({ status: 200, body: opened.body });
-      expect(inCapitals).toMatchObject({ status: 200, body: opened.body });
-      await expect(prisma.account.count({ where: { id } })).resolves.toBe(1);
+      expect(repeated.headers.get('idempotent-replayed')).toBe('true');
+      await expect(
+        prisma.account.count({ where: { id: (opened.body as AccountResource).id } }),
+      ).resolves.toBe(1);
     });
 
-    it.each<[string, Record<string, unknown>, Client, Client]>([
-      ['another client', { currency: 'EUR' }, 'a', 'b'],
-      ['another currency', { currency: 'GBP' }, 'a', 'a'],
-      [
-        'another allowNegativeBalance',
-        { currency: 'EUR', allowNegativeBalance: true },
-        'operator',
-        'operator',
-      ],
-    ])('answers 409 ACCOUNT_EXISTS when the id is claimed by %s', async (_, claim, opener, claimant) => {
-      const { id } = await openAccount({ id: randomUUID(), currency: 'EUR' }, opener);
+    it('opens a second account for the same request without a key', async () => {
+      const [first, second] = [await post({ currency: 'EUR' }), await post({ currency: 'EUR' })];
+      expect([first.status, second.status]).toEqual([201, 201]);
+      expect((first.body as AccountResource).id).not.toBe((second.body as AccountResource).id);
+    });
 
-      expectProblem(await post({ ...claim, id }, claimant), 409, 'ACCOUNT_EXISTS');
-      await expect(prisma.account.findUniqueOrThrow({ where: { id } })).resolves.toMatchObject({
-        ownerClientId: TEST_CLIENTS[opener].id,
+    it.each<[string, Record<string, unknown>, Client]>([
+      ['another currency', { currency: 'GBP' }, 'a'],
+      ['another allowNegativeBalance', { currency: 'EUR', allowNegativeBalance: true }, 'operator'],
+    ])(
+      'answers 422 IDEMPOTENCY_KEY_REUSED for the same key with %s, and changes nothing',
+      async (_, claim, client) => {
+        const key = randomUUID();
+        const { id } = await openAccount({ currency: 'EUR' }, client, key);
+
+        expectProblem(await post(claim, client, key), 422, 'IDEMPOTENCY_KEY_REUSED');
+        await expect(prisma.account.findUniqueOrThrow({ where: { id } })).resolves.toMatchObject({
+          ownerClientId: TEST_CLIENTS[client].id,
+          currency: 'EUR',
+          allowNegativeBalance: false,
+        });
+      },
+    );
+
+    it("tells a client nothing about another client's accounts: its key names an account of its own", async () => {
+      const key = randomUUID();
+      const ofA = await openAccount({ currency: 'EUR' }, 'a', key);
+      const ofB = await post({ currency: 'GBP' }, 'b', key);
+
+      expect(ofB.status).toBe(201);
+      expect((ofB.body as AccountResource).id).not.toBe(ofA.id);
+      await expect(prisma.account.findUniqueOrThrow({ where: { id: ofA.id } })).resolves.toMatchObject({
+        ownerClientId: TEST_CLIENTS.a.id,
         currency: 'EUR',
-        allowNegativeBalance: false,
       });
     });
 
+    it('refuses an id in the body: ids come from the key', async () => {
+      const response = await post({ id: randomUUID(), currency: 'EUR' });
+      expectProblem(response, 400, 'VALIDATION_ERROR');
+    });
+
+    it('answers 400 VALIDATION_ERROR naming the header for a malformed Idempotency-Key', async () => {
+      const response = await post({ currency: 'EUR' }, 'a', 'has a space');
+      expectProblem(response, 400, 'VALIDATION_ERROR');
+      expect(response.body).toMatchObject({ detail: expect.stringMatching(/^Idempotency-Key: /) });
+    });
+
     it('answers 403 OPERATOR_ROLE_REQUIRED to a client asking for an account allowed to go negative, and writes nothing', async () => {
-      const id = randomUUID();
+      const key = randomUUID();
       for (const client of ['a', 'b'] as const) {
-        const response = await post({ id, currency: 'EUR', allowNegativeBalance: true }, client);
+        const response = await post({ currency: 'EUR', allowNegativeBalance: true }, client, key);
         expectProblem(response, 403, 'OPERATOR_ROLE_REQUIRED');
+        const id = accountIdFor(TEST_CLIENTS[client].id, key);
+        await expect(prisma.account.count({ where: { id } })).resolves.toBe(0);
       }
-      await expect(prisma.account.count({ where: { id } })).resolves.toBe(0);
       await expect(
         prisma.account.count({
           where: { allowNegativeBalance: true, ownerClientId: { not: TEST_CLIENTS.operator.id } },
         }),
       ).resolves.toBe(0);
       // An ordinary account is still the client's to open.
-      expect((await post({ id, currency: 'EUR' })).status).toBe(201);
+      expect((await post({ currency: 'EUR' }, 'a', key)).status).toBe(201);
     });
 
     it('opens one account when the same request races itself', async () => {
-      const body = { id: randomUUID(), currency: 'EUR' };
-      const responses = await Promise.all(Array.from({ length: 8 }, () => post(body)));
+      const key = randomUUID();
+      const responses = await Promise.all(
+        Array.from({ length: 8 }, () => post({ currency: 'EUR' }, 'a', key)),
+      );
 
       expect(responses.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 201]);
     });
@@ -146,7 +190,6 @@ describe('/v1/accounts', () => {
       ['a missing currency', {}, 'currency'],
       ['a lower-case currency', { currency: 'eur' }, 'currency'],
       ['a four-letter currency', { currency: 'EURO' }, 'currency'],
-      ['an id that is not a UUID', { currency: 'EUR', id: 'acc-1' }, 'id'],
       [
         'allowNegativeBalance as a string',
         { currency: 'EUR', allowNegativeBalance: 'true' },

@@ -1,12 +1,13 @@
-// POST /v1/accounts: 201 with a new account, 200 with the account a retry already opened, 409 when the
-// id is taken by another client's account or an account with other fields, 403 when a client that is
-// not an operator asks for an account allowed to go negative.
+// POST /v1/accounts: 201 with a new account, 200 with the account a retry with the same Idempotency-Key
+// already opened, 422 when that key opened an account with other fields, 403 when a client that is not
+// an operator asks for an account allowed to go negative.
 import { assertNever } from '@oncepay/contracts';
-import { Body, Controller, Post, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Headers, Post, Res, UseGuards } from '@nestjs/common';
 import {
   ApiKeyGuard,
   ClientId,
   ClientRole,
+  idempotencyKeySchema,
   ProblemException,
   roleRequired,
   ZodValidationPipe,
@@ -25,16 +26,24 @@ interface StatusAndHeaders {
 @Controller('v1/accounts')
 @UseGuards(ApiKeyGuard)
 export class OpenAccountController {
+  private readonly validateKey = new ZodValidationPipe(idempotencyKeySchema.optional(), 'Idempotency-Key');
+
   constructor(private readonly openAccount: OpenAccountHandler) {}
 
   @Post()
   async open(
     @ClientId() clientId: string,
     @ClientRole() role: Role,
+    @Headers('idempotency-key') rawKey: string | undefined,
     @Body(new ZodValidationPipe(openAccountBodySchema)) body: OpenAccountBody,
     @Res({ passthrough: true }) response: StatusAndHeaders,
   ): Promise<AccountResource> {
-    const result = await this.openAccount.execute({ ownerClientId: clientId, ownerRole: role, ...body });
+    const result = await this.openAccount.execute({
+      ownerClientId: clientId,
+      ownerRole: role,
+      idempotencyKey: this.validateKey.transform(rawKey),
+      ...body,
+    });
     switch (result.outcome) {
       case 'opened':
         response.status(201);
@@ -42,13 +51,14 @@ export class OpenAccountController {
         return toAccountResource(result.account);
       case 'already_open':
         response.status(200);
+        response.header('Idempotent-Replayed', 'true');
         return toAccountResource(result.account);
-      case 'id_taken':
+      case 'key_reused':
         throw new ProblemException(
-          409,
-          'ACCOUNT_EXISTS',
-          'An account with this id already exists',
-          'Choose another id, or repeat the original request unchanged to get the account it opened.',
+          422,
+          'IDEMPOTENCY_KEY_REUSED',
+          'This Idempotency-Key opened an account with other fields',
+          'Use a new key for a new account, or repeat the original request unchanged to get the account it opened.',
         );
       case 'operator_only':
         throw roleRequired(

@@ -1,14 +1,11 @@
 // POST /v1/accounts body. Strict: an unknown field is a 400, not silently dropped, so a typo such as
 // `allowNegativeBalances` cannot open an ordinary account when a treasury account was meant.
-import { currencySchema } from '@oncepay/contracts';
+import { currencyInUseSchema } from '@oncepay/contracts';
 import { z } from 'zod';
-import { accountIdSchema } from '../account-id.schema';
 
 export const openAccountBodySchema = z
   .object({
-    currency: currencySchema,
-    /** Chosen by the client to make the open retry-safe; generated when absent. */
-    id: accountIdSchema.optional(),
+    currency: currencyInUseSchema,
     allowNegativeBalance: z.boolean().default(false).meta({
       description:
         'A treasury or settlement account, where money enters: its balance may go below zero. Operators only (403 otherwise).',

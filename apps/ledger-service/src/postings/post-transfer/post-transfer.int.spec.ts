@@ -221,13 +221,22 @@ describe('posting a transfer', () => {
       'SAME_ACCOUNT',
     ],
     [
-      'a debit of an account another client opened',
+      'a debit of an account another client opened, as if it did not exist',
       async () => ({
         clientId: CLIENT_B,
         fromAccountId: await fundedAccount(500n, CLIENT_A),
         toAccountId: await openAccount({ owner: CLIENT_B }),
       }),
-      'ACCOUNT_NOT_OWNED',
+      'ACCOUNT_NOT_FOUND',
+    ],
+    [
+      "a credit to another client's account of another currency, as if it did not exist",
+      async () => ({
+        clientId: CLIENT_A,
+        fromAccountId: await fundedAccount(500n),
+        toAccountId: await openAccount({ owner: CLIENT_B, currency: 'USD' }),
+      }),
+      'ACCOUNT_NOT_FOUND',
     ],
   ])('rejects %s', async (_, accounts, reason) => {
     const request = transferRequested({ ...(await accounts()), amountMinor: 100n });

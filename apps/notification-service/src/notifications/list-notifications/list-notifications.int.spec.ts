@@ -147,6 +147,11 @@ describe('GET /v1/notifications', () => {
     ['a limit that is not a number', '?limit=ten', 'limit'],
     ['a transfer id that is not a UUID', '?transferId=42', 'transferId'],
     ['a cursor it did not issue', '?cursor=bm90LWEtY3Vyc29y', 'cursor'],
+    [
+      'a cursor dated year 0000, which PostgreSQL cannot compare with',
+      `?cursor=${Buffer.from(JSON.stringify({ createdAt: '0000-01-01T00:00:00.000Z', id: randomUUID() })).toString('base64url')}`,
+      'cursor',
+    ],
     ['an unknown parameter', `?transfer_id=${randomUUID()}`, ''],
   ])('answers 400 problem+json for %s', async (_case, query, path) => {
     const response = await list(query);

@@ -1,4 +1,5 @@
 // GET /v1/notifications query parameters, validated at the HTTP edge, and the opaque keyset cursor.
+import { cursorTimeSchema } from '@oncepay/http-edge';
 import { z } from 'zod';
 
 export const MAX_PAGE_SIZE = 100;
@@ -10,7 +11,7 @@ export interface PageCursor {
   id: string;
 }
 
-const cursorFieldsSchema = z.object({ createdAt: z.iso.datetime(), id: z.uuid() }).strict();
+const cursorFieldsSchema = z.object({ createdAt: cursorTimeSchema, id: z.uuid() }).strict();
 
 /** base64url of `{"createdAt":"…","id":"…"}`: opaque to clients, so the sort key can change later. */
 export function encodeCursor(cursor: PageCursor): string {

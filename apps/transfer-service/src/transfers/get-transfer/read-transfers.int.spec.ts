@@ -89,5 +89,13 @@ describe('GET /v1/transfers', () => {
       status: 400,
       body: { code: 'INVALID_CURSOR' },
     });
+    // Well-formed, but dated where PostgreSQL cannot follow (year 0000 parses in JavaScript only).
+    const yearZero = Buffer.from(JSON.stringify(['0000-01-01T00:00:00.000Z', randomUUID()])).toString(
+      'base64url',
+    );
+    expect(await get(`/v1/transfers?cursor=${yearZero}`)).toMatchObject({
+      status: 400,
+      body: { code: 'INVALID_CURSOR' },
+    });
   });
 });

@@ -1,5 +1,6 @@
 // GET /v1/transfers query: filters, a bounded page size and an opaque cursor.
 import { idSchema } from '@oncepay/contracts';
+import { cursorTimeSchema } from '@oncepay/http-edge';
 import { z } from 'zod';
 
 export const listTransfersQuerySchema = z
@@ -23,7 +24,7 @@ export function encodeCursor(cursor: TransferCursor): string {
   return Buffer.from(JSON.stringify([cursor.createdAt.toISOString(), cursor.id])).toString('base64url');
 }
 
-const cursorSchema = z.tuple([z.iso.datetime(), z.uuid()]);
+const cursorSchema = z.tuple([cursorTimeSchema, z.uuid()]);
 
 /** null when the cursor was not produced by encodeCursor. */
 export function decodeCursor(value: string): TransferCursor | null {

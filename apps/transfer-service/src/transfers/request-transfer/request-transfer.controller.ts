@@ -1,10 +1,16 @@
 // POST /v1/transfers: authenticates, validates, runs the handler, and turns its outcome into HTTP.
 import { Body, Controller, Headers, Post, Res, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, ClientId, ProblemException, ZodValidationPipe } from '@oncepay/http-edge';
+import {
+  ApiKeyGuard,
+  ClientId,
+  idempotencyKeySchema,
+  ProblemException,
+  ZodValidationPipe,
+} from '@oncepay/http-edge';
 import type { FastifyReply } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { transferLocation } from '../transfer.resource';
-import { idempotencyKeySchema, requestTransferBodySchema } from './request-transfer.dto';
+import { requestTransferBodySchema } from './request-transfer.dto';
 import { RequestTransferHandler } from './request-transfer.handler';
 
 @Controller('v1/transfers')
@@ -37,7 +43,6 @@ export class RequestTransferController {
       // Always set: configureHttp's middleware validates the caller's or assigns a new one.
       correlationId: correlationId ?? randomUUID(),
       body: this.validateBody.transform(rawBody),
-      rawBody,
     });
     switch (result.outcome) {
       case 'accepted':

@@ -24,8 +24,6 @@ export interface RequestTransferInput {
   idempotencyKey: string;
   correlationId: string;
   body: RequestTransferBody;
-  /** The body as received, for the request fingerprint. */
-  rawBody: unknown;
 }
 
 /** What happened, for the controller to turn into HTTP. */
@@ -52,7 +50,11 @@ export class RequestTransferHandler {
     const key = {
       clientId: input.clientId,
       key: input.idempotencyKey,
-      fingerprint: fingerprintRequest({ method: 'POST', path: '/v1/transfers', body: input.rawBody }),
+      fingerprint: fingerprintRequest({
+        method: 'POST',
+        path: '/v1/transfers',
+        body: fingerprinted(input.body),
+      }),
       status: ACCEPTED,
       body,
       now,
@@ -93,4 +95,13 @@ export class RequestTransferHandler {
     const state = decision.events.reduce(evolve, INITIAL_TRANSFER_STATE) as KnownTransferState;
     return { state, events: decision.events };
   }
+}
+
+/**
+ * The request as it was understood, not as it was spelled: the validated body (ids lower-cased) with
+ * the amount back in its wire form. So a retry that writes an id in capitals or orders the keys
+ * otherwise is the same request, and a different amount or account is not.
+ */
+function fingerprinted(body: RequestTransferBody): Record<string, unknown> {
+  return { ...body, amount: body.amount.toString() };
 }

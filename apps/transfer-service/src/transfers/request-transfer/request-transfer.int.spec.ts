@@ -1,7 +1,10 @@
 // Proves POST /v1/transfers accepts a transfer exactly once per Idempotency-Key on the real database:
 // 202 with the PENDING transfer, its TransferRequested outbox row in the same commit, the original
 // answer replayed for a retry, 422 for the key reused with another body, one transfer for 50 concurrent
-// requests with one key, keys scoped per client, and a problem+json 4xx for every invalid input.
+// requests with one key, keys scoped per client, and a problem+json 4xx for every invalid input, among
+// them what only the request shows to be wrong (the same account twice, a currency not in use, text
+// PostgreSQL cannot store, a prototype-poisoning key). A retry is compared as understood, not as spelt,
+// and replayed byte for byte.
 import { randomUUID } from 'node:crypto';
 import type { TransferDatabase } from '../../database';
 import { PRISMA } from '@oncepay/service-runtime';
@@ -32,6 +35,7 @@ describe('POST /v1/transfers', () => {
     await database.drop();
   });
 
+  const SAME = randomUUID();
   const validBody = () => ({
     fromAccountId: randomUUID(),
     toAccountId: randomUUID(),
@@ -90,6 +94,26 @@ describe('POST /v1/transfers', () => {
     expect(await prisma.transfer.count({ where: { fromAccountId: body.fromAccountId } })).toBe(1);
   });
 
+  it('replays byte for byte, and takes a retry spelt otherwise (ids in capitals, keys reordered) as the same request', async () => {
+    const body = validBody();
+    const key = randomUUID();
+    const first = await post(body, key);
+    const firstText = await first.text();
+    const { reference, currency, amount, toAccountId, fromAccountId } = body;
+    const respelt = {
+      reference,
+      currency,
+      amount,
+      toAccountId: toAccountId.toUpperCase(),
+      fromAccountId: fromAccountId.toUpperCase(),
+    };
+    const again = await post(respelt, key);
+    expect(again.status).toBe(202);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(await again.text()).toBe(firstText);
+    expect(await prisma.transfer.count({ where: { fromAccountId } })).toBe(1);
+  });
+
   it('answers 422 when the key is reused with another body', async () => {
     const key = randomUUID();
     await post(validBody(), key);
@@ -142,8 +166,19 @@ describe('POST /v1/transfers', () => {
     ['an amount over 2^63-1', { amount: '9223372036854775808' }],
     ['a lower-case currency', { currency: 'eur' }],
     ['a four-letter currency', { currency: 'EURO' }],
+    ['a currency code not in use (XXX)', { currency: 'XXX' }],
+    ['a withdrawn currency (DEM)', { currency: 'DEM' }],
     ['an account id that is not a UUID', { fromAccountId: 'acc-1' }],
     ['an unknown field', { priority: 'high' }],
+    ['the same account on both sides', { toAccountId: SAME, fromAccountId: SAME }],
+    [
+      'the same account on both sides, spelt in two cases',
+      { toAccountId: SAME.toUpperCase(), fromAccountId: SAME },
+    ],
+    ['a NUL character in the reference', { reference: 'rent\u0000' }],
+    ['a control character in the reference', { reference: 'rent\nnext line' }],
+    ['an unpaired surrogate in the reference', { reference: 'rent \ud800' }],
+    ['an empty reference', { reference: '' }],
   ])('answers 400 problem+json for %s, storing nothing', async (_, override) => {
     const body = { ...validBody(), ...(override as object) };
     const key = randomUUID();
@@ -161,6 +196,28 @@ describe('POST /v1/transfers', () => {
       code: 'VALIDATION_ERROR',
       detail: expect.stringMatching(/^Idempotency-Key: /),
     });
+  });
+
+  it('takes text beyond ASCII in the reference, as sent', async () => {
+    const response = await post({ ...validBody(), reference: 'Miete März 🏠 — 家賃' });
+    expect(response.status).toBe(202);
+    expect(await response.json()).toMatchObject({ reference: 'Miete März 🏠 — 家賃' });
+  });
+
+  it('answers 400 MALFORMED_JSON for a body with a prototype-poisoning key, storing nothing', async () => {
+    const key = randomUUID();
+    for (const poisoned of [
+      `{"__proto__":{"isAdmin":true},"amount":"1"}`,
+      `{"constructor":{"prototype":{"isAdmin":true}}}`,
+    ]) {
+      const response = await post(poisoned, key);
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({
+        code: 'MALFORMED_JSON',
+        detail: expect.stringContaining('__proto__'),
+      });
+    }
+    expect(await prisma.idempotencyKey.count({ where: { key } })).toBe(0);
   });
 
   it('answers 400 for malformed JSON and 413 for an oversized body', async () => {
