@@ -1,5 +1,6 @@
 // What the smoke test does to the compose stack through its published ports: the README's try-it
 // calls (open accounts, transfers with idempotency keys, balances, notifications), nothing more.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DEMO } from '../stack/seed';
 
 export interface Answer {
@@ -25,6 +26,7 @@ export interface TransferRequest {
 }
 
 const REQUEST_TIMEOUT_MS = 10_000;
+const MAX_RATE_LIMITED_ATTEMPTS = 20;
 
 export class StackClient {
   constructor(private readonly urls: StackUrls) {}
@@ -73,12 +75,27 @@ export class StackClient {
     return response.status;
   }
 
+  /** As a well-behaved client: over the stack's rate limit (429), it waits Retry-After and sends again. */
   private async call(
     method: string,
     url: string,
     client: DemoClient,
     body?: unknown,
     headers: Record<string, string> = {},
+  ): Promise<Answer> {
+    for (let attempt = 1; ; attempt++) {
+      const answer = await this.callOnce(method, url, client, body, headers);
+      if (answer.status !== 429 || attempt === MAX_RATE_LIMITED_ATTEMPTS) return answer;
+      await sleep(Number(answer.headers.get('retry-after') ?? '1') * 1_000);
+    }
+  }
+
+  private async callOnce(
+    method: string,
+    url: string,
+    client: DemoClient,
+    body: unknown,
+    headers: Record<string, string>,
   ): Promise<Answer> {
     const response = await fetch(url, {
       method,

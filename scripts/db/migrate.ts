@@ -1,7 +1,7 @@
 // Applies each service's migrations (prisma/<service>/migrations) to its database, as
 // `prisma migrate deploy` would, with Prisma's WebAssembly schema engine (no download needed).
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describeError, isRetriableError } from '@oncepay/messaging';
+import { describeError, isRetriableError } from '@oncepay/sql';
 import { Client } from 'pg';
 import { ensureDatabase } from '../infra/postgres';
 import type { ServiceSpec } from '../infra/services';

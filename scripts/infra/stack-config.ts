@@ -48,13 +48,21 @@ export function kafkaBrokers(): string {
   return `127.0.0.1:${stackConfig.kafka.port}`;
 }
 
-/** The environment a local stack starts a service with: its port and database, the broker, the API keys. */
-export function stackServiceEnv(service: ServiceSpec, logLevel: string): Record<string, string> {
+/**
+ * The environment a local stack starts a service with: its port and database, the broker, the API keys,
+ * and `overrides` on top (the benchmark lifts the rate limit of the stack it starts).
+ */
+export function stackServiceEnv(
+  service: ServiceSpec,
+  logLevel: string,
+  overrides: Record<string, string> = {},
+): Record<string, string> {
   return {
     PORT: String(stackConfig.servicePort(service)),
     DATABASE_URL: postgresUrl(service.database),
     KAFKA_BROKERS: kafkaBrokers(),
     API_KEYS: stackConfig.apiKeys,
     LOG_LEVEL: logLevel,
+    ...overrides,
   };
 }

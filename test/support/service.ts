@@ -38,6 +38,9 @@ export const TEST_CLIENTS = {
   },
 } as const;
 
+/** Far above any test's burst, so only the rate-limit test, which sets its own, meets a 429. */
+export const TEST_RATE_LIMIT_MAX = '1000000';
+
 /** The API_KEYS line that configures TEST_CLIENTS. */
 export const TEST_API_KEYS = Object.values(TEST_CLIENTS)
   .map((client) => `${client.id}:${client.role}:${client.apiKey}`)
@@ -59,7 +62,8 @@ export async function startTestService(
 ): Promise<TestService> {
   // Loaded here, not at the top: most files that import test-support never start a service.
   const { NestFactory } = await import('@nestjs/core');
-  const { configureHttp, createHttpAdapter } = await import('@oncepay/http-edge');
+  const { createHttpAdapter } = await import('@oncepay/http-edge');
+  const { configureServiceHttp } = await import('@oncepay/service-runtime');
   const app = await NestFactory.create(
     moduleFor({
       PORT: '0',
@@ -67,12 +71,14 @@ export async function startTestService(
       LOG_LEVEL: 'warn',
       KAFKA_NAMESPACE: TEST_KAFKA_NAMESPACE,
       API_KEYS: TEST_API_KEYS,
+      // Tests send bursts as one client; the rate limit has its own test, which sets its own.
+      RATE_LIMIT_MAX: TEST_RATE_LIMIT_MAX,
       ...env,
     }),
     createHttpAdapter(),
     { logger: ['error'], bodyParser: false },
   );
-  configureHttp(app);
+  await configureServiceHttp(app);
   app.enableShutdownHooks();
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };

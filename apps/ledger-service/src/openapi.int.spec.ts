@@ -19,9 +19,9 @@ describeServedOpenApi('ledger', AppModule.withEnvironment, buildOpenApiDocument,
   it('describes exactly the endpoints the service has, with every status they answer', () => {
     expect(operationsOf(served.document)).toEqual({
       'GET /health': ['200', '503'],
-      'POST /v1/accounts': ['200', '201', '400', '401', '403', '413', '415', '422'],
-      'GET /v1/accounts/{id}': ['200', '400', '401', '404'],
-      'GET /v1/accounts/{id}/entries': ['200', '400', '401', '404'],
+      'POST /v1/accounts': ['200', '201', '400', '401', '403', '413', '415', '422', '429', '503'],
+      'GET /v1/accounts/{id}': ['200', '400', '401', '404', '429', '503'],
+      'GET /v1/accounts/{id}/entries': ['200', '400', '401', '404', '429', '503'],
     });
     const opened = served.document.paths?.['/v1/accounts']?.post?.responses?.['201'];
     expect(Object.keys(opened?.headers ?? {})).toEqual(['Location']);

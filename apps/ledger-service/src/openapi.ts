@@ -3,6 +3,7 @@
 // the controllers return (`documents<T>()`), so neither side can change without the document failing to build.
 import { amountMinorSchema, currencySchema } from '@oncepay/contracts';
 import {
+  apiProblemResponses,
   documents,
   idempotencyKeySchema,
   jsonContent,
@@ -10,7 +11,6 @@ import {
   openApiDocument,
   pageSchema,
   problemResponse,
-  problemResponses,
   serviceApiRegistry,
   type OpenApiDocument,
 } from '@oncepay/http-edge';
@@ -114,7 +114,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
         }),
         content: jsonContent(account),
       },
-      ...problemResponses(400, 401, 413, 415),
+      ...apiProblemResponses(400, 413, 415),
       403: problemResponse(
         'OPERATOR_ROLE_REQUIRED: only an operator may open an account with allowNegativeBalance',
       ),
@@ -133,7 +133,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
     request: { params: accountIdParameters },
     responses: {
       200: { description: 'The account', content: jsonContent(account) },
-      ...problemResponses(400, 401),
+      ...apiProblemResponses(400),
       404: accountNotFound,
     },
   });
@@ -150,7 +150,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
     responses: {
       200: { description: 'One page of entries', content: jsonContent(entryPage) },
       400: problemResponse('VALIDATION_ERROR (every issue in `errors`) or INVALID_CURSOR'),
-      ...problemResponses(401),
+      ...apiProblemResponses(),
       404: accountNotFound,
     },
   });

@@ -15,7 +15,7 @@ describeServedOpenApi('notification', AppModule.withEnvironment, buildOpenApiDoc
   it('describes exactly the endpoints the service has, with every status they answer', () => {
     expect(operationsOf(served.document)).toEqual({
       'GET /health': ['200', '503'],
-      'GET /v1/notifications': ['200', '400', '401'],
+      'GET /v1/notifications': ['200', '400', '401', '429', '503'],
     });
     const parameters = served.document.paths?.['/v1/notifications']?.get?.parameters ?? [];
     expect(parameters.map((parameter) => ('name' in parameter ? parameter.name : parameter.$ref))).toEqual([

@@ -3,11 +3,11 @@
 // returns (`documents<T>()`), so neither side can change without the document failing to build.
 import { REJECTION_REASONS } from '@oncepay/contracts';
 import {
+  apiProblemResponses,
   documents,
   jsonContent,
   openApiDocument,
   pageSchema,
-  problemResponses,
   serviceApiRegistry,
   type OpenApiDocument,
 } from '@oncepay/http-edge';
@@ -61,7 +61,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
     request: { query: listNotificationsQuerySchema },
     responses: {
       200: { description: 'One page of notifications', content: jsonContent(notificationPage) },
-      ...problemResponses(400, 401),
+      ...apiProblemResponses(400),
     },
   });
 

@@ -18,9 +18,9 @@ describeServedOpenApi('transfer', AppModule.withEnvironment, buildOpenApiDocumen
   it('describes exactly the endpoints the service has, with every status they answer', () => {
     expect(operationsOf(served.document)).toEqual({
       'GET /health': ['200', '503'],
-      'POST /v1/transfers': ['202', '400', '401', '413', '415', '422'],
-      'GET /v1/transfers': ['200', '400', '401'],
-      'GET /v1/transfers/{id}': ['200', '400', '401', '404'],
+      'POST /v1/transfers': ['202', '400', '401', '413', '415', '422', '429', '503'],
+      'GET /v1/transfers': ['200', '400', '401', '429', '503'],
+      'GET /v1/transfers/{id}': ['200', '400', '401', '404', '429', '503'],
     });
   });
 

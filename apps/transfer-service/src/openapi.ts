@@ -3,6 +3,7 @@
 // the controllers return (`documents<T>()`), so neither side can change without the document failing to build.
 import { amountMinorSchema, currencySchema, REJECTION_REASONS } from '@oncepay/contracts';
 import {
+  apiProblemResponses,
   documents,
   idempotencyKeySchema,
   jsonContent,
@@ -10,7 +11,6 @@ import {
   openApiDocument,
   pageSchema,
   problemResponse,
-  problemResponses,
   registerIdempotencyKey,
   serviceApiRegistry,
   type OpenApiDocument,
@@ -82,7 +82,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
         }),
         content: jsonContent(transfer),
       },
-      ...problemResponses(401, 413, 415),
+      ...apiProblemResponses(413, 415),
       400: problemResponse(
         'VALIDATION_ERROR (the body or the Idempotency-Key; every issue in `errors`), MALFORMED_JSON, ' +
           'or IDEMPOTENCY_KEY_REQUIRED',
@@ -105,7 +105,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
     responses: {
       200: { description: 'One page of transfers', content: jsonContent(transferPage) },
       400: problemResponse('VALIDATION_ERROR (every issue in `errors`) or INVALID_CURSOR'),
-      ...problemResponses(401),
+      ...apiProblemResponses(),
     },
   });
 
@@ -118,7 +118,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
     request: { params: transferIdParameters },
     responses: {
       200: { description: 'The transfer', content: jsonContent(transfer) },
-      ...problemResponses(400, 401),
+      ...apiProblemResponses(400),
       404: problemResponse('TRANSFER_NOT_FOUND: no such transfer, or it belongs to another client'),
     },
   });

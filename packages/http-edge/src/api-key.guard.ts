@@ -3,9 +3,8 @@
 // transfers, idempotency keys) to it; the role decides what the client may do beyond that.
 import { createParamDecorator, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { apiKeyDigest, type ApiClient, type ApiKeys, type Role } from './api-keys';
+import { findApiClient, type ApiClient, type ApiKeys, type Role } from './api-keys';
 import { ProblemException } from './problem-details';
 
 /** The part of a request the guard reads and writes, whatever the HTTP framework. */
@@ -13,17 +12,15 @@ type AuthenticatedRequest = { headers: IncomingHttpHeaders; client?: ApiClient }
 
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  /** sha256(api key) -> client: comparing digests keeps the comparison constant-time. */
-  private readonly clientsByKeyDigest: ReadonlyMap<string, ApiClient>;
+  private readonly apiKeys: ApiKeys;
 
   constructor(config: ConfigService) {
-    this.clientsByKeyDigest = config.getOrThrow<ApiKeys>('API_KEYS').byDigest;
+    this.apiKeys = config.getOrThrow<ApiKeys>('API_KEYS');
   }
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const presented = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
-    const client = presented === undefined ? undefined : this.findClient(apiKeyDigest(presented));
+    const client = findApiClient(this.apiKeys, request.headers.authorization);
     if (!client) {
       throw new ProblemException(
         401,
@@ -34,14 +31,6 @@ export class ApiKeyGuard implements CanActivate {
     }
     request.client = client;
     return true;
-  }
-
-  private findClient(presentedDigest: string): ApiClient | undefined {
-    const presented = Buffer.from(presentedDigest, 'hex');
-    for (const [keyDigest, client] of this.clientsByKeyDigest) {
-      if (timingSafeEqual(presented, Buffer.from(keyDigest, 'hex'))) return client;
-    }
-    return undefined;
   }
 }
 

@@ -1,7 +1,7 @@
 // API keys as configuration holds them: each entry names a client, its role and its key, given either
 // as the key itself (a dev stack) or as the key's SHA-256 (anywhere else, so the configuration does not
 // hold a usable secret). The guard compares digests, so both forms work the same at runtime.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -46,6 +46,20 @@ const DEV_KEY_DIGESTS = new Set(Object.values(DEV_API_CLIENTS).map(({ key }) => 
 
 export function apiKeyDigest(key: string): string {
   return createHash('sha256').update(key).digest('hex');
+}
+
+/**
+ * The client of `Authorization: Bearer <key>`, or undefined for no header, another scheme or an unknown
+ * key. Digests are compared in constant time, each against every configured one.
+ */
+export function findApiClient(keys: ApiKeys, authorization: string | undefined): ApiClient | undefined {
+  const presented = /^Bearer (\S+)$/.exec(authorization ?? '')?.[1];
+  if (presented === undefined) return undefined;
+  const digest = Buffer.from(apiKeyDigest(presented), 'hex');
+  let found: ApiClient | undefined;
+  for (const [keyDigest, client] of keys.byDigest)
+    if (timingSafeEqual(digest, Buffer.from(keyDigest, 'hex'))) found = client;
+  return found;
 }
 
 /** A new key of 32 random bytes and the API_KEYS entry that holds only its digest. */

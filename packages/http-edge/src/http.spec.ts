@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { ApiKeyGuard, ClientId } from './api-key.guard';
 import { apiKeysSchema } from './api-keys';
 import { configureHttp, createHttpAdapter, MAX_BODY_BYTES } from './http';
-import { postgresDataException, PROBLEM_CONTENT_TYPE, ProblemException } from './problem-details';
+import { PROBLEM_CONTENT_TYPE, ProblemException } from './problem-details';
 import { ZodValidationPipe } from './zod-validation.pipe';
 
 const paymentSchema = z.object({ amount: amountMinorSchema }).strict();
@@ -80,7 +80,7 @@ describe('HTTP problem details', () => {
 
   beforeAll(async () => {
     app = await NestFactory.create(ProbeModule, createHttpAdapter(), { logger: false, bodyParser: false });
-    configureHttp(app);
+    await configureHttp(app);
     await app.listen(0, '127.0.0.1');
     baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
   });
@@ -231,23 +231,5 @@ describe('HTTP problem details', () => {
       expect({ status, code: body.code }).toEqual({ status: 400, code: 'VALIDATION_ERROR' });
       expect(body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ path })]));
     });
-  });
-});
-
-describe('postgresDataException', () => {
-  it.each<[string, unknown, string | undefined]>([
-    ['a node-postgres error of class 22', Object.assign(new Error('x'), { code: '22P02' }), '22P02'],
-    [
-      'one wrapped as a cause',
-      new Error('x', { cause: Object.assign(new Error('y'), { code: '22003' }) }),
-      '22003',
-    ],
-    ['an adapter error with originalCode', { originalCode: '22008' }, '22008'],
-    ['another class (a lost connection)', Object.assign(new Error('x'), { code: '57P01' }), undefined],
-    ['a unique violation', Object.assign(new Error('x'), { code: '23505' }), undefined],
-    ['no code at all', new TypeError('bug'), undefined],
-    ['not an error', 'a string', undefined],
-  ])('finds %s', (_, error, expected) => {
-    expect(postgresDataException(error)).toBe(expected);
   });
 });

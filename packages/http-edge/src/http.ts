@@ -1,16 +1,19 @@
 // The HTTP edge every service shares: Fastify under Nest, a bounded JSON body parser whose failures are
-// problem documents, the problem-details filter for everything thrown behind it, and the service's
-// OpenAPI docs at /docs.
+// problem documents, a per-client rate limit and request timeouts, the problem-details filter for
+// everything thrown behind it, and the service's OpenAPI docs at /docs.
 //
 // Why Fastify and not Nest's default Express: the transfer API's accept path is the busiest code of the
 // system, and Nest on Express spent about 0.15 ms of CPU per request in the framework alone (routing,
 // middleware chain, body parser), against about 0.03 ms on Fastify, measured on this project's
 // benchmark machine (docs/performance.md).
+import rateLimit from '@fastify/rate-limit';
 import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
 import secureJson from 'secure-json-parse';
+import { findApiClient, type ApiKeys } from './api-keys';
 import { serveOpenApiDocs } from './openapi-docs';
 import { ProblemDetailsFilter, ProblemException } from './problem-details';
 
@@ -25,15 +28,69 @@ export function createHttpAdapter(): FastifyAdapter {
   return new FastifyAdapter({ bodyLimit: MAX_BODY_BYTES });
 }
 
+export interface HttpEdgeOptions {
+  /**
+   * The longest a connection may stay silent while a request arrives (and, checked less often, the
+   * longest a whole request may take to arrive): a client that sends a few bytes and stalls is cut off
+   * instead of holding a connection.
+   */
+  requestTimeoutMs: number;
+  /** Requests per window per client on the /v1 API; over it, 429 with Retry-After. null: no limit. */
+  rateLimit: { max: number; windowMs: number; apiKeys: ApiKeys } | null;
+}
+
+/** For an app without a service configuration (a probe in a test): Node's own timeouts, no rate limit. */
+const NO_LIMITS: HttpEdgeOptions = { requestTimeoutMs: 300_000, rateLimit: null };
+
 /** Call before `listen`, on an app created with `createHttpAdapter()` and `{ bodyParser: false }`. */
-export function configureHttp(app: INestApplication): void {
+export async function configureHttp(
+  app: INestApplication,
+  options: HttpEdgeOptions = NO_LIMITS,
+): Promise<void> {
   const fastify = (app as NestFastifyApplication).getHttpAdapter().getInstance() as FastifyInstance;
+  applyTimeouts(app.getHttpServer() as Server, options.requestTimeoutMs);
   fastify.addHook('onRequest', correlate);
+  if (options.rateLimit) await limitRates(app as NestFastifyApplication, options.rateLimit);
   // Fastify's own parsers answer with its own errors and take text/plain too; this one takes JSON only.
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser(JSON_CONTENT_TYPE, { parseAs: 'string' }, parseJson);
   app.useGlobalFilters(new ProblemDetailsFilter());
   serveOpenApiDocs(app);
+}
+
+function applyTimeouts(server: Server, timeoutMs: number): void {
+  // Idle sockets (no byte for timeoutMs) are destroyed at once; the whole-request and header limits
+  // are enforced by Node's periodic check, so a client trickling bytes is cut off somewhat later.
+  server.setTimeout(timeoutMs);
+  server.requestTimeout = timeoutMs;
+  server.headersTimeout = timeoutMs;
+}
+
+/**
+ * @fastify/rate-limit on every /v1 route, counted per client: by the client of a valid API key, so one
+ * client over its limit never slows another, and by address for requests without one. Registered
+ * before Nest adds its routes, so each route gets the limit.
+ */
+async function limitRates(
+  app: NestFastifyApplication,
+  limit: { max: number; windowMs: number; apiKeys: ApiKeys },
+): Promise<void> {
+  await app.register(rateLimit, {
+    max: limit.max,
+    timeWindow: limit.windowMs,
+    allowList: (request) => !request.url.startsWith('/v1/'),
+    keyGenerator: (request) => {
+      const client = findApiClient(limit.apiKeys, request.headers.authorization);
+      return client ? `client:${client.clientId}` : `address:${request.ip}`;
+    },
+    errorResponseBuilder: (_request, context) =>
+      new ProblemException(
+        429,
+        'RATE_LIMITED',
+        'Too many requests',
+        `At most ${context.max} requests per ${limit.windowMs} ms for each client; retry after the Retry-After seconds.`,
+      ),
+  });
 }
 
 function parseJson(

@@ -7,14 +7,22 @@ export {
   apiKeysSchema,
   DEV_API_CLIENTS,
   DEV_API_KEYS,
+  findApiClient,
   mintApiKey,
   ROLES,
   type ApiClient,
   type ApiKeys,
   type Role,
 } from './api-keys';
-export { configureHttp, createHttpAdapter, CORRELATION_HEADER, MAX_BODY_BYTES } from './http';
 export {
+  configureHttp,
+  createHttpAdapter,
+  CORRELATION_HEADER,
+  MAX_BODY_BYTES,
+  type HttpEdgeOptions,
+} from './http';
+export {
+  apiProblemResponses,
   documents,
   jsonContent,
   MINOR_UNITS_NOTE,

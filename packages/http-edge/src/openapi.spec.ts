@@ -14,6 +14,7 @@ import { configureHttp, createHttpAdapter } from './http';
 import { expectValidOpenApi, operationsOf, schemaErrors } from '@oncepay/test-support';
 import { randomUUID } from 'node:crypto';
 import {
+  apiProblemResponses,
   documents,
   jsonContent,
   openApiDocument,
@@ -120,6 +121,16 @@ describe('OpenAPI building blocks', () => {
     expect(() => problemResponses(418)).toThrow('no standard problem description for status 418');
   });
 
+  it('give every guarded operation 401, 429 and 503, the last two with Retry-After', () => {
+    const responses = apiProblemResponses(400);
+    expect(Object.keys(responses).sort()).toEqual(['400', '401', '429', '503']);
+    expect(responses[429]?.headers).toBeDefined();
+    expect(responses[503]?.headers).toBeDefined();
+    expect(responses[401]?.headers).toBeUndefined();
+    expect(responses[429]?.description).toMatch(/^RATE_LIMITED/);
+    expect(responses[503]?.description).toMatch(/^SERVICE_UNAVAILABLE/);
+  });
+
   it('make the Idempotency-Key header a component parameter that operations reference', () => {
     expect(document.paths?.['/v1/items']?.post?.parameters).toEqual([
       { $ref: '#/components/parameters/IdempotencyKey' },
@@ -208,7 +219,7 @@ describe('serving the document at /docs', () => {
       logger: false,
       bodyParser: false,
     });
-    configureHttp(app);
+    await configureHttp(app);
     await app.listen(0, '127.0.0.1');
     return { app, url: `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}` };
   }

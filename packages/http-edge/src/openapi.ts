@@ -157,13 +157,27 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   413: `PAYLOAD_TOO_LARGE: the body is over ${MAX_BODY_BYTES} bytes`,
   415: 'UNSUPPORTED_MEDIA_TYPE: the body is not JSON (Content-Type application/json or application/*+json)',
   422: 'The request is well-formed but cannot be processed',
-  500: 'INTERNAL_ERROR: a bug or an infrastructure failure; never carries internals',
-  503: 'Service unavailable',
+  429: 'RATE_LIMITED: this client sent more requests than its limit allows; wait Retry-After seconds',
+  500: 'INTERNAL_ERROR: a bug; never carries internals',
+  503: 'SERVICE_UNAVAILABLE: the database cannot be reached or has no free connection; retry after Retry-After seconds',
 };
 
+/** Statuses that tell the client when to come back. */
+const RETRY_AFTER_STATUSES = new Set([429, 503]);
+const retryAfterHeader = z.object({
+  'Retry-After': z
+    .string()
+    .regex(/^[0-9]+$/)
+    .meta({ description: 'Seconds to wait before sending again' }),
+});
+
 /** A problem+json response with the shared Problem schema; `description` should name its codes. */
-export function problemResponse(description: string): ResponseConfig {
-  return { description, content: { [PROBLEM_CONTENT_TYPE]: { schema: problemSchema } } };
+export function problemResponse(description: string, status?: number): ResponseConfig {
+  return {
+    description,
+    ...(status !== undefined && RETRY_AFTER_STATUSES.has(status) ? { headers: retryAfterHeader } : {}),
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: problemSchema } },
+  };
 }
 
 /** The standard problem response for each status; spread first, then override a status to name its codes. */
@@ -172,9 +186,14 @@ export function problemResponses(...statuses: number[]): Record<number, Response
     statuses.map((status) => {
       const description = PROBLEM_DESCRIPTIONS[status];
       if (!description) throw new Error(`no standard problem description for status ${status}`);
-      return [status, problemResponse(description)];
+      return [status, problemResponse(description, status)];
     }),
   );
+}
+
+/** What every guarded /v1 operation can answer (401, 429, 503), and the standard problems of `statuses`. */
+export function apiProblemResponses(...statuses: number[]): Record<number, ResponseConfig> {
+  return problemResponses(401, 429, 503, ...statuses);
 }
 
 /** `{ data, nextCursor }`: one page of a newest-first listing with keyset pagination. */

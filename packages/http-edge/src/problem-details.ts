@@ -8,9 +8,12 @@ import {
   type ArgumentsHost,
   type ExceptionFilter,
 } from '@nestjs/common';
+import { isRetriableError, postgresDataException } from '@oncepay/sql';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+/** Retry-After of a 503: long enough for a pool to free a connection or a database to come back. */
+const RETRY_AFTER_SECONDS = 2;
 const PROBLEM_TYPE_BASE = 'https://oncepay.dev/problems/';
 
 export interface ProblemFields {
@@ -43,6 +46,8 @@ export function problemDocument(problem: ProblemFields & Record<string, unknown>
 }
 
 export function sendProblem(reply: FastifyReply, problem: ProblemDocument): void {
+  // A client told to come back later is told when; the rate limit sets its own Retry-After first.
+  if (problem.status === 503) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   void reply
     .status(problem.status)
     .header('content-type', PROBLEM_CONTENT_TYPE)
@@ -76,6 +81,15 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       const status = exception.getStatus();
       return problemDocument({ status, code: codeForStatus(status), title: exception.message });
     }
+    if (isRetriableError(exception)) {
+      this.logger.warn(`answered 503: ${exception instanceof Error ? exception.message : String(exception)}`);
+      return problemDocument({
+        status: 503,
+        code: 'SERVICE_UNAVAILABLE',
+        title: 'The service cannot reach its database right now',
+        detail: `Retry after ${RETRY_AFTER_SECONDS} seconds; a request with an Idempotency-Key is safe to repeat.`,
+      });
+    }
     const sqlState = postgresDataException(exception);
     if (sqlState) {
       // A backstop: the edge's schemas should have refused the value. Logged, so the gap gets closed.
@@ -96,26 +110,4 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 function codeForStatus(status: number): string {
   const name = HttpStatus[status];
   return typeof name === 'string' ? name : `HTTP_${status}`;
-}
-
-/**
- * The SQLSTATE when PostgreSQL refused a value (class 22, data exception: a NUL in text, a date out of
- * range, a number too large), found on the error or on any error it wraps; otherwise undefined.
- */
-export function postgresDataException(error: unknown): string | undefined {
-  for (
-    let current = error, depth = 0;
-    typeof current === 'object' && current !== null && depth < 5;
-    depth++
-  ) {
-    const { code, originalCode, cause } = current as {
-      code?: unknown;
-      originalCode?: unknown;
-      cause?: unknown;
-    };
-    for (const candidate of [code, originalCode])
-      if (typeof candidate === 'string' && /^22[0-9A-Z]{3}$/.test(candidate)) return candidate;
-    current = cause;
-  }
-  return undefined;
 }

@@ -17,7 +17,7 @@ import { decodeEvent, type OncePayEvent } from '@oncepay/contracts';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { backoffDelayMs, type BackoffPolicy } from './backoff';
 import { deadLetterRecord } from './dead-letter';
-import { describeError, isRetriableError } from './errors';
+import { describeError, isRetriableError } from '@oncepay/sql';
 import { toIncomingMessage, type IncomingMessage } from './incoming-message';
 import { jsonLineLogger, type MessagingLogger } from './logger';
 import type { IdempotentProducer } from './producer';

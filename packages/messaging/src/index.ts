@@ -13,7 +13,6 @@ export {
   type MessageResult,
 } from './consumer-runner';
 export { deadLetterRecord, DLT_HEADERS, type DeadLetterReason } from './dead-letter';
-export { describeError, isRetriableError, NonRetriableError } from './errors';
 export { type IncomingMessage } from './incoming-message';
 export { createKafkaClient, parseBrokerList, type KafkaClientOptions } from './kafka-client';
 export { KafkaHealthProbe, withTimeout, type KafkaHealth } from './kafka-health';

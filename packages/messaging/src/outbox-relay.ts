@@ -16,7 +16,7 @@
 import type { SqlExecutor } from '@oncepay/sql';
 import { Client } from 'pg';
 import { backoffDelayMs, type BackoffPolicy } from './backoff';
-import { describeError } from './errors';
+import { describeError } from '@oncepay/sql';
 import { jsonLineLogger, type MessagingLogger } from './logger';
 import { OUTBOX_CHANNEL } from './outbox';
 import type { OutboxSignal } from './outbox-signal';

@@ -10,7 +10,7 @@
 //   relays in other instances. Signals that arrive while it is in flight share the next one.
 // A lost signal costs latency only: every relay also polls (its safety net).
 import type { SqlExecutor } from '@oncepay/sql';
-import { describeError } from './errors';
+import { describeError } from '@oncepay/sql';
 import { jsonLineLogger, type MessagingLogger } from './logger';
 import { OUTBOX_CHANNEL } from './outbox';
 

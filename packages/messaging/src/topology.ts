@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { deadLetterTopicOf } from '@oncepay/contracts';
 import type { Kafka } from 'kafkajs';
 import { backoffDelayMs } from './backoff';
-import { isRetriableError } from './errors';
+import { isRetriableError } from '@oncepay/sql';
 
 const MAX_ATTEMPTS = 8;
 const BACKOFF = { initialMs: 200, maxMs: 3_000 };

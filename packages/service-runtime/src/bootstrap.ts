@@ -20,6 +20,19 @@ const LEVELS_UP_TO: Record<string, LogLevel[]> = {
   verbose: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
 };
 
+/** The HTTP edge with the service's limits: its timeout and each client's rate limit, from its configuration. */
+export function configureServiceHttp(app: INestApplication): Promise<void> {
+  const config = app.get(ConfigService);
+  return configureHttp(app, {
+    requestTimeoutMs: config.getOrThrow<number>('HTTP_REQUEST_TIMEOUT_MS'),
+    rateLimit: {
+      max: config.getOrThrow<number>('RATE_LIMIT_MAX'),
+      windowMs: config.getOrThrow<number>('RATE_LIMIT_WINDOW_MS'),
+      apiKeys: config.getOrThrow<ApiKeys>('API_KEYS'),
+    },
+  });
+}
+
 /** `rootModule` must import ServiceCoreModule, which validates PORT and LOG_LEVEL. */
 export async function bootstrapService(
   rootModule: Type<unknown> | DynamicModule,
@@ -36,7 +49,7 @@ export async function bootstrapService(
   });
   app.useLogger(logger);
   warnOfDevApiKeys(config, logger);
-  configureHttp(app);
+  await configureServiceHttp(app);
   // Lets providers close Kafka clients and database pools before the process exits.
   app.enableShutdownHooks();
   const port = config.getOrThrow<number>('PORT');

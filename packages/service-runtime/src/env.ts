@@ -12,6 +12,11 @@ export const baseEnvSchema = z.object({
    * relay share them; too few and they queue for a connection, too many and PostgreSQL thrashes.
    */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(10),
+  /**
+   * The longest one SQL statement may run (PostgreSQL's statement_timeout on every connection). A
+   * statement past it is cancelled: the HTTP request answers 503, a consumer retries its batch.
+   */
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   /** Comma separated host:port list. */
   KAFKA_BROKERS: z.string().min(1),
   /**
@@ -47,6 +52,14 @@ export const baseEnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   /** `clientId:role:key,...` (the key plain or as sha256=<hex>): who may call the service's /v1 API, as what. */
   API_KEYS: apiKeysSchema,
+  /**
+   * Requests each client may make to the /v1 API per RATE_LIMIT_WINDOW_MS (counted per service instance;
+   * by address for requests without a valid key); over it, 429 with Retry-After.
+   */
+  RATE_LIMIT_MAX: z.coerce.number().int().min(1).max(1_000_000).default(100),
+  RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(100).max(3_600_000).default(1_000),
+  /** A connection silent this long while a request arrives is closed: a slow client cannot hold it. */
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(300_000).default(10_000),
   /** Lets the published dev API keys in with NODE_ENV=production: for a demo stack only, never for real money. */
   ALLOW_DEV_API_KEYS: z
     .enum(['true', 'false'])

@@ -1,6 +1,6 @@
 // @oncepay/service-runtime: what every service boots with: validated config, the database pool, the
 // Kafka runtime (relay and consumers), retention and health, on top of the HTTP edge.
-export { bootstrapService, runService } from './bootstrap';
+export { bootstrapService, configureServiceHttp, runService } from './bootstrap';
 export { baseEnvSchema, configurationProblems, parseConfiguration, serviceEnvSchema } from './env';
 export {
   HEALTH_CHECKS,

@@ -112,6 +112,8 @@ export class ServiceCoreModule {
               // after a minute: rolled back, its locks freed. Prisma bounds its own transactions; this
               // bounds PgDatabase's, such as the outbox relay's around a Kafka send.
               idle_in_transaction_session_timeout: 60_000,
+              // No statement runs without a bound: a stuck one is cancelled (57014, retriable).
+              statement_timeout: config.getOrThrow<number>('DATABASE_STATEMENT_TIMEOUT_MS'),
             });
             // An idle connection the database dropped (a restart) is an 'error' on the pool; without a
             // listener it would crash the service. The pool discards that connection by itself.

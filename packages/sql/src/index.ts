@@ -1,6 +1,7 @@
 // @oncepay/sql: the one way OncePay's packages reach PostgreSQL. SqlExecutor is the door (PgDatabase
 // fits it, a Prisma client through executorOfPrisma), PgDatabase runs node-postgres behind it,
-// deleteInBatches is the retention jobs' bounded delete. No domain rule lives here.
+// deleteInBatches is the retention jobs' bounded delete, isRetriableError tells a transient failure
+// (the database busy or away) from one a retry cannot help. No domain rule lives here.
 export {
   assertBatchBounds,
   deleteExpired,
@@ -10,3 +11,4 @@ export {
 } from './batched-delete';
 export { PgDatabase } from './pg-database';
 export { executorOfPrisma, type PrismaRawSql, type SqlExecutor } from './sql-executor';
+export { describeError, isRetriableError, NonRetriableError, postgresDataException } from './errors';

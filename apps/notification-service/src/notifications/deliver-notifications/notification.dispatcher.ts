@@ -13,13 +13,8 @@
 // Between ticks the dispatcher sleeps `intervalMs`: no busy loop, and a failing database only costs a
 // logged error per tick.
 import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
-import {
-  backoffDelayMs,
-  describeError,
-  jsonLineLogger,
-  type BackoffPolicy,
-  type MessagingLogger,
-} from '@oncepay/messaging';
+import { backoffDelayMs, jsonLineLogger, type BackoffPolicy, type MessagingLogger } from '@oncepay/messaging';
+import { describeError } from '@oncepay/sql';
 import { nextStepAfter, type DeliveryPolicy } from '../domain/delivery-policy';
 import { notificationBodySchema, type Notification } from '../domain/notification';
 import type { DeliveryResult, NotificationChannel } from '../domain/notification-channel.port';

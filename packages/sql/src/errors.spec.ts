@@ -1,6 +1,6 @@
 // Proves the retriable/non-retriable split the consumer runner and relay rely on: infrastructure
 // failures (also wrapped as a cause) retry; bugs and explicit NonRetriableErrors do not.
-import { isRetriableError, NonRetriableError } from './errors';
+import { isRetriableError, NonRetriableError, postgresDataException } from './errors';
 
 describe('isRetriableError', () => {
   it.each([
@@ -42,5 +42,23 @@ describe('isRetriableError', () => {
     ['a string', 'boom'],
   ])('does not retry %s', (_, error) => {
     expect(isRetriableError(error)).toBe(false);
+  });
+});
+
+describe('postgresDataException', () => {
+  it.each<[string, unknown, string | undefined]>([
+    ['a node-postgres error of class 22', Object.assign(new Error('x'), { code: '22P02' }), '22P02'],
+    [
+      'one wrapped as a cause',
+      new Error('x', { cause: Object.assign(new Error('y'), { code: '22003' }) }),
+      '22003',
+    ],
+    ['an adapter error with originalCode', { originalCode: '22008' }, '22008'],
+    ['another class (a lost connection)', Object.assign(new Error('x'), { code: '57P01' }), undefined],
+    ['a unique violation', Object.assign(new Error('x'), { code: '23505' }), undefined],
+    ['no code at all', new TypeError('bug'), undefined],
+    ['not an error', 'a string', undefined],
+  ])('finds %s', (_, error, expected) => {
+    expect(postgresDataException(error)).toBe(expected);
   });
 });

@@ -1,5 +1,6 @@
 // Whether a failure is worth retrying decides between "wait and try again" (the database or broker
-// will be back) and "dead-letter it" (trying again cannot help). Errors say so, kafkajs-style.
+// will be back) and "give up on this input" (trying again cannot help): a consumer dead-letters the
+// message, the HTTP edge answers 400 or 503. Errors say so, kafkajs-style, or by their codes.
 
 /** Thrown by a handler for a message that can never succeed (e.g. it violates a business invariant). */
 export class NonRetriableError extends Error {
@@ -12,7 +13,8 @@ export class NonRetriableError extends Error {
 
 // SQLSTATE classes and codes that mean "the database is busy or away", not "this message is bad".
 const RETRIABLE_SQLSTATE_PREFIXES = ['08', '53', '57P'];
-const RETRIABLE_SQLSTATES = new Set(['40001', '40P01', '55P03', '55006']);
+// 57014: a statement cancelled by statement_timeout (an overloaded database, not a bad message).
+const RETRIABLE_SQLSTATES = new Set(['40001', '40P01', '55P03', '55006', '57014']);
 // Prisma's codes for the same situations: unreachable, timed out, closed, pool exhausted, write conflict.
 const RETRIABLE_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028', 'P2034']);
 const RETRIABLE_NODE_CODES = new Set([
@@ -82,4 +84,19 @@ function isRetriableCode(code: string): boolean {
 
 export function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * The SQLSTATE when PostgreSQL refused a value (class 22, data exception: a NUL in text, a date out of
+ * range, a number too large), found on the error or on any error it wraps; otherwise undefined.
+ */
+export function postgresDataException(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < MAX_CAUSE_DEPTH && current instanceof Object; depth++) {
+    const candidate = current as ErrorLike & { originalCode?: unknown };
+    for (const code of [candidate.code, candidate.originalCode])
+      if (typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code)) return code;
+    current = candidate.cause ?? candidate.meta?.driverAdapterError;
+  }
+  return undefined;
 }
