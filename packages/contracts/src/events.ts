@@ -21,6 +21,8 @@ export const REJECTION_REASONS = [
   'ACCOUNT_NOT_FOUND',
   'CURRENCY_MISMATCH',
   'SAME_ACCOUNT',
+  /** The posting would leave a balance outside the ledger's signed 64-bit range. */
+  'BALANCE_OUT_OF_RANGE',
   /** No longer decided (the ledger answers ACCOUNT_NOT_FOUND); kept so that earlier events still decode. */
   'ACCOUNT_NOT_OWNED',
 ] as const;

@@ -2,7 +2,7 @@
 // and which one wins when several apply, and that broken inputs and 64-bit overflows throw, not return.
 import { MAX_AMOUNT_MINOR, type RejectionReason, type TransferFacts } from '@oncepay/contracts';
 import { decidePosting } from './decide-posting';
-import { BalanceOutOfRangeError, MAX_INT64, MIN_INT64 } from './invariants';
+import { MAX_INT64, MIN_INT64 } from './invariants';
 import type { AccountSnapshot, JournalEntryDraft } from './posting-decision';
 import { signedAmountMinor } from './posting-decision';
 import {
@@ -190,30 +190,21 @@ describe('decidePosting: precedence when several rules apply', () => {
   });
 });
 
-describe('decidePosting: a balance leaving 64 bits is thrown as BalanceOutOfRangeError', () => {
-  it('throws when the credit would take the to account above 2^63-1', () => {
+describe('decidePosting: a balance leaving 64 bits is refused as BALANCE_OUT_OF_RANGE', () => {
+  it('refuses a credit that would take the to account above 2^63-1', () => {
     const full = { ...TO, balanceMinor: MAX_INT64 };
-    const decide = () => decidePosting(request({ amountMinor: 1n }), { from: FROM, to: full }, NOW);
-    expect(decide).toThrow(BalanceOutOfRangeError);
-    expect(decide).toThrow(
-      expect.objectContaining({
-        retriable: false,
-        context: {
-          transferId: TRANSFER_ID,
-          accountId: TO_ID,
-          direction: 'CREDIT',
-          balanceMinor: MAX_INT64,
-          amountMinor: 1n,
-          resultMinor: MAX_INT64 + 1n,
-        },
-      }),
-    );
+    expect(decidePosting(request({ amountMinor: 1n }), { from: FROM, to: full }, NOW)).toStrictEqual({
+      outcome: 'reject',
+      reason: 'BALANCE_OUT_OF_RANGE',
+    });
   });
 
-  it('throws when the debit would take a treasury account below -2^63', () => {
+  it('refuses a debit that would take a treasury account below -2^63', () => {
     const treasury = account({ balanceMinor: MIN_INT64, allowNegativeBalance: true });
-    const decide = () => decidePosting(request({ amountMinor: 1n }), { from: treasury, to: TO }, NOW);
-    expect(decide).toThrow(expect.objectContaining({ name: 'BalanceOutOfRangeError' }));
+    expect(decidePosting(request({ amountMinor: 1n }), { from: treasury, to: TO }, NOW)).toStrictEqual({
+      outcome: 'reject',
+      reason: 'BALANCE_OUT_OF_RANGE',
+    });
   });
 
   it('posts right up to the edges of the range', () => {

@@ -2,7 +2,7 @@
 // the balances they leave. Pure (no I/O, no clock: `now` comes in), so ledger-service calls it inside
 // its transaction, after locking both account rows, and tests can run it millions of times.
 import { MAX_AMOUNT_MINOR, type RejectionReason, type TransferFacts } from '@oncepay/contracts';
-import { assertInvariant, BalanceOutOfRangeError, isInt64 } from './invariants';
+import { assertInvariant, isInt64 } from './invariants';
 import {
   signedAmountMinor,
   type AccountSnapshot,
@@ -17,7 +17,7 @@ import {
  * the from account and one CREDIT on the to account for the request's amount, both at `now`.
  *
  * Throws only for bugs (a request the contract codec would have refused, a snapshot of another account,
- * a balance outside 64 bits) and `BalanceOutOfRangeError` when the result would not fit in 64 bits.
+ * a balance outside 64 bits).
  */
 export function decidePosting(
   request: TransferFacts,
@@ -41,6 +41,11 @@ export function decidePosting(
   // every debit here but still accepts credits, which is how it gets back to zero.
   if (from.balanceMinor - request.amountMinor < 0n && !from.allowNegativeBalance) {
     return reject('INSUFFICIENT_FUNDS');
+  }
+  // Only reachable by balances beyond 9.2 * 10^18 minor units, but a run of valid transfers can get
+  // there: refused like any other outcome, so the transfer ends FAILED instead of waiting forever.
+  if (!isInt64(from.balanceMinor - request.amountMinor) || !isInt64(to.balanceMinor + request.amountMinor)) {
+    return reject('BALANCE_OUT_OF_RANGE');
   }
   return post(request, from, to, now);
 }
@@ -91,19 +96,10 @@ function entryOf(
   };
 }
 
-/** The account's balance after `entry`, refusing (by throwing) a result its BIGINT column cannot hold. */
+/** The account's balance after `entry`; decidePosting has refused any that its BIGINT column cannot hold. */
 function balanceAfter(account: AccountSnapshot, entry: JournalEntryDraft): bigint {
   const resultMinor = account.balanceMinor + signedAmountMinor(entry);
-  if (!isInt64(resultMinor)) {
-    throw new BalanceOutOfRangeError({
-      transferId: entry.transferId,
-      accountId: account.id,
-      direction: entry.direction,
-      balanceMinor: account.balanceMinor,
-      amountMinor: entry.amountMinor,
-      resultMinor,
-    });
-  }
+  assertInvariant(isInt64(resultMinor), `account ${account.id} would leave the signed 64-bit range`);
   return resultMinor;
 }
 

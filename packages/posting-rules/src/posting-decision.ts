@@ -41,6 +41,7 @@ export interface JournalEntryDraft {
  *      credited), or the to account is another client's and holds another currency than the request.
  *   3. `CURRENCY_MISMATCH`: the from account, or the client's own to account, holds another currency.
  *   4. `INSUFFICIENT_FUNDS`: the debit would take an account without allowNegativeBalance below zero.
+ *   5. `BALANCE_OUT_OF_RANGE`: either balance would leave the signed 64-bit range the ledger stores.
  * `ACCOUNT_NOT_OWNED` is no longer decided: it told a client that another client's account exists.
  */
 export type PostingDecision =

@@ -230,6 +230,24 @@ describe('posting a transfer', () => {
       'ACCOUNT_NOT_FOUND',
     ],
     [
+      'a credit that would take a balance past 2^63-1 (FAILED, not dead-lettered)',
+      async () => {
+        const ownTreasury = await openAccount({ allowNegativeBalance: true });
+        const full = await openAccount();
+        const filled = await handler.execute(
+          transferRequested({
+            clientId: CLIENT_A,
+            fromAccountId: ownTreasury,
+            toAccountId: full,
+            amountMinor: 2n ** 63n - 1n,
+          }),
+        );
+        expect(filled.outcome).toBe('posted');
+        return { clientId: CLIENT_A, fromAccountId: await fundedAccount(500n), toAccountId: full };
+      },
+      'BALANCE_OUT_OF_RANGE',
+    ],
+    [
       "a credit to another client's account of another currency, as if it did not exist",
       async () => ({
         clientId: CLIENT_A,
