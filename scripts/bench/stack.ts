@@ -2,15 +2,11 @@
 // it is; otherwise a stack of its own, started the way `npm start` does (scripts/stack/start.ts) in a
 // fresh .oncepay/bench-stack and stopped at the end. Either way the processes to sample are found by
 // the ports they listen on, so both cases are measured alike.
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs/promises';
 import path from 'node:path';
-import { migrateDatabase } from '../db/migrate';
-import { startLocalInfra } from '../infra/local-infra';
 import { isPortOpen } from '../infra/net';
-import { DATA_DIR, REPO_ROOT } from '../infra/paths';
-import { kafkaBrokers, postgresUrl, stackConfig, stackServiceEnv } from '../infra/stack-config';
-import { startService, type RunningService } from '../stack/service-process';
+import { DATA_DIR } from '../infra/paths';
+import { kafkaBrokers, postgresUrl, stackConfig } from '../infra/stack-config';
+import { startFreshStack } from '../stack/fresh-stack';
 import type { BenchTarget } from './bench';
 import type { MonitoredProcess } from './process-sampler';
 import { pidListeningOn, readCmdline, readParentPid } from './proc';
@@ -153,43 +149,16 @@ async function startOwnStack(
   log: (line: string) => void,
 ): Promise<BenchStack> {
   log('no stack is running: building the services and starting one in .oncepay/bench-stack');
-  execFileSync(
-    process.execPath,
-    [
-      path.join(REPO_ROOT, 'node_modules', 'turbo', 'bin', 'turbo'),
-      'run',
-      'build',
-      '--output-logs=errors-only',
-    ],
-    { cwd: REPO_ROOT, stdio: 'inherit' },
-  );
   // Fresh every run: the numbers never depend on what an earlier run left in the tables.
-  await fs.rm(BENCH_STACK_DIR, { recursive: true, force: true });
-  const infra = await startLocalInfra(BENCH_STACK_DIR, log);
-  const services: RunningService[] = [];
-  const stop = async (): Promise<void> => {
-    await Promise.allSettled(services.map((service) => service.stop()));
-    await infra.stop();
-  };
-  try {
-    for (const service of stackConfig.services)
-      await migrateDatabase(infra.postgresAdminUrl, service.name, service.database);
-    for (const service of stackConfig.services) {
-      services.push(
-        await startService(
-          service,
-          // The load is one client sending far more than a real client's default limit allows.
-          stackServiceEnv(service, logLevel, { RATE_LIMIT_MAX: BENCH_RATE_LIMIT_MAX }),
-          // The run goes on and reports the process as gone; the audit and the settle waits show the damage.
-          (name, code) => log(`${name} exited with code ${code} during the benchmark`),
-          { logFile: path.join(BENCH_STACK_DIR, 'logs', `${service.name}-service.log`) },
-        ),
-      );
-    }
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  const { stop } = await startFreshStack({
+    dir: BENCH_STACK_DIR,
+    logLevel,
+    // The load is one client sending far more than a real client's default limit allows.
+    serviceEnv: { RATE_LIMIT_MAX: BENCH_RATE_LIMIT_MAX },
+    log,
+    // The run goes on and reports the process as gone; the audit and the settle waits show the damage.
+    onExit: (name, code) => log(`${name} exited with code ${code} during the benchmark`),
+  });
   const target = baseTarget(listeners);
   return {
     target: {

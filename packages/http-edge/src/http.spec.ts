@@ -175,6 +175,24 @@ describe('HTTP problem details', () => {
     expect(type).toContain(PROBLEM_CONTENT_TYPE);
   });
 
+  it('answers a method the path does not have with 405 problem+json and Allow', async () => {
+    for (const [method, path, allow] of [
+      ['DELETE', '/probe/echo', 'POST'],
+      ['PATCH', '/probe/expected', 'GET, HEAD'],
+      ['PUT', '/probe/expected?x=1', 'GET, HEAD'],
+    ] as const) {
+      const response = await fetch(`${baseUrl}${path}`, { method });
+      expect({ method, status: response.status, allow: response.headers.get('allow') }).toEqual({
+        method,
+        status: 405,
+        allow,
+      });
+      expect(response.headers.get('content-type')).toContain(PROBLEM_CONTENT_TYPE);
+      expect(await response.json()).toMatchObject({ code: 'METHOD_NOT_ALLOWED' });
+    }
+    expect((await fetch(`${baseUrl}/probe/nothing-here`, { method: 'DELETE' })).status).toBe(404);
+  });
+
   it('answers a bug with a bare 500 that leaks nothing', async () => {
     const { status, body } = await call('/probe/bug');
     expect(status).toBe(500);

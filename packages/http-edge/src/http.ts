@@ -50,12 +50,52 @@ export async function configureHttp(
   const fastify = (app as NestFastifyApplication).getHttpAdapter().getInstance() as FastifyInstance;
   applyTimeouts(app.getHttpServer() as Server, options.requestTimeoutMs);
   fastify.addHook('onRequest', correlate);
+  answerUndeclaredMethods(fastify);
   if (options.rateLimit) await limitRates(app as NestFastifyApplication, options.rateLimit);
   // Fastify's own parsers answer with its own errors and take text/plain too; this one takes JSON only.
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser(JSON_CONTENT_TYPE, { parseAs: 'string' }, parseJson);
   app.useGlobalFilters(new ProblemDetailsFilter());
   serveOpenApiDocs(app);
+}
+
+/**
+ * 405 METHOD_NOT_ALLOWED with `Allow` for a path that exists under other methods (`DELETE /v1/transfers`),
+ * where Fastify would answer 404: the resource is there, the method is not. Routes are collected as
+ * they are added, so it is registered before Nest adds its routes.
+ */
+function answerUndeclaredMethods(fastify: FastifyInstance): void {
+  const routes: Array<{ method: string; path: RegExp }> = [];
+  fastify.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, path: pathPattern(route.url) });
+  });
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (!request.is404) return done();
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = [
+      ...new Set(routes.filter((route) => route.path.test(path)).map((route) => route.method)),
+    ];
+    if (allowed.length === 0) return done();
+    void reply.header('allow', allowed.join(', '));
+    done(
+      new ProblemException(
+        405,
+        'METHOD_NOT_ALLOWED',
+        `${request.method} is not allowed on this resource`,
+        `Allowed: ${allowed.join(', ')}.`,
+      ),
+    );
+  });
+}
+
+/** A route's URL (`/v1/transfers/:id`, `/docs/*`) as a pattern for concrete paths. */
+function pathPattern(url: string): RegExp {
+  const segments = url.split('/').map((segment) => {
+    if (segment.startsWith(':')) return '[^/]+';
+    if (segment === '*') return '.*';
+    return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  });
+  return new RegExp(`^${segments.join('/')}/?$`);
 }
 
 function applyTimeouts(server: Server, timeoutMs: number): void {
