@@ -18,6 +18,11 @@ export interface KafkaOptions {
   port: number;
   controllerPort: number;
   logFile: string;
+  /**
+   * A second listener that takes only SASL/PLAIN-authenticated clients (the users and their passwords),
+   * as a broker with authentication would: for the test of OncePay's SASL client configuration.
+   */
+  sasl?: { port: number; users: Record<string, string> };
 }
 
 export interface KafkaBroker {
@@ -118,6 +123,7 @@ export async function startKafka(opts: KafkaOptions): Promise<KafkaBroker> {
     throw new Error(`Kafka port and controller port are both ${opts.port}`);
   await assertPortFree(opts.port, 'Kafka broker');
   await assertPortFree(opts.controllerPort, 'Kafka KRaft controller');
+  if (opts.sasl) await assertPortFree(opts.sasl.port, 'Kafka SASL listener');
   const classpath = await ensureKafkaJars();
   requireTools(['java']);
   const files = await writeConfig(opts);
@@ -171,11 +177,12 @@ node.id=1
 controller.quorum.voters=1@127.0.0.1:${opts.controllerPort}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${opts.sasl ? ',SASL_PLAINTEXT:SASL_PLAINTEXT' : ''}
 # Loopback only: a dev broker without authentication must not be reachable from the network.
-listeners=PLAINTEXT://127.0.0.1:${opts.port},CONTROLLER://127.0.0.1:${opts.controllerPort}
+listeners=PLAINTEXT://127.0.0.1:${opts.port},CONTROLLER://127.0.0.1:${opts.controllerPort}${opts.sasl ? `,SASL_PLAINTEXT://127.0.0.1:${opts.sasl.port}` : ''}
 # The address clients are told to reconnect to after bootstrap; it must be one they can reach.
-advertised.listeners=PLAINTEXT://127.0.0.1:${opts.port}
+advertised.listeners=PLAINTEXT://127.0.0.1:${opts.port}${opts.sasl ? `,SASL_PLAINTEXT://127.0.0.1:${opts.sasl.port}` : ''}
+${opts.sasl ? saslProperties(opts.sasl.users) : ''}
 # Inside dataDir, so wiping the local data wipes the topics too.
 log.dirs=${prop(logDirOf(opts.dataDir))}
 # Internal topics default to 3 replicas, impossible on one broker: consumer groups could not commit offsets.
@@ -192,6 +199,16 @@ group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
 # More than one partition by default, so per-key ordering and partition assignment behave as in production.
 num.partitions=3
+`;
+}
+
+/** SASL/PLAIN on the SASL_PLAINTEXT listener, with its users' passwords in the broker's JAAS config. */
+function saslProperties(users: Record<string, string>): string {
+  const credentials = Object.entries(users)
+    .map(([user, password]) => `user_${user}="${password}"`)
+    .join(' ');
+  return `sasl.enabled.mechanisms=PLAIN
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required ${credentials};
 `;
 }
 

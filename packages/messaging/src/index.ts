@@ -14,7 +14,13 @@ export {
 } from './consumer-runner';
 export { deadLetterRecord, DLT_HEADERS, type DeadLetterReason } from './dead-letter';
 export { type IncomingMessage } from './incoming-message';
-export { createKafkaClient, parseBrokerList, type KafkaClientOptions } from './kafka-client';
+export {
+  createKafkaClient,
+  parseBrokerList,
+  SASL_MECHANISMS,
+  type KafkaClientOptions,
+  type KafkaSasl,
+} from './kafka-client';
 export { KafkaHealthProbe, withTimeout, type KafkaHealth } from './kafka-health';
 export { jsonLineLogger, type MessagingLogger } from './logger';
 export {

@@ -8,6 +8,17 @@ export interface KafkaClientOptions {
   brokers: string[];
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** TLS to the brokers; `ca` replaces the system's certificate authorities (PEM texts). */
+  tls?: { ca?: string[] };
+  /** SASL authentication: who this client is to the brokers' ACLs. */
+  sasl?: KafkaSasl;
+}
+
+export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+export interface KafkaSasl {
+  mechanism: (typeof SASL_MECHANISMS)[number];
+  username: string;
+  password: string;
 }
 
 export function createKafkaClient(options: KafkaClientOptions): Kafka {
@@ -20,8 +31,23 @@ export function createKafkaClient(options: KafkaClientOptions): Kafka {
     retry: { initialRetryTime: 100, retries: 5, maxRetryTime: 5_000 },
     // kafkajs logs every retry at ERROR level; the callers report what matters themselves.
     logLevel: logLevel.WARN,
+    ...(options.tls ? { ssl: options.tls.ca ? { ca: options.tls.ca } : true } : {}),
+    ...(options.sasl ? { sasl: saslConfig(options.sasl) } : {}),
   };
   return new Kafka(config);
+}
+
+/** kafkajs types each mechanism apart; the three take the same username and password. */
+function saslConfig(sasl: KafkaSasl): NonNullable<KafkaConfig['sasl']> {
+  const { username, password } = sasl;
+  switch (sasl.mechanism) {
+    case 'plain':
+      return { mechanism: 'plain', username, password };
+    case 'scram-sha-256':
+      return { mechanism: 'scram-sha-256', username, password };
+    case 'scram-sha-512':
+      return { mechanism: 'scram-sha-512', username, password };
+  }
 }
 
 /** Parses the comma separated `host:port,host:port` form used in configuration. */

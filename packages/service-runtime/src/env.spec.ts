@@ -1,5 +1,6 @@
 // Proves the rules across a service's base variables: with NODE_ENV=production the published dev API
 // keys are refused unless ALLOW_DEV_API_KEYS=true says otherwise; elsewhere they are the dev stack's.
+// And Kafka's SASL and TLS settings come whole: a mechanism with its user and password, a CA with TLS.
 import { DEV_API_CLIENTS, DEV_API_KEYS } from '@oncepay/http-edge';
 import { configurationProblems, serviceEnvSchema } from './env';
 
@@ -33,5 +34,33 @@ describe('serviceEnvSchema', () => {
   it('accepts keys of its own in production', () => {
     const keys = 'ops:operator:a-real-key-of-ops-0001,acme:client:a-real-key-of-acme-01';
     expect(configurationProblems(schema, { ...env, API_KEYS: keys, NODE_ENV: 'production' })).toEqual([]);
+  });
+});
+
+describe('Kafka authentication settings', () => {
+  const base = { ...env, API_KEYS: 'acme:client:a-real-key-of-acme-01' };
+
+  it('take a SASL mechanism with its user and password', () => {
+    const sasl = {
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      KAFKA_SASL_USERNAME: 'ledger-service',
+      KAFKA_SASL_PASSWORD: 'pw',
+    };
+    expect(configurationProblems(schema, { ...base, ...sasl })).toEqual([]);
+    expect(configurationProblems(schema, { ...base, KAFKA_SASL_MECHANISM: 'plain' })).toEqual([
+      '  KAFKA_SASL_MECHANISM: needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD',
+    ]);
+    expect(configurationProblems(schema, { ...base, ...sasl, KAFKA_SASL_MECHANISM: 'gssapi' })).toEqual([
+      expect.stringMatching(/^ {2}KAFKA_SASL_MECHANISM: /),
+    ]);
+  });
+
+  it('take a CA file only with TLS on', () => {
+    expect(
+      configurationProblems(schema, { ...base, KAFKA_TLS: 'true', KAFKA_TLS_CA_FILE: '/etc/ca.pem' }),
+    ).toEqual([]);
+    expect(configurationProblems(schema, { ...base, KAFKA_TLS_CA_FILE: '/etc/ca.pem' })).toEqual([
+      '  KAFKA_TLS_CA_FILE: is used only with KAFKA_TLS=true',
+    ]);
   });
 });

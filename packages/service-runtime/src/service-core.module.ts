@@ -19,7 +19,10 @@ import {
   OutboxSignal,
   parseBrokerList,
   withTimeout,
+  type KafkaClientOptions,
+  type KafkaSasl,
 } from '@oncepay/messaging';
+import { readFileSync } from 'node:fs';
 import type { ZodType } from 'zod';
 import { parseConfiguration } from './env';
 import { HEALTH_CHECKS, HealthController, type HealthCheck } from './health';
@@ -147,6 +150,7 @@ export class ServiceCoreModule {
             createKafkaClient({
               clientId: options.serviceName,
               brokers: parseBrokerList(config.getOrThrow<string>('KAFKA_BROKERS')),
+              ...kafkaSecurityOf(config),
             }),
         },
         {
@@ -196,4 +200,24 @@ export function serviceRootModule(
   modules: NonNullable<ModuleMetadata['imports']>,
 ): (env: Record<string, unknown>) => DynamicModule {
   return (env) => ({ module: root, imports: [ServiceCoreModule.forRoot({ ...core, env }), ...modules] });
+}
+
+/** TLS and SASL from the configuration; the CA file is read at boot, so a wrong path stops the service. */
+function kafkaSecurityOf(config: ConfigService): Pick<KafkaClientOptions, 'tls' | 'sasl'> {
+  const caFile = config.get<string>('KAFKA_TLS_CA_FILE');
+  const mechanism = config.get<KafkaSasl['mechanism']>('KAFKA_SASL_MECHANISM');
+  return {
+    ...(config.getOrThrow<boolean>('KAFKA_TLS')
+      ? { tls: caFile ? { ca: [readFileSync(caFile, 'utf8')] } : {} }
+      : {}),
+    ...(mechanism
+      ? {
+          sasl: {
+            mechanism,
+            username: config.getOrThrow<string>('KAFKA_SASL_USERNAME'),
+            password: config.getOrThrow<string>('KAFKA_SASL_PASSWORD'),
+          },
+        }
+      : {}),
+  };
 }
