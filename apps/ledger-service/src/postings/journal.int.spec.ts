@@ -1,5 +1,6 @@
 // Proves the ledger database itself, not only the code, keeps the books: journal entries and decisions
-// cannot be changed or deleted, and a transfer cannot get a second DEBIT, CREDIT or decision.
+// cannot be changed or deleted, a transfer cannot get a second DEBIT, CREDIT or decision, and the money
+// rules hold (positive entry amounts, currency codes, no balance below zero without allowNegativeBalance).
 import { createPrismaClient, createTestDatabase, type TestDatabase } from '@oncepay/test-support';
 import { randomUUID } from 'node:crypto';
 import type { LedgerDatabase } from '../database';
@@ -46,5 +47,44 @@ describe('the ledger database', () => {
     await expect(
       prisma.ledgerDecision.create({ data: { transferId, outcome: 'POSTED', decidedAt: new Date() } }),
     ).rejects.toMatchObject({ code: 'P2002' });
+  });
+
+  describe('the money rules', () => {
+    it.each([
+      [
+        'a journal entry of zero',
+        `INSERT INTO journal_entries (transfer_id, account_id, direction, amount_minor, currency, posted_at) VALUES (gen_random_uuid(), '${accountId}', 'CREDIT', 0, 'EUR', now())`,
+      ],
+      [
+        'a negative journal entry',
+        `INSERT INTO journal_entries (transfer_id, account_id, direction, amount_minor, currency, posted_at) VALUES (gen_random_uuid(), '${accountId}', 'CREDIT', -5, 'EUR', now())`,
+      ],
+      [
+        'a journal entry in a lower-case currency',
+        `INSERT INTO journal_entries (transfer_id, account_id, direction, amount_minor, currency, posted_at) VALUES (gen_random_uuid(), '${accountId}', 'CREDIT', 5, 'eur', now())`,
+      ],
+      [
+        'a balance below zero on an account that does not allow one',
+        `UPDATE accounts SET balance_minor = -1 WHERE id = '${accountId}'`,
+      ],
+      [
+        'an account in a currency that is not three capital letters',
+        `INSERT INTO accounts (id, owner_client_id, currency) VALUES (gen_random_uuid(), 'client-a', 'E1R')`,
+      ],
+    ])('refuses %s', async (_, sql) => {
+      await expect(prisma.$executeRawUnsafe(sql)).rejects.toThrow(
+        /23514|check_violation|must be|without allow_negative_balance/,
+      );
+    });
+
+    it('lets a treasury go below zero', async () => {
+      const treasury = randomUUID();
+      await prisma.account.create({
+        data: { id: treasury, ownerClientId: 'operator', currency: 'EUR', allowNegativeBalance: true },
+      });
+      await expect(
+        prisma.$executeRawUnsafe(`UPDATE accounts SET balance_minor = -100 WHERE id = '${treasury}'`),
+      ).resolves.toBe(1);
+    });
   });
 });
