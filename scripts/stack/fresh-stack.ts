@@ -20,7 +20,8 @@ export interface FreshStackOptions {
   onExit: (name: string, code: number | null) => void;
 }
 
-export async function startFreshStack(options: FreshStackOptions): Promise<{ stop(): Promise<void> }> {
+/** Every workspace built (turbo replays what has not changed): the services run from their dist/. */
+export function buildWorkspaces(): void {
   execFileSync(
     process.execPath,
     [
@@ -31,6 +32,10 @@ export async function startFreshStack(options: FreshStackOptions): Promise<{ sto
     ],
     { cwd: REPO_ROOT, stdio: 'inherit' },
   );
+}
+
+export async function startFreshStack(options: FreshStackOptions): Promise<{ stop(): Promise<void> }> {
+  buildWorkspaces();
   await fs.rm(options.dir, { recursive: true, force: true });
   const infra = await startLocalInfra(options.dir, options.log);
   const services: RunningService[] = [];

@@ -1,14 +1,14 @@
 // `npm start`: the whole OncePay stack on this machine without Docker. PostgreSQL (one database per
 // service, migrations applied), a single-node Kafka broker in KRaft mode, then the three services.
 // Ctrl-C stops everything it started. `npm start -- --fresh` wipes the stack's data first.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { migrateDatabase } from '../db/migrate';
 import { startLocalInfra } from '../infra/local-infra';
 import { assertPortFree } from '../infra/net';
-import { DATA_DIR, REPO_ROOT } from '../infra/paths';
+import { DATA_DIR } from '../infra/paths';
 import { kafkaBrokers, postgresUrl, stackConfig, stackServiceEnv } from '../infra/stack-config';
+import { buildWorkspaces } from './fresh-stack';
 import { seedDemoData, tryItCurl } from './seed';
 import { startService, type RunningService } from './service-process';
 
@@ -26,19 +26,7 @@ async function main(): Promise<void> {
     await fs.rm(STACK_STATE_DIR, { recursive: true, force: true });
   }
   log('building the services');
-  execFileSync(
-    process.execPath,
-    [
-      path.join(REPO_ROOT, 'node_modules', 'turbo', 'bin', 'turbo'),
-      'run',
-      'build',
-      '--output-logs=errors-only',
-    ],
-    {
-      cwd: REPO_ROOT,
-      stdio: 'inherit',
-    },
-  );
+  buildWorkspaces();
   const infra = await startLocalInfra(STACK_STATE_DIR, log);
   const services: RunningService[] = [];
   const shutdown = once(async (reason: string) => {
