@@ -44,6 +44,10 @@ describe('the HTTP edge limits of a service', () => {
     const burst = await Promise.all(Array.from({ length: 200 }, () => list(service, 'a')));
     const other = await list(service, 'b');
     const health = await requestJson(service.baseUrl, 'GET', '/health');
+    // The same route spelt otherwise (a percent-encoded `v`) is the same route, counted the same.
+    const respelt = await requestJson(service.baseUrl, 'GET', '/%761/transfers', {
+      headers: TEST_CLIENTS.a.auth,
+    });
 
     const statuses = burst.map((response) => response.status);
     expect(statuses.filter((status) => status === 200)).toHaveLength(20);
@@ -54,6 +58,7 @@ describe('the HTTP edge limits of a service', () => {
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(other.status).toBe(200);
     expect(health.status).toBe(200);
+    expect(respelt.status).toBe(429);
   });
 
   it('cuts off a client that sends headers and one byte of its body, then stalls', async () => {

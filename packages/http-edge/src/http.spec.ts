@@ -191,6 +191,8 @@ describe('HTTP problem details', () => {
       expect(await response.json()).toMatchObject({ code: 'METHOD_NOT_ALLOWED' });
     }
     expect((await fetch(`${baseUrl}/probe/nothing-here`, { method: 'DELETE' })).status).toBe(404);
+    // A near miss of a route under its own method is not a 405 naming that method as allowed.
+    expect((await fetch(`${baseUrl}/probe/expected/`)).status).toBe(404);
   });
 
   it('answers a bug with a bare 500 that leaks nothing', async () => {

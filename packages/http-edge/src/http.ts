@@ -11,7 +11,7 @@ import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import secureJson from 'secure-json-parse';
 import { findApiClient, type ApiKeys } from './api-keys';
 import { serveOpenApiDocs } from './openapi-docs';
@@ -23,16 +23,22 @@ export const MAX_BODY_BYTES = 16 * 1024;
 /** JSON (`application/json`, `application/*+json`, any parameters) is the only body the API takes; others are a 415. */
 const JSON_CONTENT_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i;
 
+/** How often Node looks for requests past their timeout (its default is 30 s, too coarse for 10 s limits). */
+const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
+
 /** The HTTP adapter every service is created with: `NestFactory.create(module, createHttpAdapter(), ...)`. */
 export function createHttpAdapter(): FastifyAdapter {
-  return new FastifyAdapter({ bodyLimit: MAX_BODY_BYTES });
+  return new FastifyAdapter({
+    bodyLimit: MAX_BODY_BYTES,
+    serverFactory: (handler: RequestListener) =>
+      createServer({ connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS }, handler),
+  });
 }
 
 export interface HttpEdgeOptions {
   /**
-   * The longest a connection may stay silent while a request arrives (and, checked less often, the
-   * longest a whole request may take to arrive): a client that sends a few bytes and stalls is cut off
-   * instead of holding a connection.
+   * The longest a request may take to arrive, headers and body: a client that sends a few bytes and
+   * stalls is cut off (408, connection closed) instead of holding a connection.
    */
   requestTimeoutMs: number;
   /** Requests per window per client on the /v1 API; over it, 429 with Retry-After. null: no limit. */
@@ -75,7 +81,8 @@ function answerUndeclaredMethods(fastify: FastifyInstance): void {
     const allowed = [
       ...new Set(routes.filter((route) => route.path.test(path)).map((route) => route.method)),
     ];
-    if (allowed.length === 0) return done();
+    // No route under another method, or a near miss of this one (a trailing slash): a plain 404.
+    if (allowed.length === 0 || allowed.includes(request.method)) return done();
     void reply.header('allow', allowed.join(', '));
     done(
       new ProblemException(
@@ -98,10 +105,12 @@ function pathPattern(url: string): RegExp {
   return new RegExp(`^${segments.join('/')}/?$`);
 }
 
+/**
+ * Limits how long a request may take to arrive (headers and body), not how long the service takes to
+ * answer it: a request waiting on the database still gets its 503. Node checks them every
+ * CONNECTIONS_CHECKING_INTERVAL_MS (createHttpAdapter), answers 408 and closes the connection.
+ */
 function applyTimeouts(server: Server, timeoutMs: number): void {
-  // Idle sockets (no byte for timeoutMs) are destroyed at once; the whole-request and header limits
-  // are enforced by Node's periodic check, so a client trickling bytes is cut off somewhat later.
-  server.setTimeout(timeoutMs);
   server.requestTimeout = timeoutMs;
   server.headersTimeout = timeoutMs;
 }
@@ -118,7 +127,9 @@ async function limitRates(
   await app.register(rateLimit, {
     max: limit.max,
     timeWindow: limit.windowMs,
-    allowList: (request) => !request.url.startsWith('/v1/'),
+    // By the route the request matched, not its raw URL: `/%761/transfers` or an absolute-form
+    // `http://host/v1/...` reach the same handlers and must be counted the same.
+    allowList: (request) => !(request.routeOptions.url ?? '').startsWith('/v1/'),
     keyGenerator: (request) => {
       const client = findApiClient(limit.apiKeys, request.headers.authorization);
       return client ? `client:${client.clientId}` : `address:${request.ip}`;

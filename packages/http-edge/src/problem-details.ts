@@ -59,6 +59,8 @@ export function sendProblem(reply: FastifyReply, problem: ProblemDocument): void
  * Fastify refuses before the router, a body over the limit or not JSON, into HttpExceptions: 413 and
  * 415), anything else a 500.
  */
+const ABANDONED = problemDocument({ status: 400, code: 'REQUEST_ABANDONED', title: 'The client went away' });
+
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('ProblemDetails');
@@ -66,10 +68,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
-    sendProblem(http.getResponse<FastifyReply>(), {
-      ...this.toProblem(exception),
-      instance: request.url,
-    });
+    // The client is gone (it stalled past the request timeout, or hung up mid-body): no bug to report.
+    // The answer is still sent, into nothing, so the request's lifecycle ends and a shutdown can finish.
+    const problem = request.raw.socket?.destroyed ? ABANDONED : this.toProblem(exception);
+    sendProblem(http.getResponse<FastifyReply>(), { ...problem, instance: request.url });
   }
 
   private toProblem(exception: unknown): ProblemDocument {

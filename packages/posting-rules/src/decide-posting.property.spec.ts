@@ -231,10 +231,11 @@ describe('decidePosting rule precedence', () => {
   /** The documented order, restated independently of decide-posting.ts. */
   function firstBrokenRule(rules: BrokenRules, bothExist: boolean): RejectionReason | 'post' {
     if (rules.sameAccount) return 'SAME_ACCOUNT';
-    if (!bothExist || rules.notOwned) return 'ACCOUNT_NOT_FOUND';
-    if (rules.toOtherCurrency && !rules.toOwned) return 'ACCOUNT_NOT_FOUND';
-    if (rules.fromOtherCurrency || rules.toOtherCurrency) return 'CURRENCY_MISMATCH';
+    if (rules.fromMissing || rules.notOwned) return 'ACCOUNT_NOT_FOUND';
+    if (rules.fromOtherCurrency) return 'CURRENCY_MISMATCH';
     if (rules.shortMinor !== null && !rules.treasury) return 'INSUFFICIENT_FUNDS';
+    if (!bothExist || (rules.toOtherCurrency && !rules.toOwned)) return 'ACCOUNT_NOT_FOUND';
+    if (rules.toOtherCurrency) return 'CURRENCY_MISMATCH';
     return 'post';
   }
 

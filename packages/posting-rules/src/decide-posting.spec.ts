@@ -181,9 +181,21 @@ describe('decidePosting: precedence when several rules apply', () => {
     ],
     [
       'CURRENCY_MISMATCH',
-      'over INSUFFICIENT_FUNDS',
+      'over INSUFFICIENT_FUNDS (the from account in another currency)',
       request(),
-      { from: account({ balanceMinor: 0n }), to: account({ id: TO.id, currency: 'GBP' }) },
+      { from: account({ balanceMinor: 0n, currency: 'GBP' }), to: TO },
+    ],
+    [
+      'INSUFFICIENT_FUNDS',
+      'over a missing to account: the payer learns nothing about the payee',
+      request(),
+      { from: account({ balanceMinor: 0n }), to: null },
+    ],
+    [
+      'INSUFFICIENT_FUNDS',
+      "over another client's to account in another currency",
+      request(),
+      { from: account({ balanceMinor: 0n }), to: { ...TO, currency: 'USD' } },
     ],
   ])('%s wins %s', (reason, _over, transfer, accounts) => {
     expect(decidePosting(transfer, accounts, NOW)).toStrictEqual({ outcome: 'reject', reason });

@@ -27,21 +27,21 @@ export function decidePosting(
   assertPreconditions(request, accounts, now);
   if (request.fromAccountId === request.toAccountId) return reject('SAME_ACCOUNT');
   const { from, to } = accounts;
-  // A client learns nothing about accounts it does not own: one it cannot debit, or one of another
-  // client that cannot take this credit (another currency), looks exactly like a missing one. Only a
-  // credit that posts tells the payer the account exists, which paying into it has to.
-  const toOwned = to !== null && to.ownerClientId === request.clientId;
-  if (from === null || from.ownerClientId !== request.clientId || to === null)
-    return reject('ACCOUNT_NOT_FOUND');
-  if (to.currency !== request.currency && !toOwned) return reject('ACCOUNT_NOT_FOUND');
-  if (from.currency !== request.currency || to.currency !== request.currency) {
-    return reject('CURRENCY_MISMATCH');
-  }
+  // A client learns nothing about accounts it does not own. So the payer's own side is decided first
+  // (an account it cannot debit looks exactly like a missing one), and only then the payee: a failure
+  // on the payer's side must not depend on whether the payee exists. Another client's account that
+  // cannot take this credit (another currency) looks missing too. Only a credit that posts tells the
+  // payer the account exists, which paying into it has to.
+  if (from === null || from.ownerClientId !== request.clientId) return reject('ACCOUNT_NOT_FOUND');
+  if (from.currency !== request.currency) return reject('CURRENCY_MISMATCH');
   // An account already below zero without allowNegativeBalance (the flag turned off later) refuses
   // every debit here but still accepts credits, which is how it gets back to zero.
   if (from.balanceMinor - request.amountMinor < 0n && !from.allowNegativeBalance) {
     return reject('INSUFFICIENT_FUNDS');
   }
+  if (to === null) return reject('ACCOUNT_NOT_FOUND');
+  if (to.currency !== request.currency)
+    return reject(to.ownerClientId === request.clientId ? 'CURRENCY_MISMATCH' : 'ACCOUNT_NOT_FOUND');
   // Only reachable by balances beyond 9.2 * 10^18 minor units, but a run of valid transfers can get
   // there: refused like any other outcome, so the transfer ends FAILED instead of waiting forever.
   if (!isInt64(from.balanceMinor - request.amountMinor) || !isInt64(to.balanceMinor + request.amountMinor)) {

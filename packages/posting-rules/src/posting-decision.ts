@@ -36,12 +36,15 @@ export interface JournalEntryDraft {
  * - `reject`: write nothing to the journal; publish TransferRejected with `reason`. The codes, checked
  *   in this order (the first that applies wins):
  *   1. `SAME_ACCOUNT`: from and to are the same account id.
- *   2. `ACCOUNT_NOT_FOUND`: the from or the to account does not exist, or looks so to the requesting
- *      client: the from account was opened by another client (only its owner debits it; anyone may be
- *      credited), or the to account is another client's and holds another currency than the request.
- *   3. `CURRENCY_MISMATCH`: the from account, or the client's own to account, holds another currency.
+ *   2. `ACCOUNT_NOT_FOUND`: the from account does not exist, or was opened by another client (only
+ *      its owner debits it; anyone may be credited), which looks the same to the requesting client.
+ *   3. `CURRENCY_MISMATCH`: the from account holds another currency than the request.
  *   4. `INSUFFICIENT_FUNDS`: the debit would take an account without allowNegativeBalance below zero.
- *   5. `BALANCE_OUT_OF_RANGE`: either balance would leave the signed 64-bit range the ledger stores.
+ *   5. `ACCOUNT_NOT_FOUND`: the to account does not exist, or is another client's and holds another
+ *      currency than the request. Decided after the payer's side, so that side's answer never
+ *      depends on whether the payee exists.
+ *   6. `CURRENCY_MISMATCH`: the client's own to account holds another currency.
+ *   7. `BALANCE_OUT_OF_RANGE`: either balance would leave the signed 64-bit range the ledger stores.
  * `ACCOUNT_NOT_OWNED` is no longer decided: it told a client that another client's account exists.
  */
 export type PostingDecision =

@@ -55,6 +55,19 @@ describe('Kafka authentication settings', () => {
     ]);
   });
 
+  it('refuse credentials without a mechanism, and plain without TLS in production', () => {
+    expect(
+      configurationProblems(schema, { ...base, KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' }),
+    ).toEqual(['  KAFKA_SASL_MECHANISM: is required when KAFKA_SASL_USERNAME or KAFKA_SASL_PASSWORD is set']);
+    const plain = { KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' };
+    expect(configurationProblems(schema, { ...base, ...plain, NODE_ENV: 'production' })).toEqual([
+      '  KAFKA_SASL_MECHANISM: plain sends the password in clear: with NODE_ENV=production it needs KAFKA_TLS=true',
+    ]);
+    expect(
+      configurationProblems(schema, { ...base, ...plain, NODE_ENV: 'production', KAFKA_TLS: 'true' }),
+    ).toEqual([]);
+  });
+
   it('take a CA file only with TLS on', () => {
     expect(
       configurationProblems(schema, { ...base, KAFKA_TLS: 'true', KAFKA_TLS_CA_FILE: '/etc/ca.pem' }),

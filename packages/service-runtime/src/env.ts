@@ -70,7 +70,7 @@ export const baseEnvSchema = z.object({
    */
   RATE_LIMIT_MAX: z.coerce.number().int().min(1).max(1_000_000).default(100),
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(100).max(3_600_000).default(1_000),
-  /** A connection silent this long while a request arrives is closed: a slow client cannot hold it. */
+  /** A request that takes longer than this to arrive (headers and body) is cut off: a slow client cannot hold a connection. */
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(300_000).default(10_000),
   /** Lets the published dev API keys in with NODE_ENV=production: for a demo stack only, never for real money. */
   ALLOW_DEV_API_KEYS: z
@@ -103,6 +103,20 @@ function baseEnvRules(env: BaseEnv, ctx: z.RefinementCtx): void {
       code: 'custom',
       path: ['KAFKA_SASL_MECHANISM'],
       message: 'needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD',
+    });
+  // Credentials without a mechanism would be ignored: the service would connect unauthenticated.
+  if (!env.KAFKA_SASL_MECHANISM && (env.KAFKA_SASL_USERNAME || env.KAFKA_SASL_PASSWORD))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['KAFKA_SASL_MECHANISM'],
+      message: 'is required when KAFKA_SASL_USERNAME or KAFKA_SASL_PASSWORD is set',
+    });
+  // PLAIN sends the password as it is: in production, only inside TLS.
+  if (env.NODE_ENV === 'production' && env.KAFKA_SASL_MECHANISM === 'plain' && !env.KAFKA_TLS)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['KAFKA_SASL_MECHANISM'],
+      message: 'plain sends the password in clear: with NODE_ENV=production it needs KAFKA_TLS=true',
     });
   if (env.KAFKA_TLS_CA_FILE && !env.KAFKA_TLS)
     ctx.addIssue({
