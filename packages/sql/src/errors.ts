@@ -53,6 +53,8 @@ interface ErrorLike {
   message?: unknown;
   cause?: unknown;
   meta?: { driverAdapterError?: unknown };
+  /** Prisma's driver adapters keep the database's own code here. */
+  originalCode?: unknown;
 }
 
 /**
@@ -60,17 +62,24 @@ interface ErrorLike {
  * Prisma's `meta.driverAdapterError`, where Prisma 7 keeps the database's own error (and SQLSTATE).
  */
 export function isRetriableError(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; depth < MAX_CAUSE_DEPTH && current instanceof Object; depth++) {
-    const candidate = current as ErrorLike;
+  for (const candidate of errorChain(error)) {
     if (candidate.retriable === false) return false;
     if (candidate.retriable === true) return true;
     if (typeof candidate.code === 'string' && isRetriableCode(candidate.code)) return true;
     if (typeof candidate.kind === 'string' && RETRIABLE_ADAPTER_KINDS.has(candidate.kind)) return true;
     if (typeof candidate.message === 'string' && RETRIABLE_MESSAGES.has(candidate.message)) return true;
-    current = candidate.cause ?? candidate.meta?.driverAdapterError;
   }
   return false;
+}
+
+/** The error, then each one it wraps (`cause`, or Prisma's `meta.driverAdapterError`), MAX_CAUSE_DEPTH at most. */
+function* errorChain(error: unknown): Generator<ErrorLike> {
+  let current: unknown = error;
+  for (let depth = 0; depth < MAX_CAUSE_DEPTH && current instanceof Object; depth++) {
+    const candidate = current as ErrorLike;
+    yield candidate;
+    current = candidate.cause ?? candidate.meta?.driverAdapterError;
+  }
 }
 
 function isRetriableCode(code: string): boolean {
@@ -91,12 +100,8 @@ export function describeError(error: unknown): string {
  * range, a number too large), found on the error or on any error it wraps; otherwise undefined.
  */
 export function postgresDataException(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < MAX_CAUSE_DEPTH && current instanceof Object; depth++) {
-    const candidate = current as ErrorLike & { originalCode?: unknown };
+  for (const candidate of errorChain(error))
     for (const code of [candidate.code, candidate.originalCode])
       if (typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code)) return code;
-    current = candidate.cause ?? candidate.meta?.driverAdapterError;
-  }
   return undefined;
 }
