@@ -9,6 +9,7 @@ import path from 'node:path';
 import { DEV_API_CLIENTS } from '@oncepay/http-edge';
 import { isPortOpen } from '../infra/net';
 import { DATA_DIR } from '../infra/paths';
+import { RATE_LIMIT_LIFTED } from '../infra/services';
 import { stackConfig } from '../infra/stack-config';
 import { startFreshStack } from '../stack/fresh-stack';
 
@@ -85,7 +86,7 @@ async function main(): Promise<number> {
     dir: path.join(FUZZ_DIR, 'stack'),
     logLevel: 'warn',
     // The fuzzer tests the API, not the rate limit (which has its own test).
-    serviceEnv: { RATE_LIMIT_MAX: '1000000' },
+    serviceEnv: RATE_LIMIT_LIFTED,
     log,
     onExit: (name, code) => log(`${name} exited with code ${code} while being fuzzed`),
   });

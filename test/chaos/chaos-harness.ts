@@ -362,7 +362,7 @@ export class ChaosStack {
     if (options.money) {
       const { source, sink, funded, amount } = options.money;
       // `funded` covers exactly this many transfers: no more (a double posting), no fewer (a lost one).
-      expect(completed).toBe(Number(funded / amount));
+      expect(BigInt(completed)).toBe(funded / amount);
       expect(await this.balanceOf(source)).toBe(funded - BigInt(completed) * amount);
       expect(await this.balanceOf(sink)).toBe(BigInt(completed) * amount);
     }

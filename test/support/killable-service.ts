@@ -7,9 +7,14 @@ import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import { REPO_ROOT } from '../../scripts/infra/paths';
-import { SERVICE_NODE_FLAGS, SERVICES, type ServiceSpec } from '../../scripts/infra/services';
+import {
+  RATE_LIMIT_LIFTED,
+  SERVICE_NODE_FLAGS,
+  SERVICES,
+  type ServiceSpec,
+} from '../../scripts/infra/services';
 import { testEnv } from './env';
-import { TEST_API_KEYS, TEST_KAFKA_NAMESPACE, TEST_RATE_LIMIT_MAX } from './service';
+import { TEST_API_KEYS, TEST_KAFKA_NAMESPACE } from './service';
 
 const HEALTH_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
@@ -52,7 +57,7 @@ export async function startKillableService(
         KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
         KAFKA_NAMESPACE: TEST_KAFKA_NAMESPACE,
         API_KEYS: TEST_API_KEYS,
-        RATE_LIMIT_MAX: TEST_RATE_LIMIT_MAX,
+        ...RATE_LIMIT_LIFTED,
         LOG_LEVEL: 'log',
         ...options.env,
       },

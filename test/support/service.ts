@@ -1,5 +1,6 @@
 // Boots one service's real Nest application in the test process, on a random port, against the
 // test run's PostgreSQL and Kafka, so tests can call its HTTP API.
+import { RATE_LIMIT_LIFTED } from '../../scripts/infra/services';
 import { randomBytes } from 'node:crypto';
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { testEnv } from './env';
@@ -38,9 +39,6 @@ export const TEST_CLIENTS = {
   },
 } as const;
 
-/** Far above any test's burst, so only the rate-limit test, which sets its own, meets a 429. */
-export const TEST_RATE_LIMIT_MAX = '1000000';
-
 /** The API_KEYS line that configures TEST_CLIENTS. */
 export const TEST_API_KEYS = Object.values(TEST_CLIENTS)
   .map((client) => `${client.id}:${client.role}:${client.apiKey}`)
@@ -72,7 +70,7 @@ export async function startTestService(
       KAFKA_NAMESPACE: TEST_KAFKA_NAMESPACE,
       API_KEYS: TEST_API_KEYS,
       // Tests send bursts as one client; the rate limit has its own test, which sets its own.
-      RATE_LIMIT_MAX: TEST_RATE_LIMIT_MAX,
+      ...RATE_LIMIT_LIFTED,
       ...env,
     }),
     createHttpAdapter(),
