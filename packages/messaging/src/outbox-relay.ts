@@ -268,7 +268,8 @@ export class OutboxRelay<Tx extends SqlExecutor> {
     this.listener = null;
     this.listenRetryAt = Date.now();
     void listener.end().catch(() => undefined);
-    // Wake the loop so it listens again (and looks for rows) without waiting for the safety poll.
-    this.wake?.();
+    // Wake the loop so it listens again (and looks for rows) without waiting for the safety poll; as a
+    // wake-up, so a loop in the middle of a pass does not then sleep the whole poll before listening.
+    this.wakeUp();
   }
 }
