@@ -42,14 +42,18 @@ const asOperator: As = { headers: TEST_CLIENTS.operator.auth };
 describe('the reconciliation auditor against the three real services', () => {
   const databases: TestDatabase[] = [];
   const services: ServiceProcess[] = [];
+  /** Where the faults are made: as the superuser, past what the services' roles may do. */
   const urls = {} as Record<ServiceName, string>;
+  /** What the auditor reads with: its read-only role. */
+  const auditorUrls = {} as Record<ServiceName, string>;
   const base = {} as Record<ServiceName, string>;
   let targets: AuditTargets;
 
   async function boot(name: ServiceName): Promise<void> {
     const database = await createTestDatabase(name);
     databases.push(database);
-    urls[name] = database.url;
+    urls[name] = database.adminUrl;
+    auditorUrls[name] = database.auditorUrl;
     const service = await startServiceProcess(name, database.url);
     services.push(service);
     base[name] = service.baseUrl;
@@ -101,9 +105,9 @@ describe('the reconciliation auditor against the three real services', () => {
     const failed = booted.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
     targets = {
-      transferDatabaseUrl: urls.transfer,
-      ledgerDatabaseUrl: urls.ledger,
-      notificationDatabaseUrl: urls.notification,
+      transferDatabaseUrl: auditorUrls.transfer,
+      ledgerDatabaseUrl: auditorUrls.ledger,
+      notificationDatabaseUrl: auditorUrls.notification,
       kafkaBrokers: testEnv.kafkaBrokers,
       kafkaNamespace: TEST_KAFKA_NAMESPACE,
     };
@@ -404,9 +408,9 @@ describe('the reconciliation auditor against the three real services', () => {
 
   describe('the CLI (apps/auditor, built)', () => {
     const flags = (): string[] => [
-      `--transfer-db=${urls.transfer}`,
-      `--ledger-db=${urls.ledger}`,
-      `--notification-db=${urls.notification}`,
+      `--transfer-db=${auditorUrls.transfer}`,
+      `--ledger-db=${auditorUrls.ledger}`,
+      `--notification-db=${auditorUrls.notification}`,
       `--brokers=${testEnv.kafkaBrokers.join(',')}`,
       `--namespace=${TEST_KAFKA_NAMESPACE}`,
     ];
@@ -446,9 +450,9 @@ describe('the reconciliation auditor against the three real services', () => {
       databases.push(...fresh);
       const [transferDb, ledgerDb, notificationDb] = fresh;
       const run = await runCli([
-        `--transfer-db=${transferDb!.url}`,
-        `--ledger-db=${ledgerDb!.url}`,
-        `--notification-db=${notificationDb!.url}`,
+        `--transfer-db=${transferDb!.auditorUrl}`,
+        `--ledger-db=${ledgerDb!.auditorUrl}`,
+        `--notification-db=${notificationDb!.auditorUrl}`,
         `--brokers=${testEnv.kafkaBrokers.join(',')}`,
         `--namespace=audit-empty-${randomUUID().slice(0, 8)}.`,
       ]);
@@ -489,7 +493,7 @@ describe('the reconciliation auditor against the three real services', () => {
   }
 });
 
-/** One statement as the database's owner; `skipTriggers` runs it in replica mode (no triggers fire). */
+/** One statement as the superuser; `skipTriggers` runs it in replica mode (no triggers fire). */
 async function sql(
   url: string,
   text: string,

@@ -13,6 +13,7 @@ import {
   formatDuration,
 } from '../apps/auditor/src/checks';
 import { parseCliOptions, type AuditDefaults } from '../apps/auditor/src/cli-options';
+import { localStackDefaults } from '../apps/auditor/src/config/local-stack';
 import { formatReport, formatReportJson } from '../apps/auditor/src/format-report';
 import type {
   AccountRow,
@@ -21,6 +22,8 @@ import type {
   TransferRow,
   TransferStatus,
 } from '../apps/auditor/src/snapshots';
+import { AUDITOR_ROLE, SERVICES } from '../scripts/infra/services';
+import { postgresUrl, stackConfig } from '../scripts/infra/stack-config';
 
 const NOW = new Date('2026-11-27T12:00:00.000Z');
 const GRACE_MS = 60_000;
@@ -354,5 +357,20 @@ describe('parseCliOptions', () => {
     const options = parseCliOptions(argv, defaults);
     expect(options.kind).toBe('usage-error');
     expect(options.kind === 'usage-error' && options.message).toMatch(message);
+  });
+});
+
+describe('localStackDefaults', () => {
+  it("reads the local stack's databases as the read-only role its migration step provisions", () => {
+    const { rolePassword } = stackConfig.postgres;
+    const byService = Object.fromEntries(
+      SERVICES.map((service) => [service.name, postgresUrl(service.database, AUDITOR_ROLE, rolePassword)]),
+    );
+    expect(localStackDefaults({})).toEqual({
+      transferDatabaseUrl: byService.transfer,
+      ledgerDatabaseUrl: byService.ledger,
+      notificationDatabaseUrl: byService.notification,
+      kafkaBrokers: ['127.0.0.1:9092'],
+    });
   });
 });

@@ -9,7 +9,7 @@ import type { z } from 'zod';
 import { envSchema as ledgerEnv } from '../apps/ledger-service/src/config/config';
 import { envSchema as notificationEnv } from '../apps/notification-service/src/config/config';
 import { envSchema as transferEnv } from '../apps/transfer-service/src/config/config';
-import { SERVICE_NODE_FLAGS, SERVICES } from '../scripts/infra/services';
+import { SERVICE_NODE_FLAGS, SERVICES, serviceRoleOf, type ServiceSpec } from '../scripts/infra/services';
 
 interface ComposeService {
   environment?: Record<string, string>;
@@ -57,8 +57,12 @@ describe.each(Object.entries(schemas))('the %s-service in docker-compose.yml', (
     expect(migrate?.environment).toEqual({
       ONCEPAY_POSTGRES_HOST: url.hostname,
       ONCEPAY_POSTGRES_PORT: url.port,
-      ONCEPAY_POSTGRES_PASSWORD: url.password,
+      ONCEPAY_POSTGRES_PASSWORD: expect.any(String),
+      ONCEPAY_ROLE_PASSWORD: url.password,
     });
+    // As its own role (scripts/db/roles.ts), never as the superuser the migration step uses.
+    expect(url.username).toBe(serviceRoleOf(name as ServiceSpec['name']));
+    expect(url.password).not.toBe(migrate?.environment?.ONCEPAY_POSTGRES_PASSWORD);
     expect(SERVICES.find((spec) => spec.name === name)?.database).toBe(database);
     expect(initSql).toContain(`CREATE DATABASE ${database};`);
   });

@@ -42,7 +42,7 @@ describe('consumer runner on the real broker and database', () => {
   beforeAll(async () => {
     database = await createTestDatabase('transfer');
     prisma = createPrismaClient('transfer', database.url);
-    await createEffectsTable(prisma);
+    await createEffectsTable(database);
     producer = new IdempotentProducer(kafka);
     await producer.connect();
   });

@@ -3,37 +3,46 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError, isRetriableError } from '@oncepay/sql';
 import { Client } from 'pg';
-import { ensureDatabase } from '../infra/postgres';
-import type { ServiceSpec } from '../infra/services';
+import { ownerRoleOf, type ServiceSpec } from '../infra/services';
 import { postgresUrl, stackConfig } from '../infra/stack-config';
+import { grantServicePrivileges, provisionDatabase, urlAs } from './roles';
 import { applyMigrations } from './schema-engine';
 import { migrationsDirOf } from './schema-paths';
 
-/** Creates the database when missing, then applies the service's pending migrations to it. */
+/**
+ * Provisions the service's roles and `database` as the superuser of `adminUrl` (scripts/db/roles.ts),
+ * then, as the database's owner, applies the pending migrations and grants the service role its
+ * privileges. Returns the migrations applied.
+ */
 export async function migrateDatabase(
   adminUrl: string,
   service: ServiceSpec['name'],
   database: string,
 ): Promise<string[]> {
-  await ensureDatabase(adminUrl, database);
-  const url = new URL(adminUrl);
-  url.pathname = `/${database}`;
-  return applyMigrations({ databaseUrl: url.toString(), migrationsDir: migrationsDirOf(service) });
+  const { rolePassword } = stackConfig.postgres;
+  await provisionDatabase(adminUrl, service, database, rolePassword);
+  const databaseUrl = new URL(adminUrl);
+  databaseUrl.pathname = `/${database}`;
+  const ownerUrl = urlAs(databaseUrl.toString(), ownerRoleOf(service), rolePassword);
+  const applied = await applyMigrations({ databaseUrl: ownerUrl, migrationsDir: migrationsDirOf(service) });
+  await grantServicePrivileges(ownerUrl, service);
+  return applied;
 }
 
 /**
- * `tsx scripts/db/migrate.ts`: every database of the local stack.
- * `tsx scripts/db/migrate.ts <service> <database url>`: one service's database (the compose stack's
- * migration containers), which must already exist.
+ * `tsx scripts/db/migrate.ts`: every database of the local stack (and the compose stack's migration
+ * step, which points ONCEPAY_POSTGRES_HOST at its PostgreSQL).
+ * `tsx scripts/db/migrate.ts <service> <admin url> <database>`: one service's database on the server of
+ * `<admin url>` (a superuser's), created when missing.
  */
 async function main(): Promise<void> {
-  const [serviceName, databaseUrl] = process.argv.slice(2);
+  const [serviceName, adminUrl, database] = process.argv.slice(2);
   if (serviceName !== undefined) {
     const service = stackConfig.services.find((s) => s.name === serviceName);
-    if (!service || !databaseUrl)
-      throw new Error('usage: migrate.ts [<transfer|ledger|notification> <database url>]');
-    const applied = await applyMigrations({ databaseUrl, migrationsDir: migrationsDirOf(service.name) });
-    console.log(`${service.name}: ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`);
+    if (!service || !adminUrl || !database)
+      throw new Error('usage: migrate.ts [<transfer|ledger|notification> <admin url> <database>]');
+    const applied = await migrateDatabase(adminUrl, service.name, database);
+    console.log(`${database}: ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`);
     return;
   }
   await untilPostgresAnswers(postgresUrl('postgres'));

@@ -9,6 +9,19 @@ export interface ServiceSpec {
   defaultPort: number;
 }
 
+/** Owns a service's database, its schema and every object in it; runs the migrations (scripts/db/roles.ts). */
+export function ownerRoleOf(service: ServiceSpec['name']): string {
+  return `oncepay_${service}_owner`;
+}
+
+/** What a service connects as (its DATABASE_URL): the privileges scripts/db/roles.ts grants, no more. */
+export function serviceRoleOf(service: ServiceSpec['name']): string {
+  return `oncepay_${service}_service`;
+}
+
+/** `npm run audit`'s role: reads the three databases, writes nothing. apps/auditor names it too (a test keeps them equal). */
+export const AUDITOR_ROLE = 'oncepay_auditor';
+
 /**
  * The migrated database each test database of one test run is cloned from. Named per run, so two
  * runs sharing one PostgreSQL (two terminals, or a run beside `npm start`) never touch each other's.

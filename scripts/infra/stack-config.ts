@@ -1,7 +1,7 @@
 // Ports and credentials of the local stack (the dev stack and the test run share them, so a test
 // run reuses a stack that is already up). The only place the scripts read the environment.
 import { DEV_API_KEYS } from '@oncepay/http-edge';
-import { SERVICES, type ServiceSpec } from './services';
+import { SERVICES, serviceRoleOf, type ServiceSpec } from './services';
 
 function portFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -19,6 +19,12 @@ export const stackConfig = {
     port: portFromEnv('ONCEPAY_POSTGRES_PORT', 5432),
     user: 'postgres',
     password: process.env.ONCEPAY_POSTGRES_PASSWORD ?? 'oncepay-dev',
+    /**
+     * The password the migration step gives the roles it provisions (each service's owner and service
+     * role, the auditor; scripts/db/roles.ts). One for all: a dev stack's. Elsewhere, provision the roles
+     * with passwords of their own.
+     */
+    rolePassword: process.env.ONCEPAY_ROLE_PASSWORD ?? 'oncepay-dev-role',
   },
   kafka: {
     port: portFromEnv('ONCEPAY_KAFKA_PORT', 9092),
@@ -39,9 +45,19 @@ export const stackConfig = {
   services: SERVICES,
 };
 
-export function postgresUrl(database: string): string {
-  const { user, password, host, port } = stackConfig.postgres;
+/** `database` on the stack's PostgreSQL, as its superuser unless another role is given. */
+export function postgresUrl(
+  database: string,
+  user = stackConfig.postgres.user,
+  password = stackConfig.postgres.password,
+): string {
+  const { host, port } = stackConfig.postgres;
   return `postgresql://${user}:${encodeURIComponent(password)}@${host}:${port}/${database}`;
+}
+
+/** What a service connects as: its own role, on `database` (its stack database unless given). */
+export function serviceDatabaseUrl(service: ServiceSpec, database = service.database): string {
+  return postgresUrl(database, serviceRoleOf(service.name), stackConfig.postgres.rolePassword);
 }
 
 export function kafkaBrokers(): string {
@@ -59,7 +75,7 @@ export function stackServiceEnv(
 ): Record<string, string> {
   return {
     PORT: String(stackConfig.servicePort(service)),
-    DATABASE_URL: postgresUrl(service.database),
+    DATABASE_URL: serviceDatabaseUrl(service),
     KAFKA_BROKERS: kafkaBrokers(),
     API_KEYS: stackConfig.apiKeys,
     LOG_LEVEL: logLevel,

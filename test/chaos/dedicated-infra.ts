@@ -14,7 +14,7 @@ import { startKafka, type KafkaBroker, type KafkaOptions } from '../../scripts/i
 import { REPO_ROOT } from '../../scripts/infra/paths';
 import { quoteIdentifier, type PostgresOptions } from '../../scripts/infra/postgres';
 import type { ServiceSpec } from '../../scripts/infra/services';
-import type { TestDatabase } from '@oncepay/test-support';
+import { testDatabaseOn, type TestDatabase } from '@oncepay/test-support';
 import { CHAOS } from './chaos-config';
 import type { PostgresCommand, PostgresReply } from './postgres-server';
 
@@ -210,7 +210,7 @@ export class RestartablePostgres {
 }
 
 /**
- * A new database for `service` on the server behind `adminUrl`, with the service's migrations applied.
+ * A new database for `service` on the server behind `adminUrl`, provisioned and migrated as the stack's are.
  * The migrations run in a child process (the CLI form of scripts/db/migrate.ts): Prisma's WebAssembly
  * schema engine is an ES module that jest's CommonJS registry is not meant to load.
  */
@@ -219,24 +219,22 @@ export async function createMigratedDatabase(
   service: ServiceSpec['name'],
 ): Promise<TestDatabase> {
   const name = `oncepay_chaos_${service}_${randomBytes(4).toString('hex')}`;
-  await adminQuery(adminUrl, `CREATE DATABASE ${quoteIdentifier(name)}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  await runMigrations(service, url.toString());
-  return {
-    name,
-    url: url.toString(),
-    // The server may be gone by then (its folder is deleted with it): nothing left to drop.
-    drop: () =>
-      adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`).catch(
-        () => undefined,
-      ),
-  };
+  await runMigrations(service, adminUrl, name);
+  // The server may be gone by then (its folder is deleted with it): nothing left to drop.
+  return testDatabaseOn(adminUrl, service, name, () =>
+    adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`).catch(
+      () => undefined,
+    ),
+  );
 }
 
-async function runMigrations(service: ServiceSpec['name'], databaseUrl: string): Promise<void> {
+async function runMigrations(
+  service: ServiceSpec['name'],
+  adminUrl: string,
+  database: string,
+): Promise<void> {
   const tsx = path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
-  const child = spawn(process.execPath, [tsx, 'scripts/db/migrate.ts', service, databaseUrl], {
+  const child = spawn(process.execPath, [tsx, 'scripts/db/migrate.ts', service, adminUrl, database], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

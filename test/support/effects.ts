@@ -4,6 +4,7 @@
 import { handleOnce } from '@oncepay/dedup';
 import { executorOfPrisma, type PrismaRawSql } from '@oncepay/sql';
 import type { EventHandler, HandleOutcome } from '@oncepay/messaging';
+import type { TestDatabase } from './database';
 
 /** The part of a generated Prisma client these helpers use. */
 export interface TransactionalDb extends PrismaRawSql {
@@ -13,9 +14,10 @@ export interface TransactionalDb extends PrismaRawSql {
   ): Promise<T>;
 }
 
-export async function createEffectsTable(db: PrismaRawSql): Promise<void> {
-  await db.$executeRawUnsafe(
-    `CREATE TABLE IF NOT EXISTS test_effects (id bigserial PRIMARY KEY, consumer text NOT NULL, event_id uuid NOT NULL)`,
+export async function createEffectsTable(database: TestDatabase): Promise<void> {
+  await database.createTable(
+    'test_effects',
+    'id bigserial PRIMARY KEY, consumer text NOT NULL, event_id uuid NOT NULL',
   );
 }
 

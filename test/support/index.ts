@@ -1,5 +1,5 @@
 // Helpers for tests that run against the real PostgreSQL and Kafka started by `npm test`.
-export { createTestDatabase, type TestDatabase } from './database';
+export { createTestDatabase, testDatabaseOn, type TestDatabase } from './database';
 export { testEnv } from './env';
 export { createTestKafka, createTestTopics, uniqueName } from './kafka';
 export { createPrismaClient, type PrismaClientOf } from './prisma';

@@ -34,8 +34,9 @@ describe('idempotency keys on PostgreSQL', () => {
   beforeAll(async () => {
     database = await createTestDatabase('transfer');
     prisma = createPrismaClient('transfer', database.url);
-    await prisma.$executeRawUnsafe(
-      `CREATE TABLE test_effects (id bigserial PRIMARY KEY, key text NOT NULL, note text NOT NULL)`,
+    await database.createTable(
+      'test_effects',
+      'id bigserial PRIMARY KEY, key text NOT NULL, note text NOT NULL',
     );
   });
   afterAll(async () => {

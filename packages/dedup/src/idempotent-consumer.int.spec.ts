@@ -19,8 +19,9 @@ describe('handleOnce on PostgreSQL', () => {
     database = await createTestDatabase('transfer');
     prisma = createPrismaClient('transfer', database.url);
     // No unique constraint on purpose: a double effect shows up as a second row.
-    await prisma.$executeRawUnsafe(
-      `CREATE TABLE test_effects (id bigserial PRIMARY KEY, message_id uuid NOT NULL, note text NOT NULL)`,
+    await database.createTable(
+      'test_effects',
+      'id bigserial PRIMARY KEY, message_id uuid NOT NULL, note text NOT NULL',
     );
   });
   afterAll(async () => {

@@ -39,7 +39,7 @@ describe('outbox relay on the real broker and database', () => {
     await createTestTopics([topic, `${topic}.dlt`]);
     database = await createTestDatabase('transfer');
     prisma = createPrismaClient('transfer', database.url);
-    await createEffectsTable(prisma);
+    await createEffectsTable(database);
     producer = new IdempotentProducer(kafka);
     await producer.connect();
   });

@@ -2,6 +2,9 @@
 // run on this machine, found through the same variables they read (ONCEPAY_POSTGRES_PORT, ...).
 import type { AuditDefaults } from '../cli-options';
 
+/** The role scripts/infra/services.ts names for the auditor (test/audit.spec.ts keeps the two equal). */
+const AUDITOR_ROLE = 'oncepay_auditor';
+
 const DATABASES = {
   transfer: 'oncepay_transfer',
   ledger: 'oncepay_ledger',
@@ -11,9 +14,10 @@ const DATABASES = {
 export function localStackDefaults(env: Record<string, string | undefined>): AuditDefaults {
   const host = env.ONCEPAY_POSTGRES_HOST ?? '127.0.0.1';
   const port = portOf(env, 'ONCEPAY_POSTGRES_PORT', 5432);
-  const password = encodeURIComponent(env.ONCEPAY_POSTGRES_PASSWORD ?? 'oncepay-dev');
+  // The read-only role the stack's migration step provisions for the auditor (scripts/db/roles.ts).
+  const password = encodeURIComponent(env.ONCEPAY_ROLE_PASSWORD ?? 'oncepay-dev-role');
   const databaseUrl = (database: string): string =>
-    `postgresql://postgres:${password}@${host}:${port}/${database}`;
+    `postgresql://${AUDITOR_ROLE}:${password}@${host}:${port}/${database}`;
   return {
     transferDatabaseUrl: databaseUrl(DATABASES.transfer),
     ledgerDatabaseUrl: databaseUrl(DATABASES.ledger),

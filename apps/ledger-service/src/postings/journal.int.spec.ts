@@ -1,5 +1,6 @@
 // Proves the ledger database itself, not only the code, keeps the books: journal entries and decisions
-// cannot be changed or deleted, a transfer cannot get a second DEBIT, CREDIT or decision, and the money
+// cannot be changed or deleted (the service's role lacks the privilege, and the triggers refuse anyone
+// who has it), a transfer cannot get a second DEBIT, CREDIT or decision, and the money
 // rules hold (positive entry amounts, currency codes, no balance below zero without allowNegativeBalance).
 import { createPrismaClient, createTestDatabase, type TestDatabase } from '@oncepay/test-support';
 import { randomUUID } from 'node:crypto';
@@ -8,18 +9,21 @@ import type { LedgerDatabase } from '../database';
 describe('the ledger database', () => {
   let database: TestDatabase;
   let prisma: LedgerDatabase;
+  let superuser: LedgerDatabase;
   const accountId = randomUUID();
   const transferId = randomUUID();
 
   beforeAll(async () => {
     database = await createTestDatabase('ledger');
     prisma = createPrismaClient('ledger', database.url);
+    superuser = createPrismaClient('ledger', database.adminUrl);
     await prisma.account.create({ data: { id: accountId, ownerClientId: 'client-a', currency: 'EUR' } });
     await prisma.journalEntry.create({ data: entry({ direction: 'DEBIT' }) });
     await prisma.ledgerDecision.create({ data: { transferId, outcome: 'POSTED', decidedAt: new Date() } });
   });
   afterAll(async () => {
     await prisma.$disconnect();
+    await superuser.$disconnect();
     await database.drop();
   });
 
@@ -33,8 +37,9 @@ describe('the ledger database', () => {
     ['truncate the journal', `TRUNCATE journal_entries`],
     ['update a decision', `UPDATE ledger_decisions SET outcome = 'REJECTED', reason = 'INSUFFICIENT_FUNDS'`],
     ['delete a decision', `DELETE FROM ledger_decisions`],
-  ])('refuses to %s', async (_, sql) => {
-    await expect(prisma.$executeRawUnsafe(sql)).rejects.toThrow(/append-only/);
+  ])('refuses to %s, to the service and to a role with every privilege', async (_, sql) => {
+    await expect(prisma.$executeRawUnsafe(sql)).rejects.toThrow(/permission denied/);
+    await expect(superuser.$executeRawUnsafe(sql)).rejects.toThrow(/append-only/);
   });
 
   it('refuses a second DEBIT for the same transfer', async () => {

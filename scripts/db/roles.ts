@@ -1,0 +1,203 @@
+// Who may do what in the service databases. Database-per-service and the append-only journal are held
+// by PostgreSQL's privileges, not by convention: each service connects as a role of its own that may
+// connect to its database only, use the tables it needs with the verbs it needs, and nothing else
+// (no DDL, no TRUNCATE, no UPDATE or DELETE of the journal, no triggers to switch off: only an owner
+// could). A separate owner role runs the migrations; the auditor reads every service table and writes
+// none. One superuser step (provisionDatabase) creates the roles and hands the database to its owner;
+// everything after it runs as the owner.
+import { Client } from 'pg';
+import { quoteIdentifier } from '../infra/postgres';
+import { AUDITOR_ROLE, ownerRoleOf, serviceRoleOf, type ServiceSpec } from '../infra/services';
+
+type ServiceName = ServiceSpec['name'];
+type TablePrivilege = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
+
+const APPEND_ONLY: TablePrivilege[] = ['SELECT', 'INSERT'];
+const PURGED_DEDUP_RECORDS: TablePrivilege[] = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'];
+
+/**
+ * Every table of every service database and what its service may do to it; nothing more is granted.
+ * The migration step refuses a database with a table missing here, so a new table is a decision.
+ */
+export const SERVICE_TABLE_PRIVILEGES: Record<ServiceName, Record<string, TablePrivilege[]>> = {
+  transfer: {
+    // DELETE: the retention job purges old rows of these three. UPDATE only because its batched DELETE
+    // locks the rows it picks (FOR UPDATE SKIP LOCKED, so two instances purge side by side), and
+    // PostgreSQL allows that lock only to a role that may UPDATE; no service code updates a dedup record.
+    processed_messages: PURGED_DEDUP_RECORDS,
+    outbox_messages: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
+    idempotency_keys: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
+    // A transfer moves through its states; it is never deleted.
+    transfers: ['SELECT', 'INSERT', 'UPDATE'],
+  },
+  ledger: {
+    processed_messages: PURGED_DEDUP_RECORDS,
+    outbox_messages: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
+    // UPDATE: balances move with each posting; accounts are never deleted.
+    accounts: ['SELECT', 'INSERT', 'UPDATE'],
+    // The journal and the decisions are append-only (their triggers refuse it too, even to the owner).
+    journal_entries: APPEND_ONLY,
+    ledger_decisions: APPEND_ONLY,
+  },
+  notification: {
+    processed_messages: PURGED_DEDUP_RECORDS,
+    // UPDATE: a notification's delivery status; the attempts are its history.
+    notifications: ['SELECT', 'INSERT', 'UPDATE'],
+    delivery_attempts: APPEND_ONLY,
+  },
+};
+
+/** Prisma's migration history: the owner's business only. */
+const MIGRATIONS_TABLE = '_prisma_migrations';
+
+/**
+ * As a superuser: creates the service's owner and service roles and the auditor role (or sets their
+ * password), creates `database` owned by the owner (or hands it over), and opens it to the service role
+ * and the auditor only. Safe to repeat, and safe beside another run doing the same.
+ */
+export async function provisionDatabase(
+  adminUrl: string,
+  service: ServiceName,
+  database: string,
+  rolePassword: string,
+): Promise<void> {
+  const owner = ownerRoleOf(service);
+  await withClient(adminUrl, async (client) => {
+    for (const role of [owner, serviceRoleOf(service), AUDITOR_ROLE])
+      await ensureLoginRole(client, role, rolePassword);
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (found.rowCount === 0)
+      await client.query(`CREATE DATABASE ${quoteIdentifier(database)} OWNER ${quoteIdentifier(owner)}`);
+    await restrictDatabase(client, service, database);
+  });
+  const url = new URL(adminUrl);
+  url.pathname = `/${database}`;
+  await withClient(url.toString(), (client) => handSchemaToOwner(client, owner));
+}
+
+/**
+ * As a superuser, on a database just created (a copy of a provisioned template, whose tables, schema
+ * and grants it copies, but not who owns it and who may connect): the owner, and CONNECT for the service
+ * role and the auditor only.
+ */
+export async function restrictDatabase(
+  client: Client,
+  service: ServiceName,
+  database: string,
+): Promise<void> {
+  const db = quoteIdentifier(database);
+  await client.query(`ALTER DATABASE ${db} OWNER TO ${quoteIdentifier(ownerRoleOf(service))}`);
+  await client.query(`REVOKE ALL ON DATABASE ${db} FROM PUBLIC`);
+  await client.query(
+    `GRANT CONNECT ON DATABASE ${db} TO ${quoteIdentifier(serviceRoleOf(service))}, ${quoteIdentifier(AUDITOR_ROLE)}`,
+  );
+}
+
+/**
+ * As the owner, after the migrations: exactly the privileges of SERVICE_TABLE_PRIVILEGES for the service
+ * role and SELECT for the auditor, in one transaction (nobody sees the tables without their grants).
+ */
+export async function grantServicePrivileges(ownerUrl: string, service: ServiceName): Promise<void> {
+  const declared = SERVICE_TABLE_PRIVILEGES[service];
+  const serviceRole = quoteIdentifier(serviceRoleOf(service));
+  const auditor = quoteIdentifier(AUDITOR_ROLE);
+  await withClient(ownerUrl, async (client) => {
+    const tables = (
+      await client.query<{ name: string }>(
+        `SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' AND tablename <> $1 ORDER BY 1`,
+        [MIGRATIONS_TABLE],
+      )
+    ).rows.map((row) => row.name);
+    const undeclared = tables.filter((table) => !(table in declared));
+    const missing = Object.keys(declared).filter((table) => !tables.includes(table));
+    if (undeclared.length > 0 || missing.length > 0)
+      throw new Error(
+        `the ${service} database and SERVICE_TABLE_PRIVILEGES (scripts/db/roles.ts) disagree: ` +
+          [
+            undeclared.length ? `no privileges declared for ${undeclared.join(', ')}` : '',
+            missing.length ? `no such table ${missing.join(', ')}` : '',
+          ]
+            .filter(Boolean)
+            .join('; '),
+      );
+    await client.query('BEGIN');
+    try {
+      await client.query(`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${serviceRole}, ${auditor}`);
+      await client.query(`REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM ${serviceRole}, ${auditor}`);
+      await client.query(`GRANT USAGE ON SCHEMA public TO ${serviceRole}, ${auditor}`);
+      for (const table of tables) {
+        const privileges = declared[table] ?? [];
+        await client.query(`GRANT ${privileges.join(', ')} ON ${quoteIdentifier(table)} TO ${serviceRole}`);
+        await client.query(`GRANT SELECT ON ${quoteIdentifier(table)} TO ${auditor}`);
+      }
+      // nextval() for the identity columns of the tables it inserts into; nothing else on sequences.
+      await client.query(`GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ${serviceRole}`);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
+/** `url` with another user and password (the same server and database). */
+export function urlAs(url: string, role: string, password: string): string {
+  const next = new URL(url);
+  next.username = role;
+  next.password = encodeURIComponent(password);
+  return next.toString();
+}
+
+async function ensureLoginRole(client: Client, role: string, password: string): Promise<void> {
+  const attributes = 'LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS';
+  const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
+  if (exists.rowCount === 0) {
+    try {
+      await client.query(`CREATE ROLE ${quoteIdentifier(role)} ${attributes}`);
+    } catch (error) {
+      // Another run (a test run beside `npm start`) created it between the check and here.
+      if ((error as { code?: string }).code !== '42710') throw error;
+    }
+  }
+  // Roles are cluster-wide: set the attributes and password every time, so they are what this says.
+  await client.query(`ALTER ROLE ${quoteIdentifier(role)} ${attributes} PASSWORD ${quoteLiteral(password)}`);
+}
+
+/**
+ * The owner gets schema `public` and everything in it. Objects a superuser created before roles existed
+ * (a dev stack migrated by an earlier version) change hands too, so the owner can migrate them further.
+ */
+async function handSchemaToOwner(client: Client, owner: string): Promise<void> {
+  const role = quoteIdentifier(owner);
+  await client.query(`ALTER SCHEMA public OWNER TO ${role}`);
+  await client.query(`REVOKE ALL ON SCHEMA public FROM PUBLIC`);
+  const owned = await client.query<{ statement: string }>(
+    `SELECT format('ALTER TABLE %I OWNER TO ${role}', c.relname) AS statement
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relowner <> $1::regrole
+     UNION ALL
+     SELECT format('ALTER TYPE %I OWNER TO ${role}', t.typname)
+       FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+      WHERE n.nspname = 'public' AND t.typtype = 'e' AND t.typowner <> $1::regrole
+     UNION ALL
+     SELECT format('ALTER FUNCTION %s OWNER TO ${role}', p.oid::regprocedure)
+       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE n.nspname = 'public' AND p.proowner <> $1::regrole`,
+    [owner],
+  );
+  for (const { statement } of owned.rows) await client.query(statement);
+}
+
+function quoteLiteral(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}

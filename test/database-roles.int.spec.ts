@@ -1,0 +1,183 @@
+// Proves PostgreSQL itself holds database-per-service and the append-only books, as an attacker holding
+// a service's database credentials would try them: the service role has exactly the privileges
+// scripts/db/roles.ts declares, no DDL, no TRUNCATE, no way to switch a trigger off, no UPDATE or DELETE
+// of the journal, and no way into another service's database; the auditor reads and writes nothing.
+import { createTestDatabase, type TestDatabase } from '@oncepay/test-support';
+import { Client } from 'pg';
+import { grantServicePrivileges, SERVICE_TABLE_PRIVILEGES } from '../scripts/db/roles';
+import { serviceRoleOf, SERVICES, type ServiceSpec } from '../scripts/infra/services';
+
+type ServiceName = ServiceSpec['name'];
+
+const databases = {} as Record<ServiceName, TestDatabase>;
+
+beforeAll(async () => {
+  for (const { name } of SERVICES) databases[name] = await createTestDatabase(name);
+});
+afterAll(async () => {
+  await Promise.all(Object.values(databases).map((database) => database.drop()));
+});
+
+async function as<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The error a statement fails with, as `<SQLSTATE> <message>`; fails the test when it succeeds. */
+async function refusal(url: string, sql: string): Promise<string> {
+  return as(url, async (client) => {
+    try {
+      await client.query(sql);
+    } catch (error) {
+      const { code, message } = error as { code?: string; message: string };
+      return `${code} ${message}`;
+    }
+    throw new Error(`expected PostgreSQL to refuse: ${sql}`);
+  });
+}
+
+async function aColumnOf(database: TestDatabase, table: string): Promise<string> {
+  const result = await as(database.adminUrl, (client) =>
+    client.query<{ name: string }>(
+      `SELECT column_name AS name FROM information_schema.columns
+        WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position LIMIT 1`,
+      [table],
+    ),
+  );
+  const name = result.rows[0]?.name;
+  if (!name) throw new Error(`no table ${table}`);
+  return name;
+}
+
+describe.each(SERVICES.map((service) => service.name))('the %s service role', (service) => {
+  const tables = Object.keys(SERVICE_TABLE_PRIVILEGES[service]);
+
+  it('holds exactly the declared privileges on its tables and none on the migration history', async () => {
+    const granted = await as(databases[service].adminUrl, (client) =>
+      client.query<{ table_name: string; privileges: string[] }>(
+        `SELECT table_name, array_agg(privilege_type::text ORDER BY privilege_type) AS privileges
+           FROM information_schema.role_table_grants
+          WHERE grantee = $1 AND table_schema = 'public'
+          GROUP BY table_name`,
+        [serviceRoleOf(service)],
+      ),
+    );
+    const expected = Object.fromEntries(
+      Object.entries(SERVICE_TABLE_PRIVILEGES[service]).map(([table, privileges]) => [
+        table,
+        [...privileges].sort(),
+      ]),
+    );
+    expect(Object.fromEntries(granted.rows.map((row) => [row.table_name, row.privileges]))).toEqual(expected);
+  });
+
+  it('is an ordinary login role: no superuser, no CREATEDB, no CREATEROLE, no replication, no RLS bypass', async () => {
+    const role = await as(databases[service].adminUrl, (client) =>
+      client.query(
+        `SELECT rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls, rolcanlogin
+           FROM pg_roles WHERE rolname = $1`,
+        [serviceRoleOf(service)],
+      ),
+    );
+    expect(role.rows).toEqual([
+      {
+        rolsuper: false,
+        rolcreatedb: false,
+        rolcreaterole: false,
+        rolreplication: false,
+        rolbypassrls: false,
+        rolcanlogin: true,
+      },
+    ]);
+  });
+
+  it('cannot create, alter, drop or truncate anything, nor switch a trigger off', async () => {
+    const url = databases[service].url;
+    await expect(refusal(url, `CREATE TABLE stolen (id int)`)).resolves.toMatch(
+      /^42501 permission denied for schema public/,
+    );
+    for (const table of tables) {
+      await expect(refusal(url, `TRUNCATE ${table}`)).resolves.toMatch(/^42501 permission denied/);
+      await expect(refusal(url, `ALTER TABLE ${table} DISABLE TRIGGER ALL`)).resolves.toMatch(
+        /^42501 must be owner/,
+      );
+      await expect(refusal(url, `DROP TABLE ${table}`)).resolves.toMatch(/^42501 must be owner/);
+    }
+    await expect(refusal(url, `SELECT * FROM _prisma_migrations`)).resolves.toMatch(
+      /^42501 permission denied/,
+    );
+    await expect(refusal(url, `SET session_replication_role = replica`)).resolves.toMatch(
+      /^42501 permission denied/,
+    );
+  });
+
+  it("cannot connect to another service's database", async () => {
+    for (const other of SERVICES.filter((s) => s.name !== service)) {
+      const url = new URL(databases[service].url);
+      url.pathname = `/${databases[other.name].name}`;
+      await expect(
+        as(url.toString(), (client) => client.query('SELECT 1')).then(
+          () => 'connected',
+          (error: { code?: string; message: string }) => `${error.code} ${error.message}`,
+        ),
+      ).resolves.toMatch(/^42501 permission denied for database/);
+    }
+  });
+});
+
+describe('the append-only tables', () => {
+  it.each([
+    ['ledger', 'journal_entries'],
+    ['ledger', 'ledger_decisions'],
+    ['notification', 'delivery_attempts'],
+  ] as const)('%s.%s: the service role may not UPDATE or DELETE a row', async (service, table) => {
+    const url = databases[service].url;
+    const column = await aColumnOf(databases[service], table);
+    await expect(refusal(url, `UPDATE ${table} SET ${column} = ${column}`)).resolves.toMatch(
+      /^42501 permission denied/,
+    );
+    await expect(refusal(url, `DELETE FROM ${table}`)).resolves.toMatch(/^42501 permission denied/);
+  });
+});
+
+describe('the auditor role (oncepay_auditor)', () => {
+  it.each(SERVICES.map((service) => service.name))(
+    'reads every %s table and writes none',
+    async (service) => {
+      const url = databases[service].auditorUrl;
+      for (const table of Object.keys(SERVICE_TABLE_PRIVILEGES[service])) {
+        await expect(
+          as(url, (client) => client.query(`SELECT count(*) FROM ${table}`)),
+        ).resolves.toBeDefined();
+        const column = await aColumnOf(databases[service], table);
+        for (const write of [
+          `INSERT INTO ${table} DEFAULT VALUES`,
+          `UPDATE ${table} SET ${column} = ${column}`,
+          `DELETE FROM ${table}`,
+          `TRUNCATE ${table}`,
+        ])
+          await expect(refusal(url, write)).resolves.toMatch(/^42501 permission denied/);
+      }
+    },
+  );
+});
+
+describe('the migration step', () => {
+  it('refuses a database with a table whose privileges nobody declared', async () => {
+    const database = await createTestDatabase('transfer');
+    try {
+      await database.createTable('undeclared', 'id int');
+      // As the superuser here; the migration step runs it as the owner, who may grant on its own tables.
+      await expect(grantServicePrivileges(database.adminUrl, 'transfer')).rejects.toThrow(
+        'the transfer database and SERVICE_TABLE_PRIVILEGES (scripts/db/roles.ts) disagree: no privileges declared for undeclared',
+      );
+    } finally {
+      await database.drop();
+    }
+  });
+});
