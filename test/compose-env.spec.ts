@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { envSchema as ledgerEnv } from '../apps/ledger-service/src/config/config';
 import { envSchema as notificationEnv } from '../apps/notification-service/src/config/config';
 import { envSchema as transferEnv } from '../apps/transfer-service/src/config/config';
+import { DEV_ROLE_PASSWORD } from '../scripts/infra/stack-config';
 import { SERVICE_NODE_FLAGS, SERVICES, serviceRoleOf, type ServiceSpec } from '../scripts/infra/services';
 
 interface ComposeService {
@@ -63,6 +64,8 @@ describe.each(Object.entries(schemas))('the %s-service in docker-compose.yml', (
     // As its own role (scripts/db/roles.ts), never as the superuser the migration step uses.
     expect(url.username).toBe(serviceRoleOf(name as ServiceSpec['name']));
     expect(url.password).not.toBe(migrate?.environment?.ONCEPAY_POSTGRES_PASSWORD);
+    // The dev default the local tools (the auditor, the smoke test's attacks) reach the compose stack with.
+    expect(url.password).toBe(DEV_ROLE_PASSWORD);
     expect(SERVICES.find((spec) => spec.name === name)?.database).toBe(database);
     expect(initSql).toContain(`CREATE DATABASE ${database};`);
   });

@@ -7,11 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DEV_API_CLIENTS } from '@oncepay/http-edge';
-import { isPortOpen } from '../infra/net';
 import { DATA_DIR } from '../infra/paths';
 import { RATE_LIMIT_LIFTED } from '../infra/services';
 import { stackConfig } from '../infra/stack-config';
-import { startFreshStack } from '../stack/fresh-stack';
+import { busyServicePorts, startFreshStack } from '../stack/fresh-stack';
 
 /** Pinned, so a new release cannot turn CI red on its own. */
 const SCHEMATHESIS = 'schemathesis==4.32.5';
@@ -75,10 +74,9 @@ function fuzz(service: (typeof stackConfig.services)[number]): boolean {
 }
 
 async function main(): Promise<number> {
-  const ports = stackConfig.services.map((service) => stackConfig.servicePort(service));
-  const busy = (await Promise.all(ports.map((port) => isPortOpen(port)))).some(Boolean);
-  if (busy) {
-    log(`a stack is running on ${ports.join(', ')}: stop it first; the fuzzer starts a fresh one of its own`);
+  const busy = await busyServicePorts();
+  if (busy.length > 0) {
+    log(`a stack is running on ${busy.join(', ')}: stop it first; the fuzzer starts a fresh one of its own`);
     return 2;
   }
   installSchemathesis();

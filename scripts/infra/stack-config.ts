@@ -12,6 +12,9 @@ function portFromEnv(name: string, fallback: number): number {
   return port;
 }
 
+/** The roles' password on a dev stack, `npm start`'s and compose's alike (docker-compose.yml spells it out). */
+export const DEV_ROLE_PASSWORD = 'oncepay-dev-role';
+
 export const stackConfig = {
   postgres: {
     // Another host only for the compose stack's one-shot steps, which reach PostgreSQL as `postgres`.
@@ -24,7 +27,7 @@ export const stackConfig = {
      * role, the auditor; scripts/db/roles.ts). One for all: a dev stack's. Elsewhere, provision the roles
      * with passwords of their own.
      */
-    rolePassword: process.env.ONCEPAY_ROLE_PASSWORD ?? 'oncepay-dev-role',
+    rolePassword: process.env.ONCEPAY_ROLE_PASSWORD ?? DEV_ROLE_PASSWORD,
   },
   kafka: {
     port: portFromEnv('ONCEPAY_KAFKA_PORT', 9092),

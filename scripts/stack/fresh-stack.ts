@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { migrateDatabase } from '../db/migrate';
 import { startLocalInfra } from '../infra/local-infra';
+import { isPortOpen } from '../infra/net';
 import { REPO_ROOT } from '../infra/paths';
 import { stackConfig, stackServiceEnv } from '../infra/stack-config';
 import { startService, type RunningService } from './service-process';
@@ -18,6 +19,13 @@ export interface FreshStackOptions {
   log: (line: string) => void;
   /** A service that exits while the stack runs; the run decides what that means. */
   onExit: (name: string, code: number | null) => void;
+}
+
+/** The service ports already answering (a stack running, which a fresh one would collide with). */
+export async function busyServicePorts(): Promise<number[]> {
+  const ports = stackConfig.services.map((service) => stackConfig.servicePort(service));
+  const open = await Promise.all(ports.map((port) => isPortOpen(port)));
+  return ports.filter((_, index) => open[index]);
 }
 
 /** Every workspace built (turbo replays what has not changed): the services run from their dist/. */

@@ -1,7 +1,8 @@
-// What the smoke test does to the compose stack through its published ports: the README's try-it
-// calls (open accounts, transfers with idempotency keys, balances, notifications), nothing more.
+// A client of a running stack's public API, as the demo clients: the README's try-it calls (open
+// accounts, transfers with idempotency keys, balances, notifications) for the compose smoke test, and
+// `send` for whatever else the attack run tries.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEMO } from '../stack/seed';
+import { DEMO } from './seed';
 
 export interface Answer {
   status: number;
@@ -29,7 +30,7 @@ const REQUEST_TIMEOUT_MS = 10_000;
 const MAX_RATE_LIMITED_ATTEMPTS = 20;
 
 export class StackClient {
-  constructor(private readonly urls: StackUrls) {}
+  constructor(readonly urls: StackUrls) {}
 
   postTransfer(client: DemoClient, idempotencyKey: string, body: TransferRequest): Promise<Answer> {
     return this.call('POST', `${this.urls.transfer}/v1/transfers`, client, body, {
@@ -73,6 +74,17 @@ export class StackClient {
   async health(url: string): Promise<number> {
     const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     return response.status;
+  }
+
+  /** One request exactly as given: no retry, whatever the answer. */
+  send(
+    method: string,
+    url: string,
+    client: DemoClient,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Answer> {
+    return this.callOnce(method, url, client, body, headers);
   }
 
   /** As a well-behaved client: over the stack's rate limit (429), it waits Retry-After and sends again. */
