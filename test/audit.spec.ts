@@ -371,6 +371,29 @@ describe('localStackDefaults', () => {
       ledgerDatabaseUrl: byService.ledger,
       notificationDatabaseUrl: byService.notification,
       kafkaBrokers: ['127.0.0.1:9092'],
+      kafkaSecurity: {},
     });
+  });
+
+  it("takes Kafka TLS and SASL from the services' variables, with their rules", () => {
+    expect(
+      localStackDefaults({
+        KAFKA_TLS: 'true',
+        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_USERNAME: 'auditor',
+        KAFKA_SASL_PASSWORD: 's3cret',
+      }).kafkaSecurity,
+    ).toEqual({ tls: {}, sasl: { mechanism: 'scram-sha-512', username: 'auditor', password: 's3cret' } });
+    expect(() => localStackDefaults({ KAFKA_SASL_MECHANISM: 'plain' })).toThrow(
+      'KAFKA_SASL_MECHANISM: needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD',
+    );
+    expect(() =>
+      localStackDefaults({
+        NODE_ENV: 'production',
+        KAFKA_SASL_MECHANISM: 'plain',
+        KAFKA_SASL_USERNAME: 'auditor',
+        KAFKA_SASL_PASSWORD: 's3cret',
+      }),
+    ).toThrow(/plain sends the password in clear/);
   });
 });

@@ -1,7 +1,7 @@
 // Proves a service authenticates to a broker that requires it, from configuration alone: on a real
 // Kafka broker whose second listener takes only SASL/PLAIN clients, the client OncePay builds with the
 // right user produces and reads a message, the wrong password is refused, and a service started with
-// KAFKA_SASL_* pointed at that listener reports Kafka up in /health. (TLS is the same option of
+// KAFKA_SASL_* pointed at that listener reports Kafka up in /health, and so does the auditor with the same variables. (TLS is the same option of
 // kafkajs; it is configured, not exercised here: no certificates are made in the test.)
 import { createKafkaClient } from '@oncepay/messaging';
 import {
@@ -13,6 +13,8 @@ import {
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { localStackDefaults } from '../apps/auditor/src/config/local-stack';
+import { countDeadLetters } from '../apps/auditor/src/dead-letters';
 import { AppModule } from '../apps/transfer-service/src/app.module';
 import { startKafka, type KafkaBroker } from '../scripts/infra/kafka';
 import { freePorts } from '../scripts/infra/net';
@@ -92,5 +94,18 @@ describe('Kafka with SASL/PLAIN', () => {
     const response = await fetch(`${service.baseUrl}/health`);
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ checks: { kafka: { status: 'up' } } });
+  });
+
+  it('lets the auditor count the dead letters as the user KAFKA_SASL_* names, and names the broker when refused', async () => {
+    const security = (password: string) =>
+      localStackDefaults({
+        KAFKA_SASL_MECHANISM: 'plain',
+        KAFKA_SASL_USERNAME: USER,
+        KAFKA_SASL_PASSWORD: password,
+      }).kafkaSecurity;
+    await expect(countDeadLetters(saslBrokers, 'audit-sasl.', security(PASSWORD))).resolves.toHaveLength(3);
+    await expect(countDeadLetters(saslBrokers, 'audit-sasl.', security('wrong'))).rejects.toThrow(
+      `cannot connect to the Kafka at ${saslBrokers.join(',')}`,
+    );
   });
 });

@@ -11,7 +11,7 @@ import {
   countByStatus,
 } from './checks';
 import type { CheckResult } from './check-result';
-import { countDeadLetters, type DeadLetterCount } from './dead-letters';
+import { countDeadLetters, type DeadLetterCount, type KafkaSecurity } from './dead-letters';
 import {
   closeReadOnly,
   openReadOnly,
@@ -38,6 +38,8 @@ export interface AuditTargets {
   notificationDatabaseUrl: string;
   /** Without brokers the dead-letter check is skipped (reported as such). */
   kafkaBrokers?: string[];
+  /** TLS and SASL to the brokers; none by default. */
+  kafkaSecurity?: KafkaSecurity;
   /** KAFKA_NAMESPACE of the services audited, e.g. `staging.`; empty by default. */
   kafkaNamespace?: string;
   /** The audit's clock, for ages; defaults to the time the audit starts. */
@@ -67,7 +69,7 @@ export async function auditOncePay(targets: AuditTargets): Promise<AuditReport> 
   const graceMs = targets.pendingGraceMs ?? DEFAULT_PENDING_GRACE_MS;
   const rows = await readDatabases(targets);
   const deadLetters = targets.kafkaBrokers
-    ? await countDeadLetters(targets.kafkaBrokers, targets.kafkaNamespace ?? '')
+    ? await countDeadLetters(targets.kafkaBrokers, targets.kafkaNamespace ?? '', targets.kafkaSecurity)
     : undefined;
   const checks = [
     checkTransfersSettle(rows.transfers, now, graceMs),

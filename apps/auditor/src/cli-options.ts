@@ -2,6 +2,7 @@
 // A pure function of argv and the defaults, so a bad flag is a usage error (exit 2) before any I/O.
 import { parseArgs } from 'node:util';
 import type { AuditTargets } from './auditor';
+import type { KafkaSecurity } from './dead-letters';
 
 export const USAGE = `Usage: npm run audit -- [options]
 
@@ -17,13 +18,18 @@ dead-letter topics, read-only. Exit code: 0 all invariants hold, 1 violations, 2
   --pending-grace-ms <ms>        how long a transfer may stay PENDING (default 60000)
   --expected-dead-letters <n>    dead letters already known about (default 0)
   --json                         print the report as JSON
-  --help                         print this help`;
+  --help                         print this help
+
+TLS and SASL to the brokers come from the variables the services read: KAFKA_TLS, KAFKA_TLS_CA_FILE,
+KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD.`;
 
 export interface AuditDefaults {
   transferDatabaseUrl: string;
   ledgerDatabaseUrl: string;
   notificationDatabaseUrl: string;
   kafkaBrokers: string[];
+  /** TLS and SASL to the brokers (from the environment). */
+  kafkaSecurity?: KafkaSecurity;
 }
 
 export type CliOptions =
@@ -62,7 +68,12 @@ export function parseCliOptions(argv: string[], defaults: AuditDefaults): CliOpt
       transferDatabaseUrl: values['transfer-db'] ?? defaults.transferDatabaseUrl,
       ledgerDatabaseUrl: values['ledger-db'] ?? defaults.ledgerDatabaseUrl,
       notificationDatabaseUrl: values['notification-db'] ?? defaults.notificationDatabaseUrl,
-      ...(values['no-kafka'] ? {} : { kafkaBrokers: brokers }),
+      ...(values['no-kafka']
+        ? {}
+        : {
+            kafkaBrokers: brokers,
+            ...(defaults.kafkaSecurity ? { kafkaSecurity: defaults.kafkaSecurity } : {}),
+          }),
       kafkaNamespace: values.namespace,
       ...(graceMs === undefined ? {} : { pendingGraceMs: graceMs }),
       ...(expectedDeadLetters === undefined ? {} : { expectedDeadLetters }),

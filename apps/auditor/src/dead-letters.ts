@@ -2,7 +2,10 @@
 // high watermark minus the low watermark (what is still retained), summed per topic. Nothing in
 // OncePay consumes a dead-letter topic, so this is what an operator has not dealt with yet.
 import { deadLetterTopicOf, TOPICS } from '@oncepay/contracts';
-import { createKafkaClient } from '@oncepay/messaging';
+import { createKafkaClient, type KafkaClientOptions } from '@oncepay/messaging';
+
+/** TLS and SASL options of the Kafka client. */
+export type KafkaSecurity = Pick<KafkaClientOptions, 'tls' | 'sasl'>;
 import { AuditSourceError } from './snapshots';
 
 export interface DeadLetterCount {
@@ -17,11 +20,16 @@ export function deadLetterTopicsOf(namespace: string): string[] {
   return Object.values(TOPICS).map((topic) => deadLetterTopicOf(`${namespace}${topic}`));
 }
 
-export async function countDeadLetters(brokers: string[], namespace: string): Promise<DeadLetterCount[]> {
+export async function countDeadLetters(
+  brokers: string[],
+  namespace: string,
+  security: KafkaSecurity = {},
+): Promise<DeadLetterCount[]> {
   const location = brokers.join(',');
   const kafka = createKafkaClient({
     clientId: 'oncepay-audit',
     brokers,
+    ...security,
     connectionTimeoutMs: 3_000,
     requestTimeoutMs: 10_000,
   });

@@ -4,14 +4,22 @@
 // Exit code 0 when every invariant holds, 1 on violations, 2 on a usage or connection error.
 import { assertNever } from '@oncepay/contracts';
 import { AuditSourceError, auditOncePay } from './auditor';
-import { parseCliOptions, USAGE } from './cli-options';
+import { parseCliOptions, USAGE, type AuditDefaults } from './cli-options';
 import { localStackDefaults, processEnv } from './config/local-stack';
 import { formatReport, formatReportJson } from './format-report';
 
 const EXIT = { ok: 0, violations: 1, error: 2 } as const;
 
 async function main(): Promise<number> {
-  const options = parseCliOptions(process.argv.slice(2), localStackDefaults(processEnv()));
+  let defaults: AuditDefaults;
+  try {
+    defaults = localStackDefaults(processEnv());
+  } catch (error) {
+    // A bad variable (a port, the Kafka TLS or SASL settings) is a usage error, named.
+    console.error(`[audit] ${error instanceof Error ? error.message : String(error)}`);
+    return EXIT.error;
+  }
+  const options = parseCliOptions(process.argv.slice(2), defaults);
   switch (options.kind) {
     case 'help':
       console.log(USAGE);

@@ -21,6 +21,12 @@ export {
   type KafkaClientOptions,
   type KafkaSasl,
 } from './kafka-client';
+export {
+  kafkaSecurityEnvShape,
+  kafkaSecurityOf,
+  kafkaSecurityRules,
+  type KafkaSecurityEnv,
+} from './kafka-security';
 export { KafkaHealthProbe, withTimeout, type KafkaHealth } from './kafka-health';
 export { jsonLineLogger, type MessagingLogger } from './logger';
 export {

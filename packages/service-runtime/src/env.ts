@@ -3,7 +3,7 @@
 // variable stops the boot.
 import { z } from 'zod';
 import { apiKeysSchema } from '@oncepay/http-edge';
-import { SASL_MECHANISMS } from '@oncepay/messaging';
+import { kafkaSecurityEnvShape, kafkaSecurityRules } from '@oncepay/messaging';
 
 export const baseEnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535),
@@ -20,17 +20,7 @@ export const baseEnvSchema = z.object({
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   /** Comma separated host:port list. */
   KAFKA_BROKERS: z.string().min(1),
-  /** `true`: TLS to the brokers, trusting the system's certificate authorities or KAFKA_TLS_CA_FILE's. */
-  KAFKA_TLS: z
-    .enum(['true', 'false'])
-    .default('false')
-    .transform((value) => value === 'true'),
-  /** A PEM file of the certificate authorities that signed the brokers' certificates. */
-  KAFKA_TLS_CA_FILE: z.string().min(1).optional(),
-  /** SASL authentication to the brokers (the principal their ACLs name); off when unset. */
-  KAFKA_SASL_MECHANISM: z.enum(SASL_MECHANISMS).optional(),
-  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
-  KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+  ...kafkaSecurityEnvShape,
   /**
    * Prefix for every topic and consumer group, so several environments (or test runs) can share one
    * cluster without seeing each other's messages. Empty in a normal deployment.
@@ -98,32 +88,7 @@ export function serviceEnvSchema<Shape extends z.ZodRawShape>(shape: Shape) {
 }
 
 function baseEnvRules(env: BaseEnv, ctx: z.RefinementCtx): void {
-  if (env.KAFKA_SASL_MECHANISM && !(env.KAFKA_SASL_USERNAME && env.KAFKA_SASL_PASSWORD))
-    ctx.addIssue({
-      code: 'custom',
-      path: ['KAFKA_SASL_MECHANISM'],
-      message: 'needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD',
-    });
-  // Credentials without a mechanism would be ignored: the service would connect unauthenticated.
-  if (!env.KAFKA_SASL_MECHANISM && (env.KAFKA_SASL_USERNAME || env.KAFKA_SASL_PASSWORD))
-    ctx.addIssue({
-      code: 'custom',
-      path: ['KAFKA_SASL_MECHANISM'],
-      message: 'is required when KAFKA_SASL_USERNAME or KAFKA_SASL_PASSWORD is set',
-    });
-  // PLAIN sends the password as it is: in production, only inside TLS.
-  if (env.NODE_ENV === 'production' && env.KAFKA_SASL_MECHANISM === 'plain' && !env.KAFKA_TLS)
-    ctx.addIssue({
-      code: 'custom',
-      path: ['KAFKA_SASL_MECHANISM'],
-      message: 'plain sends the password in clear: with NODE_ENV=production it needs KAFKA_TLS=true',
-    });
-  if (env.KAFKA_TLS_CA_FILE && !env.KAFKA_TLS)
-    ctx.addIssue({
-      code: 'custom',
-      path: ['KAFKA_TLS_CA_FILE'],
-      message: 'is used only with KAFKA_TLS=true',
-    });
+  kafkaSecurityRules(env, ctx, env.NODE_ENV);
   const devKeyClients = env.API_KEYS.devKeyClients;
   if (env.NODE_ENV === 'production' && devKeyClients.length > 0 && !env.ALLOW_DEV_API_KEYS)
     ctx.addIssue({

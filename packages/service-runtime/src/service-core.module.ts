@@ -17,12 +17,12 @@ import {
   IdempotentProducer,
   KafkaHealthProbe,
   OutboxSignal,
+  kafkaSecurityOf,
   parseBrokerList,
   withTimeout,
   type KafkaClientOptions,
   type KafkaSasl,
 } from '@oncepay/messaging';
-import { readFileSync } from 'node:fs';
 import type { ZodType } from 'zod';
 import { parseConfiguration } from './env';
 import { HEALTH_CHECKS, HealthController, type HealthCheck } from './health';
@@ -150,7 +150,7 @@ export class ServiceCoreModule {
             createKafkaClient({
               clientId: options.serviceName,
               brokers: parseBrokerList(config.getOrThrow<string>('KAFKA_BROKERS')),
-              ...kafkaSecurityOf(config),
+              ...kafkaSecurityFromConfig(config),
             }),
         },
         {
@@ -203,21 +203,12 @@ export function serviceRootModule(
 }
 
 /** TLS and SASL from the configuration; the CA file is read at boot, so a wrong path stops the service. */
-function kafkaSecurityOf(config: ConfigService): Pick<KafkaClientOptions, 'tls' | 'sasl'> {
-  const caFile = config.get<string>('KAFKA_TLS_CA_FILE');
-  const mechanism = config.get<KafkaSasl['mechanism']>('KAFKA_SASL_MECHANISM');
-  return {
-    ...(config.getOrThrow<boolean>('KAFKA_TLS')
-      ? { tls: caFile ? { ca: [readFileSync(caFile, 'utf8')] } : {} }
-      : {}),
-    ...(mechanism
-      ? {
-          sasl: {
-            mechanism,
-            username: config.getOrThrow<string>('KAFKA_SASL_USERNAME'),
-            password: config.getOrThrow<string>('KAFKA_SASL_PASSWORD'),
-          },
-        }
-      : {}),
-  };
+function kafkaSecurityFromConfig(config: ConfigService): Pick<KafkaClientOptions, 'tls' | 'sasl'> {
+  return kafkaSecurityOf({
+    KAFKA_TLS: config.getOrThrow<boolean>('KAFKA_TLS'),
+    KAFKA_TLS_CA_FILE: config.get<string>('KAFKA_TLS_CA_FILE'),
+    KAFKA_SASL_MECHANISM: config.get<KafkaSasl['mechanism']>('KAFKA_SASL_MECHANISM'),
+    KAFKA_SASL_USERNAME: config.get<string>('KAFKA_SASL_USERNAME'),
+    KAFKA_SASL_PASSWORD: config.get<string>('KAFKA_SASL_PASSWORD'),
+  });
 }

@@ -1,5 +1,7 @@
 // Where the auditor looks when no flag says otherwise: the stack `npm start` and `docker compose up`
 // run on this machine, found through the same variables they read (ONCEPAY_POSTGRES_PORT, ...).
+import { kafkaSecurityEnvShape, kafkaSecurityOf, kafkaSecurityRules } from '@oncepay/messaging';
+import { z } from 'zod';
 import type { AuditDefaults } from '../cli-options';
 
 /** The role scripts/infra/services.ts names for the auditor (test/audit.spec.ts keeps the two equal). */
@@ -23,7 +25,24 @@ export function localStackDefaults(env: Record<string, string | undefined>): Aud
     ledgerDatabaseUrl: databaseUrl(DATABASES.ledger),
     notificationDatabaseUrl: databaseUrl(DATABASES.notification),
     kafkaBrokers: [`127.0.0.1:${portOf(env, 'ONCEPAY_KAFKA_PORT', 9092)}`],
+    kafkaSecurity: kafkaSecurityFromEnv(env),
   };
+}
+
+/**
+ * TLS and SASL to the brokers from the variables the services read (KAFKA_TLS, KAFKA_SASL_MECHANISM, ...),
+ * with their rules: a cluster whose ACLs let only known principals in admits the auditor the same way.
+ */
+function kafkaSecurityFromEnv(env: Record<string, string | undefined>): AuditDefaults['kafkaSecurity'] {
+  const parsed = z
+    .object(kafkaSecurityEnvShape)
+    .superRefine((values, ctx) => kafkaSecurityRules(values, ctx, env.NODE_ENV))
+    .safeParse(env);
+  if (!parsed.success)
+    throw new Error(
+      parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '),
+    );
+  return kafkaSecurityOf(parsed.data);
 }
 
 function portOf(env: Record<string, string | undefined>, name: string, fallback: number): number {
