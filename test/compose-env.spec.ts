@@ -24,6 +24,16 @@ const compose = parse(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'ut
 };
 const initSql = fs.readFileSync(path.join(root, 'docker', 'postgres', 'create-databases.sql'), 'utf8');
 
+/** The values compose gives when the shell sets none of the `${NAME:-default}` variables. */
+function withComposeDefaults(environment: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(environment).map(([key, value]) => [
+      key,
+      value.replace(/\$\{[A-Z0-9_]+:-([^}]*)\}/g, (_match, fallback: string) => fallback),
+    ]),
+  );
+}
+
 const schemas: Record<string, z.ZodObject> = {
   transfer: transferEnv,
   ledger: ledgerEnv,
@@ -32,7 +42,7 @@ const schemas: Record<string, z.ZodObject> = {
 
 describe.each(Object.entries(schemas))('the %s-service in docker-compose.yml', (name, schema) => {
   const service = compose.services[`${name}-service`];
-  const environment = service?.environment ?? {};
+  const environment = withComposeDefaults(service?.environment ?? {});
 
   it('sets every variable the service requires', () => {
     const required = Object.entries(schema.shape)

@@ -251,9 +251,9 @@ describe('the money flow across transfer, ledger and notification services', () 
 
   it('ends with the reconciliation auditor clean across all three databases and the dead-letter topics', async () => {
     const report = await auditOncePay({
-      transferDatabaseUrl: databases.get('transfer')!.url,
-      ledgerDatabaseUrl: databases.get('ledger')!.url,
-      notificationDatabaseUrl: databases.get('notification')!.url,
+      transferDatabaseUrl: databases.get('transfer')!.auditorUrl,
+      ledgerDatabaseUrl: databases.get('ledger')!.auditorUrl,
+      notificationDatabaseUrl: databases.get('notification')!.auditorUrl,
       kafkaBrokers: testEnv.kafkaBrokers,
       kafkaNamespace: TEST_KAFKA_NAMESPACE,
     });

@@ -82,6 +82,12 @@ export function stackServiceEnv(
     KAFKA_BROKERS: kafkaBrokers(),
     API_KEYS: stackConfig.apiKeys,
     LOG_LEVEL: logLevel,
+    // Tracing, when the shell asks for it (OTEL_EXPORTER_OTLP_ENDPOINT=... npm start): passed through.
+    ...Object.fromEntries(
+      Object.entries(process.env).filter(
+        (entry): entry is [string, string] => entry[0].startsWith('OTEL_') && entry[1] !== undefined,
+      ),
+    ),
     ...overrides,
   };
 }

@@ -29,3 +29,4 @@ export {
   type ServedOpenApi,
 } from './openapi';
 export { killAllKillableServices, startKillableService, type KillableService } from './killable-service';
+export { dashboardMetricNames } from './dashboard';

@@ -38,7 +38,12 @@ const alive = new Set<ChildProcess>();
 export async function startKillableService(
   name: ServiceSpec['name'],
   databaseUrl: string,
-  options: { port?: number; env?: Record<string, string> } = {},
+  options: {
+    port?: number;
+    env?: Record<string, string>;
+    /** Started once this answers 200: readiness (consumers joined) by default, or only liveness. */
+    healthPath?: '/health/ready' | '/health/live';
+  } = {},
 ): Promise<KillableService> {
   const spec = SERVICES.find((service) => service.name === name);
   if (!spec) throw new Error(`unknown service ${name}`);
@@ -90,7 +95,7 @@ export async function startKillableService(
     },
   };
   try {
-    await waitForHealthy(port, exited);
+    await waitForHealthy(port, options.healthPath ?? '/health/ready', exited);
   } catch (error) {
     await service.kill('SIGKILL');
     throw new Error(`${name}-service: ${String(error)}\n${logs.slice(-30).join('\n')}`);
@@ -112,14 +117,18 @@ export async function killAllKillableServices(): Promise<void> {
   );
 }
 
-async function waitForHealthy(port: number, exited: Promise<number | null>): Promise<void> {
+async function waitForHealthy(
+  port: number,
+  healthPath: string,
+  exited: Promise<number | null>,
+): Promise<void> {
   const deadline = Date.now() + HEALTH_TIMEOUT_MS;
   let dead = false;
   void exited.then(() => (dead = true));
   while (Date.now() < deadline && !dead) {
-    const response = await fetch(`http://127.0.0.1:${port}/health`).catch(() => null);
+    const response = await fetch(`http://127.0.0.1:${port}${healthPath}`).catch(() => null);
     if (response?.ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(dead ? 'exited during start-up' : `not healthy within ${HEALTH_TIMEOUT_MS} ms`);
 }

@@ -61,7 +61,7 @@ export async function startTestService(
   // Loaded here, not at the top: most files that import test-support never start a service.
   const { NestFactory } = await import('@nestjs/core');
   const { createHttpAdapter } = await import('@oncepay/http-edge');
-  const { configureServiceHttp } = await import('@oncepay/service-runtime');
+  const { configureServiceHttp, ServiceStatus } = await import('@oncepay/service-runtime');
   const app = await NestFactory.create(
     moduleFor({
       PORT: '0',
@@ -79,6 +79,22 @@ export async function startTestService(
   await configureServiceHttp(app);
   app.enableShutdownHooks();
   await app.listen(0, '127.0.0.1');
+  // Consumers join their groups in the background; a test starts once they consume (or one failed).
+  await untilConsumersSettle(app.get(ServiceStatus));
   const address = app.getHttpServer().address() as { port: number };
   return { baseUrl: `http://127.0.0.1:${address.port}`, app, close: () => app.close() };
+}
+
+const CONSUMERS_JOIN_TIMEOUT_MS = 60_000;
+
+async function untilConsumersSettle(status: {
+  consumerChecks(): { check(): Promise<unknown> }[];
+  fatal: string | null;
+}): Promise<void> {
+  const deadline = Date.now() + CONSUMERS_JOIN_TIMEOUT_MS;
+  while (status.fatal === null && Date.now() < deadline) {
+    const results = await Promise.allSettled(status.consumerChecks().map((consumer) => consumer.check()));
+    if (results.every((result) => result.status === 'fulfilled')) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

@@ -19,6 +19,9 @@ describeServedOpenApi('ledger', AppModule.withEnvironment, buildOpenApiDocument,
   it('describes exactly the endpoints the service has, with every status they answer', () => {
     expect(operationsOf(served.document)).toEqual({
       'GET /health': ['200', '503'],
+      'GET /health/live': ['200', '503'],
+      'GET /health/ready': ['200', '503'],
+      'GET /metrics': ['200'],
       'POST /v1/accounts': ['200', '201', '400', '401', '403', '413', '415', '422', '429', '503'],
       'GET /v1/accounts/{id}': ['200', '400', '401', '404', '429', '503'],
       'GET /v1/accounts/{id}/entries': ['200', '400', '401', '404', '429', '503'],

@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+// First: tracing instruments the HTTP server, so it must load before it.
+import './tracing';
 import { runService } from '@oncepay/service-runtime';
 import { AppModule } from './app.module';
 import { envSchema } from './config/config';

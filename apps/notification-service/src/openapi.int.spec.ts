@@ -15,6 +15,9 @@ describeServedOpenApi('notification', AppModule.withEnvironment, buildOpenApiDoc
   it('describes exactly the endpoints the service has, with every status they answer', () => {
     expect(operationsOf(served.document)).toEqual({
       'GET /health': ['200', '503'],
+      'GET /health/live': ['200', '503'],
+      'GET /health/ready': ['200', '503'],
+      'GET /metrics': ['200'],
       'GET /v1/notifications': ['200', '400', '401', '429', '503'],
     });
     const parameters = served.document.paths?.['/v1/notifications']?.get?.parameters ?? [];

@@ -18,6 +18,9 @@ describeServedOpenApi('transfer', AppModule.withEnvironment, buildOpenApiDocumen
   it('describes exactly the endpoints the service has, with every status they answer', () => {
     expect(operationsOf(served.document)).toEqual({
       'GET /health': ['200', '503'],
+      'GET /health/live': ['200', '503'],
+      'GET /health/ready': ['200', '503'],
+      'GET /metrics': ['200'],
       'POST /v1/transfers': ['202', '400', '401', '413', '415', '422', '429', '503'],
       'GET /v1/transfers': ['200', '400', '401', '429', '503'],
       'GET /v1/transfers/{id}': ['200', '400', '401', '404', '429', '503'],

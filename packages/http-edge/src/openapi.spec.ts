@@ -78,6 +78,9 @@ describe('OpenAPI building blocks', () => {
     await expectValidOpenApi(document);
     expect(operationsOf(document)).toEqual({
       'GET /health': ['200', '503'],
+      'GET /health/live': ['200', '503'],
+      'GET /health/ready': ['200', '503'],
+      'GET /metrics': ['200'],
       'POST /v1/items': ['201', '400', '401', '422'],
       'GET /v1/items': ['200'],
       'GET /v1/items/{id}': ['200'],

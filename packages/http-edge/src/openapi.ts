@@ -78,12 +78,12 @@ const healthReportSchema = z
     ),
   })
   .strict()
-  .meta({ description: 'One check per dependency (database, kafka)' })
+  .meta({ description: 'One check per dependency (database, kafka) and consumer (consumer:<group>)' })
   .openapi('HealthReport');
 
 /**
  * A registry holding what every service documents the same way: the Problem and HealthReport schemas,
- * bearer auth (on for every operation unless it says otherwise) and GET /health. A service registers
+ * bearer auth (on for every operation unless it says otherwise) and the health endpoints. A service registers
  * its own schemas and paths on it, then builds the document with `openApiDocument`.
  */
 export function serviceApiRegistry(): OpenAPIRegistry {
@@ -95,16 +95,59 @@ export function serviceApiRegistry(): OpenAPIRegistry {
     scheme: 'bearer',
     description: 'The API key of the calling client: `Authorization: Bearer <api key>`',
   });
+  const readiness = {
+    200: {
+      description: 'The database, Kafka and every consumer are up',
+      content: jsonContent(healthReportSchema),
+    },
+    503: { description: 'At least one of them is not', content: jsonContent(healthReportSchema) },
+  };
+  registry.registerPath({
+    method: 'get',
+    path: '/health/ready',
+    operationId: 'getReadiness',
+    summary: 'Readiness: the database, Kafka and each consumer (joined to its group and consuming)',
+    tags: ['health'],
+    security: [],
+    responses: readiness,
+  });
   registry.registerPath({
     method: 'get',
     path: '/health',
     operationId: 'getHealth',
-    summary: 'Liveness and readiness: the database and Kafka',
+    summary: 'The same report as /health/ready',
+    tags: ['health'],
+    security: [],
+    responses: readiness,
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/metrics',
+    operationId: 'getMetrics',
+    summary: 'Prometheus metrics of this instance (text format 0.0.4); expose to the scraper only',
     tags: ['health'],
     security: [],
     responses: {
-      200: { description: 'Every dependency is up', content: jsonContent(healthReportSchema) },
-      503: { description: 'At least one dependency is down', content: jsonContent(healthReportSchema) },
+      200: {
+        description: 'Every metric, as Prometheus scrapes it',
+        content: { 'text/plain': { schema: { type: 'string' } } },
+      },
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/health/live',
+    operationId: 'getLiveness',
+    summary:
+      'Liveness: asks no dependency; 503 only when something stopped for good and the process is exiting',
+    tags: ['health'],
+    security: [],
+    responses: {
+      200: { description: 'The process can serve', content: jsonContent(healthReportSchema) },
+      503: {
+        description: 'Something stopped for good: restart the process',
+        content: jsonContent(healthReportSchema),
+      },
     },
   });
   return registry;

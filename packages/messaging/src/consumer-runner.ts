@@ -21,6 +21,7 @@ import { describeError, isRetriableError } from '@oncepay/sql';
 import { toIncomingMessage, type IncomingMessage } from './incoming-message';
 import { jsonLineLogger, type MessagingLogger } from './logger';
 import type { IdempotentProducer } from './producer';
+import { withConsumeSpans } from './tracing';
 
 /** What a handler reports: it did the work, it had already done it, or the event needs nothing from it. */
 export type HandleOutcome = 'processed' | 'duplicate' | 'ignored';
@@ -66,7 +67,35 @@ export interface ConsumerRunnerOptions {
   logger?: MessagingLogger;
   /** Fault-injection seam for tests: runs after a batch's transaction committed, before the offset commit. */
   afterHandled?: (messages: readonly IncomingMessage[]) => Promise<void>;
+  /**
+   * The consumer stopped for good: it could not start, or kafkajs crashed it and will not restart it (an
+   * error it cannot retry). Nothing is consumed any more; the service should say so and exit.
+   */
+  onFailed?: (error: unknown) => void;
+  /** Told what the handler's outcomes do not show, for the service's metrics. */
+  observer?: ConsumerObserver;
   now?: () => Date;
+}
+
+/** What a consumer reports beyond its handler's outcomes: retries, dead letters, how far behind it is. */
+export interface ConsumerObserver {
+  /** A retry after a failure: of a whole batch (infrastructure) or of one event (after a split). */
+  retried(kind: 'batch' | 'event'): void;
+  deadLettered(reason: 'undecodable' | 'handler_failed'): void;
+  /** After a batch committed: the messages of the partition still behind it. */
+  lag(topic: string, partition: number, messages: number): void;
+}
+
+/**
+ * Where the consumer is: `joining` until it holds its partitions (at start and while kafkajs restarts it
+ * after a retriable crash), `running`, `stopped` by stop(), or `failed` for good (see onFailed).
+ */
+export type ConsumerState = 'joining' | 'running' | 'stopped' | 'failed';
+
+export interface ConsumerStatus {
+  state: ConsumerState;
+  /** Why it failed, when it did. */
+  failure?: string;
 }
 
 export type MessageResult = HandleOutcome | 'dead_lettered';
@@ -127,6 +156,7 @@ export class ConsumerRunner {
   private readonly isRetriable: (error: unknown) => boolean;
   private readonly logger: MessagingLogger;
   private readonly now: () => Date;
+  private current: ConsumerStatus = { state: 'joining' };
 
   constructor(private readonly options: ConsumerRunnerOptions) {
     this.maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
@@ -151,19 +181,54 @@ export class ConsumerRunner {
     });
   }
 
+  get status(): ConsumerStatus {
+    return this.current;
+  }
+
+  /**
+   * Connects, subscribes and starts consuming; resolves once kafkajs runs the consumer (it has joined
+   * the group). A failure to start marks the consumer failed (onFailed) and rejects.
+   */
   async start(): Promise<void> {
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: this.options.topics, fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
-      eachBatch: (payload) => this.eachBatch(payload),
+    const { GROUP_JOIN, CRASH } = this.consumer.events;
+    this.consumer.on(GROUP_JOIN, () => {
+      if (this.current.state === 'joining') this.current = { state: 'running' };
     });
+    // kafkajs restarts the consumer after a crash it can retry; after any other (a TypeError in our code,
+    // an error it does not know) it disconnects and stays down, and nothing else would tell.
+    this.consumer.on(CRASH, ({ payload }) => {
+      if (this.current.state === 'stopped' || this.current.state === 'failed') return;
+      if (payload.restart) this.current = { state: 'joining' };
+      else this.fail(payload.error);
+    });
+    try {
+      await this.consumer.connect();
+      await this.consumer.subscribe({ topics: this.options.topics, fromBeginning: true });
+      await this.consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: (payload) => this.eachBatch(payload),
+      });
+    } catch (error) {
+      // stop() during the start is a stop, not a failure.
+      if (this.current.state !== 'stopped') this.fail(error);
+      throw error;
+    }
   }
 
   async stop(): Promise<void> {
+    this.current = { state: 'stopped' };
     await this.consumer.disconnect();
+  }
+
+  private fail(error: unknown): void {
+    this.current = { state: 'failed', failure: describeError(error) };
+    this.logger.error('consumer stopped for good', {
+      groupId: this.options.groupId,
+      error: describeError(error),
+    });
+    this.options.onFailed?.(error);
   }
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
@@ -180,6 +245,11 @@ export class ConsumerRunner {
       await commitOffsetsIfNecessary({
         topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
       });
+      this.options.observer?.lag(
+        batch.topic,
+        batch.partition,
+        Number(BigInt(batch.highWatermark) - BigInt(next)),
+      );
       await heartbeat();
     }
   }
@@ -198,10 +268,21 @@ export class ConsumerRunner {
     for (const message of messages) {
       const decoded = decodeEvent(message.value);
       if (decoded.ok) events.push({ event: decoded.event, message });
-      else results.set(message, await this.deadLetter(message, `undecodable: ${decoded.reason}`, 0));
+      else
+        results.set(
+          message,
+          await this.deadLetter(message, `undecodable: ${decoded.reason}`, 0, 'undecodable'),
+        );
     }
     if (events.length > 0) {
-      const outcomes = await this.handleBatch(events, heartbeat, isRunning);
+      const traced = events.map(({ event, message }) => ({
+        aggregateId: event.aggregateId,
+        topic: message.topic,
+        headers: message.headers,
+      }));
+      const outcomes = await withConsumeSpans(this.options.groupId, traced, () =>
+        this.handleBatch(events, heartbeat, isRunning),
+      );
       events.forEach(({ message }, i) => results.set(message, outcomes[i] as MessageResult));
     }
     return messages.map((message) => results.get(message) as MessageResult);
@@ -247,6 +328,7 @@ export class ConsumerRunner {
           throw error;
         }
         this.logger.warn('batch failed on infrastructure; retrying', context);
+        this.options.observer?.retried('batch');
         await sleep(backoffDelayMs(this.backoff, attempt));
         await heartbeat();
       }
@@ -281,9 +363,15 @@ export class ConsumerRunner {
             this.logger.warn('handler keeps failing on infrastructure; handing back to kafkajs', context);
             throw error;
           }
-          return this.deadLetter(item.message, `handler failed: ${describeError(error)}`, attempt);
+          return this.deadLetter(
+            item.message,
+            `handler failed: ${describeError(error)}`,
+            attempt,
+            'handler_failed',
+          );
         }
         this.logger.warn('handler failed; retrying', context);
+        this.options.observer?.retried('event');
         await sleep(backoffDelayMs(this.backoff, attempt));
         await heartbeat();
       }
@@ -301,6 +389,7 @@ export class ConsumerRunner {
     message: IncomingMessage,
     reason: string,
     attempts: number,
+    kind: 'undecodable' | 'handler_failed',
   ): Promise<'dead_lettered'> {
     const record = deadLetterRecord(message, {
       reason,
@@ -309,6 +398,7 @@ export class ConsumerRunner {
       failedAt: this.now(),
     });
     await this.options.deadLetterProducer.send([record]);
+    this.options.observer?.deadLettered(kind);
     this.logger.error('message dead-lettered', {
       topic: message.topic,
       partition: message.partition,

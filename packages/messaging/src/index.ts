@@ -6,8 +6,11 @@ export {
   handleMatching,
   oneAtATime,
   type BatchEventHandler,
+  type ConsumerObserver,
   type ConsumedEvent,
   type ConsumerRunnerOptions,
+  type ConsumerState,
+  type ConsumerStatus,
   type EventHandler,
   type HandleOutcome,
   type MessageResult,
@@ -47,3 +50,4 @@ export {
 export { OutboxSignal } from './outbox-signal';
 export { IdempotentProducer, type ProducerRecord } from './producer';
 export { ensureTopics } from './topology';
+export { traceContextOf, traceHeaders, traceIdOf } from './tracing';

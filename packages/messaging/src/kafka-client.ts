@@ -12,6 +12,8 @@ export interface KafkaClientOptions {
   tls?: { ca?: string[] };
   /** SASL authentication: who this client is to the brokers' ACLs. */
   sasl?: KafkaSasl;
+  /** Where kafkajs's own log lines go (`level` is kafkajs's: 1 error, 2 warn, 4 info, 5 debug); its console JSON by default. */
+  log?: (level: number, namespace: string, entry: { message: string; [field: string]: unknown }) => void;
 }
 
 export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
@@ -33,8 +35,15 @@ export function createKafkaClient(options: KafkaClientOptions): Kafka {
     logLevel: logLevel.WARN,
     ...(options.tls ? { ssl: options.tls.ca ? { ca: options.tls.ca } : true } : {}),
     ...(options.sasl ? { sasl: saslConfig(options.sasl) } : {}),
+    ...(options.log ? { logCreator: logCreatorOf(options.log) } : {}),
   };
   return new Kafka(config);
+}
+
+function logCreatorOf(log: NonNullable<KafkaClientOptions['log']>): NonNullable<KafkaConfig['logCreator']> {
+  return () =>
+    ({ namespace, level, log: entry }) =>
+      log(level, namespace, entry);
 }
 
 /** kafkajs types each mechanism apart; the three take the same username and password. */

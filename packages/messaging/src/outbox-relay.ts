@@ -20,6 +20,7 @@ import { describeError } from '@oncepay/sql';
 import { jsonLineLogger, type MessagingLogger } from './logger';
 import { OUTBOX_CHANNEL } from './outbox';
 import type { OutboxSignal } from './outbox-signal';
+import { startPublishSpans } from './tracing';
 import type { ProducerRecord } from './producer';
 
 export interface OutboxPublisher {
@@ -145,11 +146,19 @@ export class OutboxRelay<Tx extends SqlExecutor> {
   }
 
   private async publishBatch(tx: Tx, rows: OutboxRow[]): Promise<RelayPassResult> {
-    const records = rows.map(({ topic, key, value, headers }) => ({ topic, key, value, headers }));
+    const spans = startPublishSpans(rows);
+    const records = rows.map(({ topic, key, value }, i) => ({
+      topic,
+      key,
+      value,
+      headers: spans.headers[i] ?? {},
+    }));
     const positions = rows.map((row) => row.position);
     try {
       await this.options.publisher.send(records);
+      spans.end();
     } catch (error) {
+      spans.end(error);
       const attempts = (rows[0]?.attempts ?? 0) + 1;
       const delayMs = backoffDelayMs(this.backoff, attempts);
       await tx.execute(

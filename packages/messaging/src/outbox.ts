@@ -3,6 +3,7 @@
 // the change it announces committed; the relay publishes it afterwards (see outbox-relay.ts), woken
 // by an OutboxSignal once the transaction committed (see outbox-signal.ts).
 import { encodeEvent, TOPIC_OF, type OncePayEvent } from '@oncepay/contracts';
+import { traceContextOf, traceHeaders } from './tracing';
 import { deleteInBatches, type BatchBounds, type SqlExecutor } from '@oncepay/sql';
 
 /** The Postgres channel the relays listen on (see OutboxSignal). */
@@ -51,7 +52,9 @@ export function outboxRowParams(items: readonly OutboxItem[]): unknown[] {
   const rows = items.map((item) => {
     const { event, topic } = 'event' in item ? item : { event: item, topic: TOPIC_OF[item.type] };
     const encoded = encodeEvent(event);
-    return { id: event.id, topic, key: encoded.key, value: encoded.value, headers: encoded.headers };
+    // The trace of the request or consumed event that wrote the row, for the relay to continue.
+    const headers = { ...encoded.headers, ...traceHeaders(traceContextOf(event.aggregateId)) };
+    return { id: event.id, topic, key: encoded.key, value: encoded.value, headers };
   });
   return [
     rows.map((row) => row.id),

@@ -1,29 +1,26 @@
 // Starts a service the same way everywhere: validated config, JSON logs, graceful shutdown.
-import {
-  ConsoleLogger,
-  type DynamicModule,
-  type INestApplication,
-  type LogLevel,
-  type Type,
-} from '@nestjs/common';
+import { type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
+import { configureHttp, CORRELATION_HEADER, createHttpAdapter, type ApiKeys } from '@oncepay/http-edge';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { configurationProblems } from './env';
-import { configureHttp, createHttpAdapter, type ApiKeys } from '@oncepay/http-edge';
+import { logContext, PinoNestLogger } from './logging';
+import { ServiceMetrics } from './metrics';
+import { ServiceStatus } from './service-status';
+import { SERVICE_LOGGER } from './tokens';
 
-const LEVELS_UP_TO: Record<string, LogLevel[]> = {
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  log: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
-  verbose: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
-};
-
-/** The HTTP edge with the service's limits: its timeout and each client's rate limit, from its configuration. */
-export function configureServiceHttp(app: INestApplication): Promise<void> {
+/**
+ * The HTTP edge with the service's limits (its timeout and each client's rate limit, from its
+ * configuration), the request metrics, the access log, and each request's log context.
+ */
+export async function configureServiceHttp(app: INestApplication): Promise<void> {
   const config = app.get(ConfigService);
-  return configureHttp(app, {
+  const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+  observeRequests(fastify, app.get(ServiceMetrics), app.get<Logger>(SERVICE_LOGGER));
+  await configureHttp(app, {
     requestTimeoutMs: config.getOrThrow<number>('HTTP_REQUEST_TIMEOUT_MS'),
     rateLimit: {
       max: config.getOrThrow<number>('RATE_LIMIT_MAX'),
@@ -31,6 +28,49 @@ export function configureServiceHttp(app: INestApplication): Promise<void> {
       apiKeys: config.getOrThrow<ApiKeys>('API_KEYS'),
     },
   });
+}
+
+/**
+ * Each answer in the request metrics, by the route it matched (a template: bounded), replays counted,
+ * and one access log line: who asked what, the answer and how long it took (never a header or a body).
+ * Lines written while the handler runs carry the request's correlation id: the context is entered just
+ * before the handler (after the body was read, whose stream events would lose it).
+ */
+function observeRequests(fastify: FastifyInstance, metrics: ServiceMetrics, logger: Logger): void {
+  const access = logger.child({ logger: 'access' });
+  fastify.addHook('preHandler', (request, _reply, done) => {
+    logContext.run({ correlationId: correlationIdOf(request.headers) }, done);
+  });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const status = reply.statusCode;
+    metrics.httpRequestDuration.observe(
+      { method: request.method, route, status_code: String(status) },
+      reply.elapsedTime / 1000,
+    );
+    const replayed = reply.getHeader('idempotent-replayed') === 'true';
+    if (replayed) metrics.idempotentReplays.inc({ route });
+    // Health checks and scrapes would drown the rest: logged at debug only.
+    const level = route.startsWith('/health') || route === '/metrics' ? 'debug' : 'info';
+    access[level](
+      {
+        method: request.method,
+        route,
+        status,
+        durationMs: Math.round(reply.elapsedTime * 10) / 10,
+        clientId: (request as { client?: { clientId: string } }).client?.clientId,
+        correlationId: correlationIdOf(request.headers),
+        ...(replayed ? { replayed } : {}),
+      },
+      'request',
+    );
+    done();
+  });
+}
+
+function correlationIdOf(headers: Record<string, unknown>): string | undefined {
+  const value = headers[CORRELATION_HEADER];
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** `rootModule` must import ServiceCoreModule, which validates PORT and LOG_LEVEL. */
@@ -43,10 +83,7 @@ export async function bootstrapService(
     bodyParser: false,
   });
   const config = app.get(ConfigService);
-  const logger = new ConsoleLogger(serviceName, {
-    json: true,
-    logLevels: LEVELS_UP_TO[config.getOrThrow<string>('LOG_LEVEL')],
-  });
+  const logger = new PinoNestLogger(app.get<Logger>(SERVICE_LOGGER));
   app.useLogger(logger);
   warnOfDevApiKeys(config, logger);
   await configureServiceHttp(app);
@@ -54,7 +91,7 @@ export async function bootstrapService(
   app.enableShutdownHooks();
   const port = config.getOrThrow<number>('PORT');
   await app.listen(port, '0.0.0.0');
-  logger.log(`${serviceName} listening on port ${port}`);
+  logger.log(`${serviceName} listening on port ${port}`, 'bootstrap');
   return app;
 }
 
@@ -62,7 +99,7 @@ export async function bootstrapService(
  * Loud, because a production service that accepts the published dev keys lets anyone who has read the
  * README in, as an operator too. (The configuration refuses them there unless ALLOW_DEV_API_KEYS=true.)
  */
-function warnOfDevApiKeys(config: ConfigService, logger: ConsoleLogger): void {
+function warnOfDevApiKeys(config: ConfigService, logger: PinoNestLogger): void {
   const { devKeyClients } = config.getOrThrow<ApiKeys>('API_KEYS');
   if (devKeyClients.length === 0 || config.getOrThrow<string>('NODE_ENV') !== 'production') return;
   logger.warn(
@@ -88,8 +125,20 @@ export function runService(
     console.error(`${serviceName}: invalid configuration, not starting:\n${problems.join('\n')}`);
     process.exit(1);
   }
-  bootstrapService(rootModuleFor(env), serviceName).catch((error: unknown) => {
-    console.error(`${serviceName} failed to start:`, error);
-    process.exit(1);
-  });
+  bootstrapService(rootModuleFor(env), serviceName).then(
+    (app) => app.get(ServiceStatus).onFatal(() => exitAfterClosing(app)),
+    (error: unknown) => {
+      console.error(`${serviceName} failed to start:`, error);
+      process.exit(1);
+    },
+  );
+}
+
+/** How long a service that cannot go on may take to close before it exits anyway. */
+const FATAL_CLOSE_TIMEOUT_MS = 10_000;
+
+/** Closes the app (HTTP, clients, pools) and exits 1, for a supervisor to start a fresh process. */
+function exitAfterClosing(app: INestApplication): void {
+  setTimeout(() => process.exit(1), FATAL_CLOSE_TIMEOUT_MS).unref();
+  void app.close().finally(() => process.exit(1));
 }

@@ -1,6 +1,9 @@
-// GET /health: 200 when every dependency answers, 503 naming the failing one otherwise.
+// GET /health/live: the process can serve (200) or has stopped for good (503, restart it).
+// GET /health/ready (and GET /health): 200 when the database, the broker and every consumer are up,
+// 503 naming what is not; a load balancer or compose waits for it before sending work.
 import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { ServiceStatus } from './service-status';
 
 /** One dependency a service needs to do its work (its database, Kafka). */
 export interface HealthCheck {
@@ -37,12 +40,30 @@ async function runOne(check: HealthCheck): Promise<CheckResult> {
 
 @Controller('health')
 export class HealthController {
-  constructor(@Inject(HEALTH_CHECKS) private readonly checks: HealthCheck[]) {}
+  constructor(
+    @Inject(HEALTH_CHECKS) private readonly checks: HealthCheck[],
+    private readonly status: ServiceStatus,
+  ) {}
 
   @Get()
-  async health(@Res({ passthrough: true }) response: FastifyReply): Promise<HealthReport> {
-    const report = await runHealthChecks(this.checks);
+  health(@Res({ passthrough: true }) response: FastifyReply): Promise<HealthReport> {
+    return this.ready(response);
+  }
+
+  @Get('ready')
+  async ready(@Res({ passthrough: true }) response: FastifyReply): Promise<HealthReport> {
+    const report = await runHealthChecks([...this.checks, ...this.status.consumerChecks()]);
     void response.status(report.status === 'ok' ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
     return report;
+  }
+
+  /** No dependency is asked: a database that is down makes the service unready, not dead. */
+  @Get('live')
+  live(@Res({ passthrough: true }) response: FastifyReply): HealthReport {
+    const fatal = this.status.fatal;
+    void response.status(fatal ? HttpStatus.SERVICE_UNAVAILABLE : HttpStatus.OK);
+    return fatal
+      ? { status: 'error', checks: { process: { status: 'down', latencyMs: 0, error: fatal } } }
+      : { status: 'ok', checks: { process: { status: 'up', latencyMs: 0 } } };
   }
 }

@@ -23,6 +23,9 @@ export {
   type ServiceCoreOptions,
 } from './service-core.module';
 export { RETENTION_BOUNDS, RetentionJob, type RetentionTask } from './retention-job';
+export { createServiceLogger, kafkajsLogTo, logContext, PinoNestLogger, type LogContext } from './logging';
+export { MetricsController, ServiceMetrics } from './metrics';
+export { ServiceStatus } from './service-status';
 export {
   KAFKA,
   MESSAGING_OPTIONS,
@@ -31,4 +34,5 @@ export {
   PRISMA,
   PRODUCER,
   RETENTION_TASKS,
+  SERVICE_LOGGER,
 } from './tokens';

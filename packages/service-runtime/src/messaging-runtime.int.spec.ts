@@ -1,6 +1,8 @@
 // Proves a service's Kafka side works inside Nest end to end on the real broker and database: the
 // topics are created at boot, an event written to the outbox in a database transaction is published
-// by the relay, and an EventConsumer subclass receives it; shutdown stops all of it cleanly.
+// by the relay, and an EventConsumer subclass receives it; shutdown stops all of it cleanly. And a
+// consumer kafkajs stops for good (a crash it will not restart) turns readiness and liveness red and
+// reports the service fatal, which in a real process closes it and exits.
 import { Inject, Injectable, Module, type DynamicModule } from '@nestjs/common';
 import { executorOfPrisma } from '@oncepay/sql';
 import {
@@ -21,6 +23,7 @@ import {
 import { baseEnvSchema } from './env';
 import { EventConsumer, type TransactionalDatabase } from './messaging-runtime';
 import { ServiceCoreModule } from './service-core.module';
+import { ServiceStatus } from './service-status';
 import { KAFKA, PRISMA, PRODUCER } from './tokens';
 
 describe('ServiceCoreModule messaging runtime', () => {
@@ -33,11 +36,12 @@ describe('ServiceCoreModule messaging runtime', () => {
   });
   afterAll(() => database.drop());
 
-  function buildModule(env: Record<string, unknown>): DynamicModule {
+  function buildModule(env: Record<string, unknown>, sabotage?: () => Promise<void>): DynamicModule {
     @Injectable()
     class RecordingConsumer extends EventConsumer {
       protected readonly groupId = uniqueName('group');
       protected readonly topics = [topic];
+      protected override afterHandled = sabotage;
       protected handleBatch = async (batch: readonly ConsumedEvent[]): Promise<HandleOutcome[]> => {
         received.push(...batch.map(({ event }) => event.id));
         return batch.map(() => 'processed');
@@ -79,6 +83,41 @@ describe('ServiceCoreModule messaging runtime', () => {
         { what: 'the consumer to receive the event' },
       );
       expect(received).toEqual([event.id]);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('turns readiness and liveness red and reports the service fatal when kafkajs stops its consumer for good', async () => {
+    // A TypeError after the batch committed: kafkajs neither retries it nor restarts the consumer.
+    const sabotage = () => Promise.reject(new TypeError('a bug after the commit'));
+    const service = await startTestService((env) => buildModule(env, sabotage), {
+      DATABASE_URL: database.url,
+    });
+    try {
+      const fatal: unknown[] = [];
+      service.app.get(ServiceStatus).onFatal((error) => fatal.push(error));
+      const prisma = service.app.get<TransactionalDatabase>(PRISMA);
+      await prisma.$transaction((tx) => enqueueEvent(executorOfPrisma(tx), sampleTransferRequested(), topic));
+      await waitFor(
+        () => Promise.resolve(fatal),
+        (errors) => errors.length === 1,
+        { what: 'the fatal report' },
+      );
+      // kafkajs hands it on wrapped (KafkaJSNonRetriableError), with the bug's message.
+      expect(String(fatal[0])).toContain('a bug after the commit');
+      const ready = await fetch(`${service.baseUrl}/health/ready`);
+      expect(ready.status).toBe(503);
+      const report = (await ready.json()) as { checks: Record<string, { status: string; error?: string }> };
+      const consumer = Object.entries(report.checks).find(([name]) => name.startsWith('consumer:'));
+      expect(consumer?.[1]).toMatchObject({
+        status: 'down',
+        error: 'failed: KafkaJSNonRetriableError: a bug after the commit',
+      });
+      expect(report.checks.database).toMatchObject({ status: 'up' });
+      const live = await fetch(`${service.baseUrl}/health/live`);
+      expect(live.status).toBe(503);
+      expect(await live.json()).toMatchObject({ status: 'error' });
     } finally {
       await service.close();
     }

@@ -20,8 +20,11 @@ import {
   type BatchEventHandler,
   type ConsumedEvent,
   type HandleOutcome,
+  type IncomingMessage,
   type MessagingLogger,
 } from '@oncepay/messaging';
+import { ServiceMetrics } from './metrics';
+import { ServiceStatus } from './service-status';
 import { KAFKA, MESSAGING_OPTIONS, OUTBOX_SIGNAL, PG_DATABASE, PRODUCER } from './tokens';
 
 export interface MessagingOptions {
@@ -61,6 +64,7 @@ export class MessagingRuntime implements OnModuleInit, BeforeApplicationShutdown
     @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
     @Inject(OUTBOX_SIGNAL) private readonly signal: OutboxSignal,
     private readonly config: ConfigService,
+    private readonly metrics: ServiceMetrics,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -75,7 +79,10 @@ export class MessagingRuntime implements OnModuleInit, BeforeApplicationShutdown
       transaction: (fn) => this.database.transaction(fn),
       // Outbox rows name the logical topic; the namespace is applied on the way out.
       publisher: {
-        send: (records) => this.producer.send(records.map((r) => ({ ...r, topic: namespace + r.topic }))),
+        send: (records) =>
+          this.metrics.timePublish(records.length, () =>
+            this.producer.send(records.map((r) => ({ ...r, topic: namespace + r.topic }))),
+          ),
       },
       listenConnectionString: this.config.getOrThrow<string>('DATABASE_URL'),
       lingerMs: this.config.getOrThrow<number>('BATCH_LINGER_MS'),
@@ -100,11 +107,17 @@ export abstract class EventConsumer implements OnApplicationBootstrap, BeforeApp
   protected abstract readonly groupId: string;
   protected abstract readonly topics: string[];
   protected abstract handleBatch: BatchEventHandler;
+  /** Fault-injection seam for tests: ConsumerRunnerOptions.afterHandled. */
+  protected afterHandled?: (messages: readonly IncomingMessage[]) => Promise<void>;
   private runner: ConsumerRunner | null = null;
   // Property injection keeps subclasses' constructors to the two clients they pass up.
   @Inject(ConfigService) private readonly config!: ConfigService;
   @Inject(MESSAGING_OPTIONS) private readonly messaging!: MessagingOptions;
   @Inject(OUTBOX_SIGNAL) private readonly outboxSignal!: OutboxSignal;
+  @Inject(ServiceStatus) private readonly status!: ServiceStatus;
+  @Inject(ServiceMetrics) private readonly metrics!: ServiceMetrics;
+  /** The runner's start in flight: it joins the group in the background, while HTTP already serves. */
+  private starting: Promise<void> | null = null;
 
   constructor(
     private readonly kafka: KafkaClient,
@@ -122,19 +135,28 @@ export abstract class EventConsumer implements OnApplicationBootstrap, BeforeApp
       lingerMs: this.config.getOrThrow<number>('BATCH_LINGER_MS'),
       deadLetterProducer: this.producer,
       logger: messagingLogger(this.groupId),
+      ...(this.afterHandled ? { afterHandled: this.afterHandled } : {}),
+      observer: this.metrics.consumerObserver(this.groupId),
+      onFailed: (error) => this.status.reportFatal(`consumer ${this.groupId} stopped`, error),
     });
-    // Awaited, so the service is up only once it consumes. Known cost (see the chaos tests): after a
-    // crash, joining the group waits until the broker drops the dead member, a whole session timeout.
-    await this.runner.start();
+    const runner = this.runner;
+    this.status.registerConsumer(this.groupId, () => runner.status);
+    // Not awaited: after a crash, joining the group waits until the broker drops the dead member (a whole
+    // session timeout), and HTTP should serve meanwhile. Readiness waits for the join instead. A failed
+    // start is reported through onFailed.
+    this.starting = runner.start().catch(() => undefined);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.runner?.stop();
+    await this.starting;
   }
 
   /** The batch's transaction committed when handleBatch resolved: wake the relay for its outbox rows. */
   private async handleAndSignal(batch: readonly ConsumedEvent[]): Promise<HandleOutcome[]> {
+    const startedAt = performance.now();
     const outcomes = await this.handleBatch(batch);
+    this.metrics.batchHandled(this.groupId, (performance.now() - startedAt) / 1000, outcomes);
     if (this.messaging.outbox && outcomes.includes('processed')) this.outboxSignal.committed();
     return outcomes;
   }

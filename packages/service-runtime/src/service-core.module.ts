@@ -33,6 +33,8 @@ import {
   type TransactionalDatabase,
 } from './messaging-runtime';
 import { RetentionJob, type RetentionTask } from './retention-job';
+import { MetricsController, ServiceMetrics } from './metrics';
+import { ServiceStatus } from './service-status';
 import { OPENAPI_DOCUMENT, type OpenApiDocument } from '@oncepay/http-edge';
 import { PgDatabase, type PrismaRawSql } from '@oncepay/sql';
 import {
@@ -44,7 +46,11 @@ import {
   PRISMA,
   PRODUCER,
   RETENTION_TASKS,
+  SERVICE_LOGGER,
 } from './tokens';
+import { createServiceLogger, kafkajsLogTo } from './logging';
+import { flushTracing } from './tracing';
+import type { Logger } from 'pino';
 
 /** The part of a generated PrismaClient this module relies on. */
 export interface PrismaLifecycle extends TransactionalDatabase, PrismaRawSql {
@@ -80,7 +86,7 @@ class ClientsShutdown implements OnApplicationShutdown {
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.allSettled([this.kafkaProbe.close(), this.prisma.$disconnect()]);
+    await Promise.allSettled([this.kafkaProbe.close(), this.prisma.$disconnect(), flushTracing()]);
   }
 }
 
@@ -100,8 +106,14 @@ export class ServiceCoreModule {
           load: [() => config],
         }),
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, MetricsController],
       providers: [
+        {
+          provide: SERVICE_LOGGER,
+          inject: [ConfigService],
+          useFactory: (config: ConfigService) =>
+            createServiceLogger(options.serviceName, config.getOrThrow<string>('LOG_LEVEL')),
+        },
         {
           // One pool per service, shared by Prisma and the few node-postgres hot paths (PgDatabase).
           provide: PG_POOL,
@@ -145,12 +157,13 @@ export class ServiceCoreModule {
         },
         {
           provide: KAFKA,
-          inject: [ConfigService],
-          useFactory: (config: ConfigService) =>
+          inject: [ConfigService, SERVICE_LOGGER],
+          useFactory: (config: ConfigService, logger: Logger) =>
             createKafkaClient({
               clientId: options.serviceName,
               brokers: parseBrokerList(config.getOrThrow<string>('KAFKA_BROKERS')),
               ...kafkaSecurityFromConfig(config),
+              log: kafkajsLogTo(logger),
             }),
         },
         {
@@ -174,15 +187,44 @@ export class ServiceCoreModule {
             new IdempotentProducer(kafka),
         },
         { provide: MESSAGING_OPTIONS, useValue: options.messaging },
+        {
+          provide: ServiceMetrics,
+          inject: [PG_POOL, PG_DATABASE],
+          useFactory: (pool: Pool, db: PgDatabase) => {
+            const metrics = new ServiceMetrics(options.serviceName);
+            metrics.watchPool(pool);
+            if (options.messaging.outbox) metrics.watchOutbox(() => readOutboxBacklog(db));
+            return metrics;
+          },
+        },
         MessagingRuntime,
+        ServiceStatus,
         ClientsShutdown,
         { provide: RETENTION_TASKS, useValue: options.retentionTasks ?? [] },
         RetentionJob,
         ...(options.openApi ? [{ provide: OPENAPI_DOCUMENT, useFactory: options.openApi }] : []),
       ],
-      exports: [PRISMA, PG_DATABASE, OUTBOX_SIGNAL, MESSAGING_OPTIONS, KAFKA, PRODUCER],
+      exports: [
+        PRISMA,
+        PG_DATABASE,
+        OUTBOX_SIGNAL,
+        MESSAGING_OPTIONS,
+        KAFKA,
+        PRODUCER,
+        ServiceStatus,
+        ServiceMetrics,
+        SERVICE_LOGGER,
+      ],
     };
   }
+}
+
+async function readOutboxBacklog(db: PgDatabase): Promise<{ pending: number; oldestAgeSeconds: number }> {
+  const [row] = await db.query<{ pending: number; oldest_age_seconds: number | null }[]>(
+    `SELECT count(*)::int AS pending, EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS oldest_age_seconds
+       FROM outbox_messages WHERE status = 'PENDING'`,
+  );
+  return { pending: row?.pending ?? 0, oldestAgeSeconds: Math.max(0, row?.oldest_age_seconds ?? 0) };
 }
 
 async function checkDatabase(prisma: PrismaLifecycle): Promise<Record<string, unknown>> {

@@ -7,9 +7,16 @@ import { LedgerResultsConsumer } from './record-ledger-result/ledger-results.con
 import { RecordLedgerResultHandler } from './record-ledger-result/record-ledger-result.handler';
 import { RequestTransferController } from './request-transfer/request-transfer.controller';
 import { RequestTransferHandler } from './request-transfer/request-transfer.handler';
+import { TransferMetrics } from './transfer-metrics';
 
 @Module({
   controllers: [RequestTransferController, ListTransfersController, GetTransferController],
-  providers: [ApiKeyGuard, RequestTransferHandler, RecordLedgerResultHandler, LedgerResultsConsumer],
+  providers: [
+    ApiKeyGuard,
+    TransferMetrics,
+    RequestTransferHandler,
+    RecordLedgerResultHandler,
+    LedgerResultsConsumer,
+  ],
 })
 export class TransfersModule {}

@@ -1,6 +1,7 @@
 // The ledger answered transfers: move each one's state machine (PENDING -> COMPLETED or FAILED) and
 // write the final events to the outbox, a batch at a time in ONE transaction with the dedup records.
-// A redelivered, stale or conflicting answer changes nothing; it is logged and counted, never applied.
+// A redelivered, stale or conflicting answer changes nothing; it is logged and counted (TransferMetrics),
+// never applied.
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { OncePayEvent, TransferPosted, TransferRejected } from '@oncepay/contracts';
 import { handleBatchOnce } from '@oncepay/dedup';
@@ -16,17 +17,19 @@ import {
 } from '@oncepay/transfer-state-machine';
 import { randomUUID } from 'node:crypto';
 import { lockTransfers, saveTransferStates, toTransferState } from '../transfer.repository';
+import { TransferMetrics, type LedgerAnswerEffect } from '../transfer-metrics';
 
 export const RECORD_LEDGER_RESULT_CONSUMER = 'transfer-service.record-ledger-result';
 
 @Injectable()
 export class RecordLedgerResultHandler {
   private readonly logger = new Logger(RecordLedgerResultHandler.name);
-  /** Events refused by the state machine, by outcome: what an operator watches (exported as metrics later). */
-  readonly ignoredCounts = { stale: 0, illegal: 0 };
 
   /** node-postgres, not Prisma: a batch is a fixed handful of statements, run many times a second. */
-  constructor(@Inject(PG_DATABASE) private readonly db: PgDatabase) {}
+  constructor(
+    @Inject(PG_DATABASE) private readonly db: PgDatabase,
+    private readonly metrics: TransferMetrics,
+  ) {}
 
   /** Applies a batch of ledger answers in one transaction; one outcome per answer, in the same order. */
   async executeBatch(answers: readonly LedgerAnswer[]): Promise<HandleOutcome[]> {
@@ -58,6 +61,10 @@ export class RecordLedgerResultHandler {
         );
       },
     });
+    // Committed: now what it did counts.
+    this.metrics.ledgerAnswersApplied(
+      handled.flatMap((entry) => (entry.outcome === 'processed' ? [entry.result.effect] : [])),
+    );
     return handled.map((entry) => (entry.outcome === 'processed' ? entry.result.outcome : 'duplicate'));
   }
 
@@ -74,18 +81,16 @@ export class RecordLedgerResultHandler {
         batch.states.set(id, next);
         batch.changed.set(id, next);
         this.logger.log({ message: `transfer ${next.status}`, ...context });
-        return { outcome: 'processed', finalEvents: decision.events };
+        return { outcome: 'processed', finalEvents: decision.events, effect: settledEffect(next) };
       }
       case 'duplicate':
-        return { outcome: 'duplicate', finalEvents: [] };
+        return { outcome: 'duplicate', finalEvents: [], effect: { kind: 'none' } };
       case 'stale':
-        this.ignoredCounts.stale += 1;
         this.logger.warn({ message: 'stale ledger result ignored', ...context });
-        return { outcome: 'ignored', finalEvents: [] };
+        return { outcome: 'ignored', finalEvents: [], effect: { kind: 'ignored', reason: 'stale' } };
       case 'illegal':
-        this.ignoredCounts.illegal += 1;
         this.logger.warn({ message: 'illegal ledger result ignored', reason: decision.reason, ...context });
-        return { outcome: 'ignored', finalEvents: [] };
+        return { outcome: 'ignored', finalEvents: [], effect: { kind: 'ignored', reason: 'illegal' } };
     }
   }
 }
@@ -98,10 +103,22 @@ interface BatchState {
 
 export type LedgerAnswer = TransferPosted | TransferRejected;
 
-/** One answer's outcome and the final events (TransferCompleted / TransferFailed) it produced. */
+/** One answer's outcome, the final events (TransferCompleted / TransferFailed) it produced, what it counts as. */
 interface Applied {
   outcome: HandleOutcome;
   finalEvents: OncePayEvent[];
+  effect: LedgerAnswerEffect;
+}
+
+function settledEffect(state: KnownTransferState): LedgerAnswerEffect {
+  switch (state.status) {
+    case 'COMPLETED':
+      return { kind: 'settled', status: 'COMPLETED' };
+    case 'FAILED':
+      return { kind: 'settled', status: 'FAILED', reason: state.reason };
+    case 'PENDING':
+      return { kind: 'none' };
+  }
 }
 
 export function isLedgerAnswer(event: OncePayEvent): event is LedgerAnswer {

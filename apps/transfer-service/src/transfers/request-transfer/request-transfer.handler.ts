@@ -18,6 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { insertTransferOnce, newTransferRow } from '../transfer.repository';
 import { toTransferResource, type TransferResource } from '../transfer.resource';
 import type { RequestTransferBody } from './request-transfer.dto';
+import { TransferMetrics } from '../transfer-metrics';
 
 export interface RequestTransferInput {
   clientId: string;
@@ -40,6 +41,7 @@ export class RequestTransferHandler {
   constructor(
     @Inject(PG_DATABASE) private readonly db: PgDatabase,
     @Inject(OUTBOX_SIGNAL) private readonly outboxSignal: OutboxSignal,
+    private readonly metrics: TransferMetrics,
   ) {}
 
   async execute(input: RequestTransferInput): Promise<RequestTransferResult> {
@@ -67,6 +69,7 @@ export class RequestTransferHandler {
       case 'created':
         // Committed: the relay may publish the TransferRequested now.
         this.outboxSignal.committed();
+        this.metrics.transferAccepted();
         return { outcome: 'accepted', status: ACCEPTED, body };
       case 'replay':
         return { outcome: 'replayed', status: written.status, body: written.body };

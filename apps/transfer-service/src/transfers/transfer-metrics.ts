@@ -1,0 +1,50 @@
+// The transfer-service's own metrics, beside the ones every service has (ServiceMetrics): transfers
+// accepted and settled, and the ledger answers its state machine refused. Counted after the commit that
+// made them true, so a batch rolled back and retried is not counted twice.
+import { Injectable } from '@nestjs/common';
+import type { RejectionReason } from '@oncepay/contracts';
+import { ServiceMetrics } from '@oncepay/service-runtime';
+import type { Counter } from 'prom-client';
+
+/** What applying one ledger answer did, for the counters. */
+export type LedgerAnswerEffect =
+  | { kind: 'settled'; status: 'COMPLETED' }
+  | { kind: 'settled'; status: 'FAILED'; reason: RejectionReason }
+  | { kind: 'ignored'; reason: 'stale' | 'illegal' }
+  | { kind: 'none' };
+
+@Injectable()
+export class TransferMetrics {
+  private readonly accepted: Counter;
+  private readonly settled: Counter<'status' | 'reason'>;
+  private readonly ignored: Counter<'reason'>;
+
+  constructor(metrics: ServiceMetrics) {
+    this.accepted = metrics.counter({
+      name: 'oncepay_transfers_accepted_total',
+      help: 'Transfers accepted (202), replays of an Idempotency-Key not included',
+    });
+    this.settled = metrics.counter({
+      name: 'oncepay_transfers_settled_total',
+      help: 'Transfers that reached COMPLETED or FAILED, with the reason a FAILED one has',
+      labelNames: ['status', 'reason'],
+    });
+    this.ignored = metrics.counter({
+      name: 'oncepay_transfer_ledger_answers_ignored_total',
+      help: 'Ledger answers the state machine refused: stale (older than the state) or illegal (conflicting)',
+      labelNames: ['reason'],
+    });
+  }
+
+  transferAccepted(): void {
+    this.accepted.inc();
+  }
+
+  ledgerAnswersApplied(effects: readonly LedgerAnswerEffect[]): void {
+    for (const effect of effects) {
+      if (effect.kind === 'settled')
+        this.settled.inc({ status: effect.status, reason: effect.status === 'FAILED' ? effect.reason : '' });
+      else if (effect.kind === 'ignored') this.ignored.inc({ reason: effect.reason });
+    }
+  }
+}

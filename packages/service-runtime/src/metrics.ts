@@ -1,0 +1,197 @@
+// GET /metrics in Prometheus' text format (prom-client), one registry per service instance: HTTP
+// requests by route and status, what each consumer did with its events (handled, duplicates absorbed by
+// dedup, ignored, dead-lettered), retries, lag, the outbox (pending rows, the age of the oldest, publish
+// latency), the database pool and the process. Effectively-once, visible while it happens. Every label
+// takes a bounded set of values: route templates, never raw URLs; group and topic names; outcomes.
+import { Controller, Get, Header, Injectable } from '@nestjs/common';
+import type { ConsumerObserver, HandleOutcome } from '@oncepay/messaging';
+import {
+  collectDefaultMetrics,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  type CounterConfiguration,
+  type GaugeConfiguration,
+  type HistogramConfiguration,
+} from 'prom-client';
+
+/** Seconds, from a millisecond of an accept to the 30 s of a stalled batch. */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** Events per handler call, up to CONSUMER_MAX_BATCH_SIZE's maximum. */
+const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
+
+@Injectable()
+export class ServiceMetrics {
+  readonly registry = new Registry();
+  readonly httpRequestDuration: Histogram<'method' | 'route' | 'status_code'>;
+  readonly idempotentReplays: Counter<'route'>;
+  private readonly consumerEvents: Counter<'group' | 'outcome'>;
+  private readonly consumerBatchSize: Histogram<'group'>;
+  private readonly consumerBatchDuration: Histogram<'group'>;
+  private readonly consumerRetries: Counter<'group' | 'kind'>;
+  private readonly consumerDeadLetters: Counter<'group' | 'reason'>;
+  private readonly consumerLag: Gauge<'group' | 'topic' | 'partition'>;
+  private readonly outboxPublished: Counter;
+  private readonly outboxPublishFailures: Counter;
+  private readonly outboxPublishDuration: Histogram;
+
+  constructor(serviceName: string) {
+    this.registry.setDefaultLabels({ service: serviceName });
+    collectDefaultMetrics({ register: this.registry });
+    this.httpRequestDuration = this.histogram({
+      name: 'oncepay_http_request_duration_seconds',
+      help: 'HTTP requests by route template and status, and how long each took to answer',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: LATENCY_BUCKETS,
+    });
+    this.idempotentReplays = this.counter({
+      name: 'oncepay_idempotent_replays_total',
+      help: 'Requests answered with the stored answer of an earlier one with the same Idempotency-Key',
+      labelNames: ['route'],
+    });
+    this.consumerEvents = this.counter({
+      name: 'oncepay_consumer_events_total',
+      help: 'Events a consumer settled, by outcome: processed, duplicate (absorbed by dedup), ignored, dead_lettered',
+      labelNames: ['group', 'outcome'],
+    });
+    this.consumerBatchSize = this.histogram({
+      name: 'oncepay_consumer_batch_size',
+      help: 'Events per handler call (one database transaction)',
+      labelNames: ['group'],
+      buckets: BATCH_SIZE_BUCKETS,
+    });
+    this.consumerBatchDuration = this.histogram({
+      name: 'oncepay_consumer_batch_duration_seconds',
+      help: 'How long a handler call took, its transaction included',
+      labelNames: ['group'],
+      buckets: LATENCY_BUCKETS,
+    });
+    this.consumerRetries = this.counter({
+      name: 'oncepay_consumer_retries_total',
+      help: 'Retries after a failure: of a whole batch (infrastructure) or of one event',
+      labelNames: ['group', 'kind'],
+    });
+    this.consumerDeadLetters = this.counter({
+      name: 'oncepay_consumer_dead_letters_total',
+      help: 'Messages sent to a dead-letter topic, by reason',
+      labelNames: ['group', 'reason'],
+    });
+    this.consumerLag = this.gauge({
+      name: 'oncepay_consumer_lag_messages',
+      help: 'Messages of a partition still behind the consumer, after its last committed batch',
+      labelNames: ['group', 'topic', 'partition'],
+    });
+    this.outboxPublished = this.counter({
+      name: 'oncepay_outbox_published_messages_total',
+      help: 'Outbox rows the relay published to Kafka',
+    });
+    this.outboxPublishFailures = this.counter({
+      name: 'oncepay_outbox_publish_failures_total',
+      help: 'Relay batches Kafka did not acknowledge (retried with backoff)',
+    });
+    this.outboxPublishDuration = this.histogram({
+      name: 'oncepay_outbox_publish_duration_seconds',
+      help: 'How long Kafka took to acknowledge one relay batch',
+      buckets: LATENCY_BUCKETS,
+    });
+  }
+
+  counter<L extends string>(config: Omit<CounterConfiguration<L>, 'registers'>): Counter<L> {
+    return new Counter({ ...config, registers: [this.registry] });
+  }
+
+  gauge<L extends string>(config: Omit<GaugeConfiguration<L>, 'registers'>): Gauge<L> {
+    return new Gauge({ ...config, registers: [this.registry] });
+  }
+
+  histogram<L extends string>(config: Omit<HistogramConfiguration<L>, 'registers'>): Histogram<L> {
+    return new Histogram({ ...config, registers: [this.registry] });
+  }
+
+  /** Connections of the service's one pool: in use, idle, and requests waiting for one. */
+  watchPool(pool: { totalCount: number; idleCount: number; waitingCount: number }): void {
+    this.gauge({
+      name: 'oncepay_db_pool_connections',
+      help: 'Connections of the database pool, by state (in_use, idle)',
+      labelNames: ['state'],
+      collect() {
+        this.set({ state: 'in_use' }, pool.totalCount - pool.idleCount);
+        this.set({ state: 'idle' }, pool.idleCount);
+      },
+    });
+    this.gauge({
+      name: 'oncepay_db_pool_waiting_requests',
+      help: 'Queries waiting for a free connection of the pool',
+      collect() {
+        this.set(pool.waitingCount);
+      },
+    });
+  }
+
+  /** The outbox's backlog, read at scrape time (the relay's own index answers it). */
+  watchOutbox(read: () => Promise<{ pending: number; oldestAgeSeconds: number }>): void {
+    let last: Promise<{ pending: number; oldestAgeSeconds: number }> | null = null;
+    // Both gauges of one scrape from one query.
+    const backlog = () => (last ??= read().finally(() => setTimeout(() => (last = null), 0)));
+    this.gauge({
+      name: 'oncepay_outbox_pending_messages',
+      help: 'Outbox rows not yet published',
+      async collect() {
+        this.set((await backlog()).pending);
+      },
+    });
+    this.gauge({
+      name: 'oncepay_outbox_oldest_pending_age_seconds',
+      help: 'How long the oldest unpublished outbox row has waited (0 when none)',
+      async collect() {
+        this.set((await backlog()).oldestAgeSeconds);
+      },
+    });
+  }
+
+  /** One handler call of `group`: its size, its duration, each event's outcome. */
+  batchHandled(group: string, seconds: number, outcomes: readonly HandleOutcome[]): void {
+    this.consumerBatchSize.observe({ group }, outcomes.length);
+    this.consumerBatchDuration.observe({ group }, seconds);
+    for (const outcome of outcomes) this.consumerEvents.inc({ group, outcome });
+  }
+
+  consumerObserver(group: string): ConsumerObserver {
+    return {
+      retried: (kind) => this.consumerRetries.inc({ group, kind }),
+      deadLettered: (reason) => {
+        this.consumerDeadLetters.inc({ group, reason });
+        this.consumerEvents.inc({ group, outcome: 'dead_lettered' });
+      },
+      lag: (topic, partition, messages) =>
+        this.consumerLag.set({ group, topic, partition: String(partition) }, messages),
+    };
+  }
+
+  /** Times one relay batch's send and counts what it published or that it failed. */
+  async timePublish<T>(count: number, send: () => Promise<T>): Promise<T> {
+    const stop = this.outboxPublishDuration.startTimer();
+    try {
+      const result = await send();
+      this.outboxPublished.inc(count);
+      return result;
+    } catch (error) {
+      this.outboxPublishFailures.inc();
+      throw error;
+    } finally {
+      stop();
+    }
+  }
+}
+
+@Controller('metrics')
+export class MetricsController {
+  constructor(private readonly metrics: ServiceMetrics) {}
+
+  @Get()
+  @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
+  scrape(): Promise<string> {
+    return this.metrics.registry.metrics();
+  }
+}
