@@ -50,4 +50,4 @@ export {
 export { OutboxSignal } from './outbox-signal';
 export { IdempotentProducer, type ProducerRecord } from './producer';
 export { ensureTopics } from './topology';
-export { traceContextOf, traceHeaders, traceIdOf } from './tracing';
+export { startRequestSpan, traceContextOf, traceHeaders, traceIdOf, tracingOn } from './tracing';

@@ -53,7 +53,7 @@ export function outboxRowParams(items: readonly OutboxItem[]): unknown[] {
     const { event, topic } = 'event' in item ? item : { event: item, topic: TOPIC_OF[item.type] };
     const encoded = encodeEvent(event);
     // The trace of the request or consumed event that wrote the row, for the relay to continue.
-    const headers = { ...encoded.headers, ...traceHeaders(traceContextOf(event.aggregateId)) };
+    const headers = { ...encoded.headers, ...traceHeaders(traceContextOf(event)) };
     return { id: event.id, topic, key: encoded.key, value: encoded.value, headers };
   });
   return [

@@ -3,23 +3,23 @@ import { type DynamicModule, type INestApplication, type Type } from '@nestjs/co
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { configureHttp, CORRELATION_HEADER, createHttpAdapter, type ApiKeys } from '@oncepay/http-edge';
+import { startRequestSpan, tracingOn } from '@oncepay/messaging';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { configurationProblems } from './env';
-import { logContext, PinoNestLogger } from './logging';
+import { PinoNestLogger } from './logging';
 import { ServiceMetrics } from './metrics';
 import { ServiceStatus } from './service-status';
 import { SERVICE_LOGGER } from './tokens';
 
 /**
  * The HTTP edge with the service's limits (its timeout and each client's rate limit, from its
- * configuration), the request metrics, the access log, and each request's log context.
+ * configuration), the request metrics and the access log.
  */
 export async function configureServiceHttp(app: INestApplication): Promise<void> {
   const config = app.get(ConfigService);
   const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
-  observeRequests(fastify, app.get(ServiceMetrics), app.get<Logger>(SERVICE_LOGGER));
   await configureHttp(app, {
     requestTimeoutMs: config.getOrThrow<number>('HTTP_REQUEST_TIMEOUT_MS'),
     rateLimit: {
@@ -28,22 +28,36 @@ export async function configureServiceHttp(app: INestApplication): Promise<void>
       apiKeys: config.getOrThrow<ApiKeys>('API_KEYS'),
     },
   });
+  // After the edge's own hooks: the correlation id is set by then.
+  observeRequests(fastify, app.get(ServiceMetrics), app.get<Logger>(SERVICE_LOGGER));
 }
 
 /**
  * Each answer in the request metrics, by the route it matched (a template: bounded), replays counted,
  * and one access log line: who asked what, the answer and how long it took (never a header or a body).
- * Lines written while the handler runs carry the request's correlation id: the context is entered just
- * before the handler (after the body was read, whose stream events would lose it).
  */
 function observeRequests(fastify: FastifyInstance, metrics: ServiceMetrics, logger: Logger): void {
   const access = logger.child({ logger: 'access' });
-  fastify.addHook('preHandler', (request, _reply, done) => {
-    logContext.run({ correlationId: correlationIdOf(request.headers) }, done);
-  });
+  const spans = new WeakMap<object, NonNullable<ReturnType<typeof startRequestSpan>>>();
+  // The request's server span (tracing on only), which the events it writes continue.
+  if (tracingOn())
+    fastify.addHook('onRequest', (request, _reply, done) => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      if (route.startsWith('/health') || route === '/metrics') return done();
+      const span = startRequestSpan({
+        method: request.method,
+        route,
+        correlationId: correlationIdOf(request.headers) ?? '',
+        headers: request.headers,
+      });
+      if (span) spans.set(request, span);
+      done();
+    });
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const status = reply.statusCode;
+    const span = spans.get(request);
+    span?.end(status);
     metrics.httpRequestDuration.observe(
       { method: request.method, route, status_code: String(status) },
       reply.elapsedTime / 1000,
@@ -60,6 +74,7 @@ function observeRequests(fastify: FastifyInstance, metrics: ServiceMetrics, logg
         durationMs: Math.round(reply.elapsedTime * 10) / 10,
         clientId: (request as { client?: { clientId: string } }).client?.clientId,
         correlationId: correlationIdOf(request.headers),
+        ...(span ? { traceId: span.traceId } : {}),
         ...(replayed ? { replayed } : {}),
       },
       'request',

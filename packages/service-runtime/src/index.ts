@@ -23,7 +23,7 @@ export {
   type ServiceCoreOptions,
 } from './service-core.module';
 export { RETENTION_BOUNDS, RetentionJob, type RetentionTask } from './retention-job';
-export { createServiceLogger, kafkajsLogTo, logContext, PinoNestLogger, type LogContext } from './logging';
+export { createServiceLogger, kafkajsLogTo, PinoNestLogger } from './logging';
 export { MetricsController, ServiceMetrics } from './metrics';
 export { ServiceStatus } from './service-status';
 export {

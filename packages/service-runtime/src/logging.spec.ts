@@ -1,7 +1,7 @@
-// Proves every line a service writes has one shape (level, ISO time, service, message), carries the
-// correlation id of the request in progress, keeps Nest's details and kafkajs's fields, and never a secret.
+// Proves every line a service writes has one shape (level, ISO time, service, message), keeps Nest's
+// details and kafkajs's fields, and never a secret.
 import { Writable } from 'node:stream';
-import { createServiceLogger, kafkajsLogTo, logContext, PinoNestLogger } from './logging';
+import { createServiceLogger, kafkajsLogTo, PinoNestLogger } from './logging';
 
 function capture(level = 'log') {
   const lines: Record<string, unknown>[] = [];
@@ -36,14 +36,6 @@ describe('the service log', () => {
       message: 'plain text',
     });
     expect(lines[2]).toMatchObject({ level: 'error', stack: expect.stringContaining('at here') });
-  });
-
-  it('carries the correlation id of the request or event in progress', () => {
-    const { lines, logger } = capture();
-    logContext.run({ correlationId: 'corr-1' }, () => logger.info('inside'));
-    logger.info('outside');
-    expect(lines[0]).toMatchObject({ message: 'inside', correlationId: 'corr-1' });
-    expect(lines[1]).not.toHaveProperty('correlationId');
   });
 
   it('redacts what is named like a secret', () => {

@@ -1,19 +1,9 @@
 // One log format for everything a service writes: pino's JSON lines, written asynchronously, each with
 // level, time (ISO 8601), service, message, and the correlation id and trace id of the request or event
 // being handled. Nest's logger, kafkajs (through its logCreator) and the access log all go through it.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { LoggerService } from '@nestjs/common';
-import { trace } from '@opentelemetry/api';
 import { traceIdOf, type KafkaClientOptions } from '@oncepay/messaging';
 import pino, { type DestinationStream, type Logger } from 'pino';
-
-/** What the lines written while handling one request or event carry. */
-export interface LogContext {
-  correlationId?: string;
-}
-
-/** The context of the request or event in progress (entered with `run`, read by every log line). */
-export const logContext = new AsyncLocalStorage<LogContext>();
 
 /** LOG_LEVEL (Nest's names) to pino's. */
 const PINO_LEVELS: Record<string, pino.Level> = {
@@ -40,15 +30,13 @@ export function createServiceLogger(
       messageKey: 'message',
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      // The request's correlation id, and the trace of the request, or of the transfer a line names
-      // (a consumer handles a batch of transfers, each in its own trace).
+      // The trace of the transfer a line names (a consumer handles a batch of transfers, each in its own
+      // trace); the access log names its request's. The correlation id is a field of the lines that have
+      // one (the access log, every line about a transfer): no AsyncLocalStorage, which on Node 20 makes
+      // every promise of the process pay for it.
       mixin: (fields: { transferId?: unknown }) => {
-        const { correlationId } = logContext.getStore() ?? {};
-        const traceId =
-          typeof fields.transferId === 'string'
-            ? traceIdOf(fields.transferId)
-            : trace.getActiveSpan()?.spanContext().traceId;
-        return { ...(correlationId ? { correlationId } : {}), ...(traceId ? { traceId } : {}) };
+        const traceId = typeof fields.transferId === 'string' ? traceIdOf(fields.transferId) : undefined;
+        return traceId ? { traceId } : {};
       },
       redact: {
         paths: ['authorization', 'password', 'apiKey', '*.authorization', '*.password', '*.apiKey'],

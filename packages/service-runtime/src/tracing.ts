@@ -1,14 +1,15 @@
-// OpenTelemetry tracing, configured by the standard OTEL_* variables and started before anything else
-// of the service loads (each app's src/tracing.ts, imported first by its main.ts), so the HTTP server
-// is instrumented from its first request. Off unless an OTLP endpoint (or OTEL_TRACES_EXPORTER=otlp) is
-// set: then nothing here is loaded, and the OpenTelemetry API calls in the code are no-ops.
+// OpenTelemetry tracing, configured by the standard OTEL_* variables and started first (each app's
+// src/tracing.ts, imported first by its main.ts), before any span could be asked for. Off unless an
+// OTLP endpoint (or OTEL_TRACES_EXPORTER=otlp) is set: then no SDK module is loaded, and the
+// OpenTelemetry API calls in the code do nothing.
 //   OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT  where spans go (the exporter reads them)
 //   OTEL_EXPORTER_OTLP_PROTOCOL / ..._TRACES_PROTOCOL                 http/protobuf (default) or http/json
 //   OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG                       e.g. parentbased_traceidratio and 0.1
 //   OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_SDK_DISABLED, OTEL_BSP_*  as the specification says
-// Spans: the HTTP server span of each request (instrumentation-http), then the relay's `publish <topic>`
-// and the consumers' `process <topic>` (@oncepay/messaging), all in one trace per transfer.
-import type { Instrumentation } from '@opentelemetry/instrumentation';
+// Spans: the server span of each request (configureServiceHttp), the relay's `publish <topic>` and the
+// consumers' `process <topic>` (@oncepay/messaging), all in one trace per transfer. They are handed on
+// explicitly, never through a context manager: on Node 20 an AsyncLocalStorage makes every promise of
+// the process slower (measured: a quarter of the throughput). docs/performance.md has the cost of tracing.
 
 type Env = Record<string, string | undefined>;
 
@@ -23,9 +24,8 @@ export function tracingConfigured(env: Env): boolean {
 }
 
 /**
- * Registers the tracer provider (an AsyncLocalStorage context manager, the W3C trace-context
- * propagator, a batching OTLP exporter) and the HTTP instrumentation, when the environment asks for it.
- * A protocol it does not support stops the boot, naming it.
+ * Registers the tracer provider (the W3C trace-context propagator, a batching OTLP exporter, no context
+ * manager) when the environment asks for it. A protocol it does not support stops the boot, naming it.
  */
 export function startTracing(serviceName: string, env: Env): void {
   if (!tracingConfigured(env)) return;
@@ -43,10 +43,6 @@ export function startTracing(serviceName: string, env: Env): void {
     require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
   const { resourceFromAttributes, detectResources, envDetector } =
     require('@opentelemetry/resources') as typeof import('@opentelemetry/resources');
-  const { registerInstrumentations } =
-    require('@opentelemetry/instrumentation') as typeof import('@opentelemetry/instrumentation');
-  const { HttpInstrumentation } =
-    require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
   const exporter =
     protocol === 'http/json'
       ? new (
@@ -64,12 +60,8 @@ export function startTracing(serviceName: string, env: Env): void {
     // No sampler given: the provider takes OTEL_TRACES_SAMPLER and its argument (parent-based by default).
     spanProcessors: [new BatchSpanProcessor(exporter)],
   });
-  provider.register();
-  const http: Instrumentation = new HttpInstrumentation({
-    // Probes and scrapes are not what a trace is for.
-    ignoreIncomingRequestHook: (request) => /^\/(health|metrics)(\/|$|\?)/.test(request.url ?? ''),
-  });
-  registerInstrumentations({ instrumentations: [http] });
+  // No context manager: spans are handed on explicitly (see the top of this file).
+  provider.register({ contextManager: null });
 }
 
 /** Exports the spans still buffered: on shutdown, so a stopping service's last spans are not lost. */
