@@ -3,9 +3,9 @@
 // scripts/db/roles.ts declares, no DDL, no TRUNCATE, no way to switch a trigger off, no UPDATE or DELETE
 // of the journal, and no way into another service's database; the auditor reads and writes nothing.
 import { createTestDatabase, type TestDatabase } from '@oncepay/test-support';
-import { Client } from 'pg';
 import { grantServicePrivileges, SERVICE_TABLE_PRIVILEGES } from '../scripts/db/roles';
-import { serviceRoleOf, SERVICES, type ServiceSpec } from '../scripts/infra/services';
+import { withPgClient } from '../scripts/infra/postgres';
+import { ownerRoleOf, serviceRoleOf, SERVICES, type ServiceSpec } from '../scripts/infra/services';
 
 type ServiceName = ServiceSpec['name'];
 
@@ -18,19 +18,9 @@ afterAll(async () => {
   await Promise.all(Object.values(databases).map((database) => database.drop()));
 });
 
-async function as<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
 /** The error a statement fails with, as `<SQLSTATE> <message>`; fails the test when it succeeds. */
 async function refusal(url: string, sql: string): Promise<string> {
-  return as(url, async (client) => {
+  return withPgClient(url, async (client) => {
     try {
       await client.query(sql);
     } catch (error) {
@@ -42,7 +32,7 @@ async function refusal(url: string, sql: string): Promise<string> {
 }
 
 async function aColumnOf(database: TestDatabase, table: string): Promise<string> {
-  const result = await as(database.adminUrl, (client) =>
+  const result = await withPgClient(database.adminUrl, (client) =>
     client.query<{ name: string }>(
       `SELECT column_name AS name FROM information_schema.columns
         WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position LIMIT 1`,
@@ -58,7 +48,7 @@ describe.each(SERVICES.map((service) => service.name))('the %s service role', (s
   const tables = Object.keys(SERVICE_TABLE_PRIVILEGES[service]);
 
   it('holds exactly the declared privileges on its tables and none on the migration history', async () => {
-    const granted = await as(databases[service].adminUrl, (client) =>
+    const granted = await withPgClient(databases[service].adminUrl, (client) =>
       client.query<{ table_name: string; privileges: string[] }>(
         `SELECT table_name, array_agg(privilege_type::text ORDER BY privilege_type) AS privileges
            FROM information_schema.role_table_grants
@@ -77,7 +67,7 @@ describe.each(SERVICES.map((service) => service.name))('the %s service role', (s
   });
 
   it('is an ordinary login role: no superuser, no CREATEDB, no CREATEROLE, no replication, no RLS bypass', async () => {
-    const role = await as(databases[service].adminUrl, (client) =>
+    const role = await withPgClient(databases[service].adminUrl, (client) =>
       client.query(
         `SELECT rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls, rolcanlogin
            FROM pg_roles WHERE rolname = $1`,
@@ -116,12 +106,32 @@ describe.each(SERVICES.map((service) => service.name))('the %s service role', (s
     );
   });
 
+  it('has an owner that owns every table and cannot log in, whatever password is tried', async () => {
+    const owner = ownerRoleOf(service);
+    const found = await withPgClient(databases[service].adminUrl, (client) =>
+      client.query<{ login: boolean; foreign: number }>(
+        `SELECT (SELECT rolcanlogin FROM pg_roles WHERE rolname = $1) AS login,
+                (SELECT count(*)::int FROM pg_tables WHERE schemaname = 'public' AND tableowner <> $1) AS foreign`,
+        [owner],
+      ),
+    );
+    expect(found.rows).toEqual([{ login: false, foreign: 0 }]);
+    const url = new URL(databases[service].url);
+    url.username = owner;
+    await expect(
+      withPgClient(url.toString(), (client) => client.query('SELECT 1')).then(
+        () => 'connected',
+        (error: { code?: string }) => error.code,
+      ),
+    ).resolves.toMatch(/^28/);
+  });
+
   it("cannot connect to another service's database", async () => {
     for (const other of SERVICES.filter((s) => s.name !== service)) {
       const url = new URL(databases[service].url);
       url.pathname = `/${databases[other.name].name}`;
       await expect(
-        as(url.toString(), (client) => client.query('SELECT 1')).then(
+        withPgClient(url.toString(), (client) => client.query('SELECT 1')).then(
           () => 'connected',
           (error: { code?: string; message: string }) => `${error.code} ${error.message}`,
         ),
@@ -152,7 +162,7 @@ describe('the auditor role (oncepay_auditor)', () => {
       const url = databases[service].auditorUrl;
       for (const table of Object.keys(SERVICE_TABLE_PRIVILEGES[service])) {
         await expect(
-          as(url, (client) => client.query(`SELECT count(*) FROM ${table}`)),
+          withPgClient(url, (client) => client.query(`SELECT count(*) FROM ${table}`)),
         ).resolves.toBeDefined();
         const column = await aColumnOf(databases[service], table);
         for (const write of [

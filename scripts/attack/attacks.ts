@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { accountIdFor } from '@oncepay/contracts';
 import { Client } from 'pg';
-import { SERVICES, serviceRoleOf, type ServiceSpec } from '../infra/services';
+import { ownerRoleOf, SERVICES, serviceRoleOf, type ServiceSpec } from '../infra/services';
 import { DEMO } from '../stack/seed';
 import { expectStatus, seconds, until, type Checks } from '../stack/checks';
 import type { Answer, StackClient } from '../stack/stack-client';
@@ -135,10 +135,13 @@ export async function runAttacks(checks: Checks, client: StackClient, target: At
       );
       const ddl = await refusalAs(target, transfer, transfer.database, 'CREATE TABLE stolen (id int)');
       const elsewhere = await refusalAs(target, transfer, ledger.database, 'SELECT 1');
+      // The same password under the owner's name: the owner cannot log in at all.
+      const owner = await refusalAs(target, ledger, ledger.database, 'SELECT 1', ownerRoleOf(ledger.name));
+      if (!owner.startsWith('28')) throw new Error(`logging in as the ledger's owner: ${owner}`);
       for (const refusal of [rewrite, trigger, ddl, elsewhere])
         if (!refusal.startsWith('42501'))
           throw new Error(`expected 42501 (insufficient privilege), got ${refusal}`);
-      return [rewrite, trigger, ddl, elsewhere].map((refusal) => refusal.slice(6)).join('; ');
+      return [rewrite, trigger, ddl, elsewhere, owner].map((refusal) => refusal.slice(6)).join('; ');
     },
   );
 }
@@ -205,14 +208,14 @@ function serviceNamed(name: ServiceSpec['name']): ServiceSpec {
   return service;
 }
 
-/** `sql` as `service`'s role on `database`: the refusal as `<SQLSTATE> <message>`, or `accepted`. */
+/** `sql` as `service`'s role (or `user`) on `database`: the refusal as `<SQLSTATE> <message>`, or `accepted`. */
 async function refusalAs(
   target: AttackTarget,
   service: ServiceSpec,
   database: string,
   sql: string,
+  user = serviceRoleOf(service.name),
 ): Promise<string> {
-  const user = serviceRoleOf(service.name);
   const client = new Client({ ...target.postgres, user, password: target.rolePassword, database });
   try {
     await client.connect();

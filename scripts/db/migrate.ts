@@ -3,15 +3,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError, isRetriableError } from '@oncepay/sql';
 import { Client } from 'pg';
-import { ownerRoleOf, type ServiceSpec } from '../infra/services';
+import type { ServiceSpec } from '../infra/services';
 import { postgresUrl, stackConfig } from '../infra/stack-config';
-import { grantServicePrivileges, provisionDatabase, urlAs } from './roles';
+import { asOwner, grantServicePrivileges, provisionDatabase } from './roles';
 import { applyMigrations } from './schema-engine';
 import { migrationsDirOf } from './schema-paths';
 
 /**
  * Provisions the service's roles and `database` as the superuser of `adminUrl` (scripts/db/roles.ts),
- * then, as the database's owner, applies the pending migrations and grants the service role its
+ * then, acting as the database's owner, applies the pending migrations and grants the service role its
  * privileges. Returns the migrations applied.
  */
 export async function migrateDatabase(
@@ -19,11 +19,10 @@ export async function migrateDatabase(
   service: ServiceSpec['name'],
   database: string,
 ): Promise<string[]> {
-  const { rolePassword } = stackConfig.postgres;
-  await provisionDatabase(adminUrl, service, database, rolePassword);
+  await provisionDatabase(adminUrl, service, database, stackConfig.postgres.rolePassword);
   const databaseUrl = new URL(adminUrl);
   databaseUrl.pathname = `/${database}`;
-  const ownerUrl = urlAs(databaseUrl.toString(), ownerRoleOf(service), rolePassword);
+  const ownerUrl = asOwner(databaseUrl.toString(), service);
   const applied = await applyMigrations({ databaseUrl: ownerUrl, migrationsDir: migrationsDirOf(service) });
   await grantServicePrivileges(ownerUrl, service);
   return applied;

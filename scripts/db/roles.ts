@@ -4,9 +4,10 @@
 // (no DDL, no TRUNCATE, no UPDATE or DELETE of the journal, no triggers to switch off: only an owner
 // could). A separate owner role runs the migrations; the auditor reads every service table and writes
 // none. One superuser step (provisionDatabase) creates the roles and hands the database to its owner;
-// everything after it runs as the owner.
+// the migrations and the grants then run as the owner (a superuser's session under SET ROLE: the owner
+// itself cannot log in, so no password opens it).
 import { Client } from 'pg';
-import { quoteIdentifier } from '../infra/postgres';
+import { quoteIdentifier, withPgClient } from '../infra/postgres';
 import { AUDITOR_ROLE, ownerRoleOf, serviceRoleOf, type ServiceSpec } from '../infra/services';
 
 type ServiceName = ServiceSpec['name'];
@@ -51,9 +52,9 @@ export const SERVICE_TABLE_PRIVILEGES: Record<ServiceName, Record<string, TableP
 const MIGRATIONS_TABLE = '_prisma_migrations';
 
 /**
- * As a superuser: creates the service's owner and service roles and the auditor role (or sets their
- * password), creates `database` owned by the owner (or hands it over), and opens it to the service role
- * and the auditor only. Safe to repeat, and safe beside another run doing the same.
+ * As a superuser: creates the service's owner and service roles and the auditor role when missing (with
+ * `rolePassword` for the two that log in), creates `database` owned by the owner (or hands it over), and
+ * opens it to the service role and the auditor only. Safe to repeat, and beside another run doing the same.
  */
 export async function provisionDatabase(
   adminUrl: string,
@@ -62,9 +63,9 @@ export async function provisionDatabase(
   rolePassword: string,
 ): Promise<void> {
   const owner = ownerRoleOf(service);
-  await withClient(adminUrl, async (client) => {
-    for (const role of [owner, serviceRoleOf(service), AUDITOR_ROLE])
-      await ensureLoginRole(client, role, rolePassword);
+  await withPgClient(adminUrl, async (client) => {
+    await ensureRole(client, owner, null);
+    for (const role of [serviceRoleOf(service), AUDITOR_ROLE]) await ensureRole(client, role, rolePassword);
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
     if (found.rowCount === 0)
       await client.query(`CREATE DATABASE ${quoteIdentifier(database)} OWNER ${quoteIdentifier(owner)}`);
@@ -72,7 +73,7 @@ export async function provisionDatabase(
   });
   const url = new URL(adminUrl);
   url.pathname = `/${database}`;
-  await withClient(url.toString(), (client) => handSchemaToOwner(client, owner));
+  await withPgClient(url.toString(), (client) => handSchemaToOwner(client, owner));
 }
 
 /**
@@ -94,6 +95,16 @@ export async function restrictDatabase(
 }
 
 /**
+ * `adminUrl` (a superuser's, on the service's database) acting as the database's owner: every session
+ * starts with SET ROLE to it, so what it creates belongs to the owner, which cannot log in itself.
+ */
+export function asOwner(adminUrl: string, service: ServiceName): string {
+  const url = new URL(adminUrl);
+  url.searchParams.set('options', `-c role=${ownerRoleOf(service)}`);
+  return url.toString();
+}
+
+/**
  * As the owner, after the migrations: exactly the privileges of SERVICE_TABLE_PRIVILEGES for the service
  * role and SELECT for the auditor, in one transaction (nobody sees the tables without their grants).
  */
@@ -101,7 +112,7 @@ export async function grantServicePrivileges(ownerUrl: string, service: ServiceN
   const declared = SERVICE_TABLE_PRIVILEGES[service];
   const serviceRole = quoteIdentifier(serviceRoleOf(service));
   const auditor = quoteIdentifier(AUDITOR_ROLE);
-  await withClient(ownerUrl, async (client) => {
+  await withPgClient(ownerUrl, async (client) => {
     const tables = (
       await client.query<{ name: string }>(
         `SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' AND tablename <> $1 ORDER BY 1`,
@@ -148,19 +159,25 @@ export function urlAs(url: string, role: string, password: string): string {
   return next.toString();
 }
 
-async function ensureLoginRole(client: Client, role: string, password: string): Promise<void> {
-  const attributes = 'LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS';
+/**
+ * Creates `role` unless it exists: the owner without LOGIN (only a superuser's session becomes it, with
+ * SET ROLE), the others with LOGIN and `password`. A role that exists is left as it is, its password
+ * included: an operator's own passwords survive every run.
+ */
+async function ensureRole(client: Client, role: string, password: string | null): Promise<void> {
   const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
-  if (exists.rowCount === 0) {
-    try {
-      await client.query(`CREATE ROLE ${quoteIdentifier(role)} ${attributes}`);
-    } catch (error) {
-      // Another run (a test run beside `npm start`) created it between the check and here.
-      if ((error as { code?: string }).code !== '42710') throw error;
-    }
+  if (exists.rowCount !== 0) return;
+  const login = password === null ? 'NOLOGIN' : `LOGIN PASSWORD ${quoteLiteral(password)}`;
+  try {
+    await client.query(
+      `CREATE ROLE ${quoteIdentifier(role)} ${login} NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS`,
+    );
+  } catch (error) {
+    // Another run (a test run beside `npm start`) created it between the check and here: 42710, or
+    // 23505 when the two inserts into pg_authid raced.
+    const code = (error as { code?: string }).code;
+    if (code !== '42710' && code !== '23505') throw error;
   }
-  // Roles are cluster-wide: set the attributes and password every time, so they are what this says.
-  await client.query(`ALTER ROLE ${quoteIdentifier(role)} ${attributes} PASSWORD ${quoteLiteral(password)}`);
 }
 
 /**
@@ -190,14 +207,4 @@ async function handSchemaToOwner(client: Client, owner: string): Promise<void> {
 
 function quoteLiteral(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
-}
-
-async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }

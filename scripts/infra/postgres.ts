@@ -116,6 +116,17 @@ async function isInitialised(dataDir: string): Promise<boolean> {
     .catch(() => false);
 }
 
+/** Runs `work` on one connection to `url`, closed afterwards whatever happens. */
+export async function withPgClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
 /** Creates the database unless it exists (CREATE DATABASE has no IF NOT EXISTS). */
 export async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
   const client = new Client({ connectionString: adminUrl });

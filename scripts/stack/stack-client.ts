@@ -76,17 +76,6 @@ export class StackClient {
     return response.status;
   }
 
-  /** One request exactly as given: no retry, whatever the answer. */
-  send(
-    method: string,
-    url: string,
-    client: DemoClient,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<Answer> {
-    return this.callOnce(method, url, client, body, headers);
-  }
-
   /** As a well-behaved client: over the stack's rate limit (429), it waits Retry-After and sends again. */
   private async call(
     method: string,
@@ -96,18 +85,19 @@ export class StackClient {
     headers: Record<string, string> = {},
   ): Promise<Answer> {
     for (let attempt = 1; ; attempt++) {
-      const answer = await this.callOnce(method, url, client, body, headers);
+      const answer = await this.send(method, url, client, body, headers);
       if (answer.status !== 429 || attempt === MAX_RATE_LIMITED_ATTEMPTS) return answer;
       await sleep(Number(answer.headers.get('retry-after') ?? '1') * 1_000);
     }
   }
 
-  private async callOnce(
+  /** One request exactly as given: no retry, whatever the answer. */
+  async send(
     method: string,
     url: string,
     client: DemoClient,
-    body: unknown,
-    headers: Record<string, string>,
+    body?: unknown,
+    headers: Record<string, string> = {},
   ): Promise<Answer> {
     const response = await fetch(url, {
       method,

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { restrictDatabase, urlAs } from '../../scripts/db/roles';
-import { quoteIdentifier } from '../../scripts/infra/postgres';
+import { quoteIdentifier, withPgClient } from '../../scripts/infra/postgres';
 import {
   AUDITOR_ROLE,
   serviceRoleOf,
@@ -59,7 +59,7 @@ export function testDatabaseOn(
     adminUrl: adminUrl.toString(),
     auditorUrl: urlAs(adminUrl.toString(), AUDITOR_ROLE, rolePassword),
     createTable: (table, columns) =>
-      withClient(adminUrl.toString(), async (admin) => {
+      withPgClient(adminUrl.toString(), async (admin) => {
         const role = quoteIdentifier(serviceRoleOf(service));
         await admin.query(`CREATE TABLE IF NOT EXISTS ${quoteIdentifier(table)} (${columns})`);
         await admin.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${quoteIdentifier(table)} TO ${role}`);
@@ -72,15 +72,5 @@ export function testDatabaseOn(
 }
 
 function withAdmin<T>(work: (admin: Client) => Promise<T>): Promise<T> {
-  return withClient(testEnv.postgresAdminUrl, work);
-}
-
-async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
+  return withPgClient(testEnv.postgresAdminUrl, work);
 }

@@ -84,6 +84,8 @@ export interface ConsumerObserver {
   deadLettered(reason: 'undecodable' | 'handler_failed'): void;
   /** After a batch committed: the messages of the partition still behind it. */
   lag(topic: string, partition: number, messages: number): void;
+  /** The consumer (re)joined its group: the partitions it reported on may now be another member's. */
+  rejoined(): void;
 }
 
 /**
@@ -193,26 +195,34 @@ export class ConsumerRunner {
     const { GROUP_JOIN, CRASH } = this.consumer.events;
     this.consumer.on(GROUP_JOIN, () => {
       if (this.current.state === 'joining') this.current = { state: 'running' };
+      this.options.observer?.rejoined();
     });
     // kafkajs restarts the consumer after a crash it can retry; after any other (a TypeError in our code,
     // an error it does not know) it disconnects and stays down, and nothing else would tell.
     this.consumer.on(CRASH, ({ payload }) => {
-      if (this.current.state === 'stopped' || this.current.state === 'failed') return;
+      // A join that stop() cut short ends in a crash kafkajs would restart from: disconnect it again.
+      if (this.current.state === 'stopped') return void this.consumer.disconnect().catch(() => undefined);
+      if (this.current.state === 'failed') return;
       if (payload.restart) this.current = { state: 'joining' };
       else this.fail(payload.error);
     });
     try {
+      // stop() may come between these steps (a service shut down while it still joins): each step
+      // looks, and a stopped runner disconnects what the step before it connected.
       await this.consumer.connect();
+      if (this.stopped()) return await this.consumer.disconnect();
       await this.consumer.subscribe({ topics: this.options.topics, fromBeginning: true });
+      if (this.stopped()) return await this.consumer.disconnect();
       await this.consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 1,
         eachBatch: (payload) => this.eachBatch(payload),
       });
+      if (this.stopped()) await this.consumer.disconnect();
     } catch (error) {
       // stop() during the start is a stop, not a failure.
-      if (this.current.state !== 'stopped') this.fail(error);
+      if (!this.stopped()) this.fail(error);
       throw error;
     }
   }
@@ -220,6 +230,11 @@ export class ConsumerRunner {
   async stop(): Promise<void> {
     this.current = { state: 'stopped' };
     await this.consumer.disconnect();
+  }
+
+  /** A method, not a field read, so the type checker does not narrow the state across the awaits. */
+  private stopped(): boolean {
+    return this.current.state === 'stopped';
   }
 
   private fail(error: unknown): void {

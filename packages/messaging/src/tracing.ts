@@ -59,14 +59,20 @@ export function startRequestSpan(request: {
     },
     parent,
   );
-  requestContexts.set(request.correlationId, trace.setSpan(parent, span));
+  const ctx = trace.setSpan(parent, span);
+  // Two requests with one correlation id (a client's retry) share the entry: the later one wins, and
+  // the earlier one's end leaves it in place.
+  requestContexts.set(request.correlationId, ctx);
+  let ended = false;
   return {
     traceId: span.spanContext().traceId,
     end: (statusCode) => {
+      if (ended) return;
+      ended = true;
       span.setAttribute('http.response.status_code', statusCode);
       if (statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       span.end();
-      requestContexts.delete(request.correlationId);
+      if (requestContexts.get(request.correlationId) === ctx) requestContexts.delete(request.correlationId);
     },
   };
 }
@@ -93,20 +99,9 @@ export function startPublishSpans(
   if (!tracingOn()) return { headers: records.map((record) => record.headers), end: () => undefined };
   const spans: Span[] = [];
   const headers = records.map((record) => {
-    const parent = propagation.extract(ROOT_CONTEXT, record.headers);
-    const span = tracer.startSpan(
-      `publish ${record.topic}`,
-      {
-        kind: SpanKind.PRODUCER,
-        attributes: {
-          'messaging.system': 'kafka',
-          'messaging.operation.type': 'publish',
-          'messaging.destination.name': record.topic,
-          'messaging.kafka.message.key': record.key,
-        },
-      },
-      parent,
-    );
+    const { parent, span } = startMessageSpan('publish', record.topic, record.headers, {
+      'messaging.kafka.message.key': record.key,
+    });
     spans.push(span);
     return { ...record.headers, ...traceHeaders(trace.setSpan(parent, span)) };
   });
@@ -126,20 +121,9 @@ export async function withConsumeSpans<T>(
   const spans: Span[] = [];
   const keys: string[] = [];
   for (const message of messages) {
-    const parent = propagation.extract(ROOT_CONTEXT, message.headers);
-    const span = tracer.startSpan(
-      `process ${message.topic}`,
-      {
-        kind: SpanKind.CONSUMER,
-        attributes: {
-          'messaging.system': 'kafka',
-          'messaging.operation.type': 'process',
-          'messaging.destination.name': message.topic,
-          'messaging.consumer.group.name': group,
-        },
-      },
-      parent,
-    );
+    const { parent, span } = startMessageSpan('process', message.topic, message.headers, {
+      'messaging.consumer.group.name': group,
+    });
     spans.push(span);
     const key = message.aggregateId.toLowerCase();
     keys.push(key);
@@ -155,6 +139,30 @@ export async function withConsumeSpans<T>(
   } finally {
     for (const key of keys) consumedContexts.delete(key);
   }
+}
+
+/** A `publish` (producer) or `process` (consumer) span of one message, a child of the context its headers carry. */
+function startMessageSpan(
+  operation: 'publish' | 'process',
+  topic: string,
+  headers: Record<string, string>,
+  attributes: Record<string, string>,
+): { parent: Context; span: Span } {
+  const parent = propagation.extract(ROOT_CONTEXT, headers);
+  const span = tracer.startSpan(
+    `${operation} ${topic}`,
+    {
+      kind: operation === 'publish' ? SpanKind.PRODUCER : SpanKind.CONSUMER,
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': operation,
+        'messaging.destination.name': topic,
+        ...attributes,
+      },
+    },
+    parent,
+  );
+  return { parent, span };
 }
 
 function endAll(spans: Span[], error?: unknown): void {

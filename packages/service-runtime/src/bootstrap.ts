@@ -53,6 +53,18 @@ function observeRequests(fastify: FastifyInstance, metrics: ServiceMetrics, logg
       if (span) spans.set(request, span);
       done();
     });
+  // A request that never gets its answer (the client went away, the request timed out) ends its span
+  // too: onResponse would never come, and its entry would stay.
+  if (tracingOn()) {
+    fastify.addHook('onRequestAbort', (request, done) => {
+      spans.get(request)?.end(499);
+      done();
+    });
+    fastify.addHook('onTimeout', (request, _reply, done) => {
+      spans.get(request)?.end(408);
+      done();
+    });
+  }
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const status = reply.statusCode;

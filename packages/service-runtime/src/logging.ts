@@ -5,6 +5,9 @@ import type { LoggerService } from '@nestjs/common';
 import { traceIdOf, type KafkaClientOptions } from '@oncepay/messaging';
 import pino, { type DestinationStream, type Logger } from 'pino';
 
+/** Fields never written as they are, at the top of a line or up to two objects down. */
+const SECRET_FIELDS = ['authorization', 'password', 'apiKey', 'secret', 'token', 'cookie'];
+
 /** LOG_LEVEL (Nest's names) to pino's. */
 const PINO_LEVELS: Record<string, pino.Level> = {
   error: 'error',
@@ -16,7 +19,7 @@ const PINO_LEVELS: Record<string, pino.Level> = {
 
 /**
  * The service's logger. Asynchronous (a buffer flushed in the background, and on exit): a burst of
- * lines never blocks a request. Anything named like a secret is replaced before it is written.
+ * lines never blocks a request. The fields of SECRET_FIELDS are replaced before a line is written.
  */
 export function createServiceLogger(
   serviceName: string,
@@ -39,7 +42,7 @@ export function createServiceLogger(
         return traceId ? { traceId } : {};
       },
       redact: {
-        paths: ['authorization', 'password', 'apiKey', '*.authorization', '*.password', '*.apiKey'],
+        paths: SECRET_FIELDS.flatMap((field) => [field, `*.${field}`, `*.*.${field}`]),
         censor: '[redacted]',
       },
     },

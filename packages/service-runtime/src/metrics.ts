@@ -4,7 +4,7 @@
 // latency), the database pool and the process. Effectively-once, visible while it happens. Every label
 // takes a bounded set of values: route templates, never raw URLs; group and topic names; outcomes.
 import { Controller, Get, Header, Injectable } from '@nestjs/common';
-import type { ConsumerObserver, HandleOutcome } from '@oncepay/messaging';
+import { withTimeout, type ConsumerObserver, type HandleOutcome } from '@oncepay/messaging';
 import {
   collectDefaultMetrics,
   Counter,
@@ -18,6 +18,8 @@ import {
 
 /** Seconds, from a millisecond of an accept to the 30 s of a stalled batch. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** How long a scrape waits for the outbox backlog query. */
+const OUTBOX_READ_TIMEOUT_MS = 2_000;
 /** Events per handler call, up to CONSUMER_MAX_BATCH_SIZE's maximum. */
 const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
 
@@ -132,8 +134,13 @@ export class ServiceMetrics {
   /** The outbox's backlog, read at scrape time (the relay's own index answers it). */
   watchOutbox(read: () => Promise<{ pending: number; oldestAgeSeconds: number }>): void {
     let last: Promise<{ pending: number; oldestAgeSeconds: number }> | null = null;
-    // Both gauges of one scrape from one query.
-    const backlog = () => (last ??= read().finally(() => setTimeout(() => (last = null), 0)));
+    // Both gauges of one scrape from one query, bounded: a database that is down or a pool that is full
+    // must not fail or hang the whole scrape (then both read NaN: unknown, not zero).
+    const unknown = { pending: Number.NaN, oldestAgeSeconds: Number.NaN };
+    const backlog = () =>
+      (last ??= withTimeout(read(), OUTBOX_READ_TIMEOUT_MS, 'outbox backlog')
+        .catch(() => unknown)
+        .finally(() => setTimeout(() => (last = null), 0)));
     this.gauge({
       name: 'oncepay_outbox_pending_messages',
       help: 'Outbox rows not yet published',
@@ -158,14 +165,24 @@ export class ServiceMetrics {
   }
 
   consumerObserver(group: string): ConsumerObserver {
+    // The partitions this instance reported lag for: after a rebalance they may be another member's,
+    // whose numbers would otherwise stay here, frozen.
+    const reported = new Map<string, { group: string; topic: string; partition: string }>();
     return {
       retried: (kind) => this.consumerRetries.inc({ group, kind }),
       deadLettered: (reason) => {
         this.consumerDeadLetters.inc({ group, reason });
         this.consumerEvents.inc({ group, outcome: 'dead_lettered' });
       },
-      lag: (topic, partition, messages) =>
-        this.consumerLag.set({ group, topic, partition: String(partition) }, messages),
+      lag: (topic, partition, messages) => {
+        const labels = { group, topic, partition: String(partition) };
+        reported.set(`${topic}/${partition}`, labels);
+        this.consumerLag.set(labels, messages);
+      },
+      rejoined: () => {
+        for (const labels of reported.values()) this.consumerLag.remove(labels);
+        reported.clear();
+      },
     };
   }
 
