@@ -9,6 +9,7 @@ import {
   SpanKind,
   SpanStatusCode,
   trace,
+  TraceFlags,
   type Context,
   type Span,
 } from '@opentelemetry/api';
@@ -60,9 +61,9 @@ export function startRequestSpan(request: {
     parent,
   );
   const ctx = trace.setSpan(parent, span);
-  // Two requests with one correlation id (a client's retry) share the entry: the later one wins, and
-  // the earlier one's end leaves it in place.
-  requestContexts.set(request.correlationId, ctx);
+  // Only a sampled trace travels on (see traceHeaders). Two requests with one correlation id (a client's
+  // retry) share the entry: the later one wins, and the earlier one's end leaves it in place.
+  if (span.isRecording()) requestContexts.set(request.correlationId, ctx);
   let ended = false;
   return {
     traceId: span.spanContext().traceId,
@@ -77,9 +78,20 @@ export function startRequestSpan(request: {
   };
 }
 
-/** The `traceparent`/`tracestate` headers of a context (none when it holds no span). */
+/** Whether `ctx` holds a span the sampler kept. */
+function sampled(ctx: Context): boolean {
+  const spanContext = trace.getSpanContext(ctx);
+  return spanContext !== undefined && (spanContext.traceFlags & TraceFlags.SAMPLED) !== 0;
+}
+
+/**
+ * The `traceparent`/`tracestate` headers of a context, for a sampled trace only. A trace the sampler
+ * dropped at the request travels no further: no header in the outbox row or on Kafka, no span in the
+ * relay or the consumers, which only ever continue a trace. The transfers nobody will look at then cost
+ * next to nothing downstream.
+ */
 export function traceHeaders(ctx: Context): Record<string, string> {
-  if (!tracingOn()) return {};
+  if (!tracingOn() || !sampled(ctx)) return {};
   const carrier: Record<string, string> = {};
   propagation.inject(ctx, carrier);
   return carrier;
@@ -99,6 +111,7 @@ export function startPublishSpans(
   if (!tracingOn()) return { headers: records.map((record) => record.headers), end: () => undefined };
   const spans: Span[] = [];
   const headers = records.map((record) => {
+    if (!record.headers.traceparent) return record.headers;
     const { parent, span } = startMessageSpan('publish', record.topic, record.headers, {
       'messaging.kafka.message.key': record.key,
     });
@@ -121,6 +134,7 @@ export async function withConsumeSpans<T>(
   const spans: Span[] = [];
   const keys: string[] = [];
   for (const message of messages) {
+    if (!message.headers.traceparent) continue;
     const { parent, span } = startMessageSpan('process', message.topic, message.headers, {
       'messaging.consumer.group.name': group,
     });
