@@ -161,6 +161,7 @@ describe('one trace per transfer, exported over OTLP', () => {
         ),
       { timeoutMs: 60_000, what: `every step of the transfer in trace ${post!.traceId}` },
     );
+    expect(post!.attributes['oncepay.correlation_id']).toBe(correlationId);
     expect(new Set(inTrace.map((span) => span.service))).toEqual(
       new Set(['transfer-service', 'ledger-service', 'notification-service']),
     );

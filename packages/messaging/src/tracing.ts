@@ -56,7 +56,12 @@ export function startRequestSpan(request: {
     `${request.method} ${request.route}`,
     {
       kind: SpanKind.SERVER,
-      attributes: { 'http.request.method': request.method, 'http.route': request.route },
+      // The correlation id stays OncePay's own; on the span it links the two (and the log lines carry both).
+      attributes: {
+        'http.request.method': request.method,
+        'http.route': request.route,
+        'oncepay.correlation_id': request.correlationId,
+      },
     },
     parent,
   );
