@@ -38,37 +38,11 @@ export async function configureServiceHttp(app: INestApplication): Promise<void>
  */
 function observeRequests(fastify: FastifyInstance, metrics: ServiceMetrics, logger: Logger): void {
   const access = logger.child({ logger: 'access' });
-  const spans = new WeakMap<object, NonNullable<ReturnType<typeof startRequestSpan>>>();
-  // The request's server span (tracing on only), which the events it writes continue.
-  if (tracingOn())
-    fastify.addHook('onRequest', (request, _reply, done) => {
-      const route = request.routeOptions.url ?? 'unmatched';
-      if (route.startsWith('/health') || route === '/metrics') return done();
-      const span = startRequestSpan({
-        method: request.method,
-        route,
-        correlationId: correlationIdOf(request.headers) ?? '',
-        headers: request.headers,
-      });
-      if (span) spans.set(request, span);
-      done();
-    });
-  // A request that never gets its answer (the client went away, the request timed out) ends its span
-  // too: onResponse would never come, and its entry would stay.
-  if (tracingOn()) {
-    fastify.addHook('onRequestAbort', (request, done) => {
-      spans.get(request)?.end(499);
-      done();
-    });
-    fastify.addHook('onTimeout', (request, _reply, done) => {
-      spans.get(request)?.end(408);
-      done();
-    });
-  }
+  const spans = tracingOn() ? traceRequests(fastify) : null;
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const status = reply.statusCode;
-    const span = spans.get(request);
+    const span = spans?.get(request);
     span?.end(status);
     metrics.httpRequestDuration.observe(
       { method: request.method, route, status_code: String(status) },
@@ -76,23 +50,62 @@ function observeRequests(fastify: FastifyInstance, metrics: ServiceMetrics, logg
     );
     const replayed = reply.getHeader('idempotent-replayed') === 'true';
     if (replayed) metrics.idempotentReplays.inc({ route });
-    // Health checks and scrapes would drown the rest: logged at debug only.
-    const level = route.startsWith('/health') || route === '/metrics' ? 'debug' : 'info';
-    access[level](
-      {
-        method: request.method,
-        route,
-        status,
-        durationMs: Math.round(reply.elapsedTime * 10) / 10,
-        clientId: (request as { client?: { clientId: string } }).client?.clientId,
-        correlationId: correlationIdOf(request.headers),
-        ...(span ? { traceId: span.traceId } : {}),
-        ...(replayed ? { replayed } : {}),
-      },
-      'request',
-    );
+    // Health checks and scrapes would drown the rest: logged at debug only. The line is built only when
+    // its level is written (a benchmark runs at warn).
+    const level = isProbe(route) ? 'debug' : 'info';
+    if (access.isLevelEnabled(level))
+      access[level](
+        {
+          method: request.method,
+          route,
+          status,
+          durationMs: Math.round(reply.elapsedTime * 10) / 10,
+          clientId: (request as { client?: { clientId: string } }).client?.clientId,
+          correlationId: correlationIdOf(request.headers),
+          ...(span ? { traceId: span.traceId } : {}),
+          ...(replayed ? { replayed } : {}),
+        },
+        'request',
+      );
     done();
   });
+}
+
+/**
+ * Each request's server span (tracing on only), which the events it writes continue; ended by the
+ * caller's onResponse, or here when the answer never comes (the client went away, the request timed
+ * out), so its entry does not stay.
+ */
+function traceRequests(fastify: FastifyInstance): WeakMap<object, RequestSpan> {
+  const spans = new WeakMap<object, RequestSpan>();
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    if (isProbe(route)) return done();
+    const span = startRequestSpan({
+      method: request.method,
+      route,
+      correlationId: correlationIdOf(request.headers) ?? '',
+      headers: request.headers,
+    });
+    if (span) spans.set(request, span);
+    done();
+  });
+  fastify.addHook('onRequestAbort', (request, done) => {
+    spans.get(request)?.end(499);
+    done();
+  });
+  fastify.addHook('onTimeout', (request, _reply, done) => {
+    spans.get(request)?.end(408);
+    done();
+  });
+  return spans;
+}
+
+type RequestSpan = NonNullable<ReturnType<typeof startRequestSpan>>;
+
+/** Health checks and metric scrapes: neither traced nor logged above debug. */
+function isProbe(route: string): boolean {
+  return route.startsWith('/health') || route === '/metrics';
 }
 
 function correlationIdOf(headers: Record<string, unknown>): string | undefined {
