@@ -28,8 +28,14 @@ const LAYERS = [
     workspaces: ['packages/service-runtime'],
   },
   {
-    layer: 'services and the auditor',
-    workspaces: ['apps/transfer-service', 'apps/ledger-service', 'apps/notification-service', 'apps/auditor'],
+    layer: 'services, the auditor and the operator commands',
+    workspaces: [
+      'apps/transfer-service',
+      'apps/ledger-service',
+      'apps/notification-service',
+      'apps/auditor',
+      'apps/ops',
+    ],
   },
 ];
 
