@@ -54,6 +54,8 @@ export interface WaitingRange {
   from: bigint;
   /** The high watermark. */
   to: bigint;
+  /** The low watermark: the oldest offset still retained. */
+  low: bigint;
 }
 
 export interface WaitingCount {
@@ -91,7 +93,7 @@ export async function countWaitingDeadLetters(
       .map(({ partition, low, high }): WaitingRange => {
         const cursor = cursors.get(partition) ?? -1n;
         const from = cursor > BigInt(low) ? cursor : BigInt(low);
-        return { topic, partition, from, to: BigInt(high) };
+        return { topic, partition, from, to: BigInt(high), low: BigInt(low) };
       })
       .sort((a, b) => a.partition - b.partition);
     const waiting = ranges.reduce((sum, r) => sum + (r.to > r.from ? r.to - r.from : 0n), 0n);
@@ -108,7 +110,7 @@ export async function countWaitingDeadLetters(
  */
 export async function readDeadLetters(
   kafka: Kafka,
-  ranges: readonly WaitingRange[],
+  ranges: readonly Omit<WaitingRange, 'low'>[],
   options: { readerGroupPrefix: string; timeoutMs?: number },
 ): Promise<IncomingMessage[]> {
   const wanted = ranges.filter((r) => r.to > r.from);
