@@ -1,8 +1,9 @@
 // GET /metrics in Prometheus' text format (prom-client), one registry per service instance: HTTP
 // requests by route and status, what each consumer did with its events (handled, duplicates absorbed by
 // dedup, ignored, dead-lettered), retries, lag, the outbox (pending rows, the age of the oldest, publish
-// latency), the dead letters waiting for an operator, the database pool and the process. Effectively-once, visible while it happens. Every label
-// takes a bounded set of values: route templates, never raw URLs; group and topic names; outcomes.
+// latency), the dead letters waiting for an operator, the database pool and the process.
+// Effectively-once, visible while it happens. Every label takes a bounded set of values: route
+// templates, never raw URLs; group and topic names; outcomes.
 import { Controller, Get, Header, Injectable } from '@nestjs/common';
 import { withTimeout, type ConsumerObserver, type HandleOutcome } from '@oncepay/messaging';
 import {
