@@ -41,6 +41,8 @@ async function main(): Promise<number> {
     ...config.security,
     connectionTimeoutMs: 3_000,
     requestTimeoutMs: 30_000,
+    // kafkajs logs each connection retry as an error; the command says itself what failed, once.
+    log: () => undefined,
   });
   const admin = kafka.admin();
   try {
