@@ -399,7 +399,7 @@ describe('the reconciliation auditor against the three real services', () => {
         );
         expect(failingChecks(report)).toEqual([CHECK_NAMES.deadLettersExpected]);
         expect(checkOf(report, CHECK_NAMES.deadLettersExpected).violations).toEqual([
-          `${requestsDlt} holds 1 messages`,
+          `${requestsDlt} holds 1 waiting messages`,
         ]);
         expect((await audit({ expectedDeadLetters: 1 })).ok).toBe(true);
       },

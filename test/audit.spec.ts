@@ -230,7 +230,7 @@ describe('checkDeadLetters', () => {
 
   it('flags more dead letters than expected, naming the topics that hold them', () => {
     const result = checkDeadLetters(counts, 0);
-    expect(result.violations).toEqual(['ns.oncepay.transfer-requests.v1.dlt holds 2 messages']);
+    expect(result.violations).toEqual(['ns.oncepay.transfer-requests.v1.dlt holds 2 waiting messages']);
     expect(result.summary).toContain(
       'not created yet (counted as empty): ns.oncepay.transfer-outcomes.v1.dlt',
     );

@@ -216,8 +216,9 @@ export function checkNotificationsMatchOutcomes(
 }
 
 /**
- * (6) The dead-letter topics hold no more than expected (0 by default): a dead letter is a message a
- * consumer could not process, so some transfer's story is missing a step until an operator acts.
+ * (6) The dead-letter topics hold no more waiting messages than expected (0 by default): a dead letter
+ * is a message a consumer could not process, so some transfer's story is missing a step (or, for the
+ * ledger's requests, ended FAILED by design) until an operator replays or discards it (`npm run dlq`).
  */
 export function checkDeadLetters(counts: DeadLetterCount[] | undefined, expected: number): CheckResult {
   if (counts === undefined)
@@ -226,11 +227,11 @@ export function checkDeadLetters(counts: DeadLetterCount[] | undefined, expected
   const total = counts.reduce((sum, count) => sum + count.messages, 0n);
   if (total > BigInt(expected)) {
     for (const count of counts.filter((c) => c.messages > 0n))
-      found.violation(`${count.topic} holds ${count.messages} messages`);
+      found.violation(`${count.topic} holds ${count.messages} waiting messages`);
   }
   const missing = counts.filter((count) => !count.exists).map((count) => count.topic);
   const summary =
-    `${counts.length} dead-letter topics hold ${total} messages, expected at most ${expected}` +
+    `${counts.length} dead-letter topics hold ${total} waiting messages, expected at most ${expected}` +
     (missing.length > 0 ? `; not created yet (counted as empty): ${missing.join(', ')}` : '');
   return found.result(CHECK_NAMES.deadLettersExpected, summary);
 }

@@ -1,8 +1,14 @@
-// Counts the messages in OncePay's dead-letter topics without consuming them: for each partition the
-// high watermark minus the low watermark (what is still retained), summed per topic. Nothing in
-// OncePay consumes a dead-letter topic, so this is what an operator has not dealt with yet.
+// Counts the messages waiting in OncePay's dead-letter topics without consuming them: for each partition
+// the high watermark minus the operator's cursor (`npm run dlq` moves it past what it replayed or
+// discarded) or the low watermark, whichever is later, summed per topic. That is what an operator has
+// not dealt with yet.
 import { deadLetterTopicOf, TOPICS } from '@oncepay/contracts';
-import { createKafkaClient, type KafkaClientOptions } from '@oncepay/messaging';
+import {
+  countWaitingDeadLetters,
+  createKafkaClient,
+  DEAD_LETTER_CURSOR_GROUP,
+  type KafkaClientOptions,
+} from '@oncepay/messaging';
 
 /** TLS and SASL options of the Kafka client. */
 export type KafkaSecurity = Pick<KafkaClientOptions, 'tls' | 'sasl'>;
@@ -12,6 +18,7 @@ export interface DeadLetterCount {
   topic: string;
   /** False when the broker has no such topic (no service created it yet): it counts as empty. */
   exists: boolean;
+  /** Waiting: neither replayed nor discarded yet. */
   messages: bigint;
 }
 
@@ -41,18 +48,12 @@ export async function countDeadLetters(
     throw new AuditSourceError('Kafka', 'connect', location, error);
   }
   try {
-    const existing = new Set(await admin.listTopics());
-    const counts: DeadLetterCount[] = [];
-    for (const topic of deadLetterTopicsOf(namespace)) {
-      if (!existing.has(topic)) {
-        counts.push({ topic, exists: false, messages: 0n });
-        continue;
-      }
-      const partitions = await admin.fetchTopicOffsets(topic);
-      const messages = partitions.reduce((sum, { high, low }) => sum + (BigInt(high) - BigInt(low)), 0n);
-      counts.push({ topic, exists: true, messages });
-    }
-    return counts;
+    const counts = await countWaitingDeadLetters(
+      admin,
+      deadLetterTopicsOf(namespace),
+      namespace + DEAD_LETTER_CURSOR_GROUP,
+    );
+    return counts.map(({ topic, exists, waiting }) => ({ topic, exists, messages: waiting }));
   } catch (error) {
     throw new AuditSourceError('Kafka', 'read', location, error);
   } finally {

@@ -23,6 +23,11 @@ export const REJECTION_REASONS = [
   'SAME_ACCOUNT',
   /** The posting would leave a balance outside the ledger's signed 64-bit range. */
   'BALANCE_OUT_OF_RANGE',
+  /**
+   * The ledger's handler kept failing on the request (a bug, data no rule foresaw): rather than leave the
+   * transfer PENDING, the ledger rejected it as it dead-lettered the request. Nothing was posted.
+   */
+  'UNPROCESSABLE',
   /** No longer decided (the ledger answers ACCOUNT_NOT_FOUND); kept so that earlier events still decode. */
   'ACCOUNT_NOT_OWNED',
 ] as const;

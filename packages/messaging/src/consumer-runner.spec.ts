@@ -1,14 +1,19 @@
 // Proves when the consumer runner dead-letters an event that its handler cannot handle: after the
 // bounded attempts while it runs, and never while it stops (a restart, a rebalance), when what fails is
-// most likely the closing pool or client: then the event is left uncommitted for its next owner.
+// most likely the closing pool or client: then the event is left uncommitted for its next owner. And
+// that the settleBeforeDeadLetter hook runs first, once, and decides what happens when it fails itself.
 import { encodeEvent } from '@oncepay/contracts';
 import { sampleTransferRequested } from '@oncepay/test-support';
 import type { Kafka } from 'kafkajs';
-import { ConsumerRunner, type BatchEventHandler } from './consumer-runner';
+import { ConsumerRunner, type BatchEventHandler, type ConsumerRunnerOptions } from './consumer-runner';
 import type { IncomingMessage } from './incoming-message';
 import type { ProducerRecord } from './producer';
 
-function runnerWith(handleBatch: BatchEventHandler, deadLetters: ProducerRecord[]): ConsumerRunner {
+function runnerWith(
+  handleBatch: BatchEventHandler,
+  deadLetters: ProducerRecord[],
+  extra: Partial<ConsumerRunnerOptions> = {},
+): ConsumerRunner {
   // processBatch never touches the kafkajs consumer; creating one only needs this.
   const kafka = { consumer: () => ({}) } as unknown as Kafka;
   return new ConsumerRunner({
@@ -20,6 +25,7 @@ function runnerWith(handleBatch: BatchEventHandler, deadLetters: ProducerRecord[
     maxAttempts: 2,
     backoff: { initialMs: 1, maxMs: 1 },
     logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    ...extra,
   });
 }
 
@@ -45,5 +51,61 @@ describe('ConsumerRunner dead letters', () => {
       runnerWith(failing, deadLetters).processBatch([message()], heartbeat, () => false),
     ).rejects.toThrow('something no one classified');
     expect(deadLetters).toEqual([]);
+  });
+});
+
+describe('ConsumerRunner settleBeforeDeadLetter', () => {
+  it('settles the event once, with the reason, before its dead letter is written', async () => {
+    const deadLetters: ProducerRecord[] = [];
+    const settled: { eventId: string; reason: string; deadLettersBefore: number }[] = [];
+    const runner = runnerWith(failing, deadLetters, {
+      settleBeforeDeadLetter: ({ event }, reason) =>
+        Promise.resolve(
+          void settled.push({ eventId: event.id, reason, deadLettersBefore: deadLetters.length }),
+        ),
+    });
+    const incoming = message();
+    expect(await runner.processBatch([incoming], heartbeat, () => true)).toEqual(['dead_lettered']);
+    expect(settled).toEqual([
+      {
+        eventId: JSON.parse(incoming.value?.toString() ?? '{}').id,
+        reason: 'handler failed: Error: something no one classified',
+        deadLettersBefore: 0,
+      },
+    ]);
+    expect(deadLetters[0]?.headers['x-dlt-reason']).toBe(
+      'handler failed: Error: something no one classified',
+    );
+  });
+
+  it('is not asked about an undecodable message, which cannot be trusted to name anything', async () => {
+    const deadLetters: ProducerRecord[] = [];
+    const settle = jest.fn(() => Promise.resolve());
+    const runner = runnerWith(failing, deadLetters, { settleBeforeDeadLetter: settle });
+    const junk = { ...message(), value: Buffer.from('not an event') };
+    expect(await runner.processBatch([junk], heartbeat, () => true)).toEqual(['dead_lettered']);
+    expect(settle).not.toHaveBeenCalled();
+  });
+
+  it('hands the event back when settling fails on infrastructure, and dead-letters nothing', async () => {
+    const deadLetters: ProducerRecord[] = [];
+    const away = Object.assign(new Error('database away'), { retriable: true });
+    const runner = runnerWith(failing, deadLetters, {
+      settleBeforeDeadLetter: () => Promise.reject(away),
+      isRetriable: (error) => error === away,
+    });
+    await expect(runner.processBatch([message()], heartbeat, () => true)).rejects.toBe(away);
+    expect(deadLetters).toEqual([]);
+  });
+
+  it('dead-letters the event unsettled, saying so, when settling fails for good', async () => {
+    const deadLetters: ProducerRecord[] = [];
+    const runner = runnerWith(failing, deadLetters, {
+      settleBeforeDeadLetter: () => Promise.reject(new Error('no such table')),
+    });
+    expect(await runner.processBatch([message()], heartbeat, () => true)).toEqual(['dead_lettered']);
+    expect(deadLetters[0]?.headers['x-dlt-reason']).toBe(
+      'handler failed: Error: something no one classified; not settled: Error: no such table',
+    );
   });
 });

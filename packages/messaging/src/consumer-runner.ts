@@ -11,7 +11,10 @@
 // - retriable failures (database or broker away) are retried with capped backoff and, past the bound,
 //   handed back to kafkajs, which restarts the consumer from the last committed offset. Any other
 //   failure of a batch splits it: its events are handled one by one, so only the event that really
-//   fails is retried a bounded number of times and then dead-lettered, and the others still commit.
+//   fails is retried a bounded number of times and then dead-lettered, and the others still commit;
+// - before such an event is dead-lettered, an optional `settleBeforeDeadLetter` lets the service end
+//   what the event asked for by design (the ledger rejects the transfer), so a dead letter never
+//   leaves its story without an end that someone can see.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeEvent, type OncePayEvent } from '@oncepay/contracts';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
@@ -65,6 +68,14 @@ export interface ConsumerRunnerOptions {
   backoff?: BackoffPolicy;
   isRetriable?: (error: unknown) => boolean;
   logger?: MessagingLogger;
+  /**
+   * Runs when a decodable event is about to be dead-lettered because its handler kept failing: the place
+   * to settle, in one transaction of its own, what the event asked for (with its dedup record, so a
+   * replay changes nothing). It must change nothing when the event's work was done or decided already.
+   * If it throws a retriable error the event is not dead-lettered but handed back to kafkajs (redelivered
+   * later); any other error is logged and the event is dead-lettered unsettled, the reason saying so.
+   */
+  settleBeforeDeadLetter?: (item: ConsumedEvent, reason: string) => Promise<void>;
   /** Fault-injection seam for tests: runs after a batch's transaction committed, before the offset commit. */
   afterHandled?: (messages: readonly IncomingMessage[]) => Promise<void>;
   /**
@@ -378,18 +389,39 @@ export class ConsumerRunner {
             this.logger.warn('handler keeps failing on infrastructure; handing back to kafkajs', context);
             throw error;
           }
-          return this.deadLetter(
-            item.message,
-            `handler failed: ${describeError(error)}`,
-            attempt,
-            'handler_failed',
-          );
+          const reason = `handler failed: ${describeError(error)}`;
+          const unsettled = await this.settleBeforeDeadLetter(item, reason);
+          return this.deadLetter(item.message, reason + unsettled, attempt, 'handler_failed');
         }
         this.logger.warn('handler failed; retrying', context);
         this.options.observer?.retried('event');
         await sleep(backoffDelayMs(this.backoff, attempt));
         await heartbeat();
       }
+    }
+  }
+
+  /**
+   * Runs the settleBeforeDeadLetter hook, if any. Returns what to add to the dead letter's reason: nothing
+   * when it settled, why not when it failed for good. A retriable failure is thrown: the event is then
+   * redelivered rather than dead-lettered unsettled while, say, the database is away.
+   */
+  private async settleBeforeDeadLetter(item: ConsumedEvent, reason: string): Promise<string> {
+    if (!this.options.settleBeforeDeadLetter) return '';
+    try {
+      await this.options.settleBeforeDeadLetter(item, reason);
+      return '';
+    } catch (error) {
+      const context = { ...where([item]), error: describeError(error) };
+      if (this.isRetriable(error)) {
+        this.logger.warn(
+          'could not settle the event before dead-lettering it; handing back to kafkajs',
+          context,
+        );
+        throw error;
+      }
+      this.logger.error('could not settle the event before dead-lettering it', context);
+      return `; not settled: ${describeError(error)}`;
     }
   }
 

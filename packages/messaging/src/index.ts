@@ -16,6 +16,21 @@ export {
   type MessageResult,
 } from './consumer-runner';
 export { deadLetterRecord, DLT_HEADERS, type DeadLetterReason } from './dead-letter';
+// Where the runner writes a topic's dead letters, for the packages that have no contracts of their own.
+export { deadLetterTopicOf } from '@oncepay/contracts';
+export {
+  countWaitingDeadLetters,
+  DEAD_LETTER_CURSOR_GROUP,
+  formatDeadLetterRef,
+  moveDeadLetterCursor,
+  parseDeadLetterRef,
+  readDeadLetters,
+  replayRecordOf,
+  REPLAY_HEADERS,
+  type DeadLetterRef,
+  type WaitingCount,
+  type WaitingRange,
+} from './dead-letter-queue';
 export { type IncomingMessage } from './incoming-message';
 export {
   createKafkaClient,

@@ -46,6 +46,7 @@ export interface JournalEntryDraft {
  *   6. `CURRENCY_MISMATCH`: the client's own to account holds another currency.
  *   7. `BALANCE_OUT_OF_RANGE`: either balance would leave the signed 64-bit range the ledger stores.
  * `ACCOUNT_NOT_OWNED` is no longer decided: it told a client that another client's account exists.
+ * `UNPROCESSABLE` is not decided here: the ledger's consumer rejects with it a request it dead-letters.
  */
 export type PostingDecision =
   | {

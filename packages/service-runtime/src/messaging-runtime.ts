@@ -13,6 +13,9 @@ import { ConfigService } from '@nestjs/config';
 import type { PgDatabase, PrismaRawSql, SqlExecutor } from '@oncepay/sql';
 import {
   ConsumerRunner,
+  countWaitingDeadLetters,
+  DEAD_LETTER_CURSOR_GROUP,
+  deadLetterTopicOf,
   ensureTopics,
   IdempotentProducer,
   OutboxRelay,
@@ -107,6 +110,8 @@ export abstract class EventConsumer implements OnApplicationBootstrap, BeforeApp
   protected abstract readonly groupId: string;
   protected abstract readonly topics: string[];
   protected abstract handleBatch: BatchEventHandler;
+  /** ConsumerRunnerOptions.settleBeforeDeadLetter: a consumer that ends an event's story by design. */
+  protected settleBeforeDeadLetter?: (item: ConsumedEvent, reason: string) => Promise<void>;
   /** Fault-injection seam for tests: ConsumerRunnerOptions.afterHandled. */
   protected afterHandled?: (messages: readonly IncomingMessage[]) => Promise<void>;
   private runner: ConsumerRunner | null = null;
@@ -136,9 +141,11 @@ export abstract class EventConsumer implements OnApplicationBootstrap, BeforeApp
       deadLetterProducer: this.producer,
       logger: messagingLogger(this.groupId),
       ...(this.afterHandled ? { afterHandled: this.afterHandled } : {}),
+      ...(this.settleBeforeDeadLetter ? { settleBeforeDeadLetter: this.settleBeforeDeadLetter } : {}),
       observer: this.metrics.consumerObserver(this.groupId),
       onFailed: (error) => this.status.reportFatal(`consumer ${this.groupId} stopped`, error),
     });
+    this.watchDeadLetters(namespace);
     const runner = this.runner;
     this.status.registerConsumer(this.groupId, () => runner.status);
     // Not awaited: after a crash, joining the group waits until the broker drops the dead member (a whole
@@ -150,6 +157,20 @@ export abstract class EventConsumer implements OnApplicationBootstrap, BeforeApp
   async beforeApplicationShutdown(): Promise<void> {
     await this.runner?.stop();
     await this.starting;
+  }
+
+  /** The metric of the dead letters waiting in this consumer's dead-letter topics. */
+  private watchDeadLetters(namespace: string): void {
+    const deadLetterTopics = this.topics.map((topic) => deadLetterTopicOf(namespace + topic));
+    this.metrics.watchDeadLetters(deadLetterTopics, async () => {
+      const admin = this.kafka.admin();
+      try {
+        await admin.connect();
+        return await countWaitingDeadLetters(admin, deadLetterTopics, namespace + DEAD_LETTER_CURSOR_GROUP);
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+    });
   }
 
   /** The batch's transaction committed when handleBatch resolved: wake the relay for its outbox rows. */

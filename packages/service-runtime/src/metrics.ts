@@ -1,8 +1,9 @@
 // GET /metrics in Prometheus' text format (prom-client), one registry per service instance: HTTP
 // requests by route and status, what each consumer did with its events (handled, duplicates absorbed by
 // dedup, ignored, dead-lettered), retries, lag, the outbox (pending rows, the age of the oldest, publish
-// latency), the database pool and the process. Effectively-once, visible while it happens. Every label
-// takes a bounded set of values: route templates, never raw URLs; group and topic names; outcomes.
+// latency), the dead letters waiting for an operator, the database pool and the process.
+// Effectively-once, visible while it happens. Every label takes a bounded set of values: route
+// templates, never raw URLs; group and topic names; outcomes.
 import { Controller, Get, Header, Injectable } from '@nestjs/common';
 import { withTimeout, type ConsumerObserver, type HandleOutcome } from '@oncepay/messaging';
 import {
@@ -20,6 +21,10 @@ import {
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 /** How long a scrape waits for the outbox backlog query. */
 const OUTBOX_READ_TIMEOUT_MS = 2_000;
+/** How long one read of the dead-letter backlog serves scrapes: it asks the broker, scrapes come often. */
+const DEAD_LETTERS_CACHE_MS = 5_000;
+/** How long a scrape waits for the broker's answer on the dead-letter backlog. */
+const DEAD_LETTERS_READ_TIMEOUT_MS = 3_000;
 /** Events per handler call, up to CONSUMER_MAX_BATCH_SIZE's maximum. */
 const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
 
@@ -37,6 +42,8 @@ export class ServiceMetrics {
   private readonly outboxPublished: Counter;
   private readonly outboxPublishFailures: Counter;
   private readonly outboxPublishDuration: Histogram;
+  /** One per consumer that watches its dead-letter topics; one gauge reads them all. */
+  private readonly deadLetterSources: (() => Promise<Map<string, number>>)[] = [];
 
   constructor(serviceName: string) {
     this.registry.setDefaultLabels({ service: serviceName });
@@ -83,6 +90,16 @@ export class ServiceMetrics {
       name: 'oncepay_consumer_lag_messages',
       help: 'Messages of a partition still behind the consumer, after its last committed batch',
       labelNames: ['group', 'topic', 'partition'],
+    });
+    const deadLetterSources = this.deadLetterSources;
+    this.gauge({
+      name: 'oncepay_dead_letters_waiting',
+      help: 'Messages in the dead-letter topics of the topics this service consumes, not yet replayed or discarded',
+      labelNames: ['topic'],
+      async collect() {
+        for (const counts of await Promise.all(deadLetterSources.map((source) => source())))
+          for (const [topic, waiting] of counts) this.set({ topic }, waiting);
+      },
     });
     this.outboxPublished = this.counter({
       name: 'oncepay_outbox_published_messages_total',
@@ -155,6 +172,29 @@ export class ServiceMetrics {
         this.set((await backlog()).oldestAgeSeconds);
       },
     });
+  }
+
+  /**
+   * The dead letters waiting in the dead-letter topics of a consumer's topics (not yet replayed or
+   * discarded, see @oncepay/messaging's dead-letter-queue), read from the broker at scrape time and
+   * cached for DEAD_LETTERS_CACHE_MS. A broker that does not answer makes them NaN: unknown, not zero.
+   */
+  watchDeadLetters(
+    topics: readonly string[],
+    read: () => Promise<{ topic: string; waiting: bigint }[]>,
+  ): void {
+    let cached: { at: number; counts: Promise<Map<string, number>> } | null = null;
+    const unknown = () => new Map(topics.map((topic) => [topic, Number.NaN]));
+    const counts = () => {
+      if (cached && Date.now() - cached.at < DEAD_LETTERS_CACHE_MS) return cached.counts;
+      const reading = withTimeout(read(), DEAD_LETTERS_READ_TIMEOUT_MS, 'dead-letter backlog').then(
+        (found) => new Map(found.map(({ topic, waiting }) => [topic, Number(waiting)])),
+        unknown,
+      );
+      cached = { at: Date.now(), counts: reading };
+      return reading;
+    };
+    this.deadLetterSources.push(counts);
   }
 
   /** One handler call of `group`: its size, its duration, each event's outcome. */

@@ -120,6 +120,24 @@ async function claimDecisions(tx: SqlExecutor, decisions: DecisionRecord[]): Pro
 }
 
 /**
+ * Records one decision unless the transfer has one already; true when this call recorded it. A
+ * concurrent transaction deciding the same transfer makes the INSERT wait for it, and then yield.
+ */
+export async function claimDecisionIfUndecided(tx: SqlExecutor, decision: DecisionRecord): Promise<boolean> {
+  const claimed = await tx.query<{ transfer_id: string }[]>(
+    `INSERT INTO ledger_decisions (transfer_id, outcome, reason, decided_at)
+     VALUES ($1::uuid, $2::ledger_outcome, $3::text, $4::timestamptz)
+     ON CONFLICT (transfer_id) DO NOTHING
+     RETURNING transfer_id::text`,
+    decision.transferId,
+    decision.outcome,
+    decision.reason,
+    decision.decidedAt.toISOString(),
+  );
+  return claimed.length === 1;
+}
+
+/**
  * Moves each account from the balance read under its row lock to its balance after the batch, in one
  * statement. Each row is a compare-and-set on the locked balance: under the lock it always matches, so
  * a mismatch means the lock was not held and nothing may be written.

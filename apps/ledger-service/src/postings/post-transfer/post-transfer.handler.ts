@@ -19,6 +19,7 @@ import { PG_DATABASE } from '@oncepay/service-runtime';
 import { decidePosting, type AccountSnapshot } from '@oncepay/posting-rules';
 import { randomUUID } from 'node:crypto';
 import {
+  claimDecisionIfUndecided,
   DecisionRaceError,
   decidedAmong,
   lockAccounts,
@@ -119,6 +120,36 @@ export class PostTransferHandler {
       facts.map((f) => f.transferId),
     );
     return { accounts, decided, writes: { decisions: [], entries: [], balances: new Map() } };
+  }
+
+  /**
+   * Ends, by design, a transfer whose request is being dead-lettered because handling it kept failing:
+   * in ONE transaction the request's dedup record, a REJECTED decision with UNPROCESSABLE and the
+   * TransferRejected in the outbox, so the transfer ends FAILED and its client is told. It changes
+   * nothing when the request was processed before or the transfer already has a decision, posted or
+   * rejected: money that moved is never failed after the fact. A replay of the dead letter is then a
+   * duplicate, like any redelivery.
+   */
+  async rejectUnprocessable(request: TransferRequested): Promise<PostTransferResult> {
+    const [handled] = await handleBatchOnce<SqlExecutor, TransferRequested, PostTransferResult>({
+      consumer: POST_TRANSFER_CONSUMER,
+      messages: [request],
+      transaction: (fn) => this.db.transaction(fn),
+      effect: async (tx) => {
+        const reason: RejectionReason = 'UNPROCESSABLE';
+        const decidedAt = new Date();
+        const { transferId } = normalizedFacts(request.payload);
+        const decision = { transferId, outcome: 'REJECTED' as const, reason, decidedAt };
+        if (!(await claimDecisionIfUndecided(tx, decision))) return { outcome: 'already_decided' };
+        const answer = transferRejectedEvent(request, { id: randomUUID(), reason, decidedAt });
+        await enqueueEvents(tx, [answer]);
+        return { outcome: 'rejected', reason, answer };
+      },
+    });
+    const result: PostTransferResult =
+      handled?.outcome === 'processed' ? handled.result : { outcome: 'duplicate_event' };
+    this.logResult(request, result);
+    return result;
   }
 
   private logResult(request: TransferRequested, result: PostTransferResult): void {

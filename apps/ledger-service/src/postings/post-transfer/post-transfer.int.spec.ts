@@ -1,6 +1,7 @@
 // Proves, on a real ledger database, that posting a transfer moves money exactly once: two balanced
 // entries or, for each rejection reason, none; one decision per transfer however often and however
-// concurrently it is requested; and an account never overdrawn by concurrent debits.
+// concurrently it is requested; an account never overdrawn by concurrent debits; and a request being
+// dead-lettered rejected as UNPROCESSABLE only while its transfer is undecided.
 import { decodeEvent, type OncePayEvent, type TransferRequested } from '@oncepay/contracts';
 import { Logger } from '@nestjs/common';
 import {
@@ -317,6 +318,63 @@ describe('posting a transfer', () => {
     await expect(entriesOf(request.aggregateId)).resolves.toHaveLength(2);
     await expect(balanceOf(from)).resolves.toBe(700n);
     await expect(answersFor(request.aggregateId)).resolves.toHaveLength(1);
+  });
+
+  describe('rejectUnprocessable (before the consumer dead-letters a request)', () => {
+    async function newRequest(): Promise<TransferRequested> {
+      const from = await fundedAccount(1_000n);
+      return transferRequested({
+        clientId: CLIENT_A,
+        fromAccountId: from,
+        toAccountId: await openAccount(),
+        amountMinor: 300n,
+      });
+    }
+
+    it('rejects an undecided transfer with its dedup record, no entry and one TransferRejected; a replay is a duplicate', async () => {
+      const request = await newRequest();
+
+      const rejected = await handler.rejectUnprocessable(request);
+      const replayed = await handler.execute(request);
+
+      expect([rejected.outcome, replayed.outcome]).toEqual(['rejected', 'duplicate_event']);
+      await expect(entriesOf(request.aggregateId)).resolves.toEqual([]);
+      await expect(balanceOf(request.payload.fromAccountId)).resolves.toBe(1_000n);
+      const answers = await answersFor(request.aggregateId);
+      expect(answers).toEqual([
+        expect.objectContaining({
+          type: 'TransferRejected',
+          causationId: request.id,
+          payload: expect.objectContaining({ reason: 'UNPROCESSABLE' }),
+        }),
+      ]);
+      await expect(
+        prisma.ledgerDecision.findUniqueOrThrow({ where: { transferId: request.aggregateId } }),
+      ).resolves.toMatchObject({ outcome: 'REJECTED', reason: 'UNPROCESSABLE' });
+    });
+
+    it('changes nothing for a transfer another event already posted: money that moved is never failed', async () => {
+      const request = await newRequest();
+      const posted = await handler.execute(request);
+      const stuck = { ...request, id: randomUUID() };
+
+      const settled = await handler.rejectUnprocessable(stuck);
+
+      expect([posted.outcome, settled.outcome]).toEqual(['posted', 'already_decided']);
+      await expect(entriesOf(request.aggregateId)).resolves.toHaveLength(2);
+      await expect(answersFor(request.aggregateId)).resolves.toEqual([
+        expect.objectContaining({ type: 'TransferPosted' }),
+      ]);
+    });
+
+    it('changes nothing for an event processed before, and nothing when asked twice', async () => {
+      const request = await newRequest();
+      const first = await handler.rejectUnprocessable(request);
+      const second = await handler.rejectUnprocessable(request);
+
+      expect([first.outcome, second.outcome]).toEqual(['rejected', 'duplicate_event']);
+      await expect(answersFor(request.aggregateId)).resolves.toHaveLength(1);
+    });
   });
 
   it('posts once across concurrent redeliveries and re-requests of one transfer', async () => {

@@ -1,11 +1,13 @@
 // The ledger's Kafka edge: the consumer group `ledger-service` on the transfer-requests topic. It only
 // translates; PostTransferHandler does a batch's work in one transaction, and the runner commits the
 // offset after that transaction committed (see EventConsumer / ConsumerRunner in the shared packages).
+// A request it must dead-letter is first rejected as UNPROCESSABLE, so no transfer waits forever.
 import { Inject, Injectable } from '@nestjs/common';
 import { assertNever, TOPICS, type OncePayEvent, type TransferRequested } from '@oncepay/contracts';
 import {
   handleMatching,
   type BatchEventHandler,
+  type ConsumedEvent,
   type HandleOutcome,
   type IdempotentProducer,
 } from '@oncepay/messaging';
@@ -32,6 +34,15 @@ export class TransferRequestsConsumer extends EventConsumer {
     handleMatching(batch, isTransferRequested, async (requests) =>
       (await this.postTransfer.executeBatch(requests)).map(handleOutcomeOf),
     );
+
+  /**
+   * A request the runner is about to dead-letter (its handling kept failing) still gets an answer: the
+   * transfer is rejected as UNPROCESSABLE, unless it was decided already. The dead letter stays for the
+   * operator to read (`npm run dlq`).
+   */
+  protected override settleBeforeDeadLetter = async ({ event }: ConsumedEvent): Promise<void> => {
+    if (isTransferRequested(event)) await this.postTransfer.rejectUnprocessable(event);
+  };
 }
 
 /** What the consumer runner is told: a decision made now, or one made by an earlier delivery. */

@@ -1,0 +1,413 @@
+// Proves that every dead letter ends in a state a person can see and act on, on the three real services,
+// the real broker and the built `npm run dlq`: a TransferRequested whose posting always fails ends its
+// transfer FAILED with UNPROCESSABLE (one notification, no money moved), is listed and shown, and the
+// audit is clean once it is discarded; a TransferPosted the transfer-service could not apply for a while
+// is listed, shown and replayed, and its transfer COMPLETES; replaying it again changes nothing (the
+// consumer's dedup absorbs it); and the waiting count of the audit and of each service's metric follows.
+// The failures are real database errors: a trigger, installed as the superuser, refuses one amount.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { Client } from 'pg';
+import { deadLetterTopicOf, TOPICS } from '@oncepay/contracts';
+import { DEAD_LETTER_CURSOR_GROUP } from '@oncepay/messaging';
+import {
+  createTestDatabase,
+  createTestKafka,
+  requestJson,
+  startServiceProcess,
+  TEST_CLIENTS,
+  TEST_KAFKA_NAMESPACE,
+  testEnv,
+  waitFor,
+  type ServiceProcess,
+  type TestDatabase,
+} from '@oncepay/test-support';
+import { auditOncePay, CHECK_NAMES, type AuditReport } from '../apps/auditor/src/auditor';
+
+type ServiceName = 'transfer' | 'ledger' | 'notification';
+type As = { headers: Record<string, string> };
+interface Transfer {
+  id: string;
+  status: 'PENDING' | 'COMPLETED' | 'FAILED';
+  failureReason: string | null;
+  updatedAt: string;
+}
+interface Notification {
+  outcome: string;
+  failureReason: string | null;
+}
+
+const REPO_ROOT = path.join(__dirname, '..');
+const asA: As = { headers: TEST_CLIENTS.a.auth };
+const asOperator: As = { headers: TEST_CLIENTS.operator.auth };
+const REQUESTS_DLT = deadLetterTopicOf(TEST_KAFKA_NAMESPACE + TOPICS.transferRequests);
+const RESULTS_DLT = deadLetterTopicOf(TEST_KAFKA_NAMESPACE + TOPICS.ledgerResults);
+/** The amounts the triggers below refuse: one the ledger cannot post, one the transfer-service cannot apply. */
+const UNPOSTABLE_MINOR = '4242';
+const UNAPPLICABLE_MINOR = '4343';
+
+describe('dead letters with a way out (npm run dlq)', () => {
+  const databases: TestDatabase[] = [];
+  const services: ServiceProcess[] = [];
+  const adminUrls = {} as Record<ServiceName, string>;
+  const auditorUrls = {} as Record<ServiceName, string>;
+  const base = {} as Record<ServiceName, string>;
+  const accounts = { treasury: '', alice: '', bob: '' };
+
+  async function boot(name: ServiceName): Promise<void> {
+    const database = await createTestDatabase(name);
+    databases.push(database);
+    adminUrls[name] = database.adminUrl;
+    auditorUrls[name] = database.auditorUrl;
+    const service = await startServiceProcess(name, database.url);
+    services.push(service);
+    base[name] = service.baseUrl;
+  }
+
+  async function openAccount(client: As, allowNegativeBalance = false): Promise<string> {
+    const response = await requestJson(base.ledger, 'POST', '/v1/accounts', {
+      ...client,
+      body: { currency: 'EUR', allowNegativeBalance },
+    });
+    expect(response.status).toBe(201);
+    return (response.body as { id: string }).id;
+  }
+
+  async function requestTransfer(from: string, to: string, amount: string, client = asA): Promise<string> {
+    const response = await requestJson(base.transfer, 'POST', '/v1/transfers', {
+      headers: { ...client.headers, 'idempotency-key': randomUUID() },
+      body: { fromAccountId: from, toAccountId: to, amount, currency: 'EUR' },
+    });
+    expect(response.status).toBe(202);
+    return (response.body as Transfer).id;
+  }
+
+  async function transfer(id: string, client = asA): Promise<Transfer> {
+    return (await requestJson(base.transfer, 'GET', `/v1/transfers/${id}`, client)).body as Transfer;
+  }
+
+  async function notifications(id: string, client = asA): Promise<Notification[]> {
+    const response = await requestJson(
+      base.notification,
+      'GET',
+      `/v1/notifications?transferId=${id}`,
+      client,
+    );
+    return (response.body as { data: Notification[] }).data;
+  }
+
+  async function balance(account: string): Promise<string> {
+    const response = await requestJson(base.ledger, 'GET', `/v1/accounts/${account}`, asA);
+    return (response.body as { balance: string }).balance;
+  }
+
+  function audit(): Promise<AuditReport> {
+    return auditOncePay({
+      transferDatabaseUrl: auditorUrls.transfer,
+      ledgerDatabaseUrl: auditorUrls.ledger,
+      notificationDatabaseUrl: auditorUrls.notification,
+      kafkaBrokers: testEnv.kafkaBrokers,
+      kafkaNamespace: TEST_KAFKA_NAMESPACE,
+    });
+  }
+
+  function failingChecks(report: AuditReport): string[] {
+    return report.checks.filter((check) => !check.ok).map((check) => check.name);
+  }
+
+  /** The service's `oncepay_dead_letters_waiting` for one dead-letter topic, as scraped. */
+  async function waitingMetric(service: ServiceName, topic: string): Promise<number | undefined> {
+    const response = await fetch(`${base[service]}/metrics`);
+    const line = (await response.text())
+      .split('\n')
+      .find(
+        (candidate) =>
+          candidate.startsWith('oncepay_dead_letters_waiting{') && candidate.includes(`topic="${topic}"`),
+      );
+    return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+
+  /** The sum of a counter's samples on a service whose labels include all of `labels`. */
+  async function counter(service: ServiceName, name: string, labels: string[]): Promise<number> {
+    const response = await fetch(`${base[service]}/metrics`);
+    return (await response.text())
+      .split('\n')
+      .filter((line) => line.startsWith(`${name}{`) && labels.every((label) => line.includes(label)))
+      .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+  }
+
+  beforeAll(async () => {
+    const booted = await Promise.allSettled([boot('ledger'), boot('transfer'), boot('notification')]);
+    const failed = booted.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    accounts.treasury = await openAccount(asOperator, true);
+    accounts.alice = await openAccount(asA);
+    accounts.bob = await openAccount({ headers: TEST_CLIENTS.b.auth });
+    const funding = await requestTransfer(accounts.treasury, accounts.alice, '100000', asOperator);
+    await waitFor(
+      () => transfer(funding, asOperator),
+      (t) => t.status === 'COMPLETED',
+      { timeoutMs: 60_000, what: 'the funding transfer to complete' },
+    );
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.all(services.map((service) => service.stop()));
+    await Promise.all(databases.map((database) => database.drop()));
+  });
+
+  it('fails by design a transfer whose request the ledger cannot post; the dead letter is listed, shown and discarded', async () => {
+    // Every posting of this amount fails in the database; the rejection writes no journal entry.
+    await sql(
+      adminUrls.ledger,
+      `CREATE FUNCTION refuse_unpostable() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         IF NEW.amount_minor = ${UNPOSTABLE_MINOR} THEN RAISE EXCEPTION 'test: this posting always fails'; END IF;
+         RETURN NEW;
+       END $$;
+       CREATE TRIGGER refuse_unpostable BEFORE INSERT ON journal_entries
+         FOR EACH ROW EXECUTE FUNCTION refuse_unpostable();`,
+    );
+    const aliceBefore = await balance(accounts.alice);
+    const id = await requestTransfer(accounts.alice, accounts.bob, UNPOSTABLE_MINOR);
+
+    const failed = await waitFor(
+      () => transfer(id),
+      (t) => t.status !== 'PENDING',
+      { timeoutMs: 60_000, what: `transfer ${id} to end` },
+    );
+    expect(failed).toMatchObject({ status: 'FAILED', failureReason: 'UNPROCESSABLE' });
+    const told = await waitFor(
+      () => notifications(id),
+      (list) => list.length > 0,
+      { what: `the notification of ${id}` },
+    );
+    expect(told).toEqual([expect.objectContaining({ outcome: 'FAILED', failureReason: 'UNPROCESSABLE' })]);
+    expect(await balance(accounts.alice)).toBe(aliceBefore);
+
+    // The request still waits in the dead-letter topic, for the operator to read: the audit says so, as
+    // does the ledger's metric, and it is the only thing the audit finds.
+    const report = await waitFor(
+      () => audit(),
+      (candidate) => candidate.counts.deadLetters === 1,
+      { what: 'the dead letter to be counted' },
+    );
+    expect(failingChecks(report)).toEqual([CHECK_NAMES.deadLettersExpected]);
+    expect(
+      await waitFor(
+        () => waitingMetric('ledger', REQUESTS_DLT),
+        (n) => n === 1,
+      ),
+    ).toBe(1);
+
+    const list = await runDlq(['list']);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain(`1 dead letter waiting (${REQUESTS_DLT} 1, ${RESULTS_DLT} 0,`);
+    const row = list.stdout.split('\n').find((line) => line.includes(id));
+    expect(row).toMatch(
+      new RegExp(
+        `^${escape(REQUESTS_DLT)}/\\d+/\\d+ +TransferRequested +[0-9a-f-]{36} +${id} +${escape(TEST_KAFKA_NAMESPACE)}ledger-service +\\S+ +handler failed: .*this posting always fails`,
+      ),
+    );
+    const ref = (row as string).split(' ')[0] as string;
+
+    const show = await runDlq(['show', ref]);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain('status       waiting');
+    expect(show.stdout).toContain(`transfer id  ${id}`);
+    expect(show.stdout).toMatch(/^ {2}x-dlt-reason: handler failed: .*this posting always fails$/m);
+    expect(show.stdout).toContain(`"amountMinor": "${UNPOSTABLE_MINOR}"`);
+
+    const discard = await runDlq(['discard', '--all', '--reason', 'failed by design as UNPROCESSABLE']);
+    expect(discard.code).toBe(0);
+    expect(JSON.parse(discard.stdout.split('\n')[0] as string)).toMatchObject({
+      action: 'discarded',
+      ref,
+      eventType: 'TransferRequested',
+      transferId: id,
+      reason: 'failed by design as UNPROCESSABLE',
+    });
+
+    expect(failingChecks(await audit())).toEqual([]);
+    expect(
+      await waitFor(
+        () => waitingMetric('ledger', REQUESTS_DLT),
+        (n) => n === 0,
+      ),
+    ).toBe(0);
+    expect((await runDlq(['show', ref])).stdout).toContain('status       dealt with');
+    await sql(
+      adminUrls.ledger,
+      `DROP TRIGGER refuse_unpostable ON journal_entries; DROP FUNCTION refuse_unpostable();`,
+    );
+  });
+
+  it('replays a TransferPosted the transfer-service dead-lettered, and a second replay changes nothing', async () => {
+    // While this trigger is there, the transfer-service cannot complete a transfer of this amount.
+    await sql(
+      adminUrls.transfer,
+      `CREATE FUNCTION refuse_completion() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         IF NEW.amount_minor = ${UNAPPLICABLE_MINOR} AND NEW.status = 'COMPLETED' THEN
+           RAISE EXCEPTION 'test: cannot complete this transfer yet';
+         END IF;
+         RETURN NEW;
+       END $$;
+       CREATE TRIGGER refuse_completion BEFORE UPDATE ON transfers
+         FOR EACH ROW EXECUTE FUNCTION refuse_completion();`,
+    );
+    const id = await requestTransfer(accounts.alice, accounts.bob, UNAPPLICABLE_MINOR);
+    expect(
+      await waitFor(
+        () => waitingMetric('transfer', RESULTS_DLT),
+        (n) => n === 1,
+        { timeoutMs: 60_000 },
+      ),
+    ).toBe(1);
+    // Posted by the ledger, not applied by the transfer-service: PENDING, and nothing settles it alone.
+    expect((await transfer(id)).status).toBe('PENDING');
+    await sql(
+      adminUrls.transfer,
+      `DROP TRIGGER refuse_completion ON transfers; DROP FUNCTION refuse_completion();`,
+    );
+
+    const list = await runDlq(['list', '--topic', TOPICS.ledgerResults]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain(`1 dead letter waiting (${RESULTS_DLT} 1)`);
+    const row = list.stdout.split('\n').find((line) => line.includes(id));
+    expect(row).toMatch(
+      new RegExp(`TransferPosted .*${id} +${escape(TEST_KAFKA_NAMESPACE)}transfer-service `),
+    );
+    const ref = (row as string).split(' ')[0] as string;
+    const show = await runDlq(['show', ref, '--json']);
+    expect(JSON.parse(show.stdout)).toMatchObject({
+      ref,
+      status: 'waiting',
+      eventType: 'TransferPosted',
+      transferId: id,
+      event: { type: 'TransferPosted', payload: { transferId: id, amountMinor: UNAPPLICABLE_MINOR } },
+    });
+
+    const replay = await runDlq(['replay', '--through', ref, '--reason', 'the refusing trigger is gone']);
+    expect(replay.code).toBe(0);
+    expect(JSON.parse(replay.stdout.split('\n')[0] as string)).toMatchObject({
+      action: 'replayed',
+      ref,
+      to: TEST_KAFKA_NAMESPACE + TOPICS.ledgerResults,
+      transferId: id,
+    });
+    const completed = await waitFor(
+      () => transfer(id),
+      (t) => t.status === 'COMPLETED',
+      { timeoutMs: 60_000, what: `transfer ${id} to complete after the replay` },
+    );
+    await waitFor(
+      () => notifications(id),
+      (list) => list.length === 1,
+      { what: `the notification of ${id}` },
+    );
+    expect(
+      await waitFor(
+        () => waitingMetric('transfer', RESULTS_DLT),
+        (n) => n === 0,
+      ),
+    ).toBe(0);
+    expect(failingChecks(await audit())).toEqual([]);
+
+    // Replaying again through the command: nothing waits any more.
+    const again = await runDlq(['replay', '--through', ref, '--reason', 'twice']);
+    expect(again).toMatchObject({ code: 0, stdout: expect.stringContaining('nothing waits up to') });
+
+    // A replay of an event already applied (a second operator's stale run, or a run that crashed
+    // before it moved the cursor): the cursor is put back, the same message published again.
+    const balances = [await balance(accounts.alice), await balance(accounts.bob)];
+    const duplicatesBefore = await counter('transfer', 'oncepay_consumer_events_total', [
+      'outcome="duplicate"',
+    ]);
+    await moveCursorBack(ref);
+    const stale = await runDlq(['replay', '--all', '--reason', 'a stale second run']);
+    expect(stale.code).toBe(0);
+    expect(stale.stdout).toContain('[dlq] replayed 1 dead letter');
+    // The transfer-service's dedup absorbed it...
+    await waitFor(
+      () => counter('transfer', 'oncepay_consumer_events_total', ['outcome="duplicate"']),
+      (n) => n > duplicatesBefore,
+      { what: 'the transfer-service to absorb the second replay' },
+    );
+    // ...and nothing changed: the transfer, its one notification, the balances, the audit.
+    expect(await transfer(id)).toEqual(completed);
+    expect(await notifications(id)).toHaveLength(1);
+    expect([await balance(accounts.alice), await balance(accounts.bob)]).toEqual(balances);
+    expect(failingChecks(await audit())).toEqual([]);
+  });
+
+  it('names what is wrong with a ref, and exits 2', async () => {
+    const missing = await runDlq(['show', `${RESULTS_DLT}/0/999999`]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`no dead letter at ${RESULTS_DLT}/0/999999`);
+    const usage = await runDlq(['replay', '--all']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('replay needs --reason');
+  });
+});
+
+/** Moves the operator's cursor on the ref's partition back to the ref: it waits again. */
+async function moveCursorBack(ref: string): Promise<void> {
+  const [topic, partition, offset] = ref.split('/') as [string, string, string];
+  const admin = createTestKafka().admin();
+  await admin.connect();
+  try {
+    await admin.setOffsets({
+      groupId: TEST_KAFKA_NAMESPACE + DEAD_LETTER_CURSOR_GROUP,
+      topic,
+      partitions: [{ partition: Number(partition), offset }],
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Runs the built `npm run dlq` against the test broker and namespace. */
+function runDlq(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const main = path.join(REPO_ROOT, 'apps', 'ops', 'dist', 'dlq', 'main.js');
+  const child = spawn(process.execPath, [main, ...args], {
+    cwd: REPO_ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
+      KAFKA_NAMESPACE: TEST_KAFKA_NAMESPACE,
+      USER: 'test-operator',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`npm run dlq ${args.join(' ')} did not exit within 60 s\n${stdout}\n${stderr}`));
+    }, 60_000);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function sql(url: string, text: string): Promise<void> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
