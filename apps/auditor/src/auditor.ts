@@ -6,12 +6,14 @@ import {
   checkBalancesSumToZero,
   checkDeadLetters,
   checkNotificationsMatchOutcomes,
+  checkOutboxNotParked,
   checkPostingsMatchTransfers,
   checkTransfersSettle,
   countByStatus,
 } from './checks';
 import type { CheckResult } from './check-result';
 import { countDeadLetters, type DeadLetterCount, type KafkaSecurity } from './dead-letters';
+import { readParkedOutboxRows } from './parked-outbox';
 import {
   closeReadOnly,
   openReadOnly,
@@ -78,6 +80,7 @@ export async function auditOncePay(targets: AuditTargets): Promise<AuditReport> 
     checkBalancesMatchJournal(rows.ledger.accounts),
     checkNotificationsMatchOutcomes(rows.transfers, rows.notifications, now, graceMs),
     checkDeadLetters(deadLetters, targets.expectedDeadLetters ?? 0),
+    checkOutboxNotParked(rows.parkedOutbox),
   ];
   return {
     ok: checks.every((check) => check.ok),
@@ -121,7 +124,18 @@ async function readDatabases(targets: AuditTargets) {
       .filter((transfer) => transfer.status === 'COMPLETED' && !posted.has(transfer.id))
       .map((transfer) => transfer.id);
     const lateEntries: JournalEntryRow[] = await readEntriesOf(ledgerDb, completedUnposted);
-    return { notifications, ledger, transfers, entriesForPostings: [...ledger.entries, ...lateEntries] };
+    // Compared with nothing else, so read in no particular order.
+    const parkedOutbox = [
+      await readParkedOutboxRows(transferDb, 'transfer'),
+      await readParkedOutboxRows(ledgerDb, 'ledger'),
+    ];
+    return {
+      notifications,
+      ledger,
+      transfers,
+      entriesForPostings: [...ledger.entries, ...lateEntries],
+      parkedOutbox,
+    };
   } finally {
     await Promise.all(sources.map(closeReadOnly));
   }

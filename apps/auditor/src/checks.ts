@@ -4,6 +4,7 @@
 import { assertNever } from '@oncepay/contracts';
 import { CheckCollector, skippedCheck, type CheckResult } from './check-result';
 import type { DeadLetterCount } from './dead-letters';
+import type { ParkedOutboxRows } from './parked-outbox';
 import type {
   AccountRow,
   CurrencyTotalRow,
@@ -20,6 +21,7 @@ export const CHECK_NAMES = {
   balancesMatchJournal: 'balances-match-journal',
   notificationsMatchOutcomes: 'notifications-match-outcomes',
   deadLettersExpected: 'dead-letters-expected',
+  outboxNotParked: 'outbox-not-parked',
 } as const;
 
 /**
@@ -234,6 +236,31 @@ export function checkDeadLetters(counts: DeadLetterCount[] | undefined, expected
     `${counts.length} dead-letter topics hold ${total} waiting messages, expected at most ${expected}` +
     (missing.length > 0 ? `; not created yet (counted as empty): ${missing.join(', ')}` : '');
   return found.result(CHECK_NAMES.deadLettersExpected, summary);
+}
+
+/**
+ * (7) No outbox row is parked: a parked row is an event the relay gave up publishing, and the rows of
+ * its key (its transfer) wait behind it, so that transfer's story stops until an operator releases or
+ * discards it (`npm run outbox`).
+ */
+export function checkOutboxNotParked(parked: ParkedOutboxRows[]): CheckResult {
+  const found = new CheckCollector();
+  for (const { service, total, rows } of parked) {
+    for (const row of rows)
+      found.violation(
+        `${service} outbox row ${row.position} (event ${row.id}, topic ${row.topic}, key ${row.key}) parked` +
+          `${row.parkedAt ? ` at ${row.parkedAt.toISOString()}` : ''} after ${row.attempts} attempts, ` +
+          `${row.waitingBehind} rows of its key waiting behind it; last error: ${row.lastError ?? 'none recorded'}`,
+      );
+    for (let unread = total - rows.length; unread > 0; unread--)
+      found.violation(`${service}: a parked outbox row past the first ${rows.length} read`);
+  }
+  const perService = parked.map(({ service, total }) => `${total} in ${service}`).join(', ');
+  const summary =
+    found.violationCount === 0
+      ? `no parked outbox rows (${perService})`
+      : `${found.violationCount} parked outbox rows (${perService}): npm run outbox -- list`;
+  return found.result(CHECK_NAMES.outboxNotParked, summary);
 }
 
 const TRANSFER_STATUS_ORDER: readonly TransferStatus[] = ['COMPLETED', 'FAILED', 'PENDING'];

@@ -62,7 +62,18 @@ export {
   type OutboxRelayOptions,
   type RelayPassResult,
 } from './outbox-relay';
+export {
+  discardParkedOutboxRow,
+  listParkedOutboxRows,
+  readOutboxRow,
+  releaseParkedOutboxRow,
+  type OutboxRowDetail,
+  type OutboxRowStatus,
+  type ParkedOutboxRow,
+  type ParkedRowAction,
+} from './outbox-parking';
 export { OutboxSignal } from './outbox-signal';
-export { IdempotentProducer, type ProducerRecord } from './producer';
+export { isInfrastructureFailure } from './publish-failure';
+export { IdempotentProducer, SendQueueFullError, type ProducerRecord } from './producer';
 export { ensureTopics } from './topology';
 export { startRequestSpan, traceContextOf, traceHeaders, traceIdOf, tracingOn } from './tracing';

@@ -7,18 +7,27 @@
 // - One active relay per database: a transaction-scoped advisory lock elects it, and the selected
 //   rows are locked FOR UPDATE, so two relay instances never publish the same rows concurrently, and
 //   rows leave in commit order (a second relay skipping ahead could reorder one transfer's events).
-// - Bounded: each pass takes at most `batchSize` rows; a failed publish backs the head of the queue
-//   off exponentially (attempts, last error and next attempt time recorded on the rows).
+// - Per-key order, and no jam: the key (the transfer id) is the aggregate. A row is sent only when no
+//   earlier row of its key is waiting out a failure or parked; rows of other keys go on.
+// - Bounded: each pass takes at most `batchSize` rows. A failed send is judged (publish-failure.ts):
+//   - the broker's fault (down, timing out, electing leaders): the whole relay backs off
+//     exponentially and no row is charged, so an outage never parks anything;
+//   - otherwise the batch is split and its rows sent one by one, in order: a row that fails is charged
+//     an attempt (attempts, last error, next attempt time with backoff) and blocks its key for the rest
+//     of the pass; past `maxAttempts` it is PARKED, and the rows of its key behind it wait (PENDING)
+//     until an operator releases or discards it (`npm run outbox`, see outbox-parking.ts).
 // - No busy polling: the relay sleeps until a committed enqueue signals it (OutboxSignal: directly
-//   in this process, by NOTIFY from others), the head row's next attempt time, or a safety-net poll,
-//   whichever comes first. A lost LISTEN connection (the database restarted) is opened again from
-//   the loop, so wake-ups come back with the database.
+//   in this process, by NOTIFY from others), the earliest next attempt time of a failed row, or a
+//   safety-net poll, whichever comes first. A lost LISTEN connection (the database restarted) is
+//   opened again from the loop, so wake-ups come back with the database.
 import type { SqlExecutor } from '@oncepay/sql';
 import { Client } from 'pg';
 import { backoffDelayMs, type BackoffPolicy } from './backoff';
 import { describeError } from '@oncepay/sql';
 import { jsonLineLogger, type MessagingLogger } from './logger';
 import { OUTBOX_CHANNEL } from './outbox';
+import { RELAY_LOCK_KEY } from './outbox-parking';
+import { isInfrastructureFailure } from './publish-failure';
 import type { OutboxSignal } from './outbox-signal';
 import { startPublishSpans } from './tracing';
 import type { ProducerRecord } from './producer';
@@ -41,7 +50,14 @@ export interface OutboxRelayOptions<Tx extends SqlExecutor> {
    */
   lingerMs?: number;
   safetyPollMs?: number;
+  /** The wait after a failure: of the whole relay (broker down), and of one row before its next attempt. */
   backoff?: BackoffPolicy;
+  /** Failed sends a row may have (not counting the broker's failures) before it is parked. Default 8. */
+  maxAttempts?: number;
+  /** Tells the broker's failures from the records'; by default by kafkajs' error classes. */
+  isInfrastructureFailure?: (error: unknown) => boolean;
+  /** Called after a pass that parked rows committed, with their number (metrics). */
+  onParked?: (count: number) => void;
   logger?: MessagingLogger;
   /** Wakes the relay when this process commits outbox rows. */
   signal?: OutboxSignal;
@@ -58,25 +74,60 @@ interface OutboxRow {
   value: string;
   headers: Record<string, string>;
   attempts: number;
-  next_attempt_at: Date;
 }
 
 export type RelayPassResult =
-  | { outcome: 'published'; count: number }
+  /** Rows were sent (`count`, maybe 0) and others charged a failed attempt (`charged`, of which `parked` parked). */
+  | { outcome: 'published'; count: number; charged: number; parked: number }
   | { outcome: 'idle' }
+  /** Only rows waiting out a failed attempt are left; the earliest may go in `untilMs`. */
   | { outcome: 'backing_off'; untilMs: number }
+  /** The broker failed (or the pass itself did): nothing charged, the relay backs off. */
   | { outcome: 'publish_failed'; error: string }
   | { outcome: 'not_leader' };
 
-/** An arbitrary constant shared by every relay of one database: the advisory lock that elects the leader. */
-const RELAY_LOCK_KEY = 7_314_003_001;
 const MAX_BATCH_SIZE = 1_000;
+const DEFAULT_MAX_ATTEMPTS = 8;
+/**
+ * Rows charged in one pass at most. Each charge is a send that failed alone, and some fail slowly (a
+ * missing topic costs the producer's whole retry budget): past this the pass ends, and the next one
+ * finds the charged rows backing off and goes on with the rest.
+ */
+const MAX_CHARGES_PER_PASS = 5;
+
+/**
+ * The PENDING rows a pass may send, in position order: due, and with no earlier row of their key that
+ * is parked or waiting out a failed attempt. That probe reads the partial index of such rows
+ * (outbox_messages_blocking_key_position_idx), empty while nothing fails, so the hot path pays an
+ * empty index lookup per row. An earlier row of the key that is due again is not a blocker: it is in
+ * the same batch, ahead.
+ */
+const SELECT_SENDABLE = `
+  SELECT o.position::text AS position, o.id::text AS id, o.topic, o.key, o.value, o.headers, o.attempts
+    FROM outbox_messages AS o
+   WHERE o.status = 'PENDING' AND o.next_attempt_at <= now()
+     AND NOT EXISTS (
+       SELECT 1 FROM outbox_messages AS b
+        WHERE b.key = o.key AND b.position < o.position
+          AND (b.status = 'PARKED' OR (b.status = 'PENDING' AND b.attempts > 0))
+          AND (b.status = 'PARKED' OR b.next_attempt_at > now()))
+   ORDER BY o.position
+   LIMIT $1
+     FOR UPDATE OF o`;
+
+/** A row's failed send, charged to it. */
+interface Charge {
+  row: OutboxRow;
+  error: unknown;
+}
 
 export class OutboxRelay<Tx extends SqlExecutor> {
   private readonly batchSize: number;
   private readonly lingerMs: number;
   private readonly safetyPollMs: number;
   private readonly backoff: BackoffPolicy;
+  private readonly maxAttempts: number;
+  private readonly isInfrastructureFailure: (error: unknown) => boolean;
   private readonly logger: MessagingLogger;
   private running = false;
   private loop: Promise<void> | null = null;
@@ -95,6 +146,10 @@ export class OutboxRelay<Tx extends SqlExecutor> {
     this.lingerMs = options.lingerMs ?? 0;
     this.safetyPollMs = options.safetyPollMs ?? 1_000;
     this.backoff = options.backoff ?? { initialMs: 200, maxMs: 30_000 };
+    this.maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    if (!Number.isInteger(this.maxAttempts) || this.maxAttempts < 1)
+      throw new Error(`maxAttempts must be a positive integer, got ${this.maxAttempts}`);
+    this.isInfrastructureFailure = options.isInfrastructureFailure ?? isInfrastructureFailure;
     this.logger = options.logger ?? jsonLineLogger;
   }
 
@@ -124,28 +179,90 @@ export class OutboxRelay<Tx extends SqlExecutor> {
   }
 
   /** One bounded pass: publish the next batch if this relay holds the lead. Exposed for tests and tools. */
-  async relayPass(now: () => Date = () => new Date()): Promise<RelayPassResult> {
-    return this.options.transaction(async (tx) => {
+  async relayPass(): Promise<RelayPassResult> {
+    const result = await this.options.transaction(async (tx) => {
       const [lock] = await tx.query<{ leader: boolean }[]>(
         `SELECT pg_try_advisory_xact_lock($1::bigint) AS leader`,
         RELAY_LOCK_KEY,
       );
       if (!lock?.leader) return { outcome: 'not_leader' } as const;
-      const rows = await tx.query<OutboxRow[]>(
-        // Ordered by the table's bigint column, not the text alias the rows carry.
-        `SELECT position::text AS position, id::text AS id, topic, key, value, headers, attempts, next_attempt_at
-           FROM outbox_messages AS o WHERE status = 'PENDING' ORDER BY o.position LIMIT $1 FOR UPDATE`,
-        this.batchSize,
-      );
-      const head = rows[0];
-      if (!head) return { outcome: 'idle' } as const;
-      const waitMs = head.next_attempt_at.getTime() - now().getTime();
-      if (waitMs > 0) return { outcome: 'backing_off', untilMs: waitMs } as const;
-      return this.publishBatch(tx, rows);
+      const rows = await tx.query<OutboxRow[]>(SELECT_SENDABLE, this.batchSize);
+      if (rows.length === 0) return this.idleOrBackingOff(tx);
+      return this.publishRows(tx, rows);
     });
+    if (result.outcome === 'published' && result.parked > 0) this.options.onParked?.(result.parked);
+    return result;
   }
 
-  private async publishBatch(tx: Tx, rows: OutboxRow[]): Promise<RelayPassResult> {
+  /** Nothing to send now: the wait until the earliest failed row's next attempt, if any is due later. */
+  private async idleOrBackingOff(tx: Tx): Promise<RelayPassResult> {
+    const [next] = await tx.query<{ wait_ms: number | null }[]>(
+      `SELECT (EXTRACT(EPOCH FROM min(next_attempt_at) - now()) * 1000)::float8 AS wait_ms
+         FROM outbox_messages
+        WHERE status = 'PENDING' AND attempts > 0 AND next_attempt_at > now()`,
+    );
+    const waitMs = next?.wait_ms;
+    return waitMs === null || waitMs === undefined
+      ? { outcome: 'idle' }
+      : { outcome: 'backing_off', untilMs: Math.max(1, Math.ceil(waitMs)) };
+  }
+
+  /** Sends the batch at once; when that fails for the records' sake, row by row (sendOneByOne). */
+  private async publishRows(tx: Tx, rows: OutboxRow[]): Promise<RelayPassResult> {
+    let records: ProducerRecord[];
+    try {
+      records = await this.send(rows);
+    } catch (error) {
+      if (this.isInfrastructureFailure(error)) return this.relayFailed(rows.length, error);
+      const [only] = rows;
+      if (rows.length === 1 && only) {
+        const parked = await this.charge(tx, [{ row: only, error }]);
+        return { outcome: 'published', count: 0, charged: 1, parked };
+      }
+      this.logger.warn('outbox batch refused; sending its rows one by one', {
+        count: rows.length,
+        error: describeError(error),
+      });
+      return this.sendOneByOne(tx, rows);
+    }
+    await this.markSent(tx, rows, records);
+    return { outcome: 'published', count: rows.length, charged: 0, parked: 0 };
+  }
+
+  /**
+   * Sends each row alone, in order, skipping the rows of a key whose earlier row failed in this pass.
+   * Stops at a broker failure (what was acknowledged before it is still marked) or after
+   * MAX_CHARGES_PER_PASS charges; the rows not reached wait for the next pass, uncharged.
+   */
+  private async sendOneByOne(tx: Tx, rows: OutboxRow[]): Promise<RelayPassResult> {
+    const sent: OutboxRow[] = [];
+    const sentRecords: ProducerRecord[] = [];
+    const charges: Charge[] = [];
+    const blockedKeys = new Set<string>();
+    let brokerFailure: unknown;
+    for (const row of rows) {
+      if (blockedKeys.has(row.key)) continue;
+      if (charges.length >= MAX_CHARGES_PER_PASS) break;
+      try {
+        sentRecords.push(...(await this.send([row])));
+        sent.push(row);
+      } catch (error) {
+        if (this.isInfrastructureFailure(error)) {
+          brokerFailure = error;
+          break;
+        }
+        charges.push({ row, error });
+        blockedKeys.add(row.key);
+      }
+    }
+    await this.markSent(tx, sent, sentRecords);
+    const parked = await this.charge(tx, charges);
+    if (brokerFailure !== undefined) return this.relayFailed(rows.length - sent.length, brokerFailure);
+    return { outcome: 'published', count: sent.length, charged: charges.length, parked };
+  }
+
+  /** Publishes the rows in one send, each under its own publish span; the records as sent. */
+  private async send(rows: OutboxRow[]): Promise<ProducerRecord[]> {
     const spans = startPublishSpans(rows);
     const records = rows.map(({ topic, key, value }, i) => ({
       topic,
@@ -153,37 +270,75 @@ export class OutboxRelay<Tx extends SqlExecutor> {
       value,
       headers: spans.headers[i] ?? {},
     }));
-    const positions = rows.map((row) => row.position);
     try {
       await this.options.publisher.send(records);
-      spans.end();
     } catch (error) {
       spans.end(error);
-      const attempts = (rows[0]?.attempts ?? 0) + 1;
-      const delayMs = backoffDelayMs(this.backoff, attempts);
-      await tx.execute(
-        `UPDATE outbox_messages SET attempts = attempts + 1, last_error = $2,
-                next_attempt_at = now() + ($3::int * interval '1 millisecond')
-          WHERE position = ANY($1::bigint[])`,
-        positions,
-        describeError(error),
-        delayMs,
-      );
-      this.logger.warn('outbox publish failed; backing off', {
-        count: rows.length,
-        attempts,
-        delayMs,
-        error: describeError(error),
-      });
-      return { outcome: 'publish_failed', error: describeError(error) };
+      throw error;
     }
+    spans.end();
+    return records;
+  }
+
+  private async markSent(tx: Tx, rows: OutboxRow[], records: ProducerRecord[]): Promise<void> {
+    if (rows.length === 0) return;
     await this.options.afterPublish?.(records);
     await tx.execute(
       `UPDATE outbox_messages SET status = 'SENT', sent_at = now(), attempts = attempts + 1, last_error = NULL
         WHERE position = ANY($1::bigint[])`,
-      positions,
+      rows.map((row) => row.position),
     );
-    return { outcome: 'published', count: rows.length };
+  }
+
+  /**
+   * Charges each failed row an attempt: it waits out a backoff, or, at maxAttempts, is PARKED (its error
+   * kept). Returns how many parked.
+   */
+  private async charge(tx: Tx, charges: Charge[]): Promise<number> {
+    let parked = 0;
+    for (const { row, error } of charges) {
+      const attempts = row.attempts + 1;
+      const park = attempts >= this.maxAttempts;
+      const delayMs = park ? 0 : backoffDelayMs(this.backoff, attempts);
+      await tx.execute(
+        `UPDATE outbox_messages
+            SET attempts = $2, last_error = $3,
+                status = CASE WHEN $4::boolean THEN 'PARKED'::outbox_status ELSE status END,
+                parked_at = CASE WHEN $4::boolean THEN now() ELSE parked_at END,
+                next_attempt_at = now() + ($5::int * interval '1 millisecond')
+          WHERE position = $1::bigint`,
+        row.position,
+        attempts,
+        describeError(error),
+        park,
+        delayMs,
+      );
+      const details = { position: row.position, id: row.id, topic: row.topic, key: row.key, attempts };
+      if (park) {
+        parked += 1;
+        this.logger.error('outbox row parked: its key waits until an operator releases or discards it', {
+          ...details,
+          error: describeError(error),
+          act: 'npm run outbox -- list',
+        });
+      } else {
+        this.logger.warn('outbox row failed; retrying it after a backoff, its key waits', {
+          ...details,
+          delayMs,
+          error: describeError(error),
+        });
+      }
+    }
+    return parked;
+  }
+
+  /** The broker failed: nothing is charged, the relay as a whole backs off (nextWaitMs). */
+  private relayFailed(count: number, error: unknown): RelayPassResult {
+    this.logger.warn('outbox publish failed: the broker is unavailable; backing off', {
+      count,
+      error: describeError(error),
+    });
+    return { outcome: 'publish_failed', error: describeError(error) };
   }
 
   private async runLoop(): Promise<void> {

@@ -12,6 +12,11 @@ export interface ProducerRecord {
 
 const MAX_WAITING_SENDS = 64;
 
+/** A send refused because too many wait: about the sender, not the records (see isInfrastructureFailure). */
+export class SendQueueFullError extends Error {
+  readonly infrastructure = true;
+}
+
 export class IdempotentProducer {
   private producer: Producer;
   /**
@@ -64,7 +69,9 @@ export class IdempotentProducer {
    */
   send(records: ProducerRecord[]): Promise<void> {
     if (this.waiting >= MAX_WAITING_SENDS)
-      return Promise.reject(new Error(`${this.waiting} Kafka sends are already waiting; not queuing more`));
+      return Promise.reject(
+        new SendQueueFullError(`${this.waiting} Kafka sends are already waiting; not queuing more`),
+      );
     this.waiting += 1;
     const next = this.queue
       .catch(() => undefined)

@@ -48,6 +48,11 @@ export const baseEnvSchema = z.object({
    */
   BATCH_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(10),
   /**
+   * Failed sends an outbox row may have (the broker's own failures not counted) before the relay parks
+   * it; the rows of its key then wait for an operator (`npm run outbox`), every other key flows.
+   */
+  OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1_000).default(8),
+  /**
    * `production` refuses what only a dev stack may have (the published dev API keys). Set it wherever
    * the service holds real money; the images set it.
    */

@@ -88,6 +88,29 @@ describe('ServiceCoreModule messaging runtime', () => {
     }
   });
 
+  it('parks a row it cannot publish past OUTBOX_MAX_ATTEMPTS, and says so on /metrics', async () => {
+    const service = await startTestService(buildModule, {
+      DATABASE_URL: database.url,
+      OUTBOX_MAX_ATTEMPTS: '1',
+    });
+    try {
+      const prisma = service.app.get<TransactionalDatabase>(PRISMA);
+      const scrape = async () => (await fetch(`${service.baseUrl}/metrics`)).text();
+      expect(await scrape()).toMatch(/^oncepay_outbox_parked_rows\{service="wiring-test"\} 0$/m);
+      // A topic nobody created: the broker refuses it for the row's sake, not its own.
+      await prisma.$transaction((tx) =>
+        enqueueEvent(executorOfPrisma(tx), sampleTransferRequested(), uniqueName('never-created')),
+      );
+      const metrics = await waitFor(scrape, (text) => /^oncepay_outbox_parked_rows\{[^}]*\} 1$/m.test(text), {
+        what: 'the parked row on /metrics',
+      });
+      expect(metrics).toMatch(/^oncepay_outbox_parked_rows_total\{service="wiring-test"\} 1$/m);
+      expect(metrics).toMatch(/^oncepay_outbox_pending_messages\{service="wiring-test"\} 0$/m);
+    } finally {
+      await service.close();
+    }
+  });
+
   it('turns readiness and liveness red and reports the service fatal when kafkajs stops its consumer for good', async () => {
     // A TypeError after the batch committed: kafkajs neither retries it nor restarts the consumer.
     const sabotage = () => Promise.reject(new TypeError('a bug after the commit'));

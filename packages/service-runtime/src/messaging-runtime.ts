@@ -90,6 +90,8 @@ export class MessagingRuntime implements OnModuleInit, BeforeApplicationShutdown
       listenConnectionString: this.config.getOrThrow<string>('DATABASE_URL'),
       lingerMs: this.config.getOrThrow<number>('BATCH_LINGER_MS'),
       signal: this.signal,
+      maxAttempts: this.config.getOrThrow<number>('OUTBOX_MAX_ATTEMPTS'),
+      onParked: (count) => this.metrics.outboxRowsParked(count),
       logger: messagingLogger('OutboxRelay'),
     });
     await this.relay.start();

@@ -28,6 +28,14 @@ const DEAD_LETTERS_READ_TIMEOUT_MS = 3_000;
 /** Events per handler call, up to CONSUMER_MAX_BATCH_SIZE's maximum. */
 const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
 
+/** What watchOutbox reads at each scrape. */
+export interface OutboxBacklog {
+  /** Rows not yet published (parked ones not counted). */
+  pending: number;
+  oldestAgeSeconds: number;
+  parked: number;
+}
+
 @Injectable()
 export class ServiceMetrics {
   readonly registry = new Registry();
@@ -44,6 +52,7 @@ export class ServiceMetrics {
   private readonly outboxPublishDuration: Histogram;
   /** One per consumer that watches its dead-letter topics; one gauge reads them all. */
   private readonly deadLetterSources: (() => Promise<Map<string, number>>)[] = [];
+  private readonly outboxParked: Counter;
 
   constructor(serviceName: string) {
     this.registry.setDefaultLabels({ service: serviceName });
@@ -107,7 +116,11 @@ export class ServiceMetrics {
     });
     this.outboxPublishFailures = this.counter({
       name: 'oncepay_outbox_publish_failures_total',
-      help: 'Relay batches Kafka did not acknowledge (retried with backoff)',
+      help: 'Relay sends Kafka did not acknowledge (a batch, or one row of a split batch; retried with backoff)',
+    });
+    this.outboxParked = this.counter({
+      name: 'oncepay_outbox_parked_rows_total',
+      help: 'Outbox rows the relay parked after failing past its bound (their key waits for an operator)',
     });
     this.outboxPublishDuration = this.histogram({
       name: 'oncepay_outbox_publish_duration_seconds',
@@ -148,12 +161,12 @@ export class ServiceMetrics {
     });
   }
 
-  /** The outbox's backlog, read at scrape time (the relay's own index answers it). */
-  watchOutbox(read: () => Promise<{ pending: number; oldestAgeSeconds: number }>): void {
-    let last: Promise<{ pending: number; oldestAgeSeconds: number }> | null = null;
-    // Both gauges of one scrape from one query, bounded: a database that is down or a pool that is full
-    // must not fail or hang the whole scrape (then both read NaN: unknown, not zero).
-    const unknown = { pending: Number.NaN, oldestAgeSeconds: Number.NaN };
+  /** The outbox's backlog and parked rows, read at scrape time (the relay's own index answers it). */
+  watchOutbox(read: () => Promise<OutboxBacklog>): void {
+    let last: Promise<OutboxBacklog> | null = null;
+    // The gauges of one scrape from one query, bounded: a database that is down or a pool that is full
+    // must not fail or hang the whole scrape (then they read NaN: unknown, not zero).
+    const unknown = { pending: Number.NaN, oldestAgeSeconds: Number.NaN, parked: Number.NaN };
     const backlog = () =>
       (last ??= withTimeout(read(), OUTBOX_READ_TIMEOUT_MS, 'outbox backlog')
         .catch(() => unknown)
@@ -172,6 +185,18 @@ export class ServiceMetrics {
         this.set((await backlog()).oldestAgeSeconds);
       },
     });
+    this.gauge({
+      name: 'oncepay_outbox_parked_rows',
+      help: 'Outbox rows parked after failing past the relay bound: each holds back its key until released or discarded (npm run outbox)',
+      async collect() {
+        this.set((await backlog()).parked);
+      },
+    });
+  }
+
+  /** The relay parked `count` rows. */
+  outboxRowsParked(count: number): void {
+    this.outboxParked.inc(count);
   }
 
   /**
