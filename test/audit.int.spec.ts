@@ -427,7 +427,7 @@ describe('the reconciliation auditor against the three real services', () => {
         async () => {
           const run = await runCli(flags());
           expect(run.code).toBe(1);
-          expect(run.stdout).toMatch(/^OncePay audit at .*: FAILED \(1 of 6 checks\)$/m);
+          expect(run.stdout).toMatch(/^OncePay audit at .*: FAILED \(1 of 7 checks\)$/m);
           expect(run.stdout).toMatch(/^FAIL {2}transfers-settle /m);
           expect(run.stdout).toContain(`✗ transfer ${stuck} PENDING for 60 min`);
           expect(run.stdout).toMatch(/^PASS {2}dead-letters-expected /m);
