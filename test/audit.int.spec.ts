@@ -166,9 +166,17 @@ describe('the reconciliation auditor against the three real services', () => {
       transfers: { COMPLETED: 2, FAILED: 1, PENDING: 0 },
       accounts: 3,
       journalEntries: 4,
+      decisions: 3,
       notifications: 3,
       deadLetters: 0,
     });
+    expect(report.resources).toEqual({
+      elapsedMs: expect.any(Number),
+      maxRssBytes: expect.any(Number),
+      peakHeapUsedBytes: expect.any(Number),
+      pageSize: 1000,
+    });
+    expect(report.resources.maxRssBytes).toBeGreaterThanOrEqual(report.resources.peakHeapUsedBytes);
   });
 
   it('reads through sessions that refuse writes', async () => {
