@@ -1,7 +1,8 @@
 // Proves the reconciliation auditor against the three real services: after real transfers every
-// invariant holds, each fault injected into a database (or a dead letter into Kafka) is reported by the
-// check meant to catch it and by no other, and `npm run audit`'s script exits 0 clean, 1 on a violation
-// and 2, naming the connection, when it cannot connect.
+// invariant holds (the ledger's decisions agreeing with the transfers' states too), each fault injected
+// into a database (or a dead letter into Kafka) is reported by the check meant to catch it and by no
+// other, and `npm run audit`'s script exits 0 clean, 1 on a violation and 2, naming the connection,
+// when it cannot connect.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -338,12 +339,62 @@ describe('the reconciliation auditor against the three real services', () => {
       async () => {
         const report = await audit();
         expect(failingChecks(report)).toEqual([CHECK_NAMES.notificationsMatchOutcomes]);
-        expect(checkOf(report, CHECK_NAMES.notificationsMatchOutcomes).violations).toEqual([
-          expect.stringMatching(new RegExp(`says FAILED, transfer ${transfers.completed} is COMPLETED$`)),
-          expect.stringMatching(
-            new RegExp(`is for transfer ${ghostTransfer}, which the transfer-service does not know$`),
-          ),
-        ]);
+        const { violations } = checkOf(report, CHECK_NAMES.notificationsMatchOutcomes);
+        // Listed in transfer id order, which random ids make unpredictable.
+        expect(violations).toHaveLength(2);
+        expect(violations).toEqual(
+          expect.arrayContaining([
+            expect.stringMatching(new RegExp(`says FAILED, transfer ${transfers.completed} is COMPLETED$`)),
+            expect.stringMatching(
+              new RegExp(`is for transfer ${ghostTransfer}, which the transfer-service does not know$`),
+            ),
+          ]),
+        );
+      },
+    );
+  });
+
+  it('reports a ledger decision that contradicts its COMPLETED transfer and one for a transfer nobody knows', async () => {
+    const ghostTransfer = randomUUID();
+    await withFault(
+      async () => {
+        // Past the decisions' append-only trigger: the auditor must catch what got around it.
+        await sql(
+          urls.ledger,
+          `UPDATE ledger_decisions SET outcome = 'REJECTED', reason = 'INSUFFICIENT_FUNDS' WHERE transfer_id = $1`,
+          [transfers.completed],
+          { skipTriggers: true },
+        );
+        await sql(
+          urls.ledger,
+          `INSERT INTO ledger_decisions (transfer_id, outcome, reason, decided_at)
+           VALUES ($1::uuid, 'POSTED', NULL, now())`,
+          [ghostTransfer],
+        );
+        return async () => {
+          await sql(urls.ledger, `DELETE FROM ledger_decisions WHERE transfer_id = $1`, [ghostTransfer], {
+            skipTriggers: true,
+          });
+          await sql(
+            urls.ledger,
+            `UPDATE ledger_decisions SET outcome = 'POSTED', reason = NULL WHERE transfer_id = $1`,
+            [transfers.completed],
+            { skipTriggers: true },
+          );
+        };
+      },
+      async () => {
+        const report = await audit();
+        expect(failingChecks(report)).toEqual([CHECK_NAMES.decisionsMatchTransfers]);
+        const { violations } = checkOf(report, CHECK_NAMES.decisionsMatchTransfers);
+        // Listed in transfer id order, which random ids make unpredictable.
+        expect(violations).toHaveLength(2);
+        expect(violations).toEqual(
+          expect.arrayContaining([
+            `transfer ${transfers.completed} COMPLETED but the ledger has REJECTED (INSUFFICIENT_FUNDS)`,
+            `the ledger decided POSTED for transfer ${ghostTransfer}, which the transfer-service does not know`,
+          ]),
+        );
       },
     );
   });
