@@ -29,6 +29,8 @@ did not, 2 usage or start-up error.
   --transfers <n,...>    sizes to audit, in transfers (default 100000,1000000)
   --page-size <n>        the auditor's --page-size (default: the auditor's own)
   --plant                plant one fault per database check; each audit must find each exactly once
+  --max-old-space-mb <n> run the auditor with V8's old space capped at n MiB (--max-old-space-size):
+                         an audit that needed more would crash, so a pass proves the bound
   --help                 print this help`;
 
 /** Longer than any fill and audit here: what is PENDING in the generated data was accepted a moment ago. */
@@ -39,6 +41,7 @@ interface Options {
   sizes: number[];
   pageSize: number | undefined;
   plant: boolean;
+  maxOldSpaceMb: number | undefined;
 }
 
 interface Row {
@@ -58,6 +61,7 @@ function parseOptions(argv: string[]): Options | 'help' | string {
         transfers: { type: 'string', default: '100000,1000000' },
         'page-size': { type: 'string' },
         plant: { type: 'boolean', default: false },
+        'max-old-space-mb': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     });
@@ -68,7 +72,11 @@ function parseOptions(argv: string[]): Options | 'help' | string {
     const pageSize = values['page-size'] === undefined ? undefined : Number(values['page-size']);
     if (pageSize !== undefined && (!Number.isSafeInteger(pageSize) || pageSize < 1))
       return `--page-size must be a positive integer, got "${values['page-size']}"`;
-    return { sizes, pageSize, plant: values.plant };
+    const maxOldSpaceMb =
+      values['max-old-space-mb'] === undefined ? undefined : Number(values['max-old-space-mb']);
+    if (maxOldSpaceMb !== undefined && (!Number.isSafeInteger(maxOldSpaceMb) || maxOldSpaceMb < 16))
+      return `--max-old-space-mb must be an integer of at least 16, got "${values['max-old-space-mb']}"`;
+    return { sizes, pageSize, plant: values.plant, maxOldSpaceMb };
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   }
@@ -123,7 +131,9 @@ async function main(): Promise<number> {
       );
       const fillMs = performance.now() - fillStartedMs;
       log(`filled in ${(fillMs / 1000).toFixed(1)} s; auditing`);
-      const { report, exitCode } = await runAuditor([
+      const nodeFlags =
+        options.maxOldSpaceMb === undefined ? [] : [`--max-old-space-size=${options.maxOldSpaceMb}`];
+      const { report, exitCode } = await runAuditor(nodeFlags, [
         `--transfer-db=${urlOf('transfer', AUDITOR_ROLE)}`,
         `--ledger-db=${urlOf('ledger', AUDITOR_ROLE)}`,
         `--notification-db=${urlOf('notification', AUDITOR_ROLE)}`,
@@ -137,6 +147,8 @@ async function main(): Promise<number> {
       log(`audited ${transfers} transfers: ${describe(rows.at(-1)!)}`);
     }
     console.log(`\n${renderTable(rows, options.plant)}`);
+    if (options.maxOldSpaceMb !== undefined)
+      console.log(`\nThe auditor ran with --max-old-space-size=${options.maxOldSpaceMb}.`);
     return rows.every((row) => row.expected) ? 0 : 1;
   } finally {
     for (const { name } of databases) await dropDatabase(adminUrl, name).catch(() => undefined);
@@ -159,9 +171,14 @@ function buildAuditor(): void {
 }
 
 /** The auditor as its own process (`npm run audit` runs the same file), its JSON report and exit code. */
-function runAuditor(args: string[]): Promise<{ report: AuditReport; exitCode: number | null }> {
+function runAuditor(
+  nodeFlags: string[],
+  args: string[],
+): Promise<{ report: AuditReport; exitCode: number | null }> {
   const main = path.join(REPO_ROOT, 'apps', 'auditor', 'dist', 'main.js');
-  const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeFlags, main, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   return new Promise((resolve, reject) => {
