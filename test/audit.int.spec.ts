@@ -173,6 +173,7 @@ describe('the reconciliation auditor against the three real services', () => {
     });
     expect(report.resources).toEqual({
       elapsedMs: expect.any(Number),
+      cpuMs: expect.any(Number),
       maxRssBytes: expect.any(Number),
       peakHeapUsedBytes: expect.any(Number),
       pageSize: 1000,

@@ -374,6 +374,7 @@ describe('the report', () => {
       },
       resources: {
         elapsedMs: 1_500,
+        cpuMs: 900,
         maxRssBytes: 90 * 1024 * 1024,
         peakHeapUsedBytes: 31457280,
         pageSize: 1000,
@@ -403,7 +404,7 @@ describe('the report', () => {
       'counts: 25 transfers (0 COMPLETED, 0 FAILED, 25 PENDING), 2 accounts, 0 journal entries, 0 ledger decisions, 0 notifications, dead letters not checked',
     );
     expect(lines.at(-1)).toBe(
-      'audited in 1.5 s, reading 1000 rows a page: peak RSS 90.0 MiB, peak heap 30.0 MiB',
+      'audited in 1.5 s (900 ms of CPU), reading 1000 rows a page: peak RSS 90.0 MiB, peak heap 30.0 MiB',
     );
   });
 

@@ -28,9 +28,9 @@ export function formatReport(report: AuditReport): string {
       `${transfers.PENDING} PENDING), ${accounts} accounts, ${journalEntries} journal entries, ${decisions} ledger decisions, ` +
       `${notifications} notifications, ${deadLetters === null ? 'dead letters not checked' : `${deadLetters} dead letters`}`,
   );
-  const { elapsedMs, maxRssBytes, peakHeapUsedBytes, pageSize } = report.resources;
+  const { elapsedMs, cpuMs, maxRssBytes, peakHeapUsedBytes, pageSize } = report.resources;
   lines.push(
-    `audited in ${formatDuration(elapsedMs)}, reading ${pageSize} rows a page: ` +
+    `audited in ${formatDuration(elapsedMs)} (${formatDuration(cpuMs)} of CPU), reading ${pageSize} rows a page: ` +
       `peak RSS ${formatBytes(maxRssBytes)}, peak heap ${formatBytes(peakHeapUsedBytes)}`,
   );
   return lines.join('\n');

@@ -196,12 +196,12 @@ function runAuditor(
 const MIB = 1024 * 1024;
 
 function describe(row: Row): string {
-  const { elapsedMs, maxRssBytes, peakHeapUsedBytes } = row.report.resources;
+  const { elapsedMs, cpuMs, maxRssBytes, peakHeapUsedBytes } = row.report.resources;
   const failing = row.report.checks
     .filter((check) => !check.ok)
     .map((c) => `${c.name} (${c.violationCount})`);
   return (
-    `${(elapsedMs / 1000).toFixed(1)} s, peak RSS ${(maxRssBytes / MIB).toFixed(1)} MiB, ` +
+    `${(elapsedMs / 1000).toFixed(1)} s (${(cpuMs / 1000).toFixed(1)} s of CPU), peak RSS ${(maxRssBytes / MIB).toFixed(1)} MiB, ` +
     `peak heap ${(peakHeapUsedBytes / MIB).toFixed(1)} MiB, exit ${String(row.exitCode)}` +
     (failing.length > 0 ? `, failing: ${failing.join(', ')}` : '') +
     (row.expected ? '' : ' (NOT AS EXPECTED)')
@@ -210,11 +210,11 @@ function describe(row: Row): string {
 
 function renderTable(rows: Row[], plant: boolean): string {
   const lines = [
-    '| transfers | journal entries | decisions | notifications | fill | audit | audit rows/s | peak RSS | peak heap | page size | verdict |',
-    '| --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --- |',
+    '| transfers | journal entries | decisions | notifications | fill | audit | audit CPU | rows/CPU s | peak RSS | peak heap | page size | verdict |',
+    '| --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --- |',
   ];
   for (const { transfers, fillMs, report, exitCode, expected } of rows) {
-    const { elapsedMs, maxRssBytes, peakHeapUsedBytes, pageSize } = report.resources;
+    const { elapsedMs, cpuMs, maxRssBytes, peakHeapUsedBytes, pageSize } = report.resources;
     const { journalEntries, decisions, notifications } = report.counts;
     const rowsRead = transfers + journalEntries + decisions + notifications;
     const verdict = plant
@@ -222,7 +222,7 @@ function renderTable(rows: Row[], plant: boolean): string {
       : `${report.ok ? 'clean' : 'VIOLATIONS'} (exit ${String(exitCode)})`;
     lines.push(
       `| ${transfers} | ${journalEntries} | ${decisions} | ${notifications} | ${(fillMs / 1000).toFixed(1)} s | ` +
-        `${(elapsedMs / 1000).toFixed(1)} s | ${Math.round(rowsRead / (elapsedMs / 1000))} | ` +
+        `${(elapsedMs / 1000).toFixed(1)} s | ${(cpuMs / 1000).toFixed(1)} s | ${Math.round(rowsRead / (cpuMs / 1000))} | ` +
         `${(maxRssBytes / MIB).toFixed(1)} MiB | ${(peakHeapUsedBytes / MIB).toFixed(1)} MiB | ${pageSize} | ${verdict} |`,
     );
   }
