@@ -95,6 +95,9 @@ export async function auditOncePay(targets: AuditTargets): Promise<AuditReport> 
   const now = targets.now ?? new Date();
   const graceMs = targets.pendingGraceMs ?? DEFAULT_PENDING_GRACE_MS;
   const pageSize = targets.pageSize ?? DEFAULT_PAGE_SIZE;
+  // It goes into FETCH's text, and a page of zero would never end.
+  if (!Number.isSafeInteger(pageSize) || pageSize < 1)
+    throw new Error(`the page size must be a positive integer, got ${pageSize}`);
   // Every check over transfers sees every page of TransferStories; every check over accounts every page
   // of accounts. A new check is one more entry here and one more name in CHECK_NAMES.
   const transferChecks: TransferCheck[] = [

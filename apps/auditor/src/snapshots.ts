@@ -233,7 +233,10 @@ export function notificationsInTransferOrder(
   );
 }
 
-/** Each account with what its journal sums to (PostgreSQL aggregates; the auditor holds a page). */
+/**
+ * Each account with what its journal sums to. The auditor holds a page of accounts; PostgreSQL
+ * aggregates the whole journal before the first page (the one read whose time grows with a table).
+ */
 export function accountsWithJournalSums(db: ReadOnlySource, pageSize: number): AsyncGenerator<AccountRow[]> {
   return cursorPages(
     db,
