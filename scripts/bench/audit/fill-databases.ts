@@ -16,6 +16,7 @@
 // It writes as the superuser: the journal's and decisions' triggers refuse UPDATE and DELETE, not INSERT.
 import { createHash } from 'node:crypto';
 import { Client } from 'pg';
+import { CHECK_NAMES } from '../../../apps/auditor/src/checks';
 
 export interface AuditDatabaseUrls {
   transfer: string;
@@ -43,6 +44,16 @@ export const PLANTED = {
   /** balances-match-journal and balances-sum-to-zero: this customer's balance is one cent above its journal. */
   driftedAccountNumber: 1,
 } as const;
+
+/** The checks a planted fault is meant for: each must report exactly one violation, every other none. */
+export const PLANTED_CHECKS: readonly string[] = [
+  CHECK_NAMES.transfersSettle,
+  CHECK_NAMES.balancesSumToZero,
+  CHECK_NAMES.postingsMatchTransfers,
+  CHECK_NAMES.decisionsMatchTransfers,
+  CHECK_NAMES.balancesMatchJournal,
+  CHECK_NAMES.notificationsMatchOutcomes,
+];
 
 /** The id of account `n` (0 is the treasury), as the SQL below computes it. */
 export function accountIdOf(n: number): string {
