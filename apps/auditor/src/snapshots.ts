@@ -8,7 +8,9 @@
 // its database's snapshot and fetched a page at a time (`pageSize` rows), so the auditor holds at most
 // a page per table however large the tables grow. The cursors over transfers, journal entries,
 // decisions and notifications are ordered by transfer id (each on an index), so the auditor can merge
-// them page by page (transfer-stories.ts).
+// them page by page (transfer-stories.ts). Each FETCH is its own statement under the statement timeout;
+// the one read whose server time grows with a table is the accounts' journal sums, which PostgreSQL
+// aggregates before the first page (accountsWithJournalSums).
 import { Client } from 'pg';
 import { z } from 'zod';
 
