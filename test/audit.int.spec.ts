@@ -1,7 +1,8 @@
 // Proves the reconciliation auditor against the three real services: after real transfers every
-// invariant holds, each fault injected into a database (or a dead letter into Kafka) is reported by the
-// check meant to catch it and by no other, and `npm run audit`'s script exits 0 clean, 1 on a violation
-// and 2, naming the connection, when it cannot connect.
+// invariant holds (the ledger's decisions agreeing with the transfers' states too), each fault injected
+// into a database (or a dead letter into Kafka) is reported by the check meant to catch it and by no
+// other, and `npm run audit`'s script exits 0 clean, 1 on a violation and 2, naming the connection,
+// when it cannot connect.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -166,9 +167,18 @@ describe('the reconciliation auditor against the three real services', () => {
       transfers: { COMPLETED: 2, FAILED: 1, PENDING: 0 },
       accounts: 3,
       journalEntries: 4,
+      decisions: 3,
       notifications: 3,
       deadLetters: 0,
     });
+    expect(report.resources).toEqual({
+      elapsedMs: expect.any(Number),
+      cpuMs: expect.any(Number),
+      maxRssBytes: expect.any(Number),
+      peakHeapUsedBytes: expect.any(Number),
+      pageSize: 1000,
+    });
+    expect(report.resources.maxRssBytes).toBeGreaterThanOrEqual(report.resources.peakHeapUsedBytes);
   });
 
   it('reads through sessions that refuse writes', async () => {
@@ -330,12 +340,62 @@ describe('the reconciliation auditor against the three real services', () => {
       async () => {
         const report = await audit();
         expect(failingChecks(report)).toEqual([CHECK_NAMES.notificationsMatchOutcomes]);
-        expect(checkOf(report, CHECK_NAMES.notificationsMatchOutcomes).violations).toEqual([
-          expect.stringMatching(new RegExp(`says FAILED, transfer ${transfers.completed} is COMPLETED$`)),
-          expect.stringMatching(
-            new RegExp(`is for transfer ${ghostTransfer}, which the transfer-service does not know$`),
-          ),
-        ]);
+        const { violations } = checkOf(report, CHECK_NAMES.notificationsMatchOutcomes);
+        // Listed in transfer id order, which random ids make unpredictable.
+        expect(violations).toHaveLength(2);
+        expect(violations).toEqual(
+          expect.arrayContaining([
+            expect.stringMatching(new RegExp(`says FAILED, transfer ${transfers.completed} is COMPLETED$`)),
+            expect.stringMatching(
+              new RegExp(`is for transfer ${ghostTransfer}, which the transfer-service does not know$`),
+            ),
+          ]),
+        );
+      },
+    );
+  });
+
+  it('reports a ledger decision that contradicts its COMPLETED transfer and one for a transfer nobody knows', async () => {
+    const ghostTransfer = randomUUID();
+    await withFault(
+      async () => {
+        // Past the decisions' append-only trigger: the auditor must catch what got around it.
+        await sql(
+          urls.ledger,
+          `UPDATE ledger_decisions SET outcome = 'REJECTED', reason = 'INSUFFICIENT_FUNDS' WHERE transfer_id = $1`,
+          [transfers.completed],
+          { skipTriggers: true },
+        );
+        await sql(
+          urls.ledger,
+          `INSERT INTO ledger_decisions (transfer_id, outcome, reason, decided_at)
+           VALUES ($1::uuid, 'POSTED', NULL, now())`,
+          [ghostTransfer],
+        );
+        return async () => {
+          await sql(urls.ledger, `DELETE FROM ledger_decisions WHERE transfer_id = $1`, [ghostTransfer], {
+            skipTriggers: true,
+          });
+          await sql(
+            urls.ledger,
+            `UPDATE ledger_decisions SET outcome = 'POSTED', reason = NULL WHERE transfer_id = $1`,
+            [transfers.completed],
+            { skipTriggers: true },
+          );
+        };
+      },
+      async () => {
+        const report = await audit();
+        expect(failingChecks(report)).toEqual([CHECK_NAMES.decisionsMatchTransfers]);
+        const { violations } = checkOf(report, CHECK_NAMES.decisionsMatchTransfers);
+        // Listed in transfer id order, which random ids make unpredictable.
+        expect(violations).toHaveLength(2);
+        expect(violations).toEqual(
+          expect.arrayContaining([
+            `transfer ${transfers.completed} COMPLETED but the ledger has REJECTED (INSUFFICIENT_FUNDS)`,
+            `the ledger decided POSTED for transfer ${ghostTransfer}, which the transfer-service does not know`,
+          ]),
+        );
       },
     );
   });
@@ -427,7 +487,7 @@ describe('the reconciliation auditor against the three real services', () => {
         async () => {
           const run = await runCli(flags());
           expect(run.code).toBe(1);
-          expect(run.stdout).toMatch(/^OncePay audit at .*: FAILED \(1 of 7 checks\)$/m);
+          expect(run.stdout).toMatch(/^OncePay audit at .*: FAILED \(1 of 8 checks\)$/m);
           expect(run.stdout).toMatch(/^FAIL {2}transfers-settle /m);
           expect(run.stdout).toContain(`✗ transfer ${stuck} PENDING for 60 min`);
           expect(run.stdout).toMatch(/^PASS {2}dead-letters-expected /m);

@@ -1,31 +1,47 @@
 // The reconciliation auditor: reads the three services' databases (read-only) and, when given brokers,
 // the dead-letter topics, then checks the invariants OncePay promises across them. It changes nothing;
 // it returns a report. An infrastructure failure throws an AuditSourceError naming what failed.
+//
+// Memory is bounded by the page size, not by the tables: every table is read through cursors a page at
+// a time (snapshots.ts), the transfer-wise tables are merged page by page (transfer-stories.ts), and
+// each check keeps counters and a bounded list of violations (checks.ts, check-result.ts). The report
+// says what the audit cost: its time and peak memory (resource-usage.ts).
 import {
-  checkBalancesMatchJournal,
+  balancesMatchJournal,
+  CHECK_NAMES,
   checkBalancesSumToZero,
   checkDeadLetters,
-  checkNotificationsMatchOutcomes,
   checkOutboxNotParked,
-  checkPostingsMatchTransfers,
-  checkTransfersSettle,
-  countByStatus,
+  decisionsMatchTransfers,
+  notificationsMatchOutcomes,
+  postingsMatchTransfers,
+  StatusCounter,
+  transfersSettle,
+  type TransferCheck,
 } from './checks';
-import type { CheckResult } from './check-result';
+import type { CheckResult, PagedCheck } from './check-result';
 import { countDeadLetters, type DeadLetterCount, type KafkaSecurity } from './dead-letters';
-import { readParkedOutboxRows } from './parked-outbox';
+import { readParkedOutboxRows, type ParkedOutboxRows } from './parked-outbox';
+import { ResourceMeter, type ResourceUsage } from './resource-usage';
 import {
+  accountsWithJournalSums,
+  beginSnapshot,
   closeReadOnly,
+  currencyTotals,
+  decisionsInTransferOrder,
+  endSnapshot,
+  entriesInTransferOrder,
+  notificationsInTransferOrder,
   openReadOnly,
-  readEntriesOf,
-  readLedger,
-  readNotifications,
-  readTransfers,
+  readLedgerNow,
+  transfersInIdOrder,
+  type AccountRow,
   type AuditSource,
-  type JournalEntryRow,
+  type CurrencyTotalRow,
   type ReadOnlySource,
   type TransferStatus,
 } from './snapshots';
+import { storyPages, type TransferStory } from './transfer-stories';
 
 export { AuditSourceError } from './snapshots';
 export { CHECK_NAMES } from './checks';
@@ -33,6 +49,8 @@ export type { CheckResult } from './check-result';
 
 /** How long a transfer may stay PENDING, or settled without a notification, before it is a violation. */
 export const DEFAULT_PENDING_GRACE_MS = 60_000;
+/** Rows fetched per query, and transfers per page of the checks: what bounds the audit's memory. */
+export const DEFAULT_PAGE_SIZE = 1_000;
 
 export interface AuditTargets {
   transferDatabaseUrl: string;
@@ -49,66 +67,95 @@ export interface AuditTargets {
   pendingGraceMs?: number;
   /** Dead letters an operator already knows about; more than this is a violation. Default 0. */
   expectedDeadLetters?: number;
+  /** Rows per page (DEFAULT_PAGE_SIZE by default). */
+  pageSize?: number;
 }
 
 export interface AuditReport {
   ok: boolean;
   /** ISO 8601: the `now` ages were measured against. */
   checkedAt: string;
+  /** In CHECK_NAMES' order. */
   checks: CheckResult[];
   counts: {
     transfers: Record<TransferStatus, number>;
     accounts: number;
     journalEntries: number;
+    decisions: number;
     notifications: number;
     /** Null when Kafka was not checked. */
     deadLetters: number | null;
   };
+  /** What the audit cost, and the page size that bounded its memory. */
+  resources: ResourceUsage & { pageSize: number };
 }
 
+type Counts = Omit<AuditReport['counts'], 'deadLetters'>;
+
 export async function auditOncePay(targets: AuditTargets): Promise<AuditReport> {
+  const meter = new ResourceMeter();
   const now = targets.now ?? new Date();
   const graceMs = targets.pendingGraceMs ?? DEFAULT_PENDING_GRACE_MS;
-  const rows = await readDatabases(targets);
+  const pageSize = targets.pageSize ?? DEFAULT_PAGE_SIZE;
+  // It goes into FETCH's text, and a page of zero would never end.
+  if (!Number.isSafeInteger(pageSize) || pageSize < 1)
+    throw new Error(`the page size must be a positive integer, got ${pageSize}`);
+  // Every check over transfers sees every page of TransferStories; every check over accounts every page
+  // of accounts. A new check is one more entry here and one more name in CHECK_NAMES.
+  const transferChecks: TransferCheck[] = [
+    transfersSettle(now, graceMs),
+    postingsMatchTransfers(),
+    decisionsMatchTransfers(now, graceMs),
+    notificationsMatchOutcomes(now, graceMs),
+  ];
+  const accountChecks: PagedCheck<AccountRow[]>[] = [balancesMatchJournal()];
+  const read = await readDatabases(targets, { transferChecks, accountChecks, pageSize, meter });
   const deadLetters = targets.kafkaBrokers
     ? await countDeadLetters(targets.kafkaBrokers, targets.kafkaNamespace ?? '', targets.kafkaSecurity)
     : undefined;
-  const checks = [
-    checkTransfersSettle(rows.transfers, now, graceMs),
-    checkBalancesSumToZero(rows.ledger.totals),
-    checkPostingsMatchTransfers(rows.transfers, rows.entriesForPostings),
-    checkBalancesMatchJournal(rows.ledger.accounts),
-    checkNotificationsMatchOutcomes(rows.transfers, rows.notifications, now, graceMs),
+  const checks = inReportOrder([
+    ...transferChecks.map((check) => check.result()),
+    ...accountChecks.map((check) => check.result()),
+    checkBalancesSumToZero(read.totals),
     checkDeadLetters(deadLetters, targets.expectedDeadLetters ?? 0),
-    checkOutboxNotParked(rows.parkedOutbox),
-  ];
+    checkOutboxNotParked(read.parkedOutbox),
+  ]);
   return {
     ok: checks.every((check) => check.ok),
     checkedAt: now.toISOString(),
     checks,
-    counts: {
-      transfers: countByStatus(rows.transfers),
-      accounts: rows.ledger.accounts.length,
-      journalEntries: rows.ledger.entries.length,
-      notifications: rows.notifications.length,
-      deadLetters: deadLetters ? Number(sumOf(deadLetters)) : null,
-    },
+    counts: { ...read.counts, deadLetters: deadLetters ? Number(sumOf(deadLetters)) : null },
+    resources: { ...meter.finish(), pageSize },
   };
+}
+
+interface ReadPlan {
+  transferChecks: TransferCheck[];
+  accountChecks: PagedCheck<AccountRow[]>[];
+  pageSize: number;
+  meter: ResourceMeter;
 }
 
 /**
  * The three databases cannot be read in one snapshot, and the services keep writing while the audit
- * reads. The order makes every cross-database comparison immune to that:
+ * reads. The order the snapshots are taken in makes every cross-database comparison immune to that:
  * - notifications first, transfers last: a notification is written only after its transfer became
  *   terminal, so each notification read finds its transfer, terminal, in the later read;
- * - the ledger before the transfers: entries are written only for a transfer that exists, so each
- *   entry read finds its transfer;
- * - a transfer COMPLETED in the transfers read may have been posted after the ledger was read; for
- *   those without entries the ledger is read again, afterwards (a COMPLETED transfer's entries are
- *   committed before it completes, so the second read sees them unless they are really missing).
- * The balance checks read accounts and entries in one ledger snapshot.
+ * - the ledger before the transfers: entries and decisions are written only for a transfer that exists,
+ *   so each one read finds its transfer;
+ * - a transfer terminal in the transfers read may have been decided (and posted) after the ledger's
+ *   snapshot; for those without a decision, or COMPLETED without entries, the ledger is read again,
+ *   outside its snapshot and after the transfers' (a transfer's decision and entries are committed
+ *   before it can become terminal, so the second read sees them unless they are really missing). That
+ *   re-read is per page of transfers, so it is bounded like the rest.
+ * The three snapshots are taken one after the other, in that order, before any row is read, and stay
+ * open while the cursors page through them. The balance checks read accounts and entries in the one
+ * ledger snapshot.
  */
-async function readDatabases(targets: AuditTargets) {
+async function readDatabases(
+  targets: AuditTargets,
+  plan: ReadPlan,
+): Promise<{ totals: CurrencyTotalRow[]; counts: Counts; parkedOutbox: ParkedOutboxRows[] }> {
   const sources = await openAll([
     ['notification database', targets.notificationDatabaseUrl],
     ['ledger database', targets.ledgerDatabaseUrl],
@@ -116,29 +163,92 @@ async function readDatabases(targets: AuditTargets) {
   ]);
   const [notificationDb, ledgerDb, transferDb] = sources;
   try {
-    const notifications = await readNotifications(notificationDb);
-    const ledger = await readLedger(ledgerDb);
-    const transfers = await readTransfers(transferDb);
-    const posted = new Set(ledger.entries.map((entry) => entry.transferId));
-    const completedUnposted = transfers
-      .filter((transfer) => transfer.status === 'COMPLETED' && !posted.has(transfer.id))
-      .map((transfer) => transfer.id);
-    const lateEntries: JournalEntryRow[] = await readEntriesOf(ledgerDb, completedUnposted);
+    // The ledger read again, outside the snapshot (see above); opened once the others did, so a ledger
+    // that cannot be reached is named once.
+    const ledgerNowDb = await openReadOnly('ledger database', targets.ledgerDatabaseUrl);
+    sources.push(ledgerNowDb);
+    for (const db of [notificationDb, ledgerDb, transferDb]) await beginSnapshot(db);
+    const { pageSize } = plan;
+    const byStatus = new StatusCounter();
+    const counts: Counts = {
+      transfers: byStatus.counts,
+      accounts: 0,
+      journalEntries: 0,
+      decisions: 0,
+      notifications: 0,
+    };
+    const stories = storyPages(
+      {
+        transfers: transfersInIdOrder(transferDb, pageSize),
+        entries: entriesInTransferOrder(ledgerDb, pageSize),
+        decisions: decisionsInTransferOrder(ledgerDb, pageSize),
+        notifications: notificationsInTransferOrder(notificationDb, pageSize),
+      },
+      pageSize,
+    );
+    for await (const page of stories) {
+      for (const story of page) {
+        if (story.transfer) byStatus.add(story.transfer.status);
+        counts.journalEntries += story.entries.length;
+        counts.decisions += story.decisions.length;
+        counts.notifications += story.notifications.length;
+      }
+      await addLateLedgerFacts(ledgerNowDb, page);
+      for (const check of plan.transferChecks) check.consume(page);
+      plan.meter.sample();
+    }
+    for await (const page of accountsWithJournalSums(ledgerDb, pageSize)) {
+      counts.accounts += page.length;
+      for (const check of plan.accountChecks) check.consume(page);
+      plan.meter.sample();
+    }
+    const totals = await currencyTotals(ledgerDb);
     // Compared with nothing else, so read in no particular order.
     const parkedOutbox = [
       await readParkedOutboxRows(transferDb, 'transfer'),
       await readParkedOutboxRows(ledgerDb, 'ledger'),
     ];
-    return {
-      notifications,
-      ledger,
-      transfers,
-      entriesForPostings: [...ledger.entries, ...lateEntries],
-      parkedOutbox,
-    };
+    for (const db of [notificationDb, ledgerDb, transferDb]) await endSnapshot(db);
+    return { totals, counts, parkedOutbox };
   } finally {
     await Promise.all(sources.map(closeReadOnly));
   }
+}
+
+/**
+ * Completes, from the ledger as it is now, the stories of terminal transfers the ledger's snapshot
+ * predates: a decision for each terminal transfer that has none, entries for each COMPLETED one that
+ * has none. What is still missing afterwards is really missing.
+ */
+async function addLateLedgerFacts(ledgerNowDb: ReadOnlySource, page: TransferStory[]): Promise<void> {
+  const late = page.filter(
+    ({ transfer, entries, decisions }) =>
+      transfer !== undefined &&
+      transfer.status !== 'PENDING' &&
+      (decisions.length === 0 || (transfer.status === 'COMPLETED' && entries.length === 0)),
+  );
+  if (late.length === 0) return;
+  const now = await readLedgerNow(
+    ledgerNowDb,
+    late.map((story) => story.transferId),
+  );
+  for (const story of late) {
+    if (story.decisions.length === 0)
+      story.decisions = now.decisions.filter((decision) => decision.transferId === story.transferId);
+    if (story.entries.length === 0)
+      story.entries = now.entries.filter((entry) => entry.transferId === story.transferId);
+  }
+}
+
+const REPORT_ORDER: readonly string[] = Object.values(CHECK_NAMES);
+
+/** The results in CHECK_NAMES' order (a check missing from it comes last): the report reads the same every time. */
+function inReportOrder(results: CheckResult[]): CheckResult[] {
+  const rank = (result: CheckResult) => {
+    const index = REPORT_ORDER.indexOf(result.name);
+    return index === -1 ? REPORT_ORDER.length : index;
+  };
+  return [...results].sort((a, b) => rank(a) - rank(b));
 }
 
 /**
@@ -147,7 +257,7 @@ async function readDatabases(targets: AuditTargets) {
  */
 async function openAll(
   wanted: [[AuditSource, string], [AuditSource, string], [AuditSource, string]],
-): Promise<[ReadOnlySource, ReadOnlySource, ReadOnlySource]> {
+): Promise<[ReadOnlySource, ReadOnlySource, ReadOnlySource, ...ReadOnlySource[]]> {
   const opened = await Promise.allSettled(wanted.map(([source, url]) => openReadOnly(source, url)));
   const sources = opened.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const failures: unknown[] = opened.flatMap((result) =>

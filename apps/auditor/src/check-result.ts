@@ -58,6 +58,17 @@ export class CheckCollector {
   }
 }
 
+/**
+ * A check that sees its rows a page at a time and keeps only bounded state between pages (counters and
+ * a CheckCollector), so it runs in the same memory over a thousand rows or a billion.
+ */
+export interface PagedCheck<Page> {
+  readonly name: string;
+  consume(page: Page): void;
+  /** The verdict over every page consumed. */
+  result(): CheckResult;
+}
+
 export function skippedCheck(name: string, summary: string): CheckResult {
   return { name, ok: true, skipped: true, summary, violations: [], violationCount: 0, notes: [] };
 }

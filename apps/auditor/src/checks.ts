@@ -1,49 +1,69 @@
-// The invariants OncePay promises, each a pure function from rows already read to a CheckResult: no
-// I/O and no clock (the audit's `now` is passed in), so each can be tested from plain rows.
-// Amounts are compared as bigint, never as floats.
+// The invariants OncePay promises. Those over transfers and accounts are PagedChecks: they consume the
+// rows a page at a time (a page of TransferStories, transfer-stories.ts, or of accounts) and keep only
+// counters and a bounded CheckCollector, so an audit of a billion transfers needs the memory of one
+// page. All are pure: no I/O and no clock (the audit's `now` is passed in), so each can be tested from
+// plain rows. Amounts are compared as bigint, never as floats.
+//
+// A new check over transfers is one more PagedCheck<TransferStory[]> in auditor.ts' list; a check of
+// something else (a topic, a table of its own) is a function returning a CheckResult, like
+// checkDeadLetters.
 import { assertNever } from '@oncepay/contracts';
-import { CheckCollector, skippedCheck, type CheckResult } from './check-result';
+import { CheckCollector, skippedCheck, type CheckResult, type PagedCheck } from './check-result';
 import type { DeadLetterCount } from './dead-letters';
 import type { ParkedOutboxRows } from './parked-outbox';
 import type {
   AccountRow,
   CurrencyTotalRow,
+  DecisionRow,
   JournalEntryRow,
-  NotificationRow,
   TransferRow,
   TransferStatus,
 } from './snapshots';
+import type { TransferStory } from './transfer-stories';
 
 export const CHECK_NAMES = {
   transfersSettle: 'transfers-settle',
   balancesSumToZero: 'balances-sum-to-zero',
   postingsMatchTransfers: 'postings-match-transfers',
+  decisionsMatchTransfers: 'decisions-match-transfers',
   balancesMatchJournal: 'balances-match-journal',
   notificationsMatchOutcomes: 'notifications-match-outcomes',
   deadLettersExpected: 'dead-letters-expected',
   outboxNotParked: 'outbox-not-parked',
 } as const;
 
+export type TransferCheck = PagedCheck<TransferStory[]>;
+
 /**
  * (1) Every accepted transfer is terminal, or PENDING for less than the grace: the ledger answers
  * within seconds when the services run, so a transfer PENDING for longer is stuck.
  */
-export function checkTransfersSettle(transfers: TransferRow[], now: Date, graceMs: number): CheckResult {
+export function transfersSettle(now: Date, graceMs: number): TransferCheck {
   const found = new CheckCollector();
-  const pending = transfers.filter((transfer) => transfer.status === 'PENDING');
-  for (const transfer of pending) {
-    const ageMs = now.getTime() - transfer.createdAt.getTime();
-    const line = `transfer ${transfer.id} PENDING for ${formatDuration(ageMs)} (accepted ${transfer.createdAt.toISOString()})`;
-    if (ageMs > graceMs) found.violation(`${line}, past the ${formatDuration(graceMs)} grace`);
-    else found.note(`${line}, within the grace`);
-  }
-  const byStatus = countByStatus(transfers);
-  const summary =
-    `${transfers.length} transfers (${TRANSFER_STATUS_ORDER.map((s) => `${byStatus[s]} ${s}`).join(', ')}); ` +
-    (found.violationCount > 0
-      ? `${found.violationCount} PENDING past the ${formatDuration(graceMs)} grace`
-      : `none PENDING past the ${formatDuration(graceMs)} grace`);
-  return found.result(CHECK_NAMES.transfersSettle, summary);
+  const byStatus = new StatusCounter();
+  return {
+    name: CHECK_NAMES.transfersSettle,
+    consume(page) {
+      for (const { transfer } of page) {
+        if (transfer === undefined) continue;
+        byStatus.add(transfer.status);
+        if (transfer.status !== 'PENDING') continue;
+        const ageMs = now.getTime() - transfer.createdAt.getTime();
+        const line = `transfer ${transfer.id} PENDING for ${formatDuration(ageMs)} (accepted ${transfer.createdAt.toISOString()})`;
+        if (ageMs > graceMs) found.violation(`${line}, past the ${formatDuration(graceMs)} grace`);
+        else found.note(`${line}, within the grace`);
+      }
+    },
+    result() {
+      const counts = byStatus.counts;
+      const summary =
+        `${byStatus.total} transfers (${TRANSFER_STATUS_ORDER.map((s) => `${counts[s]} ${s}`).join(', ')}); ` +
+        (found.violationCount > 0
+          ? `${found.violationCount} PENDING past the ${formatDuration(graceMs)} grace`
+          : `none PENDING past the ${formatDuration(graceMs)} grace`);
+      return found.result(CHECK_NAMES.transfersSettle, summary);
+    },
+  };
 }
 
 /** (2) Money only moves: per currency, all balances (the treasury's negative one too) add up to zero. */
@@ -67,51 +87,61 @@ export function checkBalancesSumToZero(totals: CurrencyTotalRow[]): CheckResult 
  * PENDING one has none yet or a whole pair (the ledger posted, its answer is in flight); and every entry
  * belongs to a transfer the transfer-service knows.
  */
-export function checkPostingsMatchTransfers(
-  transfers: TransferRow[],
-  entries: JournalEntryRow[],
-): CheckResult {
+export function postingsMatchTransfers(): TransferCheck {
   const found = new CheckCollector();
-  const entriesOf = groupBy(entries, (entry) => entry.transferId);
-  for (const transfer of transfers) {
-    const own = entriesOf.get(transfer.id) ?? [];
-    const status: TransferStatus = transfer.status;
-    switch (status) {
-      case 'COMPLETED': {
-        const problems = postingProblems(transfer, own);
-        if (problems.length > 0) found.violation(`transfer ${transfer.id} COMPLETED: ${problems.join('; ')}`);
-        break;
-      }
-      case 'FAILED':
-        if (own.length > 0)
-          found.violation(
-            `transfer ${transfer.id} FAILED (${transfer.failureReason ?? 'no reason'}) but has ${own.length} journal entries (${entryIds(own)})`,
-          );
-        break;
-      case 'PENDING': {
-        const problems = own.length === 0 ? [] : postingProblems(transfer, own);
-        if (problems.length > 0) found.violation(`transfer ${transfer.id} PENDING: ${problems.join('; ')}`);
-        break;
-      }
-      default:
-        assertNever(status);
-    }
-  }
-  const known = new Set(transfers.map((transfer) => transfer.id));
+  let transfers = 0;
+  let entries = 0;
+  let transfersWithEntries = 0;
   let orphans = 0;
-  for (const [transferId, own] of entriesOf) {
-    if (known.has(transferId)) continue;
-    orphans += own.length;
-    found.violation(
-      `${own.length} journal entries (${entryIds(own)}) belong to transfer ${transferId}, which the transfer-service does not know`,
-    );
+  return {
+    name: CHECK_NAMES.postingsMatchTransfers,
+    consume(page) {
+      for (const { transferId, transfer, entries: own } of page) {
+        entries += own.length;
+        if (own.length > 0) transfersWithEntries += 1;
+        if (transfer === undefined) {
+          if (own.length === 0) continue;
+          orphans += own.length;
+          found.violation(
+            `${own.length} journal entries (${entryIds(own)}) belong to transfer ${transferId}, which the transfer-service does not know`,
+          );
+          continue;
+        }
+        transfers += 1;
+        const problem = postingProblem(transfer, own);
+        if (problem !== undefined) found.violation(problem);
+      }
+    },
+    result() {
+      const summary = `${entries} journal entries over ${transfersWithEntries} transfers checked against ${transfers} transfers; ${orphans} entries of unknown transfers`;
+      return found.result(CHECK_NAMES.postingsMatchTransfers, summary);
+    },
+  };
+}
+
+/** The violation a transfer's entries make, if any. */
+function postingProblem(transfer: TransferRow, own: JournalEntryRow[]): string | undefined {
+  const status: TransferStatus = transfer.status;
+  switch (status) {
+    case 'COMPLETED': {
+      const problems = pairProblems(transfer, own);
+      return problems.length > 0 ? `transfer ${transfer.id} COMPLETED: ${problems.join('; ')}` : undefined;
+    }
+    case 'FAILED':
+      return own.length > 0
+        ? `transfer ${transfer.id} FAILED (${transfer.failureReason ?? 'no reason'}) but has ${own.length} journal entries (${entryIds(own)})`
+        : undefined;
+    case 'PENDING': {
+      const problems = own.length === 0 ? [] : pairProblems(transfer, own);
+      return problems.length > 0 ? `transfer ${transfer.id} PENDING: ${problems.join('; ')}` : undefined;
+    }
+    default:
+      return assertNever(status);
   }
-  const summary = `${entries.length} journal entries over ${entriesOf.size} transfers checked against ${transfers.length} transfers; ${orphans} entries of unknown transfers`;
-  return found.result(CHECK_NAMES.postingsMatchTransfers, summary);
 }
 
 /** What is wrong with a transfer's entries as its posting; empty when they are exactly its pair. */
-function postingProblems(transfer: TransferRow, own: JournalEntryRow[]): string[] {
+function pairProblems(transfer: TransferRow, own: JournalEntryRow[]): string[] {
   if (own.length === 0) return ['no journal entries'];
   const debits = own.filter((entry) => entry.direction === 'DEBIT');
   const credits = own.filter((entry) => entry.direction === 'CREDIT');
@@ -140,85 +170,186 @@ function postingProblems(transfer: TransferRow, own: JournalEntryRow[]): string[
 }
 
 /**
- * (4) Each account's stored balance is the sum of its journal (credits minus debits), and only an
- * account that allows it (a treasury) is below zero.
+ * (4) The ledger decided what the transfer-service recorded. Every FAILED transfer comes from a ledger
+ * rejection (the transfer-service refuses bad requests before accepting them, and fails a transfer only
+ * on a TransferRejected), so:
+ * - COMPLETED ⇔ one POSTED decision;
+ * - FAILED with reason R ⇔ one REJECTED decision with reason R;
+ * - PENDING: no decision yet, or a decision whose answer is in flight: decided less than the grace
+ *   ago; a decision older than that was never applied, and the transfer is stuck for good;
+ * - a decision for a transfer the transfer-service does not know is a violation.
  */
-export function checkBalancesMatchJournal(accounts: AccountRow[]): CheckResult {
+export function decisionsMatchTransfers(now: Date, graceMs: number): TransferCheck {
   const found = new CheckCollector();
-  for (const account of accounts) {
-    const balance = BigInt(account.balanceMinor);
-    if (balance !== BigInt(account.journalSumMinor))
-      found.violation(
-        `account ${account.id} (${account.currency}) has balance ${account.balanceMinor}, its journal sums to ${account.journalSumMinor} (credits minus debits)`,
-      );
-    if (balance < 0n && !account.allowNegativeBalance)
-      found.violation(
-        `account ${account.id} (${account.currency}) has negative balance ${account.balanceMinor} but does not allow one`,
-      );
+  let decisions = 0;
+  let transfers = 0;
+  let orphans = 0;
+  return {
+    name: CHECK_NAMES.decisionsMatchTransfers,
+    consume(page) {
+      for (const { transferId, transfer, decisions: own } of page) {
+        decisions += own.length;
+        if (transfer === undefined) {
+          if (own.length === 0) continue;
+          orphans += own.length;
+          found.violation(
+            `the ledger decided ${describeDecisions(own)} for transfer ${transferId}, which the transfer-service does not know`,
+          );
+          continue;
+        }
+        transfers += 1;
+        const [decision, ...more] = own;
+        if (more.length > 0) {
+          found.violation(
+            `transfer ${transfer.id} has ${own.length} decisions (${describeDecisions(own)}), not one`,
+          );
+          continue;
+        }
+        const seen = judgeDecision(transfer, decision, now, graceMs);
+        if (seen?.kind === 'violation') found.violation(seen.line);
+        else if (seen?.kind === 'note') found.note(seen.line);
+      }
+    },
+    result() {
+      const summary = `${decisions} ledger decisions checked against ${transfers} transfers; ${orphans} decisions of unknown transfers`;
+      return found.result(CHECK_NAMES.decisionsMatchTransfers, summary);
+    },
+  };
+}
+
+function judgeDecision(
+  transfer: TransferRow,
+  decision: DecisionRow | undefined,
+  now: Date,
+  graceMs: number,
+): { kind: 'violation' | 'note'; line: string } | undefined {
+  const status: TransferStatus = transfer.status;
+  const decided = decision === undefined ? 'no decision' : describeDecisions([decision]);
+  switch (status) {
+    case 'COMPLETED':
+      return decision?.outcome === 'POSTED'
+        ? undefined
+        : { kind: 'violation', line: `transfer ${transfer.id} COMPLETED but the ledger has ${decided}` };
+    case 'FAILED':
+      return decision?.outcome === 'REJECTED' && decision.reason === transfer.failureReason
+        ? undefined
+        : {
+            kind: 'violation',
+            line: `transfer ${transfer.id} FAILED (${transfer.failureReason ?? 'no reason'}) but the ledger has ${decided}`,
+          };
+    case 'PENDING': {
+      if (decision === undefined) return undefined;
+      const sinceMs = now.getTime() - decision.decidedAt.getTime();
+      const line = `transfer ${transfer.id} PENDING though the ledger decided ${decided} ${formatDuration(sinceMs)} ago`;
+      return sinceMs > graceMs
+        ? { kind: 'violation', line: `${line}, past the ${formatDuration(graceMs)} grace` }
+        : { kind: 'note', line: `${line}: its answer is in flight` };
+    }
+    default:
+      return assertNever(status);
   }
-  const treasuries = accounts.filter((account) => account.allowNegativeBalance).length;
-  const summary = `${accounts.length} accounts (${treasuries} allowed a negative balance) against their journals`;
-  return found.result(CHECK_NAMES.balancesMatchJournal, summary);
+}
+
+function describeDecisions(decisions: DecisionRow[]): string {
+  return decisions
+    .map((decision) =>
+      decision.outcome === 'REJECTED' ? `REJECTED (${String(decision.reason)})` : decision.outcome,
+    )
+    .join(', ');
 }
 
 /**
- * (5) Each terminal transfer has exactly one notification, of its outcome and failure reason; none
+ * (5) Each account's stored balance is the sum of its journal (credits minus debits), and only an
+ * account that allows it (a treasury) is below zero.
+ */
+export function balancesMatchJournal(): PagedCheck<AccountRow[]> {
+  const found = new CheckCollector();
+  let accounts = 0;
+  let treasuries = 0;
+  return {
+    name: CHECK_NAMES.balancesMatchJournal,
+    consume(page) {
+      for (const account of page) {
+        accounts += 1;
+        if (account.allowNegativeBalance) treasuries += 1;
+        const balance = BigInt(account.balanceMinor);
+        if (balance !== BigInt(account.journalSumMinor))
+          found.violation(
+            `account ${account.id} (${account.currency}) has balance ${account.balanceMinor}, its journal sums to ${account.journalSumMinor} (credits minus debits)`,
+          );
+        if (balance < 0n && !account.allowNegativeBalance)
+          found.violation(
+            `account ${account.id} (${account.currency}) has negative balance ${account.balanceMinor} but does not allow one`,
+          );
+      }
+    },
+    result() {
+      const summary = `${accounts} accounts (${treasuries} allowed a negative balance) against their journals`;
+      return found.result(CHECK_NAMES.balancesMatchJournal, summary);
+    },
+  };
+}
+
+/**
+ * (6) Each terminal transfer has exactly one notification, of its outcome and failure reason; none
  * exists for a PENDING or unknown transfer. A terminal transfer without one is in flight while it
  * settled less than the grace ago (the notification-service consumes the outcome asynchronously).
  */
-export function checkNotificationsMatchOutcomes(
-  transfers: TransferRow[],
-  notifications: NotificationRow[],
-  now: Date,
-  graceMs: number,
-): CheckResult {
+export function notificationsMatchOutcomes(now: Date, graceMs: number): TransferCheck {
   const found = new CheckCollector();
-  const notificationsOf = groupBy(notifications, (notification) => notification.transferId);
-  for (const transfer of transfers) {
-    const own = notificationsOf.get(transfer.id) ?? [];
-    if (transfer.status === 'PENDING') {
-      if (own.length > 0)
-        found.violation(
-          `transfer ${transfer.id} is PENDING but has ${own.length} notifications (${own.map((n) => n.id).join(', ')})`,
-        );
-      continue;
-    }
-    if (own.length === 0) {
-      const sinceMs = now.getTime() - transfer.updatedAt.getTime();
-      const line = `transfer ${transfer.id} ${transfer.status} ${formatDuration(sinceMs)} ago has no notification`;
-      if (sinceMs > graceMs) found.violation(`${line}, past the ${formatDuration(graceMs)} grace`);
-      else found.note(`${line} yet, within the grace`);
-      continue;
-    }
-    if (own.length > 1)
-      found.violation(
-        `transfer ${transfer.id} has ${own.length} notifications (${own.map((n) => n.id).join(', ')}), not one`,
-      );
-    for (const notification of own) {
-      if (notification.outcome !== transfer.status)
-        found.violation(
-          `notification ${notification.id} says ${notification.outcome}, transfer ${transfer.id} is ${transfer.status}`,
-        );
-      else if (notification.failureReason !== transfer.failureReason)
-        found.violation(
-          `notification ${notification.id} gives failure reason ${String(notification.failureReason)}, transfer ${transfer.id} ${String(transfer.failureReason)}`,
-        );
-    }
-  }
-  const known = new Set(transfers.map((transfer) => transfer.id));
-  for (const [transferId, own] of notificationsOf) {
-    if (!known.has(transferId))
-      found.violation(
-        `notification ${own.map((n) => n.id).join(', ')} is for transfer ${transferId}, which the transfer-service does not know`,
-      );
-  }
-  const terminal = transfers.filter((transfer) => transfer.status !== 'PENDING').length;
-  const summary = `${notifications.length} notifications for ${terminal} terminal transfers`;
-  return found.result(CHECK_NAMES.notificationsMatchOutcomes, summary);
+  let notifications = 0;
+  let terminal = 0;
+  return {
+    name: CHECK_NAMES.notificationsMatchOutcomes,
+    consume(page) {
+      for (const { transferId, transfer, notifications: own } of page) {
+        notifications += own.length;
+        const ids = own.map((n) => n.id).join(', ');
+        if (transfer === undefined) {
+          if (own.length > 0)
+            found.violation(
+              `notification ${ids} is for transfer ${transferId}, which the transfer-service does not know`,
+            );
+          continue;
+        }
+        if (transfer.status === 'PENDING') {
+          if (own.length > 0)
+            found.violation(
+              `transfer ${transfer.id} is PENDING but has ${own.length} notifications (${ids})`,
+            );
+          continue;
+        }
+        terminal += 1;
+        if (own.length === 0) {
+          const sinceMs = now.getTime() - transfer.updatedAt.getTime();
+          const line = `transfer ${transfer.id} ${transfer.status} ${formatDuration(sinceMs)} ago has no notification`;
+          if (sinceMs > graceMs) found.violation(`${line}, past the ${formatDuration(graceMs)} grace`);
+          else found.note(`${line} yet, within the grace`);
+          continue;
+        }
+        if (own.length > 1)
+          found.violation(`transfer ${transfer.id} has ${own.length} notifications (${ids}), not one`);
+        for (const notification of own) {
+          if (notification.outcome !== transfer.status)
+            found.violation(
+              `notification ${notification.id} says ${notification.outcome}, transfer ${transfer.id} is ${transfer.status}`,
+            );
+          else if (notification.failureReason !== transfer.failureReason)
+            found.violation(
+              `notification ${notification.id} gives failure reason ${String(notification.failureReason)}, transfer ${transfer.id} ${String(transfer.failureReason)}`,
+            );
+        }
+      }
+    },
+    result() {
+      const summary = `${notifications} notifications for ${terminal} terminal transfers`;
+      return found.result(CHECK_NAMES.notificationsMatchOutcomes, summary);
+    },
+  };
 }
 
 /**
- * (6) The dead-letter topics hold no more waiting messages than expected (0 by default): a dead letter
+ * (7) The dead-letter topics hold no more waiting messages than expected (0 by default): a dead letter
  * is a message a consumer could not process, so some transfer's story is missing a step (or, for the
  * ledger's requests, ended FAILED by design) until an operator replays or discards it (`npm run dlq`).
  */
@@ -239,7 +370,7 @@ export function checkDeadLetters(counts: DeadLetterCount[] | undefined, expected
 }
 
 /**
- * (7) No outbox row is parked: a parked row is an event the relay gave up publishing, and the rows of
+ * (8) No outbox row is parked: a parked row is an event the relay gave up publishing, and the rows of
  * its key (its transfer) wait behind it, so that transfer's story stops until an operator releases or
  * discards it (`npm run outbox`).
  */
@@ -265,10 +396,17 @@ export function checkOutboxNotParked(parked: ParkedOutboxRows[]): CheckResult {
 
 const TRANSFER_STATUS_ORDER: readonly TransferStatus[] = ['COMPLETED', 'FAILED', 'PENDING'];
 
-export function countByStatus(transfers: TransferRow[]): Record<TransferStatus, number> {
-  const counts: Record<TransferStatus, number> = { PENDING: 0, COMPLETED: 0, FAILED: 0 };
-  for (const transfer of transfers) counts[transfer.status] += 1;
-  return counts;
+/** Transfers counted by status, as they stream past. */
+export class StatusCounter {
+  readonly counts: Record<TransferStatus, number> = { PENDING: 0, COMPLETED: 0, FAILED: 0 };
+
+  add(status: TransferStatus): void {
+    this.counts[status] += 1;
+  }
+
+  get total(): number {
+    return this.counts.PENDING + this.counts.COMPLETED + this.counts.FAILED;
+  }
 }
 
 /** `850 ms`, `42.0 s`, `5 min 3 s`, `2 h 7 min`, `3 d 4 h`: an age an operator reads at a glance. */
@@ -281,17 +419,6 @@ export function formatDuration(ms: number): string {
   const hours = Math.floor(minutes / 60);
   if (hours < 48) return `${hours} h ${minutes % 60} min`;
   return `${Math.floor(hours / 24)} d ${hours % 24} h`;
-}
-
-function groupBy<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const group = groups.get(key);
-    if (group) group.push(item);
-    else groups.set(key, [item]);
-  }
-  return groups;
 }
 
 function entryIds(entries: JournalEntryRow[]): string {

@@ -17,6 +17,8 @@ dead-letter topics, read-only. Exit code: 0 all invariants hold, 1 violations, 2
   --namespace <prefix>           the services' KAFKA_NAMESPACE, e.g. staging. (default: none)
   --pending-grace-ms <ms>        how long a transfer may stay PENDING (default 60000)
   --expected-dead-letters <n>    dead letters already known about (default 0)
+  --page-size <n>                rows read per query and transfers checked per page (default 1000):
+                                 the audit's memory grows with it, not with the tables
   --json                         print the report as JSON
   --help                         print this help
 
@@ -55,6 +57,12 @@ export function parseCliOptions(argv: string[], defaults: AuditDefaults): CliOpt
   if (typeof graceMs === 'string') return { kind: 'usage-error', message: graceMs };
   const expectedDeadLetters = nonNegativeInteger('--expected-dead-letters', values['expected-dead-letters']);
   if (typeof expectedDeadLetters === 'string') return { kind: 'usage-error', message: expectedDeadLetters };
+  const pageSize = nonNegativeInteger('--page-size', values['page-size']);
+  if (typeof pageSize === 'string' || pageSize === 0)
+    return {
+      kind: 'usage-error',
+      message: typeof pageSize === 'string' ? pageSize : '--page-size must be at least 1',
+    };
   const brokers = values.brokers === undefined ? defaults.kafkaBrokers : brokerList(values.brokers);
   if (!values['no-kafka'] && brokers.length === 0)
     return {
@@ -77,6 +85,7 @@ export function parseCliOptions(argv: string[], defaults: AuditDefaults): CliOpt
       kafkaNamespace: values.namespace,
       ...(graceMs === undefined ? {} : { pendingGraceMs: graceMs }),
       ...(expectedDeadLetters === undefined ? {} : { expectedDeadLetters }),
+      ...(pageSize === undefined ? {} : { pageSize }),
     },
   };
 }
@@ -96,6 +105,7 @@ function parseFlags(argv: string[]) {
       namespace: { type: 'string', default: '' },
       'pending-grace-ms': { type: 'string' },
       'expected-dead-letters': { type: 'string' },
+      'page-size': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },

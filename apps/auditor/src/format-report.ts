@@ -1,6 +1,9 @@
 // The audit report for a person (plain text: one line per check, its violations indented under it)
 // or for a program (`--json`: the AuditReport as it is).
 import type { AuditReport } from './auditor';
+import { MAX_LISTED_LINES } from './check-result';
+import { formatDuration } from './checks';
+import { formatBytes } from './resource-usage';
 
 export function formatReport(report: AuditReport): string {
   const failed = report.checks.filter((check) => !check.ok).length;
@@ -12,15 +15,23 @@ export function formatReport(report: AuditReport): string {
     lines.push(`${status}  ${check.name.padEnd(width)}  ${check.summary}`);
     for (const violation of check.violations) lines.push(`        ✗ ${violation}`);
     const unlisted = check.violationCount - check.violations.length;
-    if (unlisted > 0) lines.push(`        ✗ ... and ${unlisted} more violations`);
+    if (unlisted > 0)
+      lines.push(
+        `        ✗ ... and ${unlisted} more violations (only the first ${MAX_LISTED_LINES} are listed)`,
+      );
     for (const note of check.notes) lines.push(`        · ${note}`);
   }
-  const { transfers, accounts, journalEntries, notifications, deadLetters } = report.counts;
+  const { transfers, accounts, journalEntries, decisions, notifications, deadLetters } = report.counts;
   const transferCount = transfers.COMPLETED + transfers.FAILED + transfers.PENDING;
   lines.push(
     `counts: ${transferCount} transfers (${transfers.COMPLETED} COMPLETED, ${transfers.FAILED} FAILED, ` +
-      `${transfers.PENDING} PENDING), ${accounts} accounts, ${journalEntries} journal entries, ` +
+      `${transfers.PENDING} PENDING), ${accounts} accounts, ${journalEntries} journal entries, ${decisions} ledger decisions, ` +
       `${notifications} notifications, ${deadLetters === null ? 'dead letters not checked' : `${deadLetters} dead letters`}`,
+  );
+  const { elapsedMs, cpuMs, maxRssBytes, peakHeapUsedBytes, pageSize } = report.resources;
+  lines.push(
+    `audited in ${formatDuration(elapsedMs)} (${formatDuration(cpuMs)} of CPU), reading ${pageSize} rows a page: ` +
+      `peak RSS ${formatBytes(maxRssBytes)}, peak heap ${formatBytes(peakHeapUsedBytes)}`,
   );
   return lines.join('\n');
 }

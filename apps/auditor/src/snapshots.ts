@@ -4,9 +4,13 @@
 // Amounts and balances leave PostgreSQL as text (sums are NUMERIC, computed in SQL) and are compared as
 // bigint: no amount ever passes through a float. Rows are validated here, at the edge.
 //
-// Memory: every row of transfers, journal_entries, accounts and notifications is held at once. That is
-// fine for a reference system's data; a production-sized ledger would page each table with keyset
-// pagination on its primary key and join page by page.
+// Memory: no table is ever held whole. Each table is read through a server-side cursor declared inside
+// its database's snapshot and fetched a page at a time (`pageSize` rows), so the auditor holds at most
+// a page per table however large the tables grow. The cursors over transfers, journal entries,
+// decisions and notifications are ordered by transfer id (each on an index), so the auditor can merge
+// them page by page (transfer-stories.ts). Each FETCH is its own statement under the statement timeout;
+// the one read whose server time grows with a table is the accounts' journal sums, which PostgreSQL
+// aggregates before the first page (accountsWithJournalSums).
 import { Client } from 'pg';
 import { z } from 'zod';
 
@@ -87,12 +91,14 @@ const notificationRowSchema = z.object({
 });
 export type NotificationRow = z.output<typeof notificationRowSchema>;
 
-export interface LedgerSnapshot {
-  accounts: AccountRow[];
-  /** Per currency: adding balances of two currencies means nothing. */
-  totals: CurrencyTotalRow[];
-  entries: JournalEntryRow[];
-}
+const decisionRowSchema = z.object({
+  transferId: z.string(),
+  outcome: z.enum(['POSTED', 'REJECTED']),
+  /** A RejectionReason when REJECTED, null when POSTED. */
+  reason: z.string().nullable(),
+  decidedAt: z.date(),
+});
+export type DecisionRow = z.output<typeof decisionRowSchema>;
 
 /** One database's read-only connection, named for errors. */
 export interface ReadOnlySource {
@@ -124,91 +130,176 @@ export async function closeReadOnly(source: ReadOnlySource): Promise<void> {
   await source.client.end().catch(() => undefined);
 }
 
-export function readTransfers(db: ReadOnlySource): Promise<TransferRow[]> {
-  return inSnapshot(db, async () =>
-    z.array(transferRowSchema).parse(
+/**
+ * Opens the connection's REPEATABLE READ READ ONLY transaction and takes its snapshot now: PostgreSQL
+ * takes it at the transaction's first query, not at BEGIN, so the `SELECT` pins it. Every cursor read
+ * on this connection until endSnapshot sees the database as it was at this moment.
+ */
+export async function beginSnapshot(db: ReadOnlySource): Promise<void> {
+  await reading(db, async () => {
+    await db.client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await db.client.query('SELECT 1');
+  });
+}
+
+/** Ends the snapshot (nothing was written: COMMIT and ROLLBACK are alike, COMMIT says all went well). */
+export async function endSnapshot(db: ReadOnlySource): Promise<void> {
+  await reading(db, () => db.client.query('COMMIT'));
+}
+
+let cursorsDeclared = 0;
+
+/**
+ * The rows of `sql`, a page of at most `pageSize` rows at a time, validated, through a cursor of the
+ * open snapshot (beginSnapshot). The cursor is closed when the pages run out or the reader stops early.
+ */
+async function* cursorPages<Row>(
+  db: ReadOnlySource,
+  sql: string,
+  schema: z.ZodType<Row>,
+  pageSize: number,
+): AsyncGenerator<Row[]> {
+  const cursor = `oncepay_audit_${++cursorsDeclared}`;
+  await reading(db, () => db.client.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${sql}`));
+  const pageSchema = z.array(schema);
+  try {
+    for (;;) {
+      const rows = await reading(db, async () =>
+        pageSchema.parse((await db.client.query(`FETCH ${pageSize} FROM ${cursor}`)).rows),
+      );
+      if (rows.length > 0) yield rows;
+      if (rows.length < pageSize) return;
+    }
+  } finally {
+    await db.client.query(`CLOSE ${cursor}`).catch(() => undefined);
+  }
+}
+
+/** The transfers in id order (the primary key). */
+export function transfersInIdOrder(db: ReadOnlySource, pageSize: number): AsyncGenerator<TransferRow[]> {
+  return cursorPages(
+    db,
+    `SELECT id::text AS id, status::text AS status, from_account_id::text AS "fromAccountId",
+            to_account_id::text AS "toAccountId", amount_minor::text AS "amountMinor", currency,
+            failure_reason AS "failureReason", created_at AS "createdAt", updated_at AS "updatedAt"
+       FROM transfers ORDER BY id`,
+    transferRowSchema,
+    pageSize,
+  );
+}
+
+const ENTRY_COLUMNS = `id::text AS id, transfer_id::text AS "transferId", account_id::text AS "accountId",
+            direction::text AS direction, amount_minor::text AS "amountMinor", currency::text AS currency`;
+
+/** The journal in transfer id order (its unique (transfer_id, direction) index). */
+export function entriesInTransferOrder(
+  db: ReadOnlySource,
+  pageSize: number,
+): AsyncGenerator<JournalEntryRow[]> {
+  return cursorPages(
+    db,
+    `SELECT ${ENTRY_COLUMNS} FROM journal_entries ORDER BY transfer_id, direction`,
+    journalEntryRowSchema,
+    pageSize,
+  );
+}
+
+const DECISION_COLUMNS = `transfer_id::text AS "transferId", outcome::text AS outcome, reason,
+            decided_at AS "decidedAt"`;
+
+/** The ledger's decisions in transfer id order (the primary key). */
+export function decisionsInTransferOrder(
+  db: ReadOnlySource,
+  pageSize: number,
+): AsyncGenerator<DecisionRow[]> {
+  return cursorPages(
+    db,
+    `SELECT ${DECISION_COLUMNS} FROM ledger_decisions ORDER BY transfer_id`,
+    decisionRowSchema,
+    pageSize,
+  );
+}
+
+/** The notifications in transfer id order (the unique transfer_id index). */
+export function notificationsInTransferOrder(
+  db: ReadOnlySource,
+  pageSize: number,
+): AsyncGenerator<NotificationRow[]> {
+  return cursorPages(
+    db,
+    `SELECT id::text AS id, transfer_id::text AS "transferId", outcome::text AS outcome,
+            failure_reason AS "failureReason"
+       FROM notifications ORDER BY transfer_id`,
+    notificationRowSchema,
+    pageSize,
+  );
+}
+
+/**
+ * Each account with what its journal sums to. The auditor holds a page of accounts; PostgreSQL
+ * aggregates the whole journal before the first page (the one read whose time grows with a table).
+ */
+export function accountsWithJournalSums(db: ReadOnlySource, pageSize: number): AsyncGenerator<AccountRow[]> {
+  return cursorPages(
+    db,
+    `SELECT a.id::text AS id, a.currency::text AS currency, a.balance_minor::text AS "balanceMinor",
+            a.allow_negative_balance AS "allowNegativeBalance", COALESCE(j.sum, 0)::text AS "journalSumMinor"
+       FROM accounts a
+       LEFT JOIN (SELECT account_id,
+                         SUM(CASE direction WHEN 'CREDIT' THEN amount_minor ELSE -amount_minor END) AS sum
+                    FROM journal_entries GROUP BY account_id) j ON j.account_id = a.id
+      ORDER BY a.id`,
+    accountRowSchema,
+    pageSize,
+  );
+}
+
+/** Per currency: the number of accounts and the sum of their balances (one row per currency). */
+export function currencyTotals(db: ReadOnlySource): Promise<CurrencyTotalRow[]> {
+  return reading(db, async () =>
+    z.array(currencyTotalRowSchema).parse(
       (
         await db.client.query(
-          `SELECT id::text AS id, status::text AS status, from_account_id::text AS "fromAccountId",
-                  to_account_id::text AS "toAccountId", amount_minor::text AS "amountMinor", currency,
-                  failure_reason AS "failureReason", created_at AS "createdAt", updated_at AS "updatedAt"
-             FROM transfers ORDER BY created_at, id`,
+          `SELECT currency::text AS currency, count(*)::int AS "accountCount",
+                  SUM(balance_minor)::text AS "balanceSumMinor"
+             FROM accounts GROUP BY currency ORDER BY currency`,
         )
       ).rows,
     ),
   );
 }
 
-export function readLedger(db: ReadOnlySource): Promise<LedgerSnapshot> {
-  return inSnapshot(db, async () => {
-    const accounts = await db.client.query(
-      `SELECT a.id::text AS id, a.currency::text AS currency, a.balance_minor::text AS "balanceMinor",
-              a.allow_negative_balance AS "allowNegativeBalance",
-              COALESCE(SUM(CASE e.direction WHEN 'CREDIT' THEN e.amount_minor ELSE -e.amount_minor END), 0)::text
-                AS "journalSumMinor"
-         FROM accounts a LEFT JOIN journal_entries e ON e.account_id = a.id
-        GROUP BY a.id ORDER BY a.id`,
+/** What the ledger holds for the given transfers now, outside any snapshot (after the transfers were read). */
+export interface LateLedgerRead {
+  entries: JournalEntryRow[];
+  decisions: DecisionRow[];
+}
+
+/** The journal entries and decisions of `transferIds` (at most a page of them), read now. */
+export async function readLedgerNow(db: ReadOnlySource, transferIds: string[]): Promise<LateLedgerRead> {
+  if (transferIds.length === 0) return { entries: [], decisions: [] };
+  return reading(db, async () => {
+    const entries = await db.client.query(
+      `SELECT ${ENTRY_COLUMNS} FROM journal_entries WHERE transfer_id = ANY($1::uuid[]) ORDER BY transfer_id, direction`,
+      [transferIds],
     );
-    const totals = await db.client.query(
-      `SELECT currency::text AS currency, count(*)::int AS "accountCount",
-              SUM(balance_minor)::text AS "balanceSumMinor"
-         FROM accounts GROUP BY currency ORDER BY currency`,
+    const decisions = await db.client.query(
+      `SELECT ${DECISION_COLUMNS} FROM ledger_decisions WHERE transfer_id = ANY($1::uuid[]) ORDER BY transfer_id`,
+      [transferIds],
     );
     return {
-      accounts: z.array(accountRowSchema).parse(accounts.rows),
-      totals: z.array(currencyTotalRowSchema).parse(totals.rows),
-      entries: await selectEntries(db, '', []),
+      entries: z.array(journalEntryRowSchema).parse(entries.rows),
+      decisions: z.array(decisionRowSchema).parse(decisions.rows),
     };
   });
 }
 
-/** The journal entries of the given transfers, read now (after the transfers were read). */
-export function readEntriesOf(db: ReadOnlySource, transferIds: string[]): Promise<JournalEntryRow[]> {
-  if (transferIds.length === 0) return Promise.resolve([]);
-  return inSnapshot(db, () => selectEntries(db, 'WHERE transfer_id = ANY($1::uuid[])', [transferIds]));
-}
-
-export function readNotifications(db: ReadOnlySource): Promise<NotificationRow[]> {
-  return inSnapshot(db, async () =>
-    z.array(notificationRowSchema).parse(
-      (
-        await db.client.query(
-          `SELECT id::text AS id, transfer_id::text AS "transferId", outcome::text AS outcome,
-                  failure_reason AS "failureReason"
-             FROM notifications ORDER BY created_at, id`,
-        )
-      ).rows,
-    ),
-  );
-}
-
-async function selectEntries(
-  db: ReadOnlySource,
-  where: string,
-  params: unknown[],
-): Promise<JournalEntryRow[]> {
-  const result = await db.client.query(
-    `SELECT id::text AS id, transfer_id::text AS "transferId", account_id::text AS "accountId",
-            direction::text AS direction, amount_minor::text AS "amountMinor", currency::text AS currency
-       FROM journal_entries ${where} ORDER BY id`,
-    params,
-  );
-  return z.array(journalEntryRowSchema).parse(result.rows);
-}
-
-/** One read-only REPEATABLE READ transaction: every statement inside sees the same snapshot. */
-async function inSnapshot<T>(db: ReadOnlySource, read: () => Promise<T>): Promise<T> {
+/** Runs a read, turning any failure into an AuditSourceError naming the database. */
+async function reading<T>(db: ReadOnlySource, read: () => Promise<T>): Promise<T> {
   try {
-    await db.client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    try {
-      const value = await read();
-      await db.client.query('COMMIT');
-      return value;
-    } catch (error) {
-      await db.client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
+    return await read();
   } catch (error) {
+    if (error instanceof AuditSourceError) throw error;
     throw new AuditSourceError(db.source, 'read', db.location, error);
   }
 }
