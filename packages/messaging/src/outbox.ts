@@ -68,6 +68,12 @@ export function outboxRowParams(items: readonly OutboxItem[]): unknown[] {
 /**
  * Deletes SENT rows older than `olderThan`, in bounded batches (pass a client, not a transaction).
  * A sent row is only history: the event lives on in Kafka and in the consumers' dedup records.
+ *
+ * Each batch looks at the oldest `batchSize` SENT rows only (the (status, position) index gives them in
+ * order) and deletes those sent before the cutoff. The relay marks rows SENT in position order, so the
+ * expired rows are the front of that list and a batch that finds fewer than `batchSize` of them has
+ * reached the ones to keep. Asking instead for `sent_at < cutoff` over all SENT rows (there is no index
+ * on sent_at) walks every row still inside the retention window each time the backlog runs out.
  */
 export function purgeSentOutboxMessages(
   db: SqlExecutor,
@@ -76,11 +82,13 @@ export function purgeSentOutboxMessages(
   return deleteInBatches(
     db,
     `DELETE FROM outbox_messages WHERE position IN (
-       SELECT position FROM outbox_messages
-       WHERE status = 'SENT' AND sent_at < $1::timestamptz
-       ORDER BY position
-       LIMIT $2::int
-       FOR UPDATE SKIP LOCKED)`,
+       SELECT position FROM (
+         SELECT position, sent_at FROM outbox_messages
+         WHERE status = 'SENT'
+         ORDER BY position
+         LIMIT $2::int
+         FOR UPDATE SKIP LOCKED) AS oldest
+       WHERE sent_at < $1::timestamptz)`,
     [opts.olderThan.toISOString()],
     opts,
   );
