@@ -30,8 +30,8 @@ are printed as FAIL but do not change the exit code.
 
 Soak mode (\`--soak <duration>\`): a stack of its own with retention shortened to a window of seconds,
 one steady open-loop rate for the whole duration, the bookkeeping tables' rows and sizes and completed/s
-sampled throughout, and a verdict: flat once the retention window has passed, or growing. Writes
-soak.json and soak.md. Exit code 0 flat and audit clean, 1 growing, inconclusive or a failed audit.
+sampled throughout, and a verdict: flat once the retention window has passed, growing or unsteady. Writes
+soak.json and soak.md. Exit code 0 flat and audit clean, 1 otherwise.
 Durations are seconds, or a number with s, m or h (90s, 10m).
 
   --soak <duration>        how long the load runs

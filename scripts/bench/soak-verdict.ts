@@ -1,10 +1,12 @@
 // The soak's verdict: once the retention window has passed, rows keep being written at a steady rate
 // and retention keeps deleting them, so every bookkeeping table should hover around rate x window and
-// completed/s around the offered rate. A series is FLAT when the straight line fitted through its
-// steady samples (least squares) moves, over the steady span, by at most `tolerance` of the series'
-// mean: a table retention cannot keep up with grows by about rate x span, many times the tolerance
-// once the span is a few windows long, while the saw-tooth of a purge every interval and the noise of
-// the load move the fitted line by little. A pure function of the samples, so it is unit-tested.
+// completed/s around the offered rate. The steady samples are split into an earlier and a later half,
+// and a series is FLAT when the medians of the two halves differ by at most `tolerance` of the median
+// of all of them. A table retention cannot keep up with grows by about rate x (half the steady span)
+// between the halves, several times the tolerance once the span is a few windows long; medians, not
+// means or a fitted line, so that one stall of a shared machine and the burst of catching up after it
+// (which moves every table for about one window) do not decide the verdict. A pure function of the
+// samples, so it is unit-tested.
 
 /** One named series of a soak: a table's rows or bytes, or completed/s, sample by sample. */
 export interface SoakSeries {
@@ -21,7 +23,7 @@ export interface SeriesVerdict {
   mean: number;
   min: number;
   max: number;
-  /** How far the fitted line moves over the steady span, as a fraction of the mean (0 when all zero). */
+  /** Median of the later half minus median of the earlier half, over the median of all (0 when all zero). */
   drift: number;
   flat: boolean;
 }
@@ -30,12 +32,16 @@ export interface SoakVerdict {
   /** Samples before this (seconds since the load started) are the ramp-up, not judged. */
   steadyFromS: number;
   tolerance: number;
-  /** `inconclusive` when fewer than MIN_STEADY_SAMPLES fall in the steady part: run longer. */
-  outcome: 'flat' | 'growing' | 'inconclusive';
+  /**
+   * `growing`: a series rose by more than the tolerance; `unsteady`: none rose, but one fell by more;
+   * `inconclusive`: fewer than MIN_STEADY_SAMPLES fell in the steady part (run longer).
+   */
+  outcome: 'flat' | 'growing' | 'unsteady' | 'inconclusive';
   series: SeriesVerdict[];
 }
 
-export const MIN_STEADY_SAMPLES = 3;
+/** Two in each half. */
+export const MIN_STEADY_SAMPLES = 4;
 
 /**
  * When the steady part starts: the retention window, then two retention intervals (a row expires
@@ -60,7 +66,13 @@ export function judgeSoak(
   return {
     steadyFromS: options.steadyFromS,
     tolerance: options.tolerance,
-    outcome: !conclusive ? 'inconclusive' : verdicts.every((verdict) => verdict.flat) ? 'flat' : 'growing',
+    outcome: !conclusive
+      ? 'inconclusive'
+      : verdicts.every((verdict) => verdict.flat)
+        ? 'flat'
+        : verdicts.some((verdict) => !verdict.flat && verdict.drift > 0)
+          ? 'growing'
+          : 'unsteady',
     series: verdicts,
   };
 }
@@ -68,28 +80,15 @@ export function judgeSoak(
 function judgeSeries(series: SoakSeries, options: { steadyFromS: number; tolerance: number }): SeriesVerdict {
   if (series.atS.length !== series.values.length)
     throw new RangeError(`${series.name}: ${series.atS.length} times for ${series.values.length} values`);
-  const xs: number[] = [];
-  const ys: number[] = [];
-  series.atS.forEach((at, i) => {
-    if (at >= options.steadyFromS) {
-      xs.push(at);
-      ys.push(series.values[i]!);
-    }
-  });
-  const n = xs.length;
+  const ys = series.values.filter((_, i) => series.atS[i]! >= options.steadyFromS);
+  const n = ys.length;
   if (n === 0) return { name: series.name, steadySamples: 0, mean: 0, min: 0, max: 0, drift: 0, flat: false };
   const mean = ys.reduce((sum, y) => sum + y, 0) / n;
-  const meanX = xs.reduce((sum, x) => sum + x, 0) / n;
-  let covariance = 0;
-  let varianceX = 0;
-  for (let i = 0; i < n; i++) {
-    covariance += (xs[i]! - meanX) * (ys[i]! - mean);
-    varianceX += (xs[i]! - meanX) ** 2;
-  }
-  const slope = varianceX === 0 ? 0 : covariance / varianceX;
-  const change = Math.abs(slope * (xs[n - 1]! - xs[0]!));
+  const half = Math.floor(n / 2);
+  const change = median(ys.slice(half)) - median(ys.slice(0, half));
+  const level = Math.abs(median(ys));
   // A series that is zero throughout (an idle table) is flat; any change from zero is not.
-  const drift = mean === 0 ? (change === 0 ? 0 : Infinity) : change / Math.abs(mean);
+  const drift = level === 0 ? (change === 0 ? 0 : Math.sign(change) * Infinity) : change / level;
   return {
     name: series.name,
     steadySamples: n,
@@ -97,6 +96,13 @@ function judgeSeries(series: SoakSeries, options: { steadyFromS: number; toleran
     min: Math.min(...ys),
     max: Math.max(...ys),
     drift,
-    flat: n >= MIN_STEADY_SAMPLES && drift <= options.tolerance,
+    flat: n >= MIN_STEADY_SAMPLES && Math.abs(drift) <= options.tolerance,
   };
+}
+
+function median(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }

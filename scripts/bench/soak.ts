@@ -278,8 +278,9 @@ export function renderSoakMarkdown(report: SoakReport): string {
     `## Verdict: rows ${verdict.outcome.toUpperCase()}, sizes ${sizeVerdict.outcome.toUpperCase()}`,
     '',
     `Judged from t ≥ ${verdict.steadyFromS} s (the window, two retention intervals and a sample interval): ` +
-      `a series is flat when the least-squares line through its steady samples moves by at most ` +
-      `${(plan.tolerance * 100).toFixed(0)}% of its mean over the steady span.`,
+      `a series is flat when the median of the later half of those samples is within ` +
+      `${(plan.tolerance * 100).toFixed(0)}% of the median of the earlier half (drift: the difference ` +
+      'over the median of all of them).',
     '',
     ...table(
       ['series', 'samples', 'mean', 'min', 'max', 'drift', 'flat'],
@@ -289,7 +290,9 @@ export function renderSoakMarkdown(report: SoakReport): string {
         series.mean.toFixed(0),
         series.min.toFixed(0),
         series.max.toFixed(0),
-        Number.isFinite(series.drift) ? `${(series.drift * 100).toFixed(1)}%` : '∞',
+        Number.isFinite(series.drift)
+          ? `${(series.drift * 100).toFixed(1)}%`
+          : `${series.drift > 0 ? '+' : '-'}∞`,
         series.flat ? 'yes' : 'NO',
       ]),
     ),
