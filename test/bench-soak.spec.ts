@@ -75,6 +75,17 @@ describe('soak options', () => {
     expect(usageError(['--rate', '100'])).toMatch(/--rate applies to --soak only/);
   });
 
+  it('lets the benchmark itself run with a retention window, on a stack of its own', () => {
+    const options = parseBenchOptions(['--retention-window', '30s', '--retention-interval', '1s'], NOW);
+    expect(options).toMatchObject({
+      kind: 'bench',
+      serviceEnv: { SOAK_RETENTION_SECONDS: '30', RETENTION_INTERVAL_MS: '1000' },
+    });
+    expect(parseBenchOptions([], NOW)).toMatchObject({ kind: 'bench', serviceEnv: {} });
+    expect(usageError(['--retention-interval', '1s'])).toMatch(/needs --retention-window/);
+    expect(usageError(['--retention-window', '0.5s'])).toMatch(/whole number of seconds/);
+  });
+
   it('gives the services the window in whole seconds and the interval in ms', () => {
     expect(soakServiceEnv(soakPlan(['--soak', '5m', '--retention-interval', '2.5s']))).toEqual({
       SOAK_RETENTION_SECONDS: '60',

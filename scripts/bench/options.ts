@@ -40,10 +40,20 @@ Durations are seconds, or a number with s, m or h (90s, 10m).
   --retention-interval <d> how often retention runs: RETENTION_INTERVAL_MS (default 5s)
   --sample-every <d>       how often the tables and completed/s are sampled (default 10s)
   --tolerance <fraction>   how far a steady series may drift, relative to its mean (default 0.1)
-  (--accounts, --settle-timeout, --log-level, --out and --smoke apply too)`;
+  (--accounts, --settle-timeout, --log-level, --out and --smoke apply too)
+
+--retention-window (and --retention-interval) also apply to the benchmark itself: it then starts a stack
+of its own whose retention deletes the live traffic that far behind it, to measure what that costs.`;
 
 export type BenchCliOptions =
-  | { kind: 'bench'; plan: BenchPlan; outDir: string; logLevel: string }
+  | {
+      kind: 'bench';
+      plan: BenchPlan;
+      outDir: string;
+      logLevel: string;
+      /** Set by --retention-window: the services of a stack of its own run with it. */
+      serviceEnv: Record<string, string>;
+    }
   | { kind: 'soak'; plan: SoakPlan; outDir: string; logLevel: string }
   | { kind: 'help' }
   | { kind: 'usage-error'; message: string };
@@ -111,9 +121,9 @@ export function parseBenchOptions(argv: string[], now = new Date()): BenchCliOpt
       return { kind: 'usage-error', message: (error as Error).message };
     }
   }
-  const soakOnly = (
-    ['rate', 'retention-window', 'retention-interval', 'sample-every', 'tolerance'] as const
-  ).find((flag) => values[flag] !== undefined);
+  const soakOnly = (['rate', 'sample-every', 'tolerance'] as const).find(
+    (flag) => values[flag] !== undefined,
+  );
   if (soakOnly) return { kind: 'usage-error', message: `--${soakOnly} applies to --soak only` };
   const defaults = values.smoke ? SMOKE : FULL;
   try {
@@ -152,6 +162,7 @@ export function parseBenchOptions(argv: string[], now = new Date()): BenchCliOpt
     return {
       kind: 'bench',
       logLevel: values['log-level'],
+      serviceEnv: benchRetention(values),
       outDir: outDir('bench'),
       plan: {
         durationS,
@@ -208,19 +219,10 @@ function soakPlan(values: ReturnType<typeof parseFlags>): SoakPlan {
     throw new Error('--soak runs no pgbench baseline: leave out --pgbench and --no-pgbench');
   const defaults = values.smoke ? SOAK_SMOKE : SOAK;
   const durationS = parseDurationS('--soak', values.soak ?? '');
-  const plan: SoakPlan = {
+  return {
     durationS,
     ratePerSecond: number('--rate', values.rate, defaults.ratePerSecond, { min: 0, exclusive: true }),
-    retentionWindowS: optionalDuration(
-      '--retention-window',
-      values['retention-window'],
-      defaults.retentionWindowS,
-    ),
-    retentionIntervalS: optionalDuration(
-      '--retention-interval',
-      values['retention-interval'],
-      defaults.retentionIntervalS,
-    ),
+    ...retentionOf(values, defaults),
     sampleEveryS: optionalDuration('--sample-every', values['sample-every'], defaults.sampleEveryS),
     tolerance: number('--tolerance', values.tolerance, defaults.tolerance, { min: 0, exclusive: true }),
     accounts: number('--accounts', values.accounts, defaults.accounts, { min: 2, integer: true }),
@@ -229,14 +231,52 @@ function soakPlan(values: ReturnType<typeof parseFlags>): SoakPlan {
       exclusive: true,
     }),
   };
-  // The services take whole seconds (SOAK_RETENTION_SECONDS) and at least a second between runs.
-  if (!Number.isInteger(plan.retentionWindowS) || plan.retentionWindowS < 1)
-    throw new Error(
-      `--retention-window must be a whole number of seconds >= 1, got ${plan.retentionWindowS}`,
-    );
-  if (plan.retentionIntervalS < 1)
-    throw new Error(`--retention-interval must be at least 1 s, got ${plan.retentionIntervalS}`);
-  return plan;
+}
+
+/**
+ * The benchmark with --retention-window: a stack of its own whose retention deletes the live traffic
+ * a window behind it, to measure what steady deleting costs the hot path. Without it, none.
+ */
+function benchRetention(values: ReturnType<typeof parseFlags>): Record<string, string> {
+  if (values['retention-window'] === undefined) {
+    if (values['retention-interval'] !== undefined)
+      throw new Error('--retention-interval needs --retention-window (or --soak)');
+    return {};
+  }
+  return retentionEnv(retentionOf(values, SOAK));
+}
+
+/** --retention-window and --retention-interval, checked: the services take whole seconds, at least 1 s apart. */
+function retentionOf(
+  values: ReturnType<typeof parseFlags>,
+  defaults: { retentionWindowS: number; retentionIntervalS: number },
+): { retentionWindowS: number; retentionIntervalS: number } {
+  const retentionWindowS = optionalDuration(
+    '--retention-window',
+    values['retention-window'],
+    defaults.retentionWindowS,
+  );
+  const retentionIntervalS = optionalDuration(
+    '--retention-interval',
+    values['retention-interval'],
+    defaults.retentionIntervalS,
+  );
+  if (!Number.isInteger(retentionWindowS) || retentionWindowS < 1)
+    throw new Error(`--retention-window must be a whole number of seconds >= 1, got ${retentionWindowS}`);
+  if (retentionIntervalS < 1)
+    throw new Error(`--retention-interval must be at least 1 s, got ${retentionIntervalS}`);
+  return { retentionWindowS, retentionIntervalS };
+}
+
+/** The services' variables for a retention window and interval in seconds. */
+export function retentionEnv(plan: {
+  retentionWindowS: number;
+  retentionIntervalS: number;
+}): Record<string, string> {
+  return {
+    SOAK_RETENTION_SECONDS: String(plan.retentionWindowS),
+    RETENTION_INTERVAL_MS: String(Math.round(plan.retentionIntervalS * 1000)),
+  };
 }
 
 function optionalDuration(flag: string, raw: string | undefined, fallback: number): number {

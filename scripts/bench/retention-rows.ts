@@ -9,7 +9,8 @@ export interface ExpiringKind {
   table: string;
   /** Inserts `expired` rows past the window, then `kept` inside it, oldest first. */
   seed(db: SqlExecutor, expired: number, kept: number): Promise<number>;
-  purge(db: SqlExecutor, bounds: BatchBounds): Promise<number>;
+  /** The retention job's purge as of `now` (the seeds' time by default). */
+  purge(db: SqlExecutor, bounds: BatchBounds, now?: Date): Promise<number>;
 }
 
 /** The purges' "now": every seed is relative to it. */
@@ -29,8 +30,8 @@ export const EXPIRING_KINDS: ExpiringKind[] = [
         kept,
         NOW.toISOString(),
       ),
-    purge: (db, bounds) =>
-      purgeProcessedMessages(db, { olderThan: new Date(NOW.getTime() - 30 * DAY_MS), ...bounds }),
+    purge: (db, bounds, now = NOW) =>
+      purgeProcessedMessages(db, { olderThan: new Date(now.getTime() - 30 * DAY_MS), ...bounds }),
   },
   {
     table: 'outbox_messages',
@@ -48,8 +49,8 @@ export const EXPIRING_KINDS: ExpiringKind[] = [
         kept,
         NOW.toISOString(),
       ),
-    purge: (db, bounds) =>
-      purgeSentOutboxMessages(db, { olderThan: new Date(NOW.getTime() - 7 * DAY_MS), ...bounds }),
+    purge: (db, bounds, now = NOW) =>
+      purgeSentOutboxMessages(db, { olderThan: new Date(now.getTime() - 7 * DAY_MS), ...bounds }),
   },
   {
     table: 'idempotency_keys',
@@ -65,6 +66,6 @@ export const EXPIRING_KINDS: ExpiringKind[] = [
         kept,
         NOW.toISOString(),
       ),
-    purge: (db, bounds) => purgeExpiredIdempotencyKeys(db, { now: NOW, ...bounds }),
+    purge: (db, bounds, now = NOW) => purgeExpiredIdempotencyKeys(db, { now, ...bounds }),
   },
 ];

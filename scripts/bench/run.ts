@@ -29,7 +29,11 @@ async function main(): Promise<number> {
     stack = await useOrStartStack(
       options.logLevel,
       log,
-      options.kind === 'soak' ? soakServiceEnv(options.plan) : undefined,
+      options.kind === 'soak'
+        ? soakServiceEnv(options.plan)
+        : Object.keys(options.serviceEnv).length > 0
+          ? options.serviceEnv
+          : undefined,
     );
   } catch (error) {
     console.error(`[bench] ${error instanceof Error ? error.message : String(error)}`);

@@ -21,6 +21,7 @@ import {
   type BenchTarget,
 } from './bench';
 import { JsonHttpClient } from './http-client';
+import { retentionEnv } from './options';
 import { runOpenLoop } from './load';
 import { table, type AuditSummary } from './report';
 import { judgeSoak, steadyStartS, type SoakSeries, type SoakVerdict } from './soak-verdict';
@@ -41,10 +42,7 @@ export interface SoakPlan {
 
 /** The environment the soak's services run with. */
 export function soakServiceEnv(plan: SoakPlan): Record<string, string> {
-  return {
-    SOAK_RETENTION_SECONDS: String(plan.retentionWindowS),
-    RETENTION_INTERVAL_MS: String(Math.round(plan.retentionIntervalS * 1000)),
-  };
+  return retentionEnv(plan);
 }
 
 type Database = keyof BenchTarget['databases'];

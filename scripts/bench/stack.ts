@@ -179,7 +179,8 @@ async function startOwnStack(
     target: {
       ...target,
       description:
-        `a stack started for this run in .oncepay/bench-stack (fresh), services with LOG_LEVEL=${logLevel} ` +
+        `a stack started for this run in .oncepay/bench-stack (fresh), services with ` +
+        `${['LOG_LEVEL=' + logLevel, ...Object.entries(extraEnv).map(([name, value]) => `${name}=${value}`)].join(', ')} ` +
         'writing their output to .oncepay/bench-stack/logs/',
       notes: target.notes,
     },

@@ -19,6 +19,7 @@ import { executorOfPrisma, type BatchBounds, type PrismaRawSql, type SqlExecutor
 import { purgeSentOutboxMessages } from '@oncepay/messaging';
 import type { MessagingOptions } from './messaging-runtime';
 import { MESSAGING_OPTIONS, PRISMA, RETENTION_TASKS } from './tokens';
+import { RETENTION_BOUNDS } from './retention-bounds';
 
 /** A service's own cleanup, run with the built-in ones within `bounds`; returns how many rows it deleted. */
 export interface RetentionTask {
@@ -27,11 +28,6 @@ export interface RetentionTask {
 }
 
 const HOUR_MS = 3_600_000;
-/**
- * Per table and run: DELETEs of 5,000 rows (each a few tens of ms, so no lock is held long) until the
- * run's time budget is spent; maxBatches only stops a runaway loop.
- */
-export const RETENTION_BOUNDS = { batchSize: 5_000, maxBatches: 1_000 } as const;
 
 /** How long each kind of row is kept, in ms. */
 export interface RetentionWindows {
