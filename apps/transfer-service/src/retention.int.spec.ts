@@ -100,6 +100,24 @@ describe('transfer-service retention', () => {
     expect(await job.runPass()).toEqual(deletedOfEach(0));
   });
 
+  it('clears expired outbox rows behind rows sent late (a retry, a released parked row)', async () => {
+    const { job, prisma } = await startWithBudget(600_000);
+    // Positions before any the sequence hands out: first a row sent just now, then 12,000 sent 8 days
+    // ago with one more late row in the middle of them.
+    await prisma.$executeRawUnsafe(
+      `INSERT INTO outbox_messages (position, id, topic, key, value, status, created_at, sent_at)
+       SELECT -20000 + i, gen_random_uuid(), 't', 'k', '{}', 'SENT', now() - interval '10 days',
+              CASE WHEN i IN (0, 6000) THEN now() ELSE now() - interval '8 days' END
+       FROM generate_series(0, 12001) AS i`,
+    );
+    expect(await job.runPass()).toEqual({
+      processed_messages: 0,
+      outbox_messages: 12_000,
+      idempotency_keys: 0,
+    });
+    expect(await prisma.outboxMessage.count({ where: { position: { lt: 0 } } })).toBe(2);
+  });
+
   it('stops a run when its budget is spent, after one batch per table, and the next run goes on', async () => {
     const { job, prisma } = await startWithBudget(0);
     const expired = 2 * RETENTION_BOUNDS.batchSize + 1;

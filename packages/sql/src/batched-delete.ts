@@ -31,7 +31,8 @@ export function assertBatchBounds({ batchSize, maxBatches, budgetMs }: BatchBoun
 
 /**
  * Runs `deleteBatchSql` (one DELETE whose last parameter is the batch size) until a batch comes back
- * short, `maxBatches` ran or `budgetMs` is spent, and returns how many rows went. Each statement commits
+ * short (or, with `doneWhen: 'empty-batch'`, for a DELETE that may skip rows it looked at, empty),
+ * `maxBatches` ran or `budgetMs` is spent, and returns how many rows went. Each statement commits
  * on its own when `db` is a client rather than a transaction, which is how it should be called.
  */
 export async function deleteInBatches(
@@ -39,6 +40,7 @@ export async function deleteInBatches(
   deleteBatchSql: string,
   values: unknown[],
   bounds: BatchBounds,
+  doneWhen: 'short-batch' | 'empty-batch' = 'short-batch',
 ): Promise<number> {
   assertBatchBounds(bounds);
   const deadline = performance.now() + (bounds.budgetMs ?? Infinity);
@@ -50,7 +52,7 @@ export async function deleteInBatches(
       throw new Error(`a batch DELETE reported ${count} rows for a batch of ${bounds.batchSize}`);
     }
     deleted += count;
-    if (count < bounds.batchSize) break;
+    if (doneWhen === 'short-batch' ? count < bounds.batchSize : count === 0) break;
   }
   return deleted;
 }
