@@ -44,9 +44,9 @@ export interface BenchTarget {
   notes: string[];
 }
 
-const CURRENCY = 'EUR';
+export const CURRENCY = 'EUR';
 /** Each account's opening balance: far more than the random walk of 1..100 minor-unit transfers moves. */
-const FUNDING_MINOR = 10_000_000n;
+export const FUNDING_MINOR = 10_000_000n;
 const MAX_AMOUNT_MINOR = 100;
 
 export async function runBench(
@@ -280,13 +280,17 @@ async function summarizePhase(
 }
 
 /** Dead letters before the run, summed over OncePay's dead-letter topics: the audit expects no more. */
-async function countAllDeadLetters(target: BenchTarget): Promise<number> {
+export async function countAllDeadLetters(target: BenchTarget): Promise<number> {
   const counts = await countDeadLetters(target.kafka.brokers, target.kafka.namespace);
   return Number(counts.reduce((sum, count) => sum + count.messages, 0n));
 }
 
 /** Waits (bounded) until every terminal transfer has its notification; the audit judges what is missing. */
-async function waitNotified(notificationUrl: string, db: TransferDb, timeoutMs: number): Promise<void> {
+export async function waitNotified(
+  notificationUrl: string,
+  db: TransferDb,
+  timeoutMs: number,
+): Promise<void> {
   const client = new Client({ connectionString: notificationUrl });
   await client.connect();
   try {
@@ -303,7 +307,7 @@ async function waitNotified(notificationUrl: string, db: TransferDb, timeoutMs: 
 }
 
 /** The auditor with no grace: by now every transfer has settled and been notified, or it is a violation. */
-async function runAudit(target: BenchTarget, deadLettersBefore: number): Promise<AuditSummary> {
+export async function runAudit(target: BenchTarget, deadLettersBefore: number): Promise<AuditSummary> {
   const report = await auditOncePay({
     transferDatabaseUrl: target.databases.transfer,
     ledgerDatabaseUrl: target.databases.ledger,

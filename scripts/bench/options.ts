@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DATA_DIR } from '../infra/paths';
 import type { BenchPlan } from './report';
+import type { SoakPlan } from './soak';
 
 export const USAGE = `Usage: npm run bench -- [options]
 
@@ -25,10 +26,35 @@ are printed as FAIL but do not change the exit code.
   --log-level <level>      LOG_LEVEL of the services of a stack the benchmark starts (default warn)
   --out <dir>              where bench.json and bench.md are written (default .oncepay/bench/<time>)
   --smoke                  a run of a few seconds with small numbers (flags given still win)
-  --help                   print this help`;
+  --help                   print this help
+
+Soak mode (\`--soak <duration>\`): a stack of its own with retention shortened to a window of seconds,
+one steady open-loop rate for the whole duration, the bookkeeping tables' rows and sizes and completed/s
+sampled throughout, and a verdict: flat once the retention window has passed, growing or unsteady. Writes
+soak.json and soak.md. Exit code 0 flat and audit clean, 1 otherwise.
+Durations are seconds, or a number with s, m or h (90s, 10m).
+
+  --soak <duration>        how long the load runs
+  --rate <r>               the steady offered rate, transfers/s (default 600)
+  --retention-window <d>   how long rows are kept: SOAK_RETENTION_SECONDS of the services (default 60s)
+  --retention-interval <d> how often retention runs: RETENTION_INTERVAL_MS (default 5s)
+  --sample-every <d>       how often the tables and completed/s are sampled (default 10s)
+  --tolerance <fraction>   how far a steady series may drift, relative to its mean (default 0.1)
+  (--accounts, --settle-timeout, --log-level, --out and --smoke apply too)
+
+--retention-window (and --retention-interval) also apply to the benchmark itself: it then starts a stack
+of its own whose retention deletes the live traffic that far behind it, to measure what that costs.`;
 
 export type BenchCliOptions =
-  | { kind: 'bench'; plan: BenchPlan; outDir: string; logLevel: string }
+  | {
+      kind: 'bench';
+      plan: BenchPlan;
+      outDir: string;
+      logLevel: string;
+      /** Set by --retention-window: the services of a stack of its own run with it. */
+      serviceEnv: Record<string, string>;
+    }
+  | { kind: 'soak'; plan: SoakPlan; outDir: string; logLevel: string }
   | { kind: 'help' }
   | { kind: 'usage-error'; message: string };
 
@@ -50,6 +76,28 @@ const SMOKE: typeof FULL = {
   settleTimeoutS: 60,
   pgbenchDurationS: 2,
 };
+const SOAK = {
+  ratePerSecond: 600,
+  retentionWindowS: 60,
+  retentionIntervalS: 5,
+  sampleEveryS: 10,
+  tolerance: 0.1,
+  accounts: 500,
+  settleTimeoutS: 120,
+};
+/** Small enough for CI (with e.g. --soak 30s): windows of seconds at a rate any machine sustains. */
+const SOAK_SMOKE: typeof SOAK = {
+  ratePerSecond: 50,
+  retentionWindowS: 5,
+  retentionIntervalS: 1,
+  sampleEveryS: 2,
+  tolerance: 0.1,
+  accounts: 20,
+  settleTimeoutS: 60,
+};
+/** The benchmark's flags that shape its phases: a soak has one load of its own. */
+const NOT_FOR_SOAK = ['duration', 'warmup', 'concurrency', 'rates', 'pgbench-duration'] as const;
+
 /** pgbench's shape: enough clients for group commit to matter, a thread per core of a small machine. */
 const PGBENCH = { clients: 8, threads: 2, scale: 1 };
 const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'];
@@ -62,6 +110,21 @@ export function parseBenchOptions(argv: string[], now = new Date()): BenchCliOpt
     return { kind: 'usage-error', message: error instanceof Error ? error.message : String(error) };
   }
   if (values.help) return { kind: 'help' };
+  const outDir = (kind: string) =>
+    path.resolve(values.out ?? path.join(DATA_DIR, kind, now.toISOString().replace(/[:.]/g, '-')));
+  if (values.soak !== undefined) {
+    try {
+      if (!LOG_LEVELS.includes(values['log-level']))
+        throw new Error(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${values['log-level']}"`);
+      return { kind: 'soak', plan: soakPlan(values), outDir: outDir('soak'), logLevel: values['log-level'] };
+    } catch (error) {
+      return { kind: 'usage-error', message: (error as Error).message };
+    }
+  }
+  const soakOnly = (['rate', 'sample-every', 'tolerance'] as const).find(
+    (flag) => values[flag] !== undefined,
+  );
+  if (soakOnly) return { kind: 'usage-error', message: `--${soakOnly} applies to --soak only` };
   const defaults = values.smoke ? SMOKE : FULL;
   try {
     const durationS = number('--duration', values.duration, defaults.durationS, { min: 0, exclusive: true });
@@ -99,9 +162,8 @@ export function parseBenchOptions(argv: string[], now = new Date()): BenchCliOpt
     return {
       kind: 'bench',
       logLevel: values['log-level'],
-      outDir: path.resolve(
-        values.out ?? path.join(DATA_DIR, 'bench', now.toISOString().replace(/[:.]/g, '-')),
-      ),
+      serviceEnv: benchRetention(values),
+      outDir: outDir('bench'),
       plan: {
         durationS,
         warmupS,
@@ -139,8 +201,94 @@ function parseFlags(argv: string[]) {
       out: { type: 'string' },
       smoke: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
+      soak: { type: 'string' },
+      rate: { type: 'string' },
+      'retention-window': { type: 'string' },
+      'retention-interval': { type: 'string' },
+      'sample-every': { type: 'string' },
+      tolerance: { type: 'string' },
     },
   }).values;
+}
+
+function soakPlan(values: ReturnType<typeof parseFlags>): SoakPlan {
+  // --smoke: SOAK_SMOKE's small numbers; the duration is always --soak's.
+  const misplaced = NOT_FOR_SOAK.find((flag) => values[flag] !== undefined);
+  if (misplaced) throw new Error(`--${misplaced} does not apply to --soak (it runs one steady --rate)`);
+  if (values['no-pgbench'] || values.pgbench !== 'pgbench')
+    throw new Error('--soak runs no pgbench baseline: leave out --pgbench and --no-pgbench');
+  const defaults = values.smoke ? SOAK_SMOKE : SOAK;
+  const durationS = parseDurationS('--soak', values.soak ?? '');
+  return {
+    durationS,
+    ratePerSecond: number('--rate', values.rate, defaults.ratePerSecond, { min: 0, exclusive: true }),
+    ...retentionOf(values, defaults),
+    sampleEveryS: optionalDuration('--sample-every', values['sample-every'], defaults.sampleEveryS),
+    tolerance: number('--tolerance', values.tolerance, defaults.tolerance, { min: 0, exclusive: true }),
+    accounts: number('--accounts', values.accounts, defaults.accounts, { min: 2, integer: true }),
+    settleTimeoutS: number('--settle-timeout', values['settle-timeout'], defaults.settleTimeoutS, {
+      min: 0,
+      exclusive: true,
+    }),
+  };
+}
+
+/**
+ * The benchmark with --retention-window: a stack of its own whose retention deletes the live traffic
+ * a window behind it, to measure what steady deleting costs the hot path. Without it, none.
+ */
+function benchRetention(values: ReturnType<typeof parseFlags>): Record<string, string> {
+  if (values['retention-window'] === undefined) {
+    if (values['retention-interval'] !== undefined)
+      throw new Error('--retention-interval needs --retention-window (or --soak)');
+    return {};
+  }
+  return retentionEnv(retentionOf(values, SOAK));
+}
+
+/** --retention-window and --retention-interval, checked: the services take whole seconds, at least 1 s apart. */
+function retentionOf(
+  values: ReturnType<typeof parseFlags>,
+  defaults: { retentionWindowS: number; retentionIntervalS: number },
+): { retentionWindowS: number; retentionIntervalS: number } {
+  const retentionWindowS = optionalDuration(
+    '--retention-window',
+    values['retention-window'],
+    defaults.retentionWindowS,
+  );
+  const retentionIntervalS = optionalDuration(
+    '--retention-interval',
+    values['retention-interval'],
+    defaults.retentionIntervalS,
+  );
+  if (!Number.isInteger(retentionWindowS) || retentionWindowS < 1)
+    throw new Error(`--retention-window must be a whole number of seconds >= 1, got ${retentionWindowS}`);
+  if (retentionIntervalS < 1)
+    throw new Error(`--retention-interval must be at least 1 s, got ${retentionIntervalS}`);
+  return { retentionWindowS, retentionIntervalS };
+}
+
+/** The services' variables for a retention window and interval in seconds. */
+export function retentionEnv(plan: {
+  retentionWindowS: number;
+  retentionIntervalS: number;
+}): Record<string, string> {
+  return {
+    SOAK_RETENTION_SECONDS: String(plan.retentionWindowS),
+    RETENTION_INTERVAL_MS: String(Math.round(plan.retentionIntervalS * 1000)),
+  };
+}
+
+function optionalDuration(flag: string, raw: string | undefined, fallback: number): number {
+  return raw === undefined ? fallback : parseDurationS(flag, raw);
+}
+
+/** `90`, `90s`, `10m`, `1.5h`: seconds, > 0; anything else is a usage error. */
+export function parseDurationS(flag: string, raw: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$/.exec(raw);
+  const seconds = match ? Number(match[1]) * { s: 1, m: 60, h: 3600 }[match[2] ?? 's']! : Number.NaN;
+  if (!(seconds > 0)) throw new Error(`${flag} must be a duration such as 90s, 10m or 1h, got "${raw}"`);
+  return seconds;
 }
 
 /** The flag's number (or the default when absent); throws a usage message when it is out of range. */

@@ -1,9 +1,11 @@
 // `npm run bench`: measures OncePay on this machine (see options.ts for the flags, bench.ts for what is
-// measured and how) and writes bench.json and bench.md. Exit code 0 when the audit is clean, 1 when an
-// invariant broke or the run went wrong, 2 on a usage or start-up error.
+// measured and how) and writes bench.json and bench.md; with --soak, runs soak.ts instead and writes
+// soak.json and soak.md. Exit code 0 when the audit is clean (and a soak's tables stayed flat), 1 when
+// an invariant broke, a soak's tables grew or the run went wrong, 2 on a usage or start-up error.
 import { runBench } from './bench';
 import { parseBenchOptions, USAGE } from './options';
 import { renderMarkdown, writeReport } from './report';
+import { renderSoakMarkdown, runSoak, soakServiceEnv, writeSoakReport } from './soak';
 import { useOrStartStack, type BenchStack } from './stack';
 
 const EXIT = { ok: 0, failed: 1, error: 2 } as const;
@@ -24,7 +26,15 @@ async function main(): Promise<number> {
   }
   let stack: BenchStack;
   try {
-    stack = await useOrStartStack(options.logLevel, log);
+    stack = await useOrStartStack(
+      options.logLevel,
+      log,
+      options.kind === 'soak'
+        ? soakServiceEnv(options.plan)
+        : Object.keys(options.serviceEnv).length > 0
+          ? options.serviceEnv
+          : undefined,
+    );
   } catch (error) {
     console.error(`[bench] ${error instanceof Error ? error.message : String(error)}`);
     return EXIT.error;
@@ -34,6 +44,14 @@ async function main(): Promise<number> {
     process.once(signal, () => void stopStack().finally(() => process.exit(130)));
   }
   try {
+    if (options.kind === 'soak') {
+      const report = await runSoak(stack.target, options.plan, log);
+      const written = await writeSoakReport(options.outDir, report);
+      console.log(`\n${renderSoakMarkdown(report)}`);
+      log(`wrote ${written.json} and ${written.markdown}`);
+      if (!report.ok) console.error(`[bench] FAILED: ${report.problems.join('; ')}`);
+      return report.ok ? EXIT.ok : EXIT.failed;
+    }
     const report = await runBench(stack.target, options.plan, log);
     const written = await writeReport(options.outDir, report);
     console.log(`\n${renderMarkdown(report)}`);

@@ -58,9 +58,25 @@ function stackListeners(): Listener[] {
   ];
 }
 
-export async function useOrStartStack(logLevel: string, log: (line: string) => void): Promise<BenchStack> {
+/**
+ * `ownStackEnv`: the run needs services configured its own way (the soak's short retention), so it
+ * refuses a running stack and starts its own with these variables on top.
+ */
+export async function useOrStartStack(
+  logLevel: string,
+  log: (line: string) => void,
+  ownStackEnv?: Record<string, string>,
+): Promise<BenchStack> {
   const listeners = stackListeners();
   const open = await Promise.all(listeners.map((listener) => isPortOpen(listener.port)));
+  if (ownStackEnv && open.some(Boolean))
+    throw new Error(
+      `this run starts a stack of its own with ${Object.keys(ownStackEnv).join(', ')} set, but ` +
+        `${listeners
+          .filter((_, i) => open[i])
+          .map((l) => `${l.name} :${l.port}`)
+          .join(', ')} already answer: stop \`npm start\` first`,
+    );
   if (open.every(Boolean)) {
     log(
       'using the running stack (npm start). Its services limit each client to RATE_LIMIT_MAX requests ' +
@@ -77,7 +93,7 @@ export async function useOrStartStack(logLevel: string, log: (line: string) => v
         'Run the benchmark beside a complete `npm start`, or with nothing on those ports.',
     );
   }
-  return startOwnStack(listeners, logLevel, log);
+  return startOwnStack(listeners, logLevel, log, ownStackEnv ?? {});
 }
 
 function baseTarget(listeners: Listener[]): Omit<BenchTarget, 'description' | 'notes'> & { notes: string[] } {
@@ -145,6 +161,7 @@ async function startOwnStack(
   listeners: Listener[],
   logLevel: string,
   log: (line: string) => void,
+  extraEnv: Record<string, string>,
 ): Promise<BenchStack> {
   log('no stack is running: building the services and starting one in .oncepay/bench-stack');
   // Fresh every run: the numbers never depend on what an earlier run left in the tables.
@@ -152,7 +169,7 @@ async function startOwnStack(
     dir: BENCH_STACK_DIR,
     logLevel,
     // The load is one client sending far more than a real client's default limit allows.
-    serviceEnv: RATE_LIMIT_LIFTED,
+    serviceEnv: { ...RATE_LIMIT_LIFTED, ...extraEnv },
     log,
     // The run goes on and reports the process as gone; the audit and the settle waits show the damage.
     onExit: (name, code) => log(`${name} exited with code ${code} during the benchmark`),
@@ -162,7 +179,8 @@ async function startOwnStack(
     target: {
       ...target,
       description:
-        `a stack started for this run in .oncepay/bench-stack (fresh), services with LOG_LEVEL=${logLevel} ` +
+        `a stack started for this run in .oncepay/bench-stack (fresh), services with ` +
+        `${['LOG_LEVEL=' + logLevel, ...Object.entries(extraEnv).map(([name, value]) => `${name}=${value}`)].join(', ')} ` +
         'writing their output to .oncepay/bench-stack/logs/',
       notes: target.notes,
     },

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TOPICS } from '@oncepay/contracts';
 import { purgeExpiredIdempotencyKeys } from '@oncepay/dedup';
-import { RETENTION_BOUNDS, serviceRootModule } from '@oncepay/service-runtime';
+import { serviceRootModule } from '@oncepay/service-runtime';
 import { envSchema } from './config/config';
 import { PrismaClient } from './generated/prisma/client';
 import { buildOpenApiDocument } from './openapi';
@@ -24,7 +24,7 @@ export class AppModule {
       retentionTasks: [
         {
           name: 'idempotency_keys',
-          run: (db, now) => purgeExpiredIdempotencyKeys(db, { now, ...RETENTION_BOUNDS }),
+          run: (db, now, bounds) => purgeExpiredIdempotencyKeys(db, { now, ...bounds }),
         },
       ],
     },

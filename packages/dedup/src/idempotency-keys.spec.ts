@@ -27,7 +27,8 @@ const valid = {
 
 describe('idempotency keys: argument checks', () => {
   it.each([
-    ['a retention under 24 h', { retentionMs: MIN_IDEMPOTENCY_KEY_RETENTION_MS - 1 }],
+    ['a retention of zero', { retentionMs: 0 }],
+    ['a retention of a fraction of a ms', { retentionMs: 0.5 }],
     ['a fingerprint that is not sha256 hex', { fingerprint: 'abc' }],
     ['an empty key', { key: '' }],
     ['an invalid now', { now: new Date(Number.NaN) }],
@@ -48,6 +49,8 @@ describe('idempotency keys: argument checks', () => {
     { batchSize: 0, maxBatches: 1 },
     { batchSize: 10, maxBatches: 0 },
     { batchSize: 1.5, maxBatches: 1 },
+    { batchSize: 10, maxBatches: 1, budgetMs: -1 },
+    { batchSize: 10, maxBatches: 1, budgetMs: Number.NaN },
   ])('purges refuse the bounds %o', async (bounds) => {
     await expect(purgeExpiredIdempotencyKeys(untouchable, { ...bounds, now: valid.now })).rejects.toThrow(
       RangeError,

@@ -13,7 +13,11 @@
 import { z } from 'zod';
 import { deleteExpired, type BatchBounds, type SqlExecutor } from '@oncepay/sql';
 
-/** The API contract keeps keys at least 24 hours; a shorter retention is a configuration bug. */
+/**
+ * The API contract keeps keys at least 24 hours. The service's configuration holds that floor
+ * (retentionWindows in service-runtime): only a soak or a test may ask for less, and never with
+ * NODE_ENV=production.
+ */
 export const MIN_IDEMPOTENCY_KEY_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 /** Each extra attempt needs an expiry or a purge of the key in between; more than this is a bug. */
@@ -35,7 +39,7 @@ export interface NewIdempotencyKey extends IdempotencyKeyRef {
   /** The response body to replay (JSON). */
   body: unknown;
   now: Date;
-  /** How long the key lives; at least `MIN_IDEMPOTENCY_KEY_RETENTION_MS`. */
+  /** How long the key lives: `MIN_IDEMPOTENCY_KEY_RETENTION_MS` (less only in a soak or a test). */
   retentionMs: number;
 }
 
@@ -162,9 +166,7 @@ function assertNewKey(key: NewIdempotencyKey): void {
     throw new RangeError(`not an HTTP status: ${key.status}`);
   }
   if (Number.isNaN(key.now.getTime())) throw new RangeError('now is an invalid Date');
-  if (!Number.isSafeInteger(key.retentionMs) || key.retentionMs < MIN_IDEMPOTENCY_KEY_RETENTION_MS) {
-    throw new RangeError(
-      `retentionMs must be at least ${MIN_IDEMPOTENCY_KEY_RETENTION_MS}, got ${key.retentionMs}`,
-    );
+  if (!Number.isSafeInteger(key.retentionMs) || key.retentionMs < 1) {
+    throw new RangeError(`retentionMs must be a positive integer, got ${key.retentionMs}`);
   }
 }

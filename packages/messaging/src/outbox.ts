@@ -68,6 +68,15 @@ export function outboxRowParams(items: readonly OutboxItem[]): unknown[] {
 /**
  * Deletes SENT rows older than `olderThan`, in bounded batches (pass a client, not a transaction).
  * A sent row is only history: the event lives on in Kafka and in the consumers' dedup records.
+ *
+ * Each batch looks at the oldest `batchSize` SENT rows only (the (status, position) index gives them in
+ * order) and deletes those sent before the cutoff. The relay sends mostly in position order, so the
+ * expired rows are mostly the front of that list; a row sent late (a retry after its backoff, a parked
+ * row released) sits among them unexpired and is skipped, so the purge goes on until a batch deletes
+ * nothing. Asking instead for `sent_at < cutoff` over all SENT rows (there is no index on sent_at)
+ * walks every row still inside the retention window each time the backlog runs out. Rows sent late
+ * hold their place until they expire themselves: `batchSize` of them at the front would stop the purge
+ * until then.
  */
 export function purgeSentOutboxMessages(
   db: SqlExecutor,
@@ -76,12 +85,15 @@ export function purgeSentOutboxMessages(
   return deleteInBatches(
     db,
     `DELETE FROM outbox_messages WHERE position IN (
-       SELECT position FROM outbox_messages
-       WHERE status = 'SENT' AND sent_at < $1::timestamptz
-       ORDER BY position
-       LIMIT $2::int
-       FOR UPDATE SKIP LOCKED)`,
+       SELECT position FROM (
+         SELECT position, sent_at FROM outbox_messages
+         WHERE status = 'SENT'
+         ORDER BY position
+         LIMIT $2::int
+         FOR UPDATE SKIP LOCKED) AS oldest
+       WHERE sent_at < $1::timestamptz)`,
     [opts.olderThan.toISOString()],
     opts,
+    'empty-batch',
   );
 }

@@ -1,8 +1,12 @@
 // Proves the rules across a service's base variables: with NODE_ENV=production the published dev API
 // keys are refused unless ALLOW_DEV_API_KEYS=true says otherwise; elsewhere they are the dev stack's.
 // And Kafka's SASL and TLS settings come whole: a mechanism with its user and password, a CA with TLS.
+// And the retention windows: hours with a 24 h floor on the dedup window, seconds only for a soak.
 import { DEV_API_CLIENTS, DEV_API_KEYS } from '@oncepay/http-edge';
-import { configurationProblems, serviceEnvSchema } from './env';
+import { configurationProblems, parseConfiguration, serviceEnvSchema } from './env';
+import { retentionWindows } from './retention-job';
+
+const HOUR_MS = 3_600_000;
 
 const schema = serviceEnvSchema({});
 const env = { PORT: '3000', DATABASE_URL: 'postgresql://db/x', KAFKA_BROKERS: 'kafka:9092' };
@@ -74,6 +78,47 @@ describe('Kafka authentication settings', () => {
     ).toEqual([]);
     expect(configurationProblems(schema, { ...base, KAFKA_TLS_CA_FILE: '/etc/ca.pem' })).toEqual([
       '  KAFKA_TLS_CA_FILE: is used only with KAFKA_TLS=true',
+    ]);
+  });
+});
+
+describe('retention windows', () => {
+  const keys = 'ops:operator:a-real-key-of-ops-0001';
+  const configOf = (vars: Record<string, string>) => {
+    const parsed = parseConfiguration(schema, { ...env, API_KEYS: keys, ...vars }) as Record<string, unknown>;
+    return { get: (key: string) => parsed[key], getOrThrow: (key: string) => parsed[key] } as never;
+  };
+
+  it('are the hours variables, and the 24 h of the API contract for idempotency keys', () => {
+    expect(retentionWindows(configOf({}))).toEqual({
+      processedMessages: 720 * HOUR_MS,
+      outboxSent: 168 * HOUR_MS,
+      idempotencyKeys: 24 * HOUR_MS,
+    });
+  });
+
+  it('keep the dedup window at 24 h at least unless SOAK_RETENTION_SECONDS says otherwise', () => {
+    expect(
+      configurationProblems(schema, { ...env, API_KEYS: keys, PROCESSED_MESSAGES_RETENTION_HOURS: '23' }),
+    ).toEqual([expect.stringMatching(/^ {2}PROCESSED_MESSAGES_RETENTION_HOURS: /)]);
+    expect(retentionWindows(configOf({ SOAK_RETENTION_SECONDS: '60' }))).toEqual({
+      processedMessages: 60_000,
+      outboxSent: 60_000,
+      idempotencyKeys: 60_000,
+    });
+  });
+
+  it('refuse SOAK_RETENTION_SECONDS with NODE_ENV=production', () => {
+    expect(
+      configurationProblems(schema, {
+        ...env,
+        API_KEYS: keys,
+        NODE_ENV: 'production',
+        SOAK_RETENTION_SECONDS: '60',
+      }),
+    ).toEqual([expect.stringMatching(/^ {2}SOAK_RETENTION_SECONDS: shortens the dedup window .*refused/)]);
+    expect(configurationProblems(schema, { ...env, API_KEYS: keys, SOAK_RETENTION_SECONDS: '0' })).toEqual([
+      expect.stringMatching(/^ {2}SOAK_RETENTION_SECONDS: /),
     ]);
   });
 });

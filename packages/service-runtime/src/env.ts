@@ -80,8 +80,26 @@ export const baseEnvSchema = z.object({
   PROCESSED_MESSAGES_RETENTION_HOURS: z.coerce.number().int().min(24).max(87_600).default(720),
   /** How long SENT outbox rows are kept as history. */
   OUTBOX_SENT_RETENTION_HOURS: z.coerce.number().int().min(1).max(87_600).default(168),
-  /** How often the retention job runs. */
-  RETENTION_INTERVAL_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(600_000),
+  /**
+   * How often the retention job runs. Often and short: each run deletes what expired since the last
+   * one, so a run's work stays small and even (docs/adr/0010-retention-batched-deletes-under-a-time-budget.md).
+   */
+  RETENTION_INTERVAL_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(10_000),
+  /**
+   * How long one run may spend on each table: no new DELETE batch starts after it (one batch always
+   * runs, so 0 means one batch per table and run). What a table sheds per second is about this
+   * budget over the interval times its delete rate.
+   */
+  RETENTION_BUDGET_MS: z.coerce.number().int().min(0).max(600_000).default(2_000),
+  /**
+   * For a soak benchmark or a test only: replaces all three retention windows (processed message ids,
+   * SENT outbox rows, idempotency keys, whose API contract says 24 h) with this many seconds, so a
+   * run of minutes reaches its steady state. A separate variable rather than a lower minimum on the
+   * ones above, so that shortening the dedup window below any redelivery delay takes a deliberate
+   * setting, and it is refused with NODE_ENV=production: a message redelivered after its id was
+   * forgotten would be applied twice.
+   */
+  SOAK_RETENTION_SECONDS: z.coerce.number().int().min(1).max(86_400).optional(),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
   /**
    * OpenTelemetry tracing (tracing.ts), read by the SDK itself as the specification says and checked
@@ -111,6 +129,14 @@ export function serviceEnvSchema<Shape extends z.ZodRawShape>(shape: Shape) {
 
 function baseEnvRules(env: BaseEnv, ctx: z.RefinementCtx): void {
   kafkaSecurityRules(env, ctx, env.NODE_ENV);
+  if (env.NODE_ENV === 'production' && env.SOAK_RETENTION_SECONDS !== undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['SOAK_RETENTION_SECONDS'],
+      message:
+        'shortens the dedup window for a soak or a test, refused with NODE_ENV=production ' +
+        '(set PROCESSED_MESSAGES_RETENTION_HOURS and OUTBOX_SENT_RETENTION_HOURS instead)',
+    });
   const devKeyClients = env.API_KEYS.devKeyClients;
   if (env.NODE_ENV === 'production' && devKeyClients.length > 0 && !env.ALLOW_DEV_API_KEYS)
     ctx.addIssue({

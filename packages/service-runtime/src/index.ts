@@ -22,7 +22,8 @@ export {
   type PrismaLifecycle,
   type ServiceCoreOptions,
 } from './service-core.module';
-export { RETENTION_BOUNDS, RetentionJob, type RetentionTask } from './retention-job';
+export { RETENTION_BOUNDS } from './retention-bounds';
+export { RetentionJob, retentionWindows, type RetentionTask, type RetentionWindows } from './retention-job';
 export { createServiceLogger, kafkajsLogTo, PinoNestLogger } from './logging';
 export { MetricsController, ServiceMetrics } from './metrics';
 export { ServiceStatus } from './service-status';

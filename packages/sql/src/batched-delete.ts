@@ -1,43 +1,58 @@
-// Retention cleanup shared by the processed-message log and the idempotency keys: many small DELETEs
-// rather than one big one, so no cleanup run holds locks, bloats WAL or outlives a statement timeout.
+// Retention cleanup shared by the processed-message log, the outbox and the idempotency keys: many
+// short DELETEs rather than one big one, so no cleanup run holds locks, bloats WAL or outlives a
+// statement timeout, and a time budget rather than a row cap, so a run sheds as much as its budget
+// allows (docs/adr/0010-retention-batched-deletes-under-a-time-budget.md).
+import { performance } from 'node:perf_hooks';
 import type { SqlExecutor } from './sql-executor';
 
 export interface BatchBounds {
   /** Rows deleted per statement. */
   batchSize: number;
-  /** Statements per call; the next call (the next scheduled run) continues where this one stopped. */
+  /** Statements per call at most; the next call (the next scheduled run) continues where this one stopped. */
   maxBatches: number;
+  /**
+   * Milliseconds after which no further statement starts (the one running finishes). The first
+   * statement always runs, so every call makes progress whatever the budget.
+   */
+  budgetMs?: number;
 }
 
-export function assertBatchBounds({ batchSize, maxBatches }: BatchBounds): void {
+export function assertBatchBounds({ batchSize, maxBatches, budgetMs }: BatchBounds): void {
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
     throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
   }
   if (!Number.isSafeInteger(maxBatches) || maxBatches < 1) {
     throw new RangeError(`maxBatches must be a positive integer, got ${maxBatches}`);
   }
+  if (budgetMs !== undefined && !(Number.isFinite(budgetMs) && budgetMs >= 0)) {
+    throw new RangeError(`budgetMs must be a non-negative number, got ${budgetMs}`);
+  }
 }
 
 /**
  * Runs `deleteBatchSql` (one DELETE whose last parameter is the batch size) until a batch comes back
- * short or `maxBatches` ran, and returns how many rows went. Each statement commits on its own when
- * `db` is a client rather than a transaction, which is how it should be called.
+ * short (or, with `doneWhen: 'empty-batch'`, for a DELETE that may skip rows it looked at, empty),
+ * `maxBatches` ran or `budgetMs` is spent, and returns how many rows went. Each statement commits
+ * on its own when `db` is a client rather than a transaction, which is how it should be called.
  */
 export async function deleteInBatches(
   db: SqlExecutor,
   deleteBatchSql: string,
   values: unknown[],
   bounds: BatchBounds,
+  doneWhen: 'short-batch' | 'empty-batch' = 'short-batch',
 ): Promise<number> {
   assertBatchBounds(bounds);
+  const deadline = performance.now() + (bounds.budgetMs ?? Infinity);
   let deleted = 0;
   for (let batch = 0; batch < bounds.maxBatches; batch++) {
+    if (batch > 0 && performance.now() >= deadline) break;
     const count = await db.execute(deleteBatchSql, ...values, bounds.batchSize);
     if (!Number.isSafeInteger(count) || count < 0 || count > bounds.batchSize) {
       throw new Error(`a batch DELETE reported ${count} rows for a batch of ${bounds.batchSize}`);
     }
     deleted += count;
-    if (count < bounds.batchSize) break;
+    if (doneWhen === 'short-batch' ? count < bounds.batchSize : count === 0) break;
   }
   return deleted;
 }

@@ -4,9 +4,10 @@
 // with the same key waits for this one's commit on the key's unique index, then replays it. The
 // hottest path of the system: one round trip and one commit, on node-postgres (PgDatabase), not Prisma.
 import { Inject, Injectable } from '@nestjs/common';
-import { fingerprintRequest, MIN_IDEMPOTENCY_KEY_RETENTION_MS, writeOnceForKey } from '@oncepay/dedup';
+import { ConfigService } from '@nestjs/config';
+import { fingerprintRequest, writeOnceForKey } from '@oncepay/dedup';
 import type { OutboxSignal } from '@oncepay/messaging';
-import { OUTBOX_SIGNAL, PG_DATABASE } from '@oncepay/service-runtime';
+import { OUTBOX_SIGNAL, PG_DATABASE, retentionWindows } from '@oncepay/service-runtime';
 import { PgDatabase } from '@oncepay/sql';
 import {
   decide,
@@ -38,11 +39,17 @@ const ACCEPTED = 202;
 
 @Injectable()
 export class RequestTransferHandler {
+  /** 24 h (the API contract), shorter only in a soak or a test (SOAK_RETENTION_SECONDS). */
+  private readonly keyRetentionMs: number;
+
   constructor(
     @Inject(PG_DATABASE) private readonly db: PgDatabase,
     @Inject(OUTBOX_SIGNAL) private readonly outboxSignal: OutboxSignal,
     private readonly metrics: TransferMetrics,
-  ) {}
+    config: ConfigService,
+  ) {
+    this.keyRetentionMs = retentionWindows(config).idempotencyKeys;
+  }
 
   async execute(input: RequestTransferInput): Promise<RequestTransferResult> {
     const now = new Date();
@@ -60,7 +67,7 @@ export class RequestTransferHandler {
       status: ACCEPTED,
       body,
       now,
-      retentionMs: MIN_IDEMPOTENCY_KEY_RETENTION_MS,
+      retentionMs: this.keyRetentionMs,
     };
     const written = await writeOnceForKey(this.db, key, () =>
       insertTransferOnce(this.db, { row, events, key }),
