@@ -71,7 +71,7 @@ export async function runMode(options: ModeRunOptions): Promise<ModeResult> {
   const workers: WorkerProcess[] = [];
   try {
     const databaseUrl = await createLabDatabase(infra.postgresAdminUrl, names.database, plan);
-    await ensureTopics(kafka, topics, options.partitions);
+    await ensureTopics(kafka, topics, { numPartitions: options.partitions });
     const producer = new IdempotentProducer(kafka);
     await producer.connect();
     const now = new Date();

@@ -19,6 +19,7 @@ export { deadLetterRecord, DLT_HEADERS, type DeadLetterReason } from './dead-let
 export { type IncomingMessage } from './incoming-message';
 export {
   createKafkaClient,
+  METADATA_MAX_AGE_MS,
   parseBrokerList,
   SASL_MECHANISMS,
   type KafkaClientOptions,
@@ -49,5 +50,5 @@ export {
 } from './outbox-relay';
 export { OutboxSignal } from './outbox-signal';
 export { IdempotentProducer, type ProducerRecord } from './producer';
-export { ensureTopics } from './topology';
+export { ensureTopics, resolveReplication, TopologyError, type TopicLayout } from './topology';
 export { startRequestSpan, traceContextOf, traceHeaders, traceIdOf, tracingOn } from './tracing';
