@@ -30,6 +30,8 @@ export interface ChaosStackOptions {
   kafkaBrokers?: string[];
   /** Per service: the admin URL of the PostgreSQL server its database is created on, instead of the test run's. */
   postgresAdminUrls?: Partial<Record<ServiceName, string>>;
+  /** More environment for every service instance (e.g. KAFKA_REPLICATION_FACTOR for a cluster). */
+  serviceEnv?: Record<string, string>;
 }
 
 export type ServiceName = 'transfer' | 'ledger' | 'notification';
@@ -125,7 +127,10 @@ export class ChaosStack {
     if (!database) throw new Error(`no database for ${name}`);
     const service = await startKillableService(name, database.url, {
       ...(port === undefined ? {} : { port }),
-      ...(this.options.kafkaBrokers ? { env: { KAFKA_BROKERS: this.options.kafkaBrokers.join(',') } } : {}),
+      env: {
+        ...(this.options.kafkaBrokers ? { KAFKA_BROKERS: this.options.kafkaBrokers.join(',') } : {}),
+        ...this.options.serviceEnv,
+      },
     });
     this.everyInstance.push(service);
     void service.exited.then((code) => {
