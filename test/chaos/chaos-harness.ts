@@ -121,8 +121,11 @@ export class ChaosStack {
     }
   }
 
-  /** Starts one more instance of `name` on its database (on `port` when given: a restart in place). */
-  async start(name: ServiceName, port?: number): Promise<KillableService> {
+  /**
+   * Starts one more instance of `name` on its database (on `port` when given: a restart in place), with
+   * `env` on top of the stack's environment (a changed setting, as a rolling deploy brings).
+   */
+  async start(name: ServiceName, port?: number, env: Record<string, string> = {}): Promise<KillableService> {
     const database = this.databases.get(name);
     if (!database) throw new Error(`no database for ${name}`);
     const service = await startKillableService(name, database.url, {
@@ -130,6 +133,7 @@ export class ChaosStack {
       env: {
         ...(this.options.kafkaBrokers ? { KAFKA_BROKERS: this.options.kafkaBrokers.join(',') } : {}),
         ...this.options.serviceEnv,
+        ...env,
       },
     });
     this.everyInstance.push(service);

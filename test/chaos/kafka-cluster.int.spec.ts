@@ -8,13 +8,16 @@
 //  b) the active KRaft controller is killed with kill -9: the two other voters elect a new one, the
 //     cluster goes on, the old one comes back as a follower;
 //  c) two instances of every service, then, service by service under load, the older instance is
-//     stopped (SIGTERM) and a new one started: the consumer groups rebalance twice each, the outbox
-//     relay's advisory lock passes to another instance.
+//     stopped (SIGTERM) and a new one started with KAFKA_PARTITIONS raised from 3 to 6, as a rolling
+//     deploy that scales out would: the first new instance raises the partitions of the running topics,
+//     the consumer groups rebalance (on each move, and when they see the new partitions), the outbox
+//     relay's advisory lock passes to another instance, and what lands on the new partitions is consumed.
 // Each ends with every transfer terminal, exact balances and the auditor clean, and prints what it
 // measured; the cluster's memory and CPU use is printed at the end (docs/performance.md).
 import { setTimeout as sleep } from 'node:timers/promises';
+import { TOPICS } from '@oncepay/contracts';
 import { createKafkaClient } from '@oncepay/messaging';
-import { TEST_KAFKA_NAMESPACE } from '@oncepay/test-support';
+import { TEST_KAFKA_NAMESPACE, waitFor } from '@oncepay/test-support';
 import { ConfigResourceTypes } from 'kafkajs';
 import { CHAOS, ChaosStack, tally, type PostedTransfer, type ServiceName } from './chaos-harness';
 import { RestartableKafkaCluster, type NodeUsage } from './dedicated-infra';
@@ -28,6 +31,14 @@ const PACE_MS = Math.max(25, Math.round(300 / CHAOS.scale));
 /** How long transfers may stay still (a broker fenced, leaders moving) before a scenario gives up. */
 const PROGRESS_TIMEOUT_MS = 90_000;
 const SERVICES: ServiceName[] = ['transfer', 'ledger', 'notification'];
+/** The partitions the stack starts with (the default) and those the replacing instances of c) configure. */
+const PARTITIONS = { before: 3, after: 6 };
+/** Each topic, the consumer group that reads it. */
+const READERS = [
+  { topic: TOPICS.transferRequests, group: 'ledger-service' },
+  { topic: TOPICS.ledgerResults, group: 'transfer-service' },
+  { topic: TOPICS.transferOutcomes, group: 'notification-service' },
+];
 
 describe('chaos: a three-broker KRaft cluster (RF 3, min ISR 2) under faults and scale-out', () => {
   let cluster: RestartableKafkaCluster;
@@ -251,7 +262,7 @@ describe('chaos: a three-broker KRaft cluster (RF 3, min ISR 2) under faults and
             const [leaving] = stack.instances.get(name)!;
             const publishedByLeaving = await publishedBy(leaving!.baseUrl);
             await stack.kill(name, 'SIGTERM', 0);
-            const joiner = await stack.start(name);
+            const joiner = await stack.start(name, undefined, { KAFKA_PARTITIONS: String(PARTITIONS.after) });
             stack.injected.push(
               `${name}-service: pid ${leaving!.pid} stopped, pid ${joiner.pid} joined at +${stack.elapsed()} ms`,
             );
@@ -273,14 +284,30 @@ describe('chaos: a three-broker KRaft cluster (RF 3, min ISR 2) under faults and
         ),
       );
       await settle(
-        `scale-out: 2 instances of every service, each replaced under load x${CHAOS.rounds}`,
+        `scale-out: 2 instances of every service, each replaced under load, partitions ${PARTITIONS.before} -> ${PARTITIONS.after} x${CHAOS.rounds}`,
         run,
+        { moves: run.observed, publishedBySurvivors: publishedByInstance },
+      );
+      // Every topic was raised on the running system, the new partitions carried events, and each group
+      // consumes them to the end (the audit above showed nothing lost or doubled). Offsets are committed
+      // just after a batch's transaction, so the last commits may trail the audit by a moment.
+      const partitions = await waitFor(
+        newPartitions,
+        (topics) => topics.every((topic) => topic.unconsumed === 0),
         {
-          moves: run.observed,
-          publishedBySurvivors: publishedByInstance,
-          groupMembers: await groupMembers(),
+          timeoutMs: 60_000,
+          intervalMs: 500,
+          what: 'every consumer group at the end of its topic',
         },
       );
+      console.log(`[chaos] partitions after the scale-out: ${JSON.stringify(partitions)}`);
+      for (const topic of partitions) {
+        expect(topic.partitions).toBe(PARTITIONS.after);
+        expect(topic.members).toBe(2);
+      }
+      expect(
+        partitions.find((topic) => topic.topic === TOPICS.transferRequests)!.onNewPartitions,
+      ).toBeGreaterThan(0);
       // The relay's lock moved: the instances that stayed published too, not only the ones that left.
       expect(
         run.observed
@@ -305,14 +332,40 @@ describe('chaos: a three-broker KRaft cluster (RF 3, min ISR 2) under faults and
       .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
   }
 
-  /** Members of each consumer group now: two instances each after the moves. */
-  async function groupMembers(): Promise<Record<string, number>> {
-    const admin = createKafkaClient({ clientId: 'chaos-cluster-groups', brokers: cluster.brokers }).admin();
+  /**
+   * Per topic: its partitions now, the messages on those the raise added, what its consumer group has
+   * not committed yet, and the group's members.
+   */
+  async function newPartitions() {
+    const admin = createKafkaClient({
+      clientId: 'chaos-cluster-partitions',
+      brokers: cluster.brokers,
+    }).admin();
     await admin.connect();
     try {
-      const { groups } = await admin.listGroups();
-      const described = await admin.describeGroups(groups.map((group) => group.groupId));
-      return Object.fromEntries(described.groups.map((group) => [group.groupId, group.members.length]));
+      return await Promise.all(
+        READERS.map(async ({ topic, group }) => {
+          const name = TEST_KAFKA_NAMESPACE + topic;
+          const groupId = TEST_KAFKA_NAMESPACE + group;
+          const ends = await admin.fetchTopicOffsets(name);
+          const [committed] = await admin.fetchOffsets({ groupId, topics: [name] });
+          const committedOf = (partition: number) =>
+            Math.max(0, Number(committed?.partitions.find((p) => p.partition === partition)?.offset ?? 0));
+          const [described] = (await admin.describeGroups([groupId])).groups;
+          return {
+            topic,
+            partitions: ends.length,
+            onNewPartitions: ends
+              .filter(({ partition }) => partition >= PARTITIONS.before)
+              .reduce((sum, { high }) => sum + Number(high), 0),
+            unconsumed: ends.reduce(
+              (sum, { partition, high }) => sum + Number(high) - committedOf(partition),
+              0,
+            ),
+            members: described?.members.length ?? 0,
+          };
+        }),
+      );
     } finally {
       await admin.disconnect();
     }
