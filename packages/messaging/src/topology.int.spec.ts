@@ -137,7 +137,7 @@ describe('ensureTopics on the real broker', () => {
         (n) => n === 120,
         { timeoutMs: 120_000, intervalMs: 250, what: '120 events consumed' },
       );
-      const partitions = new Set(events.map((event) => consumed.get(event.headers['event-id'])));
+      const partitions = new Set(events.map((event) => consumed.get(event.headers['event-id'] ?? '')));
       expect(partitions).toEqual(new Set([0, 1, 2, 3]));
 
       const { logger: later, lines: warned } = recordingLogger();
