@@ -1,4 +1,5 @@
-// A real single-node Kafka broker (KRaft: broker and controller in one JVM, no ZooKeeper) for local dev and tests.
+// A real single-node Kafka broker (KRaft: broker and controller in one JVM, no ZooKeeper) for local dev and tests,
+// or one node of a local multi-node cluster (startKafkaCluster) for the fault-injection scenarios.
 // The jars come from Maven Central through kafka/pom.xml, so the only host requirements are Java 17 and Maven.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -23,6 +24,21 @@ export interface KafkaOptions {
    * as a broker with authentication would: for the test of OncePay's SASL client configuration.
    */
   sasl?: { port: number; users: Record<string, string> };
+  /** Part of a cluster of combined broker+controller nodes instead of a cluster of its own (startKafkaCluster). */
+  cluster?: KafkaClusterMembership;
+}
+
+export interface KafkaClusterMembership {
+  /** This node's id: 1, 2, 3... recorded in its formatted storage, so it never changes. */
+  nodeId: number;
+  /** Every node's id and controller port: the KRaft voters (controller.quorum.voters). */
+  voters: { nodeId: number; controllerPort: number }[];
+  /** Shared by every node: storage formatted with another cluster's id is refused. */
+  clusterId: string;
+  /** Replicas of the internal topics and the brokers' defaults (default.replication.factor). */
+  replicationFactor: number;
+  /** min.insync.replicas of the brokers and of the transaction state log. */
+  minInsyncReplicas: number;
 }
 
 export interface KafkaBroker {
@@ -32,6 +48,8 @@ export interface KafkaBroker {
   stop(): Promise<void>;
   /** The JVM's process id. */
   pid: number;
+  /** The node's log file. */
+  logFile: string;
   /**
    * SIGKILL at once, no controlled shutdown: what a crash leaves behind, so the next start on the same
    * data dir recovers its logs. Resolves once the JVM is gone. For fault-injection tests.
@@ -126,20 +144,54 @@ export async function startKafka(opts: KafkaOptions): Promise<KafkaBroker> {
   if (opts.sasl) await assertPortFree(opts.sasl.port, 'Kafka SASL listener');
   const classpath = await ensureKafkaJars();
   requireTools(['java']);
-  const files = await writeConfig(opts);
-  await formatStorageOnce(classpath, opts.dataDir, files);
-  const jvm = spawnBroker(classpath, files, opts.logFile);
+  const jvm = await launch(classpath, opts);
   try {
     await waitUntilReady(jvm, opts);
   } catch (err) {
     await stopJvm(jvm);
     throw err;
   }
+  return brokerOf(jvm, opts);
+}
+
+/**
+ * Starts every node of a multi-node KRaft cluster (each `cluster` option naming the same voters) and
+ * resolves once each answers metadata. The nodes start together: none is ready before a majority of
+ * the voters runs. A single node of a running cluster is restarted with startKafka.
+ */
+export async function startKafkaCluster(nodes: KafkaOptions[]): Promise<KafkaBroker[]> {
+  if (nodes.some((node) => !node.cluster))
+    throw new Error('every node of a cluster needs its `cluster` option');
+  for (const node of nodes) {
+    await assertPortFree(node.port, `Kafka broker ${node.cluster!.nodeId}`);
+    await assertPortFree(node.controllerPort, `Kafka KRaft controller ${node.cluster!.nodeId}`);
+  }
+  const classpath = await ensureKafkaJars();
+  requireTools(['java']);
+  const jvms: Jvm[] = [];
+  try {
+    for (const node of nodes) jvms.push(await launch(classpath, node));
+    await Promise.all(jvms.map((jvm, i) => waitUntilReady(jvm, nodes[i]!)));
+  } catch (err) {
+    await Promise.allSettled(jvms.map((jvm) => stopJvm(jvm)));
+    throw err;
+  }
+  return jvms.map((jvm, i) => brokerOf(jvm, nodes[i]!));
+}
+
+async function launch(classpath: string, opts: KafkaOptions): Promise<Jvm> {
+  const files = await writeConfig(opts);
+  await formatStorageOnce(classpath, opts, files);
+  return spawnBroker(classpath, files, opts.logFile);
+}
+
+function brokerOf(jvm: Jvm, opts: KafkaOptions): KafkaBroker {
   jvm.running = true;
   return {
     brokers: `127.0.0.1:${opts.port}`,
     stop: () => stopJvm(jvm),
     pid: jvm.child.pid ?? -1,
+    logFile: opts.logFile,
     kill: () => killJvm(jvm),
   };
 }
@@ -168,13 +220,18 @@ async function writeConfig(opts: KafkaOptions): Promise<ConfigFiles> {
 const prop = (value: string): string => value.replace(/\\/g, '\\\\');
 
 function serverProperties(opts: KafkaOptions): string {
+  const cluster = opts.cluster;
+  const nodeId = cluster?.nodeId ?? 1;
+  const voters = cluster?.voters ?? [{ nodeId: 1, controllerPort: opts.controllerPort }];
+  const replicas = cluster?.replicationFactor ?? 1;
+  const minInsync = cluster?.minInsyncReplicas ?? 1;
   return `# Written by scripts/infra/kafka.ts on every start: edit that file, not this one.
 # One JVM plays both KRaft roles: no ZooKeeper and no second process to manage.
 process.roles=broker,controller
 # Recorded in the formatted storage, so it must stay the same across restarts.
-node.id=1
-# The metadata quorum is this node alone.
-controller.quorum.voters=1@127.0.0.1:${opts.controllerPort}
+node.id=${nodeId}
+# The metadata quorum: ${cluster ? 'every node of the cluster votes, a majority elects the active controller' : 'this node alone'}.
+controller.quorum.voters=${voters.map((voter) => `${voter.nodeId}@127.0.0.1:${voter.controllerPort}`).join(',')}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${opts.sasl ? ',SASL_PLAINTEXT:SASL_PLAINTEXT' : ''}
@@ -186,13 +243,15 @@ ${opts.sasl ? saslProperties(opts.sasl.users) : ''}
 # Inside dataDir, so wiping the local data wipes the topics too.
 log.dirs=${prop(logDirOf(opts.dataDir))}
 # Internal topics default to 3 replicas, impossible on one broker: consumer groups could not commit offsets.
-offsets.topic.replication.factor=1
+offsets.topic.replication.factor=${replicas}
 # Same for the transaction state topic, needed by transactional producers.
-transaction.state.log.replication.factor=1
-# The default (2) exceeds the single replica, which would refuse transactional writes.
-transaction.state.log.min.isr=1
-# acks=-1 writes (idempotent producers) need this many in-sync replicas; one is all there is.
-min.insync.replicas=1
+transaction.state.log.replication.factor=${replicas}
+# The default (2) exceeds a single replica, which would refuse transactional writes.
+transaction.state.log.min.isr=${minInsync}
+# acks=-1 writes (idempotent producers) need this many in-sync replicas.
+min.insync.replicas=${minInsync}
+# What a topic created without a replication factor gets (OncePay's services always name one).
+default.replication.factor=${replicas}
 # The default 3 s wait before a new group's first rebalance only slows every consumer start in tests.
 group.initial.rebalance.delay.ms=0
 # Topics are created on purpose: a mistyped topic name must fail, not silently create a new topic.
@@ -227,14 +286,17 @@ log4j.logger.kafka.server.KafkaRaftServer=INFO
 log4j.logger.kafka.server.BrokerServer=INFO
 log4j.logger.kafka.server.ControllerServer=INFO
 log4j.logger.kafka.server.BrokerLifecycleManager=INFO
+# One line per KRaft election ("Completed transition to Leader..."): where the active controller is.
+log4j.logger.org.apache.kafka.raft.QuorumState=INFO
 `;
 }
 
 /** KRaft refuses unformatted storage; formatting twice would fail, so it happens on the first start only. */
-async function formatStorageOnce(classpath: string, dataDir: string, files: ConfigFiles): Promise<void> {
+async function formatStorageOnce(classpath: string, opts: KafkaOptions, files: ConfigFiles): Promise<void> {
+  const { dataDir } = opts;
   // meta.properties is what the storage tool writes: its presence means the log dir is formatted.
   if (fs.existsSync(path.join(logDirOf(dataDir), 'meta.properties'))) return;
-  const clusterId = await clusterIdOf(dataDir);
+  const clusterId = opts.cluster?.clusterId ?? (await clusterIdOf(dataDir));
   const args = ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', files.server];
   const format = await run('java', [log4jFlag(files), ...args]);
   if (format.code !== 0)
@@ -252,7 +314,7 @@ async function clusterIdOf(dataDir: string): Promise<string> {
 }
 
 /** Same shape as Kafka's Uuid.randomUuid(): 16 random bytes, URL-safe base64, never starting with '-' (the CLI would take it for an option). */
-function newClusterId(): string {
+export function newClusterId(): string {
   for (;;) {
     const id = crypto.randomBytes(16).toString('base64url');
     if (!id.startsWith('-')) return id;

@@ -4,7 +4,12 @@
 // what the databases hold and tallies it. Everything it creates (a database, two topics, two consumer
 // groups) is named after the run and the mode, and the database and topics are deleted at the end.
 import { deadLetterTopicOf } from '@oncepay/contracts';
-import { createKafkaClient, ensureTopics, IdempotentProducer } from '@oncepay/messaging';
+import {
+  createKafkaClient,
+  ensureTopics,
+  IdempotentProducer,
+  type MessagingLogger,
+} from '@oncepay/messaging';
 import { createLabDatabase, dropLabDatabase, readObservations } from './lab-database';
 import { recordOf, transferRequestedOf } from './lab-events';
 import type { LabMode } from './modes';
@@ -71,7 +76,7 @@ export async function runMode(options: ModeRunOptions): Promise<ModeResult> {
   const workers: WorkerProcess[] = [];
   try {
     const databaseUrl = await createLabDatabase(infra.postgresAdminUrl, names.database, plan);
-    await ensureTopics(kafka, topics, options.partitions);
+    await ensureTopics(kafka, topics, { numPartitions: options.partitions }, topologyLog(log));
     const producer = new IdempotentProducer(kafka);
     await producer.connect();
     const now = new Date();
@@ -184,4 +189,11 @@ async function partitionsBehind(admin: Admin, groupId: string, topic: string): P
       return BigInt(offset === '-1' ? '0' : offset) < BigInt(end.high);
     })
     .map((end) => end.partition);
+}
+
+/** ensureTopics' few lines (topics created, partitions raised) as lines of the lab's own log. */
+function topologyLog(log: (line: string) => void): MessagingLogger {
+  const line = (message: string, context?: Record<string, unknown>) =>
+    log(context ? `${message} ${JSON.stringify(context)}` : message);
+  return { info: line, warn: line, error: line };
 }

@@ -30,6 +30,8 @@ export interface ChaosStackOptions {
   kafkaBrokers?: string[];
   /** Per service: the admin URL of the PostgreSQL server its database is created on, instead of the test run's. */
   postgresAdminUrls?: Partial<Record<ServiceName, string>>;
+  /** More environment for every service instance (e.g. KAFKA_REPLICATION_FACTOR for a cluster). */
+  serviceEnv?: Record<string, string>;
 }
 
 export type ServiceName = 'transfer' | 'ledger' | 'notification';
@@ -119,13 +121,20 @@ export class ChaosStack {
     }
   }
 
-  /** Starts one more instance of `name` on its database (on `port` when given: a restart in place). */
-  async start(name: ServiceName, port?: number): Promise<KillableService> {
+  /**
+   * Starts one more instance of `name` on its database (on `port` when given: a restart in place), with
+   * `env` on top of the stack's environment (a changed setting, as a rolling deploy brings).
+   */
+  async start(name: ServiceName, port?: number, env: Record<string, string> = {}): Promise<KillableService> {
     const database = this.databases.get(name);
     if (!database) throw new Error(`no database for ${name}`);
     const service = await startKillableService(name, database.url, {
       ...(port === undefined ? {} : { port }),
-      ...(this.options.kafkaBrokers ? { env: { KAFKA_BROKERS: this.options.kafkaBrokers.join(',') } } : {}),
+      env: {
+        ...(this.options.kafkaBrokers ? { KAFKA_BROKERS: this.options.kafkaBrokers.join(',') } : {}),
+        ...this.options.serviceEnv,
+        ...env,
+      },
     });
     this.everyInstance.push(service);
     void service.exited.then((code) => {

@@ -10,7 +10,13 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { Client } from 'pg';
-import { startKafka, type KafkaBroker, type KafkaOptions } from '../../scripts/infra/kafka';
+import {
+  newClusterId,
+  startKafka,
+  startKafkaCluster,
+  type KafkaBroker,
+  type KafkaOptions,
+} from '../../scripts/infra/kafka';
 import { REPO_ROOT } from '../../scripts/infra/paths';
 import { quoteIdentifier, type PostgresOptions } from '../../scripts/infra/postgres';
 import type { ServiceSpec } from '../../scripts/infra/services';
@@ -92,6 +98,169 @@ export class RestartableKafka {
     this.broker = null;
     return broker;
   }
+}
+
+/** One node's resource use, read from /proc: resident memory and CPU seconds since its JVM started. */
+export interface NodeUsage {
+  nodeId: number;
+  rssMiB: number;
+  cpuSeconds: number;
+}
+
+/**
+ * A three-node KRaft cluster of its own (each node broker and controller in one JVM, -Xmx512m), with
+ * internal topics and broker defaults at replication factor 3 and min.insync.replicas 2, as in
+ * production. Each node can be killed, stopped and restarted on its own data and ports.
+ */
+export class RestartableKafkaCluster {
+  private readonly running = new Map<number, KafkaBroker>();
+
+  private constructor(
+    private readonly nodes: KafkaOptions[],
+    private readonly root: string,
+  ) {}
+
+  static async start(size = 3): Promise<RestartableKafkaCluster> {
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), 'oncepay-chaos-kafka-cluster-'));
+    const taken: number[] = [];
+    const ports = async () => {
+      const port = await freePort(taken);
+      taken.push(port);
+      return port;
+    };
+    const ids = Array.from({ length: size }, (_, i) => i + 1);
+    const layout: { nodeId: number; port: number; controllerPort: number }[] = [];
+    for (const nodeId of ids) layout.push({ nodeId, port: await ports(), controllerPort: await ports() });
+    const clusterId = newClusterId();
+    const nodes: KafkaOptions[] = layout.map(({ nodeId, port, controllerPort }) => ({
+      dataDir: path.join(root, `node-${nodeId}`),
+      logFile: path.join(root, `node-${nodeId}.log`),
+      port,
+      controllerPort,
+      cluster: {
+        nodeId,
+        voters: layout.map((node) => ({ nodeId: node.nodeId, controllerPort: node.controllerPort })),
+        clusterId,
+        replicationFactor: Math.min(3, size),
+        minInsyncReplicas: Math.max(1, Math.min(3, size) - 1),
+      },
+    }));
+    const cluster = new RestartableKafkaCluster(nodes, root);
+    try {
+      const brokers = await startKafkaCluster(nodes);
+      brokers.forEach((broker, i) => cluster.running.set(ids[i]!, broker));
+    } catch (error) {
+      await cluster.close();
+      throw error;
+    }
+    return cluster;
+  }
+
+  /** Every node's client address, running or not: clients find the live ones themselves. */
+  get brokers(): string[] {
+    return this.nodes.map((node) => `127.0.0.1:${node.port}`);
+  }
+
+  get nodeIds(): number[] {
+    return this.nodes.map((node) => node.cluster!.nodeId);
+  }
+
+  /** The folder of the nodes' data and logs. */
+  get folder(): string {
+    return this.root;
+  }
+
+  isRunning(nodeId: number): boolean {
+    return this.running.has(nodeId);
+  }
+
+  /** kill -9 of one node's JVM: no controlled shutdown, its leaderships and its controller role just vanish. */
+  async kill(nodeId: number): Promise<Timed> {
+    const broker = this.take(nodeId);
+    const startedAt = Date.now();
+    await broker.kill();
+    return { ms: Date.now() - startedAt };
+  }
+
+  /** Restarts one node on its data dir and ports; resolves once it answers metadata. */
+  async restart(nodeId: number): Promise<Timed> {
+    if (this.running.has(nodeId)) throw new Error(`node ${nodeId} is already running`);
+    const startedAt = Date.now();
+    this.running.set(nodeId, await startKafka(this.node(nodeId)));
+    return { ms: Date.now() - startedAt };
+  }
+
+  /**
+   * The node that is the active KRaft controller now. kafkajs' describeCluster names a random broker in
+   * KRaft, and the quorum tool is not among the broker's jars, so this reads each running node's log:
+   * the quorum logs every state change ("Completed transition to Leader(...epoch=N...)" or to a
+   * follower or candidate of epoch N), and the active controller is the running node whose last change
+   * made it leader at the highest epoch any running node has seen. Waits (bounded) while an election
+   * is under way.
+   */
+  async activeController(timeoutMs = 60_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const states = await Promise.all(
+        [...this.running.keys()].map(async (nodeId) => ({
+          nodeId,
+          ...(await lastQuorumState(this.node(nodeId))),
+        })),
+      );
+      const epoch = Math.max(...states.map((state) => state.epoch));
+      const leader = states.find((state) => state.leader && state.epoch === epoch);
+      if (leader) return leader.nodeId;
+      if (Date.now() > deadline)
+        throw new Error(`no active controller among nodes ${[...this.running.keys()].join(', ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  /** What each running node uses now (Linux /proc). */
+  async usage(): Promise<NodeUsage[]> {
+    return Promise.all([...this.running.entries()].map(([nodeId, broker]) => usageOf(nodeId, broker.pid)));
+  }
+
+  /** Stops every running node and deletes the folder (kept when KEEP_CHAOS_DATA is set, to read the logs). */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.running.values()].map((broker) => broker.stop()));
+    this.running.clear();
+    if (!CHAOS.keepData) await fs.rm(this.root, { recursive: true, force: true });
+  }
+
+  private node(nodeId: number): KafkaOptions {
+    const node = this.nodes.find((candidate) => candidate.cluster!.nodeId === nodeId);
+    if (!node) throw new Error(`no node ${nodeId}`);
+    return node;
+  }
+
+  private take(nodeId: number): KafkaBroker {
+    const broker = this.running.get(nodeId);
+    if (!broker) throw new Error(`node ${nodeId} is not running`);
+    this.running.delete(nodeId);
+    return broker;
+  }
+}
+
+/** The last KRaft state change in a node's log: its epoch, and whether it made the node the leader. */
+async function lastQuorumState(node: KafkaOptions): Promise<{ epoch: number; leader: boolean }> {
+  const log = await fs.readFile(node.logFile, 'utf8').catch(() => '');
+  const transitions = log.split('\n').filter((line) => line.includes('Completed transition to '));
+  const last = transitions.at(-1);
+  if (!last) return { epoch: -1, leader: false };
+  const target = last.slice(last.indexOf('Completed transition to ') + 'Completed transition to '.length);
+  const epoch = Number(/epoch=(\d+)/.exec(target)?.[1] ?? -1);
+  return { epoch, leader: target.startsWith('Leader') };
+}
+
+async function usageOf(nodeId: number, pid: number): Promise<NodeUsage> {
+  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
+  const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  // Fields 14 and 15 of /proc/<pid>/stat: user and system time in clock ticks (100 per second on Linux).
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return { nodeId, rssMiB: Math.round(rssKiB / 1024), cpuSeconds: Math.round(ticks) / 100 };
 }
 
 export class RestartablePostgres {

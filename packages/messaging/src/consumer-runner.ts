@@ -20,6 +20,7 @@ import { decodeEvent, type OncePayEvent } from '@oncepay/contracts';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { backoffDelayMs, type BackoffPolicy } from './backoff';
 import { deadLetterRecord } from './dead-letter';
+import { METADATA_MAX_AGE_MS } from './kafka-client';
 import { describeError, isRetriableError } from '@oncepay/sql';
 import { toIncomingMessage, type IncomingMessage } from './incoming-message';
 import { jsonLineLogger, type MessagingLogger } from './logger';
@@ -190,6 +191,8 @@ export class ConsumerRunner {
       // Read only what producers committed; OncePay's producers are not transactional, but be explicit.
       readUncommitted: false,
       allowAutoTopicCreation: false,
+      // Partitions added to a topic are noticed within this long; kafkajs then rejoins to take them.
+      metadataMaxAge: METADATA_MAX_AGE_MS,
       retry: { initialRetryTime: 300, retries: 10, maxRetryTime: 30_000 },
     });
   }

@@ -34,6 +34,7 @@ export {
 export { type IncomingMessage } from './incoming-message';
 export {
   createKafkaClient,
+  METADATA_MAX_AGE_MS,
   parseBrokerList,
   SASL_MECHANISMS,
   type KafkaClientOptions,
@@ -75,5 +76,5 @@ export {
 export { OutboxSignal } from './outbox-signal';
 export { isInfrastructureFailure } from './publish-failure';
 export { IdempotentProducer, SendQueueFullError, type ProducerRecord } from './producer';
-export { ensureTopics } from './topology';
+export { ensureTopics, resolveReplication, TopologyError, type TopicLayout } from './topology';
 export { startRequestSpan, traceContextOf, traceHeaders, traceIdOf, tracingOn } from './tracing';

@@ -23,6 +23,14 @@ export interface KafkaSasl {
   password: string;
 }
 
+/**
+ * How stale a producer's or consumer's view of the topics may get (kafkajs' default is 5 minutes).
+ * Partitions added to a running topic are seen within this long: producers start placing keys on them
+ * and consumer groups rebalance to take them (docs/architecture.md, "Partitions and replication").
+ * A metadata request per client every 30 s costs the brokers nothing worth counting.
+ */
+export const METADATA_MAX_AGE_MS = 30_000;
+
 export function createKafkaClient(options: KafkaClientOptions): Kafka {
   const config: KafkaConfig = {
     clientId: options.clientId,

@@ -2,6 +2,7 @@
 // set explicitly, and sends serialized, because concurrent `send` calls on one idempotent producer
 // corrupt its sequence numbers (kafkajs issue #598).
 import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
+import { METADATA_MAX_AGE_MS } from './kafka-client';
 
 export interface ProducerRecord {
   topic: string;
@@ -47,6 +48,7 @@ export class IdempotentProducer {
       // Explicit murmur2 partitioning by key (the Java client's), so a transfer's events share a partition.
       createPartitioner: Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: false,
+      metadataMaxAge: METADATA_MAX_AGE_MS,
       // Bounded on purpose: a send that still fails is retried later by the outbox relay, and a
       // duplicate that causes is removed by the consumers' dedup. kafkajs warns about this; it is deliberate.
       retry: { initialRetryTime: 100, retries: 5, maxRetryTime: 5_000 },

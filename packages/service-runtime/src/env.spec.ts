@@ -122,3 +122,29 @@ describe('retention windows', () => {
     ]);
   });
 });
+
+describe('Kafka replication settings', () => {
+  const base = { ...env, API_KEYS: DEV_API_KEYS };
+
+  it('leaves both unset by default (derived from the cluster at boot) and takes explicit values', () => {
+    expect(configurationProblems(schema, base)).toEqual([]);
+    const parsed = schema.parse({ ...base, KAFKA_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '2' });
+    expect([parsed.KAFKA_REPLICATION_FACTOR, parsed.KAFKA_MIN_INSYNC_REPLICAS]).toEqual([3, 2]);
+    expect(schema.parse(base).KAFKA_REPLICATION_FACTOR).toBeUndefined();
+  });
+
+  it('refuses min.insync.replicas above the replication factor, and values below 1', () => {
+    expect(
+      configurationProblems(schema, {
+        ...base,
+        KAFKA_REPLICATION_FACTOR: '2',
+        KAFKA_MIN_INSYNC_REPLICAS: '3',
+      }),
+    ).toEqual([
+      '  KAFKA_MIN_INSYNC_REPLICAS: 3 exceeds KAFKA_REPLICATION_FACTOR=2: no acks=all write could succeed',
+    ]);
+    expect(configurationProblems(schema, { ...base, KAFKA_REPLICATION_FACTOR: '0' })).toEqual([
+      expect.stringMatching(/^ {2}KAFKA_REPLICATION_FACTOR: /),
+    ]);
+  });
+});

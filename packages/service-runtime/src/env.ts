@@ -30,11 +30,24 @@ export const baseEnvSchema = z.object({
     .regex(/^([a-z0-9-]+\.)?$/, 'must be empty or lower-case letters, digits and dashes ending in a dot')
     .default(''),
   /**
-   * Partitions of the topics a service creates at boot; the unit of consumer parallelism: at most this
-   * many instances of a service consume at once. Sized for one instance each (docs/performance.md):
-   * fewer partitions per consumer mean fuller batches; raise it before running more instances.
+   * Partitions of the topics a service uses; the unit of consumer parallelism: at most this many
+   * instances of a service consume at once. Sized for one instance each (docs/performance.md): fewer
+   * partitions per consumer mean fuller batches. Raising it raises existing topics at the next boot
+   * (never lowered); see docs/architecture.md, "Partitions and replication".
    */
   KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(256).default(3),
+  /**
+   * Replicas of each topic a service creates. Unset: min(3, brokers the cluster reports), so 1 on a dev
+   * broker and 3 in a three-broker production cluster; set it in production so a broker that is down
+   * at boot cannot change it. An existing topic with another factor stops the boot (never rewritten).
+   */
+  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(16).optional(),
+  /**
+   * Replicas that must have a write before an acks=all send succeeds (the topics' min.insync.replicas).
+   * Unset: the replication factor minus one, at least 1 (2 of 3: one broker may be down, no acked
+   * write lives on one disk only). An existing topic with another value stops the boot.
+   */
+  KAFKA_MIN_INSYNC_REPLICAS: z.coerce.number().int().min(1).max(16).optional(),
   /**
    * Most events a consumer handles in one database transaction. Larger: fewer commits, more
    * throughput; smaller: shorter transactions and lock holds, less to redo after a crash.
@@ -136,6 +149,13 @@ function baseEnvRules(env: BaseEnv, ctx: z.RefinementCtx): void {
       message:
         'shortens the dedup window for a soak or a test, refused with NODE_ENV=production ' +
         '(set PROCESSED_MESSAGES_RETENTION_HOURS and OUTBOX_SENT_RETENTION_HOURS instead)',
+    });
+  const { KAFKA_REPLICATION_FACTOR: factor, KAFKA_MIN_INSYNC_REPLICAS: minIsr } = env;
+  if (factor !== undefined && minIsr !== undefined && minIsr > factor)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['KAFKA_MIN_INSYNC_REPLICAS'],
+      message: `${minIsr} exceeds KAFKA_REPLICATION_FACTOR=${factor}: no acks=all write could succeed`,
     });
   const devKeyClients = env.API_KEYS.devKeyClients;
   if (env.NODE_ENV === 'production' && devKeyClients.length > 0 && !env.ALLOW_DEV_API_KEYS)

@@ -73,7 +73,16 @@ export class MessagingRuntime implements OnModuleInit, BeforeApplicationShutdown
   async onModuleInit(): Promise<void> {
     const namespace = this.config.getOrThrow<string>('KAFKA_NAMESPACE');
     const topics = this.options.topics.map((topic) => namespace + topic);
-    await ensureTopics(this.kafka, topics, this.config.getOrThrow<number>('KAFKA_PARTITIONS'));
+    await ensureTopics(
+      this.kafka,
+      topics,
+      {
+        numPartitions: this.config.getOrThrow<number>('KAFKA_PARTITIONS'),
+        replicationFactor: this.config.get<number>('KAFKA_REPLICATION_FACTOR'),
+        minInsyncReplicas: this.config.get<number>('KAFKA_MIN_INSYNC_REPLICAS'),
+      },
+      messagingLogger('Topology'),
+    );
     await this.producer.connect();
     if (!this.options.outbox) return;
     this.relay = new OutboxRelay<SqlExecutor>({
