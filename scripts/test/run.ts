@@ -25,7 +25,7 @@ async function main(): Promise<number> {
   try {
     buildServices();
     await prepareTemplates(infra.postgresAdminUrl);
-    return await runJest(infra, process.argv.slice(2));
+    return await runJest(infra, jestArgs(process.argv.slice(2)));
   } finally {
     // Matters when the run reused a running stack: leave its PostgreSQL as it was.
     await dropRunDatabases(infra.postgresAdminUrl).catch(() => undefined);
@@ -74,6 +74,16 @@ async function dropRunDatabases(adminUrl: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * `npm run chaos` passes `--chaos`: every scenario of test/chaos, or only the files named after it
+ * (jest ORs path patterns, so adding test/chaos to a named file would run them all).
+ */
+function jestArgs(argv: string[]): string[] {
+  if (argv[0] !== '--chaos') return argv;
+  const rest = argv.slice(1);
+  return rest.some((arg) => arg.startsWith('test/chaos/')) ? rest : ['test/chaos', ...rest];
 }
 
 function runJest(infra: LocalInfra, args: string[]): Promise<number> {
