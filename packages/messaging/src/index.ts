@@ -75,6 +75,11 @@ export {
 } from './outbox-parking';
 export { OutboxSignal } from './outbox-signal';
 export { isInfrastructureFailure } from './publish-failure';
-export { IdempotentProducer, SendQueueFullError, type ProducerRecord } from './producer';
+export {
+  IdempotentProducer,
+  SendQueueFullError,
+  UnacknowledgedPartitionsError,
+  type ProducerRecord,
+} from './producer';
 export { ensureTopics, resolveReplication, TopologyError, type TopicLayout } from './topology';
 export { startRequestSpan, traceContextOf, traceHeaders, traceIdOf, tracingOn } from './tracing';

@@ -1,7 +1,21 @@
 // The only way OncePay writes to Kafka: kafkajs' idempotent producer with every option that matters
 // set explicitly, and sends serialized, because concurrent `send` calls on one idempotent producer
 // corrupt its sequence numbers (kafkajs issue #598).
-import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
+//
+// A send also checks that every partition it wrote to answered. kafkajs retries a send broker by broker
+// and, on a retry, skips every broker that answered the attempt before (sendMessages.js,
+// `brokersWithoutResponse`). When a broker dies and its partitions' leadership moves to a broker that
+// had already answered for its own partitions, the moved partitions' records are never sent again, yet
+// the send resolves: the outbox would mark them SENT and the events would be lost. Found on a
+// three-broker cluster with one broker killed (test/chaos/kafka-cluster.int.spec.ts, long profile).
+import {
+  CompressionTypes,
+  Partitioners,
+  type Kafka,
+  type Message,
+  type Producer,
+  type RecordMetadata,
+} from 'kafkajs';
 import { METADATA_MAX_AGE_MS } from './kafka-client';
 
 export interface ProducerRecord {
@@ -18,6 +32,18 @@ export class SendQueueFullError extends Error {
   readonly infrastructure = true;
 }
 
+/**
+ * kafkajs reported a send done although partitions it wrote to never answered (see the top of this
+ * file): about the cluster, not the records, and the whole send is to be repeated.
+ */
+export class UnacknowledgedPartitionsError extends Error {
+  readonly infrastructure = true;
+  constructor(readonly partitions: string[]) {
+    super(`Kafka never acknowledged the records of ${partitions.join(', ')}; the send counts as failed`);
+    this.name = 'UnacknowledgedPartitionsError';
+  }
+}
+
 export class IdempotentProducer {
   private producer: Producer;
   /**
@@ -32,6 +58,8 @@ export class IdempotentProducer {
   private queue: Promise<unknown> = Promise.resolve();
   /** Sends queued and not yet settled. */
   private waiting = 0;
+  /** `topic/partition` the partitioner picked during the send in progress (sends are serialized). */
+  private readonly picked = new Set<string>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -45,8 +73,16 @@ export class IdempotentProducer {
       idempotent: true,
       // One request in flight keeps per-partition order across broker-side retries.
       maxInFlightRequests: 1,
-      // Explicit murmur2 partitioning by key (the Java client's), so a transfer's events share a partition.
-      createPartitioner: Partitioners.DefaultPartitioner,
+      // Explicit murmur2 partitioning by key (the Java client's), so a transfer's events share a partition;
+      // each pick is noted, so the send can check that every partition it wrote to answered.
+      createPartitioner: () => {
+        const partitionOf = Partitioners.DefaultPartitioner();
+        return (args) => {
+          const partition = partitionOf(args);
+          this.picked.add(partitionLabel(args.topic, partition));
+          return partition;
+        };
+      },
       allowAutoTopicCreation: false,
       metadataMaxAge: METADATA_MAX_AGE_MS,
       // Bounded on purpose: a send that still fails is retried later by the outbox relay, and a
@@ -88,13 +124,15 @@ export class IdempotentProducer {
   private async sendNow(records: ProducerRecord[]): Promise<void> {
     if (records.length === 0) return;
     if (this.needsNewProducer) await this.replaceProducer();
+    this.picked.clear();
     try {
-      await this.producer.sendBatch({
+      const written = await this.producer.sendBatch({
         acks: -1,
         timeout: this.sendTimeoutMs,
         compression: CompressionTypes.None,
         topicMessages: groupByTopic(records),
       });
+      assertEveryPartitionAnswered(this.picked, written);
     } catch (error) {
       this.needsNewProducer = true;
       throw error;
@@ -108,6 +146,21 @@ export class IdempotentProducer {
     await this.producer.connect();
     this.needsNewProducer = false;
   }
+}
+
+function partitionLabel(topic: string, partition: number): string {
+  return `${topic}/${partition}`;
+}
+
+/**
+ * Throws unless every partition the partitioner picked is among the partitions Kafka acknowledged. A
+ * retry that re-partitioned (its metadata saw more partitions) may have picked one the last attempt did
+ * not use: then the send is repeated needlessly, and the consumers' dedup drops the duplicates.
+ */
+export function assertEveryPartitionAnswered(picked: ReadonlySet<string>, written: RecordMetadata[]): void {
+  const answered = new Set(written.map(({ topicName, partition }) => partitionLabel(topicName, partition)));
+  const missing = [...picked].filter((label) => !answered.has(label));
+  if (missing.length > 0) throw new UnacknowledgedPartitionsError(missing.sort());
 }
 
 /** Groups records per topic, keeping their relative order inside each topic. */
