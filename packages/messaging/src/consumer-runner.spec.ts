@@ -98,6 +98,20 @@ describe('ConsumerRunner settleBeforeDeadLetter', () => {
     expect(deadLetters).toEqual([]);
   });
 
+  it('does not settle when the database refused the service itself (a missing grant): a replay will do', async () => {
+    const deadLetters: ProducerRecord[] = [];
+    const settle = jest.fn(() => Promise.resolve());
+    const noGrant = Object.assign(new Error('permission denied for table journal_entries'), {
+      code: '42501',
+    });
+    const runner = runnerWith(() => Promise.reject(noGrant), deadLetters, { settleBeforeDeadLetter: settle });
+    expect(await runner.processBatch([message()], heartbeat, () => true)).toEqual(['dead_lettered']);
+    expect(settle).not.toHaveBeenCalled();
+    expect(deadLetters[0]?.headers['x-dlt-reason']).toMatch(
+      /; not settled: the database refused the service itself/,
+    );
+  });
+
   it('dead-letters the event unsettled, saying so, when settling fails for good', async () => {
     const deadLetters: ProducerRecord[] = [];
     const runner = runnerWith(failing, deadLetters, {

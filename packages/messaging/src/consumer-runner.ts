@@ -21,7 +21,7 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { backoffDelayMs, type BackoffPolicy } from './backoff';
 import { deadLetterRecord } from './dead-letter';
 import { METADATA_MAX_AGE_MS } from './kafka-client';
-import { describeError, isRetriableError } from '@oncepay/sql';
+import { describeError, isDatabaseSetupError, isRetriableError } from '@oncepay/sql';
 import { toIncomingMessage, type IncomingMessage } from './incoming-message';
 import { jsonLineLogger, type MessagingLogger } from './logger';
 import type { IdempotentProducer } from './producer';
@@ -73,6 +73,8 @@ export interface ConsumerRunnerOptions {
    * Runs when a decodable event is about to be dead-lettered because its handler kept failing: the place
    * to settle, in one transaction of its own, what the event asked for (with its dedup record, so a
    * replay changes nothing). It must change nothing when the event's work was done or decided already.
+   * Not run when the failure is the database refusing the service itself (isDatabaseSetupError: a missing
+   * grant or column fails every event, and each should wait for a replay, not be ended).
    * If it throws a retriable error the event is not dead-lettered but handed back to kafkajs (redelivered
    * later); any other error is logged and the event is dead-lettered unsettled, the reason saying so.
    */
@@ -393,7 +395,7 @@ export class ConsumerRunner {
             throw error;
           }
           const reason = `handler failed: ${describeError(error)}`;
-          const unsettled = await this.settleBeforeDeadLetter(item, reason);
+          const unsettled = await this.settleBeforeDeadLetter(item, reason, error);
           return this.deadLetter(item.message, reason + unsettled, attempt, 'handler_failed');
         }
         this.logger.warn('handler failed; retrying', context);
@@ -409,8 +411,21 @@ export class ConsumerRunner {
    * when it settled, why not when it failed for good. A retriable failure is thrown: the event is then
    * redelivered rather than dead-lettered unsettled while, say, the database is away.
    */
-  private async settleBeforeDeadLetter(item: ConsumedEvent, reason: string): Promise<string> {
+  private async settleBeforeDeadLetter(
+    item: ConsumedEvent,
+    reason: string,
+    failure: unknown,
+  ): Promise<string> {
     if (!this.options.settleBeforeDeadLetter) return '';
+    // A missing grant or column fails every event alike: settling would end each of them for good (the
+    // ledger would reject every transfer) where a replay after the fix would have done the work.
+    if (isDatabaseSetupError(failure)) {
+      this.logger.error('not settling a dead letter: the database refused the service, not the event', {
+        ...where([item]),
+        error: describeError(failure),
+      });
+      return '; not settled: the database refused the service itself (replay it once that is fixed)';
+    }
     try {
       await this.options.settleBeforeDeadLetter(item, reason);
       return '';

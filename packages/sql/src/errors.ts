@@ -105,3 +105,23 @@ export function postgresDataException(error: unknown): string | undefined {
       if (typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code)) return code;
   return undefined;
 }
+
+/**
+ * SQLSTATE classes that say the service's database or deployment is wrong, not the row it was writing:
+ * 42 (a missing privilege, table, column or function: a migration or grant not applied), 0A (feature not
+ * supported), 28 (invalid authorization), 3D and 3F (no such database or schema), 58 (system error) and
+ * XX (internal error). Every event would fail the same way until someone fixes it.
+ */
+const SETUP_SQLSTATE_CLASSES = ['42', '0A', '28', '3D', '3F', '58', 'XX'];
+
+/**
+ * True when PostgreSQL refused for a reason that concerns the service's setup, not the data (see
+ * SETUP_SQLSTATE_CLASSES), found on the error or on any error it wraps.
+ */
+export function isDatabaseSetupError(error: unknown): boolean {
+  for (const candidate of errorChain(error))
+    for (const code of [candidate.code, candidate.originalCode])
+      if (typeof code === 'string' && code.length === 5 && SETUP_SQLSTATE_CLASSES.includes(code.slice(0, 2)))
+        return true;
+  return false;
+}

@@ -11,4 +11,10 @@ export {
 } from './batched-delete';
 export { PgDatabase } from './pg-database';
 export { executorOfPrisma, type PrismaRawSql, type SqlExecutor } from './sql-executor';
-export { describeError, isRetriableError, NonRetriableError, postgresDataException } from './errors';
+export {
+  describeError,
+  isDatabaseSetupError,
+  isRetriableError,
+  NonRetriableError,
+  postgresDataException,
+} from './errors';
