@@ -100,12 +100,14 @@ const MAX_CHARGES_PER_PASS = 5;
  * is parked or waiting out a failed attempt. That probe reads the partial index of such rows
  * (outbox_messages_blocking_key_position_idx), empty while nothing fails, so the hot path pays an
  * empty index lookup per row. An earlier row of the key that is due again is not a blocker: it is in
- * the same batch, ahead.
+ * the same batch, ahead. A row never tried is always due: its next_attempt_at is its inserting
+ * transaction's start, which can be later than this transaction's `now()` although it committed
+ * before this SELECT, and skipping it (while it is no blocker) would let a later row of its key go first.
  */
 const SELECT_SENDABLE = `
   SELECT o.position::text AS position, o.id::text AS id, o.topic, o.key, o.value, o.headers, o.attempts
     FROM outbox_messages AS o
-   WHERE o.status = 'PENDING' AND o.next_attempt_at <= now()
+   WHERE o.status = 'PENDING' AND (o.attempts = 0 OR o.next_attempt_at <= now())
      AND NOT EXISTS (
        SELECT 1 FROM outbox_messages AS b
         WHERE b.key = o.key AND b.position < o.position

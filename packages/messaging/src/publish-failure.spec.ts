@@ -7,8 +7,9 @@ import {
   KafkaJSNumberOfRetriesExceeded,
   KafkaJSProtocolError,
   KafkaJSRequestTimeoutError,
+  KafkaJSSASLAuthenticationError,
 } from 'kafkajs';
-import { SendQueueFullError } from './producer';
+import { SendQueueFullError, UnacknowledgedPartitionsError } from './producer';
 import { isInfrastructureFailure } from './publish-failure';
 
 /** A protocol error as kafkajs decodes it from a broker's error code. */
@@ -31,6 +32,15 @@ describe('isInfrastructureFailure', () => {
     ['a disconnected producer', new KafkaJSError('The producer is disconnected')],
     ['a socket error', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })],
     ['a full send queue', new SendQueueFullError('64 Kafka sends are already waiting')],
+    ['a partition that never answered', new UnacknowledgedPartitionsError(['oncepay.t/1'])],
+    // An ACL or a credential an operator changed: every row alike, so nothing parks while it is fixed.
+    ['a topic the producer may not write', protocolError('TOPIC_AUTHORIZATION_FAILED', 29, false)],
+    [
+      'refused credentials',
+      new (KafkaJSSASLAuthenticationError as unknown as new (message: string) => Error)(
+        'SASL PLAIN authentication failed',
+      ),
+    ],
   ])('%s is the broker’s', (_, error) => {
     expect(isInfrastructureFailure(error)).toBe(true);
   });
@@ -41,7 +51,6 @@ describe('isInfrastructureFailure', () => {
       gaveUp(protocolError('UNKNOWN_TOPIC_OR_PARTITION', 3, true)),
     ],
     ['a record larger than the broker accepts', protocolError('MESSAGE_TOO_LARGE', 10, false)],
-    ['a topic the producer may not write', protocolError('TOPIC_AUTHORIZATION_FAILED', 29, false)],
     ['an invalid record', protocolError('INVALID_RECORD', 87, false)],
     ['anything else', new TypeError('cannot read properties of undefined')],
   ])('%s is the row’s', (_, error) => {

@@ -22,6 +22,8 @@ const INFRASTRUCTURE_ERROR_NAMES = new Set([
   'KafkaJSStaleTopicMetadataAssignment',
   'KafkaJSTimeout',
   'KafkaJSLockTimeout',
+  // Credentials the cluster refused: every row alike (see the authorization errors below).
+  'KafkaJSSASLAuthenticationError',
 ]);
 
 /** Kafka protocol errors (kafkajs' `type`) of a cluster that is restarting, electing or short of replicas. */
@@ -44,6 +46,15 @@ const INFRASTRUCTURE_PROTOCOL_ERRORS = new Set([
   'INVALID_PRODUCER_EPOCH',
   'UNKNOWN_PRODUCER_ID',
   'CONCURRENT_TRANSACTIONS',
+  // Credentials, ACLs and quotas: an operator's change (a rotation, a missing grant) that every row meets
+  // alike; the whole relay waits for the fix instead of parking each transfer's first row.
+  'TOPIC_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+  'SASL_AUTHENTICATION_FAILED',
+  'ILLEGAL_SASL_STATE',
+  'UNSUPPORTED_SASL_MECHANISM',
+  'THROTTLING_QUOTA_EXCEEDED',
 ]);
 
 /** Socket errors of Node.js: the network, never the record. */

@@ -57,6 +57,21 @@ describe('ensureTopics on the real broker', () => {
     ]);
   });
 
+  it('keeps dead letters until an operator deals with them, other topics by the broker default', async () => {
+    const topic = uniqueName('retention');
+    await ensureTopics(kafka, [topic], { numPartitions: 1 });
+    const retentionOf = async (name: string) => {
+      const { resources } = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name, configNames: ['retention.ms'] }],
+      });
+      return resources[0]!.configEntries[0]!;
+    };
+
+    expect((await retentionOf(`${topic}.dlt`)).configValue).toBe('-1');
+    expect((await retentionOf(topic)).configValue).not.toBe('-1');
+  });
+
   it('refuses a replication factor above the brokers of the cluster, creating nothing', async () => {
     const topic = uniqueName('too-many-replicas');
     await expect(

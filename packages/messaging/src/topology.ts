@@ -19,6 +19,7 @@ import { jsonLineLogger, type MessagingLogger } from './logger';
 const MAX_ATTEMPTS = 8;
 const BACKOFF = { initialMs: 200, maxMs: 3_000 };
 const MIN_ISR = 'min.insync.replicas';
+const DEAD_LETTER_SUFFIX = deadLetterTopicOf('');
 
 /** How the topics are laid out; replication unset means derived from the cluster (see resolveReplication). */
 export interface TopicLayout {
@@ -123,7 +124,12 @@ async function createTopics(
       topic,
       numPartitions,
       replicationFactor,
-      configEntries: [{ name: MIN_ISR, value: String(minInsyncReplicas) }],
+      configEntries: [
+        { name: MIN_ISR, value: String(minInsyncReplicas) },
+        // A dead letter waits for an operator, however long that takes: the broker's default retention
+        // (7 days) would delete it unread, and with it the only copy of an event whose outbox row is gone.
+        ...(topic.endsWith(DEAD_LETTER_SUFFIX) ? [{ name: 'retention.ms', value: '-1' }] : []),
+      ],
     })),
   });
   logger.info('topics created', { topics: missing, numPartitions, replicationFactor, minInsyncReplicas });
