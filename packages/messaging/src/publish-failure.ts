@@ -8,6 +8,8 @@
 // UNKNOWN_TOPIC_OR_PARTITION retriable although a topic missing after boot (topics are ensured then)
 // stays missing. So the cause chain is walked and each error judged by its class or protocol error type.
 
+import { NETWORK_ERROR_CODES } from '@oncepay/sql';
+
 /** kafkajs error classes (their `name`) that mean the broker or the connection failed, not the records. */
 const INFRASTRUCTURE_ERROR_NAMES = new Set([
   // kafkajs' base class, thrown as such only for a disconnected producer and invalid partition metadata.
@@ -57,18 +59,6 @@ const INFRASTRUCTURE_PROTOCOL_ERRORS = new Set([
   'THROTTLING_QUOTA_EXCEEDED',
 ]);
 
-/** Socket errors of Node.js: the network, never the record. */
-const INFRASTRUCTURE_NODE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-]);
-
 /** How deep the cause chain is followed; kafkajs nests two or three levels. */
 const MAX_CAUSE_DEPTH = 8;
 
@@ -89,7 +79,7 @@ export function isInfrastructureFailure(error: unknown): boolean {
     if (candidate.infrastructure === true) return true;
     if (typeof candidate.name === 'string' && INFRASTRUCTURE_ERROR_NAMES.has(candidate.name)) return true;
     if (typeof candidate.type === 'string' && INFRASTRUCTURE_PROTOCOL_ERRORS.has(candidate.type)) return true;
-    if (typeof candidate.code === 'string' && INFRASTRUCTURE_NODE_CODES.has(candidate.code)) return true;
+    if (typeof candidate.code === 'string' && NETWORK_ERROR_CODES.has(candidate.code)) return true;
     current = candidate.cause;
   }
   return false;

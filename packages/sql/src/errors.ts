@@ -17,7 +17,8 @@ const RETRIABLE_SQLSTATE_PREFIXES = ['08', '53', '57P'];
 const RETRIABLE_SQLSTATES = new Set(['40001', '40P01', '55P03', '55006', '57014']);
 // Prisma's codes for the same situations: unreachable, timed out, closed, pool exhausted, write conflict.
 const RETRIABLE_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028', 'P2034']);
-const RETRIABLE_NODE_CODES = new Set([
+/** Socket errors of Node.js: the network failed, never the request; shared with the Kafka side (publish-failure.ts). */
+export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
@@ -82,11 +83,17 @@ function* errorChain(error: unknown): Generator<ErrorLike> {
   }
 }
 
+/** Every code on the error or an error it wraps, and Prisma's copy of the database's own (originalCode). */
+function* codesOf(error: unknown): Generator<string> {
+  for (const candidate of errorChain(error))
+    for (const code of [candidate.code, candidate.originalCode]) if (typeof code === 'string') yield code;
+}
+
 function isRetriableCode(code: string): boolean {
   return (
     RETRIABLE_SQLSTATES.has(code) ||
     RETRIABLE_PRISMA_CODES.has(code) ||
-    RETRIABLE_NODE_CODES.has(code) ||
+    NETWORK_ERROR_CODES.has(code) ||
     (code.length === 5 && RETRIABLE_SQLSTATE_PREFIXES.some((prefix) => code.startsWith(prefix)))
   );
 }
@@ -100,9 +107,7 @@ export function describeError(error: unknown): string {
  * range, a number too large), found on the error or on any error it wraps; otherwise undefined.
  */
 export function postgresDataException(error: unknown): string | undefined {
-  for (const candidate of errorChain(error))
-    for (const code of [candidate.code, candidate.originalCode])
-      if (typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code)) return code;
+  for (const code of codesOf(error)) if (/^22[0-9A-Z]{3}$/.test(code)) return code;
   return undefined;
 }
 
@@ -119,9 +124,7 @@ const SETUP_SQLSTATE_CLASSES = ['42', '0A', '28', '3D', '3F', '58', 'XX'];
  * SETUP_SQLSTATE_CLASSES), found on the error or on any error it wraps.
  */
 export function isDatabaseSetupError(error: unknown): boolean {
-  for (const candidate of errorChain(error))
-    for (const code of [candidate.code, candidate.originalCode])
-      if (typeof code === 'string' && code.length === 5 && SETUP_SQLSTATE_CLASSES.includes(code.slice(0, 2)))
-        return true;
+  for (const code of codesOf(error))
+    if (code.length === 5 && SETUP_SQLSTATE_CLASSES.includes(code.slice(0, 2))) return true;
   return false;
 }

@@ -15,6 +15,7 @@ export {
   describeError,
   isDatabaseSetupError,
   isRetriableError,
+  NETWORK_ERROR_CODES,
   NonRetriableError,
   postgresDataException,
 } from './errors';
