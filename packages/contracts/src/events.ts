@@ -10,10 +10,24 @@ const transferFacts = {
   clientId: z.string().min(1),
   fromAccountId: z.uuid(),
   toAccountId: z.uuid(),
+  /** For a hold, the amount reserved: a capture moves at most this much. */
   amountMinor: amountMinorSchema,
   currency: currencySchema,
   reference: z.string().max(140).nullable(),
+  /**
+   * Present on a two-phase transfer (a hold) only: the ledger reserves the amount instead of posting
+   * it, and the hold is released by the system if not captured before this instant. Absent from the
+   * wire for a one-step transfer, so a plain transfer's events read as they always did.
+   */
+  holdExpiresAt: z.iso.datetime({ offset: true }).optional(),
+  /** Present on a refund only: the transfer (a completed one, or a captured hold) it pays back. */
+  refundOf: z.uuid().optional(),
 };
+
+/** How a hold is released: the client voided it, or the system expired it. */
+export const RELEASES = ['VOID', 'EXPIRY'] as const;
+export const releaseSchema = z.enum(RELEASES);
+export type Release = z.infer<typeof releaseSchema>;
 
 /** Why the ledger refused to post a transfer. */
 export const REJECTION_REASONS = [
@@ -28,23 +42,66 @@ export const REJECTION_REASONS = [
    * transfer PENDING, the ledger rejected it as it dead-lettered the request. Nothing was posted.
    */
   'UNPROCESSABLE',
+  /**
+   * A refund whose amount, with the refunds of the same payment posted before it, would exceed what
+   * the payment moved (or the payment was never posted). transfer-service refuses such a refund at
+   * the API already; the ledger checks again under its account locks, as the last line of defence.
+   */
+  'REFUND_EXCEEDS_PAYMENT',
   /** No longer decided (the ledger answers ACCOUNT_NOT_FOUND); kept so that earlier events still decode. */
   'ACCOUNT_NOT_OWNED',
 ] as const;
 export const rejectionReasonSchema = z.enum(REJECTION_REASONS);
 export type RejectionReason = z.infer<typeof rejectionReasonSchema>;
 
+const holdFacts = { ...transferFacts, holdExpiresAt: transferFacts.holdExpiresAt.unwrap() };
+type Kinds = { holdExpiresAt?: string | undefined; refundOf?: string | undefined };
+
+/** A transfer is a hold, a refund or a plain payment, never two of them. */
+const oneKind = (facts: Kinds) => facts.holdExpiresAt === undefined || facts.refundOf === undefined;
+const ONE_KIND = { message: 'a transfer is a hold or a refund, not both', path: ['refundOf'] };
+/** A hold is captured or released, never posted or completed as a whole. */
+const notAHold = (facts: Kinds) => facts.holdExpiresAt === undefined;
+const NOT_A_HOLD = { message: 'a hold is captured or released, never posted', path: ['holdExpiresAt'] };
+const instant = z.iso.datetime({ offset: true });
+
 export const payloadSchemas = {
-  /** transfer-service accepted a transfer request (state PENDING). */
-  TransferRequested: z.object(transferFacts).strict(),
-  /** ledger-service wrote both journal entries. */
-  TransferPosted: z.object({ ...transferFacts, postedAt: z.iso.datetime({ offset: true }) }).strict(),
-  /** ledger-service refused the transfer; nothing was written to the journal. */
-  TransferRejected: z.object({ ...transferFacts, reason: rejectionReasonSchema }).strict(),
-  /** transfer-service's final word: the transfer is COMPLETED. */
-  TransferCompleted: z.object(transferFacts).strict(),
-  /** transfer-service's final word: the transfer is FAILED, with the ledger's reason. */
-  TransferFailed: z.object({ ...transferFacts, reason: rejectionReasonSchema }).strict(),
+  /** transfer-service accepted a transfer request (state PENDING): a payment, a hold or a refund. */
+  TransferRequested: z.object(transferFacts).strict().refine(oneKind, ONE_KIND),
+  /** ledger-service wrote both journal entries of a payment or a refund. */
+  TransferPosted: z
+    .object({ ...transferFacts, postedAt: instant })
+    .strict()
+    .refine(oneKind, ONE_KIND)
+    .refine(notAHold, NOT_A_HOLD),
+  /** ledger-service refused the transfer (or the hold); nothing was written to the journal. */
+  TransferRejected: z
+    .object({ ...transferFacts, reason: rejectionReasonSchema })
+    .strict()
+    .refine(oneKind, ONE_KIND),
+  /** transfer-service's final word: the payment or refund is COMPLETED. */
+  TransferCompleted: z.object(transferFacts).strict().refine(oneKind, ONE_KIND).refine(notAHold, NOT_A_HOLD),
+  /** transfer-service's final word: the transfer (or hold) is FAILED, with the ledger's reason. */
+  TransferFailed: z
+    .object({ ...transferFacts, reason: rejectionReasonSchema })
+    .strict()
+    .refine(oneKind, ONE_KIND),
+  /** ledger-service reserved the hold's amount: the payer's available balance falls, not its posted one. */
+  HoldPlaced: z.object({ ...holdFacts, heldAt: instant }).strict(),
+  /** transfer-service: the client captures the hold, in full or in part (once, in total). */
+  CaptureRequested: z.object({ ...holdFacts, captureAmountMinor: amountMinorSchema }).strict(),
+  /** ledger-service posted the captured amount (one DEBIT, one CREDIT) and released the whole hold. */
+  HoldCaptured: z.object({ ...holdFacts, captureAmountMinor: amountMinorSchema, postedAt: instant }).strict(),
+  /** transfer-service's final word: the hold is CAPTURED. */
+  TransferCaptured: z.object({ ...holdFacts, captureAmountMinor: amountMinorSchema }).strict(),
+  /** transfer-service: release the hold, because the client voided it or because it expired. */
+  ReleaseRequested: z.object({ ...holdFacts, release: releaseSchema }).strict(),
+  /** ledger-service released the whole hold; nothing was posted. */
+  HoldReleased: z.object({ ...holdFacts, release: releaseSchema, releasedAt: instant }).strict(),
+  /** transfer-service's final word: the client voided the hold. */
+  TransferVoided: z.object(holdFacts).strict(),
+  /** transfer-service's final word: the hold expired uncaptured and was released. */
+  TransferExpired: z.object(holdFacts).strict(),
 } as const;
 
 export type EventType = keyof typeof payloadSchemas;
@@ -57,17 +114,34 @@ export const SCHEMA_VERSIONS: Record<EventType, number> = {
   TransferRejected: 1,
   TransferCompleted: 1,
   TransferFailed: 1,
+  HoldPlaced: 1,
+  CaptureRequested: 1,
+  HoldCaptured: 1,
+  TransferCaptured: 1,
+  ReleaseRequested: 1,
+  HoldReleased: 1,
+  TransferVoided: 1,
+  TransferExpired: 1,
 };
 
 export type PayloadOf<T extends EventType> = z.infer<(typeof payloadSchemas)[T]>;
-export type TransferFacts = PayloadOf<'TransferRequested'>;
+/** What every event of a transfer says about it (`factsOf` in the state machine strips the rest). */
+export type TransferFacts = z.infer<z.ZodObject<typeof transferFacts>>;
 
-export type TransferRequested = Envelope<'TransferRequested', PayloadOf<'TransferRequested'>>;
-export type TransferPosted = Envelope<'TransferPosted', PayloadOf<'TransferPosted'>>;
-export type TransferRejected = Envelope<'TransferRejected', PayloadOf<'TransferRejected'>>;
-export type TransferCompleted = Envelope<'TransferCompleted', PayloadOf<'TransferCompleted'>>;
-export type TransferFailed = Envelope<'TransferFailed', PayloadOf<'TransferFailed'>>;
+type EventByType = { [T in EventType]: Envelope<T, PayloadOf<T>> };
+export type TransferRequested = EventByType['TransferRequested'];
+export type TransferPosted = EventByType['TransferPosted'];
+export type TransferRejected = EventByType['TransferRejected'];
+export type TransferCompleted = EventByType['TransferCompleted'];
+export type TransferFailed = EventByType['TransferFailed'];
+export type HoldPlaced = EventByType['HoldPlaced'];
+export type CaptureRequested = EventByType['CaptureRequested'];
+export type HoldCaptured = EventByType['HoldCaptured'];
+export type TransferCaptured = EventByType['TransferCaptured'];
+export type ReleaseRequested = EventByType['ReleaseRequested'];
+export type HoldReleased = EventByType['HoldReleased'];
+export type TransferVoided = EventByType['TransferVoided'];
+export type TransferExpired = EventByType['TransferExpired'];
 
-export type OncePayEvent =
-  TransferRequested | TransferPosted | TransferRejected | TransferCompleted | TransferFailed;
+export type OncePayEvent = EventByType[EventType];
 export type EventOf<T extends EventType> = Extract<OncePayEvent, { type: T }>;

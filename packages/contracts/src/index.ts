@@ -20,6 +20,17 @@ export {
   type TransferPosted,
   type TransferRejected,
   type TransferRequested,
+  type HoldPlaced,
+  type CaptureRequested,
+  type HoldCaptured,
+  type TransferCaptured,
+  type ReleaseRequested,
+  type HoldReleased,
+  type TransferVoided,
+  type TransferExpired,
+  RELEASES,
+  releaseSchema,
+  type Release,
 } from './events';
 export { accountIdFor, idSchema } from './ids';
 export {

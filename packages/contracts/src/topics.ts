@@ -3,11 +3,14 @@
 import type { EventType } from './events';
 
 export const TOPICS = {
-  /** transfer-service -> ledger-service: TransferRequested. */
+  /** transfer-service -> ledger-service: TransferRequested, and a hold's CaptureRequested, ReleaseRequested. */
   transferRequests: 'oncepay.transfer-requests.v1',
-  /** ledger-service -> transfer-service: TransferPosted, TransferRejected. */
+  /** ledger-service -> transfer-service: TransferPosted, TransferRejected, HoldPlaced, HoldCaptured, HoldReleased. */
   ledgerResults: 'oncepay.ledger-results.v1',
-  /** transfer-service -> notification-service (and anyone else): TransferCompleted, TransferFailed. */
+  /**
+   * transfer-service -> notification-service (and anyone else), the final words: TransferCompleted,
+   * TransferFailed, TransferCaptured, TransferVoided, TransferExpired.
+   */
   transferOutcomes: 'oncepay.transfer-outcomes.v1',
 } as const;
 
@@ -16,10 +19,18 @@ export type Topic = (typeof TOPICS)[keyof typeof TOPICS];
 /** Where each event type is published. */
 export const TOPIC_OF: Record<EventType, Topic> = {
   TransferRequested: TOPICS.transferRequests,
+  CaptureRequested: TOPICS.transferRequests,
+  ReleaseRequested: TOPICS.transferRequests,
   TransferPosted: TOPICS.ledgerResults,
   TransferRejected: TOPICS.ledgerResults,
+  HoldPlaced: TOPICS.ledgerResults,
+  HoldCaptured: TOPICS.ledgerResults,
+  HoldReleased: TOPICS.ledgerResults,
   TransferCompleted: TOPICS.transferOutcomes,
   TransferFailed: TOPICS.transferOutcomes,
+  TransferCaptured: TOPICS.transferOutcomes,
+  TransferVoided: TOPICS.transferOutcomes,
+  TransferExpired: TOPICS.transferOutcomes,
 };
 
 /** A consumer group's dead letters for a topic: poison or invalid messages, with the reason in headers. */

@@ -1,17 +1,26 @@
 // Applying one incoming event to a transfer's state, with an explicit outcome for every event that is
 // not applied: the architecture's two defences against redelivery and reordering, the per-transfer
 // sequence guard and the state machine, in one place.
-import { assertNever, type OncePayEvent, type RejectionReason } from '@oncepay/contracts';
+import { assertNever, type OncePayEvent } from '@oncepay/contracts';
 import { classifySequence } from './sequence-guard';
-import { factsOf, sameFacts, type KnownTransferState, type TransferState } from './transfer-state';
+import {
+  factsOf,
+  kindOf,
+  sameFacts,
+  type KnownStatus,
+  type KnownTransferState,
+  type TransferState,
+} from './transfer-state';
 
 /**
  * Why an event is not a legal transition. Illegal events are ignored and counted, never applied.
  * - `WRONG_TRANSFER`: the event's aggregateId is another transfer.
- * - `FACTS_MISMATCH`: same transfer id, different facts (client, accounts, amount, currency, reference).
+ * - `FACTS_MISMATCH`: same transfer id, different facts (client, accounts, amount, currency, reference,
+ *   hold expiry, refunded payment).
  * - `SEQUENCE_CONFLICT`: a different event (another id) with the sequence already applied.
  * - `ALREADY_REQUESTED`: a newer TransferRequested for a transfer that already exists.
- * - `CONTRADICTS_OUTCOME`: would move a terminal transfer to the other outcome, or FAILED to another reason.
+ * - `CONTRADICTS_OUTCOME`: would move the transfer somewhere its status cannot go (a terminal status
+ *   to another, a capture after a void, FAILED to another reason, a capture of another amount).
  */
 export type IllegalEventReason =
   'WRONG_TRANSFER' | 'FACTS_MISMATCH' | 'SEQUENCE_CONFLICT' | 'ALREADY_REQUESTED' | 'CONTRADICTS_OUTCOME';
@@ -30,6 +39,32 @@ export type ApplyResult =
   | { outcome: 'illegal'; reason: IllegalEventReason };
 
 /**
+ * Where each status may go next, by a newer event of the same transfer. Links of the chain may be
+ * skipped (a consumer sees only some of the events), so PENDING reaches every status of its kind
+ * directly; what the table forbids is going back, or across from one ending to another. A terminal
+ * status only "moves" to itself: a newer event confirming it (the final word after the ledger's answer).
+ */
+export const NEXT_STATUSES: Record<KnownStatus, readonly KnownStatus[]> = {
+  PENDING: ['COMPLETED', 'FAILED', 'HELD', 'CAPTURING', 'CAPTURED', 'VOIDING', 'VOIDED', 'EXPIRING', 'EXPIRED'],
+  HELD: ['CAPTURING', 'CAPTURED', 'VOIDING', 'VOIDED', 'EXPIRING', 'EXPIRED'],
+  CAPTURING: ['CAPTURED'],
+  VOIDING: ['VOIDED'],
+  EXPIRING: ['EXPIRED'],
+  COMPLETED: ['COMPLETED'],
+  FAILED: ['FAILED'],
+  CAPTURED: ['CAPTURED'],
+  VOIDED: ['VOIDED'],
+  EXPIRED: ['EXPIRED'],
+};
+
+/** The statuses each kind of transfer can be in. */
+const STATUSES_OF_KIND = {
+  PAYMENT: ['PENDING', 'COMPLETED', 'FAILED'],
+  REFUND: ['PENDING', 'COMPLETED', 'FAILED'],
+  HOLD: ['PENDING', 'FAILED', 'HELD', 'CAPTURING', 'CAPTURED', 'VOIDING', 'VOIDED', 'EXPIRING', 'EXPIRED'],
+} as const satisfies Record<string, readonly KnownStatus[]>;
+
+/**
  * Classifies `event` against `state` and returns the next state when it is applicable. Checks run in
  * this order: the transfer id, the event id (a redelivery), the sequence guard, the transfer facts, the
  * transition table. From NONE every event of the transfer applies: each carries the transfer's facts,
@@ -37,7 +72,8 @@ export type ApplyResult =
  */
 export function applyEvent(state: TransferState, event: OncePayEvent): ApplyResult {
   assertEnvelopeMatchesPayload(event);
-  if (state.status === 'NONE') return applied(startFrom(event));
+  const target = targetOf(event);
+  if (state.status === 'NONE') return applied(target);
   if (event.aggregateId !== state.transfer.transferId) return illegal('WRONG_TRANSFER');
   if (event.id === state.lastEventId) return { outcome: 'duplicate' };
   const verdict = classifySequence(state.version, event.sequence);
@@ -49,8 +85,12 @@ export function applyEvent(state: TransferState, event: OncePayEvent): ApplyResu
       // only share one when a producer misbehaved. Not a redelivery; flag it.
       return illegal('SEQUENCE_CONFLICT');
     case 'applicable':
-      if (!sameFacts(state.transfer, factsOf(event.payload))) return illegal('FACTS_MISMATCH');
-      return transition(state, event);
+      if (!sameFacts(state.transfer, target.transfer)) return illegal('FACTS_MISMATCH');
+      if (event.type === 'TransferRequested') return illegal('ALREADY_REQUESTED');
+      if (!NEXT_STATUSES[state.status].includes(target.status) || !agrees(state, target)) {
+        return illegal('CONTRADICTS_OUTCOME');
+      }
+      return applied({ ...target, transfer: state.transfer });
     default:
       return assertNever(verdict);
   }
@@ -66,70 +106,49 @@ export function evolve(state: TransferState, event: OncePayEvent): TransferState
   return result.outcome === 'applied' ? result.state : state;
 }
 
-function startFrom(event: OncePayEvent): KnownTransferState {
+/** The state `event` says the transfer is in, built from the event alone. */
+export function targetOf(event: OncePayEvent): KnownTransferState {
   const known = { transfer: factsOf(event.payload), version: event.sequence, lastEventId: event.id };
-  switch (event.type) {
-    case 'TransferRequested':
-      return { status: 'PENDING', ...known };
-    case 'TransferPosted':
-    case 'TransferCompleted':
-      return { status: 'COMPLETED', ...known };
-    case 'TransferRejected':
-    case 'TransferFailed':
-      return { status: 'FAILED', ...known, reason: event.payload.reason };
-    default:
-      return assertNever(event);
-  }
+  const target = ((): KnownTransferState => {
+    switch (event.type) {
+      case 'TransferRequested':
+        return { status: 'PENDING', ...known };
+      case 'TransferPosted':
+      case 'TransferCompleted':
+        return { status: 'COMPLETED', ...known };
+      case 'TransferRejected':
+      case 'TransferFailed':
+        return { status: 'FAILED', ...known, reason: event.payload.reason };
+      case 'HoldPlaced':
+        return { status: 'HELD', ...known };
+      case 'CaptureRequested':
+        return { status: 'CAPTURING', ...known, captureAmountMinor: event.payload.captureAmountMinor };
+      case 'HoldCaptured':
+      case 'TransferCaptured':
+        return { status: 'CAPTURED', ...known, captureAmountMinor: event.payload.captureAmountMinor };
+      case 'ReleaseRequested':
+        return { status: event.payload.release === 'VOID' ? 'VOIDING' : 'EXPIRING', ...known };
+      case 'HoldReleased':
+        return { status: event.payload.release === 'VOID' ? 'VOIDED' : 'EXPIRED', ...known };
+      case 'TransferVoided':
+        return { status: 'VOIDED', ...known };
+      case 'TransferExpired':
+        return { status: 'EXPIRED', ...known };
+      default:
+        return assertNever(event);
+    }
+  })();
+  assertStatusFitsKind(event, target);
+  return target;
 }
 
-/** A newer event of this transfer, with the same facts: the transition table proper. */
-function transition(state: KnownTransferState, event: OncePayEvent): ApplyResult {
-  switch (event.type) {
-    case 'TransferRequested':
-      return illegal('ALREADY_REQUESTED');
-    case 'TransferPosted':
-    case 'TransferCompleted':
-      return toCompleted(state, event);
-    case 'TransferRejected':
-    case 'TransferFailed':
-      return toFailed(state, event, event.payload.reason);
-    default:
-      return assertNever(event);
+/** The details two states of one ending must share: FAILED's reason, a capture's amount. */
+function agrees(state: KnownTransferState, target: KnownTransferState): boolean {
+  if (state.status === 'FAILED' && target.status === 'FAILED') return state.reason === target.reason;
+  if ('captureAmountMinor' in state && 'captureAmountMinor' in target) {
+    return state.captureAmountMinor === target.captureAmountMinor;
   }
-}
-
-function toCompleted(state: KnownTransferState, event: OncePayEvent): ApplyResult {
-  switch (state.status) {
-    case 'PENDING':
-    case 'COMPLETED':
-      return applied({ ...bump(state, event), status: 'COMPLETED' });
-    case 'FAILED':
-      return illegal('CONTRADICTS_OUTCOME');
-    default:
-      return assertNever(state);
-  }
-}
-
-function toFailed(state: KnownTransferState, event: OncePayEvent, reason: RejectionReason): ApplyResult {
-  switch (state.status) {
-    case 'PENDING':
-      return applied({ ...bump(state, event), status: 'FAILED', reason });
-    case 'FAILED':
-      if (state.reason !== reason) return illegal('CONTRADICTS_OUTCOME');
-      return applied({ ...bump(state, event), status: 'FAILED', reason });
-    case 'COMPLETED':
-      return illegal('CONTRADICTS_OUTCOME');
-    default:
-      return assertNever(state);
-  }
-}
-
-/** The fields every known state carries, moved to `event`'s version. */
-function bump(
-  state: KnownTransferState,
-  event: OncePayEvent,
-): Pick<KnownTransferState, 'transfer' | 'version' | 'lastEventId'> {
-  return { transfer: state.transfer, version: event.sequence, lastEventId: event.id };
+  return true;
 }
 
 function applied(state: KnownTransferState): ApplyResult {
@@ -144,5 +163,13 @@ function illegal(reason: IllegalEventReason): ApplyResult {
 function assertEnvelopeMatchesPayload(event: OncePayEvent): void {
   if (event.aggregateId !== event.payload.transferId) {
     throw new Error(`event ${event.id}: aggregateId ${event.aggregateId} differs from payload.transferId`);
+  }
+}
+
+/** The codec refuses a hold's event without `holdExpiresAt` and a posted hold; one here is a bug. */
+function assertStatusFitsKind(event: OncePayEvent, target: KnownTransferState): void {
+  const kind = kindOf(target.transfer);
+  if (!(STATUSES_OF_KIND[kind] as readonly KnownStatus[]).includes(target.status)) {
+    throw new Error(`event ${event.id}: ${event.type} cannot happen to a ${kind.toLowerCase()}`);
   }
 }
