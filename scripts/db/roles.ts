@@ -39,6 +39,8 @@ export const SERVICE_TABLE_PRIVILEGES: Record<ServiceName, Record<string, TableP
     // The journal and the decisions are append-only (their triggers refuse it too, even to the owner).
     journal_entries: APPEND_ONLY,
     ledger_decisions: APPEND_ONLY,
+    // UPDATE: a hold is captured or released once (its trigger refuses any later change); never deleted.
+    holds: ['SELECT', 'INSERT', 'UPDATE'],
   },
   notification: {
     processed_messages: PURGED_DEDUP_RECORDS,

@@ -45,7 +45,17 @@ export type ApplyResult =
  * status only "moves" to itself: a newer event confirming it (the final word after the ledger's answer).
  */
 export const NEXT_STATUSES: Record<KnownStatus, readonly KnownStatus[]> = {
-  PENDING: ['COMPLETED', 'FAILED', 'HELD', 'CAPTURING', 'CAPTURED', 'VOIDING', 'VOIDED', 'EXPIRING', 'EXPIRED'],
+  PENDING: [
+    'COMPLETED',
+    'FAILED',
+    'HELD',
+    'CAPTURING',
+    'CAPTURED',
+    'VOIDING',
+    'VOIDED',
+    'EXPIRING',
+    'EXPIRED',
+  ],
   HELD: ['CAPTURING', 'CAPTURED', 'VOIDING', 'VOIDED', 'EXPIRING', 'EXPIRED'],
   CAPTURING: ['CAPTURED'],
   VOIDING: ['VOIDED'],

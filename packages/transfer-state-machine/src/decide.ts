@@ -15,7 +15,14 @@ import {
   type TransferRejected,
 } from '@oncepay/contracts';
 import { applyEvent, type IllegalEventReason } from './apply-event';
-import { factsOf, isTerminal, kindOf, sameFacts, type KnownTransferState, type TransferState } from './transfer-state';
+import {
+  factsOf,
+  isTerminal,
+  kindOf,
+  sameFacts,
+  type KnownTransferState,
+  type TransferState,
+} from './transfer-state';
 
 /** The producer name on every event decided here. */
 export const TRANSFER_SERVICE_PRODUCER = 'transfer-service';
@@ -238,7 +245,10 @@ function decideHoldStep(command: CaptureHold | VoidHold | ExpireHold, state: Tra
   return { outcome: 'accepted', events: [event] };
 }
 
-function holdStepRefusal(command: CaptureHold | VoidHold | ExpireHold, state: TransferState): StepRefusal | null {
+function holdStepRefusal(
+  command: CaptureHold | VoidHold | ExpireHold,
+  state: TransferState,
+): StepRefusal | null {
   if (state.status === 'NONE') return 'UNKNOWN_TRANSFER';
   const expiresAt = state.transfer.holdExpiresAt;
   if (expiresAt === undefined) return 'NOT_A_HOLD';

@@ -20,7 +20,8 @@ export type RefundDecision =
 
 /** What a transfer moved and may be refunded: a completed payment's amount, a captured hold's capture. */
 export function paidMinor(payment: TransferState): bigint {
-  if (payment.status === 'COMPLETED' && kindOf(payment.transfer) === 'PAYMENT') return payment.transfer.amountMinor;
+  if (payment.status === 'COMPLETED' && kindOf(payment.transfer) === 'PAYMENT')
+    return payment.transfer.amountMinor;
   if (payment.status === 'CAPTURED') return payment.captureAmountMinor;
   return 0n;
 }
@@ -35,12 +36,17 @@ export function decideRefund(
   refundingMinor: bigint,
   request: { refundId: string; clientId: string; amountMinor: bigint; reference: string | null },
 ): RefundDecision {
-  if (payment.status === 'NONE') return { outcome: 'refused', reason: 'UNKNOWN_TRANSFER', refundableMinor: 0n };
+  if (payment.status === 'NONE')
+    return { outcome: 'refused', reason: 'UNKNOWN_TRANSFER', refundableMinor: 0n };
   const paid = paidMinor(payment);
   if (paid === 0n) return { outcome: 'refused', reason: 'NOT_REFUNDABLE', refundableMinor: 0n };
   const refundable = paid - refundingMinor;
   if (request.amountMinor > refundable) {
-    return { outcome: 'refused', reason: 'REFUND_EXCEEDS_PAYMENT', refundableMinor: refundable < 0n ? 0n : refundable };
+    return {
+      outcome: 'refused',
+      reason: 'REFUND_EXCEEDS_PAYMENT',
+      refundableMinor: refundable < 0n ? 0n : refundable,
+    };
   }
   const { transfer } = payment;
   return {

@@ -56,7 +56,13 @@ export type KnownStatus = KnownTransferState['status'];
 
 export const INITIAL_TRANSFER_STATE: TransferState = { status: 'NONE' };
 
-export const TERMINAL_STATUSES: readonly KnownStatus[] = ['COMPLETED', 'FAILED', 'CAPTURED', 'VOIDED', 'EXPIRED'];
+export const TERMINAL_STATUSES: readonly KnownStatus[] = [
+  'COMPLETED',
+  'FAILED',
+  'CAPTURED',
+  'VOIDED',
+  'EXPIRED',
+];
 
 /** The statuses a transfer never leaves. */
 export function isTerminal(state: TransferState): boolean {

@@ -16,12 +16,24 @@ export function toTransferState(row: Transfer): KnownTransferState {
     amountMinor: row.amountMinor,
     currency: row.currency,
     reference: row.reference,
+    ...(row.holdExpiresAt === null ? {} : { holdExpiresAt: row.holdExpiresAt.toISOString() }),
+    ...(row.refundOf === null ? {} : { refundOf: row.refundOf }),
   };
   const known = { transfer, version: row.version, lastEventId: row.lastEventId };
   switch (row.status) {
     case 'PENDING':
     case 'COMPLETED':
+    case 'HELD':
+    case 'VOIDING':
+    case 'VOIDED':
+    case 'EXPIRING':
+    case 'EXPIRED':
       return { status: row.status, ...known };
+    case 'CAPTURING':
+    case 'CAPTURED':
+      if (row.captureAmountMinor === null)
+        throw new Error(`transfer ${row.id} is ${row.status} without an amount`);
+      return { status: row.status, captureAmountMinor: row.captureAmountMinor, ...known };
     case 'FAILED': {
       const reason = rejectionReasonSchema.safeParse(row.failureReason);
       if (!reason.success) throw new Error(`transfer ${row.id} is FAILED without a known reason`);
@@ -94,6 +106,8 @@ export function newTransferRow(
     amountMinor: transfer.amountMinor,
     currency: transfer.currency,
     reference: transfer.reference,
+    holdExpiresAt: transfer.holdExpiresAt === undefined ? null : new Date(transfer.holdExpiresAt),
+    refundOf: transfer.refundOf ?? null,
     ...stateColumns(state),
     correlationId: meta.correlationId,
     createdAt: meta.now,
@@ -111,7 +125,7 @@ export async function lockTransfers(tx: SqlExecutor, ids: readonly string[]): Pr
   const rows = await tx.query<TransferRow[]>(
     `SELECT id::text, client_id, from_account_id::text, to_account_id::text, amount_minor::text, currency,
             reference, status::text, failure_reason, version, last_event_id::text, correlation_id,
-            created_at, updated_at
+            created_at, updated_at, hold_expires_at, capture_amount_minor::text, refund_of::text
        FROM transfers WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
     sorted,
   );
@@ -134,6 +148,9 @@ interface TransferRow {
   correlation_id: string;
   created_at: Date;
   updated_at: Date;
+  hold_expires_at: Date | null;
+  capture_amount_minor: string | null;
+  refund_of: string | null;
 }
 
 function transferOf(row: TransferRow): Transfer {
@@ -152,6 +169,9 @@ function transferOf(row: TransferRow): Transfer {
     correlationId: row.correlation_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    holdExpiresAt: row.hold_expires_at,
+    captureAmountMinor: row.capture_amount_minor === null ? null : BigInt(row.capture_amount_minor),
+    refundOf: row.refund_of,
   };
 }
 
@@ -166,15 +186,17 @@ export async function saveTransferStates(
   const count = await tx.execute(
     `UPDATE transfers
         SET status = s.status::transfer_status, failure_reason = s.failure_reason, version = s.version,
-            last_event_id = s.last_event_id, updated_at = $6::timestamptz
-       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::uuid[])
-            AS s (id, status, failure_reason, version, last_event_id)
+            last_event_id = s.last_event_id, capture_amount_minor = s.capture_amount_minor,
+            updated_at = $7::timestamptz
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::uuid[], $6::bigint[])
+            AS s (id, status, failure_reason, version, last_event_id, capture_amount_minor)
       WHERE transfers.id = s.id`,
     rows.map((r) => r.id),
     rows.map((r) => r.status),
     rows.map((r) => r.failureReason),
     rows.map((r) => r.version),
     rows.map((r) => r.lastEventId),
+    rows.map((r) => r.captureAmountMinor?.toString() ?? null),
     now.toISOString(),
   );
   if (count !== rows.length) throw new Error(`saved ${count} of ${rows.length} transfer states`);
@@ -184,6 +206,7 @@ function stateColumns(state: KnownTransferState) {
   return {
     status: state.status,
     failureReason: state.status === 'FAILED' ? state.reason : null,
+    captureAmountMinor: 'captureAmountMinor' in state ? state.captureAmountMinor : null,
     version: state.version,
     lastEventId: state.lastEventId,
   };

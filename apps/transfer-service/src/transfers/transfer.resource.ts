@@ -3,7 +3,7 @@ import type { Transfer } from '../generated/prisma/client';
 
 export interface TransferResource {
   id: string;
-  status: 'PENDING' | 'COMPLETED' | 'FAILED';
+  status: Transfer['status'];
   fromAccountId: string;
   toAccountId: string;
   amount: string;

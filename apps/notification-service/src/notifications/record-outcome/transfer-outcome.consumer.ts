@@ -41,6 +41,14 @@ function isTransferOutcome(event: OncePayEvent): event is TransferOutcomeEvent {
     case 'TransferRequested':
     case 'TransferPosted':
     case 'TransferRejected':
+    case 'HoldPlaced':
+    case 'CaptureRequested':
+    case 'HoldCaptured':
+    case 'TransferCaptured':
+    case 'ReleaseRequested':
+    case 'HoldReleased':
+    case 'TransferVoided':
+    case 'TransferExpired':
       return false;
     default: {
       const unreachable: never = event;

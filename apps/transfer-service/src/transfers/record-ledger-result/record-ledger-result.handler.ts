@@ -91,6 +91,8 @@ export class RecordLedgerResultHandler {
       case 'illegal':
         this.logger.warn({ message: 'illegal ledger result ignored', reason: decision.reason, ...context });
         return { outcome: 'ignored', finalEvents: [], effect: { kind: 'ignored', reason: 'illegal' } };
+      case 'refused':
+        throw new Error(`a ledger answer was refused as a hold step: ${decision.reason}`);
     }
   }
 }
@@ -116,7 +118,7 @@ function settledEffect(state: KnownTransferState): LedgerAnswerEffect {
       return { kind: 'settled', status: 'COMPLETED' };
     case 'FAILED':
       return { kind: 'settled', status: 'FAILED', reason: state.reason };
-    case 'PENDING':
+    default:
       return { kind: 'none' };
   }
 }
