@@ -9,9 +9,10 @@ const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
 const shellValue = (name: string) => new RegExp(`^${name}=(\\S+)`, 'm').exec(readme)?.[1];
 
 describe("the README's try-it", () => {
-  it('uses the ids of the seeded accounts of alice and bob', () => {
+  it("uses the ids of the seeded accounts of alice, bob and demo-a's shop", () => {
     expect(shellValue('ALICE')).toBe(DEMO.accounts.alice.id);
     expect(shellValue('BOB')).toBe(DEMO.accounts.bob.id);
+    expect(shellValue('SHOP')).toBe(DEMO.accounts.shop.id);
   });
 
   it("calls as demo-a with demo-a's published key", () => {

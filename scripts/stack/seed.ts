@@ -1,6 +1,7 @@
 // What a newcomer needs to try OncePay at once: the operator's treasury account (the only way money
 // enters, so the sum of all balances stays zero), two demo accounts of two demo clients, the first one
-// funded by the operator.
+// funded by the operator, and demo-a's shop: a payee demo-a owns, so demo-a can refund what it paid
+// into it (a refund debits the payee, and only an account's owner may debit it).
 // Fixed idempotency keys make seeding safe to repeat on every `npm start` (and every compose `up`,
 // whose one-shot `seed` step runs this file), and fix the accounts' ids: an account's id is derived
 // from its client and the key it was opened with (accountIdFor).
@@ -27,6 +28,7 @@ export const DEMO = {
     treasury: demoAccount(clients.ops, 'demo-treasury'),
     alice: demoAccount(clients.a, 'demo-alice'),
     bob: demoAccount(clients.b, 'demo-bob'),
+    shop: demoAccount(clients.a, 'demo-shop'),
   },
   openingBalanceMinor: '100000',
 } as const;
@@ -34,10 +36,11 @@ export const DEMO = {
 export async function seedDemoData(): Promise<void> {
   const ledger = stackConfig.serviceUrl(stackConfig.services[1]!);
   const transfers = stackConfig.serviceUrl(stackConfig.services[0]!);
-  const { treasury, alice, bob } = DEMO.accounts;
+  const { treasury, alice, bob, shop } = DEMO.accounts;
   await openAccount(ledger, treasury, true);
   await openAccount(ledger, alice, false);
   await openAccount(ledger, bob, false);
+  await openAccount(ledger, shop, false);
   await call(`${transfers}/v1/transfers`, treasury.owner, 'seed-fund-alice', {
     fromAccountId: treasury.id,
     toAccountId: alice.id,
@@ -98,7 +101,10 @@ export function tryItCurl(): string {
 /** `tsx scripts/stack/seed.ts`: the compose stack's seed step (services found through ONCEPAY_*_URL). */
 if (require.main === module) {
   seedDemoData().then(
-    () => console.log('demo data seeded: the treasury (ops), alice (demo-a, 1000.00 EUR) and bob (demo-b)'),
+    () =>
+      console.log(
+        'demo data seeded: the treasury (ops), alice (demo-a, 1000.00 EUR), bob (demo-b) and shop (demo-a)',
+      ),
     (error: unknown) => {
       console.error(error instanceof Error ? error.message : error);
       process.exit(1);
