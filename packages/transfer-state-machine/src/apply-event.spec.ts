@@ -11,6 +11,7 @@ import {
   FACTS,
   given,
   HOLD_FACTS,
+  HOLD_HISTORIES,
   HOLD_ONLY_EVENT_TYPES,
   OTHER_CAPTURE_AMOUNT_MINOR,
   OTHER_REASON,
@@ -177,32 +178,6 @@ describe.each(KNOWN)('applyEvent given %s: events that are not applied', (name) 
   }
 });
 
-// A hold. Each history is the clean one that leads to the status; CAPTURED, VOIDED and EXPIRED stop at
-// the ledger's answer (4) so that a newer event (the final word, 5) exists.
-const requestedHold = eventOf('TransferRequested', { facts: HOLD_FACTS });
-const placed = eventOf('HoldPlaced');
-const HOLD_HISTORIES = {
-  NONE: [],
-  PENDING: [requestedHold],
-  FAILED: [requestedHold, eventOf('TransferRejected', { facts: HOLD_FACTS })],
-  HELD: [requestedHold, placed],
-  CAPTURING: [requestedHold, placed, eventOf('CaptureRequested')],
-  CAPTURED: [requestedHold, placed, eventOf('CaptureRequested'), eventOf('HoldCaptured')],
-  VOIDING: [requestedHold, placed, eventOf('ReleaseRequested', { release: 'VOID' })],
-  VOIDED: [
-    requestedHold,
-    placed,
-    eventOf('ReleaseRequested', { release: 'VOID' }),
-    eventOf('HoldReleased', { release: 'VOID' }),
-  ],
-  EXPIRING: [requestedHold, placed, eventOf('ReleaseRequested', { release: 'EXPIRY' })],
-  EXPIRED: [
-    requestedHold,
-    placed,
-    eventOf('ReleaseRequested', { release: 'EXPIRY' }),
-    eventOf('HoldReleased', { release: 'EXPIRY' }),
-  ],
-} satisfies Record<Exclude<TransferState['status'], 'COMPLETED'>, OncePayEvent[]>;
 type HoldGiven = keyof typeof HOLD_HISTORIES;
 const KNOWN_HOLD: Exclude<HoldGiven, 'NONE'>[] = [
   'PENDING',

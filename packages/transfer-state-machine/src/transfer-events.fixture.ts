@@ -11,7 +11,7 @@ import {
   type TransferFacts,
 } from '@oncepay/contracts';
 import { applyEvent } from './apply-event';
-import { INITIAL_TRANSFER_STATE, type TransferState } from './transfer-state';
+import { INITIAL_TRANSFER_STATE, type TransferState, type TransferStatus } from './transfer-state';
 
 export const FACTS: TransferFacts = {
   transferId: '0b9d7c3e-6f0a-4d8e-9a51-2c1f3e4d5a60',
@@ -195,6 +195,34 @@ export function eventOf<T extends EventType>(type: T, options: EventOptions = {}
   );
 }
 
+const requestedHold = eventOf('TransferRequested', { facts: HOLD_FACTS });
+const placed = eventOf('HoldPlaced');
+/**
+ * One clean history of a hold per status it can be in. CAPTURED, VOIDED and EXPIRED stop at the
+ * ledger's answer (4), so that a newer event (the final word, 5) exists.
+ */
+export const HOLD_HISTORIES = {
+  NONE: [],
+  PENDING: [requestedHold],
+  FAILED: [requestedHold, eventOf('TransferRejected', { facts: HOLD_FACTS })],
+  HELD: [requestedHold, placed],
+  CAPTURING: [requestedHold, placed, eventOf('CaptureRequested')],
+  CAPTURED: [requestedHold, placed, eventOf('CaptureRequested'), eventOf('HoldCaptured')],
+  VOIDING: [requestedHold, placed, eventOf('ReleaseRequested', { release: 'VOID' })],
+  VOIDED: [
+    requestedHold,
+    placed,
+    eventOf('ReleaseRequested', { release: 'VOID' }),
+    eventOf('HoldReleased', { release: 'VOID' }),
+  ],
+  EXPIRING: [requestedHold, placed, eventOf('ReleaseRequested', { release: 'EXPIRY' })],
+  EXPIRED: [
+    requestedHold,
+    placed,
+    eventOf('ReleaseRequested', { release: 'EXPIRY' }),
+    eventOf('HoldReleased', { release: 'EXPIRY' }),
+  ],
+} satisfies Record<Exclude<TransferStatus, 'COMPLETED'>, OncePayEvent[]>;
 /** Given events: folds them from NONE, failing the test if any of them is not applied. */
 export function given(...events: OncePayEvent[]): TransferState {
   return events.reduce<TransferState>((state, event) => {
