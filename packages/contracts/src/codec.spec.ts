@@ -1,9 +1,19 @@
-// Proves the codec is a strict edge: a valid event survives the round trip with its bigint amount
-// intact, and every kind of malformed message is refused with a reason instead of an exception.
+// Proves the codec is a strict edge: a valid event survives the round trip with its bigint amounts
+// intact, and every kind of malformed message is refused with a reason instead of an exception;
+// including the kind of a transfer: a hold's events carry holdExpiresAt, a refund's refundOf, a
+// payment's neither, and no event is of two kinds or a posted hold.
 import { randomUUID } from 'node:crypto';
 import { sampleTransferRequested } from '@oncepay/test-support';
-import { decodeEvent, encodeEvent } from './codec';
-import type { TransferRequested } from './events';
+import { createEvent, decodeEvent, encodeEvent } from './codec';
+import {
+  EVENT_TYPES,
+  type EventOf,
+  type EventType,
+  type OncePayEvent,
+  type Release,
+  type TransferFacts,
+  type TransferRequested,
+} from './events';
 import { MAX_AMOUNT_MINOR } from './money';
 
 const requested = (amountMinor = 12_345n): TransferRequested => sampleTransferRequested({ amountMinor });
@@ -61,4 +71,171 @@ describe('event codec', () => {
   ])('refuses %s', (_, mutate, reason) => {
     expect(decodeMutated(mutate)).toEqual({ ok: false, reason: expect.stringMatching(reason) });
   });
+});
+
+const PAYMENT: TransferFacts = {
+  transferId: '0b9d7c3e-6f0a-4d8e-9a51-2c1f3e4d5a60',
+  clientId: 'demo-a',
+  fromAccountId: '1f2e3d4c-5b6a-4798-8a7b-6c5d4e3f2a10',
+  toAccountId: '2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c60',
+  amountMinor: 12_345n,
+  currency: 'EUR',
+  reference: null,
+};
+const HOLD = { ...PAYMENT, holdExpiresAt: '2025-01-09T03:04:05.000Z' };
+const REFUND = { ...PAYMENT, refundOf: '9e8d7c6b-5a49-4382-9170-6f5e4d3c2b1a' };
+const AT = '2025-01-02T03:04:05.000Z';
+
+/** An event of `type` for `facts`, with every field the type has beyond them. */
+function eventOf(type: EventType, facts: TransferFacts, release: Release = 'VOID'): OncePayEvent {
+  const hold = { ...facts, holdExpiresAt: facts.holdExpiresAt ?? '' };
+  const meta = {
+    id: randomUUID(),
+    occurredAt: new Date(AT),
+    producer: 'test',
+    sequence: 2,
+    correlationId: 'req-1',
+    causationId: randomUUID(),
+  };
+  const captureAmountMinor = MAX_AMOUNT_MINOR - 1n;
+  const payloads: { [T in EventType]: EventOf<T>['payload'] } = {
+    TransferRequested: facts,
+    TransferPosted: { ...facts, postedAt: AT },
+    TransferRejected: { ...facts, reason: 'INSUFFICIENT_FUNDS' },
+    TransferCompleted: facts,
+    TransferFailed: { ...facts, reason: 'INSUFFICIENT_FUNDS' },
+    HoldPlaced: { ...hold, heldAt: AT },
+    CaptureRequested: { ...hold, captureAmountMinor },
+    HoldCaptured: { ...hold, captureAmountMinor, postedAt: AT },
+    TransferCaptured: { ...hold, captureAmountMinor },
+    ReleaseRequested: { ...hold, release },
+    HoldReleased: { ...hold, release, releasedAt: AT },
+    TransferVoided: hold,
+    TransferExpired: hold,
+  };
+  // `createEvent` cannot narrow the payload by a runtime type; the table above is typed per type.
+  return createEvent(type as 'TransferRequested', payloads[type] as TransferFacts, meta) as OncePayEvent;
+}
+
+/** Encodes `event` with its JSON payload changed by `mutate`, and decodes the result. */
+function decodeWith(event: OncePayEvent, mutate: (payload: Record<string, unknown>) => void) {
+  const json = JSON.parse(encodeEvent(event).value);
+  mutate(json.payload);
+  return decodeEvent(JSON.stringify(json));
+}
+
+const HOLD_ONLY: EventType[] = [
+  'HoldPlaced',
+  'CaptureRequested',
+  'HoldCaptured',
+  'TransferCaptured',
+  'ReleaseRequested',
+  'HoldReleased',
+  'TransferVoided',
+  'TransferExpired',
+];
+const ONE_STEP_ONLY: EventType[] = ['TransferPosted', 'TransferCompleted'];
+const ANY_KIND: EventType[] = ['TransferRequested', 'TransferRejected', 'TransferFailed'];
+
+describe('event codec: holds and refunds', () => {
+  it('sorts every event type into exactly one of the lists below', () => {
+    expect([...HOLD_ONLY, ...ONE_STEP_ONLY, ...ANY_KIND].sort()).toEqual([...EVENT_TYPES].sort());
+  });
+
+  const roundTrips: [string, OncePayEvent][] = [
+    ...[...HOLD_ONLY, ...ANY_KIND].map((type): [string, OncePayEvent] => [
+      `${type} of a hold`,
+      eventOf(type, HOLD),
+    ]),
+    ['ReleaseRequested EXPIRY', eventOf('ReleaseRequested', HOLD, 'EXPIRY')],
+    ['HoldReleased EXPIRY', eventOf('HoldReleased', HOLD, 'EXPIRY')],
+    ...[...ONE_STEP_ONLY, ...ANY_KIND].map((type): [string, OncePayEvent] => [
+      `${type} of a refund`,
+      eventOf(type, REFUND),
+    ]),
+  ];
+
+  it.each(roundTrips)('round-trips %s', (_name, event) => {
+    const encoded = encodeEvent(event);
+    expect(encoded.headers['event-type']).toBe(event.type);
+    expect(decodeEvent(Buffer.from(encoded.value))).toEqual({ ok: true, event });
+  });
+
+  it('carries a capture as a string on the wire and a bigint in code', () => {
+    const event = eventOf('HoldCaptured', HOLD);
+    expect(JSON.parse(encodeEvent(event).value).payload.captureAmountMinor).toBe('9223372036854775806');
+    const decoded = decodeEvent(encodeEvent(event).value);
+    expect(
+      decoded.ok && 'captureAmountMinor' in decoded.event.payload && decoded.event.payload.captureAmountMinor,
+    ).toBe(MAX_AMOUNT_MINOR - 1n);
+  });
+
+  it('accepts a hold expiry with an offset (+00:00), as the state machine compares instants', () => {
+    const decoded = decodeWith(eventOf('HoldPlaced', HOLD), (payload) => {
+      payload.holdExpiresAt = '2025-01-09T03:04:05+00:00';
+    });
+    expect(decoded.ok).toBe(true);
+  });
+
+  it.each(HOLD_ONLY)('refuses %s without holdExpiresAt', (type) => {
+    const decoded = decodeWith(eventOf(type, HOLD), (payload) => delete payload.holdExpiresAt);
+    expect(decoded).toEqual({
+      ok: false,
+      reason: expect.stringMatching(new RegExp(`invalid ${type} payload: holdExpiresAt`)),
+    });
+  });
+
+  it.each(HOLD_ONLY)('refuses %s with a holdExpiresAt that is not an instant', (type) => {
+    const decoded = decodeWith(eventOf(type, HOLD), (payload) => (payload.holdExpiresAt = 'next week'));
+    expect(decoded).toEqual({ ok: false, reason: expect.stringMatching(/holdExpiresAt/) });
+  });
+
+  it.each(ONE_STEP_ONLY)('refuses %s with holdExpiresAt (a hold is never posted or completed)', (type) => {
+    const decoded = decodeWith(
+      eventOf(type, PAYMENT),
+      (payload) => (payload.holdExpiresAt = HOLD.holdExpiresAt),
+    );
+    expect(decoded).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/holdExpiresAt: a hold is captured or released, never posted/),
+    });
+  });
+
+  it.each([...ANY_KIND, ...ONE_STEP_ONLY, ...HOLD_ONLY])(
+    'refuses %s with both holdExpiresAt and refundOf',
+    (type) => {
+      const decoded = decodeWith(eventOf(type, HOLD), (payload) => (payload.refundOf = REFUND.refundOf));
+      expect(decoded).toEqual({
+        ok: false,
+        reason: expect.stringMatching(new RegExp(`invalid ${type} payload`)),
+      });
+    },
+  );
+
+  it.each(['ReleaseRequested', 'HoldReleased'] as const)('refuses %s with an unknown release', (type) => {
+    const decoded = decodeWith(eventOf(type, HOLD), (payload) => (payload.release = 'CANCEL'));
+    expect(decoded).toEqual({ ok: false, reason: expect.stringMatching(/payload: release/) });
+  });
+
+  it.each(['CaptureRequested', 'HoldCaptured', 'TransferCaptured'] as const)(
+    'refuses %s with a capture of 0',
+    (type) => {
+      const decoded = decodeWith(eventOf(type, HOLD), (payload) => (payload.captureAmountMinor = '0'));
+      expect(decoded).toEqual({ ok: false, reason: expect.stringMatching(/payload: captureAmountMinor/) });
+    },
+  );
+
+  it.each([...ANY_KIND, ...ONE_STEP_ONLY])(
+    "puts no holdExpiresAt or refundOf key in a payment's %s, on the wire or decoded",
+    (type) => {
+      const encoded = encodeEvent(eventOf(type, PAYMENT));
+      const wire = Object.keys(JSON.parse(encoded.value).payload);
+      const decoded = decodeEvent(encoded.value);
+      const read = decoded.ok ? Object.keys(decoded.event.payload) : ['(not decoded)'];
+      for (const keys of [wire, read]) {
+        expect(keys).not.toContain('holdExpiresAt');
+        expect(keys).not.toContain('refundOf');
+      }
+    },
+  );
 });

@@ -87,21 +87,39 @@ export const payloadSchemas = {
     .strict()
     .refine(oneKind, ONE_KIND),
   /** ledger-service reserved the hold's amount: the payer's available balance falls, not its posted one. */
-  HoldPlaced: z.object({ ...holdFacts, heldAt: instant }).strict(),
+  HoldPlaced: z
+    .object({ ...holdFacts, heldAt: instant })
+    .strict()
+    .refine(oneKind, ONE_KIND),
   /** transfer-service: the client captures the hold, in full or in part (once, in total). */
-  CaptureRequested: z.object({ ...holdFacts, captureAmountMinor: amountMinorSchema }).strict(),
+  CaptureRequested: z
+    .object({ ...holdFacts, captureAmountMinor: amountMinorSchema })
+    .strict()
+    .refine(oneKind, ONE_KIND),
   /** ledger-service posted the captured amount (one DEBIT, one CREDIT) and released the whole hold. */
-  HoldCaptured: z.object({ ...holdFacts, captureAmountMinor: amountMinorSchema, postedAt: instant }).strict(),
+  HoldCaptured: z
+    .object({ ...holdFacts, captureAmountMinor: amountMinorSchema, postedAt: instant })
+    .strict()
+    .refine(oneKind, ONE_KIND),
   /** transfer-service's final word: the hold is CAPTURED. */
-  TransferCaptured: z.object({ ...holdFacts, captureAmountMinor: amountMinorSchema }).strict(),
+  TransferCaptured: z
+    .object({ ...holdFacts, captureAmountMinor: amountMinorSchema })
+    .strict()
+    .refine(oneKind, ONE_KIND),
   /** transfer-service: release the hold, because the client voided it or because it expired. */
-  ReleaseRequested: z.object({ ...holdFacts, release: releaseSchema }).strict(),
+  ReleaseRequested: z
+    .object({ ...holdFacts, release: releaseSchema })
+    .strict()
+    .refine(oneKind, ONE_KIND),
   /** ledger-service released the whole hold; nothing was posted. */
-  HoldReleased: z.object({ ...holdFacts, release: releaseSchema, releasedAt: instant }).strict(),
+  HoldReleased: z
+    .object({ ...holdFacts, release: releaseSchema, releasedAt: instant })
+    .strict()
+    .refine(oneKind, ONE_KIND),
   /** transfer-service's final word: the client voided the hold. */
-  TransferVoided: z.object(holdFacts).strict(),
+  TransferVoided: z.object(holdFacts).strict().refine(oneKind, ONE_KIND),
   /** transfer-service's final word: the hold expired uncaptured and was released. */
-  TransferExpired: z.object(holdFacts).strict(),
+  TransferExpired: z.object(holdFacts).strict().refine(oneKind, ONE_KIND),
 } as const;
 
 export type EventType = keyof typeof payloadSchemas;

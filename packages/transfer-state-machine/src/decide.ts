@@ -176,10 +176,23 @@ function decideRecordLedgerResult(command: RecordLedgerResult, state: TransferSt
       // Applicable to a terminal state means it agrees with the outcome already recorded (a
       // contradicting one is illegal): the final event was decided before, do not emit a second one.
       if (isTerminal(state)) return { outcome: 'duplicate' };
+      if (carriesOutNoDecidedStep(command.event, state)) {
+        return { outcome: 'illegal', reason: 'CONTRADICTS_OUTCOME' };
+      }
       return { outcome: 'accepted', events: finalEventsFor(command, state.transfer) };
     default:
       return assertNever(result);
   }
+}
+
+/**
+ * A capture or release of a hold still PENDING or HELD here: transfer-service stores CAPTURING, VOIDING
+ * or EXPIRING before it asks the ledger, so such an answer is the ledger ending a hold on its own. A
+ * projection may skip those links (NEXT_STATUSES allows it); the single decision point must not.
+ */
+function carriesOutNoDecidedStep(answer: LedgerAnswer, state: KnownTransferState): boolean {
+  const endsHold = answer.type === 'HoldCaptured' || answer.type === 'HoldReleased';
+  return endsHold && (state.status === 'PENDING' || state.status === 'HELD');
 }
 
 /** The final word next in the ledger event's causal chain: none for a placed hold, which is not one. */
@@ -225,6 +238,10 @@ function finalEventsFor(command: RecordLedgerResult, transfer: TransferFacts): O
  * of two racing steps the second sees the first one's status and is refused: exactly one ending wins.
  */
 function decideHoldStep(command: CaptureHold | VoidHold | ExpireHold, state: TransferState): Decision {
+  if (command.type === 'CaptureHold' && command.captureAmountMinor <= 0n) {
+    // The API accepts positive amounts only, and the codec would refuse the event: a caller's bug.
+    throw new RangeError(`capture of ${command.captureAmountMinor}: must be at least 1 minor unit`);
+  }
   const refusal = holdStepRefusal(command, state);
   if (refusal !== null) return { outcome: 'refused', reason: refusal };
   const held = state as KnownTransferState;

@@ -41,7 +41,13 @@ export function decideRefund(
   const paid = paidMinor(payment);
   if (paid === 0n) return { outcome: 'refused', reason: 'NOT_REFUNDABLE', refundableMinor: 0n };
   const refundable = paid - refundingMinor;
-  if (request.amountMinor > refundable) {
+  // Nothing left is refused before the amount is looked at: a caller defaulting the amount to what is
+  // left asks for 0 then, and must hear REFUND_EXCEEDS_PAYMENT, not get a refund of nothing.
+  if (refundable > 0n && request.amountMinor <= 0n) {
+    // The API accepts positive amounts only, and the codec would refuse the event: a caller's bug.
+    throw new RangeError(`refund of ${request.amountMinor}: must be at least 1 minor unit`);
+  }
+  if (refundable <= 0n || request.amountMinor > refundable) {
     return {
       outcome: 'refused',
       reason: 'REFUND_EXCEEDS_PAYMENT',
