@@ -5,6 +5,7 @@
 // and after the last included.
 import { createTestDatabase, type TestDatabase } from '@oncepay/test-support';
 import { auditOncePay, CHECK_NAMES, type AuditReport } from '../apps/auditor/src/auditor';
+import { emptyStatusCounts } from '../apps/auditor/src/checks';
 import {
   accountIdOf,
   fillAuditDatabases,
@@ -46,10 +47,11 @@ describe('the paged auditor over 20,000 generated transfers', () => {
     const report = await filledAndAudited(false);
     expect(report.checks.filter((check) => !check.ok).map((check) => check.name)).toEqual([]);
     expect(report.counts).toEqual({
-      transfers: { COMPLETED: 16_000, FAILED: 2_000, PENDING: 2_000 },
+      transfers: { ...emptyStatusCounts(), COMPLETED: 16_000, FAILED: 2_000, PENDING: 2_000 },
       accounts: 201,
       journalEntries: 32_000,
       decisions: 19_000,
+      holds: 0,
       notifications: 18_000,
       deadLetters: null,
     });
