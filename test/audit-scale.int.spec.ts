@@ -1,10 +1,11 @@
-// Proves that the paged auditor still finds a needle in a haystack: over 20,000 generated transfers
-// (scripts/bench/audit/fill-databases.ts) read 1,000 rows a page, so every check spans many pages, a
+// Proves that the paged auditor still finds a needle in a haystack: over 20,000 generated transfers,
+// holds and refunds among them (scripts/bench/audit/fill-databases.ts), read 1,000 rows a page, so every check spans many pages, a
 // clean fill passes every check, and a fill with one planted fault per database check is reported by
 // that check exactly once, naming the planted row, orphans before the first transfer id, between two
 // and after the last included.
 import { createTestDatabase, type TestDatabase } from '@oncepay/test-support';
 import { auditOncePay, CHECK_NAMES, type AuditReport } from '../apps/auditor/src/auditor';
+import { emptyStatusCounts } from '../apps/auditor/src/checks';
 import {
   accountIdOf,
   fillAuditDatabases,
@@ -46,10 +47,22 @@ describe('the paged auditor over 20,000 generated transfers', () => {
     const report = await filledAndAudited(false);
     expect(report.checks.filter((check) => !check.ok).map((check) => check.name)).toEqual([]);
     expect(report.counts).toEqual({
-      transfers: { COMPLETED: 16_000, FAILED: 2_000, PENDING: 2_000 },
+      // 80% from the treasury (an eighth of them holds, one of each end state and HELD), 10% FAILED,
+      // 10% PENDING, and a refund of every 50th payment.
+      transfers: {
+        ...emptyStatusCounts(),
+        COMPLETED: 14_400 + 400,
+        FAILED: 2_000,
+        PENDING: 2_000,
+        HELD: 400,
+        CAPTURED: 400,
+        VOIDED: 400,
+        EXPIRED: 400,
+      },
       accounts: 201,
-      journalEntries: 32_000,
-      decisions: 19_000,
+      journalEntries: 2 * (14_400 + 400 + 400),
+      decisions: 19_400,
+      holds: 1_600,
       notifications: 18_000,
       deadLetters: null,
     });
@@ -82,6 +95,16 @@ describe('the paged auditor over 20,000 generated transfers', () => {
       [CHECK_NAMES.balancesMatchJournal]: [
         expect.stringMatching(
           `^account ${accountIdOf(PLANTED.driftedAccountNumber)} \\(EUR\\) has balance \\d+, its journal sums to \\d+`,
+        ),
+      ],
+      [CHECK_NAMES.holdsWithinBalances]: [
+        expect.stringMatching(
+          `^account ${accountIdOf(PLANTED.overHeldAccountNumber)} \\(EUR\\) holds \\d+, its ACTIVE holds sum to \\d+$`,
+        ),
+      ],
+      [CHECK_NAMES.holdsEnd]: [
+        expect.stringMatching(
+          `^hold ${PLANTED.forgottenHold}: the transfer is HELD 2 d 0 h after its expiry`,
         ),
       ],
       [CHECK_NAMES.notificationsMatchOutcomes]: [

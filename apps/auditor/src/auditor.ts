@@ -13,12 +13,16 @@ import {
   checkDeadLetters,
   checkOutboxNotParked,
   decisionsMatchTransfers,
+  isHold,
+  isTerminal,
   notificationsMatchOutcomes,
   postingsMatchTransfers,
   StatusCounter,
   transfersSettle,
   type TransferCheck,
 } from './checks';
+import { holdsEnd, holdsMatchTransfers, holdsSettleExactly, holdsWithinBalances } from './hold-checks';
+import { refundPostingsWithinPayments, refundsWithinPayments } from './refund-checks';
 import type { CheckResult, PagedCheck } from './check-result';
 import { countDeadLetters, type DeadLetterCount, type KafkaSecurity } from './dead-letters';
 import { readParkedOutboxRows, type ParkedOutboxRows } from './parked-outbox';
@@ -31,13 +35,18 @@ import {
   decisionsInTransferOrder,
   endSnapshot,
   entriesInTransferOrder,
+  holdsInTransferOrder,
   notificationsInTransferOrder,
   openReadOnly,
   readLedgerNow,
+  refundPostingsByPayment,
+  refundsByPayment,
   transfersInIdOrder,
   type AccountRow,
   type AuditSource,
   type CurrencyTotalRow,
+  type PaymentRefundsRow,
+  type PostedRefundsRow,
   type ReadOnlySource,
   type TransferStatus,
 } from './snapshots';
@@ -49,6 +58,12 @@ export type { CheckResult } from './check-result';
 
 /** How long a transfer may stay PENDING, or settled without a notification, before it is a violation. */
 export const DEFAULT_PENDING_GRACE_MS = 60_000;
+/**
+ * How long past its expiry a hold may still be under way (HELD, or ACTIVE in the ledger), and how long
+ * one may stay CAPTURING, VOIDING or EXPIRING: the expiry job runs every few seconds, and a running
+ * system's in-flight holds must not be flagged.
+ */
+export const DEFAULT_HOLD_GRACE_MS = 5 * 60_000;
 /** Rows fetched per query, and transfers per page of the checks: what bounds the audit's memory. */
 export const DEFAULT_PAGE_SIZE = 1_000;
 
@@ -65,6 +80,8 @@ export interface AuditTargets {
   /** The audit's clock, for ages; defaults to the time the audit starts. */
   now?: Date;
   pendingGraceMs?: number;
+  /** See DEFAULT_HOLD_GRACE_MS. */
+  holdGraceMs?: number;
   /** Dead letters an operator already knows about; more than this is a violation. Default 0. */
   expectedDeadLetters?: number;
   /** Rows per page (DEFAULT_PAGE_SIZE by default). */
@@ -82,6 +99,7 @@ export interface AuditReport {
     accounts: number;
     journalEntries: number;
     decisions: number;
+    holds: number;
     notifications: number;
     /** Null when Kafka was not checked. */
     deadLetters: number | null;
@@ -96,6 +114,7 @@ export async function auditOncePay(targets: AuditTargets): Promise<AuditReport> 
   const meter = new ResourceMeter();
   const now = targets.now ?? new Date();
   const graceMs = targets.pendingGraceMs ?? DEFAULT_PENDING_GRACE_MS;
+  const holdGraceMs = targets.holdGraceMs ?? DEFAULT_HOLD_GRACE_MS;
   const pageSize = targets.pageSize ?? DEFAULT_PAGE_SIZE;
   // It goes into FETCH's text, and a page of zero would never end.
   if (!Number.isSafeInteger(pageSize) || pageSize < 1)
@@ -107,15 +126,29 @@ export async function auditOncePay(targets: AuditTargets): Promise<AuditReport> 
     postingsMatchTransfers(),
     decisionsMatchTransfers(now, graceMs),
     notificationsMatchOutcomes(now, graceMs),
+    holdsSettleExactly(),
+    holdsMatchTransfers(now, graceMs),
+    holdsEnd(now, holdGraceMs),
   ];
-  const accountChecks: PagedCheck<AccountRow[]>[] = [balancesMatchJournal()];
-  const read = await readDatabases(targets, { transferChecks, accountChecks, pageSize, meter });
+  const accountChecks: PagedCheck<AccountRow[]>[] = [balancesMatchJournal(), holdsWithinBalances()];
+  const refundChecks = refundsWithinPayments();
+  const refundPostingChecks = refundPostingsWithinPayments();
+  const read = await readDatabases(targets, {
+    transferChecks,
+    accountChecks,
+    refundChecks: [refundChecks],
+    refundPostingChecks: [refundPostingChecks],
+    pageSize,
+    meter,
+  });
   const deadLetters = targets.kafkaBrokers
     ? await countDeadLetters(targets.kafkaBrokers, targets.kafkaNamespace ?? '', targets.kafkaSecurity)
     : undefined;
   const checks = inReportOrder([
     ...transferChecks.map((check) => check.result()),
     ...accountChecks.map((check) => check.result()),
+    refundChecks.result(),
+    refundPostingChecks.result(),
     checkBalancesSumToZero(read.totals),
     checkDeadLetters(deadLetters, targets.expectedDeadLetters ?? 0),
     checkOutboxNotParked(read.parkedOutbox),
@@ -132,6 +165,10 @@ export async function auditOncePay(targets: AuditTargets): Promise<AuditReport> 
 interface ReadPlan {
   transferChecks: TransferCheck[];
   accountChecks: PagedCheck<AccountRow[]>[];
+  /** Over the transfer-service's refunds grouped by payment. */
+  refundChecks: PagedCheck<PaymentRefundsRow[]>[];
+  /** Over the ledger's posted refunds grouped by payment. */
+  refundPostingChecks: PagedCheck<PostedRefundsRow[]>[];
   pageSize: number;
   meter: ResourceMeter;
 }
@@ -143,11 +180,15 @@ interface ReadPlan {
  *   terminal, so each notification read finds its transfer, terminal, in the later read;
  * - the ledger before the transfers: entries and decisions are written only for a transfer that exists,
  *   so each one read finds its transfer;
- * - a transfer terminal in the transfers read may have been decided (and posted) after the ledger's
- *   snapshot; for those without a decision, or COMPLETED without entries, the ledger is read again,
- *   outside its snapshot and after the transfers' (a transfer's decision and entries are committed
- *   before it can become terminal, so the second read sees them unless they are really missing). That
- *   re-read is per page of transfers, so it is bounded like the rest.
+ * - a transfer terminal in the transfers read may have been decided (and posted, or its hold ended)
+ *   after the ledger's snapshot; for those without a decision, COMPLETED or CAPTURED without entries,
+ *   or a hold ended without its ledger hold ended, the ledger is read again, after the transfers'
+ *   snapshot (a transfer's decision, entries and hold are committed before it can become terminal,
+ *   so the second read sees them unless they are really missing; nothing of a terminal transfer's own
+ *   changes in the ledger afterwards). That re-read is per page of transfers, so it is bounded like
+ *   the rest. A transfer still under way is never re-read: the ledger could then lead it;
+ * - the refunds are grouped by payment within each database's own snapshot, and compared with nothing
+ *   of another database (their decisions are, in the transfers' stories).
  * The three snapshots are taken one after the other, in that order, before any row is read, and stay
  * open while the cursors page through them. The balance checks read accounts and entries in the one
  * ledger snapshot.
@@ -175,6 +216,7 @@ async function readDatabases(
       accounts: 0,
       journalEntries: 0,
       decisions: 0,
+      holds: 0,
       notifications: 0,
     };
     const stories = storyPages(
@@ -182,6 +224,7 @@ async function readDatabases(
         transfers: transfersInIdOrder(transferDb, pageSize),
         entries: entriesInTransferOrder(ledgerDb, pageSize),
         decisions: decisionsInTransferOrder(ledgerDb, pageSize),
+        holds: holdsInTransferOrder(ledgerDb, pageSize),
         notifications: notificationsInTransferOrder(notificationDb, pageSize),
       },
       pageSize,
@@ -191,6 +234,7 @@ async function readDatabases(
         if (story.transfer) byStatus.add(story.transfer.status);
         counts.journalEntries += story.entries.length;
         counts.decisions += story.decisions.length;
+        counts.holds += story.holds.length;
         counts.notifications += story.notifications.length;
       }
       await addLateLedgerFacts(ledgerNowDb, page);
@@ -200,6 +244,14 @@ async function readDatabases(
     for await (const page of accountsWithJournalSums(ledgerDb, pageSize)) {
       counts.accounts += page.length;
       for (const check of plan.accountChecks) check.consume(page);
+      plan.meter.sample();
+    }
+    for await (const page of refundPostingsByPayment(ledgerDb, pageSize)) {
+      for (const check of plan.refundPostingChecks) check.consume(page);
+      plan.meter.sample();
+    }
+    for await (const page of refundsByPayment(transferDb, pageSize)) {
+      for (const check of plan.refundChecks) check.consume(page);
       plan.meter.sample();
     }
     const totals = await currencyTotals(ledgerDb);
@@ -217,26 +269,33 @@ async function readDatabases(
 
 /**
  * Completes, from the ledger as it is now, the stories of terminal transfers the ledger's snapshot
- * predates: a decision for each terminal transfer that has none, entries for each COMPLETED one that
- * has none. What is still missing afterwards is really missing.
+ * predates: a terminal transfer without a decision, a COMPLETED or CAPTURED one without entries, an
+ * ended hold whose ledger hold is missing or still ACTIVE. Its ledger facts (entries, decisions, hold)
+ * are all replaced from one later snapshot, so they agree with each other. What is still missing
+ * afterwards is really missing.
  */
 async function addLateLedgerFacts(ledgerNowDb: ReadOnlySource, page: TransferStory[]): Promise<void> {
-  const late = page.filter(
-    ({ transfer, entries, decisions }) =>
-      transfer !== undefined &&
-      transfer.status !== 'PENDING' &&
-      (decisions.length === 0 || (transfer.status === 'COMPLETED' && entries.length === 0)),
-  );
+  const late = page.filter(({ transfer, entries, decisions, holds }) => {
+    if (transfer === undefined || !isTerminal(transfer.status)) return false;
+    const posts = transfer.status === 'COMPLETED' || transfer.status === 'CAPTURED';
+    const placed = isHold(transfer) && transfer.status !== 'FAILED';
+    return (
+      decisions.length === 0 ||
+      (posts && entries.length === 0) ||
+      (placed && (holds.length === 0 || holds.some((hold) => hold.status === 'ACTIVE')))
+    );
+  });
   if (late.length === 0) return;
   const now = await readLedgerNow(
     ledgerNowDb,
     late.map((story) => story.transferId),
   );
   for (const story of late) {
-    if (story.decisions.length === 0)
-      story.decisions = now.decisions.filter((decision) => decision.transferId === story.transferId);
-    if (story.entries.length === 0)
-      story.entries = now.entries.filter((entry) => entry.transferId === story.transferId);
+    const own = <Row extends { transferId: string }>(rows: Row[]) =>
+      rows.filter((row) => row.transferId === story.transferId);
+    story.decisions = own(now.decisions);
+    story.entries = own(now.entries);
+    story.holds = own(now.holds);
   }
 }
 

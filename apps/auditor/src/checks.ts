@@ -6,7 +6,8 @@
 //
 // A new check over transfers is one more PagedCheck<TransferStory[]> in auditor.ts' list; a check of
 // something else (a topic, a table of its own) is a function returning a CheckResult, like
-// checkDeadLetters.
+// checkDeadLetters. The checks of holds and refunds live in hold-checks.ts and refund-checks.ts; every
+// check's name is here, in CHECK_NAMES, in the order the report lists them.
 import { assertNever } from '@oncepay/contracts';
 import { CheckCollector, skippedCheck, type CheckResult, type PagedCheck } from './check-result';
 import type { DeadLetterCount } from './dead-letters';
@@ -28,11 +29,43 @@ export const CHECK_NAMES = {
   decisionsMatchTransfers: 'decisions-match-transfers',
   balancesMatchJournal: 'balances-match-journal',
   notificationsMatchOutcomes: 'notifications-match-outcomes',
+  holdsWithinBalances: 'holds-within-balances',
+  holdsSettleExactly: 'holds-settle-exactly',
+  holdsMatchTransfers: 'holds-match-transfers',
+  holdsEnd: 'holds-end',
+  refundsWithinPayments: 'refunds-within-payments',
+  refundPostingsWithinPayments: 'refund-postings-within-payments',
   deadLettersExpected: 'dead-letters-expected',
   outboxNotParked: 'outbox-not-parked',
 } as const;
 
 export type TransferCheck = PagedCheck<TransferStory[]>;
+
+/** The statuses a transfer never leaves (the state machine's TERMINAL_STATUSES). */
+export const TERMINAL_STATUSES: readonly TransferStatus[] = [
+  'COMPLETED',
+  'FAILED',
+  'CAPTURED',
+  'VOIDED',
+  'EXPIRED',
+];
+
+export function isTerminal(status: TransferStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+/** A hold is a transfer with an expiry (its facts' `holdExpiresAt`). */
+export function isHold(transfer: TransferRow): boolean {
+  return transfer.holdExpiresAt !== null;
+}
+
+/** A hold the ledger placed and whose end is not carried out yet: HELD, CAPTURING, VOIDING, EXPIRING. */
+export const HOLD_IN_PROGRESS_STATUSES: readonly TransferStatus[] = [
+  'HELD',
+  'CAPTURING',
+  'VOIDING',
+  'EXPIRING',
+];
 
 /**
  * (1) Every accepted transfer is terminal, or PENDING for less than the grace: the ledger answers
@@ -55,9 +88,8 @@ export function transfersSettle(now: Date, graceMs: number): TransferCheck {
       }
     },
     result() {
-      const counts = byStatus.counts;
       const summary =
-        `${byStatus.total} transfers (${TRANSFER_STATUS_ORDER.map((s) => `${counts[s]} ${s}`).join(', ')}); ` +
+        `${byStatus.total} transfers (${byStatus.describe()}); ` +
         (found.violationCount > 0
           ? `${found.violationCount} PENDING past the ${formatDuration(graceMs)} grace`
           : `none PENDING past the ${formatDuration(graceMs)} grace`);
@@ -75,7 +107,12 @@ export function checkBalancesSumToZero(totals: CurrencyTotalRow[]): CheckResult 
         `${total.currency}: the balances of ${total.accountCount} accounts sum to ${total.balanceSumMinor}, not 0`,
       );
   }
-  const perCurrency = totals.map((t) => `${t.currency} ${t.balanceSumMinor} over ${t.accountCount} accounts`);
+  // Held money is reserved, not moved: it is no part of the sum, only said.
+  const perCurrency = totals.map(
+    (t) =>
+      `${t.currency} ${t.balanceSumMinor} over ${t.accountCount} accounts` +
+      (BigInt(t.heldSumMinor) === 0n ? '' : ` (${t.heldSumMinor} of it held)`),
+  );
   const summary =
     totals.length === 0 ? 'no accounts' : `sum of balances per currency: ${perCurrency.join('; ')}`;
   return found.result(CHECK_NAMES.balancesSumToZero, summary);
@@ -85,7 +122,9 @@ export function checkBalancesSumToZero(totals: CurrencyTotalRow[]): CheckResult 
  * (3) The journal says what the transfers say: a COMPLETED transfer has exactly one DEBIT on its from
  * account and one CREDIT on its to account, of its amount and currency; a FAILED one has no entry; a
  * PENDING one has none yet or a whole pair (the ledger posted, its answer is in flight); and every entry
- * belongs to a transfer the transfer-service knows.
+ * belongs to a transfer the transfer-service knows. A hold posts nothing until it is captured: a
+ * CAPTURED hold has the pair of its capture amount, a CAPTURING one none or that pair (in flight), and
+ * every other hold none (held money is not moved money).
  */
 export function postingsMatchTransfers(): TransferCheck {
   const found = new CheckCollector();
@@ -122,26 +161,46 @@ export function postingsMatchTransfers(): TransferCheck {
 /** The violation a transfer's entries make, if any. */
 function postingProblem(transfer: TransferRow, own: JournalEntryRow[]): string | undefined {
   const status: TransferStatus = transfer.status;
+  const problemsOf = (problems: string[]) =>
+    problems.length > 0 ? `transfer ${transfer.id} ${status}: ${problems.join('; ')}` : undefined;
+  const noEntries = (what: string) =>
+    own.length > 0
+      ? `transfer ${transfer.id} ${what} but has ${own.length} journal entries (${entryIds(own)})`
+      : undefined;
   switch (status) {
-    case 'COMPLETED': {
-      const problems = pairProblems(transfer, own);
-      return problems.length > 0 ? `transfer ${transfer.id} COMPLETED: ${problems.join('; ')}` : undefined;
-    }
+    case 'COMPLETED':
+      return problemsOf(pairProblems(transfer, own, transfer.amountMinor));
     case 'FAILED':
-      return own.length > 0
-        ? `transfer ${transfer.id} FAILED (${transfer.failureReason ?? 'no reason'}) but has ${own.length} journal entries (${entryIds(own)})`
-        : undefined;
-    case 'PENDING': {
-      const problems = own.length === 0 ? [] : pairProblems(transfer, own);
-      return problems.length > 0 ? `transfer ${transfer.id} PENDING: ${problems.join('; ')}` : undefined;
-    }
+      return noEntries(`FAILED (${transfer.failureReason ?? 'no reason'})`);
+    case 'PENDING':
+      // A hold's placement posts nothing; a payment's posting may be in flight.
+      if (isHold(transfer)) return noEntries('PENDING, a hold not placed yet,');
+      return problemsOf(own.length === 0 ? [] : pairProblems(transfer, own, transfer.amountMinor));
+    case 'CAPTURED':
+      return problemsOf(pairProblems(transfer, own, captureAmountOf(transfer)));
+    case 'CAPTURING':
+      return problemsOf(own.length === 0 ? [] : pairProblems(transfer, own, captureAmountOf(transfer)));
+    case 'HELD':
+    case 'VOIDING':
+    case 'VOIDED':
+    case 'EXPIRING':
+    case 'EXPIRED':
+      return noEntries(`${status}, a hold not captured,`);
     default:
       return assertNever(status);
   }
 }
 
-/** What is wrong with a transfer's entries as its posting; empty when they are exactly its pair. */
-function pairProblems(transfer: TransferRow, own: JournalEntryRow[]): string[] {
+/** What a CAPTURING or CAPTURED hold captured (the schema's trigger makes it present; "0" if not, so it shows). */
+function captureAmountOf(transfer: TransferRow): string {
+  return transfer.captureAmountMinor ?? '0';
+}
+
+/**
+ * What is wrong with a transfer's entries as its posting of `amountMinor`; empty when they are exactly
+ * its pair.
+ */
+function pairProblems(transfer: TransferRow, own: JournalEntryRow[], amountMinor: string): string[] {
   if (own.length === 0) return ['no journal entries'];
   const debits = own.filter((entry) => entry.direction === 'DEBIT');
   const credits = own.filter((entry) => entry.direction === 'CREDIT');
@@ -157,9 +216,11 @@ function pairProblems(transfer: TransferRow, own: JournalEntryRow[]): string[] {
       problems.push(
         `${entry.direction} #${entry.id} is on account ${entry.accountId}, not the ${side} account`,
       );
-    if (BigInt(entry.amountMinor) !== BigInt(transfer.amountMinor))
+    if (BigInt(entry.amountMinor) !== BigInt(amountMinor))
       problems.push(
-        `${entry.direction} #${entry.id} is of ${entry.amountMinor}, the transfer of ${transfer.amountMinor}`,
+        amountMinor === transfer.amountMinor
+          ? `${entry.direction} #${entry.id} is of ${entry.amountMinor}, the transfer of ${transfer.amountMinor}`
+          : `${entry.direction} #${entry.id} is of ${entry.amountMinor}, the capture of ${amountMinor}`,
       );
     if (entry.currency.trim() !== transfer.currency.trim())
       problems.push(
@@ -175,8 +236,14 @@ function pairProblems(transfer: TransferRow, own: JournalEntryRow[]): string[] {
  * on a TransferRejected), so:
  * - COMPLETED ⇔ one POSTED decision;
  * - FAILED with reason R ⇔ one REJECTED decision with reason R;
+ * - a placed hold (HELD, CAPTURING, VOIDING, EXPIRING, CAPTURED, VOIDED, EXPIRED) ⇔ one HELD decision:
+ *   its capture posts under the same transfer id but decides nothing new. One still ending that has no
+ *   decision is in flight only while it changed status less than the grace ago (the ledger's snapshot
+ *   predates the transfers'); one ended has its decision;
  * - PENDING: no decision yet, or a decision whose answer is in flight: decided less than the grace
- *   ago; a decision older than that was never applied, and the transfer is stuck for good;
+ *   ago; a decision older than that was never applied, and the transfer is stuck for good. A hold's
+ *   decision is HELD or REJECTED, a payment's or a refund's POSTED or REJECTED;
+ * - a refund's decision names the payment the transfer names (`refund_of`), and only a refund's names one;
  * - a decision for a transfer the transfer-service does not know is a violation.
  */
 export function decisionsMatchTransfers(now: Date, graceMs: number): TransferCheck {
@@ -208,6 +275,10 @@ export function decisionsMatchTransfers(now: Date, graceMs: number): TransferChe
         const seen = judgeDecision(transfer, decision, now, graceMs);
         if (seen?.kind === 'violation') found.violation(seen.line);
         else if (seen?.kind === 'note') found.note(seen.line);
+        if (decision !== undefined && decision.refundOf !== transfer.refundOf)
+          found.violation(
+            `transfer ${transfer.id} ${transfer.refundOf === null ? 'is no refund' : `refunds ${transfer.refundOf}`} but the ledger decided it as ${decision.refundOf === null ? 'no refund' : `a refund of ${decision.refundOf}`}`,
+          );
       }
     },
     result() {
@@ -225,7 +296,27 @@ function judgeDecision(
 ): { kind: 'violation' | 'note'; line: string } | undefined {
   const status: TransferStatus = transfer.status;
   const decided = decision === undefined ? 'no decision' : describeDecisions([decision]);
+  const accepted = isHold(transfer) ? 'HELD' : 'POSTED';
   switch (status) {
+    case 'HELD':
+    case 'CAPTURING':
+    case 'VOIDING':
+    case 'EXPIRING': {
+      if (decision?.outcome === 'HELD') return undefined;
+      const line = `transfer ${transfer.id} ${status} but the ledger has ${decided}`;
+      if (decision !== undefined) return { kind: 'violation', line };
+      // Placed before the transfer became HELD, so before updatedAt: an older one is really missing.
+      const sinceMs = now.getTime() - transfer.updatedAt.getTime();
+      return sinceMs > graceMs
+        ? { kind: 'violation', line: `${line}, ${formatDuration(sinceMs)} after it changed status` }
+        : { kind: 'note', line: `${line} in its snapshot yet: placed a moment ago` };
+    }
+    case 'CAPTURED':
+    case 'VOIDED':
+    case 'EXPIRED':
+      return decision?.outcome === 'HELD'
+        ? undefined
+        : { kind: 'violation', line: `transfer ${transfer.id} ${status} but the ledger has ${decided}` };
     case 'COMPLETED':
       return decision?.outcome === 'POSTED'
         ? undefined
@@ -239,6 +330,11 @@ function judgeDecision(
           };
     case 'PENDING': {
       if (decision === undefined) return undefined;
+      if (decision.outcome !== 'REJECTED' && decision.outcome !== accepted)
+        return {
+          kind: 'violation',
+          line: `transfer ${transfer.id} PENDING, a ${isHold(transfer) ? 'hold' : 'one-step transfer'}, but the ledger decided ${decided}`,
+        };
       const sinceMs = now.getTime() - decision.decidedAt.getTime();
       const line = `transfer ${transfer.id} PENDING though the ledger decided ${decided} ${formatDuration(sinceMs)} ago`;
       return sinceMs > graceMs
@@ -291,9 +387,10 @@ export function balancesMatchJournal(): PagedCheck<AccountRow[]> {
 }
 
 /**
- * (6) Each terminal transfer has exactly one notification, of its outcome and failure reason; none
- * exists for a PENDING or unknown transfer. A terminal transfer without one is in flight while it
- * settled less than the grace ago (the notification-service consumes the outcome asynchronously).
+ * (6) Each terminal transfer (COMPLETED, FAILED, and a hold's CAPTURED, VOIDED, EXPIRED) has exactly one
+ * notification, of its final status and failure reason; none exists for a transfer still under way
+ * (PENDING, or a hold HELD or ending) or an unknown one. A terminal transfer without one is in flight
+ * while it settled less than the grace ago (the notification-service consumes the outcome asynchronously).
  */
 export function notificationsMatchOutcomes(now: Date, graceMs: number): TransferCheck {
   const found = new CheckCollector();
@@ -312,10 +409,10 @@ export function notificationsMatchOutcomes(now: Date, graceMs: number): Transfer
             );
           continue;
         }
-        if (transfer.status === 'PENDING') {
+        if (!isTerminal(transfer.status)) {
           if (own.length > 0)
             found.violation(
-              `transfer ${transfer.id} is PENDING but has ${own.length} notifications (${ids})`,
+              `transfer ${transfer.id} is ${transfer.status} but has ${own.length} notifications (${ids})`,
             );
           continue;
         }
@@ -394,18 +491,49 @@ export function checkOutboxNotParked(parked: ParkedOutboxRows[]): CheckResult {
   return found.result(CHECK_NAMES.outboxNotParked, summary);
 }
 
-const TRANSFER_STATUS_ORDER: readonly TransferStatus[] = ['COMPLETED', 'FAILED', 'PENDING'];
+/** The order statuses are counted in: a payment's three always, a hold's when there are any. */
+const TRANSFER_STATUS_ORDER: readonly TransferStatus[] = [
+  'COMPLETED',
+  'FAILED',
+  'PENDING',
+  'HELD',
+  'CAPTURING',
+  'CAPTURED',
+  'VOIDING',
+  'VOIDED',
+  'EXPIRING',
+  'EXPIRED',
+];
+const ALWAYS_COUNTED: readonly TransferStatus[] = ['COMPLETED', 'FAILED', 'PENDING'];
+
+export function emptyStatusCounts(): Record<TransferStatus, number> {
+  return Object.fromEntries(TRANSFER_STATUS_ORDER.map((status) => [status, 0])) as Record<
+    TransferStatus,
+    number
+  >;
+}
+
+/** `3 COMPLETED, 0 FAILED, 1 PENDING, 2 HELD`: the statuses with transfers, a payment's three always. */
+export function describeStatusCounts(counts: Record<TransferStatus, number>): string {
+  return TRANSFER_STATUS_ORDER.filter((status) => ALWAYS_COUNTED.includes(status) || counts[status] > 0)
+    .map((status) => `${counts[status]} ${status}`)
+    .join(', ');
+}
 
 /** Transfers counted by status, as they stream past. */
 export class StatusCounter {
-  readonly counts: Record<TransferStatus, number> = { PENDING: 0, COMPLETED: 0, FAILED: 0 };
+  readonly counts: Record<TransferStatus, number> = emptyStatusCounts();
 
   add(status: TransferStatus): void {
     this.counts[status] += 1;
   }
 
   get total(): number {
-    return this.counts.PENDING + this.counts.COMPLETED + this.counts.FAILED;
+    return Object.values(this.counts).reduce((sum, count) => sum + count, 0);
+  }
+
+  describe(): string {
+    return describeStatusCounts(this.counts);
   }
 }
 
@@ -421,6 +549,6 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(hours / 24)} d ${hours % 24} h`;
 }
 
-function entryIds(entries: JournalEntryRow[]): string {
+export function entryIds(entries: JournalEntryRow[]): string {
   return entries.map((entry) => `#${entry.id}`).join(', ');
 }

@@ -16,6 +16,8 @@ dead-letter topics, read-only. Exit code: 0 all invariants hold, 1 violations, 2
   --no-kafka                     skip the dead-letter check
   --namespace <prefix>           the services' KAFKA_NAMESPACE, e.g. staging. (default: none)
   --pending-grace-ms <ms>        how long a transfer may stay PENDING (default 60000)
+  --hold-grace-ms <ms>           how long past its expiry a hold may stay under way, and how long one
+                                 may stay CAPTURING, VOIDING or EXPIRING (default 300000)
   --expected-dead-letters <n>    dead letters already known about (default 0)
   --page-size <n>                rows read per query and transfers checked per page (default 1000):
                                  the audit's memory grows with it, not with the tables
@@ -55,6 +57,8 @@ export function parseCliOptions(argv: string[], defaults: AuditDefaults): CliOpt
     };
   const graceMs = nonNegativeInteger('--pending-grace-ms', values['pending-grace-ms']);
   if (typeof graceMs === 'string') return { kind: 'usage-error', message: graceMs };
+  const holdGraceMs = nonNegativeInteger('--hold-grace-ms', values['hold-grace-ms']);
+  if (typeof holdGraceMs === 'string') return { kind: 'usage-error', message: holdGraceMs };
   const expectedDeadLetters = nonNegativeInteger('--expected-dead-letters', values['expected-dead-letters']);
   if (typeof expectedDeadLetters === 'string') return { kind: 'usage-error', message: expectedDeadLetters };
   const pageSize = nonNegativeInteger('--page-size', values['page-size']);
@@ -84,6 +88,7 @@ export function parseCliOptions(argv: string[], defaults: AuditDefaults): CliOpt
           }),
       kafkaNamespace: values.namespace,
       ...(graceMs === undefined ? {} : { pendingGraceMs: graceMs }),
+      ...(holdGraceMs === undefined ? {} : { holdGraceMs }),
       ...(expectedDeadLetters === undefined ? {} : { expectedDeadLetters }),
       ...(pageSize === undefined ? {} : { pageSize }),
     },
@@ -104,6 +109,7 @@ function parseFlags(argv: string[]) {
       'no-kafka': { type: 'boolean', default: false },
       namespace: { type: 'string', default: '' },
       'pending-grace-ms': { type: 'string' },
+      'hold-grace-ms': { type: 'string' },
       'expected-dead-letters': { type: 'string' },
       'page-size': { type: 'string' },
       json: { type: 'boolean', default: false },

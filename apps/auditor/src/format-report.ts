@@ -2,7 +2,7 @@
 // or for a program (`--json`: the AuditReport as it is).
 import type { AuditReport } from './auditor';
 import { MAX_LISTED_LINES } from './check-result';
-import { formatDuration } from './checks';
+import { describeStatusCounts, formatDuration } from './checks';
 import { formatBytes } from './resource-usage';
 
 export function formatReport(report: AuditReport): string {
@@ -21,11 +21,11 @@ export function formatReport(report: AuditReport): string {
       );
     for (const note of check.notes) lines.push(`        · ${note}`);
   }
-  const { transfers, accounts, journalEntries, decisions, notifications, deadLetters } = report.counts;
-  const transferCount = transfers.COMPLETED + transfers.FAILED + transfers.PENDING;
+  const { transfers, accounts, journalEntries, decisions, holds, notifications, deadLetters } = report.counts;
+  const transferCount = Object.values(transfers).reduce((sum, count) => sum + count, 0);
   lines.push(
-    `counts: ${transferCount} transfers (${transfers.COMPLETED} COMPLETED, ${transfers.FAILED} FAILED, ` +
-      `${transfers.PENDING} PENDING), ${accounts} accounts, ${journalEntries} journal entries, ${decisions} ledger decisions, ` +
+    `counts: ${transferCount} transfers (${describeStatusCounts(transfers)}), ${accounts} accounts, ` +
+      `${journalEntries} journal entries, ${decisions} ledger decisions, ${holds} holds, ` +
       `${notifications} notifications, ${deadLetters === null ? 'dead letters not checked' : `${deadLetters} dead letters`}`,
   );
   const { elapsedMs, cpuMs, maxRssBytes, peakHeapUsedBytes, pageSize } = report.resources;

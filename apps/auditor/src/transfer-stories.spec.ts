@@ -1,8 +1,8 @@
-// Proves that the merge joins the four tables by transfer id whatever their page boundaries: each
+// Proves that the merge joins the five tables by transfer id whatever their page boundaries: each
 // transfer gets exactly its own rows, ids only another table knows come out as stories without a
 // transfer (before the first transfer, between two, after the last), pages hold at most the page size,
 // a source out of order is refused, and a reader that stops early releases every source.
-import type { DecisionRow, JournalEntryRow, NotificationRow, TransferRow } from './snapshots';
+import type { DecisionRow, HoldRow, JournalEntryRow, NotificationRow, TransferRow } from './snapshots';
 import { storyPages, type StorySources, type TransferStory } from './transfer-stories';
 
 const AT = new Date('2026-11-30T12:00:00.000Z');
@@ -18,6 +18,9 @@ function transferRow(id: string): TransferRow {
     failureReason: null,
     createdAt: AT,
     updatedAt: AT,
+    holdExpiresAt: null,
+    captureAmountMinor: null,
+    refundOf: null,
   };
 }
 const entry = (transferId: string, direction: 'DEBIT' | 'CREDIT'): JournalEntryRow => ({
@@ -33,6 +36,20 @@ const decision = (transferId: string): DecisionRow => ({
   outcome: 'POSTED',
   reason: null,
   decidedAt: AT,
+  refundOf: null,
+});
+const hold = (transferId: string): HoldRow => ({
+  transferId,
+  accountId: 'from',
+  toAccountId: 'to',
+  amountMinor: '1',
+  currency: 'EUR',
+  status: 'ACTIVE',
+  expiresAt: AT,
+  capturedMinor: null,
+  release: null,
+  placedAt: AT,
+  settledAt: null,
 });
 const notification = (transferId: string): NotificationRow => ({
   id: `n-${transferId}`,
@@ -72,14 +89,25 @@ describe('storyPages', () => {
       ...ids.flatMap((id) => [entry(id, 'DEBIT'), entry(id, 'CREDIT')]),
     ]),
     decisions: fetchedBy(fetchSize, [...ids, 'b4'].sort().map(decision)),
+    // b3's hold, and one after every transfer and before c9's notification.
+    holds: fetchedBy(fetchSize, ['b3', 'b8'].map(hold)),
     notifications: fetchedBy(fetchSize, [...ids, 'c9'].map(notification)),
   });
 
   it.each([1, 2, 3, 100])('gives each id its own rows, whatever the fetch size (%i)', async (fetchSize) => {
     const pages = await collect(storyPages(sources(fetchSize), 2));
-    expect(pages.map((page) => page.length)).toEqual([2, 2, 2, 1]);
+    expect(pages.map((page) => page.length)).toEqual([2, 2, 2, 2]);
     const stories = pages.flat();
-    expect(stories.map((story) => story.transferId)).toEqual(['a0', 'b1', 'b3', 'b4', 'b5', 'b7', 'c9']);
+    expect(stories.map((story) => story.transferId)).toEqual([
+      'a0',
+      'b1',
+      'b3',
+      'b4',
+      'b5',
+      'b7',
+      'b8',
+      'c9',
+    ]);
     expect(stories.map((story) => story.transfer?.id)).toEqual([
       undefined,
       'b1',
@@ -88,23 +116,26 @@ describe('storyPages', () => {
       'b5',
       'b7',
       undefined,
+      undefined,
     ]);
     const own = stories.map((story) => [
       story.entries.length,
       story.decisions.length,
+      story.holds.length,
       story.notifications.length,
     ]);
     expect(own).toEqual([
-      [1, 0, 0],
-      [2, 1, 1],
-      [2, 1, 1],
-      [0, 1, 0],
-      [2, 1, 1],
-      [2, 1, 1],
-      [0, 0, 1],
+      [1, 0, 0, 0],
+      [2, 1, 0, 1],
+      [2, 1, 1, 1],
+      [0, 1, 0, 0],
+      [2, 1, 0, 1],
+      [2, 1, 0, 1],
+      [0, 0, 1, 0],
+      [0, 0, 0, 1],
     ]);
     for (const story of stories)
-      for (const row of [...story.entries, ...story.decisions, ...story.notifications])
+      for (const row of [...story.entries, ...story.decisions, ...story.holds, ...story.notifications])
         expect(row.transferId).toBe(story.transferId);
   });
 
@@ -129,12 +160,13 @@ describe('storyPages', () => {
         'entries',
       ),
       decisions: fetchedBy(1, ids.map(decision), released, 'decisions'),
+      holds: fetchedBy(1, ids.map(hold), released, 'holds'),
       notifications: fetchedBy(1, ids.map(notification), released, 'notifications'),
     };
     for await (const page of storyPages(tracked, 1)) {
       expect(page).toHaveLength(1);
       break;
     }
-    expect(released.sort()).toEqual(['decisions', 'entries', 'notifications', 'transfers']);
+    expect(released.sort()).toEqual(['decisions', 'entries', 'holds', 'notifications', 'transfers']);
   });
 });

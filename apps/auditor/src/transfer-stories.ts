@@ -1,11 +1,11 @@
-// Joins the four tables that speak of transfers (transfers, journal entries, ledger decisions,
+// Joins the five tables that speak of transfers (transfers, journal entries, ledger decisions, holds,
 // notifications) by transfer id, without holding any of them: each arrives as pages sorted by transfer
 // id (snapshots.ts reads them so), and a merge walks them side by side like a merge join. What comes
 // out is one TransferStory per transfer id any table mentions, in id order, grouped into pages:
 // memory is a page of each input and a page of stories, whatever the tables hold.
 //
 // Pure: no I/O and no clock, so it is tested from plain arrays.
-import type { DecisionRow, JournalEntryRow, NotificationRow, TransferRow } from './snapshots';
+import type { DecisionRow, HoldRow, JournalEntryRow, NotificationRow, TransferRow } from './snapshots';
 
 /** Everything the three databases hold about one transfer id. */
 export interface TransferStory {
@@ -14,6 +14,8 @@ export interface TransferStory {
   transfer: TransferRow | undefined;
   entries: JournalEntryRow[];
   decisions: DecisionRow[];
+  /** The ledger's hold of this id: at most one (the primary key), only for a hold request it placed. */
+  holds: HoldRow[];
   notifications: NotificationRow[];
 }
 
@@ -21,6 +23,7 @@ export interface StorySources {
   transfers: AsyncIterable<TransferRow[]>;
   entries: AsyncIterable<JournalEntryRow[]>;
   decisions: AsyncIterable<DecisionRow[]>;
+  holds: AsyncIterable<HoldRow[]>;
   notifications: AsyncIterable<NotificationRow[]>;
 }
 
@@ -33,8 +36,9 @@ export async function* storyPages(sources: StorySources, pageSize: number): Asyn
   const transfers = new SortedRows('transfers', sources.transfers, (row) => row.id);
   const entries = new SortedRows('journal entries', sources.entries, (row) => row.transferId);
   const decisions = new SortedRows('ledger decisions', sources.decisions, (row) => row.transferId);
+  const holds = new SortedRows('holds', sources.holds, (row) => row.transferId);
   const notifications = new SortedRows('notifications', sources.notifications, (row) => row.transferId);
-  const all = [transfers, entries, decisions, notifications];
+  const all = [transfers, entries, decisions, holds, notifications];
   let page: TransferStory[] = [];
   try {
     for (;;) {
@@ -50,6 +54,7 @@ export async function* storyPages(sources: StorySources, pageSize: number): Asyn
         transfer: own[0],
         entries: await entries.takeWhileKey(transferId),
         decisions: await decisions.takeWhileKey(transferId),
+        holds: await holds.takeWhileKey(transferId),
         notifications: await notifications.takeWhileKey(transferId),
       });
       if (page.length === pageSize) {

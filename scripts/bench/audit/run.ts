@@ -212,18 +212,18 @@ function describe(row: Row): string {
 
 function renderTable(rows: Row[], plant: boolean): string {
   const lines = [
-    '| transfers | journal entries | decisions | notifications | fill | audit | audit CPU | rows/CPU s | peak RSS | peak heap | page size | verdict |',
-    '| --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --- |',
+    '| transfers | journal entries | decisions | holds | notifications | fill | audit | audit CPU | rows/CPU s | peak RSS | peak heap | page size | verdict |',
+    '| --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --- |',
   ];
   for (const { transfers, fillMs, report, exitCode, expected } of rows) {
     const { elapsedMs, cpuMs, maxRssBytes, peakHeapUsedBytes, pageSize } = report.resources;
-    const { journalEntries, decisions, notifications } = report.counts;
-    const rowsRead = transfers + journalEntries + decisions + notifications;
+    const { journalEntries, decisions, holds, notifications } = report.counts;
+    const rowsRead = transfers + journalEntries + decisions + holds + notifications;
     const verdict = plant
       ? `${expected ? 'found each planted fault once' : 'MISSED OR EXTRA'} (exit ${String(exitCode)})`
       : `${report.ok ? 'clean' : 'VIOLATIONS'} (exit ${String(exitCode)})`;
     lines.push(
-      `| ${transfers} | ${journalEntries} | ${decisions} | ${notifications} | ${(fillMs / 1000).toFixed(1)} s | ` +
+      `| ${transfers} | ${journalEntries} | ${decisions} | ${holds} | ${notifications} | ${(fillMs / 1000).toFixed(1)} s | ` +
         `${(elapsedMs / 1000).toFixed(1)} s | ${(cpuMs / 1000).toFixed(1)} s | ${Math.round(rowsRead / (cpuMs / 1000))} | ` +
         `${(maxRssBytes / MIB).toFixed(1)} MiB | ${(peakHeapUsedBytes / MIB).toFixed(1)} MiB | ${pageSize} | ${verdict} |`,
     );
