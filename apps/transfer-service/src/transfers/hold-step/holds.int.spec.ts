@@ -257,8 +257,10 @@ describe('holds: capture, void and expiry', () => {
     expect(await rowOf(due)).toMatchObject({ status: 'EXPIRED', version: 5 });
     expect((await eventsOf(due)).at(-1)).toMatchObject({ type: 'TransferExpired', sequence: 5 });
     const metrics = await (await fetch(`${service.baseUrl}/metrics`)).text();
-    expect(metrics).toMatch(/^oncepay_holds_expiring_total [1-9]/m);
-    expect(metrics).toMatch(/^oncepay_transfers_settled_total\{status="EXPIRED",reason=""\} [1-9]/m);
+    expect(metrics).toMatch(/^oncepay_holds_expiring_total\{service="transfer-service"\} [1-9]/m);
+    expect(metrics).toMatch(
+      /^oncepay_transfers_settled_total\{status="EXPIRED",reason="",service="transfer-service"\} 1$/m,
+    );
   });
 
   it('refuses a step on a payment (409 NOT_A_HOLD), on a failed hold (409 HOLD_FAILED), and 404s an unknown or foreign one', async () => {
