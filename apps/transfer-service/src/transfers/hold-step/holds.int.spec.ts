@@ -6,7 +6,8 @@
 // hold to EXPIRING with its ReleaseRequested and leaves a not-due one; the ledger's HoldPlaced,
 // HoldCaptured and HoldReleased move the state machine to its final words; bad input is a 400.
 // The ledger's answers are handed to the handler as the ledger would publish them.
-import { PRISMA } from '@oncepay/service-runtime';
+import { PG_DATABASE, PRISMA } from '@oncepay/service-runtime';
+import type { PgDatabase } from '@oncepay/sql';
 import {
   createTestDatabase,
   startTestService,
@@ -233,6 +234,31 @@ describe('holds: capture, void and expiry', () => {
     expect(steps).toHaveLength(1);
     // Only the winner's key is stored: the refused ones may be used again.
     expect(await prisma.idempotencyKey.count({ where: { key: { in: keys } } })).toBe(1);
+  });
+
+  it('answers 10 concurrent captures with one key once: one 202, nine replays of it', async () => {
+    const id = await placedHold();
+    const key = randomUUID();
+    const responses = await Promise.all(Array.from({ length: 10 }, () => capture(id, { amount: '5' }, key)));
+    expect(responses.map((r) => r.status)).toEqual(Array(10).fill(202));
+    expect(responses.filter((r) => r.headers.get('idempotent-replayed') === 'true')).toHaveLength(9);
+    const bodies = await Promise.all(responses.map(async (r) => JSON.stringify(await r.json())));
+    expect(new Set(bodies).size).toBe(1);
+    expect((await eventsOf(id)).map((e) => e.type)).toEqual(['TransferRequested', 'CaptureRequested']);
+  });
+
+  it('leaves a due hold another transaction holds (a step in flight, another instance) to a later run', async () => {
+    const id = await placedHold(60);
+    const db = service.app.get<PgDatabase>(PG_DATABASE);
+    const job = service.app.get(ExpireHoldsJob);
+    const inTwoMinutes = () => new Date(Date.now() + 120_000);
+    await db.transaction(async (tx) => {
+      await tx.query('SELECT 1 FROM transfers WHERE id = $1::uuid FOR UPDATE', id);
+      await job.run(inTwoMinutes);
+      expect(await rowOf(id)).toMatchObject({ status: 'HELD' });
+    });
+    await job.run(inTwoMinutes);
+    expect(await rowOf(id)).toMatchObject({ status: 'EXPIRING' });
   });
 
   it('expires a due hold (EXPIRING with ReleaseRequested EXPIRY, then EXPIRED) and leaves a not-due one HELD', async () => {
