@@ -1,6 +1,6 @@
 // Proves the real transfer-service serves a valid OpenAPI 3.1 document at /docs/openapi.json without an
 // API key, describing exactly its endpoints with every status they answer, the idempotency contract,
-// money as strings with the contracts' pattern, and a real transfer that matches its documented schema.
+// money as strings with the contracts' pattern, and a real transfer and hold that match their documented schema.
 import { amountMinorSchema } from '@oncepay/contracts';
 import {
   describeServedOpenApi,
@@ -14,6 +14,9 @@ import { z } from 'zod';
 import { AppModule } from './app.module';
 import { buildOpenApiDocument } from './openapi';
 
+/** What a step on one transfer (capture, void, refund) can answer. */
+const STEP_STATUSES = ['202', '400', '401', '404', '409', '413', '415', '422', '429', '503'];
+
 describeServedOpenApi('transfer', AppModule.withEnvironment, buildOpenApiDocument, (served) => {
   it('describes exactly the endpoints the service has, with every status they answer', () => {
     expect(operationsOf(served.document)).toEqual({
@@ -24,6 +27,10 @@ describeServedOpenApi('transfer', AppModule.withEnvironment, buildOpenApiDocumen
       'POST /v1/transfers': ['202', '400', '401', '413', '415', '422', '429', '503'],
       'GET /v1/transfers': ['200', '400', '401', '429', '503'],
       'GET /v1/transfers/{id}': ['200', '400', '401', '404', '429', '503'],
+      'POST /v1/transfers/{id}/capture': STEP_STATUSES,
+      'POST /v1/transfers/{id}/void': STEP_STATUSES,
+      'POST /v1/transfers/{id}/refunds': STEP_STATUSES,
+      'GET /v1/transfers/{id}/refunds': ['200', '400', '401', '404', '429', '503'],
     });
   });
 
@@ -47,7 +54,7 @@ describeServedOpenApi('transfer', AppModule.withEnvironment, buildOpenApiDocumen
   it('documents every amount as a string with the pattern of contracts amountMinorSchema', () => {
     const contractPattern = z.toJSONSchema(amountMinorSchema, { io: 'input' }).pattern;
     expect(contractPattern).toBe('^[1-9][0-9]*$');
-    for (const name of ['RequestTransfer', 'Transfer']) {
+    for (const name of ['RequestTransfer', 'Transfer', 'CaptureHold', 'RefundTransfer']) {
       expect(served.schema(name).properties.amount).toMatchObject({
         type: 'string',
         pattern: contractPattern,
@@ -68,6 +75,19 @@ describeServedOpenApi('transfer', AppModule.withEnvironment, buildOpenApiDocumen
     expect(schemaErrors(served.document, 'Transfer', { ...(response.body as object), amount: 1500 })).toEqual(
       ['/amount must be string'],
     );
+
+    const hold = await requestJson(served.baseUrl, 'POST', '/v1/transfers', {
+      headers: { ...TEST_CLIENTS.a.auth, 'idempotency-key': randomUUID() },
+      body: {
+        fromAccountId: randomUUID(),
+        toAccountId: randomUUID(),
+        amount: '1500',
+        currency: 'EUR',
+        hold: { expiresInSeconds: 60 },
+      },
+    });
+    expect(hold.body).toMatchObject({ kind: 'HOLD', holdExpiresAt: expect.any(String) });
+    expect(schemaErrors(served.document, 'Transfer', hold.body)).toEqual([]);
 
     const page = await requestJson(served.baseUrl, 'GET', '/v1/transfers', { headers: TEST_CLIENTS.a.auth });
     expect(page.status).toBe(200);

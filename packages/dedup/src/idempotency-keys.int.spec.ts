@@ -1,6 +1,7 @@
 // Proves, on the real transfer database, the life of an HTTP idempotency key written with its effect in
 // one statement: a new key, replay of the stored response, fingerprint mismatch, one winner among
-// concurrent requests (the others replay), expiry, no key without its effect, and purge.
+// concurrent requests (the others replay), expiry, no key without its effect, and purge; and the
+// pieces for an effect decided in its own transaction: the stored key's answer, the key written last.
 import {
   createPrismaClient,
   createTestDatabase,
@@ -10,7 +11,9 @@ import {
 import { executorOfPrisma } from '@oncepay/sql';
 import { randomUUID } from 'node:crypto';
 import {
+  answerForStoredKey,
   idempotencyKeyParams,
+  insertIdempotencyKey,
   insertIdempotencyKeySql,
   MIN_IDEMPOTENCY_KEY_RETENTION_MS,
   purgeExpiredIdempotencyKeys,
@@ -129,6 +132,33 @@ describe('idempotency keys on PostgreSQL', () => {
     await expect(effectCount(ref.key)).resolves.toBe(0);
     await expect(write(ref, ORIGINAL, at(1_000))).resolves.toEqual({ outcome: 'created' });
     await expect(effectCount(ref.key)).resolves.toBe(1);
+  });
+
+  it('answers a stored key inside a transaction that writes the key only once its effect is decided', async () => {
+    const db = executorOfPrisma(prisma);
+    const ref = newRef();
+    const ask = (fingerprint: string, now: Date) => answerForStoredKey(db, { ...ref, fingerprint, now });
+    const stored = { ...ref, fingerprint: ORIGINAL, status: 202, body: RESPONSE, now: T0 };
+    await expect(ask(ORIGINAL, T0)).resolves.toEqual({ outcome: 'absent' });
+    const retentionMs = MIN_IDEMPOTENCY_KEY_RETENTION_MS;
+    await expect(insertIdempotencyKey(db, { ...stored, retentionMs })).resolves.toBe(true);
+    // Stored already: not written again, whatever it would store.
+    await expect(insertIdempotencyKey(db, { ...stored, fingerprint: OTHER, retentionMs })).resolves.toBe(
+      false,
+    );
+    await expect(ask(ORIGINAL, at(1_000))).resolves.toEqual({
+      outcome: 'replay',
+      status: 202,
+      body: RESPONSE,
+    });
+    await expect(ask(OTHER, at(1_000))).resolves.toEqual({ outcome: 'fingerprint_mismatch' });
+    // Expired: deleted, so absent, and the key may be written afresh.
+    const expired = at(MIN_IDEMPOTENCY_KEY_RETENTION_MS + 1);
+    await expect(ask(OTHER, expired)).resolves.toEqual({ outcome: 'absent' });
+    await expect(
+      insertIdempotencyKey(db, { ...stored, fingerprint: OTHER, now: expired, retentionMs }),
+    ).resolves.toBe(true);
+    await expect(ask(OTHER, at(1_000, expired))).resolves.toMatchObject({ outcome: 'replay' });
   });
 
   it('purges only expired keys, at most batchSize * maxBatches per call', async () => {

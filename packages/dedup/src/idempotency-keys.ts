@@ -97,19 +97,49 @@ export async function writeOnceForKey(
   assertNewKey(key);
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     if (await writeWithKey()) return { outcome: 'created' };
-    const row = await readKey(db, key, key.now);
-    // Purged between the two statements: write again.
-    if (row === undefined) continue;
-    if (row.expired) {
-      await deleteExpiredKey(db, key, key.now);
-      continue;
-    }
-    if (row.request_fingerprint !== key.fingerprint) return { outcome: 'fingerprint_mismatch' };
-    return { outcome: 'replay', status: row.response_status, body: JSON.parse(row.response_body) };
+    const stored = await answerForStoredKey(db, key);
+    // Purged between the two statements, or expired (and deleted): write again.
+    if (stored.outcome === 'absent') continue;
+    return stored;
   }
   throw new Error(
     `idempotency key ${key.clientId}/${key.key}: still contended after ${MAX_ATTEMPTS} attempts`,
   );
+}
+
+/** What a key stored earlier answers for a request: `absent` when there is none (or it had expired). */
+export type StoredKeyAnswer = Exclude<KeyedWriteResult, { outcome: 'created' }> | { outcome: 'absent' };
+
+/**
+ * What the key stored for `key` answers: the stored response when `key.fingerprint` is the request it was
+ * stored for, a mismatch when it is another, `absent` when no key is stored. An expired key is deleted
+ * and counts as absent. For an effect decided inside a transaction that may refuse it (a hold's capture,
+ * a refund: a refused step stores no key), run it in that transaction after whatever serializes the
+ * request (its row lock), then write the key with `insertIdempotencyKey` only once the effect is
+ * decided: a replay is answered before the request is decided again.
+ */
+export async function answerForStoredKey(
+  db: SqlExecutor,
+  key: IdempotencyKeyRef & { fingerprint: string; now: Date },
+): Promise<StoredKeyAnswer> {
+  const row = await readKey(db, key, key.now);
+  if (row === undefined) return { outcome: 'absent' };
+  if (row.expired) {
+    await deleteExpiredKey(db, key, key.now);
+    return { outcome: 'absent' };
+  }
+  if (row.request_fingerprint !== key.fingerprint) return { outcome: 'fingerprint_mismatch' };
+  return { outcome: 'replay', status: row.response_status, body: JSON.parse(row.response_body) };
+}
+
+/**
+ * Stores `key` with the response to replay, in the caller's transaction, unless a key is stored already
+ * (ON CONFLICT DO NOTHING: a concurrent insert of the same key is waited for). Resolves whether it was
+ * stored; when not, `answerForStoredKey` in the same transaction (READ COMMITTED) sees the other one.
+ */
+export async function insertIdempotencyKey(tx: SqlExecutor, key: NewIdempotencyKey): Promise<boolean> {
+  const rows = await tx.query<unknown[]>(insertIdempotencyKeySql(), ...idempotencyKeyParams(key));
+  return rows.length === 1;
 }
 
 /** Deletes keys past `expires_at` in bounded batches and returns how many went. Pass a client. */

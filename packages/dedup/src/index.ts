@@ -17,6 +17,8 @@ export {
 export { fingerprintRequest } from './request-fingerprint';
 export {
   writeOnceForKey,
+  answerForStoredKey,
+  insertIdempotencyKey,
   insertIdempotencyKeySql,
   idempotencyKeyParams,
   purgeExpiredIdempotencyKeys,
@@ -24,4 +26,5 @@ export {
   type IdempotencyKeyRef,
   type KeyedWriteResult,
   type NewIdempotencyKey,
+  type StoredKeyAnswer,
 } from './idempotency-keys';

@@ -1,5 +1,5 @@
 // The transfer-service's own metrics, beside the ones every service has (ServiceMetrics): transfers
-// accepted and settled, and the ledger answers its state machine refused. Counted after the commit that
+// accepted and settled, holds expired, and the ledger answers its state machine refused. Counted after the commit that
 // made them true, so a batch rolled back and retried is not counted twice.
 import { Injectable } from '@nestjs/common';
 import type { RejectionReason } from '@oncepay/contracts';
@@ -8,7 +8,7 @@ import type { Counter } from 'prom-client';
 
 /** What applying one ledger answer did, for the counters. */
 export type LedgerAnswerEffect =
-  | { kind: 'settled'; status: 'COMPLETED' }
+  | { kind: 'settled'; status: 'COMPLETED' | 'CAPTURED' | 'VOIDED' | 'EXPIRED' }
   | { kind: 'settled'; status: 'FAILED'; reason: RejectionReason }
   | { kind: 'ignored'; reason: 'stale' | 'illegal' }
   | { kind: 'none' };
@@ -18,6 +18,7 @@ export class TransferMetrics {
   private readonly accepted: Counter;
   private readonly settled: Counter<'status' | 'reason'>;
   private readonly ignored: Counter<'reason'>;
+  private readonly expiries: Counter;
 
   constructor(metrics: ServiceMetrics) {
     this.accepted = metrics.counter({
@@ -26,7 +27,7 @@ export class TransferMetrics {
     });
     this.settled = metrics.counter({
       name: 'oncepay_transfers_settled_total',
-      help: 'Transfers that reached COMPLETED or FAILED, with the reason a FAILED one has',
+      help: 'Transfers that reached a final status (COMPLETED, FAILED, CAPTURED, VOIDED, EXPIRED), with the reason a FAILED one has',
       labelNames: ['status', 'reason'],
     });
     this.ignored = metrics.counter({
@@ -34,10 +35,18 @@ export class TransferMetrics {
       help: 'Ledger answers the state machine refused: stale (older than the state) or illegal (conflicting)',
       labelNames: ['reason'],
     });
+    this.expiries = metrics.counter({
+      name: 'oncepay_holds_expiring_total',
+      help: 'Holds the expiry job found past their expiry and moved to EXPIRING (ReleaseRequested sent)',
+    });
   }
 
   transferAccepted(): void {
     this.accepted.inc();
+  }
+
+  holdsExpired(count: number): void {
+    this.expiries.inc(count);
   }
 
   ledgerAnswersApplied(effects: readonly LedgerAnswerEffect[]): void {

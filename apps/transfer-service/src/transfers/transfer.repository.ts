@@ -69,6 +69,8 @@ export async function insertTransferOnce(
     row.lastEventId,
     row.correlationId,
     row.createdAt.toISOString(),
+    row.holdExpiresAt?.toISOString() ?? null,
+    row.refundOf,
   ];
   // Parameters in order: the key's, the transfer's, then the outbox rows'.
   const p = (i: number) => `$${keyValues.length + 1 + i}`;
@@ -77,10 +79,11 @@ export async function insertTransferOnce(
     `WITH new_key AS (${insertIdempotencyKeySql()}),
      new_transfer AS (
        INSERT INTO transfers (id, client_id, from_account_id, to_account_id, amount_minor, currency, reference,
-                              status, failure_reason, version, last_event_id, correlation_id, created_at, updated_at)
+                              status, failure_reason, version, last_event_id, correlation_id, created_at, updated_at,
+                              hold_expires_at, refund_of)
        SELECT ${p(0)}::uuid, ${p(1)}, ${p(2)}::uuid, ${p(3)}::uuid, ${p(4)}::bigint, ${p(5)}, ${p(6)},
               ${p(7)}::transfer_status, ${p(8)}, ${p(9)}::int, ${p(10)}::uuid, ${p(11)},
-              ${p(12)}::timestamptz, ${p(12)}::timestamptz
+              ${p(12)}::timestamptz, ${p(12)}::timestamptz, ${p(13)}::timestamptz, ${p(14)}::uuid
          FROM new_key
        RETURNING id),
      new_events AS (${insertOutboxRowsSql(outboxParam, 'EXISTS (SELECT FROM new_transfer)')})
@@ -115,6 +118,11 @@ export function newTransferRow(
   };
 }
 
+/** Every column of transfers, as `TransferRow` reads them. */
+const TRANSFER_COLUMNS = `id::text, client_id, from_account_id::text, to_account_id::text, amount_minor::text, currency,
+  reference, status::text, failure_reason, version, last_event_id::text, correlation_id, created_at, updated_at,
+  hold_expires_at, capture_amount_minor::text, refund_of::text`;
+
 /**
  * Locks the rows until the transaction ends, in id order (so two batches never deadlock), and returns
  * the existing ones by id: two results for one transfer apply one after the other. One statement:
@@ -123,10 +131,7 @@ export function newTransferRow(
 export async function lockTransfers(tx: SqlExecutor, ids: readonly string[]): Promise<Map<string, Transfer>> {
   const sorted = [...new Set(ids)].sort();
   const rows = await tx.query<TransferRow[]>(
-    `SELECT id::text, client_id, from_account_id::text, to_account_id::text, amount_minor::text, currency,
-            reference, status::text, failure_reason, version, last_event_id::text, correlation_id,
-            created_at, updated_at, hold_expires_at, capture_amount_minor::text, refund_of::text
-       FROM transfers WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+    `SELECT ${TRANSFER_COLUMNS} FROM transfers WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
     sorted,
   );
   return new Map(rows.map((row) => [row.id, transferOf(row)]));
@@ -200,6 +205,41 @@ export async function saveTransferStates(
     now.toISOString(),
   );
   if (count !== rows.length) throw new Error(`saved ${count} of ${rows.length} transfer states`);
+}
+
+/** `row` as it is once `state` is saved at `now`: what a step answers without reading the row back. */
+export function withState(row: Transfer, state: KnownTransferState, now: Date): Transfer {
+  return { ...row, ...stateColumns(state), updatedAt: now };
+}
+
+/**
+ * The sum of the refunds of `paymentId` that may still move or have moved money (PENDING or
+ * COMPLETED; a FAILED one gives its amount back). Read under the payment's row lock, which every
+ * refund of it is inserted under, so no refund of it can be added until the reader commits.
+ */
+export async function sumRefundingMinor(tx: SqlExecutor, paymentId: string): Promise<bigint> {
+  const [row] = await tx.query<{ refunding: string }[]>(
+    `SELECT COALESCE(sum(amount_minor), 0)::text AS refunding
+       FROM transfers WHERE refund_of = $1::uuid AND status IN ('PENDING', 'COMPLETED')`,
+    paymentId,
+  );
+  return BigInt(row?.refunding ?? '0');
+}
+
+/**
+ * Locks up to `limit` holds still HELD whose expiry is at or before `now`, soonest first, skipping
+ * those another transaction holds (a client's step, or another instance's expiry job): several
+ * instances expire disjoint batches, and a step in flight is decided first; the job sees it next time.
+ */
+export async function lockDueHolds(tx: SqlExecutor, now: Date, limit: number): Promise<Transfer[]> {
+  const rows = await tx.query<TransferRow[]>(
+    `SELECT ${TRANSFER_COLUMNS}
+       FROM transfers WHERE status = 'HELD' AND hold_expires_at <= $1::timestamptz
+      ORDER BY hold_expires_at LIMIT $2::int FOR UPDATE SKIP LOCKED`,
+    now.toISOString(),
+    limit,
+  );
+  return rows.map(transferOf);
 }
 
 function stateColumns(state: KnownTransferState) {

@@ -1,10 +1,12 @@
 // GET /v1/transfers/{id}: one transfer of the calling client; another client's transfer is a 404.
 import { Controller, Get, Inject, Param, UseGuards } from '@nestjs/common';
 import { idSchema } from '@oncepay/contracts';
-import { ApiKeyGuard, ClientId, ProblemException, ZodValidationPipe } from '@oncepay/http-edge';
+import { ApiKeyGuard, ClientId, ZodValidationPipe } from '@oncepay/http-edge';
 import { PRISMA } from '@oncepay/service-runtime';
 import type { TransferDatabase } from '../../database';
-import { toTransferResource, type TransferResource } from '../transfer.resource';
+import { readTransferResources } from '../transfer-reads';
+import { transferNotFound } from '../transfer-problems';
+import type { TransferResource } from '../transfer.resource';
 
 @Controller('v1/transfers')
 @UseGuards(ApiKeyGuard)
@@ -17,13 +19,9 @@ export class GetTransferController {
     @Param('id', new ZodValidationPipe(idSchema)) id: string,
   ): Promise<TransferResource> {
     const row = await this.db.transfer.findFirst({ where: { id, clientId } });
-    if (!row)
-      throw new ProblemException(
-        404,
-        'TRANSFER_NOT_FOUND',
-        'No such transfer',
-        `Transfer ${id} does not exist.`,
-      );
-    return toTransferResource(row);
+    if (!row) throw transferNotFound(id);
+    const [resource] = await readTransferResources(this.db, [row]);
+    if (resource === undefined) throw new Error(`transfer ${id} read without its resource`);
+    return resource;
   }
 }

@@ -5,7 +5,8 @@ import { ApiKeyGuard, ClientId, ProblemException, ZodValidationPipe } from '@onc
 import { PRISMA } from '@oncepay/service-runtime';
 import type { Prisma } from '../../generated/prisma/client';
 import type { TransferDatabase } from '../../database';
-import { toTransferResource, type TransferResource } from '../transfer.resource';
+import { readTransferResources } from '../transfer-reads';
+import type { TransferResource } from '../transfer.resource';
 import {
   decodeCursor,
   encodeCursor,
@@ -31,7 +32,7 @@ export class ListTransfersController {
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
     return {
-      data: page.map(toTransferResource),
+      data: await readTransferResources(this.db, page),
       nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
     };
   }

@@ -1,4 +1,5 @@
-// Consumes the ledger's answers (TransferPosted / TransferRejected) as the `transfer-service` group.
+// Consumes the ledger's answers (TransferPosted, TransferRejected, HoldPlaced, HoldCaptured, HoldReleased)
+// as the `transfer-service` group.
 import { Inject, Injectable } from '@nestjs/common';
 import { TOPICS } from '@oncepay/contracts';
 import { handleMatching, type BatchEventHandler, type IdempotentProducer } from '@oncepay/messaging';

@@ -1,9 +1,10 @@
-// The ledger answered transfers: move each one's state machine (PENDING -> COMPLETED or FAILED) and
-// write the final events to the outbox, a batch at a time in ONE transaction with the dedup records.
+// The ledger answered transfers: move each one's state machine (PENDING -> COMPLETED or FAILED; a
+// hold's PENDING -> HELD, CAPTURING -> CAPTURED, VOIDING -> VOIDED, EXPIRING -> EXPIRED) and write the
+// final events to the outbox, a batch at a time in ONE transaction with the dedup records.
 // A redelivered, stale or conflicting answer changes nothing; it is logged and counted (TransferMetrics),
 // never applied.
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { OncePayEvent, TransferPosted, TransferRejected } from '@oncepay/contracts';
+import type { OncePayEvent } from '@oncepay/contracts';
 import { handleBatchOnce } from '@oncepay/dedup';
 import type { SqlExecutor, PgDatabase } from '@oncepay/sql';
 import { enqueueEvents, type HandleOutcome } from '@oncepay/messaging';
@@ -13,6 +14,7 @@ import {
   evolve,
   INITIAL_TRANSFER_STATE,
   type KnownTransferState,
+  type LedgerAnswer,
   type TransferState,
 } from '@oncepay/transfer-state-machine';
 import { randomUUID } from 'node:crypto';
@@ -103,9 +105,9 @@ interface BatchState {
   changed: Map<string, KnownTransferState>;
 }
 
-export type LedgerAnswer = TransferPosted | TransferRejected;
+export type { LedgerAnswer };
 
-/** One answer's outcome, the final events (TransferCompleted / TransferFailed) it produced, what it counts as. */
+/** One answer's outcome, the final events (TransferCompleted, TransferFailed, TransferCaptured, ...) it produced, what it counts as. */
 interface Applied {
   outcome: HandleOutcome;
   finalEvents: OncePayEvent[];
@@ -118,11 +120,24 @@ function settledEffect(state: KnownTransferState): LedgerAnswerEffect {
       return { kind: 'settled', status: 'COMPLETED' };
     case 'FAILED':
       return { kind: 'settled', status: 'FAILED', reason: state.reason };
+    case 'CAPTURED':
+    case 'VOIDED':
+    case 'EXPIRED':
+      return { kind: 'settled', status: state.status };
+    // A placed hold (HELD) is not settled: its ending is still to come.
     default:
       return { kind: 'none' };
   }
 }
 
+const LEDGER_ANSWER_TYPES: ReadonlySet<OncePayEvent['type']> = new Set<LedgerAnswer['type']>([
+  'TransferPosted',
+  'TransferRejected',
+  'HoldPlaced',
+  'HoldCaptured',
+  'HoldReleased',
+]);
+
 export function isLedgerAnswer(event: OncePayEvent): event is LedgerAnswer {
-  return event.type === 'TransferPosted' || event.type === 'TransferRejected';
+  return LEDGER_ANSWER_TYPES.has(event.type);
 }

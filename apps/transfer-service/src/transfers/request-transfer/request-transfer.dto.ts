@@ -18,6 +18,21 @@ export const referenceSchema = z
   .regex(/^[^\u0000-\u001F\u007F-\u009F]*$/, 'must be printable text: no control characters')
   .refine((value) => !UNPAIRED_SURROGATE.test(value), 'must be text: no unpaired UTF-16 surrogates');
 
+/** The longest a hold may last: 30 days, as card authorizations. */
+export const MAX_HOLD_SECONDS = 30 * 24 * 60 * 60;
+
+export const holdSchema = z
+  .object({
+    /** Seconds from acceptance until the hold can no longer be captured and is released. */
+    expiresInSeconds: z.int().min(1).max(MAX_HOLD_SECONDS),
+  })
+  .strict()
+  .meta({
+    description:
+      'Makes the transfer a hold: the ledger reserves the amount; capture it (in full or in part) or ' +
+      'void it before it expires, or the system releases it',
+  });
+
 export const requestTransferBodySchema = z
   .object({
     fromAccountId: idSchema,
@@ -26,6 +41,7 @@ export const requestTransferBodySchema = z
     amount: amountMinorSchema,
     currency: currencyInUseSchema,
     reference: referenceSchema.optional(),
+    hold: holdSchema.optional(),
   })
   .strict()
   // Refused here, not accepted and FAILED later: nothing but the request is needed to see it.

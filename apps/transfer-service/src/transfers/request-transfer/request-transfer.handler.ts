@@ -1,5 +1,6 @@
-// Accepts a transfer exactly once per Idempotency-Key: ONE statement stores the transfer (PENDING), its
-// TransferRequested outbox row and the key with the response to replay, all only if the key is new
+// Accepts a transfer (a payment, or a hold when the body asks for one) exactly once per Idempotency-Key:
+// ONE statement stores the transfer (PENDING), its TransferRequested outbox row and the key with the
+// response to replay, all only if the key is new
 // (insertTransferOnce). A key stored before is answered from what it stored; a concurrent request
 // with the same key waits for this one's commit on the key's unique index, then replays it. The
 // hottest path of the system: one round trip and one commit, on node-postgres (PgDatabase), not Prisma.
@@ -9,14 +10,10 @@ import { fingerprintRequest, writeOnceForKey } from '@oncepay/dedup';
 import type { OutboxSignal } from '@oncepay/messaging';
 import { OUTBOX_SIGNAL, PG_DATABASE, retentionWindows } from '@oncepay/service-runtime';
 import { PgDatabase } from '@oncepay/sql';
-import {
-  decide,
-  evolve,
-  INITIAL_TRANSFER_STATE,
-  type KnownTransferState,
-} from '@oncepay/transfer-state-machine';
+import type { TransferFacts } from '@oncepay/contracts';
 import { randomUUID } from 'node:crypto';
-import { insertTransferOnce, newTransferRow } from '../transfer.repository';
+import { newTransfer } from '../new-transfer';
+import { insertTransferOnce } from '../transfer.repository';
 import { toTransferResource, type TransferResource } from '../transfer.resource';
 import type { RequestTransferBody } from './request-transfer.dto';
 import { TransferMetrics } from '../transfer-metrics';
@@ -53,8 +50,7 @@ export class RequestTransferHandler {
 
   async execute(input: RequestTransferInput): Promise<RequestTransferResult> {
     const now = new Date();
-    const { state, events } = this.newTransfer(input, now);
-    const row = newTransferRow(state, { correlationId: input.correlationId, now });
+    const { row, events } = newTransfer(factsOf(input, now), { correlationId: input.correlationId, now });
     const body = toTransferResource(row);
     const key = {
       clientId: input.clientId,
@@ -84,27 +80,24 @@ export class RequestTransferHandler {
         return { outcome: 'key_reused_with_other_request' };
     }
   }
+}
 
-  /** The state machine's first decision for a new transfer id: its PENDING state and its events. */
-  private newTransfer(input: RequestTransferInput, now: Date) {
-    const transfer = {
-      transferId: randomUUID(),
-      clientId: input.clientId,
-      fromAccountId: input.body.fromAccountId,
-      toAccountId: input.body.toAccountId,
-      amountMinor: input.body.amount,
-      currency: input.body.currency,
-      reference: input.body.reference ?? null,
-    };
-    const decision = decide(
-      { type: 'RequestTransfer', transfer, eventId: randomUUID(), correlationId: input.correlationId, now },
-      INITIAL_TRANSFER_STATE,
-    );
-    if (decision.outcome !== 'accepted')
-      throw new Error(`a new transfer id was refused: ${decision.outcome}`);
-    const state = decision.events.reduce(evolve, INITIAL_TRANSFER_STATE) as KnownTransferState;
-    return { state, events: decision.events };
-  }
+/** The facts of the transfer the request asks for, under a new id. */
+function factsOf(input: RequestTransferInput, now: Date): TransferFacts {
+  const { body } = input;
+  return {
+    transferId: randomUUID(),
+    clientId: input.clientId,
+    fromAccountId: body.fromAccountId,
+    toAccountId: body.toAccountId,
+    amountMinor: body.amount,
+    currency: body.currency,
+    reference: body.reference ?? null,
+    // A hold's expiry is fixed at acceptance, to the millisecond the database keeps (toISOString).
+    ...(body.hold === undefined
+      ? {}
+      : { holdExpiresAt: new Date(now.getTime() + body.hold.expiresInSeconds * 1000).toISOString() }),
+  };
 }
 
 /**
