@@ -27,11 +27,14 @@ export async function lockAccounts(
   accountIds: readonly string[],
 ): Promise<Map<string, AccountSnapshot>> {
   const ids = [...new Set(accountIds)].sort();
-  const rows = await tx.query<(Omit<AccountSnapshot, 'balanceMinor'> & { balanceMinor: string })[]>(
+  const rows = await tx.query<
+    (Omit<AccountSnapshot, 'balanceMinor' | 'heldMinor'> & { balanceMinor: string; heldMinor: string })[]
+  >(
     `SELECT id::text                 AS "id",
             owner_client_id          AS "ownerClientId",
             currency,
             balance_minor::text      AS "balanceMinor",
+            held_minor::text         AS "heldMinor",
             allow_negative_balance   AS "allowNegativeBalance"
        FROM accounts
       WHERE id = ANY($1::uuid[])
@@ -40,7 +43,12 @@ export async function lockAccounts(
     ids,
   );
   // Read as text and parsed to bigint: never through a JavaScript number.
-  return new Map(rows.map((row) => [row.id, { ...row, balanceMinor: BigInt(row.balanceMinor) }]));
+  return new Map(
+    rows.map((row) => [
+      row.id,
+      { ...row, balanceMinor: BigInt(row.balanceMinor), heldMinor: BigInt(row.heldMinor) },
+    ]),
+  );
 }
 
 /** Which of `transferIds` already have a decision. */
