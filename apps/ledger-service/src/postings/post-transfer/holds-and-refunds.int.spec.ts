@@ -403,6 +403,51 @@ describe('holds and refunds in the ledger', () => {
     });
   });
 
+  describe('rejectUnprocessable (before the consumer dead-letters a request)', () => {
+    it('rejects an undecided hold request without placing it, and leaves a placed hold alone', async () => {
+      const from = await fundedAccount(1_000n);
+      const to = await openAccount();
+      const undecided = holdRequested({
+        clientId: CLIENT_A,
+        fromAccountId: from,
+        toAccountId: to,
+        amountMinor: 300n,
+      });
+      const placed = await placedHold(1_000n, 300n);
+
+      await expect(handler.rejectUnprocessable(undecided)).resolves.toMatchObject({
+        outcome: 'rejected',
+        reason: 'UNPROCESSABLE',
+      });
+      await expect(handler.rejectUnprocessable({ ...placed.hold, id: randomUUID() })).resolves.toEqual({
+        outcome: 'already_decided',
+      });
+
+      await expect(prisma.hold.count({ where: { transferId: undecided.aggregateId } })).resolves.toBe(0);
+      await expect(amountsOf(from)).resolves.toMatchObject({ held: 0n });
+      await expect(amountsOf(placed.from)).resolves.toMatchObject({ held: 300n });
+    });
+
+    it("records a refund's payment with its UNPROCESSABLE decision", async () => {
+      const paymentId = randomUUID();
+      const refund = refundRequested(
+        {
+          clientId: CLIENT_B,
+          fromAccountId: await openAccount({ owner: CLIENT_B }),
+          toAccountId: treasury,
+          amountMinor: 1n,
+        },
+        paymentId,
+      );
+
+      await handler.rejectUnprocessable(refund);
+
+      await expect(
+        prisma.ledgerDecision.findUniqueOrThrow({ where: { transferId: refund.aggregateId } }),
+      ).resolves.toMatchObject({ outcome: 'REJECTED', reason: 'UNPROCESSABLE', refundOf: paymentId });
+    });
+  });
+
   describe('refunds', () => {
     /** Client A paid `amountMinor` to a fresh account of client B, which holds `spareMinor` more. */
     async function payment(amountMinor: bigint, spareMinor = 10_000n) {
