@@ -124,8 +124,8 @@ type HoldRow = Omit<HoldSnapshot, 'amountMinor' | 'capturedMinor'> & {
 };
 
 /**
- * What the ledger posted for each of `paymentIds` (absent when it posted nothing): its DEBIT and CREDIT
- * entries, and the sum of the DEBITs of its refunds POSTED so far. One statement. Read after the
+ * What the ledger posted for each of `paymentIds` (absent when it posted nothing, or when it is a refund
+ * itself): its DEBIT and CREDIT entries, and the sum of the DEBITs of its refunds POSTED so far. One statement. Read after the
  * refunds' account locks: every refund of a payment locks the payment's two accounts, so no other
  * refund of it can commit between this read and this transaction's commit.
  */
@@ -156,7 +156,10 @@ export async function readRefundablePayments(
               WHERE decision.refund_of = payment.id AND decision.outcome = 'POSTED')::text AS "refundedMinor"
        FROM unnest($1::uuid[]) AS payment (id)
        JOIN journal_entries debit ON debit.transfer_id = payment.id AND debit.direction = 'DEBIT'
-       JOIN journal_entries credit ON credit.transfer_id = payment.id AND credit.direction = 'CREDIT'`,
+       JOIN journal_entries credit ON credit.transfer_id = payment.id AND credit.direction = 'CREDIT'
+      -- A refund is not refundable itself: refunding it would pay the payment's payer twice.
+      WHERE NOT EXISTS (SELECT FROM ledger_decisions own
+                         WHERE own.transfer_id = payment.id AND own.refund_of IS NOT NULL)`,
     [...new Set(paymentIds)],
   );
   return new Map(

@@ -534,6 +534,21 @@ describe('holds and refunds in the ledger', () => {
       await expect(amountsOf(payer)).resolves.toMatchObject({ balance: 3_000n });
     });
 
+    it('refuses a refund of a refund with REFUND_EXCEEDS_PAYMENT', async () => {
+      const { payer, payee, refund } = await payment(5_000n);
+      const first = refund(1_000n);
+      await expect(handler.execute(first)).resolves.toMatchObject({ outcome: 'posted' });
+      const ofTheRefund = refundRequested(
+        { clientId: CLIENT_A, fromAccountId: payer, toAccountId: payee, amountMinor: 1n },
+        first.aggregateId,
+      );
+
+      await expect(handler.execute(ofTheRefund)).resolves.toMatchObject({
+        outcome: 'rejected',
+        reason: 'REFUND_EXCEEDS_PAYMENT',
+      });
+    });
+
     it("answers ACCOUNT_NOT_FOUND for a refund from another client's payee account", async () => {
       const { payee, refund } = await payment(5_000n);
       const forged = refund(1_000n, CLIENT_A);
