@@ -1,7 +1,7 @@
 // Proves the real ledger-service serves a valid OpenAPI 3.1 document at /docs/openapi.json without an
 // API key, describing exactly its endpoints with every status they answer, entry amounts with the
-// contracts' pattern and balances as signed strings, and a real account and entries page that match
-// their documented schemas.
+// contracts' pattern, balances as signed strings and held amounts as unsigned ones, and a real account
+// and entries page that match their documented schemas.
 import { amountMinorSchema } from '@oncepay/contracts';
 import {
   describeServedOpenApi,
@@ -13,7 +13,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { AppModule } from './app.module';
-import { BALANCE_PATTERN, buildOpenApiDocument } from './openapi';
+import { BALANCE_PATTERN, buildOpenApiDocument, HELD_AMOUNT_PATTERN } from './openapi';
 
 describeServedOpenApi('ledger', AppModule.withEnvironment, buildOpenApiDocument, (served) => {
   it('describes exactly the endpoints the service has, with every status they answer', () => {
@@ -42,6 +42,15 @@ describeServedOpenApi('ledger', AppModule.withEnvironment, buildOpenApiDocument,
     const matches = (value: string) => new RegExp(balance?.pattern ?? '(?!)').test(value);
     expect(['0', '1500', '-1500', '9223372036854775807'].every(matches)).toBe(true);
     expect(['', '-0', '01', '1.5', '+1', '1e3', ' 1'].some(matches)).toBe(false);
+    expect(served.schema('Account').properties.availableBalance).toMatchObject({
+      type: 'string',
+      pattern: BALANCE_PATTERN.source,
+    });
+    const held = served.schema('Account').properties.heldAmount;
+    expect(held).toMatchObject({ type: 'string', pattern: HELD_AMOUNT_PATTERN.source });
+    const isHeld = (value: string) => new RegExp(held?.pattern ?? '(?!)').test(value);
+    expect(['0', '2500', '9223372036854775807'].every(isHeld)).toBe(true);
+    expect(['', '-1', '-0', '01', '1.5'].some(isHeld)).toBe(false);
   });
 
   it('describes a real account and entries page: each matches its documented schema', async () => {
@@ -54,6 +63,9 @@ describeServedOpenApi('ledger', AppModule.withEnvironment, buildOpenApiDocument,
     expect(schemaErrors(served.document, 'Account', { ...(opened.body as object), balance: '-0' })).toEqual([
       `/balance must match pattern "${BALANCE_PATTERN.source}"`,
     ]);
+    expect(
+      schemaErrors(served.document, 'Account', { ...(opened.body as object), heldAmount: '-1' }),
+    ).toEqual([`/heldAmount must match pattern "${HELD_AMOUNT_PATTERN.source}"`]);
 
     const { id } = opened.body as { id: string };
     const entries = await requestJson(served.baseUrl, 'GET', `/v1/accounts/${id}/entries`, {

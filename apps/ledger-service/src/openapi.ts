@@ -26,6 +26,9 @@ import { openAccountBodySchema } from './accounts/open-account/open-account.dto'
  */
 export const BALANCE_PATTERN = /^(0|-?[1-9][0-9]*)$/;
 
+/** A held amount: zero or positive (the sum of active holds), so contracts' digits plus zero. */
+export const HELD_AMOUNT_PATTERN = /^(0|[1-9][0-9]*)$/;
+
 const accountSchema = documents<AccountResource>()(
   z
     .object({
@@ -35,7 +38,19 @@ const accountSchema = documents<AccountResource>()(
         .string()
         .regex(BALANCE_PATTERN)
         .meta({
-          description: `${MINOR_UNITS_NOTE}: signed; below zero only on an account that allows a negative balance`,
+          description: `${MINOR_UNITS_NOTE}: the posted balance (the sum of the journal entries); signed, below zero only on an account that allows a negative balance`,
+        }),
+      availableBalance: z
+        .string()
+        .regex(BALANCE_PATTERN)
+        .meta({
+          description: `${MINOR_UNITS_NOTE}: \`balance\` less \`heldAmount\`, what payments and new holds are checked against; signed, below zero only on an account that allows a negative balance`,
+        }),
+      heldAmount: z
+        .string()
+        .regex(HELD_AMOUNT_PATTERN)
+        .meta({
+          description: `${MINOR_UNITS_NOTE}: reserved by the account's active holds until each is captured or released; never negative`,
         }),
       allowNegativeBalance: z.boolean(),
       createdAt: z.iso.datetime(),
@@ -128,7 +143,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
     method: 'get',
     path: '/v1/accounts/{id}',
     operationId: 'getAccount',
-    summary: 'One account, with its current balance',
+    summary: 'One account, with its posted balance, available balance and held amount',
     tags: ['accounts'],
     request: { params: accountIdParameters },
     responses: {
@@ -161,7 +176,8 @@ export function buildOpenApiDocument(): OpenApiDocument {
     description: [
       'Accounts and their double-entry journal. Balances change only through transfers (requested at the',
       'transfer-service): money enters from an account opened with allowNegativeBalance, so the sum of all',
-      'balances is always zero.',
+      'balances is always zero. A hold (requested at the transfer-service) reserves money: it lowers the',
+      'available balance, not the posted one, until it is captured or released.',
     ].join(' '),
   });
 }

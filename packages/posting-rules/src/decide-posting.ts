@@ -1,11 +1,13 @@
-// The ledger's posting rules: whether a transfer request posts, and if so its two journal entries and
-// the balances they leave. Pure (no I/O, no clock: `now` comes in), so ledger-service calls it inside
+// The ledger's posting rules: whether a transfer request (a payment or a refund) posts, and if so its
+// two journal entries and the balances they leave. Pure (no I/O, no clock: `now` comes in), so ledger-service calls it inside
 // its transaction, after locking both account rows, and tests can run it millions of times.
 import { MAX_AMOUNT_MINOR, type RejectionReason, type TransferFacts } from '@oncepay/contracts';
 import { assertInvariant, isInt64 } from './invariants';
 import {
+  availableMinor,
   signedAmountMinor,
   type AccountSnapshot,
+  type RefundablePayment,
   type EntryDirection,
   type JournalEntryDraft,
   type PostingDecision,
@@ -25,6 +27,52 @@ export function decidePosting(
   now: Date,
 ): PostingDecision {
   assertPreconditions(request, accounts, now);
+  const checked = checkTransferRules(request, accounts, 0n);
+  return checked.outcome === 'reject' ? checked : post(request, checked.from, checked.to, now);
+}
+
+/**
+ * Decides a refund (`request.refundOf` set) like a payment, then against the payment it pays back:
+ * `payment` is what the ledger posted for it (null when it never posted) with the sum of the refunds
+ * of it posted so far. A refund must reverse the payment (from its payee to its payer, in its
+ * currency) and, with those refunds, not exceed the payment's DEBIT; else REFUND_EXCEEDS_PAYMENT.
+ */
+export function decideRefundPosting(
+  request: TransferFacts,
+  accounts: { from: AccountSnapshot | null; to: AccountSnapshot | null },
+  payment: RefundablePayment | null,
+  now: Date,
+): PostingDecision {
+  assertInvariant(request.refundOf !== undefined, `transfer ${request.transferId}: not a refund`);
+  assertInvariant(
+    payment === null || (payment.paidMinor > 0n && payment.refundedMinor >= 0n),
+    `refund ${request.transferId}: payment ${request.refundOf} paid ${payment?.paidMinor}, refunded ${payment?.refundedMinor}`,
+  );
+  const decision = decidePosting(request, accounts, now);
+  if (decision.outcome === 'reject') return decision;
+  const reverses =
+    payment !== null &&
+    payment.payerAccountId === request.toAccountId &&
+    payment.payeeAccountId === request.fromAccountId &&
+    payment.currency === request.currency;
+  if (!reverses || payment.refundedMinor + request.amountMinor > payment.paidMinor) {
+    return reject('REFUND_EXCEEDS_PAYMENT');
+  }
+  return decision;
+}
+
+/**
+ * The rules every debit runs, in the order `PostingDecision` documents: a payment, a refund, a hold.
+ * `addedHeldMinor` is what the request would add to the payer's held amount (a hold's amount; 0 for
+ * a posting), so the range rule covers it too. Used by decidePosting and decideHold.
+ */
+export function checkTransferRules(
+  request: TransferFacts,
+  accounts: { from: AccountSnapshot | null; to: AccountSnapshot | null },
+  addedHeldMinor: bigint,
+):
+  | { outcome: 'ok'; from: AccountSnapshot; to: AccountSnapshot }
+  | { outcome: 'reject'; reason: RejectionReason } {
   if (request.fromAccountId === request.toAccountId) return reject('SAME_ACCOUNT');
   const { from, to } = accounts;
   // A client learns nothing about accounts it does not own. So the payer's own side is decided first
@@ -34,9 +82,10 @@ export function decidePosting(
   // payer the account exists, which paying into it has to.
   if (from === null || from.ownerClientId !== request.clientId) return reject('ACCOUNT_NOT_FOUND');
   if (from.currency !== request.currency) return reject('CURRENCY_MISMATCH');
-  // An account already below zero without allowNegativeBalance (the flag turned off later) refuses
-  // every debit here but still accepts credits, which is how it gets back to zero.
-  if (from.balanceMinor - request.amountMinor < 0n && !from.allowNegativeBalance) {
+  // Against the AVAILABLE balance: money an active hold reserved cannot be spent twice. An account
+  // already below zero without allowNegativeBalance (the flag turned off later) refuses every debit
+  // here but still accepts credits, which is how it gets back to zero.
+  if (availableMinor(from) - request.amountMinor < 0n && !from.allowNegativeBalance) {
     return reject('INSUFFICIENT_FUNDS');
   }
   if (to === null) return reject('ACCOUNT_NOT_FOUND');
@@ -44,13 +93,17 @@ export function decidePosting(
     return reject(to.ownerClientId === request.clientId ? 'CURRENCY_MISMATCH' : 'ACCOUNT_NOT_FOUND');
   // Only reachable by balances beyond 9.2 * 10^18 minor units, but a run of valid transfers can get
   // there: refused like any other outcome, so the transfer ends FAILED instead of waiting forever.
-  if (!isInt64(from.balanceMinor - request.amountMinor) || !isInt64(to.balanceMinor + request.amountMinor)) {
+  if (
+    !isInt64(from.balanceMinor - request.amountMinor) ||
+    !isInt64(to.balanceMinor + request.amountMinor) ||
+    !isInt64(from.heldMinor + addedHeldMinor)
+  ) {
     return reject('BALANCE_OUT_OF_RANGE');
   }
-  return post(request, from, to, now);
+  return { outcome: 'ok', from, to };
 }
 
-function reject(reason: RejectionReason): PostingDecision {
+function reject(reason: RejectionReason): { outcome: 'reject'; reason: RejectionReason } {
   return { outcome: 'reject', reason };
 }
 
@@ -73,8 +126,8 @@ function post(
     `transfer ${request.transferId}: the posting changes the sum of the two balances`,
   );
   assertInvariant(
-    from.allowNegativeBalance || balancesAfter.from >= 0n,
-    `transfer ${request.transferId}: account ${from.id} would go below zero without allowNegativeBalance`,
+    from.allowNegativeBalance || balancesAfter.from - from.heldMinor >= 0n,
+    `transfer ${request.transferId}: account ${from.id} would have an available balance below zero without allowNegativeBalance`,
   );
   return { outcome: 'post', entries: [debit, credit], balancesAfter };
 }
@@ -104,7 +157,7 @@ function balanceAfter(account: AccountSnapshot, entry: JournalEntryDraft): bigin
 }
 
 /** What the contract codec and the ledger's repository guarantee; breaking any of it is a bug upstream. */
-function assertPreconditions(
+export function assertPreconditions(
   request: TransferFacts,
   accounts: { from: AccountSnapshot | null; to: AccountSnapshot | null },
   now: Date,
@@ -127,5 +180,9 @@ function assertSnapshotOf(account: AccountSnapshot | null, accountId: string, tr
   assertInvariant(
     isInt64(account.balanceMinor),
     `transfer ${transferId}: account ${account.id} balance ${account.balanceMinor} is outside 64 bits`,
+  );
+  assertInvariant(
+    account.heldMinor >= 0n && isInt64(account.heldMinor),
+    `transfer ${transferId}: account ${account.id} holds ${account.heldMinor}, below zero or outside 64 bits`,
   );
 }

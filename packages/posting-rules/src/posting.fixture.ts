@@ -22,6 +22,7 @@ export function account(overrides: Partial<AccountSnapshot> = {}): AccountSnapsh
     ownerClientId: CLIENT_A,
     currency: 'EUR',
     balanceMinor: 10_000n,
+    heldMinor: 0n,
     allowNegativeBalance: false,
     ...overrides,
   };
@@ -43,3 +44,10 @@ export function request(overrides: Partial<TransferFacts> = {}): TransferFacts {
 
 export const FROM = account();
 export const TO = account({ id: TO_ID, ownerClientId: CLIENT_B, balanceMinor: 500n });
+
+export const EXPIRES_AT = '2025-01-09T03:04:05.000Z';
+
+/** Client A asks to hold 2500 EUR minor units of FROM_ID for TO_ID until EXPIRES_AT. */
+export function holdRequest(overrides: Partial<TransferFacts> = {}): TransferFacts {
+  return request({ holdExpiresAt: EXPIRES_AT, ...overrides });
+}

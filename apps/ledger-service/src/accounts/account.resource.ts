@@ -5,7 +5,12 @@ import type { Account, JournalEntry } from '../generated/prisma/client';
 export interface AccountResource {
   id: string;
   currency: string;
+  /** The posted balance: the sum of the account's journal entries. */
   balance: string;
+  /** What the account can spend: the posted balance less what its active holds reserve. */
+  availableBalance: string;
+  /** The sum of the account's active holds (never negative). */
+  heldAmount: string;
   allowNegativeBalance: boolean;
   createdAt: string;
 }
@@ -24,6 +29,8 @@ export function toAccountResource(row: Account): AccountResource {
     id: row.id,
     currency: row.currency,
     balance: row.balanceMinor.toString(),
+    availableBalance: (row.balanceMinor - row.heldMinor).toString(),
+    heldAmount: row.heldMinor.toString(),
     allowNegativeBalance: row.allowNegativeBalance,
     createdAt: row.createdAt.toISOString(),
   };

@@ -1,8 +1,8 @@
 // Proves the /v1/accounts API on the real app: an account opens once per Idempotency-Key (201, then 200
 // for the same request, 422 for other fields with that key), opening tells a client nothing about other
 // clients' accounts, only an operator opens one allowed to go negative (a client gets 403 and nothing
-// is written), an account is visible only to its client, shows its balance as a string, pages its
-// journal newest first with an opaque cursor, and bad input is a 400.
+// is written), an account is visible only to its client, shows its posted and available balances and
+// its held amount as strings, pages its journal newest first with an opaque cursor, and bad input is a 400.
 import { Logger } from '@nestjs/common';
 import { accountIdFor } from '@oncepay/contracts';
 import { PG_DATABASE, PRISMA } from '@oncepay/service-runtime';
@@ -87,6 +87,8 @@ describe('/v1/accounts', () => {
         id: expect.stringMatching(/^[0-9a-f-]{36}$/),
         currency: 'EUR',
         balance: '0',
+        availableBalance: '0',
+        heldAmount: '0',
         allowNegativeBalance: false,
         createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       });
@@ -219,11 +221,33 @@ describe('/v1/accounts', () => {
 
       await expect(get(`/v1/accounts/${account.id}`)).resolves.toMatchObject({
         status: 200,
-        body: { ...account, balance: '9007199254740993' },
+        body: { ...account, balance: '9007199254740993', availableBalance: '9007199254740993' },
       });
       await expect(get(`/v1/accounts/${treasury.id}`, 'operator')).resolves.toMatchObject({
         status: 200,
-        body: { balance: '-9007199254740993' },
+        body: { balance: '-9007199254740993', availableBalance: '-9007199254740993', heldAmount: '0' },
+      });
+    });
+
+    it('shows a hold in the available balance and the held amount, not in the posted balance', async () => {
+      const treasury = await openAccount({ currency: 'EUR', allowNegativeBalance: true }, 'operator');
+      const account = await openAccount();
+      await postTransfer(treasury.id, account.id, 10_000n, 'operator');
+      const hold = transferRequested({
+        clientId: TEST_CLIENTS.a.id,
+        fromAccountId: account.id,
+        toAccountId: treasury.id,
+        amountMinor: 2_500n,
+      });
+      const placed = await new PostTransferHandler(service.app.get(PG_DATABASE)).execute({
+        ...hold,
+        payload: { ...hold.payload, holdExpiresAt: new Date(Date.UTC(2030, 0, 1)).toISOString() },
+      });
+      expect(placed.outcome).toBe('held');
+
+      await expect(get(`/v1/accounts/${account.id}`)).resolves.toMatchObject({
+        status: 200,
+        body: { balance: '10000', availableBalance: '7500', heldAmount: '2500' },
       });
     });
 

@@ -1,17 +1,34 @@
-// The ledger's reads and writes for a batch of transfers, always inside the consumer's transaction
-// (`tx`): lock the accounts, read which transfers were decided, then write what the batch decided in
-// a fixed number of statements, however many transfers it holds: the decisions, the journal entries
-// and the balances. Plain SQL with `$n` parameters: the consumer runs it on node-postgres
-// (PgDatabase), which reads BIGINT as a string, so balances are converted here, in one place.
-import type { RejectionReason } from '@oncepay/contracts';
+// The ledger's reads and writes for a batch of requests, always inside the consumer's transaction
+// (`tx`): lock the accounts, read which transfers were decided (and, when the batch needs them, lock
+// the holds it captures or releases and read the payments it refunds), then write what the batch
+// decided in a fixed number of statements, however many requests it holds: the decisions, the journal
+// entries, the holds and the balances. Plain SQL with `$n` parameters: the consumer runs it on
+// node-postgres (PgDatabase), which reads BIGINT as a string, so amounts are converted here, in one place.
+import type { RejectionReason, Release } from '@oncepay/contracts';
 import type { SqlExecutor } from '@oncepay/sql';
-import { assertInvariant, type AccountSnapshot, type JournalEntryDraft } from '@oncepay/posting-rules';
+import {
+  assertInvariant,
+  type AccountSnapshot,
+  type HoldSnapshot,
+  type HoldStatus,
+  type JournalEntryDraft,
+  type RefundablePayment,
+} from '@oncepay/posting-rules';
 
 export interface DecisionRecord {
   transferId: string;
-  outcome: 'POSTED' | 'REJECTED';
+  /** HELD: a hold request placed as a hold; its capture posts later, under the same transfer id. */
+  outcome: 'POSTED' | 'REJECTED' | 'HELD';
   reason: RejectionReason | null;
   decidedAt: Date;
+  /** For a refund: the payment it pays back (whatever the outcome). */
+  refundOf: string | null;
+}
+
+/** An account's posted balance and held amount, in minor units. */
+export interface AccountAmounts {
+  balanceMinor: bigint;
+  heldMinor: bigint;
 }
 
 /**
@@ -27,11 +44,14 @@ export async function lockAccounts(
   accountIds: readonly string[],
 ): Promise<Map<string, AccountSnapshot>> {
   const ids = [...new Set(accountIds)].sort();
-  const rows = await tx.query<(Omit<AccountSnapshot, 'balanceMinor'> & { balanceMinor: string })[]>(
+  const rows = await tx.query<
+    (Omit<AccountSnapshot, 'balanceMinor' | 'heldMinor'> & { balanceMinor: string; heldMinor: string })[]
+  >(
     `SELECT id::text                 AS "id",
             owner_client_id          AS "ownerClientId",
             currency,
             balance_minor::text      AS "balanceMinor",
+            held_minor::text         AS "heldMinor",
             allow_negative_balance   AS "allowNegativeBalance"
        FROM accounts
       WHERE id = ANY($1::uuid[])
@@ -40,7 +60,12 @@ export async function lockAccounts(
     ids,
   );
   // Read as text and parsed to bigint: never through a JavaScript number.
-  return new Map(rows.map((row) => [row.id, { ...row, balanceMinor: BigInt(row.balanceMinor) }]));
+  return new Map(
+    rows.map((row) => [
+      row.id,
+      { ...row, balanceMinor: BigInt(row.balanceMinor), heldMinor: BigInt(row.heldMinor) },
+    ]),
+  );
 }
 
 /** Which of `transferIds` already have a decision. */
@@ -52,12 +77,109 @@ export async function decidedAmong(tx: SqlExecutor, transferIds: readonly string
   return new Set(rows.map((row) => row.transfer_id));
 }
 
+/**
+ * Locks the existing ones of the holds of `transferIds` (FOR UPDATE, in id order) and returns them by
+ * transfer id. Called after lockAccounts: every transaction takes account locks before hold locks.
+ */
+export async function lockHolds(
+  tx: SqlExecutor,
+  transferIds: readonly string[],
+): Promise<Map<string, HoldSnapshot>> {
+  if (transferIds.length === 0) return new Map();
+  const rows = await tx.query<HoldRow[]>(
+    `SELECT transfer_id::text      AS "transferId",
+            account_id::text       AS "accountId",
+            to_account_id::text    AS "toAccountId",
+            amount_minor::text     AS "amountMinor",
+            currency,
+            status::text           AS "status",
+            expires_at             AS "expiresAt",
+            placed_at              AS "placedAt",
+            captured_minor::text   AS "capturedMinor",
+            release::text          AS "release",
+            settled_at             AS "settledAt"
+       FROM holds
+      WHERE transfer_id = ANY($1::uuid[])
+      ORDER BY transfer_id
+        FOR UPDATE`,
+    [...new Set(transferIds)].sort(),
+  );
+  return new Map(
+    rows.map((row) => [
+      row.transferId,
+      {
+        ...row,
+        amountMinor: BigInt(row.amountMinor),
+        capturedMinor: row.capturedMinor === null ? null : BigInt(row.capturedMinor),
+      },
+    ]),
+  );
+}
+
+type HoldRow = Omit<HoldSnapshot, 'amountMinor' | 'capturedMinor'> & {
+  amountMinor: string;
+  capturedMinor: string | null;
+  status: HoldStatus;
+  release: Release | null;
+};
+
+/**
+ * What the ledger posted for each of `paymentIds` (absent when it posted nothing, or when it is a refund
+ * itself): its DEBIT and CREDIT entries, and the sum of the DEBITs of its refunds POSTED so far. One statement. Read after the
+ * refunds' account locks: every refund of a payment locks the payment's two accounts, so no other
+ * refund of it can commit between this read and this transaction's commit.
+ */
+export async function readRefundablePayments(
+  tx: SqlExecutor,
+  paymentIds: readonly string[],
+): Promise<Map<string, RefundablePayment>> {
+  if (paymentIds.length === 0) return new Map();
+  const rows = await tx.query<
+    {
+      paymentId: string;
+      payerAccountId: string;
+      payeeAccountId: string;
+      currency: string;
+      paidMinor: string;
+      refundedMinor: string;
+    }[]
+  >(
+    `SELECT payment.id::text           AS "paymentId",
+            debit.account_id::text     AS "payerAccountId",
+            credit.account_id::text    AS "payeeAccountId",
+            debit.currency,
+            debit.amount_minor::text   AS "paidMinor",
+            (SELECT coalesce(sum(refund.amount_minor), 0)
+               FROM ledger_decisions decision
+               JOIN journal_entries refund
+                 ON refund.transfer_id = decision.transfer_id AND refund.direction = 'DEBIT'
+              WHERE decision.refund_of = payment.id AND decision.outcome = 'POSTED')::text AS "refundedMinor"
+       FROM unnest($1::uuid[]) AS payment (id)
+       JOIN journal_entries debit ON debit.transfer_id = payment.id AND debit.direction = 'DEBIT'
+       JOIN journal_entries credit ON credit.transfer_id = payment.id AND credit.direction = 'CREDIT'
+      -- A refund is not refundable itself: refunding it would pay the payment's payer twice.
+      WHERE NOT EXISTS (SELECT FROM ledger_decisions own
+                         WHERE own.transfer_id = payment.id AND own.refund_of IS NOT NULL)`,
+    [...new Set(paymentIds)],
+  );
+  return new Map(
+    rows.map(({ paymentId, paidMinor, refundedMinor, ...rest }) => [
+      paymentId,
+      { ...rest, paidMinor: BigInt(paidMinor), refundedMinor: BigInt(refundedMinor) },
+    ]),
+  );
+}
+
 /** Everything a batch decided, written at its end by `writeBatch`. */
 export interface BatchWrites {
   decisions: DecisionRecord[];
   entries: JournalEntryDraft[];
-  /** Per account: the balance read under the row lock, and the balance after the batch's postings. */
-  balances: Map<string, { before: bigint; after: bigint }>;
+  /** Per account: the amounts read under the row lock, and the amounts after the batch's decisions. */
+  accounts: Map<string, { before: AccountAmounts; after: AccountAmounts }>;
+  /** Holds placed by the batch, in the state the batch left them (a hold may be placed and captured). */
+  placedHolds: Map<string, HoldSnapshot>;
+  /** Holds that existed before the batch (ACTIVE then), captured or released by it. */
+  settledHolds: Map<string, HoldSnapshot>;
 }
 
 /**
@@ -73,10 +195,17 @@ export class DecisionRaceError extends Error {
   }
 }
 
+/**
+ * Writes the batch: the decisions first (a race with another transaction surfaces there, before
+ * anything else is written), then the entries, the holds and the account amounts. A statement whose
+ * list is empty is skipped, so a batch of payments runs no hold statement.
+ */
 export async function writeBatch(tx: SqlExecutor, writes: BatchWrites): Promise<void> {
   await claimDecisions(tx, writes.decisions);
   await appendJournalEntries(tx, writes.entries);
-  await moveBalances(tx, writes.balances);
+  await insertHolds(tx, [...writes.placedHolds.values()]);
+  await settleHolds(tx, [...writes.settledHolds.values()]);
+  await moveAccounts(tx, writes.accounts);
 }
 
 /** Appends the entries in one statement, in order (their ids increase in insertion order). */
@@ -105,14 +234,15 @@ async function appendJournalEntries(tx: SqlExecutor, entries: readonly JournalEn
 async function claimDecisions(tx: SqlExecutor, decisions: DecisionRecord[]): Promise<void> {
   if (decisions.length === 0) return;
   const claimed = await tx.query<{ transfer_id: string }[]>(
-    `INSERT INTO ledger_decisions (transfer_id, outcome, reason, decided_at)
-     SELECT * FROM unnest($1::uuid[], $2::ledger_outcome[], $3::text[], $4::timestamptz[])
+    `INSERT INTO ledger_decisions (transfer_id, outcome, reason, decided_at, refund_of)
+     SELECT * FROM unnest($1::uuid[], $2::ledger_outcome[], $3::text[], $4::timestamptz[], $5::uuid[])
      ON CONFLICT (transfer_id) DO NOTHING
      RETURNING transfer_id::text`,
     decisions.map((d) => d.transferId),
     decisions.map((d) => d.outcome),
     decisions.map((d) => d.reason),
     decisions.map((d) => d.decidedAt.toISOString()),
+    decisions.map((d) => d.refundOf),
   );
   if (claimed.length === decisions.length) return;
   const won = new Set(claimed.map((row) => row.transfer_id));
@@ -125,39 +255,103 @@ async function claimDecisions(tx: SqlExecutor, decisions: DecisionRecord[]): Pro
  */
 export async function claimDecisionIfUndecided(tx: SqlExecutor, decision: DecisionRecord): Promise<boolean> {
   const claimed = await tx.query<{ transfer_id: string }[]>(
-    `INSERT INTO ledger_decisions (transfer_id, outcome, reason, decided_at)
-     VALUES ($1::uuid, $2::ledger_outcome, $3::text, $4::timestamptz)
+    `INSERT INTO ledger_decisions (transfer_id, outcome, reason, decided_at, refund_of)
+     VALUES ($1::uuid, $2::ledger_outcome, $3::text, $4::timestamptz, $5::uuid)
      ON CONFLICT (transfer_id) DO NOTHING
      RETURNING transfer_id::text`,
     decision.transferId,
     decision.outcome,
     decision.reason,
     decision.decidedAt.toISOString(),
+    decision.refundOf,
   );
   return claimed.length === 1;
 }
 
+/** Inserts the holds the batch placed, in one statement, each in the state the batch left it. */
+async function insertHolds(tx: SqlExecutor, holds: readonly HoldSnapshot[]): Promise<void> {
+  if (holds.length === 0) return;
+  const count = await tx.execute(
+    `INSERT INTO holds (transfer_id, account_id, to_account_id, amount_minor, currency, status, expires_at,
+                        placed_at, captured_minor, release, settled_at)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::text[], $6::hold_status[],
+                          $7::timestamptz[], $8::timestamptz[], $9::bigint[], $10::hold_release[], $11::timestamptz[])`,
+    ...holdColumns(holds),
+  );
+  assertInvariant(count === holds.length, `inserted ${count} of ${holds.length} holds`);
+}
+
 /**
- * Moves each account from the balance read under its row lock to its balance after the batch, in one
- * statement. Each row is a compare-and-set on the locked balance: under the lock it always matches, so
- * a mismatch means the lock was not held and nothing may be written.
+ * Ends the holds the batch captured or released, in one statement. Each row is a compare-and-set on
+ * ACTIVE: under the hold's row lock it always matches (and the holds trigger refuses to change an
+ * ended hold anyway), so a mismatch means the lock was not held and nothing may be written.
  */
-async function moveBalances(
+async function settleHolds(tx: SqlExecutor, holds: readonly HoldSnapshot[]): Promise<void> {
+  if (holds.length === 0) return;
+  const [ids, , , , , statuses, , , captured, releases, settledAt] = holdColumns(holds);
+  const count = await tx.execute(
+    `UPDATE holds
+        SET status = settled.status, captured_minor = settled.captured_minor, release = settled.release,
+            settled_at = settled.settled_at
+       FROM unnest($1::uuid[], $2::hold_status[], $3::bigint[], $4::hold_release[], $5::timestamptz[])
+            AS settled (transfer_id, status, captured_minor, release, settled_at)
+      WHERE holds.transfer_id = settled.transfer_id AND holds.status = 'ACTIVE'`,
+    ids,
+    statuses,
+    captured,
+    releases,
+    settledAt,
+  );
+  assertInvariant(
+    count === holds.length,
+    `settled ${count} of ${holds.length} holds: a hold lock was not held`,
+  );
+}
+
+function holdColumns(holds: readonly HoldSnapshot[]) {
+  return [
+    holds.map((h) => h.transferId),
+    holds.map((h) => h.accountId),
+    holds.map((h) => h.toAccountId),
+    holds.map((h) => h.amountMinor.toString()),
+    holds.map((h) => h.currency),
+    holds.map((h) => h.status),
+    holds.map((h) => h.expiresAt.toISOString()),
+    holds.map((h) => h.placedAt.toISOString()),
+    holds.map((h) => h.capturedMinor?.toString() ?? null),
+    holds.map((h) => h.release),
+    holds.map((h) => h.settledAt?.toISOString() ?? null),
+  ] as const;
+}
+
+/**
+ * Moves each account from the amounts read under its row lock (balance and held) to its amounts after
+ * the batch, in one statement. Each row is a compare-and-set on the locked amounts: under the lock they
+ * always match, so a mismatch means the lock was not held and nothing may be written.
+ */
+async function moveAccounts(
   tx: SqlExecutor,
-  balances: Map<string, { before: bigint; after: bigint }>,
+  accounts: Map<string, { before: AccountAmounts; after: AccountAmounts }>,
 ): Promise<void> {
-  const moved = [...balances].filter(([, { before, after }]) => before !== after);
+  const moved = [...accounts].filter(
+    ([, { before, after }]) =>
+      before.balanceMinor !== after.balanceMinor || before.heldMinor !== after.heldMinor,
+  );
   if (moved.length === 0) return;
   const count = await tx.execute(
-    `UPDATE accounts SET balance_minor = moved.after
-       FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS moved (id, before, after)
-      WHERE accounts.id = moved.id AND accounts.balance_minor = moved.before`,
+    `UPDATE accounts SET balance_minor = moved.balance_after, held_minor = moved.held_after
+       FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[])
+            AS moved (id, balance_before, held_before, balance_after, held_after)
+      WHERE accounts.id = moved.id
+        AND accounts.balance_minor = moved.balance_before AND accounts.held_minor = moved.held_before`,
     moved.map(([id]) => id),
-    moved.map(([, b]) => b.before.toString()),
-    moved.map(([, b]) => b.after.toString()),
+    moved.map(([, m]) => m.before.balanceMinor.toString()),
+    moved.map(([, m]) => m.before.heldMinor.toString()),
+    moved.map(([, m]) => m.after.balanceMinor.toString()),
+    moved.map(([, m]) => m.after.heldMinor.toString()),
   );
   assertInvariant(
     count === moved.length,
-    `moved ${count} of ${moved.length} balances: a row lock was not held`,
+    `moved ${count} of ${moved.length} accounts: a row lock was not held`,
   );
 }

@@ -1,7 +1,9 @@
 // The ledger's Kafka edge: the consumer group `ledger-service` on the transfer-requests topic. It only
-// translates; PostTransferHandler does a batch's work in one transaction, and the runner commits the
-// offset after that transaction committed (see EventConsumer / ConsumerRunner in the shared packages).
-// A request it must dead-letter is first rejected as UNPROCESSABLE, so no transfer waits forever.
+// translates; PostTransferHandler does a batch's work in one transaction (TransferRequested, and a
+// hold's CaptureRequested and ReleaseRequested), and the runner commits the offset after that
+// transaction committed (see EventConsumer / ConsumerRunner in the shared packages). A TransferRequested
+// it must dead-letter is first rejected as UNPROCESSABLE, so no transfer waits forever; a capture or
+// release is dead-lettered as it is (the ledger never decides how a hold ends).
 import { Inject, Injectable } from '@nestjs/common';
 import { assertNever, TOPICS, type OncePayEvent, type TransferRequested } from '@oncepay/contracts';
 import {
@@ -12,7 +14,7 @@ import {
   type IdempotentProducer,
 } from '@oncepay/messaging';
 import { EventConsumer, KAFKA, PRODUCER } from '@oncepay/service-runtime';
-import { PostTransferHandler, type PostTransferResult } from './post-transfer.handler';
+import { PostTransferHandler, type LedgerRequest, type PostTransferResult } from './post-transfer.handler';
 
 type KafkaClient = ConstructorParameters<typeof EventConsumer>[0];
 
@@ -29,16 +31,17 @@ export class TransferRequestsConsumer extends EventConsumer {
     super(kafka, producer);
   }
 
-  // Only TransferRequested belongs on this topic; anything else is acknowledged and left alone.
+  // Only the ledger's requests belong on this topic; anything else is acknowledged and left alone.
   protected handleBatch: BatchEventHandler = (batch) =>
-    handleMatching(batch, isTransferRequested, async (requests) =>
+    handleMatching(batch, isLedgerRequest, async (requests) =>
       (await this.postTransfer.executeBatch(requests)).map(handleOutcomeOf),
     );
 
   /**
-   * A request the runner is about to dead-letter (its handling kept failing) still gets an answer: the
-   * transfer is rejected as UNPROCESSABLE, unless it was decided already. The dead letter stays for the
-   * operator to read (`npm run dlq`).
+   * A transfer request the runner is about to dead-letter (its handling kept failing) still gets an
+   * answer: the transfer is rejected as UNPROCESSABLE, unless it was decided already. A capture or a
+   * release is not settled here: how a hold ends is transfer-service's decision, never the ledger's.
+   * The dead letter stays for the operator to read (`npm run dlq`).
    */
   protected override settleBeforeDeadLetter = async ({ event }: ConsumedEvent): Promise<void> => {
     if (isTransferRequested(event)) await this.postTransfer.rejectUnprocessable(event);
@@ -50,9 +53,13 @@ export function handleOutcomeOf(result: PostTransferResult): HandleOutcome {
   switch (result.outcome) {
     case 'posted':
     case 'rejected':
+    case 'held':
+    case 'captured':
+    case 'released':
       return 'processed';
     case 'duplicate_event':
     case 'already_decided':
+    case 'already_settled':
       return 'duplicate';
     default:
       return assertNever(result);
@@ -61,4 +68,8 @@ export function handleOutcomeOf(result: PostTransferResult): HandleOutcome {
 
 function isTransferRequested(event: OncePayEvent): event is TransferRequested {
   return event.type === 'TransferRequested';
+}
+
+function isLedgerRequest(event: OncePayEvent): event is LedgerRequest {
+  return isTransferRequested(event) || event.type === 'CaptureRequested' || event.type === 'ReleaseRequested';
 }
