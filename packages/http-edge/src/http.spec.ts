@@ -123,6 +123,13 @@ describe('HTTP problem details', () => {
     });
   });
 
+  it('takes an empty body sent as JSON for no body at all', async () => {
+    // The echo route answers what it was given: nothing, so the answer is empty too.
+    const response = await fetch(`${baseUrl}/probe/echo`, postJson(''));
+    expect(response.status).toBe(201);
+    expect(await response.text()).toBe('');
+  });
+
   it('answers malformed JSON with 400 MALFORMED_JSON', async () => {
     const { status, type, body } = await call('/probe/echo', postJson('{"a":'));
     expect({ status, code: body.code }).toEqual({ status: 400, code: 'MALFORMED_JSON' });

@@ -149,6 +149,13 @@ function parseJson(
   body: string | Buffer,
   done: (error: Error | null, body?: unknown) => void,
 ): void {
+  // An empty body is no body, whatever its Content-Type says: `curl -H 'Content-Type: application/json'`
+  // without -d is a void or a capture of the whole hold, not malformed JSON. A route that needs a
+  // body still refuses its absence, with a VALIDATION_ERROR.
+  if (body.length === 0) {
+    done(null, undefined);
+    return;
+  }
   // Fastify's own protection against prototype poisoning: a `__proto__` or `constructor.prototype`
   // key is refused, never handed to code that might merge the body into another object.
   try {

@@ -182,6 +182,13 @@ describe('holds: capture, void and expiry', () => {
     expect(await keyStored(key)).toBe(false);
   });
 
+  it('takes an empty body sent as JSON (curl -H Content-Type without -d) as no body', async () => {
+    const id = await placedHold();
+    const voided = await voidHold(id, '');
+    expect(voided.status).toBe(202);
+    expect(await voided.json()).toMatchObject({ status: 'VOIDING' });
+  });
+
   it('refuses a capture of more than the hold (422 CAPTURE_EXCEEDS_HOLD), leaving it HELD', async () => {
     const id = await placedHold();
     await expectProblem(await capture(id, { amount: '1001' }), 422, 'CAPTURE_EXCEEDS_HOLD');

@@ -220,6 +220,12 @@ describe('POST /v1/transfers', () => {
     expect(await prisma.idempotencyKey.count({ where: { key } })).toBe(0);
   });
 
+  it('answers 400 VALIDATION_ERROR for an empty body sent as JSON: no body, not malformed JSON', async () => {
+    const response = await post('');
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: 'VALIDATION_ERROR' });
+  });
+
   it('answers 400 for malformed JSON and 413 for an oversized body', async () => {
     expect((await post('{"amount":')).status).toBe(400);
     expect((await post(JSON.stringify({ ...validBody(), reference: 'x'.repeat(20_000) }))).status).toBe(413);
