@@ -4,8 +4,8 @@
 // (standins/), through the image variables the compose file reads; nothing else about it changes.
 //   1. a Docker engine (installed and started when there is none; stopped again at the end)
 //   2. stand-in images, then a cold and a warm `compose build`, then `compose up --build` until healthy
-//   3. the README's try-it flow through the published ports, and `npm run audit` against the stack,
-//      then the attacks of scripts/attack (minting money, probing accounts, bad input, a burst over the
+//   3. the README's try-it flow through the published ports, and `npm run audit` against the stack, the
+//      README's hold walk-through run as written (readme-walkthrough.ts), then the attacks of scripts/attack (minting money, probing accounts, bad input, a burst over the
 //      rate limit, a stalled request, a service's database password)
 //   4. `compose restart`, then `compose down` and `up` (no -v), each with transfers in flight: every
 //      transfer settles exactly once, balances move by exactly what was sent, the audit stays clean
@@ -14,6 +14,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runAttacks } from '../attack/attacks';
+import { runReadmeWalkthrough } from './readme-walkthrough';
 import { freePorts } from '../infra/net';
 import { REPO_ROOT } from '../infra/paths';
 import { DEV_ROLE_PASSWORD } from '../infra/stack-config';
@@ -93,6 +94,10 @@ async function main(): Promise<number> {
     measured.push(...(await imageSizes(checks)));
     if (up) {
       await tryItFlow(checks, client, compose);
+      await checks.check(
+        "the README's hold walk-through runs as written: capture, refunds, void, expiry",
+        () => runReadmeWalkthrough(client, compose!.urls),
+      );
       await runAttacks(checks, client, {
         postgres: { host: '127.0.0.1', port: Number(compose.env.ONCEPAY_POSTGRES_PORT) },
         rolePassword: DEV_ROLE_PASSWORD,
