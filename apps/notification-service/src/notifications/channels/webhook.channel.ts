@@ -60,7 +60,7 @@ export class WebhookChannel implements NotificationChannel {
   }
 }
 
-export function webhookPayloadOf(notification: Notification): WebhookPayload {
+export function webhookPayloadOf(notification: Pick<Notification, 'id' | 'body'>): WebhookPayload {
   return {
     id: notification.id,
     type: webhookEventTypeOf(notification.body),
