@@ -27,7 +27,7 @@ const notificationSchema = documents<NotificationView>()(
       transferId: z.uuid(),
       outcome: z.enum(TRANSFER_OUTCOMES).meta({ description: "The transfer's final status" }),
       failureReason: z.enum(REJECTION_REASONS).nullable().meta({
-        description: 'Why the ledger refused the transfer; null when it COMPLETED',
+        description: 'Why the ledger refused the transfer; null unless it FAILED',
       }),
       status: z.enum(NOTIFICATION_STATUSES).meta({
         description:
