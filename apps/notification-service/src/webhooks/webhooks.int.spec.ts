@@ -365,6 +365,28 @@ describe('per-client webhook endpoints, through the real broker', () => {
     });
   });
 
+  it('gives up the pending deliveries of an endpoint disabled while they were being retried', async () => {
+    const endpoint = await register(TEST_CLIENTS.b, {
+      url: `${receiverUrl}/failing`,
+      events: ['transfer.completed'],
+    });
+    const event = sampleTransferCompleted({ clientId: TEST_CLIENTS.b.id });
+    failuresLeft.set(`/failing ${event.payload.transferId}`, Number.MAX_SAFE_INTEGER);
+    await publish(event);
+    await untilReceived('/failing', event.payload.transferId);
+    expect((await api('DELETE', `/v1/webhook-endpoints/${endpoint.id}`, TEST_CLIENTS.b)).status).toBe(200);
+    const history = await waitFor(
+      async () =>
+        (await api('GET', `/v1/webhook-endpoints/${endpoint.id}/deliveries`, TEST_CLIENTS.b))
+          .body as WebhookDeliveryPage,
+      (page) => page.data[0]?.status === 'GAVE_UP',
+      { what: 'the delivery to the disabled endpoint to be given up' },
+    );
+    expect(history.data[0]).toMatchObject({ lastError: 'the endpoint was disabled', nextAttemptAt: null });
+    const sent = receivedFor('/failing', event.payload.transferId).length;
+    expect(history.data[0]!.attemptLog).toHaveLength(sent);
+  });
+
   it('sends nothing more to a disabled endpoint, and refuses to rotate its secret', async () => {
     const endpoint = await register(TEST_CLIENTS.b, {
       url: `${receiverUrl}/disabled`,

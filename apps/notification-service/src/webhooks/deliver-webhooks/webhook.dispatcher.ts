@@ -1,8 +1,8 @@
 // Use case: deliver due webhook deliveries to clients' endpoints, with the notifications' retry policy
 // (nextStepAfter, capped exponential backoff, NOTIFICATION_MAX_ATTEMPTS). The same design as the
-// NotificationDispatcher (see notification.dispatcher.ts for the why of each bound): a pass claims a
-// batch under a lease, sends it concurrently, records every attempt with one fenced statement; a tick
-// runs a bounded number of passes; a failing database backs the ticks off. What differs is per
+// NotificationDispatcher (see notification.dispatcher.ts for the why of each bound) and the same loop
+// (DispatchLoop): a pass claims a batch under a lease, sends it concurrently, records every attempt
+// with one fenced statement. What differs is per
 // delivery: the endpoint's URL, its live secrets (each signs the attempt) and whether it is still enabled.
 import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import { backoffDelayMs, jsonLineLogger, type BackoffPolicy, type MessagingLogger } from '@oncepay/messaging';
@@ -10,6 +10,7 @@ import { describeError, type SqlExecutor } from '@oncepay/sql';
 import { webhookPayloadOf } from '../../notifications/channels/webhook.channel';
 import { nextStepAfter, type DeliveryPolicy } from '../../notifications/domain/delivery-policy';
 import { notificationBodySchema } from '../../notifications/domain/notification';
+import { DispatchLoop } from '../../notifications/deliver-notifications/dispatch-loop';
 import {
   WebhookDeliveryRepository,
   type ClaimedWebhookDelivery,
@@ -33,19 +34,14 @@ export interface WebhookDispatcherOptions {
 export type WebhookSettleOutcome = 'delivered' | 'retrying' | 'gave_up' | 'claim_lost' | 'unrecorded';
 export type WebhookPassResult = { claimed: number } & Record<WebhookSettleOutcome, number>;
 
-const MAX_PASSES_PER_TICK = 10;
 /** As in the NotificationDispatcher: covers recording the pass after its slowest send. */
 const LEASE_MARGIN_MS = 30_000;
-const MAX_FAILURE_BACKOFF_MS = 30_000;
 
 export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly repository: WebhookDeliveryRepository;
   private readonly policy: DeliveryPolicy;
   private readonly logger: MessagingLogger;
-  private running = false;
-  private timer: NodeJS.Timeout | null = null;
-  private tickInFlight: Promise<void> | null = null;
-  private failedTicks = 0;
+  private readonly loop: DispatchLoop;
 
   constructor(private readonly options: WebhookDispatcherOptions) {
     if (options.batchSize < 1 || options.maxAttempts < 1 || options.intervalMs < 1) {
@@ -58,6 +54,13 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       retryDelayMs: (attemptNumber) => backoffDelayMs(options.backoff, attemptNumber, random),
     };
     this.logger = options.logger ?? jsonLineLogger;
+    this.loop = new DispatchLoop({
+      pass: () => this.dispatchPass(),
+      batchSize: options.batchSize,
+      intervalMs: options.intervalMs,
+      logger: this.logger,
+      what: 'webhook',
+    });
   }
 
   onApplicationBootstrap(): void {
@@ -69,16 +72,11 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.scheduleTick();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.tickInFlight;
+    await this.loop.stop();
   }
 
   /** One bounded pass: claim a batch, send it concurrently, record every attempt in one statement. */
@@ -100,39 +98,6 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     };
     for (const outcome of [...settled, ...(await this.recordAll(records))]) result[outcome] += 1;
     return result;
-  }
-
-  private scheduleTick(): void {
-    const delayMs =
-      this.failedTicks === 0
-        ? this.options.intervalMs
-        : backoffDelayMs(
-            { initialMs: this.options.intervalMs, maxMs: MAX_FAILURE_BACKOFF_MS },
-            this.failedTicks,
-          );
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.tickInFlight = this.tick().finally(() => {
-        this.tickInFlight = null;
-        if (this.running) this.scheduleTick();
-      });
-    }, delayMs);
-  }
-
-  private async tick(): Promise<void> {
-    try {
-      for (let pass = 0; pass < MAX_PASSES_PER_TICK && this.running; pass++) {
-        const result = await this.dispatchPass();
-        this.failedTicks = 0;
-        if (result.claimed < this.options.batchSize) return;
-      }
-    } catch (error) {
-      this.failedTicks += 1;
-      this.logger.error('webhook dispatch pass failed', {
-        error: describeError(error),
-        failedTicks: this.failedTicks,
-      });
-    }
   }
 
   /** Sends one claimed delivery and returns its attempt to record, or settles one that gets none. */
