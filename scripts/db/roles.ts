@@ -47,6 +47,13 @@ export const SERVICE_TABLE_PRIVILEGES: Record<ServiceName, Record<string, TableP
     // UPDATE: a notification's delivery status; the attempts are its history.
     notifications: ['SELECT', 'INSERT', 'UPDATE'],
     delivery_attempts: APPEND_ONLY,
+    // UPDATE: an endpoint is disabled, never deleted (its deliveries are its history).
+    webhook_endpoints: ['SELECT', 'INSERT', 'UPDATE'],
+    // UPDATE: a rotation gives the older secrets the end of their overlap.
+    webhook_secrets: ['SELECT', 'INSERT', 'UPDATE'],
+    // UPDATE: a delivery's status, like a notification's; the attempts are its history.
+    webhook_deliveries: ['SELECT', 'INSERT', 'UPDATE'],
+    webhook_delivery_attempts: APPEND_ONLY,
   },
 };
 

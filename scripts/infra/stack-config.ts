@@ -88,6 +88,10 @@ export function stackServiceEnv(
         (entry): entry is [string, string] => entry[0].startsWith('OTEL_') && entry[1] !== undefined,
       ),
     ),
+    // Clients' webhook endpoints on this machine (WEBHOOK_ALLOW_LOCAL_URLS=true npm start): passed through.
+    ...(service.name === 'notification' && process.env.WEBHOOK_ALLOW_LOCAL_URLS !== undefined
+      ? { WEBHOOK_ALLOW_LOCAL_URLS: process.env.WEBHOOK_ALLOW_LOCAL_URLS }
+      : {}),
     ...overrides,
   };
 }

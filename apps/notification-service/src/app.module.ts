@@ -5,6 +5,7 @@ import { envSchema } from './config/config';
 import { PrismaClient } from './generated/prisma/client';
 import { buildOpenApiDocument } from './openapi';
 import { NotificationsModule } from './notifications/notifications.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -18,6 +19,6 @@ export class AppModule {
       openApi: buildOpenApiDocument,
       messaging: { topics: [TOPICS.transferOutcomes], outbox: false },
     },
-    [NotificationsModule],
+    [NotificationsModule, WebhooksModule],
   );
 }

@@ -1,6 +1,6 @@
 // Proves the real notification-service serves a valid OpenAPI 3.1 document at /docs/openapi.json without
 // an API key, describing exactly its endpoints with every status they answer and its query parameters,
-// and a real page that matches its documented schema. (Its API carries no money fields.)
+// and real pages that match their documented schemas. (Its API carries no money fields.)
 import {
   describeServedOpenApi,
   operationsOf,
@@ -19,6 +19,22 @@ describeServedOpenApi('notification', AppModule.withEnvironment, buildOpenApiDoc
       'GET /health/ready': ['200', '503'],
       'GET /metrics': ['200'],
       'GET /v1/notifications': ['200', '400', '401', '429', '503'],
+      'POST /v1/webhook-endpoints': ['201', '400', '401', '409', '413', '415', '422', '429', '503'],
+      'GET /v1/webhook-endpoints': ['200', '400', '401', '429', '503'],
+      'GET /v1/webhook-endpoints/{id}': ['200', '401', '404', '429', '503'],
+      'DELETE /v1/webhook-endpoints/{id}': ['200', '401', '404', '429', '503'],
+      'POST /v1/webhook-endpoints/{id}/rotate-secret': [
+        '200',
+        '400',
+        '401',
+        '404',
+        '409',
+        '413',
+        '415',
+        '429',
+        '503',
+      ],
+      'GET /v1/webhook-endpoints/{id}/deliveries': ['200', '400', '401', '404', '429', '503'],
     });
     const parameters = served.document.paths?.['/v1/notifications']?.get?.parameters ?? [];
     expect(parameters.map((parameter) => ('name' in parameter ? parameter.name : parameter.$ref))).toEqual([
@@ -31,7 +47,7 @@ describeServedOpenApi('notification', AppModule.withEnvironment, buildOpenApiDoc
   it('documents the notification statuses and outcomes', () => {
     const { properties } = served.schema('Notification');
     expect(properties.status?.enum).toEqual(['PENDING', 'DELIVERED', 'GAVE_UP']);
-    expect(properties.outcome?.enum).toEqual(['COMPLETED', 'FAILED']);
+    expect(properties.outcome?.enum).toEqual(['COMPLETED', 'FAILED', 'CAPTURED', 'VOIDED', 'EXPIRED']);
   });
 
   it('describes a real page: it matches the NotificationPage schema', async () => {
@@ -43,5 +59,13 @@ describeServedOpenApi('notification', AppModule.withEnvironment, buildOpenApiDoc
     expect(schemaErrors(served.document, 'NotificationPage', { data: [] })).toEqual([
       "/ must have required property 'nextCursor'",
     ]);
+  });
+
+  it('describes a real endpoint page: it matches the WebhookEndpointPage schema', async () => {
+    const page = await requestJson(served.baseUrl, 'GET', '/v1/webhook-endpoints', {
+      headers: TEST_CLIENTS.a.auth,
+    });
+    expect(page.status).toBe(200);
+    expect(schemaErrors(served.document, 'WebhookEndpointPage', page.body)).toEqual([]);
   });
 });

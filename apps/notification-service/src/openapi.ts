@@ -18,6 +18,7 @@ import type {
   NotificationView,
 } from './notifications/list-notifications/list-notifications.handler';
 import { listNotificationsQuerySchema } from './notifications/list-notifications/list-notifications.query';
+import { registerWebhookPaths } from './webhooks/webhooks.openapi';
 
 const notificationSchema = documents<NotificationView>()(
   z
@@ -26,7 +27,7 @@ const notificationSchema = documents<NotificationView>()(
       transferId: z.uuid(),
       outcome: z.enum(TRANSFER_OUTCOMES).meta({ description: "The transfer's final status" }),
       failureReason: z.enum(REJECTION_REASONS).nullable().meta({
-        description: 'Why the ledger refused the transfer; null when it COMPLETED',
+        description: 'Why the ledger refused the transfer; null unless it FAILED',
       }),
       status: z.enum(NOTIFICATION_STATUSES).meta({
         description:
@@ -65,12 +66,15 @@ export function buildOpenApiDocument(): OpenApiDocument {
     },
   });
 
+  registerWebhookPaths(api);
+
   return openApiDocument(api, {
     title: 'OncePay notification-service',
     version: 'v1',
     description: [
-      "One notification per transfer's final outcome (COMPLETED or FAILED), delivered through the configured",
-      'channel (a log line, or a signed webhook retried with backoff). This API reads them back.',
+      "One notification per transfer's final outcome, delivered through the configured channel (a log",
+      'line, or a signed webhook retried with backoff) and to every webhook endpoint its client registered',
+      'for that event type. This API reads notifications back and manages those endpoints.',
     ].join(' '),
   });
 }

@@ -56,4 +56,19 @@ describe('notification-service envSchema', () => {
     expect(issuesOf({ ...base, NOTIFICATION_MAX_ATTEMPTS: '0' })).toEqual(['NOTIFICATION_MAX_ATTEMPTS']);
     expect(issuesOf({ ...base, NOTIFICATION_CHANNEL: 'sms' })).toEqual(['NOTIFICATION_CHANNEL']);
   });
+
+  it('keeps webhook endpoints public and https unless local URLs are allowed, never in production', () => {
+    expect(envSchema.parse(base)).toMatchObject({ WEBHOOK_ALLOW_LOCAL_URLS: false });
+    expect(envSchema.parse({ ...base, WEBHOOK_ALLOW_LOCAL_URLS: 'true' })).toMatchObject({
+      WEBHOOK_ALLOW_LOCAL_URLS: true,
+    });
+    expect(issuesOf({ ...base, WEBHOOK_ALLOW_LOCAL_URLS: 'yes' })).toEqual(['WEBHOOK_ALLOW_LOCAL_URLS']);
+    const production = { ...base, API_KEYS: 'real:client:sha256-not-a-dev-key', NODE_ENV: 'production' };
+    expect(issuesOf({ ...production, WEBHOOK_ALLOW_LOCAL_URLS: 'true' })).toContain(
+      'WEBHOOK_ALLOW_LOCAL_URLS',
+    );
+    expect(issuesOf({ ...production, WEBHOOK_ALLOW_LOCAL_URLS: 'false' })).not.toContain(
+      'WEBHOOK_ALLOW_LOCAL_URLS',
+    );
+  });
 });

@@ -25,6 +25,15 @@ export const envSchema = serviceEnvSchema({
   DISPATCH_INTERVAL_MS: z.coerce.number().int().min(10).max(MAX_DISPATCH_INTERVAL_MS).default(500),
   /** Notifications claimed per dispatch pass; delivered concurrently, so this also bounds parallel requests. */
   DISPATCH_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(20),
+  /**
+   * Clients' webhook endpoints may be http:// and reach loopback, private, link-local and unique-local
+   * addresses: for tests and a local stack only, refused with NODE_ENV=production. Otherwise an endpoint
+   * must be https:// and every address its host resolves to public, at registration and at each delivery.
+   */
+  WEBHOOK_ALLOW_LOCAL_URLS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
 }).superRefine((env, ctx) => {
   if (env.NOTIFICATION_CHANNEL === 'webhook') {
     if (!env.WEBHOOK_URL)
@@ -39,6 +48,13 @@ export const envSchema = serviceEnvSchema({
         path: ['WEBHOOK_SECRET'],
         message: 'is required when NOTIFICATION_CHANNEL=webhook',
       });
+  }
+  if (env.NODE_ENV === 'production' && env.WEBHOOK_ALLOW_LOCAL_URLS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['WEBHOOK_ALLOW_LOCAL_URLS'],
+      message: 'lets webhooks reach internal addresses, refused with NODE_ENV=production',
+    });
   }
   if (env.NOTIFICATION_BACKOFF_MAX_MS < env.NOTIFICATION_BACKOFF_INITIAL_MS) {
     ctx.addIssue({
@@ -61,6 +77,8 @@ export interface NotificationSettings {
   backoff: { initialMs: number; maxMs: number };
   dispatchIntervalMs: number;
   dispatchBatchSize: number;
+  /** Clients' webhook endpoints: which URLs they may have, and the per-request timeout. */
+  endpoints: { allowLocalUrls: boolean; timeoutMs: number };
 }
 
 /** Reads the validated environment (ConfigModule already refused to boot on bad values). */
@@ -74,6 +92,7 @@ export function readNotificationSettings(config: ConfigService): NotificationSet
     backoff: { initialMs: get('NOTIFICATION_BACKOFF_INITIAL_MS'), maxMs: get('NOTIFICATION_BACKOFF_MAX_MS') },
     dispatchIntervalMs: get('DISPATCH_INTERVAL_MS'),
     dispatchBatchSize: get('DISPATCH_BATCH_SIZE'),
+    endpoints: { allowLocalUrls: get('WEBHOOK_ALLOW_LOCAL_URLS'), timeoutMs: get('WEBHOOK_TIMEOUT_MS') },
   };
 }
 

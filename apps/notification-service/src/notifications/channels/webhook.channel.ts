@@ -7,6 +7,7 @@
 //   are not followed, a signed POST must not wander to another host) are not, as repeating cannot help.
 import type { Notification } from '../domain/notification';
 import type { DeliveryResult, NotificationChannel } from '../domain/notification-channel.port';
+import { webhookEventTypeOf, type WebhookEventType } from '../domain/webhook-event-type';
 import { SIGNATURE_HEADER, signWebhook } from './webhook-signature';
 
 export interface WebhookChannelOptions {
@@ -20,7 +21,7 @@ export interface WebhookChannelOptions {
 /** The JSON a receiver gets: the notification id and type, and the body under `data`. */
 export interface WebhookPayload {
   id: string;
-  type: 'transfer.completed' | 'transfer.failed';
+  type: WebhookEventType;
   data: Notification['body'];
 }
 
@@ -59,10 +60,10 @@ export class WebhookChannel implements NotificationChannel {
   }
 }
 
-export function webhookPayloadOf(notification: Notification): WebhookPayload {
+export function webhookPayloadOf(notification: Pick<Notification, 'id' | 'body'>): WebhookPayload {
   return {
     id: notification.id,
-    type: notification.outcome === 'COMPLETED' ? 'transfer.completed' : 'transfer.failed',
+    type: webhookEventTypeOf(notification.body),
     data: notification.body,
   };
 }

@@ -8,14 +8,15 @@
 // and a delivery whose result is never recorded (a crash, a failed statement) is sent again after the
 // lease, which the receiver drops by its Idempotency-Key (the notification id).
 //
-// Bounded everywhere: a pass claims at most `batchSize` rows, a tick runs at most MAX_PASSES_PER_TICK
-// passes, every channel call has a deadline, and each notification has at most `maxAttempts` attempts.
-// Between ticks the dispatcher sleeps `intervalMs`: no busy loop, and a failing database only costs a
-// logged error per tick.
+// Bounded everywhere: a pass claims at most `batchSize` rows, a tick runs a bounded number of passes
+// (DispatchLoop), every channel call has a deadline, and each notification has at most `maxAttempts`
+// attempts. Between ticks the dispatcher sleeps `intervalMs`: no busy loop, and a failing database only
+// costs a logged error per tick.
 import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import { backoffDelayMs, jsonLineLogger, type BackoffPolicy, type MessagingLogger } from '@oncepay/messaging';
 import { describeError } from '@oncepay/sql';
 import { nextStepAfter, type DeliveryPolicy } from '../domain/delivery-policy';
+import { DispatchLoop } from './dispatch-loop';
 import { notificationBodySchema, type Notification } from '../domain/notification';
 import type { DeliveryResult, NotificationChannel } from '../domain/notification-channel.port';
 import {
@@ -52,8 +53,6 @@ interface Attempt {
   record: AttemptRecord;
 }
 
-/** Passes per tick while batches come back full: a backlog drains fast, yet a tick always ends. */
-const MAX_PASSES_PER_TICK = 10;
 /**
  * Lease on top of the delivery deadline: the pass's deliveries run concurrently, so its last one ends
  * within the deadline, and this covers recording the results (one statement, which may first wait up
@@ -61,19 +60,13 @@ const MAX_PASSES_PER_TICK = 10;
  * lease; a result recorded after its lease still cannot overwrite a newer attempt (the fence).
  */
 const LEASE_MARGIN_MS = 30_000;
-/** While passes keep failing (database away), ticks back off from the interval up to this. */
-const MAX_FAILURE_BACKOFF_MS = 30_000;
 
 export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly repository: DeliveryRepository;
   private readonly policy: DeliveryPolicy;
   private readonly leaseMs: number;
   private readonly logger: MessagingLogger;
-  private running = false;
-  private timer: NodeJS.Timeout | null = null;
-  private tickInFlight: Promise<void> | null = null;
-  /** Ticks in a row whose pass failed; resets on the first pass that works. */
-  private failedTicks = 0;
+  private readonly loop: DispatchLoop;
 
   constructor(private readonly options: NotificationDispatcherOptions) {
     if (options.batchSize < 1 || options.maxAttempts < 1 || options.intervalMs < 1) {
@@ -87,6 +80,13 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
     };
     this.leaseMs = options.deliveryTimeoutMs + LEASE_MARGIN_MS;
     this.logger = options.logger ?? jsonLineLogger;
+    this.loop = new DispatchLoop({
+      pass: () => this.dispatchPass(),
+      batchSize: options.batchSize,
+      intervalMs: options.intervalMs,
+      logger: this.logger,
+      what: 'notification',
+    });
   }
 
   onApplicationBootstrap(): void {
@@ -98,17 +98,12 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.scheduleTick();
+    this.loop.start();
   }
 
   /** Resolves once the tick in progress (if any) has finished; no delivery is cut off halfway. */
   async stop(): Promise<void> {
-    this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.tickInFlight;
+    await this.loop.stop();
   }
 
   /** One bounded pass: claim a batch, deliver it concurrently, record every result in one statement. */
@@ -128,41 +123,6 @@ export class NotificationDispatcher implements OnApplicationBootstrap, BeforeApp
     };
     for (const outcome of outcomes) result[outcome] += 1;
     return result;
-  }
-
-  private scheduleTick(): void {
-    const delayMs =
-      this.failedTicks === 0
-        ? this.options.intervalMs
-        : backoffDelayMs(
-            { initialMs: this.options.intervalMs, maxMs: MAX_FAILURE_BACKOFF_MS },
-            this.failedTicks,
-          );
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.tickInFlight = this.tick().finally(() => {
-        this.tickInFlight = null;
-        if (this.running) this.scheduleTick();
-      });
-    }, delayMs);
-  }
-
-  private async tick(): Promise<void> {
-    try {
-      for (let pass = 0; pass < MAX_PASSES_PER_TICK && this.running; pass++) {
-        const result = await this.dispatchPass();
-        this.failedTicks = 0;
-        if (result.claimed < this.options.batchSize) return;
-      }
-    } catch (error) {
-      // The claim itself failed (database away): nothing was sent. Back off so an outage costs a few
-      // log lines, not one per interval.
-      this.failedTicks += 1;
-      this.logger.error('notification dispatch pass failed', {
-        error: describeError(error),
-        failedTicks: this.failedTicks,
-      });
-    }
   }
 
   /**

@@ -2,7 +2,8 @@
 // framework, ORM or broker code, so the rules here read (and test) on their own.
 import { z } from 'zod';
 
-export const TRANSFER_OUTCOMES = ['COMPLETED', 'FAILED'] as const;
+/** COMPLETED or FAILED ends a payment or a refund; CAPTURED, VOIDED or EXPIRED ends a hold (a refused hold FAILED). */
+export const TRANSFER_OUTCOMES = ['COMPLETED', 'FAILED', 'CAPTURED', 'VOIDED', 'EXPIRED'] as const;
 export type TransferOutcome = (typeof TRANSFER_OUTCOMES)[number];
 
 /**
@@ -25,8 +26,15 @@ export const notificationBodySchema = z
     currency: z.string().regex(/^[A-Z]{3}$/),
     fromAccountId: z.uuid(),
     toAccountId: z.uuid(),
-    /** Why the ledger refused the transfer; null when it COMPLETED. */
+    /** Why the ledger refused the transfer; null unless it FAILED. */
     reason: z.string().nullable(),
+    /** A refund only: the payment it paid back. Absent otherwise, so a payment's body reads as it always did. */
+    refundOf: z.uuid().optional(),
+    /** A CAPTURED hold only: the amount captured (at most `amount`, the amount held), minor units. */
+    capturedAmount: z
+      .string()
+      .regex(/^[1-9][0-9]*$/)
+      .optional(),
     /** When the transfer-service decided the outcome (the event's occurredAt). */
     occurredAt: z.iso.datetime({ offset: true }),
   })

@@ -20,7 +20,7 @@ export function encodeCursor(cursor: PageCursor): string {
   );
 }
 
-const cursorSchema = z
+export const pageCursorSchema = z
   .string()
   .max(200)
   .transform((value, ctx): PageCursor => {
@@ -43,7 +43,7 @@ export const listNotificationsQuerySchema = z
   .object({
     transferId: z.uuid().optional(),
     limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
-    cursor: cursorSchema.optional(),
+    cursor: pageCursorSchema.optional(),
   })
   .strict();
 

@@ -2,6 +2,8 @@
 // A batch's dedup records and notifications are written in ONE transaction, so a redelivered event (Kafka
 // is at-least-once) finds its processed-message row and changes nothing, and a crash between the two
 // cannot happen. A second, different event for the same transfer hits the unique transfer_id instead.
+// The same transaction creates one webhook delivery per enabled endpoint of the transfer's client that
+// subscribed to the event's type, so a notification never exists without its deliveries.
 //
 // Round trips are what a batch costs, so its notifications are inserted by ONE statement before the
 // per-event effects run (`prepare`); each event's result is then read from what that statement
@@ -13,6 +15,7 @@ import { PG_DATABASE } from '@oncepay/service-runtime';
 import { randomUUID } from 'node:crypto';
 import type { TransferOutcome } from '../domain/notification';
 import { notificationBodyOf, type TransferOutcomeEvent } from '../domain/notification-body';
+import { webhookEventTypeOf } from '../domain/webhook-event-type';
 
 /** The processed-message consumer name: the same event may matter to other consumers of this database. */
 export const RECORD_OUTCOME_CONSUMER = 'notification-service.record-outcome';
@@ -41,6 +44,9 @@ interface StoredNotification {
 /** A notification the batch's INSERT created, and the event it was created for. */
 interface CreatedNotification extends StoredNotification {
   eventId: string;
+  clientId: string;
+  /** The webhook event type it is sent as (`transfer.completed`, `hold.captured`, ...). */
+  eventType: string;
 }
 
 @Injectable()
@@ -70,6 +76,7 @@ export class RecordOutcomeHandler {
       transaction: <T>(fn: (tx: SqlExecutor) => Promise<T>) => this.db.transaction(fn),
       prepare: async (tx, fresh) => {
         for (const [transferId, row] of await createNotifications(tx, fresh)) created.set(transferId, row);
+        await createWebhookDeliveries(tx, [...created.values()]);
       },
       effect: (tx, event) => insertNotification(tx, event, created),
     });
@@ -110,7 +117,7 @@ async function createNotifications(
   if (events.length === 0) return new Map();
   const bodies = events.map((event) => notificationBodyOf(event));
   const rows = await tx.query<
-    { transfer_id: string; id: string; event_id: string; outcome: TransferOutcome }[]
+    { transfer_id: string; id: string; event_id: string; outcome: TransferOutcome; client_id: string }[]
   >(
     `INSERT INTO notifications (id, transfer_id, client_id, outcome, failure_reason, event_id, payload)
      SELECT id, transfer_id, client_id, outcome, failure_reason, event_id, payload
@@ -120,7 +127,7 @@ async function createNotifications(
       ORDER BY transfer_id, n
      ON CONFLICT (transfer_id) DO NOTHING
      RETURNING transfer_id::text AS transfer_id, id::text AS id, event_id::text AS event_id,
-               outcome::text AS outcome`,
+               outcome::text AS outcome, client_id`,
     events.map(() => randomUUID()),
     bodies.map((body) => body.transferId),
     events.map((event) => event.payload.clientId),
@@ -129,11 +136,48 @@ async function createNotifications(
     events.map((event) => event.id),
     bodies.map((body) => JSON.stringify(body)),
   );
+  const eventTypeByEventId = new Map(
+    events.map((event, i) => [event.id.toLowerCase(), webhookEventTypeOf(bodies[i]!)]),
+  );
   const created = new Map(
-    rows.map((row) => [row.transfer_id, { id: row.id, eventId: row.event_id, outcome: row.outcome }]),
+    rows.map((row): [string, CreatedNotification] => {
+      const eventType = eventTypeByEventId.get(row.event_id);
+      if (!eventType)
+        throw new Error(`INSERT returned a notification for event ${row.event_id} it was not given`);
+      return [
+        row.transfer_id,
+        { id: row.id, eventId: row.event_id, outcome: row.outcome, clientId: row.client_id, eventType },
+      ];
+    }),
   );
   if (created.size !== rows.length) throw new Error('one INSERT created two notifications for a transfer');
   return created;
+}
+
+/**
+ * Creates, with ONE statement, a pending webhook delivery of each new notification to every enabled
+ * endpoint of its client subscribed to its event type. Only the client's own endpoints: the join is on
+ * the notification's client id, the one the transfer-service stamped on the transfer. An endpoint
+ * registered or disabled concurrently is seen as it was committed when this statement runs; a
+ * notification is never announced to an endpoint registered after it was recorded.
+ */
+async function createWebhookDeliveries(
+  tx: SqlExecutor,
+  notifications: readonly CreatedNotification[],
+): Promise<void> {
+  if (notifications.length === 0) return;
+  await tx.execute(
+    `INSERT INTO webhook_deliveries (id, endpoint_id, notification_id, event_type)
+     SELECT gen_random_uuid(), endpoint.id, n.id, n.event_type
+       FROM unnest($1::uuid[], $2::text[], $3::text[]) AS n (id, client_id, event_type)
+       JOIN webhook_endpoints AS endpoint
+         ON endpoint.client_id = n.client_id AND endpoint.enabled AND n.event_type = ANY (endpoint.event_types)
+      ORDER BY endpoint.id, n.id
+     ON CONFLICT (endpoint_id, notification_id) DO NOTHING`,
+    notifications.map((n) => n.id),
+    notifications.map((n) => n.clientId),
+    notifications.map((n) => n.eventType),
+  );
 }
 
 /**

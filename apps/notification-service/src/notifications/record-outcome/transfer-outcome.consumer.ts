@@ -1,5 +1,5 @@
 // The Kafka edge of the record-outcome use case: decoded, validated events arrive from the runner;
-// the two final outcomes are recorded a batch at a time, every other event type is left alone.
+// the final outcomes (of payments, refunds and holds) are recorded a batch at a time, every other event type is left alone.
 import { Inject, Injectable } from '@nestjs/common';
 import { TOPICS, type OncePayEvent } from '@oncepay/contracts';
 import {
@@ -37,6 +37,9 @@ function isTransferOutcome(event: OncePayEvent): event is TransferOutcomeEvent {
   switch (event.type) {
     case 'TransferCompleted':
     case 'TransferFailed':
+    case 'TransferCaptured':
+    case 'TransferVoided':
+    case 'TransferExpired':
       return true;
     case 'TransferRequested':
     case 'TransferPosted':
@@ -44,11 +47,8 @@ function isTransferOutcome(event: OncePayEvent): event is TransferOutcomeEvent {
     case 'HoldPlaced':
     case 'CaptureRequested':
     case 'HoldCaptured':
-    case 'TransferCaptured':
     case 'ReleaseRequested':
     case 'HoldReleased':
-    case 'TransferVoided':
-    case 'TransferExpired':
       return false;
     default: {
       const unreachable: never = event;

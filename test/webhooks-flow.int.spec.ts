@@ -1,0 +1,154 @@
+// Proves per-client webhooks through the public APIs of the three real services on the real broker:
+// each client registers its own endpoint, requests transfers, and its endpoint receives exactly one
+// signed event per transfer it requested (completed or failed), verifying with its secret through the
+// standardwebhooks library; no endpoint ever receives another client's transfer, not even one that
+// credits that client's own account, nor the operator's funding transfers.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import {
+  createTestDatabase,
+  requestJson,
+  startKillableService,
+  TEST_CLIENTS,
+  waitFor,
+  type KillableService,
+  type TestDatabase,
+} from '@oncepay/test-support';
+
+interface Received {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  type: string;
+  transferId: string;
+}
+type Client = { id: string; auth: Record<string, string> };
+
+describe('webhooks per client, across transfer, ledger and notification services', () => {
+  const databases: TestDatabase[] = [];
+  const services: KillableService[] = [];
+  const urls = { transfer: '', ledger: '', notification: '' };
+  let receiver: Server;
+  let receiverUrl: string;
+  const received: Received[] = [];
+
+  async function boot(name: 'transfer' | 'ledger' | 'notification', env: Record<string, string> = {}) {
+    const database = await createTestDatabase(name);
+    databases.push(database);
+    const service = await startKillableService(name, database.url, { env });
+    services.push(service);
+    urls[name] = service.baseUrl;
+  }
+
+  beforeAll(async () => {
+    receiver = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        const payload = JSON.parse(body) as { type: string; data: { transferId: string } };
+        received.push({
+          path: request.url ?? '',
+          headers: request.headers,
+          body,
+          type: payload.type,
+          transferId: payload.data.transferId,
+        });
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    const booted = await Promise.allSettled([
+      boot('ledger'),
+      boot('transfer'),
+      boot('notification', { WEBHOOK_ALLOW_LOCAL_URLS: 'true', DISPATCH_INTERVAL_MS: '50' }),
+    ]);
+    const failed = booted.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all(services.map((service) => service.kill('SIGTERM')));
+    await Promise.all(databases.map((database) => database.drop()));
+    receiver.closeAllConnections();
+    await new Promise<void>((resolve) => receiver.close(() => resolve()));
+  });
+
+  async function openAccount(client: Client, allowNegativeBalance = false): Promise<string> {
+    const response = await requestJson(urls.ledger, 'POST', '/v1/accounts', {
+      headers: client.auth,
+      body: { currency: 'EUR', allowNegativeBalance },
+    });
+    expect(response.status).toBe(201);
+    return (response.body as { id: string }).id;
+  }
+
+  /** Requests a transfer and waits for its final status. */
+  async function transfer(client: Client, from: string, to: string, amount: string) {
+    const response = await requestJson(urls.transfer, 'POST', '/v1/transfers', {
+      headers: { ...client.auth, 'idempotency-key': randomUUID() },
+      body: { fromAccountId: from, toAccountId: to, amount, currency: 'EUR' },
+    });
+    expect(response.status).toBe(202);
+    const id = (response.body as { id: string }).id;
+    return waitFor(
+      async () =>
+        (await requestJson(urls.transfer, 'GET', `/v1/transfers/${id}`, { headers: client.auth })).body as {
+          id: string;
+          status: string;
+        },
+      (body) => body.status !== 'PENDING',
+      { timeoutMs: 60_000, what: `transfer ${id} to settle` },
+    );
+  }
+
+  async function register(client: Client, path: string): Promise<string> {
+    const response = await requestJson(urls.notification, 'POST', '/v1/webhook-endpoints', {
+      headers: client.auth,
+      body: { url: `${receiverUrl}${path}` },
+    });
+    expect(response.status).toBe(201);
+    return (response.body as { secret: string }).secret;
+  }
+
+  it("delivers each client's own transfers, signed, to its own endpoint only", async () => {
+    const secretA = await register(TEST_CLIENTS.a, '/a');
+    const secretB = await register(TEST_CLIENTS.b, '/b');
+    const treasury = await openAccount(TEST_CLIENTS.operator, true);
+    const alice = await openAccount(TEST_CLIENTS.a);
+    const bob = await openAccount(TEST_CLIENTS.b);
+    const funding = await transfer(TEST_CLIENTS.operator, treasury, alice, '10000');
+    expect(funding.status).toBe('COMPLETED');
+
+    const paid = await transfer(TEST_CLIENTS.a, alice, bob, '2500');
+    const overdraft = await transfer(TEST_CLIENTS.a, alice, bob, '999999');
+    const paidBack = await transfer(TEST_CLIENTS.b, bob, alice, '400');
+    expect([paid.status, overdraft.status, paidBack.status]).toEqual(['COMPLETED', 'FAILED', 'COMPLETED']);
+
+    await waitFor(
+      async () => received.length,
+      (count) => count >= 3,
+      { timeoutMs: 60_000, what: 'three webhooks' },
+    );
+    const byTransfer = (id: string) => received.filter((request) => request.transferId === id);
+    expect(byTransfer(paid.id)).toMatchObject([{ path: '/a', type: 'transfer.completed' }]);
+    expect(byTransfer(overdraft.id)).toMatchObject([{ path: '/a', type: 'transfer.failed' }]);
+    expect(byTransfer(paidBack.id)).toMatchObject([{ path: '/b', type: 'transfer.completed' }]);
+    expect(byTransfer(funding.id)).toEqual([]);
+    for (const request of received) {
+      const [own, other] = request.path === '/a' ? [secretA, secretB] : [secretB, secretA];
+      const headers = {
+        'webhook-id': String(request.headers['webhook-id']),
+        'webhook-timestamp': String(request.headers['webhook-timestamp']),
+        'webhook-signature': String(request.headers['webhook-signature']),
+      };
+      expect(new Webhook(own).verify(request.body, headers)).toMatchObject({
+        data: { transferId: request.transferId },
+      });
+      expect(() => new Webhook(other).verify(request.body, headers)).toThrow();
+    }
+  });
+});
