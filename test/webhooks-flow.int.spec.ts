@@ -2,7 +2,8 @@
 // each client registers its own endpoint, requests transfers, and its endpoint receives exactly one
 // signed event per transfer it requested (completed or failed), verifying with its secret through the
 // standardwebhooks library; no endpoint ever receives another client's transfer, not even one that
-// credits that client's own account, nor the operator's funding transfers.
+// credits that client's own account, nor the operator's funding transfers. A hold's end (captured,
+// voided, expired) and a refund reach the client's endpoint as hold.* and transfer.refunded.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -105,6 +106,25 @@ describe('webhooks per client, across transfer, ledger and notification services
     );
   }
 
+  /** POSTs a step of a transfer (a hold, a capture, a void, a refund) and waits until it rests. */
+  async function step(client: Client, path: string, body: unknown, rests: (status: string) => boolean) {
+    const response = await requestJson(urls.transfer, 'POST', path, {
+      headers: { ...client.auth, 'idempotency-key': randomUUID() },
+      body,
+    });
+    expect(response.status).toBe(202);
+    const id = (response.body as { id: string }).id;
+    return waitFor(
+      async () =>
+        (await requestJson(urls.transfer, 'GET', `/v1/transfers/${id}`, { headers: client.auth })).body as {
+          id: string;
+          status: string;
+        },
+      (transfer) => rests(transfer.status),
+      { timeoutMs: 60_000, what: `transfer ${id} to rest` },
+    );
+  }
+
   async function register(client: Client, path: string): Promise<string> {
     const response = await requestJson(urls.notification, 'POST', '/v1/webhook-endpoints', {
       headers: client.auth,
@@ -151,4 +171,60 @@ describe('webhooks per client, across transfer, ledger and notification services
       expect(() => new Webhook(other).verify(request.body, headers)).toThrow();
     }
   });
+
+  it('announces a capture, a void, an expiry and a refund to the client that asked for them', async () => {
+    const secret = await register(TEST_CLIENTS.a, '/holds');
+    const treasury = await openAccount(TEST_CLIENTS.operator, true);
+    const payer = await openAccount(TEST_CLIENTS.a);
+    const shop = await openAccount(TEST_CLIENTS.a);
+    expect((await transfer(TEST_CLIENTS.operator, treasury, payer, '10000')).status).toBe('COMPLETED');
+    // Where a hold rests once the ledger answered (a hold of a second may expire before it is seen HELD;
+    // FAILED ends the wait with a clear mismatch rather than a timeout).
+    const placed = (status: string) => ['HELD', 'EXPIRING', 'EXPIRED', 'FAILED'].includes(status);
+    const holdOf = (amount: string, expiresInSeconds = 3600) =>
+      step(
+        TEST_CLIENTS.a,
+        '/v1/transfers',
+        { fromAccountId: payer, toAccountId: shop, amount, currency: 'EUR', hold: { expiresInSeconds } },
+        placed,
+      );
+    const captured = await holdOf('3000');
+    expect(captured).toMatchObject({ status: 'HELD' });
+    await step(TEST_CLIENTS.a, `/v1/transfers/${captured.id}/capture`, { amount: '2000' }, () => true);
+    const voided = await holdOf('500');
+    expect(voided).toMatchObject({ status: 'HELD' });
+    await step(TEST_CLIENTS.a, `/v1/transfers/${voided.id}/void`, {}, () => true);
+    const expired = await holdOf('700', 1);
+    await waitFor(
+      async () => received.filter((r) => r.path === '/holds' && r.transferId === captured.id).length,
+      (count) => count === 1,
+      { timeoutMs: 60_000, what: 'the capture webhook' },
+    );
+    const refund = await step(
+      TEST_CLIENTS.a,
+      `/v1/transfers/${captured.id}/refunds`,
+      { amount: '500' },
+      (status) => status !== 'PENDING',
+    );
+    const expected = new Map([
+      [captured.id, 'hold.captured'],
+      [voided.id, 'hold.voided'],
+      [expired.id, 'hold.expired'],
+      [refund.id, 'transfer.refunded'],
+    ]);
+    const atHolds = await waitFor(
+      async () => received.filter((request) => request.path === '/holds'),
+      (requests) => [...expected.keys()].every((id) => requests.some((r) => r.transferId === id)),
+      { timeoutMs: 60_000, what: 'the four hold and refund webhooks' },
+    );
+    expect(new Map(atHolds.map((request) => [request.transferId, request.type]))).toEqual(expected);
+    for (const request of atHolds) {
+      const headers = {
+        'webhook-id': String(request.headers['webhook-id']),
+        'webhook-timestamp': String(request.headers['webhook-timestamp']),
+        'webhook-signature': String(request.headers['webhook-signature']),
+      };
+      expect(new Webhook(secret).verify(request.body, headers)).toBeTruthy();
+    }
+  }, 180_000);
 });
