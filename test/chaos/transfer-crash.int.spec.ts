@@ -28,7 +28,9 @@ describe('chaos: kill -9 of the transfer-service mid-load', () => {
       const sink = await stack.openAccount();
       await stack.fund(treasury, source, FUNDED.toString());
       const body = { fromAccountId: source, toAccountId: sink, amount: AMOUNT.toString() };
+      // The mix first, until a few of its flows are done and the rest under way, so the kills cut both.
       const mix = await stack.startMix({ workers: CHAOS.mixWorkers });
+      await mix.begun(CHAOS.mixWorkers + 2);
 
       // Requests trickle in (one every 20 ms), so some arrive before, during and after the crash.
       const posted = Promise.all(
@@ -47,7 +49,6 @@ describe('chaos: kill -9 of the transfer-service mid-load', () => {
         const threshold = Math.ceil((REQUESTS * round) / (CHAOS.rounds + 3));
         const deadline = Date.now() + 30_000;
         while ((await accepted()) < threshold && Date.now() < deadline) await sleep(10);
-        await mix.begun(2 * CHAOS.mixWorkers * round);
         acceptedAtKills.push(await accepted());
         await stack.crashAndRestart('transfer');
       }
