@@ -135,7 +135,18 @@ export class PaymentMix {
         ),
       (found) => found.length === ids.length && found.every((row) => AT_REST.includes(row.status)),
       { timeoutMs, intervalMs: 250, what: `the payment mix's ${ids.length} transfers to come to rest` },
-    );
+    ).catch(async (error: unknown) => {
+      // The rows themselves print as [object Object]: say which transfers are not at rest, and where.
+      const restless = await this.stack.query<{ id: string; status: string }>(
+        'transfer',
+        `SELECT id::text AS id, status::text AS status FROM transfers
+          WHERE id = ANY($1::uuid[]) AND NOT (status::text = ANY($2::text[])) LIMIT 10`,
+        [ids, AT_REST],
+      );
+      throw new Error(
+        `${String(error).split('; last value')[0]}; not at rest: ${JSON.stringify(restless)}\n${await this.stack.whereStuck(ids)}`,
+      );
+    });
     const byId = new Map(rows.map((row) => [row.id, row]));
     const mismatch = (line: string) => this.mismatches.push(line);
 
