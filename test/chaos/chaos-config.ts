@@ -7,6 +7,7 @@
  * - scale: multiplies every scenario's load (transfers posted) and the money funded for it;
  * - rounds: how many times a scenario injects its fault (kills, restarts, rebalances);
  * - timeoutMs(base): a scenario's time budget grown with the load and the rounds;
+ * - mixWorkers: the payment-flow mix's concurrent flows beside a kill scenario's load (payment-mix.ts);
  * - logDir (CHAOS_LOG_DIR): where to keep every service instance's output, unset by default;
  * - keepData (KEEP_CHAOS_DATA): keep the folders of a scenario's own broker or PostgreSQL (their logs).
  */
@@ -25,6 +26,7 @@ function chaosSettings(env: NodeJS.ProcessEnv) {
     rounds,
     logDir: env.CHAOS_LOG_DIR || undefined,
     keepData: Boolean(env.KEEP_CHAOS_DATA),
+    mixWorkers: 2 + scale,
     /** `baseMs` for scale 1 and one round; each extra unit of load or round adds its share. */
     timeoutMs: (baseMs: number) => Math.round(baseMs * (1 + (scale - 1) * 0.5 + (rounds - 1) * 0.5)),
   };

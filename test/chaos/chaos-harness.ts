@@ -19,8 +19,10 @@ import {
   type KillableService,
   type TestDatabase,
 } from '@oncepay/test-support';
+import { TERMINAL_STATUSES } from '@oncepay/transfer-state-machine';
 import { CHAOS } from './chaos-config';
 import { createMigratedDatabase } from './dedicated-infra';
+import { PaymentMix, type PaymentMixOptions, type PaymentMixSummary } from './payment-mix';
 
 export { CHAOS };
 
@@ -64,6 +66,11 @@ export interface SettleOptions {
   money?: { source: string; sink: string; funded: bigint; amount: bigint };
   /** Dead-letter messages the scenario put there on purpose (see audit). */
   expectedDeadLetters?: number;
+  /**
+   * The payment mix the scenario ran beside its load (startMix): stopped and settled once the load's
+   * transfers are terminal; every flow must have ended as the mix expects.
+   */
+  mix?: PaymentMix;
   /** Runs once the transfers are terminal, before the wait for notifications (which covers what it settles). */
   beforeNotified?: () => Promise<void>;
   /** Runs once every terminal transfer is notified, before the audit. */
@@ -77,6 +84,8 @@ export interface Settled {
   completed: number;
   failed: TransferOutcome[];
   report: AuditReport;
+  /** What the payment mix did, when the scenario ran one. */
+  mix?: PaymentMixSummary;
 }
 
 export class ChaosStack {
@@ -89,6 +98,7 @@ export class ChaosStack {
   /** Instances that died without the scenario killing them (an unhandled error, say): always a bug. */
   readonly unexpectedExits: string[] = [];
   private readonly killedOnPurpose = new Set<KillableService>();
+  private readonly mixes: PaymentMix[] = [];
   private tearingDown = false;
   /** A small pool per database: a pool replaces connections a database restart cut, a lone client would not. */
   private readonly sql = new Map<ServiceName, Pool>();
@@ -310,11 +320,23 @@ export class ChaosStack {
     return [...lines, ...this.unexpectedExits].join('\n');
   }
 
-  /** Waits (bounded) until every terminal transfer has its notification. */
+  /**
+   * Opens the accounts of a payment mix (holds, captures, voids, expiries, refunds; see payment-mix.ts)
+   * and starts it; pass it to settleAndAudit, which stops and checks it.
+   */
+  async startMix(options: PaymentMixOptions): Promise<PaymentMix> {
+    const mix = new PaymentMix(this, options);
+    this.mixes.push(mix);
+    await mix.start();
+    return mix;
+  }
+
+  /** Waits (bounded) until every terminal transfer has its notification (a hold under way has none yet). */
   async waitNotified(timeoutMs = 30_000): Promise<void> {
     const terminal = await this.count(
       'transfer',
-      `SELECT count(*)::int AS n FROM transfers WHERE status <> 'PENDING'`,
+      `SELECT count(*)::int AS n FROM transfers WHERE status::text = ANY($1::text[])`,
+      [TERMINAL_STATUSES],
     );
     await waitFor(
       () => this.count('notification', `SELECT count(*)::int AS n FROM notifications`),
@@ -332,6 +354,7 @@ export class ChaosStack {
       kafkaBrokers: this.kafkaBrokers,
       kafkaNamespace: TEST_KAFKA_NAMESPACE,
       pendingGraceMs: 0,
+      holdGraceMs: 0,
       expectedDeadLetters,
     });
     return report;
@@ -359,14 +382,19 @@ export class ChaosStack {
    */
   async settleAndAudit(options: SettleOptions): Promise<Settled> {
     const rows = await this.waitTerminal(options.ids, options.terminalTimeoutMs);
+    const mix = await options.mix?.settle(options.terminalTimeoutMs);
     await options.beforeNotified?.();
     await this.waitNotified(options.notifiedTimeoutMs);
     await options.beforeAudit?.();
     const completed = rows.filter((row) => row.status === 'COMPLETED').length;
     const failed = rows.filter((row) => row.status === 'FAILED');
     const report = await this.audit(options.expectedDeadLetters);
-    const settled = { rows, completed, failed, report };
-    this.report(options.scenario, report, options.observed?.(settled));
+    const settled = { rows, completed, failed, report, mix: mix?.summary };
+    this.report(options.scenario, report, {
+      ...options.observed?.(settled),
+      ...(mix ? { mix: mix.summary } : {}),
+    });
+    expect(mix?.mismatches ?? []).toEqual([]);
 
     if (options.money) {
       const { source, sink, funded, amount } = options.money;
@@ -400,6 +428,7 @@ export class ChaosStack {
   /** Every process stopped (SIGKILL for what is left), every connection closed, every database dropped. */
   async teardown(): Promise<void> {
     this.tearingDown = true;
+    for (const mix of this.mixes) mix.halt();
     await Promise.allSettled([...this.instances.values()].flat().map((service) => service.kill('SIGTERM')));
     await killAllKillableServices();
     await this.saveLogs();

@@ -1,7 +1,9 @@
 // Fault injection: the ledger-service is killed with SIGKILL while it posts a load of concurrent
 // transfers, twice per round (CHAOS_ROUNDS), and restarted on the same database each time. No graceful shutdown, no offset
 // commit, transactions cut mid-way: on restart the consumer re-reads what it had not committed and its
-// dedup must absorb it. Ends with every transfer terminal, exact balances, and the auditor clean.
+// dedup must absorb it. The payment mix runs beside the load (payment-mix.ts), so the ledger dies with
+// hold placements, captures, releases and refund checks in flight too. Ends with every transfer
+// terminal, every hold ended as decided, exact balances, and the auditor clean.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CHAOS, ChaosStack, type PostedTransfer } from './chaos-harness';
 
@@ -23,8 +25,16 @@ describe('chaos: kill -9 of the ledger-service mid-load', () => {
       const source = await stack.openAccount();
       const sink = await stack.openAccount();
       await stack.fund(treasury, source, FUNDED.toString());
-      // Decisions on the load (the funding transfer is the first one).
-      const decided = () => stack.count('ledger', `SELECT count(*)::int - 1 AS n FROM ledger_decisions`);
+      const mix = await stack.startMix({ workers: CHAOS.mixWorkers });
+      // Decisions on the load: its transfers posted to the sink or rejected (the mix has no rejections).
+      const decided = () =>
+        stack.count(
+          'ledger',
+          `SELECT count(*)::int AS n FROM ledger_decisions d
+            WHERE d.outcome = 'REJECTED'
+               OR EXISTS (SELECT 1 FROM journal_entries e WHERE e.transfer_id = d.transfer_id AND e.account_id = $1::uuid)`,
+          [sink],
+        );
       const transfer = () =>
         stack.postTransfer({ fromAccountId: source, toAccountId: sink, amount: AMOUNT.toString() });
 
@@ -50,6 +60,7 @@ describe('chaos: kill -9 of the ledger-service mid-load', () => {
         terminalTimeoutMs: CHAOS.timeoutMs(100_000),
         notifiedTimeoutMs: CHAOS.timeoutMs(30_000),
         money: { source, sink, funded: FUNDED, amount: AMOUNT },
+        mix,
         observed: ({ completed, failed }) => ({
           transfers: posted.length,
           decidedAtKills,

@@ -1,8 +1,10 @@
 // Fault injection: the transfer-service (the HTTP front door, its outbox relay and its ledger-results
 // consumer) is killed with SIGKILL while 60 concurrent transfer requests arrive (times CHAOS_SCALE), and
 // restarted on the same database and port, once per round (CHAOS_ROUNDS). Requests cut off mid-way fail with connection errors; the clients retry them
-// with the same Idempotency-Key, as a real client would. No request may create two transfers, none may
-// be lost, and the auditor must be clean.
+// with the same Idempotency-Key, as a real client would. Beside the load runs the payment mix (holds
+// captured, voided and expiring, refunds, second steps: payment-mix.ts), so each kill also cuts hold
+// steps, the expiry job and refunds mid-way. No request may create two transfers, none may be lost,
+// every hold must end exactly as decided, and the auditor must be clean.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TEST_CLIENTS, requestJson } from '@oncepay/test-support';
 import { CHAOS, ChaosStack, tally } from './chaos-harness';
@@ -26,6 +28,9 @@ describe('chaos: kill -9 of the transfer-service mid-load', () => {
       const sink = await stack.openAccount();
       await stack.fund(treasury, source, FUNDED.toString());
       const body = { fromAccountId: source, toAccountId: sink, amount: AMOUNT.toString() };
+      // The mix first, until a few of its flows are done and the rest under way, so the kills cut both.
+      const mix = await stack.startMix({ workers: CHAOS.mixWorkers });
+      await mix.begun(CHAOS.mixWorkers + 2);
 
       // Requests trickle in (one every 20 ms), so some arrive before, during and after the crash.
       const posted = Promise.all(
@@ -57,6 +62,7 @@ describe('chaos: kill -9 of the transfer-service mid-load', () => {
         terminalTimeoutMs: CHAOS.timeoutMs(90_000),
         notifiedTimeoutMs: CHAOS.timeoutMs(30_000),
         money: { source, sink, funded: FUNDED, amount: AMOUNT },
+        mix,
         beforeAudit: async () => {
           // Every key once more, after the fact: the stored answer comes back, nothing new is created.
           replays = await Promise.all(
