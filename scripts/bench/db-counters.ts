@@ -1,0 +1,96 @@
+// What a stretch of load wrote to PostgreSQL, from the server's own cumulative counters, read before and
+// after: rows inserted, updated and deleted and transactions committed per database (pg_stat_database),
+// and WAL bytes (pg_current_wal_lsn: one WAL for the whole server, so the three databases together).
+// No extension is needed (pg_stat_statements would give WAL per database, but it must be preloaded).
+// A backend reports its counters at most once a second, when it goes idle, so a reading is exact only
+// after a quiet moment: the caller reads after the load has settled (see QUIET_MS).
+import { Client } from 'pg';
+
+/** How long to leave the server quiet before a reading, so every backend has reported its counters. */
+export const QUIET_MS = 2_000;
+
+export interface DatabaseCounters {
+  inserted: number;
+  updated: number;
+  deleted: number;
+  commits: number;
+}
+
+export interface CounterReading {
+  /** By database name. */
+  databases: Record<string, DatabaseCounters>;
+  /** pg_current_wal_lsn() as a byte position. */
+  walBytes: number;
+}
+
+export interface CounterDelta {
+  databases: Record<string, DatabaseCounters & { rowsWritten: number }>;
+  walBytes: number;
+}
+
+/** The growth of every counter from `before` to `after`, and rows written (inserted + updated + deleted). */
+export function counterDelta(before: CounterReading, after: CounterReading): CounterDelta {
+  const databases: CounterDelta['databases'] = {};
+  for (const [name, end] of Object.entries(after.databases)) {
+    const start = before.databases[name];
+    if (!start) throw new Error(`no reading of database ${name} before the load`);
+    const inserted = end.inserted - start.inserted;
+    const updated = end.updated - start.updated;
+    const deleted = end.deleted - start.deleted;
+    databases[name] = {
+      inserted,
+      updated,
+      deleted,
+      commits: end.commits - start.commits,
+      rowsWritten: inserted + updated + deleted,
+    };
+  }
+  return { databases, walBytes: after.walBytes - before.walBytes };
+}
+
+/** The database name of a postgres:// URL. */
+export function databaseNameOf(url: string): string {
+  const name = decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
+  if (name === '') throw new Error(`no database name in ${new URL(url).origin}`);
+  return name;
+}
+
+/** Reads the counters of `databases` (name by label: `transfer` -> `oncepay_transfer`) on one server. */
+export async function readCounters(
+  adminUrl: string,
+  databases: Record<string, string>,
+): Promise<CounterReading> {
+  const client = new Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{
+      datname: string;
+      inserted: string;
+      updated: string;
+      deleted: string;
+      commits: string;
+    }>(
+      `SELECT datname, tup_inserted::text AS inserted, tup_updated::text AS updated,
+              tup_deleted::text AS deleted, xact_commit::text AS commits
+         FROM pg_stat_database WHERE datname = ANY($1::text[])`,
+      [Object.values(databases)],
+    );
+    const wal = await client.query<{ bytes: string }>(
+      `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS bytes`,
+    );
+    const result: CounterReading = { databases: {}, walBytes: Number(wal.rows[0]!.bytes) };
+    for (const [label, name] of Object.entries(databases)) {
+      const row = rows.find((candidate) => candidate.datname === name);
+      if (!row) throw new Error(`pg_stat_database has no row for database ${name}`);
+      result.databases[label] = {
+        inserted: Number(row.inserted),
+        updated: Number(row.updated),
+        deleted: Number(row.deleted),
+        commits: Number(row.commits),
+      };
+    }
+    return result;
+  } finally {
+    await client.end();
+  }
+}
