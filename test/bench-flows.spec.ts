@@ -46,20 +46,29 @@ describe('npm run bench -- --flows, its flags', () => {
 });
 
 describe("PostgreSQL's counters", () => {
-  const reading = (inserted: number, updated: number, commits: number, walBytes: number): CounterReading => ({
-    databases: { transfer: { inserted, updated, deleted: 1, commits } },
+  const reading = (
+    inserted: number,
+    updated: number,
+    walRecords: number,
+    walBytes: number,
+  ): CounterReading => ({
+    databases: { transfer: { inserted, updated, deleted: 1 } },
     walBytes,
+    walRecords,
   });
 
   it('grow from one reading to the next; rows written are inserts, updates and deletes', () => {
     expect(counterDelta(reading(100, 50, 10, 1_000), reading(160, 80, 25, 9_192))).toEqual({
-      databases: { transfer: { inserted: 60, updated: 30, deleted: 0, commits: 15, rowsWritten: 90 } },
+      databases: { transfer: { inserted: 60, updated: 30, deleted: 0, rowsWritten: 90 } },
       walBytes: 8_192,
+      walRecords: 15,
     });
   });
 
   it('need a reading of every database before the load', () => {
-    expect(() => counterDelta({ databases: {}, walBytes: 0 }, reading(1, 1, 1, 1))).toThrow('transfer');
+    expect(() => counterDelta({ databases: {}, walBytes: 0, walRecords: 0 }, reading(1, 1, 1, 1))).toThrow(
+      'transfer',
+    );
   });
 
   it('are read for the database a URL names', () => {
@@ -118,10 +127,11 @@ function phase(overrides: Partial<FlowPhaseResult>): FlowPhaseResult {
     phaseFlows: 2000,
     database: {
       databases: {
-        transfer: { inserted: 8000, updated: 4000, deleted: 0, commits: 6000, rowsWritten: 12000 },
-        ledger: { inserted: 10000, updated: 6000, deleted: 0, commits: 2000, rowsWritten: 16000 },
+        transfer: { inserted: 8000, updated: 4000, deleted: 0, rowsWritten: 12000 },
+        ledger: { inserted: 10000, updated: 6000, deleted: 0, rowsWritten: 16000 },
       },
       walBytes: 2048 * 2000,
+      walRecords: 8000,
     },
     messagesByTopic: {
       'transfer-requests.v1': 2000,
@@ -148,10 +158,11 @@ const hold = phase({
   phaseFlows: 1000,
   database: {
     databases: {
-      transfer: { inserted: 7000, updated: 5000, deleted: 0, commits: 5000, rowsWritten: 12000 },
-      ledger: { inserted: 9000, updated: 6000, deleted: 1000, commits: 2000, rowsWritten: 16000 },
+      transfer: { inserted: 7000, updated: 5000, deleted: 0, rowsWritten: 12000 },
+      ledger: { inserted: 9000, updated: 6000, deleted: 1000, rowsWritten: 16000 },
     },
     walBytes: 4096 * 1000,
+    walRecords: 7000,
   },
   messagesByTopic: { 'transfer-requests.v1': 2000, 'ledger-results.v1': 2000, 'transfer-outcomes.v1': 1000 },
   polling: { queries: 1500, queryMs: 600 },
@@ -164,8 +175,8 @@ describe('the cost of one flow', () => {
       cpuMsTotal: 2,
       rowsByDatabase: { transfer: 6, ledger: 8 },
       rowsTotal: 14,
-      commitsTotal: 4,
       walBytes: 2048,
+      walRecords: 4,
       messages: 3,
     });
     expect(flowCosts(hold)).toEqual({
@@ -173,8 +184,8 @@ describe('the cost of one flow', () => {
       cpuMsTotal: 3.5,
       rowsByDatabase: { transfer: 12, ledger: 16 },
       rowsTotal: 28,
-      commitsTotal: 7,
       walBytes: 4096,
+      walRecords: 7,
       messages: 5,
     });
   });
@@ -237,7 +248,7 @@ describe('the side-by-side report', () => {
       '28.0',
       'x2.00',
     ]);
-    expect(find('commits per flow, total')).toEqual(['commits per flow, total', '4.0', '7.0', 'x1.75']);
+    expect(find('WAL records per flow')).toEqual(['WAL records per flow', '4.0', '7.0', 'x1.75']);
     expect(find('WAL KB per flow')).toEqual(['WAL KB per flow', '2.00', '4.00', 'x2.00']);
     expect(find('Kafka messages per flow')).toEqual(['Kafka messages per flow', '3.0', '5.0', 'x1.67']);
   });

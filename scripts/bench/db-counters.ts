@@ -1,7 +1,9 @@
 // What a stretch of load wrote to PostgreSQL, from the server's own cumulative counters, read before and
-// after: rows inserted, updated and deleted and transactions committed per database (pg_stat_database),
-// and WAL bytes (pg_current_wal_lsn: one WAL for the whole server, so the three databases together).
-// No extension is needed (pg_stat_statements would give WAL per database, but it must be preloaded).
+// after: rows inserted, updated and deleted per database (pg_stat_database), and WAL bytes and records
+// (pg_current_wal_lsn, pg_stat_wal: one WAL for the whole server, so the three databases together). No
+// extension is needed (pg_stat_statements would give WAL per database, but it must be preloaded).
+// Transactions committed (xact_commit) are left out: the benchmark's own reads (its polling, its settle
+// waits) commit too, and would be counted as the flows'; they write no rows and no WAL.
 // A backend reports its counters at most once a second, when it goes idle, so a reading is exact only
 // after a quiet moment: the caller reads after the load has settled (see QUIET_MS).
 import { Client } from 'pg';
@@ -13,19 +15,21 @@ export interface DatabaseCounters {
   inserted: number;
   updated: number;
   deleted: number;
-  commits: number;
 }
 
 export interface CounterReading {
-  /** By database name. */
+  /** By database label. */
   databases: Record<string, DatabaseCounters>;
   /** pg_current_wal_lsn() as a byte position. */
   walBytes: number;
+  /** pg_stat_wal.wal_records. */
+  walRecords: number;
 }
 
 export interface CounterDelta {
   databases: Record<string, DatabaseCounters & { rowsWritten: number }>;
   walBytes: number;
+  walRecords: number;
 }
 
 /** The growth of every counter from `before` to `after`, and rows written (inserted + updated + deleted). */
@@ -37,15 +41,13 @@ export function counterDelta(before: CounterReading, after: CounterReading): Cou
     const inserted = end.inserted - start.inserted;
     const updated = end.updated - start.updated;
     const deleted = end.deleted - start.deleted;
-    databases[name] = {
-      inserted,
-      updated,
-      deleted,
-      commits: end.commits - start.commits,
-      rowsWritten: inserted + updated + deleted,
-    };
+    databases[name] = { inserted, updated, deleted, rowsWritten: inserted + updated + deleted };
   }
-  return { databases, walBytes: after.walBytes - before.walBytes };
+  return {
+    databases,
+    walBytes: after.walBytes - before.walBytes,
+    walRecords: after.walRecords - before.walRecords,
+  };
 }
 
 /** The database name of a postgres:// URL. */
@@ -68,17 +70,20 @@ export async function readCounters(
       inserted: string;
       updated: string;
       deleted: string;
-      commits: string;
     }>(
-      `SELECT datname, tup_inserted::text AS inserted, tup_updated::text AS updated,
-              tup_deleted::text AS deleted, xact_commit::text AS commits
+      `SELECT datname, tup_inserted::text AS inserted, tup_updated::text AS updated, tup_deleted::text AS deleted
          FROM pg_stat_database WHERE datname = ANY($1::text[])`,
       [Object.values(databases)],
     );
-    const wal = await client.query<{ bytes: string }>(
-      `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS bytes`,
+    const wal = await client.query<{ bytes: string; records: string }>(
+      `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS bytes, wal_records::text AS records
+         FROM pg_stat_wal`,
     );
-    const result: CounterReading = { databases: {}, walBytes: Number(wal.rows[0]!.bytes) };
+    const result: CounterReading = {
+      databases: {},
+      walBytes: Number(wal.rows[0]!.bytes),
+      walRecords: Number(wal.rows[0]!.records),
+    };
     for (const [label, name] of Object.entries(databases)) {
       const row = rows.find((candidate) => candidate.datname === name);
       if (!row) throw new Error(`pg_stat_database has no row for database ${name}`);
@@ -86,7 +91,6 @@ export async function readCounters(
         inserted: Number(row.inserted),
         updated: Number(row.updated),
         deleted: Number(row.deleted),
-        commits: Number(row.commits),
       };
     }
     return result;

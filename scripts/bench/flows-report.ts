@@ -46,7 +46,7 @@ export interface FlowPhaseResult {
   processes: ProcessUsage[];
   /**
    * Whole phase (warm-up to settled and notified): flows that reached their final status, and what they
-   * wrote: database counters, outbox rows (Kafka messages) by topic.
+   * wrote: rows and WAL (db-counters.ts), outbox rows (Kafka messages) by topic.
    */
   phaseFlows: number;
   database: CounterDelta;
@@ -73,8 +73,8 @@ export interface FlowCosts {
   cpuMsTotal: number | null;
   rowsByDatabase: Record<string, number | null>;
   rowsTotal: number | null;
-  commitsTotal: number | null;
   walBytes: number | null;
+  walRecords: number | null;
   messages: number | null;
 }
 
@@ -94,8 +94,8 @@ export function flowCosts(phase: FlowPhaseResult): FlowCosts {
     cpuMsTotal: perWindowFlow(sum(phase.processes.map((usage) => usage.cpuSeconds * 1000))),
     rowsByDatabase,
     rowsTotal: perPhaseFlow(sum(databases.map((counters) => counters.rowsWritten))),
-    commitsTotal: perPhaseFlow(sum(databases.map((counters) => counters.commits))),
     walBytes: perPhaseFlow(phase.database.walBytes),
+    walRecords: perPhaseFlow(phase.database.walRecords),
     messages: perPhaseFlow(sum(Object.values(phase.messagesByTopic))),
   };
 }
@@ -138,7 +138,7 @@ export function renderFlowsMarkdown(report: FlowsReport): string {
   lines.push(...table(['', 'one-step', 'hold-and-capture', 'ratio'], comparisonRows(oneStep, hold)), '');
   lines.push(
     'Throughput, latencies and CPU are over each measured window (CPU divided by the flows completed in ' +
-      'it); rows, commits, WAL and messages over the whole phase, warm-up to settled and notified, divided ' +
+      'it); rows, WAL and messages over the whole phase, warm-up to settled and notified, divided ' +
       'by the flows of the phase that completed. WAL is the whole server (the three databases together). ' +
       'A Kafka message is an outbox row of the flow, published.',
     '',
@@ -213,7 +213,7 @@ export function comparisonRows(oneStep: FlowPhaseResult, hold: FlowPhaseResult):
       row(`rows written per flow, ${name}`, a.rowsByDatabase[name] ?? null, b.rowsByDatabase[name] ?? null),
     );
   rows.push(row('rows written per flow, total', a.rowsTotal, b.rowsTotal));
-  rows.push(row('commits per flow, total', a.commitsTotal, b.commitsTotal));
+  rows.push(row('WAL records per flow', a.walRecords, b.walRecords));
   rows.push(row('WAL KB per flow', kb(a.walBytes), kb(b.walBytes), 2));
   rows.push(row('Kafka messages per flow', a.messages, b.messages));
   return rows;
