@@ -4,12 +4,14 @@
 // extension is needed (pg_stat_statements would give WAL per database, but it must be preloaded).
 // Transactions committed (xact_commit) are left out: the benchmark's own reads (its polling, its settle
 // waits) commit too, and would be counted as the flows'; they write no rows and no WAL.
-// A backend reports its counters at most once a second, when it goes idle, so a reading is exact only
-// after a quiet moment: the caller reads after the load has settled (see QUIET_MS).
+// A backend reports its counters when it goes idle, at most once a second; one that went idle less than
+// a second after its last report does so 10 s later (PostgreSQL's PGSTAT_IDLE_INTERVAL). So a reading
+// is exact only after the server was quiet that long: the caller reads after its load has settled, and
+// QUIET_MS after that.
 import { Client } from 'pg';
 
 /** How long to leave the server quiet before a reading, so every backend has reported its counters. */
-export const QUIET_MS = 2_000;
+export const QUIET_MS = 11_000;
 
 export interface DatabaseCounters {
   inserted: number;

@@ -26,7 +26,7 @@ import {
   waitNotified,
   type BenchTarget,
 } from './bench';
-import { counterDelta, databaseNameOf, QUIET_MS, readCounters } from './db-counters';
+import { counterDelta, databaseNameOf, QUIET_MS, readCounters, type CounterReading } from './db-counters';
 import type { FlowKind, FlowPhaseResult, FlowsPlan, FlowsReport } from './flows-report';
 import { failureLabel, JsonHttpClient } from './http-client';
 import { runOpenLoop, type SendOutcome, type SendTransfer } from './load';
@@ -65,6 +65,11 @@ export async function runFlows(
     });
     sampler.start();
     const phases: FlowPhaseResult[] = [];
+    // One reading of the counters ends a phase and starts the next: each waits for a quiet server.
+    const counterDatabases = Object.fromEntries(
+      Object.entries(target.databases).map(([label, url]) => [label, databaseNameOf(url)]),
+    );
+    let counters = await readQuietCounters(target.postgresAdminUrl, counterDatabases);
     for (const flow of ['one-step', 'hold-and-capture'] as const) {
       log(
         `${flow}: ${plan.ratePerSecond} flows/s, ${plan.warmupS} s warm-up, then ${plan.durationS} s measured`,
@@ -76,6 +81,9 @@ export async function runFlows(
         db,
         sampler,
         accounts: accounts.accounts,
+        before: counters,
+        readCounters: async () =>
+          (counters = await readQuietCounters(target.postgresAdminUrl, counterDatabases)),
       });
       phases.push(phase);
       log(
@@ -127,6 +135,9 @@ interface PhaseContext {
   db: TransferDb;
   sampler: ProcessSampler;
   accounts: readonly string[];
+  /** The counters when the phase starts, and how to read them once it has settled. */
+  before: CounterReading;
+  readCounters: () => Promise<CounterReading>;
 }
 
 /** What the load generator saw of one hold after it was accepted. */
@@ -145,11 +156,6 @@ interface CaptureStep {
 async function runPhase(flow: FlowKind, context: PhaseContext): Promise<FlowPhaseResult> {
   const { target, plan, transfers, db, sampler } = context;
   const finalStatus: FinalStatus = flow === 'one-step' ? 'COMPLETED' : 'CAPTURED';
-  const counterDatabases = Object.fromEntries(
-    Object.entries(target.databases).map(([label, url]) => [label, databaseNameOf(url)]),
-  );
-  await sleep(QUIET_MS);
-  const before = await readCounters(target.postgresAdminUrl, counterDatabases);
 
   const dueWallMs = new Map<string, number>();
   const captures = new Map<string, Promise<CaptureStep>>();
@@ -187,8 +193,7 @@ async function runPhase(flow: FlowKind, context: PhaseContext): Promise<FlowPhas
   });
   await db.waitSettled(finishing, plan.settleTimeoutS * 1000, finalStatus);
   await waitNotified(target.databases.notification, db, plan.settleTimeoutS * 1000);
-  await sleep(QUIET_MS);
-  const after = await readCounters(target.postgresAdminUrl, counterDatabases);
+  const after = await context.readCounters();
 
   const windowIds = new Set(samples.windowIds);
   const failures = { ...samples.failures };
@@ -241,10 +246,19 @@ async function runPhase(flow: FlowKind, context: PhaseContext): Promise<FlowPhas
     outcomes: settlement,
     processes: usage,
     phaseFlows: phaseFinal.size,
-    database: counterDelta(before, after),
+    database: counterDelta(context.before, after),
     messagesByTopic: await outboxRowsByTopic(target, [...phaseFinal.keys()]),
     polling: poller ? poller.cost() : null,
   };
+}
+
+/** The counters once the server has been quiet long enough for every backend to have reported. */
+async function readQuietCounters(
+  adminUrl: string,
+  databases: Record<string, string>,
+): Promise<CounterReading> {
+  await sleep(QUIET_MS);
+  return readCounters(adminUrl, databases);
 }
 
 /** The request that starts a flow: a payment, or a hold of the same shape. */
