@@ -295,7 +295,7 @@ function firstRequest(
 /** Waits until the hold is no longer PENDING; captures it whole if it is HELD. Never rejects. */
 async function captureWhenHeld(id: string, poller: HeldPoller, client: JsonHttpClient): Promise<CaptureStep> {
   const seen = await poller.whenPlaced(id);
-  if (seen === null) return { acceptMs: null, heldToCaptureMs: null, failure: 'hold never left PENDING' };
+  if (seen === null) return { acceptMs: null, heldToCaptureMs: null, failure: poller.missReason };
   if (seen.status === 'FAILED') return { acceptMs: null, heldToCaptureMs: null, failure: null };
   if (seen.status !== 'HELD')
     return { acceptMs: null, heldToCaptureMs: null, failure: `hold ${seen.status}` };
@@ -325,6 +325,7 @@ class HeldPoller {
     { deadline: number; resolve: (seen: { status: string; updatedAtMs: number } | null) => void }
   >();
   private running = true;
+  private failure: string | null = null;
   private queries = 0;
   private queryMs = 0;
   private loop: Promise<void> = Promise.resolve();
@@ -343,9 +344,16 @@ class HeldPoller {
   }
 
   whenPlaced(id: string): Promise<{ status: string; updatedAtMs: number } | null> {
-    return new Promise((resolve) =>
-      this.waiting.set(id, { deadline: Date.now() + this.plan.settleTimeoutS * 1000, resolve }),
-    );
+    return new Promise((resolve) => {
+      // A poller that stopped (or failed) answers at once: nothing would ever resolve the wait.
+      if (!this.running) resolve(null);
+      else this.waiting.set(id, { deadline: Date.now() + this.plan.settleTimeoutS * 1000, resolve });
+    });
+  }
+
+  /** Why a hold resolved null: the poll's own failure, or the hold's never leaving PENDING. */
+  get missReason(): string {
+    return this.failure ?? 'hold never left PENDING';
   }
 
   cost(): { queries: number; queryMs: number } {
@@ -361,6 +369,18 @@ class HeldPoller {
   }
 
   private async run(): Promise<void> {
+    try {
+      await this.pollUntilStopped();
+    } catch (error) {
+      // Counted against every hold still waiting (its flow fails), never left hanging.
+      this.failure = `poll for HELD failed: ${failureLabel(error)}`;
+      this.running = false;
+      for (const { resolve } of this.waiting.values()) resolve(null);
+      this.waiting.clear();
+    }
+  }
+
+  private async pollUntilStopped(): Promise<void> {
     while (this.running) {
       await sleep(this.plan.pollIntervalMs);
       if (this.waiting.size === 0) continue;
