@@ -46,7 +46,7 @@ Durations are seconds, or a number with s, m or h (90s, 10m).
 Flows mode (\`--flows\`): what a hold-and-capture costs against a one-step transfer. The same open-loop
 --rate of flows twice on one stack, first one-step transfers (done at COMPLETED), then holds captured
 as soon as they are HELD (done at CAPTURED); per completed flow, side by side with the ratio: flows/s,
-accept and request-to-final latencies, CPU ms per process, rows, commits and WAL written, Kafka
+accept and request-to-final latencies, CPU ms per process, rows and WAL written, Kafka
 messages. Writes flows.json and flows.md. Exit code 0 when every flow completed and the audit is clean.
 
   --flows                  run the flows comparison
