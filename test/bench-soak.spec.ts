@@ -72,7 +72,7 @@ describe('soak options', () => {
     expect(usageError(['--soak', '5m', '--tolerance', '0'])).toMatch(/--tolerance/);
     expect(usageError(['--soak', '5m', '--rates', '100'])).toMatch(/--rates does not apply to --soak/);
     expect(usageError(['--soak', '5m', '--no-pgbench'])).toMatch(/no pgbench baseline/);
-    expect(usageError(['--rate', '100'])).toMatch(/--rate applies to --soak only/);
+    expect(usageError(['--rate', '100'])).toMatch(/--rate applies to --soak and --flows only/);
   });
 
   it('lets the benchmark itself run with a retention window, on a stack of its own', () => {

@@ -2,11 +2,15 @@
 // databases of their own: transfers are accepted and completed, the latencies are ordered, CPU and memory
 // were sampled for every service, PostgreSQL (with its backends), Kafka and the load generator, the
 // pgbench baseline ran on the same server, the audit is clean, and bench.json and bench.md are written.
+// Then a short run of `--flows` on the same services: both phases report their costs per flow, and the
+// audit is clean after the holds too.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { runBench, type BenchTarget } from '../scripts/bench/bench';
+import { runFlows } from '../scripts/bench/flows';
+import { flowCosts, renderFlowsMarkdown, type FlowsReport } from '../scripts/bench/flows-report';
 import { renderMarkdown, writeReport, type BenchReport } from '../scripts/bench/report';
 import { processesListeningOn } from '../scripts/bench/stack';
 import {
@@ -26,6 +30,7 @@ describe('npm run bench, a smoke run against the real services', () => {
   const databases = new Map<Name, TestDatabase>();
   const services = new Map<Name, KillableService>();
   let report: BenchReport;
+  let flows: FlowsReport;
   let outDir: string;
 
   beforeAll(async () => {
@@ -93,7 +98,12 @@ describe('npm run bench, a smoke run against the real services', () => {
     );
     outDir = await fs.mkdtemp(path.join(os.tmpdir(), 'oncepay-bench-'));
     await writeReport(outDir, report);
-  }, 150_000);
+    flows = await runFlows(
+      target,
+      { ratePerSecond: 10, warmupS: 0.5, durationS: 2, accounts: 6, settleTimeoutS: 30, pollIntervalMs: 20 },
+      () => undefined,
+    );
+  }, 240_000);
 
   afterAll(async () => {
     await Promise.allSettled([...services.values()].map((service) => service.kill('SIGTERM')));
@@ -199,5 +209,37 @@ describe('npm run bench, a smoke run against the real services', () => {
     expect(markdown).toContain('## Targets');
     expect(markdown).toContain('| closed loop, 4 workers');
     expect(markdown).toMatch(/OncePay audit at .*: OK/);
+  });
+
+  it('--flows: both flows complete, each request and cost is reported, and the audit is clean', () => {
+    expect(flows.problems).toEqual([]);
+    expect(flows.ok).toBe(true);
+    expect(flows.audit?.ok).toBe(true);
+    expect(flows.phases.map((phase) => phase.flow)).toEqual(['one-step', 'hold-and-capture']);
+    const [oneStep, hold] = flows.phases as [FlowsReport['phases'][0], FlowsReport['phases'][0]];
+    expect(oneStep.requests.map((request) => request.name)).toEqual(['transfer']);
+    expect(hold.requests.map((request) => request.name)).toEqual(['hold', 'capture']);
+    for (const phase of flows.phases) {
+      // 10/s over the 2 s window, every one accepted and final.
+      expect(phase.flows).toBe(20);
+      expect(phase.outcomes).toEqual({ completed: 20, failed: 0, unsettled: 0 });
+      for (const request of phase.requests) expect(request.acceptMs.count).toBe(20);
+      expect(phase.requestToFinalMs.count).toBe(20);
+      expect(phase.completedInWindow).toBeGreaterThan(0);
+      const costs = flowCosts(phase);
+      expect(costs.cpuMsTotal).toBeGreaterThan(0);
+      expect(costs.rowsByDatabase.transfer).toBeGreaterThan(0);
+      expect(costs.rowsByDatabase.ledger).toBeGreaterThan(0);
+      expect(costs.walBytes).toBeGreaterThan(0);
+    }
+    // The events of each flow, exactly: requested, posted, completed; requested, placed, capture requested,
+    // captured, and the outcome.
+    expect(flowCosts(oneStep).messages).toBe(3);
+    expect(flowCosts(hold).messages).toBe(5);
+    // A hold's answer comes after the ledger placed it, so it cannot be seen HELD before it was accepted.
+    expect(hold.requestToFinalMs.p50!).toBeGreaterThan(hold.requests[0]!.acceptMs.p50!);
+    expect(hold.polling?.queries).toBeGreaterThan(0);
+    expect(hold.heldToCaptureMs?.count).toBe(20);
+    expect(renderFlowsMarkdown(flows)).toMatch(/\| Kafka messages per flow +\| 3\.0 +\| 5\.0 +\| x1\.67 +\|/);
   });
 });

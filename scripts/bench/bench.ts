@@ -213,9 +213,9 @@ export function transferSender(client: JsonHttpClient, accounts: readonly string
 }
 
 /** Runs the load with a sampling window open exactly over its measured part (after the warm-up). */
-async function measureWindow(
+export async function measureWindow(
   sampler: ProcessSampler,
-  plan: BenchPlan,
+  plan: Pick<BenchPlan, 'warmupS' | 'durationS'>,
   load: () => Promise<LoadSamples>,
 ): Promise<{ samples: LoadSamples; usage: ProcessUsage[] }> {
   let window: Promise<SamplingWindow> | undefined;

@@ -8,8 +8,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 
-/** One POST /v1/transfers: the new transfer's id on 202, otherwise a short failure label. Never rejects. */
-export type SendTransfer = () => Promise<SendOutcome>;
+/**
+ * One POST /v1/transfers: the new transfer's id on 202, otherwise a short failure label. Never rejects.
+ * `dueAt` (performance.now() ms) is when the request was due: the flows benchmark times a whole flow from it.
+ */
+export type SendTransfer = (dueAt: number) => Promise<SendOutcome>;
 export type SendOutcome = { transferId: string; failure: null } | { transferId: null; failure: string };
 
 export interface LoadSamples {
@@ -102,7 +105,7 @@ export async function runClosedLoop(
   const worker = async (): Promise<void> => {
     while (now() < recorder.to) {
       const sentAt = now();
-      const outcome = await send();
+      const outcome = await send(sentAt);
       recorder.record(sentAt, sentAt, now(), outcome, false);
       if (outcome.failure !== null) await sleep(FAILURE_PAUSE_MS);
     }
@@ -153,7 +156,7 @@ export async function runOpenLoop(
   const fire = (dueAt: number): void => {
     inFlight += 1;
     const sentAt = now();
-    void send().then((outcome) => {
+    void send(dueAt).then((outcome) => {
       recorder.record(dueAt, sentAt, now(), outcome, true);
       inFlight -= 1;
       if (inFlight === 0) drained?.();

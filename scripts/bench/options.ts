@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DATA_DIR } from '../infra/paths';
+import type { FlowsPlan } from './flows-report';
 import type { BenchPlan } from './report';
 import type { SoakPlan } from './soak';
 
@@ -42,6 +43,16 @@ Durations are seconds, or a number with s, m or h (90s, 10m).
   --tolerance <fraction>   how far a steady series may drift, relative to its mean (default 0.1)
   (--accounts, --settle-timeout, --log-level, --out and --smoke apply too)
 
+Flows mode (\`--flows\`): what a hold-and-capture costs against a one-step transfer. The same open-loop
+--rate of flows twice on one stack, first one-step transfers (done at COMPLETED), then holds captured
+as soon as they are HELD (done at CAPTURED); per completed flow, side by side with the ratio: flows/s,
+accept and request-to-final latencies, CPU ms per process, rows and WAL written, Kafka
+messages. Writes flows.json and flows.md. Exit code 0 when every flow completed and the audit is clean.
+
+  --flows                  run the flows comparison
+  --rate <r>               flows offered per second in each phase (default 200)
+  (--duration (default 30), --warmup, --accounts, --settle-timeout, --log-level, --out and --smoke apply too)
+
 --retention-window (and --retention-interval) also apply to the benchmark itself: it then starts a stack
 of its own whose retention deletes the live traffic that far behind it, to measure what that costs.`;
 
@@ -55,6 +66,7 @@ export type BenchCliOptions =
       serviceEnv: Record<string, string>;
     }
   | { kind: 'soak'; plan: SoakPlan; outDir: string; logLevel: string }
+  | { kind: 'flows'; plan: FlowsPlan; outDir: string; logLevel: string }
   | { kind: 'help' }
   | { kind: 'usage-error'; message: string };
 
@@ -95,6 +107,33 @@ const SOAK_SMOKE: typeof SOAK = {
   accounts: 20,
   settleTimeoutS: 60,
 };
+/** Both phases at a rate a busy 2-core machine sustains, so the comparison is of costs, not of backlogs. */
+const FLOWS: FlowsPlan = {
+  ratePerSecond: 200,
+  warmupS: 10,
+  durationS: 30,
+  accounts: 500,
+  settleTimeoutS: 120,
+  pollIntervalMs: 20,
+};
+const FLOWS_SMOKE: FlowsPlan = {
+  ratePerSecond: 20,
+  warmupS: 1,
+  durationS: 3,
+  accounts: 20,
+  settleTimeoutS: 60,
+  pollIntervalMs: 20,
+};
+/** The benchmark's flags that --flows has no use for: it runs one rate, no closed loop, no pgbench. */
+const NOT_FOR_FLOWS = [
+  'concurrency',
+  'rates',
+  'pgbench-duration',
+  'retention-window',
+  'retention-interval',
+  'sample-every',
+  'tolerance',
+] as const;
 /** The benchmark's flags that shape its phases: a soak has one load of its own. */
 const NOT_FOR_SOAK = ['duration', 'warmup', 'concurrency', 'rates', 'pgbench-duration'] as const;
 
@@ -112,6 +151,21 @@ export function parseBenchOptions(argv: string[], now = new Date()): BenchCliOpt
   if (values.help) return { kind: 'help' };
   const outDir = (kind: string) =>
     path.resolve(values.out ?? path.join(DATA_DIR, kind, now.toISOString().replace(/[:.]/g, '-')));
+  if (values.flows) {
+    try {
+      if (values.soak !== undefined) throw new Error('--flows and --soak are two different runs: choose one');
+      if (!LOG_LEVELS.includes(values['log-level']))
+        throw new Error(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${values['log-level']}"`);
+      return {
+        kind: 'flows',
+        plan: flowsPlan(values),
+        outDir: outDir('flows'),
+        logLevel: values['log-level'],
+      };
+    } catch (error) {
+      return { kind: 'usage-error', message: (error as Error).message };
+    }
+  }
   if (values.soak !== undefined) {
     try {
       if (!LOG_LEVELS.includes(values['log-level']))
@@ -124,7 +178,11 @@ export function parseBenchOptions(argv: string[], now = new Date()): BenchCliOpt
   const soakOnly = (['rate', 'sample-every', 'tolerance'] as const).find(
     (flag) => values[flag] !== undefined,
   );
-  if (soakOnly) return { kind: 'usage-error', message: `--${soakOnly} applies to --soak only` };
+  if (soakOnly)
+    return {
+      kind: 'usage-error',
+      message: `--${soakOnly} applies to ${soakOnly === 'rate' ? '--soak and --flows' : '--soak'} only`,
+    };
   const defaults = values.smoke ? SMOKE : FULL;
   try {
     const durationS = number('--duration', values.duration, defaults.durationS, { min: 0, exclusive: true });
@@ -202,6 +260,7 @@ function parseFlags(argv: string[]) {
       smoke: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
       soak: { type: 'string' },
+      flows: { type: 'boolean', default: false },
       rate: { type: 'string' },
       'retention-window': { type: 'string' },
       'retention-interval': { type: 'string' },
@@ -230,6 +289,25 @@ function soakPlan(values: ReturnType<typeof parseFlags>): SoakPlan {
       min: 0,
       exclusive: true,
     }),
+  };
+}
+
+function flowsPlan(values: ReturnType<typeof parseFlags>): FlowsPlan {
+  const misplaced = NOT_FOR_FLOWS.find((flag) => values[flag] !== undefined);
+  if (misplaced) throw new Error(`--${misplaced} does not apply to --flows (it runs one --rate, twice)`);
+  if (values['no-pgbench'] || values.pgbench !== 'pgbench')
+    throw new Error('--flows runs no pgbench baseline: leave out --pgbench and --no-pgbench');
+  const defaults = values.smoke ? FLOWS_SMOKE : FLOWS;
+  return {
+    ratePerSecond: number('--rate', values.rate, defaults.ratePerSecond, { min: 0, exclusive: true }),
+    warmupS: number('--warmup', values.warmup, defaults.warmupS, { min: 0 }),
+    durationS: number('--duration', values.duration, defaults.durationS, { min: 0, exclusive: true }),
+    accounts: number('--accounts', values.accounts, defaults.accounts, { min: 2, integer: true }),
+    settleTimeoutS: number('--settle-timeout', values['settle-timeout'], defaults.settleTimeoutS, {
+      min: 0,
+      exclusive: true,
+    }),
+    pollIntervalMs: defaults.pollIntervalMs,
   };
 }
 

@@ -1,8 +1,11 @@
 // `npm run bench`: measures OncePay on this machine (see options.ts for the flags, bench.ts for what is
 // measured and how) and writes bench.json and bench.md; with --soak, runs soak.ts instead and writes
-// soak.json and soak.md. Exit code 0 when the audit is clean (and a soak's tables stayed flat), 1 when
+// soak.json and soak.md; with --flows, runs flows.ts (a hold-and-capture against a one-step transfer)
+// and writes flows.json and flows.md. Exit code 0 when the audit is clean (and a soak's tables stayed flat), 1 when
 // an invariant broke, a soak's tables grew or the run went wrong, 2 on a usage or start-up error.
 import { runBench } from './bench';
+import { runFlows } from './flows';
+import { renderFlowsMarkdown, writeFlowsReport } from './flows-report';
 import { parseBenchOptions, USAGE } from './options';
 import { renderMarkdown, writeReport } from './report';
 import { renderSoakMarkdown, runSoak, soakServiceEnv, writeSoakReport } from './soak';
@@ -31,9 +34,11 @@ async function main(): Promise<number> {
       log,
       options.kind === 'soak'
         ? soakServiceEnv(options.plan)
-        : Object.keys(options.serviceEnv).length > 0
-          ? options.serviceEnv
-          : undefined,
+        : options.kind === 'flows'
+          ? undefined
+          : Object.keys(options.serviceEnv).length > 0
+            ? options.serviceEnv
+            : undefined,
     );
   } catch (error) {
     console.error(`[bench] ${error instanceof Error ? error.message : String(error)}`);
@@ -48,6 +53,14 @@ async function main(): Promise<number> {
       const report = await runSoak(stack.target, options.plan, log);
       const written = await writeSoakReport(options.outDir, report);
       console.log(`\n${renderSoakMarkdown(report)}`);
+      log(`wrote ${written.json} and ${written.markdown}`);
+      if (!report.ok) console.error(`[bench] FAILED: ${report.problems.join('; ')}`);
+      return report.ok ? EXIT.ok : EXIT.failed;
+    }
+    if (options.kind === 'flows') {
+      const report = await runFlows(stack.target, options.plan, log);
+      const written = await writeFlowsReport(options.outDir, report);
+      console.log(`\n${renderFlowsMarkdown(report)}`);
       log(`wrote ${written.json} and ${written.markdown}`);
       if (!report.ok) console.error(`[bench] FAILED: ${report.problems.join('; ')}`);
       return report.ok ? EXIT.ok : EXIT.failed;
