@@ -36,6 +36,8 @@ describe('isPublicAddress', () => {
     ['carrier-grade NAT', '100.64.0.1'],
     ['unspecified', '0.0.0.0'],
     ['IPv4-mapped loopback', '::ffff:127.0.0.1'],
+    ['IPv4-compatible loopback (deprecated ::/96)', '::7f00:1'],
+    ['IPv4-compatible private address', '::10.0.0.1'],
     ['6to4 of a private address', '2002:0a00:0001::1'],
     ['multicast', '224.0.0.1'],
     ['not an address', 'example.com'],

@@ -32,8 +32,14 @@ export type UrlCheck =
  */
 export function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
-  return ipaddr.process(address).range() === 'unicast';
+  const parsed = ipaddr.process(address);
+  // ipaddr.js calls the deprecated IPv4-compatible form (::a.b.c.d, ::/96, RFC 4291 2.5.5.1) unicast;
+  // it embeds an IPv4 address like the mapped form, so it is refused like the other embeddings.
+  if (parsed.kind() === 'ipv6' && parsed.match(IPV4_COMPATIBLE)) return false;
+  return parsed.range() === 'unicast';
 }
+
+const IPV4_COMPATIBLE = ipaddr.parseCIDR('::/96');
 
 /** The host of a URL as an address or a name: `[::1]` is the address `::1`. */
 export function hostOf(url: URL): string {

@@ -59,16 +59,15 @@ export class HoldStepHandler {
   }
 
   async execute(input: HoldStepInput): Promise<HoldStepResult> {
-    const now = new Date();
-    const key = {
-      clientId: input.clientId,
-      key: input.idempotencyKey,
-      fingerprint: fingerprintRequest({ method: 'POST', ...input.request }),
-      now,
-    };
+    const fingerprint = fingerprintRequest({ method: 'POST', ...input.request });
     const result = await this.db.transaction(async (tx): Promise<HoldStepResult> => {
       const row = (await lockTransfers(tx, [input.transferId])).get(input.transferId);
       if (row === undefined || row.clientId !== input.clientId) return { outcome: 'not_found' };
+      // The clock is read under the lock, not when the request arrived: a step that waited for a
+      // connection or for the lock past the hold's expiry is HOLD_EXPIRED, as the expiry job, which
+      // reads its clock under the same lock, would have it.
+      const now = new Date();
+      const key = { clientId: input.clientId, key: input.idempotencyKey, fingerprint, now };
       const stored = await answerForStoredKey(tx, key);
       if (stored.outcome !== 'absent') return keyedAnswerOf(stored);
 
