@@ -63,32 +63,32 @@ describe('the auditor over holds and refunds', () => {
     const anHourAgo = new Date(Date.now() - HOUR_MS);
     const { treasury, alice, bob } = accounts;
     const transfers: Row[] = [
-      transferRow(ids.funding, treasury, alice, 10_000, 'COMPLETED', at),
-      transferRow(ids.payment, alice, bob, 3_000, 'COMPLETED', at),
-      transferRow(ids.paymentRefund, bob, alice, 1_000, 'COMPLETED', at, { refund_of: ids.payment }),
-      transferRow(ids.held, alice, bob, 2_000, 'HELD', at, { hold_expires_at: inAnHour }),
-      transferRow(ids.captured, alice, bob, 1_500, 'CAPTURED', at, {
+      transferRow(ids.funding, treasury, alice, 10_000n, 'COMPLETED', at),
+      transferRow(ids.payment, alice, bob, 3_000n, 'COMPLETED', at),
+      transferRow(ids.paymentRefund, bob, alice, 1_000n, 'COMPLETED', at, { refund_of: ids.payment }),
+      transferRow(ids.held, alice, bob, 2_000n, 'HELD', at, { hold_expires_at: inAnHour }),
+      transferRow(ids.captured, alice, bob, 1_500n, 'CAPTURED', at, {
         hold_expires_at: inAnHour,
-        capture_amount_minor: 1_200,
+        capture_amount_minor: 1_200n,
       }),
-      transferRow(ids.captureRefund, bob, alice, 200, 'COMPLETED', at, { refund_of: ids.captured }),
-      transferRow(ids.voided, alice, bob, 500, 'VOIDED', at, { hold_expires_at: inAnHour }),
-      transferRow(ids.expired, alice, bob, 700, 'EXPIRED', at, { hold_expires_at: anHourAgo }),
+      transferRow(ids.captureRefund, bob, alice, 200n, 'COMPLETED', at, { refund_of: ids.captured }),
+      transferRow(ids.voided, alice, bob, 500n, 'VOIDED', at, { hold_expires_at: inAnHour }),
+      transferRow(ids.expired, alice, bob, 700n, 'EXPIRED', at, { hold_expires_at: anHourAgo }),
     ];
     // A refund names its payment (a foreign key): the payments go first, as they appear above.
     await insertRows(databases.transfer.adminUrl, 'transfers', transfers);
 
     await insertRows(databases.ledger.adminUrl, 'accounts', [
-      accountRow(treasury, -10_000, 0, true),
-      accountRow(alice, 7_000, 2_000),
-      accountRow(bob, 3_000, 0),
+      accountRow(treasury, -10_000n, 0n, true),
+      accountRow(alice, 7_000n, 2_000n),
+      accountRow(bob, 3_000n, 0n),
     ]);
-    const posted: [string, string, string, number][] = [
-      [ids.funding, treasury, alice, 10_000],
-      [ids.payment, alice, bob, 3_000],
-      [ids.paymentRefund, bob, alice, 1_000],
-      [ids.captured, alice, bob, 1_200],
-      [ids.captureRefund, bob, alice, 200],
+    const posted: [string, string, string, bigint][] = [
+      [ids.funding, treasury, alice, 10_000n],
+      [ids.payment, alice, bob, 3_000n],
+      [ids.paymentRefund, bob, alice, 1_000n],
+      [ids.captured, alice, bob, 1_200n],
+      [ids.captureRefund, bob, alice, 200n],
     ];
     await insertRows(
       databases.ledger.adminUrl,
@@ -106,18 +106,18 @@ describe('the auditor over holds and refunds', () => {
       ...[ids.held, ids.captured, ids.voided, ids.expired].map((id) => decisionRow(id, 'HELD', at)),
     ]);
     await insertRows(databases.ledger.adminUrl, 'holds', [
-      holdRow(ids.held, [alice, bob], 2_000, inAnHour, at, {}),
-      holdRow(ids.captured, [alice, bob], 1_500, inAnHour, at, {
+      holdRow(ids.held, [alice, bob], 2_000n, inAnHour, at, {}),
+      holdRow(ids.captured, [alice, bob], 1_500n, inAnHour, at, {
         status: 'CAPTURED',
-        captured_minor: 1_200,
+        captured_minor: 1_200n,
         settled_at: at,
       }),
-      holdRow(ids.voided, [alice, bob], 500, inAnHour, at, {
+      holdRow(ids.voided, [alice, bob], 500n, inAnHour, at, {
         status: 'RELEASED',
         release: 'VOID',
         settled_at: at,
       }),
-      holdRow(ids.expired, [alice, bob], 700, anHourAgo, at, {
+      holdRow(ids.expired, [alice, bob], 700n, anHourAgo, at, {
         status: 'RELEASED',
         release: 'EXPIRY',
         settled_at: anHourAgo,
@@ -318,7 +318,7 @@ describe('the auditor over holds and refunds', () => {
       async () => {
         // 1000 already refunded of 3000; 2500 more, accepted a moment ago and not decided yet.
         await insertRows(databases.transfer.adminUrl, 'transfers', [
-          transferRow(tooMuch, accounts.bob, accounts.alice, 2_500, 'PENDING', new Date(), {
+          transferRow(tooMuch, accounts.bob, accounts.alice, 2_500n, 'PENDING', new Date(), {
             refund_of: ids.payment,
           }),
         ]);
@@ -370,7 +370,7 @@ describe('the auditor over holds and refunds', () => {
   });
 
   it('reports refunds the ledger posted beyond the payment’s debit', async () => {
-    const setDebit = (amount: number) =>
+    const setDebit = (amount: bigint) =>
       sql(
         databases.ledger.adminUrl,
         `UPDATE journal_entries SET amount_minor = $2 WHERE transfer_id = $1 AND direction = 'DEBIT'`,
@@ -379,8 +379,8 @@ describe('the auditor over holds and refunds', () => {
       ).then(() => undefined);
     await withFault(
       async () => {
-        await setDebit(199);
-        return () => setDebit(1_200);
+        await setDebit(199n);
+        return () => setDebit(1_200n);
       },
       async () => {
         const report = await audit();
@@ -415,7 +415,7 @@ function transferRow(
   id: string,
   from: string,
   to: string,
-  amount: number,
+  amount: bigint,
   status: string,
   at: Date,
   kind: Row = {},
@@ -437,7 +437,7 @@ function transferRow(
   };
 }
 
-function accountRow(id: string, balance: number, held: number, allowNegativeBalance = false): Row {
+function accountRow(id: string, balance: bigint, held: bigint, allowNegativeBalance = false): Row {
   return {
     id,
     owner_client_id: 'client-a',
@@ -448,7 +448,7 @@ function accountRow(id: string, balance: number, held: number, allowNegativeBala
   };
 }
 
-function entryRow(transferId: string, accountId: string, direction: string, amount: number, at: Date): Row {
+function entryRow(transferId: string, accountId: string, direction: string, amount: bigint, at: Date): Row {
   return {
     transfer_id: transferId,
     account_id: accountId,
@@ -466,7 +466,7 @@ function decisionRow(transferId: string, outcome: string, at: Date, refundOf: st
 function holdRow(
   transferId: string,
   [from, to]: [string, string],
-  amount: number,
+  amount: bigint,
   expiresAt: Date,
   at: Date,
   end: Row,
