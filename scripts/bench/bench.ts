@@ -186,8 +186,15 @@ function timing(plan: BenchPlan): { warmupMs: number; durationMs: number } {
   return { warmupMs: plan.warmupS * 1000, durationMs: plan.durationS * 1000 };
 }
 
-/** Transfers of 1..MAX_AMOUNT_MINOR between two different random accounts, each with a new key. */
-export function transferSender(client: JsonHttpClient, accounts: readonly string[]): SendTransfer {
+/**
+ * Transfers of 1..MAX_AMOUNT_MINOR between two different random accounts, each with a new key; `extra`
+ * goes into every body (a `hold`, for the flows mode's two-phase transfers).
+ */
+export function transferSender(
+  client: JsonHttpClient,
+  accounts: readonly string[],
+  extra: Record<string, unknown> = {},
+): SendTransfer {
   if (accounts.length < 2) throw new Error('the load needs at least two accounts');
   return async () => {
     const from = Math.floor(Math.random() * accounts.length);
@@ -201,6 +208,7 @@ export function transferSender(client: JsonHttpClient, accounts: readonly string
           toAccountId: accounts[to],
           amount: String(1 + Math.floor(Math.random() * MAX_AMOUNT_MINOR)),
           currency: CURRENCY,
+          ...extra,
         },
         { 'idempotency-key': randomUUID() },
       );

@@ -23,18 +23,18 @@ import {
   FUNDING_MINOR,
   measureWindow,
   runAudit,
+  transferSender,
   waitNotified,
   type BenchTarget,
 } from './bench';
 import { counterDelta, databaseNameOf, QUIET_MS, readCounters, type CounterReading } from './db-counters';
 import type { FlowKind, FlowPhaseResult, FlowsPlan, FlowsReport } from './flows-report';
 import { failureLabel, JsonHttpClient } from './http-client';
-import { runOpenLoop, type SendOutcome, type SendTransfer } from './load';
+import { runOpenLoop, type SendTransfer } from './load';
 import { ProcessSampler } from './process-sampler';
 import { summarize } from './stats';
 import { chunks, TransferDb, type FinalStatus } from './transfer-db';
 
-const MAX_AMOUNT_MINOR = 100;
 /** Far beyond any run: no hold of the benchmark expires before its capture. */
 const HOLD_EXPIRES_IN_SECONDS = 3600;
 
@@ -160,9 +160,13 @@ async function runPhase(flow: FlowKind, context: PhaseContext): Promise<FlowPhas
   const dueWallMs = new Map<string, number>();
   const captures = new Map<string, Promise<CaptureStep>>();
   const poller = flow === 'hold-and-capture' ? await HeldPoller.start(target.databases.transfer, plan) : null;
-  const first = firstRequest(flow, transfers, context.accounts);
+  const first = transferSender(
+    transfers,
+    context.accounts,
+    flow === 'hold-and-capture' ? { hold: { expiresInSeconds: HOLD_EXPIRES_IN_SECONDS } } : {},
+  );
   const send: SendTransfer = async (dueAt) => {
-    const outcome = await first();
+    const outcome = await first(dueAt);
     if (outcome.transferId !== null) {
       dueWallMs.set(outcome.transferId, performance.timeOrigin + dueAt);
       if (poller) captures.set(outcome.transferId, captureWhenHeld(outcome.transferId, poller, transfers));
@@ -259,37 +263,6 @@ async function readQuietCounters(
 ): Promise<CounterReading> {
   await sleep(QUIET_MS);
   return readCounters(adminUrl, databases);
-}
-
-/** The request that starts a flow: a payment, or a hold of the same shape. */
-function firstRequest(
-  flow: FlowKind,
-  client: JsonHttpClient,
-  accounts: readonly string[],
-): () => Promise<SendOutcome> {
-  if (accounts.length < 2) throw new Error('the load needs at least two accounts');
-  return async () => {
-    const from = Math.floor(Math.random() * accounts.length);
-    let to = Math.floor(Math.random() * (accounts.length - 1));
-    if (to >= from) to += 1;
-    try {
-      const answer = await client.post(
-        '/v1/transfers',
-        {
-          fromAccountId: accounts[from],
-          toAccountId: accounts[to],
-          amount: String(1 + Math.floor(Math.random() * MAX_AMOUNT_MINOR)),
-          currency: CURRENCY,
-          ...(flow === 'hold-and-capture' ? { hold: { expiresInSeconds: HOLD_EXPIRES_IN_SECONDS } } : {}),
-        },
-        { 'idempotency-key': randomUUID() },
-      );
-      if (answer.status !== 202) return { transferId: null, failure: `HTTP ${answer.status}` };
-      return { transferId: (JSON.parse(answer.body) as { id: string }).id, failure: null };
-    } catch (error) {
-      return { transferId: null, failure: failureLabel(error) };
-    }
-  };
 }
 
 /** Waits until the hold is no longer PENDING; captures it whole if it is HELD. Never rejects. */
