@@ -35,6 +35,7 @@ import { DEV_API_CLIENTS, MAX_BODY_BYTES } from '@oncepay/http-edge';
 import { METADATA_MAX_AGE_MS } from '@oncepay/messaging';
 import { NEXT_STATUSES } from '@oncepay/transfer-state-machine';
 import { GENERATED_REGIONS, regionContent, regionText } from '../scripts/docs/generated-regions';
+import { DEFAULT_HOLD_GRACE_MS, DEFAULT_PAGE_SIZE } from '../apps/auditor/src/auditor';
 import { DEFAULT_CRASHES_PER_POINT, DEFAULT_TRANSFERS } from '../scripts/lab/cli-options';
 import { SERVICES } from '../scripts/infra/services';
 import { stackConfig } from '../scripts/infra/stack-config';
@@ -164,6 +165,23 @@ const readmeDefault = (
     new RegExp(`\\| \`${name}\`[^\\n]*?${pattern}`),
     expected === '' ? envDefault(name, service).toString() : expected,
   );
+
+/** Each `| \`VARIABLE\` (default) |` row of the knobs table in docs/performance.md, for every variable a service validates. */
+function knobClaims(): Claim[] {
+  const text = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'performance.md'), 'utf8');
+  const names = [...text.matchAll(/^\| `([A-Z][A-Z0-9_]+)` \(/gm)].map((match) => match[1] ?? '');
+  return names
+    .filter((name) => name in transferEnv.shape)
+    .map((name) => {
+      const value = envDefault(name);
+      return claim(
+        'docs/performance.md',
+        `${name}'s default (knobs)`,
+        new RegExp(`^\\| \`${name}\` \\(([^)]+)\\)`, 'm'),
+        typeof value === 'string' ? `\`${value}\`` : value,
+      );
+    });
+}
 
 const CLAIMS: Claim[] = [
   // README, the local stack: ports and the role password.
@@ -355,6 +373,34 @@ const CLAIMS: Claim[] = [
     /`NOTIFICATION_BACKOFF_MAX_MS` \((\d+ s to \d+ min)\)/,
     `${num('NOTIFICATION_BACKOFF_INITIAL_MS', 'notification') / 1000} s to ${num('NOTIFICATION_BACKOFF_MAX_MS', 'notification') / 60_000} min`,
   ),
+  // docs/performance.md: the knobs' defaults.
+  ...knobClaims(),
+  claim(
+    'docs/performance.md',
+    "the relay's batch size",
+    /the relay's `batchSize` \((\d+), in code\)/,
+    relayBatchSize,
+  ),
+  claim(
+    'docs/performance.md',
+    'KAFKA_PARTITIONS default',
+    /up to `KAFKA_PARTITIONS` \((\d+) by default/,
+    num('KAFKA_PARTITIONS'),
+  ),
+  // The auditor's defaults.
+  claim(
+    README,
+    'audit hold grace',
+    /`--hold-grace-ms` past its expiry, (\d+) minutes by default/,
+    DEFAULT_HOLD_GRACE_MS / 60_000,
+  ),
+  claim(
+    README,
+    'audit page size',
+    /\(`--page-size`, ([\d,]+) rows by default\)/,
+    DEFAULT_PAGE_SIZE.toLocaleString('en-US'),
+  ),
+  claim(ARCH, 'audit hold grace', /`--hold-grace-ms` \((\d+) minutes/, DEFAULT_HOLD_GRACE_MS / 60_000),
   // ADR 0001: the relay's defaults.
   claim(ADR_OUTBOX, 'relay safety poll', /a ([\d.]+ s) safety poll/, seconds(relaySafetyPollMs)),
   claim(ADR_OUTBOX, 'relay batch size', /`batchSize`\s+\(default (\d+),/, relayBatchSize),
@@ -528,9 +574,12 @@ const FOREIGN_NAMES = new Set([
   'POSTGRES_PASSWORD',
   'KAFKA_', // the official Kafka image's prefix (`KAFKA_*`)
   'OTEL_SERVICE_NAME', // read by the OpenTelemetry SDK itself
+  'IdempotentWrite', // a Kafka ACL operation
+  'StandardAuthorizer', // Kafka's KRaft authorizer
+  'anyOf', // a JSON Schema keyword
 ]);
 
-function checkNames(docs: Docs, known: ReadonlySet<string>): Problem[] {
+function checkNames(docs: Docs, known: ReadonlySet<string>, root: string): Problem[] {
   const problems: Problem[] = [];
   const topics = new Set(Object.values(TOPICS));
   for (const [file, text] of Object.entries(docs)) {
@@ -547,6 +596,17 @@ function checkNames(docs: Docs, known: ReadonlySet<string>): Problem[] {
       if (!isKnown(match[1] ?? '')) report(match.index, `${match[1]} occurs nowhere in the code`);
     for (const match of text.matchAll(/(?<![\w-])oncepay\.[a-z-]+\.v\d+/g))
       if (!topics.has(match[0] as never)) report(match.index, `${match[0]} is not a topic of TOPICS`);
+    // A backticked identifier in camel case, or `Class.member`: each part must be a word of the code.
+    for (const match of text.matchAll(
+      /`((?:[a-z]+[A-Z]|[A-Z][a-z]+[A-Z])[A-Za-z0-9]*(?:\.[a-z][A-Za-z0-9]*)?)(?:\(\))?`/g,
+    ))
+      for (const part of (match[1] ?? '').split('.'))
+        if (!isKnown(part)) report(match.index, `${part} occurs nowhere in the code`);
+    // A backticked path of the repository must exist (`<...>` placeholders and `*` globs are not paths).
+    for (const match of text.matchAll(/`((?:apps|packages|scripts|test|prisma|docker|docs)\/[\w./-]*)`/g)) {
+      const target = match[1] ?? '';
+      if (!fs.existsSync(path.join(root, target))) report(match.index, `${target} does not exist`);
+    }
     const eventLike = /`((?:Transfer|Hold|Capture|Release)[A-Z][a-z]+(?:ed))`/g;
     for (const match of text.matchAll(eventLike))
       if (!(EVENT_TYPES as readonly string[]).includes(match[1] ?? ''))
@@ -728,7 +788,7 @@ function driftProblems(docs: Docs, facts: Facts): string[] {
     ...checkGeneratedRegions(docs),
     ...checkClaims(docs, CLAIMS),
     ...checkListClaims(docs, LIST_CLAIMS),
-    ...checkNames(docs, facts.known),
+    ...checkNames(docs, facts.known, REPO_ROOT),
     ...checkConfigurationTable(docs),
     ...checkEndpoints(docs, facts.openApi),
     ...checkIssueReferences(docs),
@@ -806,10 +866,10 @@ describe('the drift checker itself', () => {
     );
   });
 
-  it('reports a missing status, an unknown topic, an unknown event, an issue number and a stale region', () => {
+  it('reports a missing status, unknown names and paths, an issue number and a stale region', () => {
     const docs = planted(ARCH, '`id`, `status` (`PENDING`, ', '`id`, `status` (');
     docs[SEMANTICS] =
-      `${docs[SEMANTICS] ?? ''}\nSee #12, \`oncepay.transfer-request.v1\` and \`TransferSettled\`.\n`;
+      `${docs[SEMANTICS] ?? ''}\nSee #12, \`oncepay.transfer-request.v1\`, \`TransferSettled\`, \`RecordLedgerResultHandler.ignoredCounts\` and \`scripts/docs/gone.ts\`.\n`;
     docs[ARCH] = (docs[ARCH] ?? '').replace('`TransferRequested`, `CaptureRequested`', '`CaptureRequested`');
     const problems = driftProblems(docs, facts);
     expect(problems).toEqual(
@@ -818,6 +878,8 @@ describe('the drift checker itself', () => {
         expect.stringContaining('#12: an issue reference'),
         expect.stringContaining('oncepay.transfer-request.v1 is not a topic'),
         expect.stringContaining('TransferSettled is not an event type'),
+        expect.stringContaining('ignoredCounts occurs nowhere in the code'),
+        expect.stringContaining('scripts/docs/gone.ts does not exist'),
         expect.stringContaining('the generated region kafka-topics is stale'),
       ]),
     );
@@ -828,6 +890,8 @@ describe('the documentation', () => {
   it('reads every doc and checks claims in each kind of fact', () => {
     expect(Object.keys(realDocs)).toEqual(expect.arrayContaining([README, ARCH, SEMANTICS, ADR_OUTBOX]));
     expect(CLAIMS.length).toBeGreaterThan(50);
+    // The knobs table names the pool, the partitions, the batch size, the linger and the log level.
+    expect(knobClaims().map((knob) => knob.what)).toHaveLength(5);
     expect(Object.values(facts.openApi).every((paths) => Object.keys(paths).length > 0)).toBe(true);
   });
 
