@@ -33,6 +33,7 @@ import { EVENT_TYPES, REJECTION_REASONS, TOPICS } from '@oncepay/contracts';
 import { MIN_IDEMPOTENCY_KEY_RETENTION_MS } from '@oncepay/dedup';
 import { DEV_API_CLIENTS, MAX_BODY_BYTES } from '@oncepay/http-edge';
 import { METADATA_MAX_AGE_MS } from '@oncepay/messaging';
+import { RETENTION_BOUNDS } from '@oncepay/service-runtime';
 import { NEXT_STATUSES } from '@oncepay/transfer-state-machine';
 import { GENERATED_REGIONS, regionContent, regionText } from '../scripts/docs/generated-regions';
 import { DEFAULT_HOLD_GRACE_MS, DEFAULT_PAGE_SIZE } from '../apps/auditor/src/auditor';
@@ -126,6 +127,15 @@ const idempotencyKeyAttempts = sourceNumber(
 );
 const ensureTopicsAttempts = sourceNumber('packages/messaging/src/topology.ts', /const MAX_ATTEMPTS = (\d+)/);
 
+const CONSUMER = 'packages/messaging/src/consumer-runner.ts';
+const consumerAttempts = sourceNumber(CONSUMER, /maxAttempts \?\? (\d+)/);
+const consumerBackoffInitialMs = sourceNumber(CONSUMER, /backoff \?\? \{ initialMs: ([\d_]+)/);
+const consumerBackoffMaxMs = sourceNumber(CONSUMER, /backoff \?\? \{ initialMs: [\d_]+, maxMs: ([\d_]+)/);
+const KAFKA_CLIENT = 'packages/messaging/src/kafka-client.ts';
+const kafkaRetries = sourceNumber(KAFKA_CLIENT, /retry: \{ initialRetryTime: [\d_]+, retries: (\d+)/);
+const kafkaInitialRetryMs = sourceNumber(KAFKA_CLIENT, /retry: \{ initialRetryTime: ([\d_]+)/);
+const kafkaMaxRetryMs = sourceNumber(KAFKA_CLIENT, /retries: \d+, maxRetryTime: ([\d_]+)/);
+
 const servicePort = (name: ServiceName): number => num('PORT', name);
 
 // ---------------------------------------------------------------------------------------------------
@@ -151,6 +161,7 @@ const README = 'README.md';
 const ARCH = 'docs/architecture.md';
 const SEMANTICS = 'docs/delivery-semantics.md';
 const ADR_OUTBOX = 'docs/adr/0001-transactional-outbox-over-dual-writes.md';
+const ADR_RETENTION = 'docs/adr/0010-retention-batched-deletes-under-a-time-budget.md';
 
 /** An env default stated in the README's configuration table as `(default N)` after the variable. */
 const readmeDefault = (
@@ -214,7 +225,7 @@ const CLAIMS: Claim[] = [
   ),
   claim(
     README,
-    'the services’ default ports',
+    "the services' default ports",
     /\| `PORT` +\| HTTP port \(([\d, ]+) by default\)/,
     (['transfer', 'ledger', 'notification'] as const).map(servicePort).join(', '),
   ),
@@ -354,7 +365,7 @@ const CLAIMS: Claim[] = [
     /backoff (\d+ ms to \d+ s) per pass/,
     `${relayBackoffInitialMs} ms to ${relayBackoffMaxMs / 1000} s`,
   ),
-  claim(SEMANTICS, 'ensureTopics attempts', /\| (\d+) attempts, 200 ms to 3 s/, ensureTopicsAttempts),
+  claim(SEMANTICS, 'ensureTopics attempts', /#ensureTopics\) +\| (\d+) attempts/, ensureTopicsAttempts),
   claim(
     SEMANTICS,
     'writeOnceForKey attempts',
@@ -401,6 +412,76 @@ const CLAIMS: Claim[] = [
     DEFAULT_PAGE_SIZE.toLocaleString('en-US'),
   ),
   claim(ARCH, 'audit hold grace', /`--hold-grace-ms` \((\d+) minutes/, DEFAULT_HOLD_GRACE_MS / 60_000),
+  // Retention: the windows, the interval and the batch.
+  claim(
+    ADR_RETENTION,
+    'processed ids window',
+    /#purgeProcessedMessages\),\s+(\d+) days by default/,
+    num('PROCESSED_MESSAGES_RETENTION_HOURS') / 24,
+  ),
+  claim(
+    ADR_RETENTION,
+    'SENT rows window',
+    /#purgeSentOutboxMessages\), (\d+) days\)/,
+    num('OUTBOX_SENT_RETENTION_HOURS') / 24,
+  ),
+  claim(
+    ADR_RETENTION,
+    'key window',
+    /#purgeExpiredIdempotencyKeys\),\s+(\d+) hours\)/,
+    MIN_IDEMPOTENCY_KEY_RETENTION_MS / 3_600_000,
+  ),
+  claim(
+    ADR_RETENTION,
+    'interval (title)',
+    /^# ADR 0010: .*every (\d+) seconds$/m,
+    num('RETENTION_INTERVAL_MS') / 1000,
+  ),
+  claim(
+    ADR_RETENTION,
+    'delete batch',
+    /deletes batches of ([\d,]+) rows/,
+    RETENTION_BOUNDS.batchSize.toLocaleString('en-US'),
+  ),
+  claim(
+    'docs/adr/README.md',
+    'retention interval',
+    /Retention deletes expired rows every ([\d.]+ s)/,
+    seconds(num('RETENTION_INTERVAL_MS')),
+  ),
+  claim(
+    'docs/adr/README.md',
+    'retention batch',
+    /in ([\d,]+)-row DELETEs/,
+    RETENTION_BOUNDS.batchSize.toLocaleString('en-US'),
+  ),
+  claim(
+    'docs/adr/0003-dedup-record-in-the-effect-transaction.md',
+    'retention interval',
+    /in batches, run every ([\d.]+ s) by each/,
+    seconds(num('RETENTION_INTERVAL_MS')),
+  ),
+  claim(
+    'docs/performance.md',
+    'retention interval and batch',
+    /^(\d+ s, in [\d,]+-row DELETEs)/m,
+    `${seconds(num('RETENTION_INTERVAL_MS'))}, in ${RETENTION_BOUNDS.batchSize.toLocaleString('en-US')}-row DELETEs`,
+  ),
+  // The consumer runner's and Kafka client's retry bounds.
+  claim(
+    SEMANTICS,
+    'consumer retries',
+    /#ConsumerRunner\.processBatch\) +\| (\d+ attempts, \d+ ms to \d+ s)/,
+    `${consumerAttempts} attempts, ${consumerBackoffInitialMs} ms to ${consumerBackoffMaxMs / 1000} s`,
+  ),
+  claim(SEMANTICS, 'dead letter after maxAttempts', /after `maxAttempts` \((\d+)\)/, consumerAttempts),
+  claim(
+    SEMANTICS,
+    'kafkajs retries',
+    /kafkajs retries: (\d+, \d+ ms to \d+ s)/,
+    `${kafkaRetries}, ${kafkaInitialRetryMs} ms to ${kafkaMaxRetryMs / 1000} s`,
+  ),
+  claim(SEMANTICS, 'producer retries', /bounded retries \((\d+)\)/, kafkaRetries),
   // ADR 0001: the relay's defaults.
   claim(ADR_OUTBOX, 'relay safety poll', /a ([\d.]+ s) safety poll/, seconds(relaySafetyPollMs)),
   claim(ADR_OUTBOX, 'relay batch size', /`batchSize`\s+\(default (\d+),/, relayBatchSize),
@@ -615,6 +696,39 @@ function checkNames(docs: Docs, known: ReadonlySet<string>, root: string): Probl
   return problems;
 }
 
+/**
+ * Anywhere in the docs, a validated variable followed by its value in parentheses, `NAME` (default 168)
+ * or `NAME_MS` (2 s per table), states its default: the number, read in the variable's unit (a `_MS`
+ * variable may be written in ms, s or min), must be the schema's. PORT differs per service: not checked.
+ */
+function checkEnvMentions(docs: Docs): Problem[] {
+  const problems: Problem[] = [];
+  const defaults = new Map<string, number>();
+  for (const schema of Object.values(ENV_SCHEMAS))
+    for (const [name, field] of Object.entries(schema.shape)) {
+      const parsed = (field as z.ZodType).safeParse(undefined);
+      if (name !== 'PORT' && parsed.success && typeof parsed.data === 'number')
+        defaults.set(name, parsed.data);
+    }
+  const unitMs: Record<string, number> = { ms: 1, s: 1_000, min: 60_000 };
+  for (const [file, text] of Object.entries(docs))
+    for (const match of text.matchAll(/`([A-Z][A-Z0-9_]+)` \((?:default )?(\d[\d,.]*)(?: (ms|s|min)\b)?/g)) {
+      const [, name = '', digits = '', unit] = match;
+      const expected = defaults.get(name);
+      // A range (`A` to `B` (1 s to 5 min)) belongs to two variables: a claim of its own checks it.
+      if (expected === undefined || text.startsWith(' to ', match.index + match[0].length)) continue;
+      const value = Number(digits.replace(/,/g, ''));
+      const stated = unit === undefined ? value : name.endsWith('_MS') ? value * (unitMs[unit] ?? NaN) : NaN;
+      if (stated !== expected)
+        problems.push({
+          file,
+          line: lineAt(text, match.index),
+          message: `${name}: the doc says ${digits}${unit ? ` ${unit}` : ''}, the code's default is ${expected}`,
+        });
+    }
+  return problems;
+}
+
 /** The README's configuration table must list exactly the variables the three services validate. */
 function checkConfigurationTable(docs: Docs): Problem[] {
   const readme = docs[README] ?? '';
@@ -790,6 +904,7 @@ function driftProblems(docs: Docs, facts: Facts): string[] {
     ...checkListClaims(docs, LIST_CLAIMS),
     ...checkNames(docs, facts.known, REPO_ROOT),
     ...checkConfigurationTable(docs),
+    ...checkEnvMentions(docs),
     ...checkEndpoints(docs, facts.openApi),
     ...checkIssueReferences(docs),
   ].map((problem) => `${problem.file}:${problem.line}: ${problem.message}`);
@@ -833,6 +948,24 @@ describe('the drift checker itself', () => {
       ]),
     );
     expect(problems).toHaveLength(3);
+  });
+
+  it("reports a default stated beside its variable anywhere, in the variable's unit", () => {
+    const docs = planted(
+      'docs/adr/0003-dedup-record-in-the-effect-transaction.md',
+      '`PROCESSED_MESSAGES_RETENTION_HOURS` (default 720)',
+      '`PROCESSED_MESSAGES_RETENTION_HOURS` (default 700)',
+    );
+    docs[ADR_RETENTION] = (docs[ADR_RETENTION] ?? '').replace(
+      '`RETENTION_BUDGET_MS` (2 s per table)',
+      '`RETENTION_BUDGET_MS` (2 min per table)',
+    );
+    expect(driftProblems(docs, facts)).toEqual([
+      expect.stringContaining(
+        "PROCESSED_MESSAGES_RETENTION_HOURS: the doc says 700, the code's default is 720",
+      ),
+      expect.stringContaining("RETENTION_BUDGET_MS: the doc says 2 min, the code's default is 2000"),
+    ]);
   });
 
   it('reports an environment variable the code does not read, and one the table leaves out', () => {
