@@ -27,11 +27,20 @@ import { buildOpenApiDocument as notificationOpenApi } from '../apps/notificatio
 import { envSchema as notificationEnv } from '../apps/notification-service/src/config/config';
 import { NOTIFICATION_STATUSES } from '../apps/notification-service/src/notifications/domain/notification';
 import { WEBHOOK_EVENT_TYPES } from '../apps/notification-service/src/notifications/domain/webhook-event-type';
+import {
+  DEFAULT_OVERLAP_SECONDS,
+  MAX_OVERLAP_SECONDS,
+} from '../apps/notification-service/src/webhooks/manage-endpoints/webhook-endpoint.requests';
+import { MAX_ENABLED_ENDPOINTS_PER_CLIENT } from '../apps/notification-service/src/webhooks/manage-endpoints/webhook-endpoints.handler';
 import { buildOpenApiDocument as transferOpenApi } from '../apps/transfer-service/src/openapi';
+import {
+  MAX_HOLD_SECONDS,
+  referenceSchema,
+} from '../apps/transfer-service/src/transfers/request-transfer/request-transfer.dto';
 import { envSchema as transferEnv } from '../apps/transfer-service/src/config/config';
 import { EVENT_TYPES, REJECTION_REASONS, TOPICS } from '@oncepay/contracts';
 import { MIN_IDEMPOTENCY_KEY_RETENTION_MS } from '@oncepay/dedup';
-import { DEV_API_CLIENTS, MAX_BODY_BYTES } from '@oncepay/http-edge';
+import { DEV_API_CLIENTS, idempotencyKeySchema, MAX_BODY_BYTES } from '@oncepay/http-edge';
 import { METADATA_MAX_AGE_MS } from '@oncepay/messaging';
 import { RETENTION_BOUNDS } from '@oncepay/service-runtime';
 import { NEXT_STATUSES } from '@oncepay/transfer-state-machine';
@@ -138,6 +147,19 @@ const kafkaMaxRetryMs = sourceNumber(KAFKA_CLIENT, /retries: \d+, maxRetryTime: 
 
 const servicePort = (name: ServiceName): number => num('PORT', name);
 
+/** The longest string of `a`s a schema accepts (up to 10,000): its length limit, by its behaviour. */
+function longestAccepted(schema: z.ZodType): number {
+  let longest = 0;
+  while (longest < 10_000 && schema.safeParse('a'.repeat(longest + 1)).success) longest += 1;
+  return longest;
+}
+
+/** 86400 → `a day`, 604800 → `a week`: how the docs say these spans. */
+function inWords(seconds: number): string {
+  const words: Record<number, string> = { 3_600: 'an hour', 86_400: 'a day', 604_800: 'a week' };
+  return words[seconds] ?? `${seconds} s`;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Claims: a phrase of a doc and the value the code says it must state.
 
@@ -189,7 +211,7 @@ function knobClaims(): Claim[] {
         'docs/performance.md',
         `${name}'s default (knobs)`,
         new RegExp(`^\\| \`${name}\` \\(([^)]+)\\)`, 'm'),
-        typeof value === 'string' ? `\`${value}\`` : value,
+        typeof value === 'number' ? value : `\`${String(value)}\``,
       );
     });
 }
@@ -482,6 +504,30 @@ const CLAIMS: Claim[] = [
     `${kafkaRetries}, ${kafkaInitialRetryMs} ms to ${kafkaMaxRetryMs / 1000} s`,
   ),
   claim(SEMANTICS, 'producer retries', /bounded retries \((\d+)\)/, kafkaRetries),
+  // Request limits, read from the schemas the controllers validate with.
+  claim(ARCH, 'hold expiry bound', /`"hold": \{"expiresInSeconds": 1\.\.(\d+)\}`/, MAX_HOLD_SECONDS),
+  claim(ARCH, 'reference length', /`reference` \(1 to (\d+) characters/, longestAccepted(referenceSchema)),
+  claim(
+    ARCH,
+    'Idempotency-Key length',
+    /POST of the transfer API: 1 to (\d+) visible ASCII/,
+    longestAccepted(idempotencyKeySchema),
+  ),
+  claim(
+    ARCH,
+    'webhook endpoints per client',
+    /`409 TOO_MANY_WEBHOOK_ENDPOINTS` \((\d+) enabled per client\)/,
+    MAX_ENABLED_ENDPOINTS_PER_CLIENT,
+  ),
+  ...[ARCH, 'docs/adr/0011-per-client-webhooks.md'].flatMap((file) => [
+    claim(
+      file,
+      'rotation overlap default',
+      /\(default (a \w+), at most a \w+\)/,
+      inWords(DEFAULT_OVERLAP_SECONDS),
+    ),
+    claim(file, 'rotation overlap bound', /\(default a \w+, at most (a \w+)\)/, inWords(MAX_OVERLAP_SECONDS)),
+  ]),
   // ADR 0001: the relay's defaults.
   claim(ADR_OUTBOX, 'relay safety poll', /a ([\d.]+ s) safety poll/, seconds(relaySafetyPollMs)),
   claim(ADR_OUTBOX, 'relay batch size', /`batchSize`\s+\(default (\d+),/, relayBatchSize),
@@ -853,6 +899,38 @@ function checkEndpoints(docs: Docs, openApi: Record<ServiceName, OpenApiPaths>):
   return problems;
 }
 
+/**
+ * The `### Errors` table of docs/architecture.md: a code the OpenAPI documents name in the description
+ * of a response must be listed under a status they give it.
+ */
+function checkErrorTable(docs: Docs, openApi: Record<ServiceName, OpenApiPaths>): Problem[] {
+  const statusesOf = new Map<string, Set<string>>();
+  for (const paths of Object.values(openApi))
+    for (const operations of Object.values(paths))
+      for (const operation of Object.values(operations))
+        for (const [status, response] of Object.entries(operation.responses)) {
+          const description = (response as { description?: string }).description ?? '';
+          for (const code of description.match(/\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b/g) ?? [])
+            statusesOf.set(code, (statusesOf.get(code) ?? new Set()).add(status));
+        }
+  const text = docs[ARCH] ?? '';
+  const start = text.indexOf('### Errors');
+  const problems: Problem[] = [];
+  if (start === -1) return [{ file: ARCH, line: 0, message: 'no "### Errors" section' }];
+  const end = text.indexOf('\n### ', start + 1);
+  for (const row of text.slice(start, end).matchAll(/^\| (\d{3}) +\| `([A-Z_]+)` /gm)) {
+    const [, status = '', code = ''] = row;
+    const declared = statusesOf.get(code);
+    if (declared && !declared.has(status))
+      problems.push({
+        file: ARCH,
+        line: lineAt(text, start + row.index),
+        message: `${code} is listed as ${status}; the OpenAPI documents answer it as ${[...declared].join(', ')}`,
+      });
+  }
+  return problems;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Issue references and generated regions.
 
@@ -906,6 +984,7 @@ function driftProblems(docs: Docs, facts: Facts): string[] {
     ...checkConfigurationTable(docs),
     ...checkEnvMentions(docs),
     ...checkEndpoints(docs, facts.openApi),
+    ...checkErrorTable(docs, facts.openApi),
     ...checkIssueReferences(docs),
   ].map((problem) => `${problem.file}:${problem.line}: ${problem.message}`);
 }
@@ -985,7 +1064,8 @@ describe('the drift checker itself', () => {
     const docs = planted(ARCH, '| `GET /v1/accounts/{id}`  ', '| `GET /v1/accounts/{id}/x`');
     docs[ARCH] = (docs[ARCH] ?? '')
       .replace('`202` + the hold (`VOIDING`)', '`202` + the hold (`VOIDING`); `418`')
-      .replace('`limit` 1 to 100 (default 20)', '`limit` 1 to 100 (default 25)');
+      .replace('`limit` 1 to 100 (default 20)', '`limit` 1 to 100 (default 25)')
+      .replace('| 413    | `PAYLOAD_TOO_LARGE` ', '| 400    | `PAYLOAD_TOO_LARGE` ');
     const problems = driftProblems(docs, facts);
     expect(problems).toEqual(
       expect.arrayContaining([
@@ -995,6 +1075,7 @@ describe('the drift checker itself', () => {
         expect.stringContaining(
           'GET /v1/notifications: limit 1 to 100 (default 25), the code 1 to 100 (default 20)',
         ),
+        expect.stringContaining('PAYLOAD_TOO_LARGE is listed as 400; the OpenAPI documents answer it as 413'),
       ]),
     );
   });
