@@ -4,23 +4,27 @@
 // runs the checker on the real docs with a wrong default (and other planted errors) written in, so a
 // drifted doc is known to fail the run.
 //
-// What it checks, and how to fix a failure:
+// What it checks, and how to fix a failure (each failure names the file, the line and both values):
 // - Generated regions (`<!-- generated:<id> -->` ... `<!-- /generated -->`, scripts/docs/generated-regions.ts)
 //   must hold what the code writes: run `npm run docs:generate` and commit the result.
-// - CLAIMS below: each pattern must be found in its doc, and the value it captures must equal the
-//   code's. A failure names the file, the line and both values: fix the doc, or, when the code changed
-//   on purpose, the doc and nothing else (the expected value comes from the code). A claim whose phrase
-//   was reworded is "not found": reword the pattern with the doc.
-// - Names: an UPPER_CASE name in the docs (an environment variable, a constant, an error code, a status)
-//   must occur in the code; the README's configuration table must list exactly the variables the services
-//   validate; a topic or an event type named in the docs must exist in packages/contracts.
-// - Endpoints: each `request | answers` table row of docs/architecture.md names an operation of its
+// - CLAIMS and LIST_CLAIMS below: each pattern must be found in its doc, and what it captures must be
+//   the code's value (or list). Fix the doc; the expected value always comes from the code. A claim
+//   whose phrase was reworded is "no longer found": reword its pattern with the doc.
+// - Defaults anywhere: `VARIABLE` (default N) or `VARIABLE_MS` (N s) states the schema's default.
+// - Names: an UPPER_CASE name, a backticked camel-case name or `Class.member`, anywhere in the docs,
+//   must occur in the code (FOREIGN_NAMES lists other systems' names); a backticked repository path
+//   must exist; a topic or an event type must exist in packages/contracts; the README's configuration
+//   table lists exactly the variables the services validate.
+// - Endpoints: each `request | answers` row of docs/architecture.md names an operation of its
 //   service's OpenAPI document (built by apps/*/src/openapi.ts, as served), every status code it states
-//   is one the document declares, its success codes are the document's, and every /v1 operation has a row.
+//   is one the document declares, its success codes are the document's, its `limit` bounds are the
+//   parameter's, and every /v1 operation has a row; the errors table gives each code the status the
+//   documents give it.
 // - No bare `#12`-style issue reference: the issues are not in the repository. Link an external one.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
+import { DEFAULT_HOLD_GRACE_MS, DEFAULT_PAGE_SIZE } from '../apps/auditor/src/auditor';
 import { buildOpenApiDocument as ledgerOpenApi } from '../apps/ledger-service/src/openapi';
 import { envSchema as ledgerEnv } from '../apps/ledger-service/src/config/config';
 import { buildOpenApiDocument as notificationOpenApi } from '../apps/notification-service/src/openapi';
@@ -45,10 +49,9 @@ import { METADATA_MAX_AGE_MS } from '@oncepay/messaging';
 import { RETENTION_BOUNDS } from '@oncepay/service-runtime';
 import { NEXT_STATUSES } from '@oncepay/transfer-state-machine';
 import { GENERATED_REGIONS, regionContent, regionText } from '../scripts/docs/generated-regions';
-import { DEFAULT_HOLD_GRACE_MS, DEFAULT_PAGE_SIZE } from '../apps/auditor/src/auditor';
 import { DEFAULT_CRASHES_PER_POINT, DEFAULT_TRANSFERS } from '../scripts/lab/cli-options';
 import { SERVICES } from '../scripts/infra/services';
-import { stackConfig } from '../scripts/infra/stack-config';
+import { DEV_ROLE_PASSWORD } from '../scripts/infra/stack-config';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 
@@ -147,6 +150,10 @@ const kafkaMaxRetryMs = sourceNumber(KAFKA_CLIENT, /retries: \d+, maxRetryTime: 
 
 const servicePort = (name: ServiceName): number => num('PORT', name);
 
+/** The local stack's default port behind `variable` (stackConfig itself holds the value the environment set). */
+const stackPort = (variable: string): number =>
+  sourceNumber('scripts/infra/stack-config.ts', new RegExp(`portFromEnv\\('${variable}', ([\\d_]+)\\)`));
+
 /** The longest string of `a`s a schema accepts (up to 10,000): its length limit, by its behaviour. */
 function longestAccepted(schema: z.ZodType): number {
   let longest = 0;
@@ -185,19 +192,12 @@ const SEMANTICS = 'docs/delivery-semantics.md';
 const ADR_OUTBOX = 'docs/adr/0001-transactional-outbox-over-dual-writes.md';
 const ADR_RETENTION = 'docs/adr/0010-retention-batched-deletes-under-a-time-budget.md';
 
-/** An env default stated in the README's configuration table as `(default N)` after the variable. */
+/** A value stated in the README's configuration table on the variable's row; by default its schema default. */
 const readmeDefault = (
   name: string,
   pattern: string,
-  expected: number | string,
-  service?: ServiceName,
-): Claim =>
-  claim(
-    README,
-    `${name}'s default`,
-    new RegExp(`\\| \`${name}\`[^\\n]*?${pattern}`),
-    expected === '' ? envDefault(name, service).toString() : expected,
-  );
+  expected: number | string = envDefault(name).toString(),
+): Claim => claim(README, `${name}'s default`, new RegExp(`\\| \`${name}\`[^\\n]*?${pattern}`), expected);
 
 /** Each `| \`VARIABLE\` (default) |` row of the knobs table in docs/performance.md, for every variable a service validates. */
 function knobClaims(): Claim[] {
@@ -218,17 +218,17 @@ function knobClaims(): Claim[] {
 
 const CLAIMS: Claim[] = [
   // README, the local stack: ports and the role password.
-  claim(README, 'PostgreSQL port', /starts PostgreSQL on (\d+)/, stackConfig.postgres.port),
-  claim(README, 'Kafka port', /Kafka on (\d+) \(controller/, stackConfig.kafka.port),
-  claim(README, 'Kafka controller port', /\(controller (\d+)\)/, stackConfig.kafka.controllerPort),
-  claim(README, 'PostgreSQL port (compose)', /PostgreSQL at `127\.0\.0\.1:(\d+)`/, stackConfig.postgres.port),
-  claim(README, 'Kafka port (compose)', /Kafka at `127\.0\.0\.1:(\d+)`/, stackConfig.kafka.port),
+  claim(README, 'PostgreSQL port', /starts PostgreSQL on (\d+)/, stackPort('ONCEPAY_POSTGRES_PORT')),
+  claim(README, 'Kafka port', /Kafka on (\d+) \(controller/, stackPort('ONCEPAY_KAFKA_PORT')),
+  claim(README, 'Kafka controller port', /\(controller (\d+)\)/, stackPort('ONCEPAY_KAFKA_CONTROLLER_PORT')),
   claim(
     README,
-    'role password',
-    /`ONCEPAY_ROLE_PASSWORD`, default\s+`([^`]+)`/,
-    stackConfig.postgres.rolePassword,
+    'PostgreSQL port (compose)',
+    /PostgreSQL at `127\.0\.0\.1:(\d+)`/,
+    stackPort('ONCEPAY_POSTGRES_PORT'),
   ),
+  claim(README, 'Kafka port (compose)', /Kafka at `127\.0\.0\.1:(\d+)`/, stackPort('ONCEPAY_KAFKA_PORT')),
+  claim(README, 'role password', /`ONCEPAY_ROLE_PASSWORD`, default\s+`([^`]+)`/, DEV_ROLE_PASSWORD),
   ...SERVICES.map((service) =>
     claim(
       README,
@@ -261,20 +261,20 @@ const CLAIMS: Claim[] = [
     ),
   ),
   // README, the configuration table.
-  readmeDefault('DATABASE_POOL_SIZE', '\\(default (\\d+)\\)', ''),
-  readmeDefault('KAFKA_PARTITIONS', '\\(default (\\d+)\\)', ''),
-  readmeDefault('CONSUMER_MAX_BATCH_SIZE', '\\(default (\\d+);', ''),
-  readmeDefault('BATCH_LINGER_MS', '\\(default (\\d+);', ''),
-  readmeDefault('OUTBOX_MAX_ATTEMPTS', '\\(default (\\d+);', ''),
-  readmeDefault('NODE_ENV', '\\(default `([a-z]+)`', ''),
-  readmeDefault('ALLOW_DEV_API_KEYS', '\\(default `([a-z]+)`\\)', ''),
-  readmeDefault('RATE_LIMIT_MAX', '\\(default (\\d+) per', ''),
+  readmeDefault('DATABASE_POOL_SIZE', '\\(default (\\d+)\\)'),
+  readmeDefault('KAFKA_PARTITIONS', '\\(default (\\d+)\\)'),
+  readmeDefault('CONSUMER_MAX_BATCH_SIZE', '\\(default (\\d+);'),
+  readmeDefault('BATCH_LINGER_MS', '\\(default (\\d+);'),
+  readmeDefault('OUTBOX_MAX_ATTEMPTS', '\\(default (\\d+);'),
+  readmeDefault('NODE_ENV', '\\(default `([a-z]+)`'),
+  readmeDefault('ALLOW_DEV_API_KEYS', '\\(default `([a-z]+)`\\)'),
+  readmeDefault('RATE_LIMIT_MAX', '\\(default (\\d+) per'),
   readmeDefault('RATE_LIMIT_MAX', '\\(default \\d+ per (\\d+) ms\\)', num('RATE_LIMIT_WINDOW_MS')),
-  readmeDefault('HTTP_REQUEST_TIMEOUT_MS', '\\(default (\\d+)\\)', ''),
-  readmeDefault('DATABASE_STATEMENT_TIMEOUT_MS', '\\(default (\\d+)\\)', ''),
-  readmeDefault('LOG_LEVEL', '`([a-z]+)` \\(default\\)', ''),
-  readmeDefault('PROCESSED_MESSAGES_RETENTION_HOURS', '\\(default (\\d+);', ''),
-  readmeDefault('OUTBOX_SENT_RETENTION_HOURS', '\\(default (\\d+)\\)', ''),
+  readmeDefault('HTTP_REQUEST_TIMEOUT_MS', '\\(default (\\d+)\\)'),
+  readmeDefault('DATABASE_STATEMENT_TIMEOUT_MS', '\\(default (\\d+)\\)'),
+  readmeDefault('LOG_LEVEL', '`([a-z]+)` \\(default\\)'),
+  readmeDefault('PROCESSED_MESSAGES_RETENTION_HOURS', '\\(default (\\d+);'),
+  readmeDefault('OUTBOX_SENT_RETENTION_HOURS', '\\(default (\\d+)\\)'),
   readmeDefault(
     'RETENTION_INTERVAL_MS',
     'cleanup runs \\(default ([\\d.]+ s)\\)',
@@ -285,9 +285,13 @@ const CLAIMS: Claim[] = [
     'per table \\(default ([\\d.]+ s)\\)',
     seconds(num('RETENTION_BUDGET_MS')),
   ),
-  readmeDefault('HOLD_EXPIRY_INTERVAL_MS', 'expiry \\(default (\\d+) ms\\)', ''),
+  readmeDefault('HOLD_EXPIRY_INTERVAL_MS', 'expiry \\(default (\\d+) ms\\)'),
   readmeDefault('HOLD_EXPIRY_INTERVAL_MS', 'transaction \\(default (\\d+)\\)', num('HOLD_EXPIRY_BATCH_SIZE')),
-  readmeDefault('NOTIFICATION_CHANNEL', '`([a-z]+)` \\(default\\)', '', 'notification'),
+  readmeDefault(
+    'NOTIFICATION_CHANNEL',
+    '`([a-z]+)` \\(default\\)',
+    envDefault('NOTIFICATION_CHANNEL', 'notification').toString(),
+  ),
   claim(
     README,
     'OUTBOX_MAX_ATTEMPTS (parked rows)',
