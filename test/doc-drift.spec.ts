@@ -27,8 +27,10 @@ import type { z } from 'zod';
 import { DEFAULT_HOLD_GRACE_MS, DEFAULT_PAGE_SIZE } from '../apps/auditor/src/auditor';
 import { buildOpenApiDocument as ledgerOpenApi } from '../apps/ledger-service/src/openapi';
 import { envSchema as ledgerEnv } from '../apps/ledger-service/src/config/config';
+import { POST_TRANSFER_CONSUMER } from '../apps/ledger-service/src/postings/post-transfer/post-transfer.handler';
 import { buildOpenApiDocument as notificationOpenApi } from '../apps/notification-service/src/openapi';
 import { envSchema as notificationEnv } from '../apps/notification-service/src/config/config';
+import { RECORD_OUTCOME_CONSUMER } from '../apps/notification-service/src/notifications/record-outcome/record-outcome.handler';
 import { NOTIFICATION_STATUSES } from '../apps/notification-service/src/notifications/domain/notification';
 import { WEBHOOK_EVENT_TYPES } from '../apps/notification-service/src/notifications/domain/webhook-event-type';
 import {
@@ -42,6 +44,7 @@ import {
   referenceSchema,
 } from '../apps/transfer-service/src/transfers/request-transfer/request-transfer.dto';
 import { envSchema as transferEnv } from '../apps/transfer-service/src/config/config';
+import { RECORD_LEDGER_RESULT_CONSUMER } from '../apps/transfer-service/src/transfers/record-ledger-result/record-ledger-result.handler';
 import { EVENT_TYPES, REJECTION_REASONS, TOPICS } from '@oncepay/contracts';
 import { MIN_IDEMPOTENCY_KEY_RETENTION_MS } from '@oncepay/dedup';
 import { DEV_API_CLIENTS, idempotencyKeySchema, MAX_BODY_BYTES } from '@oncepay/http-edge';
@@ -601,6 +604,13 @@ interface ListClaim {
 }
 
 const LIST_CLAIMS: ListClaim[] = [
+  {
+    file: 'docs/adr/0003-dedup-record-in-the-effect-transaction.md',
+    what: 'the consumer names',
+    pattern: /includes\s+the consumer name \(([^)]*)\)/,
+    item: /`([a-z.-]+)`/g,
+    expected: [POST_TRANSFER_CONSUMER, RECORD_LEDGER_RESULT_CONSUMER, RECORD_OUTCOME_CONSUMER],
+  },
   {
     file: ARCH,
     what: "a transfer's statuses",
