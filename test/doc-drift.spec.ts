@@ -743,10 +743,12 @@ function checkNames(docs: Docs, known: ReadonlySet<string>, root: string): Probl
     ))
       for (const part of (match[1] ?? '').split('.'))
         if (!isKnown(part)) report(match.index, `${part} occurs nowhere in the code`);
-    // A backticked path of the repository must exist (`<...>` placeholders and `*` globs are not paths).
+    // A backticked path of the repository must exist (one cut short with `...`, a `<...>` placeholder or a
+    // `*` glob is not a path).
     for (const match of text.matchAll(/`((?:apps|packages|scripts|test|prisma|docker|docs)\/[\w./-]*)`/g)) {
       const target = match[1] ?? '';
-      if (!fs.existsSync(path.join(root, target))) report(match.index, `${target} does not exist`);
+      if (!target.includes('...') && !fs.existsSync(path.join(root, target)))
+        report(match.index, `${target} does not exist`);
     }
     const eventLike = /`((?:Transfer|Hold|Capture|Release)[A-Z][a-z]+(?:ed))`/g;
     for (const match of text.matchAll(eventLike))
@@ -1011,6 +1013,15 @@ const facts: Facts = {
 };
 const realDocs = loadDocs(REPO_ROOT);
 
+/**
+ * What the checker reports on `docs` beyond what it reports on the real docs, so each planted error is
+ * seen on its own (a plant never changes a line count, so the real docs' problems keep their lines).
+ */
+function introducedProblems(docs: Docs): string[] {
+  const baseline = new Set(driftProblems(realDocs, facts));
+  return driftProblems(docs, facts).filter((problem) => !baseline.has(problem));
+}
+
 /** The real docs with one file's `from` replaced by `to`; fails the test when `from` is not there. */
 function planted(file: string, from: string | RegExp, to: string): Docs {
   const text = realDocs[file] ?? '';
@@ -1022,7 +1033,7 @@ function planted(file: string, from: string | RegExp, to: string): Docs {
 describe('the drift checker itself', () => {
   it('reports a wrong default in the configuration table', () => {
     const docs = planted(README, /(?<keep>\| `DATABASE_POOL_SIZE` [^\n]*?\(default )\d+\)/, '$<keep>12)');
-    expect(driftProblems(docs, facts)).toEqual([
+    expect(introducedProblems(docs)).toEqual([
       expect.stringMatching(/^README\.md:\d+: DATABASE_POOL_SIZE's default: the doc says 12, the code 10$/),
     ]);
   });
@@ -1032,7 +1043,7 @@ describe('the drift checker itself', () => {
     docs[ARCH] = (docs[ARCH] ?? '')
       .replace('`Retry-After: 2`', '`Retry-After: 5`')
       .replace('### ledger-service (port 3001)', '### ledger-service (port 3011)');
-    const problems = driftProblems(docs, facts);
+    const problems = introducedProblems(docs);
     expect(problems).toEqual(
       expect.arrayContaining([
         expect.stringContaining('relay safety poll: the doc says 5 s, the code 1 s'),
@@ -1053,7 +1064,7 @@ describe('the drift checker itself', () => {
       '`RETENTION_BUDGET_MS` (2 s per table)',
       '`RETENTION_BUDGET_MS` (2 min per table)',
     );
-    expect(driftProblems(docs, facts)).toEqual([
+    expect(introducedProblems(docs)).toEqual([
       expect.stringContaining(
         "PROCESSED_MESSAGES_RETENTION_HOURS: the doc says 700, the code's default is 720",
       ),
@@ -1063,7 +1074,7 @@ describe('the drift checker itself', () => {
 
   it('reports an environment variable the code does not read, and one the table leaves out', () => {
     const docs = planted(README, '| `API_KEYS` ', '| `ONCEPAY_API_KEY` ');
-    expect(driftProblems(docs, facts)).toEqual(
+    expect(introducedProblems(docs)).toEqual(
       expect.arrayContaining([
         expect.stringContaining('ONCEPAY_API_KEY occurs nowhere in the code'),
         expect.stringContaining(
@@ -1080,7 +1091,7 @@ describe('the drift checker itself', () => {
       .replace('`202` + the hold (`VOIDING`)', '`202` + the hold (`VOIDING`); `418`')
       .replace('`limit` 1 to 100 (default 20)', '`limit` 1 to 100 (default 25)')
       .replace('| 413    | `PAYLOAD_TOO_LARGE` ', '| 400    | `PAYLOAD_TOO_LARGE` ');
-    const problems = driftProblems(docs, facts);
+    const problems = introducedProblems(docs);
     expect(problems).toEqual(
       expect.arrayContaining([
         expect.stringContaining('POST /v1/transfers/{id}/void: 418 is not a declared response'),
@@ -1099,7 +1110,7 @@ describe('the drift checker itself', () => {
     docs[SEMANTICS] =
       `${docs[SEMANTICS] ?? ''}\nSee #12, \`oncepay.transfer-request.v1\`, \`TransferSettled\`, \`RecordLedgerResultHandler.ignoredCounts\` and \`scripts/docs/gone.ts\`.\n`;
     docs[ARCH] = (docs[ARCH] ?? '').replace('`TransferRequested`, `CaptureRequested`', '`CaptureRequested`');
-    const problems = driftProblems(docs, facts);
+    const problems = introducedProblems(docs);
     expect(problems).toEqual(
       expect.arrayContaining([
         expect.stringContaining("a transfer's statuses: missing PENDING"),
