@@ -14,7 +14,8 @@
 // - Names: an UPPER_CASE name, a backticked camel-case name or `Class.member`, anywhere in the docs,
 //   must occur in the code (FOREIGN_NAMES lists other systems' names); a backticked repository path
 //   must exist; a topic or an event type must exist in packages/contracts; the README's configuration
-//   table lists exactly the variables the services validate.
+//   table lists exactly the variables the services validate, and its layout every folder of packages/,
+//   apps/ and scripts/.
 // - Endpoints: each `request | answers` row of docs/architecture.md names an operation of its
 //   service's OpenAPI document (built by apps/*/src/openapi.ts, as served), every status code it states
 //   is one the document declares, its success codes are the document's, its `limit` bounds are the
@@ -791,6 +792,47 @@ function checkEnvMentions(docs: Docs): Problem[] {
   return problems;
 }
 
+/**
+ * The README's layout block names every folder of packages/, apps/ and scripts/, under its parent, and
+ * nothing that is not there: a new workspace or script folder is a line of the layout.
+ */
+function checkLayout(docs: Docs, root: string): Problem[] {
+  const readme = docs[README] ?? '';
+  const start = readme.indexOf('## Layout');
+  const block = /```\n([\s\S]*?)```/.exec(readme.slice(start))?.[1];
+  if (start === -1 || block === undefined)
+    return [{ file: README, line: 0, message: 'no "## Layout" block' }];
+  const line = lineAt(readme, start);
+  const listed = new Map<string, Set<string>>();
+  let parent = '';
+  for (const row of block.split('\n')) {
+    const top = /^([a-z]+)\/(?:<[a-z]+>\/)?(?:\s|$)/.exec(row)?.[1];
+    if (top !== undefined) parent = top;
+    else
+      for (const name of /^ {2}([a-z][\w-]*\/(?:, [a-z][\w-]*\/)*)/.exec(row)?.[1]?.split(', ') ?? [])
+        listed.set(parent, (listed.get(parent) ?? new Set()).add(name.replace(/\/$/, '')));
+  }
+  const problems: Problem[] = [];
+  for (const parentDir of ['packages', 'apps', 'scripts']) {
+    const present = fs
+      .readdirSync(path.join(root, parentDir), { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name);
+    const named = listed.get(parentDir) ?? new Set<string>();
+    for (const name of present)
+      if (!named.has(name))
+        problems.push({ file: README, line, message: `the layout leaves out ${parentDir}/${name}/` });
+    for (const name of named)
+      if (!present.includes(name))
+        problems.push({
+          file: README,
+          line,
+          message: `the layout lists ${parentDir}/${name}/, which does not exist`,
+        });
+  }
+  return problems;
+}
+
 /** The README's configuration table must list exactly the variables the three services validate. */
 function checkConfigurationTable(docs: Docs): Problem[] {
   const readme = docs[README] ?? '';
@@ -998,6 +1040,7 @@ function driftProblems(docs: Docs, facts: Facts): string[] {
     ...checkListClaims(docs, LIST_CLAIMS),
     ...checkNames(docs, facts.known, REPO_ROOT),
     ...checkConfigurationTable(docs),
+    ...checkLayout(docs, REPO_ROOT),
     ...checkEnvMentions(docs),
     ...checkEndpoints(docs, facts.openApi),
     ...checkErrorTable(docs, facts.openApi),
@@ -1105,11 +1148,12 @@ describe('the drift checker itself', () => {
     );
   });
 
-  it('reports a missing status, unknown names and paths, an issue number and a stale region', () => {
+  it('reports a missing status, unknown names and paths, an issue number, a stale region and layout', () => {
     const docs = planted(ARCH, '`id`, `status` (`PENDING`, ', '`id`, `status` (');
     docs[SEMANTICS] =
       `${docs[SEMANTICS] ?? ''}\nSee #12, \`oncepay.transfer-request.v1\`, \`TransferSettled\`, \`RecordLedgerResultHandler.ignoredCounts\` and \`scripts/docs/gone.ts\`.\n`;
     docs[ARCH] = (docs[ARCH] ?? '').replace('`TransferRequested`, `CaptureRequested`', '`CaptureRequested`');
+    docs[README] = (docs[README] ?? '').replace('  posting-rules/ ', '  posting-rule/  ');
     const problems = introducedProblems(docs);
     expect(problems).toEqual(
       expect.arrayContaining([
@@ -1120,6 +1164,8 @@ describe('the drift checker itself', () => {
         expect.stringContaining('ignoredCounts occurs nowhere in the code'),
         expect.stringContaining('scripts/docs/gone.ts does not exist'),
         expect.stringContaining('the generated region kafka-topics is stale'),
+        expect.stringContaining('the layout leaves out packages/posting-rules/'),
+        expect.stringContaining('the layout lists packages/posting-rule/, which does not exist'),
       ]),
     );
   });
