@@ -141,7 +141,13 @@ const idempotencyKeyAttempts = sourceNumber(
   'packages/dedup/src/idempotency-keys.ts',
   /const MAX_ATTEMPTS = (\d+)/,
 );
-const ensureTopicsAttempts = sourceNumber('packages/messaging/src/topology.ts', /const MAX_ATTEMPTS = (\d+)/);
+const TOPOLOGY = 'packages/messaging/src/topology.ts';
+const ensureTopicsAttempts = sourceNumber(TOPOLOGY, /const MAX_ATTEMPTS = (\d+)/);
+const ensureTopicsBackoffInitialMs = sourceNumber(TOPOLOGY, /const BACKOFF = \{ initialMs: ([\d_]+)/);
+const ensureTopicsBackoffMaxMs = sourceNumber(
+  TOPOLOGY,
+  /const BACKOFF = \{ initialMs: [\d_]+, maxMs: ([\d_]+)/,
+);
 
 const CONSUMER = 'packages/messaging/src/consumer-runner.ts';
 const consumerAttempts = sourceNumber(CONSUMER, /maxAttempts \?\? (\d+)/);
@@ -302,7 +308,7 @@ const CLAIMS: Claim[] = [
     /`OUTBOX_MAX_ATTEMPTS` \((\d+)\) failed sends/,
     num('OUTBOX_MAX_ATTEMPTS'),
   ),
-  // README, the lab's defaults.
+  // docs/delivery-semantics.md, the lab's defaults.
   claim(SEMANTICS, 'lab transfers default', /a random seed \(printed\), (\d+) transfers/, DEFAULT_TRANSFERS),
   claim(SEMANTICS, 'lab crashes default', /(\d+) crashes per point/, DEFAULT_CRASHES_PER_POINT),
   // docs/architecture.md: ports, limits, timeouts.
@@ -395,7 +401,12 @@ const CLAIMS: Claim[] = [
     /backoff (\d+ ms to \d+ s) per pass/,
     `${relayBackoffInitialMs} ms to ${relayBackoffMaxMs / 1000} s`,
   ),
-  claim(SEMANTICS, 'ensureTopics attempts', /#ensureTopics\) +\| (\d+) attempts/, ensureTopicsAttempts),
+  claim(
+    SEMANTICS,
+    'ensureTopics retries',
+    /#ensureTopics\) +\| (\d+ attempts, \d+ ms to \d+ s)/,
+    `${ensureTopicsAttempts} attempts, ${ensureTopicsBackoffInitialMs} ms to ${ensureTopicsBackoffMaxMs / 1000} s`,
+  ),
   claim(
     SEMANTICS,
     'writeOnceForKey attempts',
