@@ -687,7 +687,8 @@ function checkListClaims(docs: Docs, claims: readonly ListClaim[]): Problem[] {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Names: every UPPER_CASE name the docs use occurs in the code; topics and event types exist.
+// Names: the names, paths, topics and event types the docs use exist in the code; the README lists
+// every variable and folder.
 
 /** Source files whose words count as "in the code": sources, schemas, migrations, compose, configuration. */
 function codeWords(root: string): Set<string> {
