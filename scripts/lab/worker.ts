@@ -303,6 +303,15 @@ function transactionalLedger(
   answerOf: (request: TransferRequested) => ReturnType<typeof recordOf>,
 ): Ledger {
   const producers = new Map<number, Promise<TransactionalProducer>>();
+  const admin = kafka.admin();
+  /**
+   * Per partition, the offset the group had committed once this process fenced the previous owner:
+   * kafkajs reads the committed offsets when it joins, without KIP-447's require_stable, so a
+   * transaction the previous owner was committing at that moment is not in them yet, and the
+   * messages it answered would be answered again. Read again after the fencing, they are.
+   */
+  const committedAtTakeover = new Map<number, bigint>();
+  let takeover: Promise<void> = Promise.resolve();
   const producerFor = (partition: number): Promise<TransactionalProducer> => {
     let producer = producers.get(partition);
     if (!producer) {
@@ -312,6 +321,10 @@ function transactionalLedger(
         maxInFlightRequests: 1,
         transactionTimeout: 60_000,
         allowAutoTopicCreation: false,
+        // A fresh broker creates its transaction log (__transaction_state, 50 partitions) on the first
+        // transactional id it sees, and answers NOT_COORDINATOR until then: seconds on a loaded
+        // machine, more than kafkajs' default five retries wait. Bounded still: about half a minute.
+        retry: { initialRetryTime: 300, retries: 10, maxRetryTime: 5_000 },
       });
       // The first transaction is what registers the transactional id with the coordinator (kafkajs'
       // connect does not), so an empty one is begun and aborted at once: that is the fencing step.
@@ -325,11 +338,24 @@ function transactionalLedger(
     return producer;
   };
   return {
-    start: async () => undefined,
-    async onAssignment(partitions) {
-      await Promise.all(partitions.map(producerFor));
+    start: () => admin.connect(),
+    onAssignment(partitions) {
+      takeover = (async () => {
+        committedAtTakeover.clear();
+        await Promise.all(partitions.map(producerFor));
+        const [committed] = await admin.fetchOffsets({ groupId: config.groupId, topics: [config.topic] });
+        for (const { partition, offset } of committed?.partitions ?? [])
+          if (partitions.includes(partition))
+            committedAtTakeover.set(partition, BigInt(offset === '-1' ? '0' : offset));
+      })();
+      return takeover;
     },
     async handle(request, position, crashPoint, rebalancePoint) {
+      await takeover;
+      const committed = committedAtTakeover.get(position.partition);
+      // Answered and committed by the previous owner, in a transaction that ended after this process
+      // joined: already done.
+      if (committed !== undefined && BigInt(position.next) <= committed) return;
       await crashPoint('before-effect');
       const producer = await producerFor(position.partition);
       try {
@@ -364,6 +390,7 @@ function transactionalLedger(
     },
     async stop() {
       await Promise.all([...producers.values()].map(async (producer) => (await producer).disconnect()));
+      await admin.disconnect();
     },
   };
 }
