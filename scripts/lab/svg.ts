@@ -24,7 +24,7 @@ const COUNTS = [
   { label: 'duplicates\non topic', value: (r: ModeResult) => r.tally.duplicatesOnTopic },
 ];
 
-const WIDTH = 1120;
+const WIDTH = 1240;
 const HEIGHT = 470;
 const LEGEND_TOP = 400;
 const LEGEND_PER_ROW = 3;
@@ -43,7 +43,7 @@ export function renderSvg(lab: LabResult): string {
   const { plan, results } = lab;
   const counts: Panel = {
     left: 70,
-    width: 740,
+    width: 760,
     title: 'transfers (or messages) affected',
     groups: COUNTS.map((count) => ({
       label: count.label,
@@ -55,8 +55,8 @@ export function renderSvg(lab: LabResult): string {
     })),
   };
   const drift: Panel = {
-    left: 900,
-    width: 190,
+    left: 920,
+    width: 290,
     title: `balance drift, ${LAB_CURRENCY} minor units`,
     groups: [
       {
