@@ -1,6 +1,7 @@
 // `npm run lab`'s arguments. A pure function of argv and the defaults, so a bad flag is a usage error
 // (exit 2) before anything starts.
 import { parseArgs } from 'node:util';
+import { isLabMode, LAB_MODES, type LabMode } from './modes';
 import { MAX_SEED } from './random';
 
 export const DEFAULT_TRANSFERS = 200;
@@ -9,15 +10,17 @@ const MAX_TRANSFERS = 2_000;
 
 export const USAGE = `Usage: npm run lab -- [options]
 
-Runs one seeded plan (transfer requests and a schedule of consumer crashes) three times on a real Kafka
-broker and PostgreSQL, with the lab's consumers in three modes: at-most-once, at-least-once without
-dedup, and OncePay's effectively-once. Prints what each mode lost, repeated and misbooked, and writes
-lab-report.md and lab-report.svg. Starts PostgreSQL and Kafka unless they already run.
+Runs one seeded plan (transfer requests and a schedule of faults: consumer crashes, lost producer
+acknowledgements, a rebalance) once per mode, side by side, on a real Kafka broker and PostgreSQL.
+Prints what each mode lost, repeated and misbooked, and writes lab-report.md, lab-report.svg and
+lab-report.json. Starts PostgreSQL and Kafka unless they already run.
 
   --seed <n>         seed of the plan, 0 to ${MAX_SEED} (default: a random one; always printed)
   --transfers <n>    transfer requests, 1 to ${MAX_TRANSFERS} (default ${DEFAULT_TRANSFERS})
   --crashes <n>      crashes of each consumer at each crash point (default ${DEFAULT_CRASHES_PER_POINT});
                      needs --transfers of at least twice as many
+  --modes <list>     comma-separated modes to run (default: all), of:
+                     ${LAB_MODES.join(', ')}
   --out <dir>        where the report is written (default .oncepay/lab)
   --help             print this help`;
 
@@ -27,7 +30,15 @@ export interface LabCliDefaults {
 }
 
 export type LabCliOptions =
-  | { kind: 'lab'; seed: number; transfers: number; crashesPerPoint: number; outDir: string }
+  | {
+      kind: 'lab';
+      seed: number;
+      transfers: number;
+      crashesPerPoint: number;
+      /** In LAB_MODES order, each once. */
+      modes: LabMode[];
+      outDir: string;
+    }
   | { kind: 'help' }
   | { kind: 'usage-error'; message: string };
 
@@ -45,11 +56,14 @@ export function parseCliOptions(argv: string[], defaults: LabCliDefaults): LabCl
   if (typeof transfers === 'string') return usageError(transfers);
   const crashes = integerIn('--crashes', values.crashes, 0, MAX_TRANSFERS);
   if (typeof crashes === 'string') return usageError(crashes);
+  const modes = modeList(values.modes);
+  if (typeof modes === 'string') return usageError(modes);
   const options = {
     kind: 'lab' as const,
     seed: seed ?? defaults.randomSeed(),
     transfers: transfers ?? DEFAULT_TRANSFERS,
     crashesPerPoint: crashes ?? DEFAULT_CRASHES_PER_POINT,
+    modes,
     outDir: values.out ?? defaults.outDir,
   };
   if (options.crashesPerPoint * 2 > options.transfers)
@@ -74,10 +88,21 @@ function parseFlags(argv: string[]) {
       seed: { type: 'string' },
       transfers: { type: 'string' },
       crashes: { type: 'string' },
+      modes: { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   }).values;
+}
+
+/** The modes named, in LAB_MODES order; all of them when the flag is absent; or the usage error. */
+function modeList(raw: string | undefined): LabMode[] | string {
+  if (raw === undefined) return [...LAB_MODES];
+  const names = raw.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => !isLabMode(name));
+  if (unknown.length > 0 || names.length === 0)
+    return `--modes takes a comma-separated list of ${LAB_MODES.join(', ')}; unknown: "${unknown.join('", "')}"`;
+  return LAB_MODES.filter((mode) => names.includes(mode));
 }
 
 /** The integer, undefined when the flag is absent, or the usage error as a string. */

@@ -2,6 +2,7 @@
 // lab's consumers, read back for the tally, dropped at the end. Plain `pg`: the lab has no generated
 // Prisma client, and @oncepay/dedup needs only the two methods of SqlExecutor (query and execute).
 import type { TransferFacts } from '@oncepay/contracts';
+import type { ProducerRecord } from '@oncepay/messaging';
 import type { SqlExecutor } from '@oncepay/sql';
 import { Client } from 'pg';
 import { quoteIdentifier } from '../infra/postgres';
@@ -12,6 +13,8 @@ import type { Observations } from './tally';
 // a second row, not be hidden by the database. (OncePay's own tables do have business-key constraints
 // behind the dedup; the lab measures the consumer discipline alone.) `processed_messages` is the table
 // every OncePay service has, with the same key, so @oncepay/dedup's recordProcessed works on it.
+// `outbox` is the effectively-once ledger's: its answers, written in the posting's transaction and
+// sent by a relay step (OncePay's outbox_messages in miniature: no attempts, no parking).
 const SCHEMA = `
 CREATE TABLE accounts (
   id uuid PRIMARY KEY,
@@ -31,6 +34,13 @@ CREATE TABLE notifications (
   transfer_id uuid NOT NULL,
   event_id uuid NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE outbox (
+  id bigserial PRIMARY KEY,
+  event_id uuid NOT NULL,
+  topic text NOT NULL,
+  record jsonb NOT NULL,
+  sent_at timestamptz
 );
 CREATE TABLE processed_messages (
   consumer text NOT NULL,
@@ -125,8 +135,45 @@ export async function recordNotification(
   await tx.execute(`INSERT INTO notifications (transfer_id, event_id) VALUES ($1, $2)`, transferId, eventId);
 }
 
-/** Reads back what the run left: rows per transfer and the balances (as text, parsed to bigint). */
-export async function readObservations(url: string): Promise<Observations> {
+/** The answer as an outbox row, in the caller's transaction: it commits or rolls back with the effect. */
+export async function enqueueAnswer(tx: SqlExecutor, eventId: string, record: ProducerRecord): Promise<void> {
+  await tx.execute(
+    `INSERT INTO outbox (event_id, topic, record) VALUES ($1, $2, $3::jsonb)`,
+    eventId,
+    record.topic,
+    JSON.stringify(record),
+  );
+}
+
+/**
+ * The relay step: sends every unsent row, in order, and marks it sent. The rows stay locked from the
+ * read to the mark (FOR UPDATE SKIP LOCKED, as OncePay's relay claims its rows), so two ledgers relaying
+ * at once (the rebalance fault) never send one row twice. A crash between the send and the mark sends
+ * the row again on the next pass, with the same event id; the lab schedules no crash there.
+ */
+export async function relayOutbox(
+  db: Client,
+  send: (records: ProducerRecord[]) => Promise<void>,
+): Promise<number> {
+  return inTransaction(db, async (tx) => {
+    const rows = await tx.query<{ id: string; record: ProducerRecord }[]>(
+      `SELECT id::text AS id, record FROM outbox WHERE sent_at IS NULL ORDER BY id FOR UPDATE SKIP LOCKED`,
+    );
+    if (rows.length === 0) return 0;
+    await send(rows.map((row) => row.record));
+    await tx.execute(
+      `UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])`,
+      rows.map((row) => row.id),
+    );
+    return rows.length;
+  });
+}
+
+/**
+ * Reads back what the run left in the database: rows per transfer and the balances (as text, parsed
+ * to bigint). The duplicates on the topics are read from Kafka (read-back.ts).
+ */
+export async function readObservations(url: string): Promise<Omit<Observations, 'duplicatesOnTopic'>> {
   return withClient(url, async (db) => {
     const counts = async (table: 'postings' | 'notifications'): Promise<Map<string, number>> => {
       const result = await db.query<{ transfer_id: string; rows: string }>(

@@ -38,6 +38,20 @@ export interface Fault {
   point: CrashPoint;
 }
 
+/**
+ * "The broker appends request batch `batch`, and its acknowledgement never reaches the producer": the
+ * connection drops after the Produce request is written and before its response is read, so the
+ * producer sends the batch again. Only a producer without idempotence gets it appended twice.
+ */
+export interface AckLoss {
+  id: string;
+  /** Which send of the requests, from 0; send `b` carries transfers b * REQUEST_BATCH_SIZE onwards. */
+  batch: number;
+}
+
+/** The requests are published this many per send, so an acknowledgement lost repeats a batch this big. */
+export const REQUEST_BATCH_SIZE = 10;
+
 export interface LabPlan {
   seed: number;
   crashesPerPoint: number;
@@ -45,6 +59,20 @@ export interface LabPlan {
   transfers: LabTransfer[];
   /** Sorted by role, then transfer index. */
   faults: Fault[];
+  /** Lost acknowledgements of the request producer, sorted by batch. */
+  ackLosses: AckLoss[];
+  /** The rebalance fault; null when the plan has no crashes, or no transfer left for it. */
+  rebalance: Rebalance | null;
+}
+
+/**
+ * "When the ledger has posted transfer `transferIndex` and not yet committed its offset, a second
+ * ledger process joins the group, takes the partitions over, and leaves again": the partitions move
+ * twice mid-run, and the message in hand is read again by whoever owns its partition next.
+ */
+export interface Rebalance {
+  id: string;
+  transferIndex: number;
 }
 
 export interface PlanOptions {
@@ -84,7 +112,20 @@ export function planLab(options: PlanOptions): LabPlan {
     };
   });
   const faults = LAB_ROLES.flatMap((role) => scheduleFaults(random, role, count, crashesPerPoint));
-  return { seed, crashesPerPoint, accounts, transfers, faults };
+  // Drawn after everything above, so adding them left the transfers and crashes of every seed as they were.
+  const batches = Math.ceil(count / REQUEST_BATCH_SIZE);
+  const ackLosses = distinctIndices(random, batches, Math.min(crashesPerPoint, batches))
+    .sort((a, b) => a - b)
+    .map((batch) => ({ id: `requests-ack-lost@batch-${batch}`, batch }));
+  return {
+    seed,
+    crashesPerPoint,
+    accounts,
+    transfers,
+    faults,
+    ackLosses,
+    rebalance: planRebalance(random, faults, count, crashesPerPoint),
+  };
 }
 
 /**
@@ -101,6 +142,23 @@ function scheduleFaults(random: Random, role: LabRole, transfers: number, perPoi
       point,
     })),
   ).sort((a, b) => a.transferIndex - b.transferIndex);
+}
+
+/** At a transfer none of the ledger's crashes waits for, so the two faults never meet in one delivery. */
+function planRebalance(
+  random: Random,
+  faults: Fault[],
+  transfers: number,
+  perPoint: number,
+): Rebalance | null {
+  if (perPoint === 0) return null;
+  const taken = new Set(
+    faults.filter((fault) => fault.role === 'ledger').map((fault) => fault.transferIndex),
+  );
+  const free = Array.from({ length: transfers }, (_, i) => i).filter((i) => !taken.has(i));
+  if (free.length === 0) return null;
+  const transferIndex = free[random.int(0, free.length - 1)] as number;
+  return { id: `ledger-rebalance@${transferIndex}`, transferIndex };
 }
 
 /** `k` distinct integers from [0, n), by a partial Fisher-Yates shuffle. */
@@ -130,7 +188,7 @@ export function expectedBalances(plan: LabPlan): Map<string, bigint> {
 }
 
 /** The transfer id each fault waits for: what a consumer sees in a message, instead of the index. */
-export function transferIdOf(plan: LabPlan, fault: Fault): string {
+export function transferIdOf(plan: LabPlan, fault: Fault | Rebalance): string {
   const transfer = plan.transfers[fault.transferIndex];
   if (!transfer) throw new RangeError(`fault ${fault.id} names no transfer`);
   return transfer.transferId;

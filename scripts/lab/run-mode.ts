@@ -4,14 +4,11 @@
 // what the databases hold and tallies it. Everything it creates (a database, two topics, two consumer
 // groups) is named after the run and the mode, and the database and topics are deleted at the end.
 import { deadLetterTopicOf } from '@oncepay/contracts';
-import {
-  createKafkaClient,
-  ensureTopics,
-  IdempotentProducer,
-  type MessagingLogger,
-} from '@oncepay/messaging';
+import { createKafkaClient, ensureTopics, type MessagingLogger } from '@oncepay/messaging';
 import { createLabDatabase, dropLabDatabase, readObservations } from './lab-database';
-import { recordOf, transferRequestedOf } from './lab-events';
+import { publishRequests } from './publish-requests';
+import { countDuplicatesOnTopic } from './read-back';
+import { RebalanceFault } from './rebalance-fault';
 import type { LabMode } from './modes';
 import { transferIdOf, type LabPlan, type LabRole } from './plan';
 import { tally, type Tally } from './tally';
@@ -19,8 +16,6 @@ import type { WorkerConfig } from './worker-config';
 import { WorkerProcess } from './worker-process';
 
 type Admin = ReturnType<ReturnType<typeof createKafkaClient>['admin']>;
-
-const PUBLISH_SLICE = 500;
 
 export interface LabInfra {
   /** URL of a PostgreSQL maintenance database, for creating and dropping the lab's databases. */
@@ -46,6 +41,10 @@ export interface ModeResult {
   tally: Tally;
   /** The scheduled faults that killed a consumer; one waiting for a transfer that was lost never fires. */
   crashes: string[];
+  /** The lost acknowledgements and the rebalance that happened. */
+  otherFaults: string[];
+  /** Messages read back (read_committed) whose id was already read on the same topic. */
+  topicDuplicates: { requests: number; answers: number };
   elapsedMs: number;
 }
 
@@ -56,6 +55,7 @@ export function labNames(runId: string, mode: LabMode) {
     requestsTopic: `${prefix}.transfer-requests`,
     outcomesTopic: `${prefix}.transfer-outcomes`,
     groupOf: (role: LabRole) => `${prefix}.${role}`,
+    readBackGroupOf: (topic: 'requests' | 'answers') => `${prefix}.read-back.${topic}`,
     driverClientId: `${prefix}.driver`,
   };
 }
@@ -77,60 +77,91 @@ export async function runMode(options: ModeRunOptions): Promise<ModeResult> {
   try {
     const databaseUrl = await createLabDatabase(infra.postgresAdminUrl, names.database, plan);
     await ensureTopics(kafka, topics, { numPartitions: options.partitions }, topologyLog(log));
-    const producer = new IdempotentProducer(kafka);
-    await producer.connect();
-    const now = new Date();
-    // In slices, so no batch for one partition nears the broker's 1 MB limit.
-    for (let start = 0; start < plan.transfers.length; start += PUBLISH_SLICE)
-      await producer.send(
-        plan.transfers
-          .slice(start, start + PUBLISH_SLICE)
-          .map((transfer) => recordOf(transferRequestedOf(transfer, now), names.requestsTopic)),
-      );
-    await producer.disconnect();
-    log(`published ${plan.transfers.length} transfer requests`);
+    const ackLosses = await publishRequests({
+      mode,
+      plan,
+      brokers: infra.kafkaBrokers,
+      clientId: `${names.driverClientId}.requests`,
+      topic: names.requestsTopic,
+      log,
+    });
+    log(`published ${plan.transfers.length} transfer requests; lost acknowledgements: ${ackLosses.length}`);
 
-    const workerOf = (role: LabRole, topic: string, outcomesTopic: string | null): WorkerProcess => {
-      const config: WorkerConfig = {
-        role,
-        mode,
-        databaseUrl,
-        brokers: infra.kafkaBrokers,
-        groupId: names.groupOf(role),
-        topic,
-        outcomesTopic,
-        sessionTimeoutMs: options.sessionTimeoutMs,
-        faults: plan.faults
-          .filter((fault) => fault.role === role)
-          .map((fault) => ({ id: fault.id, transferId: transferIdOf(plan, fault), point: fault.point })),
-      };
-      const worker = new WorkerProcess(config, log);
+    const configOf = (role: LabRole, topic: string, outcomesTopic: string | null): WorkerConfig => ({
+      role,
+      mode,
+      databaseUrl,
+      brokers: infra.kafkaBrokers,
+      groupId: names.groupOf(role),
+      topic,
+      outcomesTopic,
+      sessionTimeoutMs: options.sessionTimeoutMs,
+      faults: plan.faults
+        .filter((fault) => fault.role === role)
+        .map((fault) => ({ id: fault.id, transferId: transferIdOf(plan, fault), point: fault.point })),
+      rebalanceAt: role === 'ledger' && plan.rebalance ? transferIdOf(plan, plan.rebalance) : null,
+    });
+    const started = (worker: WorkerProcess): WorkerProcess => {
       workers.push(worker);
       worker.start();
       return worker;
     };
-    const ledger = workerOf('ledger', names.requestsTopic, names.outcomesTopic);
-    const notifier = workerOf('notifier', names.outcomesTopic, null);
+    const rebalance = new RebalanceFault(plan.rebalance?.id ?? null, log);
+    const ledgerConfig = configOf('ledger', names.requestsTopic, names.outcomesTopic);
+    const ledger = started(
+      new WorkerProcess(ledgerConfig, log, (report) => {
+        if (report.type !== 'rebalance-point') return;
+        // The second member: no crashes, no rebalance of its own; it leaves after one message.
+        rebalance.begin(
+          ledger,
+          started(
+            new WorkerProcess(
+              { ...ledgerConfig, faults: [], rebalanceAt: null },
+              log,
+              (joinerReport) => rebalance.onJoinerReport(joinerReport),
+              'second ledger',
+            ),
+          ),
+        );
+      }),
+    );
+    const notifier = started(new WorkerProcess(configOf('notifier', names.outcomesTopic, null), log));
 
     // The ledger first: once its group has committed every request, and it has stopped, no answer is
     // still on its way, so the end of the outcomes topic is final and the notifier can be waited for.
-    await waitUntilCaughtUp(
-      admin,
-      names.groupOf('ledger'),
-      names.requestsTopic,
-      [ledger, notifier],
-      deadline,
-    );
+    await waitUntilCaughtUp(admin, names.groupOf('ledger'), names.requestsTopic, workers, deadline);
+    await rebalance.end();
     await ledger.stop();
-    await waitUntilCaughtUp(admin, names.groupOf('notifier'), names.outcomesTopic, [notifier], deadline);
+    await waitUntilCaughtUp(admin, names.groupOf('notifier'), names.outcomesTopic, workers, deadline);
     await notifier.stop();
+    const topicDuplicates = {
+      requests: await countDuplicatesOnTopic(
+        kafka,
+        admin,
+        names.requestsTopic,
+        names.readBackGroupOf('requests'),
+        deadline,
+      ),
+      answers: await countDuplicatesOnTopic(
+        kafka,
+        admin,
+        names.outcomesTopic,
+        names.readBackGroupOf('answers'),
+        deadline,
+      ),
+    };
 
     const elapsedMs = Date.now() - startedAt;
     log(`settled in ${(elapsedMs / 1000).toFixed(1)} s`);
     return {
       mode,
-      tally: tally(plan, await readObservations(databaseUrl)),
+      tally: tally(plan, {
+        ...(await readObservations(databaseUrl)),
+        duplicatesOnTopic: topicDuplicates.requests + topicDuplicates.answers,
+      }),
+      topicDuplicates,
       crashes: workers.flatMap((worker) => worker.crashes),
+      otherFaults: [...ackLosses, ...rebalance.happened],
       elapsedMs,
     };
   } finally {
@@ -172,9 +203,11 @@ async function waitUntilCaughtUp(
       lastError = error;
     }
     if (Date.now() > deadline)
-      throw new Error(`${groupId} did not reach the end of ${topic} in time (${lastState})`, {
-        cause: lastError,
-      });
+      throw new Error(
+        `${groupId} did not reach the end of ${topic} in time (${lastState}); the consumers' last lines:\n` +
+          workers.map((worker) => worker.recentLines()).join('\n'),
+        { cause: lastError },
+      );
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

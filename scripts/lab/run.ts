@@ -1,7 +1,8 @@
 // `npm run lab`: the delivery-semantics lab. Starts PostgreSQL and Kafka unless a local stack already
-// runs (and then stops only what it started), runs the seeded plan in the three modes, prints the table
-// and writes the report. Exit code 0 when the lab ran and effectively-once came out clean, 1 when it
-// did not (that would be a bug in OncePay's discipline), 2 on a usage error.
+// runs (and then stops only what it started), runs the seeded plan in the modes asked for (all six by
+// default), prints the table and writes the report. Exit code 0 when the lab ran and effectively-once
+// (when run) came out clean, 1 when it did not (that would be a bug in OncePay's discipline), 2 on a
+// usage error.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -9,13 +10,14 @@ import { findRunningInfra, startLocalInfra, type LocalInfra } from '../infra/loc
 import { DATA_DIR, REPO_ROOT } from '../infra/paths';
 import { parseCliOptions, USAGE } from './cli-options';
 import { randomSeed } from './random';
-import { renderMarkdown, repeatCommand, resultsTable } from './report';
+import { renderMarkdown, repeatCommand, reportJson, resultsTable } from './report';
 import { renderSvg } from './svg';
 import { isClean } from './tally';
 
 const INFRA_STATE_DIR = path.join(DATA_DIR, 'lab-infra');
 const REPORT_FILE = 'lab-report.md';
 const CHART_FILE = 'lab-report.svg';
+const JSON_FILE = 'lab-report.json';
 
 const log = (line: string): void => console.log(`[lab] ${line}`);
 
@@ -30,6 +32,7 @@ async function main(): Promise<number> {
     return 2;
   }
   log(`seed ${options.seed}; repeat with: ${repeatCommand(options)}`);
+  const startedAt = Date.now();
   buildPackages();
   const infra = await bringUpInfra();
   const stopInfra = once(() => infra.stop());
@@ -48,8 +51,10 @@ async function main(): Promise<number> {
     await fs.mkdir(outDir, { recursive: true });
     await fs.writeFile(path.join(outDir, REPORT_FILE), renderMarkdown(lab, CHART_FILE));
     await fs.writeFile(path.join(outDir, CHART_FILE), renderSvg(lab));
+    await fs.writeFile(path.join(outDir, JSON_FILE), `${JSON.stringify(reportJson(lab), null, 2)}\n`);
     console.log(`\n${resultsTable(lab.results)}\n`);
-    log(`report: ${path.join(outDir, REPORT_FILE)} and ${CHART_FILE} beside it`);
+    log(`report: ${path.join(outDir, REPORT_FILE)}, with ${CHART_FILE} and ${JSON_FILE} beside it`);
+    log(`ran in ${formatSeconds(Date.now() - startedAt)}`);
     log(`seed ${options.seed}; repeat with: ${repeatCommand(options)}`);
     const effectivelyOnce = lab.results.find((result) => result.mode === 'effectively-once');
     if (effectivelyOnce && !isClean(effectivelyOnce.tally)) {
@@ -88,6 +93,10 @@ async function bringUpInfra(): Promise<LocalInfra> {
   await fs.rm(INFRA_STATE_DIR, { recursive: true, force: true });
   log('starting PostgreSQL and Kafka');
   return startLocalInfra(INFRA_STATE_DIR, log);
+}
+
+function formatSeconds(ms: number): string {
+  return `${(ms / 1000).toFixed(0)} s`;
 }
 
 function once(action: () => Promise<void>): () => Promise<void> {

@@ -1,9 +1,9 @@
 // The lab's chart, an SVG written by hand (no charting dependency): on the left, per kind of damage,
-// one bar per mode; on the right, the balance drift per mode, on its own scale because it is money.
+// one bar per mode run (up to six); on the right, the balance drift per mode, on its own scale because it is money.
 // Bar heights are pixels, so amounts become Numbers here and only here; every label prints the exact
 // bigint.
 import type { LabResult } from './lab';
-import { MODE_LABELS, type LabMode } from './modes';
+import { MODE_DESIGNS, type LabMode } from './modes';
 import { LAB_CURRENCY } from './plan';
 import type { ModeResult } from './run-mode';
 
@@ -11,6 +11,9 @@ const MODE_COLORS: Record<LabMode, string> = {
   'at-most-once': '#c0392b',
   'at-least-once': '#e0a030',
   'effectively-once': '#1e8a6e',
+  'dual-write': '#8e44ad',
+  'non-idempotent-producer': '#2c6fbb',
+  'kafka-transactions': '#7f8c8d',
 };
 
 const COUNTS = [
@@ -18,10 +21,13 @@ const COUNTS = [
   { label: 'posted twice', value: (r: ModeResult) => r.tally.postedTwice },
   { label: 'notifications\nduplicated', value: (r: ModeResult) => r.tally.notificationsDuplicated },
   { label: 'notifications\nmissing', value: (r: ModeResult) => r.tally.notificationsMissing },
+  { label: 'duplicates\non topic', value: (r: ModeResult) => r.tally.duplicatesOnTopic },
 ];
 
-const WIDTH = 940;
-const HEIGHT = 430;
+const WIDTH = 1240;
+const HEIGHT = 470;
+const LEGEND_TOP = 400;
+const LEGEND_PER_ROW = 3;
 const PLOT_TOP = 100;
 const PLOT_BOTTOM = 340;
 
@@ -37,8 +43,8 @@ export function renderSvg(lab: LabResult): string {
   const { plan, results } = lab;
   const counts: Panel = {
     left: 70,
-    width: 560,
-    title: 'transfers affected',
+    width: 760,
+    title: 'transfers (or messages) affected',
     groups: COUNTS.map((count) => ({
       label: count.label,
       values: results.map((result) => ({
@@ -49,8 +55,8 @@ export function renderSvg(lab: LabResult): string {
     })),
   };
   const drift: Panel = {
-    left: 730,
-    width: 180,
+    left: 920,
+    width: 290,
     title: `balance drift, ${LAB_CURRENCY} minor units`,
     groups: [
       {
@@ -64,10 +70,11 @@ export function renderSvg(lab: LabResult): string {
     ],
   };
   const legend = results.map((result, i) => {
-    const x = 70 + i * 250;
+    const x = 70 + (i % LEGEND_PER_ROW) * 330;
+    const y = LEGEND_TOP + Math.floor(i / LEGEND_PER_ROW) * 24;
     return (
-      `<rect x="${x}" y="396" width="14" height="14" fill="${MODE_COLORS[result.mode]}"/>` +
-      `<text x="${x + 20}" y="408">${escapeXml(MODE_LABELS[result.mode])}</text>`
+      `<rect x="${x}" y="${y}" width="14" height="14" fill="${MODE_COLORS[result.mode]}"/>` +
+      `<text x="${x + 20}" y="${y + 12}">${escapeXml(MODE_DESIGNS[result.mode].label)}</text>`
     );
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="system-ui, sans-serif" font-size="12">
@@ -104,7 +111,7 @@ function renderPanel(panel: Panel): string {
       const x = groupLeft + b * barWidth;
       const barTop = y(value);
       parts.push(
-        `<rect x="${round(x)}" y="${round(barTop)}" width="${round(barWidth - 2)}" height="${round(PLOT_BOTTOM - barTop)}" fill="${MODE_COLORS[result.mode]}"><title>${escapeXml(`${MODE_LABELS[result.mode]}: ${text}`)}</title></rect>`,
+        `<rect x="${round(x)}" y="${round(barTop)}" width="${round(barWidth - 2)}" height="${round(PLOT_BOTTOM - barTop)}" fill="${MODE_COLORS[result.mode]}"><title>${escapeXml(`${MODE_DESIGNS[result.mode].label}: ${text}`)}</title></rect>`,
         `<text x="${round(x + (barWidth - 2) / 2)}" y="${round(barTop - 4)}" text-anchor="middle">${escapeXml(text)}</text>`,
       );
     });

@@ -11,6 +11,8 @@ export interface Observations {
   notificationsPerTransfer: Map<string, number>;
   /** `accounts.balance_minor` per account id. */
   balances: Map<string, bigint>;
+  /** Messages read back from the mode's topics (read_committed) with an id already read there. */
+  duplicatesOnTopic: number;
 }
 
 export interface Tally {
@@ -25,6 +27,8 @@ export interface Tally {
   notificationsMissing: number;
   /** Sum over accounts of |actual balance - expected balance|, in minor units. */
   balanceDriftMinor: bigint;
+  /** Messages on the topics a second time (a producer retry appended again, an answer republished). */
+  duplicatesOnTopic: number;
 }
 
 export function tally(plan: LabPlan, observed: Observations): Tally {
@@ -62,16 +66,22 @@ export function tally(plan: LabPlan, observed: Observations): Tally {
     notificationsDuplicated,
     notificationsMissing,
     balanceDriftMinor,
+    duplicatesOnTopic: observed.duplicatesOnTopic,
   };
 }
 
-/** True when nothing was lost, repeated or misbooked: what effectively-once promises. */
+/**
+ * True when nothing was lost, repeated or misbooked, and no message reached a topic twice: what
+ * effectively-once promises (its answers leave through the outbox, its requests through the
+ * idempotent producer).
+ */
 export function isClean(result: Tally): boolean {
   return (
     result.lost === 0 &&
     result.postedTwice === 0 &&
     result.notificationsDuplicated === 0 &&
     result.notificationsMissing === 0 &&
-    result.balanceDriftMinor === 0n
+    result.balanceDriftMinor === 0n &&
+    result.duplicatesOnTopic === 0
   );
 }

@@ -21,6 +21,8 @@ const workerConfigSchema = z
     sessionTimeoutMs: z.number().int().positive(),
     /** The faults still to happen, by the transfer id the process will see in a message. */
     faults: z.array(z.object({ id: z.string(), transferId: z.uuid(), point: z.enum(CRASH_POINTS) })),
+    /** The transfer at whose request the ledger waits for a second member to join (the rebalance fault). */
+    rebalanceAt: z.uuid().nullable(),
   })
   .strict();
 
@@ -30,7 +32,16 @@ export type WorkerReport =
   /** Consuming: it joined its group. */
   | { type: 'ready' }
   /** About to SIGKILL itself for this scheduled fault. */
-  | { type: 'crashing'; faultId: string };
+  | { type: 'crashing'; faultId: string }
+  /** Handled its first message since it started. */
+  | { type: 'handled-one' }
+  /** At the rebalance fault's message, effect applied, offset not committed: waiting for `resume`. */
+  | { type: 'rebalance-point' };
+
+/** What the driver tells a running process. */
+export type DriverMessage =
+  /** A second member has joined the group: go on with the message in hand. */
+  { type: 'resume' };
 
 export function parseWorkerConfig(raw: string | undefined): WorkerConfig {
   if (raw === undefined)

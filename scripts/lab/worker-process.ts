@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import { REPO_ROOT } from '../infra/paths';
-import { WORKER_CONFIG_ENV, type WorkerConfig, type WorkerReport } from './worker-config';
+import { WORKER_CONFIG_ENV, type DriverMessage, type WorkerConfig, type WorkerReport } from './worker-config';
 
 const WORKER_ENTRY = path.join(__dirname, 'worker.ts');
 const STOP_TIMEOUT_MS = 15_000;
@@ -15,6 +15,7 @@ const KEPT_LOG_LINES = 40;
 export class WorkerProcess {
   private child: ChildProcess | null = null;
   private remainingFaults: WorkerConfig['faults'];
+  private rebalanceAt: WorkerConfig['rebalanceAt'];
   private stopping = false;
   private failure: Error | null = null;
   private exited: Promise<void> = Promise.resolve();
@@ -26,12 +27,27 @@ export class WorkerProcess {
   constructor(
     private readonly config: WorkerConfig,
     private readonly log: (line: string) => void,
+    /** Every report of the process, for a driver that waits for one (the rebalance fault). */
+    private readonly onReport: (report: WorkerReport) => void = () => undefined,
+    /** How the log names it: its role, unless there are two of that role. */
+    private readonly name: string = config.role,
   ) {
     this.remainingFaults = config.faults;
+    this.rebalanceAt = config.rebalanceAt;
+  }
+
+  /** Tells the running process something (the rebalance fault's `resume`). */
+  send(message: DriverMessage): void {
+    this.child?.send(message);
   }
 
   start(): void {
     this.spawnWorker();
+  }
+
+  /** The last lines the processes printed, for an error message. */
+  recentLines(): string {
+    return `${this.name} of ${this.config.groupId}:\n${this.logs.join('\n')}`;
   }
 
   /** Throws the reason the process ended, if it ended other than by a scheduled crash or stop(). */
@@ -61,7 +77,11 @@ export class WorkerProcess {
   }
 
   private spawnWorker(): void {
-    const config: WorkerConfig = { ...this.config, faults: this.remainingFaults };
+    const config: WorkerConfig = {
+      ...this.config,
+      faults: this.remainingFaults,
+      rebalanceAt: this.rebalanceAt,
+    };
     // tsx compiles the worker on the fly, as it runs every script in scripts/.
     const child = spawn(process.execPath, ['--import', 'tsx', WORKER_ENTRY], {
       cwd: REPO_ROOT,
@@ -80,8 +100,10 @@ export class WorkerProcess {
     const startedAt = Date.now();
     child.on('message', (message: WorkerReport) => {
       if (message.type === 'crashing') crashingFor = message.faultId;
-      else
-        this.log(`${this.config.role} joined its group ${formatSeconds(Date.now() - startedAt)} after start`);
+      if (message.type === 'rebalance-point') this.rebalanceAt = null;
+      if (message.type === 'ready')
+        this.log(`${this.name} joined its group ${formatSeconds(Date.now() - startedAt)} after start`);
+      this.onReport(message);
     });
     // 'close', not 'exit': 'exit' can arrive before the 'crashing' report the worker sent just ahead
     // of its SIGKILL (seen in CI), which would make a scheduled crash look unexpected. 'close' comes
@@ -98,13 +120,13 @@ export class WorkerProcess {
     if (crashingFor !== null && signal === 'SIGKILL') {
       this.crashes.push(crashingFor);
       this.remainingFaults = this.remainingFaults.filter((fault) => fault.id !== crashingFor);
-      this.log(`${this.config.role} killed at ${crashingFor}${this.stopping ? '' : '; restarting it'}`);
+      this.log(`${this.name} killed at ${crashingFor}${this.stopping ? '' : '; restarting it'}`);
       if (!this.stopping) this.spawnWorker();
       return;
     }
     if (this.stopping) return;
     this.failure = new Error(
-      `the ${this.config.role} process of ${this.config.groupId} ended unexpectedly ` +
+      `the ${this.name} process of ${this.config.groupId} ended unexpectedly ` +
         `(${signal ?? `exit code ${code}`}):\n${this.logs.join('\n')}`,
     );
   }

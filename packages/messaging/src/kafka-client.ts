@@ -1,6 +1,8 @@
 // The one place that builds a kafkajs client, so every option that matters is set explicitly
 // and the rest of OncePay never imports kafkajs directly (the library is in maintenance mode).
-import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
+import net from 'node:net';
+import tls from 'node:tls';
+import { Kafka, logLevel, type ISocketFactory, type KafkaConfig } from 'kafkajs';
 
 export interface KafkaClientOptions {
   clientId: string;
@@ -14,6 +16,12 @@ export interface KafkaClientOptions {
   sasl?: KafkaSasl;
   /** Where kafkajs's own log lines go (`level` is kafkajs's: 1 error, 2 warn, 4 info, 5 debug); its console JSON by default. */
   log?: (level: number, namespace: string, entry: { message: string; [field: string]: unknown }) => void;
+  /**
+   * Called with every new connection to a broker before kafkajs uses it. Only the delivery-semantics
+   * lab (scripts/lab) sets it, to inject a seeded network fault (a Produce response that never
+   * arrives) on the real wire; no service does.
+   */
+  instrumentBrokerSocket?: (socket: net.Socket) => void;
 }
 
 export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
@@ -44,8 +52,25 @@ export function createKafkaClient(options: KafkaClientOptions): Kafka {
     ...(options.tls ? { ssl: options.tls.ca ? { ca: options.tls.ca } : true } : {}),
     ...(options.sasl ? { sasl: saslConfig(options.sasl) } : {}),
     ...(options.log ? { logCreator: logCreatorOf(options.log) } : {}),
+    ...(options.instrumentBrokerSocket
+      ? { socketFactory: instrumentedSocketFactory(options.instrumentBrokerSocket) }
+      : {}),
   };
   return new Kafka(config);
+}
+
+const KEEP_ALIVE_DELAY_MS = 60_000;
+
+/** kafkajs' own socket factory (src/network/socketFactory.js), with the socket shown to `instrument`. */
+function instrumentedSocketFactory(instrument: (socket: net.Socket) => void): ISocketFactory {
+  return ({ host, port, ssl, onConnect }) => {
+    const socket = ssl
+      ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ...ssl }, onConnect)
+      : net.connect({ host, port }, onConnect);
+    socket.setKeepAlive(true, KEEP_ALIVE_DELAY_MS);
+    instrument(socket);
+    return socket;
+  };
 }
 
 function logCreatorOf(log: NonNullable<KafkaClientOptions['log']>): NonNullable<KafkaConfig['logCreator']> {
