@@ -22,6 +22,7 @@ export {
   type PrismaLifecycle,
   type ServiceCoreOptions,
 } from './service-core.module';
+export { deliveryPositions, type PositionOf } from './delivery-positions';
 export { RETENTION_BOUNDS } from './retention-bounds';
 export { RetentionJob, retentionWindows, type RetentionTask, type RetentionWindows } from './retention-job';
 export { createServiceLogger, kafkajsLogTo, PinoNestLogger } from './logging';
