@@ -69,6 +69,7 @@ export class LedgerTrailController {
     return {
       service: 'ledger',
       transferId,
+      // A request, its decision, hold, postings and answer share their transaction's instant: that order.
       entries: inTimeOrder([
         ...consumed.map((row) => consumedEntry(row, 'the request')),
         ...decisions.map(decisionEntry),

@@ -68,8 +68,9 @@ export class TransferTrailController {
       transferId,
       entries: inTimeOrder([
         ...(transfer ? [acceptedEntry(transfer)] : []),
-        ...outbox.map(outboxRowEntry),
+        // An answer and the final event it caused share their transaction's instant: answer first.
         ...consumed.map((row) => consumedEntry(row, "the ledger's answer")),
+        ...outbox.map(outboxRowEntry),
         ...absorbed.map(absorbedEntry),
         ...stale.map(staleEntry),
         ...(transfer ? [statusEntry(transfer)] : []),
