@@ -83,6 +83,8 @@ describeServedOpenApi('ledger', AppModule.withEnvironment, buildOpenApiDocument,
     expect(trail.status).toBe(200);
     expect(trail.body).toEqual({ service: 'ledger', transferId, entries: [] });
     expect(schemaErrors(served.document, 'Trail', trail.body)).toEqual([]);
-    expect(schemaErrors(served.document, 'Trail', { ...(trail.body as object), service: 'other' })).not.toEqual([]);
+    expect(
+      schemaErrors(served.document, 'Trail', { ...(trail.body as object), service: 'other' }),
+    ).not.toEqual([]);
   });
 });

@@ -78,6 +78,8 @@ describeServedOpenApi('notification', AppModule.withEnvironment, buildOpenApiDoc
     expect(trail.status).toBe(200);
     expect(trail.body).toEqual({ service: 'notification', transferId, entries: [] });
     expect(schemaErrors(served.document, 'Trail', trail.body)).toEqual([]);
-    expect(schemaErrors(served.document, 'Trail', { ...(trail.body as object), service: 'other' })).not.toEqual([]);
+    expect(
+      schemaErrors(served.document, 'Trail', { ...(trail.body as object), service: 'other' }),
+    ).not.toEqual([]);
   });
 });

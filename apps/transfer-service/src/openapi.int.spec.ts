@@ -103,6 +103,8 @@ describeServedOpenApi('transfer', AppModule.withEnvironment, buildOpenApiDocumen
     expect(trail.status).toBe(200);
     expect(trail.body).toEqual({ service: 'transfer', transferId, entries: [] });
     expect(schemaErrors(served.document, 'Trail', trail.body)).toEqual([]);
-    expect(schemaErrors(served.document, 'Trail', { ...(trail.body as object), service: 'other' })).not.toEqual([]);
+    expect(
+      schemaErrors(served.document, 'Trail', { ...(trail.body as object), service: 'other' }),
+    ).not.toEqual([]);
   });
 });
