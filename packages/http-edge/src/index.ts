@@ -55,6 +55,7 @@ export {
   TRAIL_SERVICES,
   type Trail,
   type TrailEntry,
+  type TrailKind,
   type TrailMark,
   type TrailService,
 } from './trail';

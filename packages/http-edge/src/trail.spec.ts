@@ -1,9 +1,9 @@
 // Proves the trail's shared rules: entries come out in time order with ties kept as given (a cause is
 // listed before what it caused in the same transaction), and only an operator may read a trail.
 import { ProblemException } from './problem-details';
-import { assertTrailReader, inTimeOrder, type TrailEntry } from './trail';
+import { assertTrailReader, inTimeOrder, type TrailEntry, type TrailKind } from './trail';
 
-const entry = (at: string, kind: string): TrailEntry => ({ at, kind, summary: kind });
+const entry = (at: string, kind: TrailKind): TrailEntry => ({ at, kind, summary: kind });
 
 describe('inTimeOrder', () => {
   it('sorts by instant and keeps the given order of entries at the same instant', () => {

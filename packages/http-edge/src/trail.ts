@@ -22,12 +22,14 @@ export const TRAIL_KINDS = {
   ledger: ['consumed', 'decision', 'posting', 'hold', 'outbox-row', 'duplicate-absorbed'],
   notification: ['consumed', 'notification', 'delivery-attempt', 'webhook-delivery', 'duplicate-absorbed'],
 } as const satisfies Record<TrailService, readonly string[]>;
-export type TrailKind<S extends TrailService> = (typeof TRAIL_KINDS)[S][number];
+/** Every kind any service writes. */
+export type TrailKind = (typeof TRAIL_KINDS)[TrailService][number];
+const ALL_TRAIL_KINDS = [...new Set(Object.values(TRAIL_KINDS).flat())] as [TrailKind, ...TrailKind[]];
 
 export interface TrailEntry {
   /** ISO-8601 instant. */
   at: string;
-  kind: string;
+  kind: TrailKind;
   /** One human sentence. */
   summary: string;
   eventId?: string;
@@ -51,7 +53,7 @@ const trailEntrySchema = documents<TrailEntry>()(
   z
     .object({
       at: z.iso.datetime().meta({ description: 'When it happened (ISO-8601)' }),
-      kind: z.string().meta({
+      kind: z.enum(ALL_TRAIL_KINDS).meta({
         description:
           'transfer-service: accepted, outbox-row, consumed, duplicate-absorbed, stale-ignored, status; ' +
           'ledger: consumed, decision, posting, hold, outbox-row, duplicate-absorbed; notification: consumed, ' +
