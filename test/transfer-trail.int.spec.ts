@@ -4,7 +4,8 @@
 // trail on each service lists what that service did, in time order, with the Kafka topic, partition
 // and offset it read each message at; the very same envelope delivered again shows up as
 // `duplicate-absorbed` in the trail of the service whose dedup absorbed it; and an older ledger answer
-// delivered after the final one shows up as `stale-ignored` in transfer-service's trail, with why.
+// delivered after the final one shows up as `stale-ignored` in transfer-service's trail, with why; and
+// a hold's trail names both ledger answers it consumed, the hold placed and captured.
 import { decodeEvent, encodeEvent, TOPICS } from '@oncepay/contracts';
 import type { Trail, TrailEntry } from '@oncepay/http-edge';
 import { IdempotentProducer, type ProducerRecord } from '@oncepay/messaging';
@@ -95,6 +96,25 @@ describe('the transfer trail across the three services', () => {
     return decoded.event.id;
   }
 
+  async function open(allowNegativeBalance: boolean): Promise<string> {
+    const response = await requestJson(baseUrl('ledger'), 'POST', '/v1/accounts', {
+      ...asOperator,
+      body: { currency: 'EUR', allowNegativeBalance },
+    });
+    expect(response.status).toBe(201);
+    return (response.body as { id: string }).id;
+  }
+
+  /** POSTs as the operator and answers the transfer's id. */
+  async function transfer(path: string, body: unknown): Promise<string> {
+    const response = await requestJson(baseUrl('transfer'), 'POST', path, {
+      headers: { ...asOperator.headers, 'idempotency-key': randomUUID() },
+      body,
+    });
+    expect(response.status).toBe(202);
+    return (response.body as { id: string }).id;
+  }
+
   function expectTimeOrder(entries: TrailEntry[]): void {
     const instants = entries.map((entry) => Date.parse(entry.at));
     expect(instants).toEqual([...instants].sort((a, b) => a - b));
@@ -128,21 +148,13 @@ describe('the transfer trail across the three services', () => {
 
   it('follows a payment through each service, then a duplicate delivery and a stale answer where they happened', async () => {
     // The operator funds an account of its own from its treasury: a payment that COMPLETES.
-    const open = async (allowNegativeBalance: boolean) => {
-      const response = await requestJson(baseUrl('ledger'), 'POST', '/v1/accounts', {
-        ...asOperator,
-        body: { currency: 'EUR', allowNegativeBalance },
-      });
-      expect(response.status).toBe(201);
-      return (response.body as { id: string }).id;
-    };
     const [treasury, account] = [await open(true), await open(false)];
-    const accepted = await requestJson(baseUrl('transfer'), 'POST', '/v1/transfers', {
-      headers: { ...asOperator.headers, 'idempotency-key': randomUUID() },
-      body: { fromAccountId: treasury, toAccountId: account, amount: '1250', currency: 'EUR' },
+    const transferId = await transfer('/v1/transfers', {
+      fromAccountId: treasury,
+      toAccountId: account,
+      amount: '1250',
+      currency: 'EUR',
     });
-    expect(accepted.status).toBe(202);
-    const transferId = (accepted.body as { id: string }).id;
 
     const requested = await sentEnvelope('transfer', transferId, 'TransferRequested');
     const posted = await sentEnvelope('ledger', transferId, 'TransferPosted');
@@ -152,24 +164,26 @@ describe('the transfer trail across the three services', () => {
     );
 
     // transfer-service: accepted, its two outbox rows, the answer it consumed (read where), its status.
-    const transfer = await trailOf('transfer', transferId);
-    expectTimeOrder(transfer.entries);
-    const kinds = transfer.entries.map((entry) => entry.kind);
+    const transferTrail = await trailOf('transfer', transferId);
+    expectTimeOrder(transferTrail.entries);
+    const kinds = transferTrail.entries.map((entry) => entry.kind);
     expect([...kinds].sort()).toEqual(['accepted', 'consumed', 'outbox-row', 'outbox-row', 'status']);
-    expect(transfer.entries.find((entry) => entry.kind === 'accepted')?.summary).toContain('1250 EUR');
-    const consumedAnswer = transfer.entries.find((entry) => entry.kind === 'consumed');
+    expect(transferTrail.entries.find((entry) => entry.kind === 'accepted')?.summary).toContain('1250 EUR');
+    const consumedAnswer = transferTrail.entries.find((entry) => entry.kind === 'consumed');
     expect(consumedAnswer).toMatchObject({
       eventId: idOf(posted),
       consumer: 'transfer-service.record-ledger-result',
     });
     expectReadAt(consumedAnswer, TOPICS.ledgerResults);
-    expect(transfer.entries.filter((entry) => entry.kind === 'outbox-row')).toMatchObject([
+    expect(transferTrail.entries.filter((entry) => entry.kind === 'outbox-row')).toMatchObject([
       { eventId: idOf(requested), eventType: 'TransferRequested', status: 'SENT' },
       { eventId: idOf(completed), eventType: 'TransferCompleted', status: 'SENT' },
     ]);
     // The answer and the final event it caused: consumed first.
     expect(kinds.indexOf('consumed')).toBeLessThan(kinds.lastIndexOf('outbox-row'));
-    expect(transfer.entries.find((entry) => entry.kind === 'status')).toMatchObject({ status: 'COMPLETED' });
+    expect(transferTrail.entries.find((entry) => entry.kind === 'status')).toMatchObject({
+      status: 'COMPLETED',
+    });
 
     // ledger: the request it consumed (read where), its decision, two postings, the answer's outbox row.
     const ledger = await trailOf('ledger', transferId);
@@ -240,5 +254,48 @@ describe('the transfer trail across the three services', () => {
     expect(afterStale.entries.find((entry) => entry.kind === 'status')).toMatchObject({
       status: 'COMPLETED',
     });
+  });
+  it('follows a hold to its capture: both ledger answers consumed, the hold placed and captured', async () => {
+    const [treasury, account] = [await open(true), await open(false)];
+    const holdId = await transfer('/v1/transfers', {
+      fromAccountId: treasury,
+      toAccountId: account,
+      amount: '900',
+      currency: 'EUR',
+      hold: { expiresInSeconds: 3600 },
+    });
+    const placed = await sentEnvelope('ledger', holdId, 'HoldPlaced');
+    // While HELD, the transfer's last applied event names the HoldPlaced it consumed.
+    const held = await waitForTrail('transfer', holdId, (entries) =>
+      entries.some((entry) => entry.kind === 'status' && entry.status === 'HELD'),
+    );
+    expect(held.entries.filter((entry) => entry.kind === 'consumed')).toMatchObject([
+      { eventId: idOf(placed) },
+    ]);
+
+    expect(await transfer(`/v1/transfers/${holdId}/capture`, { amount: '400' })).toBe(holdId);
+    const captured = await sentEnvelope('ledger', holdId, 'HoldCaptured');
+    const after = await waitForTrail('transfer', holdId, (entries) =>
+      entries.some((entry) => entry.kind === 'status' && entry.status === 'CAPTURED'),
+    );
+    expectTimeOrder(after.entries);
+    // CaptureRequested names the HoldPlaced, TransferCaptured the HoldCaptured: both found by id.
+    const consumed = after.entries.filter((entry) => entry.kind === 'consumed');
+    expect(consumed.map((entry) => entry.eventId)).toEqual([idOf(placed), idOf(captured)]);
+    for (const entry of consumed) expectReadAt(entry, TOPICS.ledgerResults);
+    expect(
+      after.entries.filter((entry) => entry.kind === 'outbox-row').map((entry) => entry.eventType),
+    ).toEqual(['TransferRequested', 'CaptureRequested', 'TransferCaptured']);
+
+    const ledger = await waitForTrail('ledger', holdId, (entries) =>
+      entries.some((entry) => entry.kind === 'hold' && entry.status === 'CAPTURED'),
+    );
+    expectTimeOrder(ledger.entries);
+    const ofKind = (kind: string) => ledger.entries.filter((entry) => entry.kind === kind);
+    expect(ofKind('consumed')).toHaveLength(2);
+    expect(ofKind('hold').map((entry) => entry.status)).toEqual(['ACTIVE', 'CAPTURED']);
+    expect(ofKind('hold')[1]?.summary).toContain('captured 400 of 900');
+    expect(ofKind('posting').map((entry) => entry.status)).toEqual(['DEBIT', 'CREDIT']);
+    expect(ofKind('outbox-row').map((entry) => entry.eventType)).toEqual(['HoldPlaced', 'HoldCaptured']);
   });
 });
