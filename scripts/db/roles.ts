@@ -26,6 +26,9 @@ export const SERVICE_TABLE_PRIVILEGES: Record<ServiceName, Record<string, TableP
     // locks the rows it picks (FOR UPDATE SKIP LOCKED, so two instances purge side by side), and
     // PostgreSQL allows that lock only to a role that may UPDATE; no service code updates a dedup record.
     processed_messages: PURGED_DEDUP_RECORDS,
+    // The transfer trail's records, written with the dedup records and purged with them.
+    absorbed_duplicates: PURGED_DEDUP_RECORDS,
+    stale_events: PURGED_DEDUP_RECORDS,
     outbox_messages: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
     idempotency_keys: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
     // A transfer moves through its states; it is never deleted.
@@ -33,6 +36,7 @@ export const SERVICE_TABLE_PRIVILEGES: Record<ServiceName, Record<string, TableP
   },
   ledger: {
     processed_messages: PURGED_DEDUP_RECORDS,
+    absorbed_duplicates: PURGED_DEDUP_RECORDS,
     outbox_messages: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
     // UPDATE: balances move with each posting; accounts are never deleted.
     accounts: ['SELECT', 'INSERT', 'UPDATE'],
@@ -44,6 +48,7 @@ export const SERVICE_TABLE_PRIVILEGES: Record<ServiceName, Record<string, TableP
   },
   notification: {
     processed_messages: PURGED_DEDUP_RECORDS,
+    absorbed_duplicates: PURGED_DEDUP_RECORDS,
     // UPDATE: a notification's delivery status; the attempts are its history.
     notifications: ['SELECT', 'INSERT', 'UPDATE'],
     delivery_attempts: APPEND_ONLY,

@@ -25,6 +25,7 @@ describeServedOpenApi('ledger', AppModule.withEnvironment, buildOpenApiDocument,
       'POST /v1/accounts': ['200', '201', '400', '401', '403', '413', '415', '422', '429', '503'],
       'GET /v1/accounts/{id}': ['200', '400', '401', '404', '429', '503'],
       'GET /v1/accounts/{id}/entries': ['200', '400', '401', '404', '429', '503'],
+      'GET /v1/ops/transfers/{transferId}/trail': ['200', '400', '401', '403', '404', '429', '503'],
     });
     const opened = served.document.paths?.['/v1/accounts']?.post?.responses?.['201'];
     expect(Object.keys(opened?.headers ?? {})).toEqual(['Location']);
@@ -73,5 +74,17 @@ describeServedOpenApi('ledger', AppModule.withEnvironment, buildOpenApiDocument,
     });
     expect(entries.status).toBe(200);
     expect(schemaErrors(served.document, 'EntryPage', entries.body)).toEqual([]);
+  });
+  it("serves a transfer's trail as documented, empty for a transfer it does not know", async () => {
+    const transferId = randomUUID();
+    const trail = await requestJson(served.baseUrl, 'GET', `/v1/ops/transfers/${transferId}/trail`, {
+      headers: TEST_CLIENTS.operator.auth,
+    });
+    expect(trail.status).toBe(200);
+    expect(trail.body).toEqual({ service: 'ledger', transferId, entries: [] });
+    expect(schemaErrors(served.document, 'Trail', trail.body)).toEqual([]);
+    expect(
+      schemaErrors(served.document, 'Trail', { ...(trail.body as object), service: 'other' }),
+    ).not.toEqual([]);
   });
 });

@@ -11,6 +11,7 @@ import {
   openApiDocument,
   pageSchema,
   problemResponse,
+  registerTrailPath,
   serviceApiRegistry,
   type OpenApiDocument,
 } from '@oncepay/http-edge';
@@ -169,6 +170,8 @@ export function buildOpenApiDocument(): OpenApiDocument {
       404: accountNotFound,
     },
   });
+
+  registerTrailPath(api, 'ledger');
 
   return openApiDocument(api, {
     title: 'OncePay ledger-service',

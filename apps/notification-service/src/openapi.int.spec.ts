@@ -8,6 +8,7 @@ import {
   schemaErrors,
   TEST_CLIENTS,
 } from '@oncepay/test-support';
+import { randomUUID } from 'node:crypto';
 import { AppModule } from './app.module';
 import { buildOpenApiDocument } from './openapi';
 
@@ -35,6 +36,7 @@ describeServedOpenApi('notification', AppModule.withEnvironment, buildOpenApiDoc
         '503',
       ],
       'GET /v1/webhook-endpoints/{id}/deliveries': ['200', '400', '401', '404', '429', '503'],
+      'GET /v1/ops/transfers/{transferId}/trail': ['200', '400', '401', '403', '404', '429', '503'],
     });
     const parameters = served.document.paths?.['/v1/notifications']?.get?.parameters ?? [];
     expect(parameters.map((parameter) => ('name' in parameter ? parameter.name : parameter.$ref))).toEqual([
@@ -67,5 +69,17 @@ describeServedOpenApi('notification', AppModule.withEnvironment, buildOpenApiDoc
     });
     expect(page.status).toBe(200);
     expect(schemaErrors(served.document, 'WebhookEndpointPage', page.body)).toEqual([]);
+  });
+  it("serves a transfer's trail as documented, empty for a transfer it does not know", async () => {
+    const transferId = randomUUID();
+    const trail = await requestJson(served.baseUrl, 'GET', `/v1/ops/transfers/${transferId}/trail`, {
+      headers: TEST_CLIENTS.operator.auth,
+    });
+    expect(trail.status).toBe(200);
+    expect(trail.body).toEqual({ service: 'notification', transferId, entries: [] });
+    expect(schemaErrors(served.document, 'Trail', trail.body)).toEqual([]);
+    expect(
+      schemaErrors(served.document, 'Trail', { ...(trail.body as object), service: 'other' }),
+    ).not.toEqual([]);
   });
 });

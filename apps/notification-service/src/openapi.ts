@@ -8,6 +8,7 @@ import {
   jsonContent,
   openApiDocument,
   pageSchema,
+  registerTrailPath,
   serviceApiRegistry,
   type OpenApiDocument,
 } from '@oncepay/http-edge';
@@ -67,6 +68,8 @@ export function buildOpenApiDocument(): OpenApiDocument {
   });
 
   registerWebhookPaths(api);
+
+  registerTrailPath(api, 'notification');
 
   return openApiDocument(api, {
     title: 'OncePay notification-service',

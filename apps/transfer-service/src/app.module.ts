@@ -5,6 +5,7 @@ import { serviceRootModule } from '@oncepay/service-runtime';
 import { envSchema } from './config/config';
 import { PrismaClient } from './generated/prisma/client';
 import { buildOpenApiDocument } from './openapi';
+import { purgeStaleEvents } from './transfers/trail/stale-events';
 import { TransfersModule } from './transfers/transfers.module';
 
 @Module({})
@@ -25,6 +26,14 @@ export class AppModule {
         {
           name: 'idempotency_keys',
           run: (db, now, bounds) => purgeExpiredIdempotencyKeys(db, { now, ...bounds }),
+        },
+        {
+          name: 'stale_events',
+          run: (db, now, bounds, windows) =>
+            purgeStaleEvents(db, {
+              olderThan: new Date(now.getTime() - windows.processedMessages),
+              ...bounds,
+            }),
         },
       ],
     },

@@ -31,6 +31,7 @@ describeServedOpenApi('transfer', AppModule.withEnvironment, buildOpenApiDocumen
       'POST /v1/transfers/{id}/void': STEP_STATUSES,
       'POST /v1/transfers/{id}/refunds': STEP_STATUSES,
       'GET /v1/transfers/{id}/refunds': ['200', '400', '401', '404', '429', '503'],
+      'GET /v1/ops/transfers/{transferId}/trail': ['200', '400', '401', '403', '404', '429', '503'],
     });
   });
 
@@ -93,5 +94,17 @@ describeServedOpenApi('transfer', AppModule.withEnvironment, buildOpenApiDocumen
     expect(page.status).toBe(200);
     expect((page.body as { data: unknown[] }).data).not.toHaveLength(0);
     expect(schemaErrors(served.document, 'TransferPage', page.body)).toEqual([]);
+  });
+  it("serves a transfer's trail as documented, empty for a transfer it does not know", async () => {
+    const transferId = randomUUID();
+    const trail = await requestJson(served.baseUrl, 'GET', `/v1/ops/transfers/${transferId}/trail`, {
+      headers: TEST_CLIENTS.operator.auth,
+    });
+    expect(trail.status).toBe(200);
+    expect(trail.body).toEqual({ service: 'transfer', transferId, entries: [] });
+    expect(schemaErrors(served.document, 'Trail', trail.body)).toEqual([]);
+    expect(
+      schemaErrors(served.document, 'Trail', { ...(trail.body as object), service: 'other' }),
+    ).not.toEqual([]);
   });
 });

@@ -12,6 +12,7 @@ import {
   pageSchema,
   problemResponse,
   registerIdempotencyKey,
+  registerTrailPath,
   serviceApiRegistry,
   type OpenApiDocument,
 } from '@oncepay/http-edge';
@@ -272,6 +273,8 @@ export function buildOpenApiDocument(): OpenApiDocument {
       404: problemResponse('TRANSFER_NOT_FOUND: no such transfer, or it belongs to another client'),
     },
   });
+
+  registerTrailPath(api, 'transfer');
 
   return openApiDocument(api, {
     title: 'OncePay transfer-service',

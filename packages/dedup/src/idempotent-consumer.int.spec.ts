@@ -1,6 +1,7 @@
 // Proves, on the real transfer database, that handleOnce applies a message's effect exactly once
 // however many deliveries race, and that an effect that throws leaves no trace, so a retry applies it;
-// and that handleBatchOnce does the same for batches, duplicates inside one batch and racing batches included.
+// and that handleBatchOnce does the same for batches, duplicates inside one batch and racing batches included,
+// keeping where each message was read and recording each duplicate delivery it absorbed (the transfer trail).
 import {
   createPrismaClient,
   createTestDatabase,
@@ -115,6 +116,51 @@ describe('handleOnce on PostgreSQL', () => {
       expect(second.map((r) => r.outcome)).toEqual(['duplicate', 'processed', 'duplicate']);
       expect(order).toEqual([a, b, c]);
       for (const id of [a, b, c]) await expect(effectsOf(id)).resolves.toEqual(['batch']);
+    });
+
+    it('keeps where each message was read, and records every duplicate delivery with where it was read', async () => {
+      const [a, b] = [randomUUID(), randomUUID()];
+      const aggregateId = randomUUID();
+      const consumer = `trail-${randomUUID()}`;
+      let offset = 40;
+      const deliver = (ids: string[], failing = false) =>
+        handleBatchOnce({
+          consumer,
+          messages: ids.map((id) => ({ id, offset: String(offset++) })),
+          transaction: readCommitted,
+          positionOf: (message) => ({
+            aggregateId,
+            topic: 'trail.topic',
+            partition: 2,
+            offset: message.offset,
+          }),
+          effect: async (tx, message) => {
+            if (failing) throw new Error('bad batch');
+            return writeEffect(tx, message.id, 'trail');
+          },
+        });
+
+      await deliver([a, b, a]); // offsets 40, 41, 42: the second a is absorbed at 42
+      await deliver([b]); // offset 43
+      await expect(deliver([a, randomUUID()], true)).rejects.toThrow('bad batch'); // 44, 45: rolled back
+      const processed = await prisma.$queryRawUnsafe<{ id: string; topic: string; p: number; o: string }[]>(
+        `SELECT message_id::text AS id, topic, kafka_partition AS p, kafka_offset::text AS o
+           FROM processed_messages WHERE consumer = $1 ORDER BY kafka_offset`,
+        consumer,
+      );
+      expect(processed).toEqual([
+        { id: a, topic: 'trail.topic', p: 2, o: '40' },
+        { id: b, topic: 'trail.topic', p: 2, o: '41' },
+      ]);
+      const absorbed = await prisma.$queryRawUnsafe<{ id: string; aggregate: string; o: string }[]>(
+        `SELECT message_id::text AS id, aggregate_id::text AS aggregate, kafka_offset::text AS o
+           FROM absorbed_duplicates WHERE consumer = $1 ORDER BY kafka_offset`,
+        consumer,
+      );
+      expect(absorbed).toEqual([
+        { id: a, aggregate: aggregateId, o: '42' },
+        { id: b, aggregate: aggregateId, o: '43' },
+      ]);
     });
 
     it('commits or rolls back a batch as a whole, dedup records included', async () => {

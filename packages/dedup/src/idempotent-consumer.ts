@@ -1,6 +1,11 @@
 // The idempotent-consumer pattern in one call: record the message id and apply its effect in ONE
 // database transaction, so a redelivered message (Kafka is at-least-once) never applies twice.
-import { recordProcessed, recordProcessedBatch } from './processed-messages';
+import {
+  recordAbsorbedDuplicates,
+  recordProcessed,
+  recordProcessedBatch,
+  type DeliveryPosition,
+} from './processed-messages';
 import type { SqlExecutor } from '@oncepay/sql';
 
 /**
@@ -53,6 +58,11 @@ export interface HandleBatchOnceOptions<Tx extends SqlExecutor, M extends { id: 
   effect: (tx: Tx, message: M) => Promise<R>;
   /** Runs last, with the fresh messages' results in order: the place for one write for the whole batch. */
   finish?: (tx: Tx, results: readonly R[]) => Promise<void>;
+  /**
+   * Where each message was read. When given, the dedup records keep it and every duplicate delivery is
+   * recorded in `absorbed_duplicates`, both in this transaction (the transfer trail reads them).
+   */
+  positionOf?: (message: M) => DeliveryPosition;
 }
 
 /**
@@ -64,15 +74,27 @@ export async function handleBatchOnce<Tx extends SqlExecutor, M extends { id: st
   opts: HandleBatchOnceOptions<Tx, M, R>,
 ): Promise<HandleOnceResult<R>[]> {
   return opts.transaction(async (tx) => {
+    const positions = opts.positionOf ? opts.messages.map(opts.positionOf) : undefined;
     const recordedNow = await recordProcessedBatch(
       tx,
       opts.consumer,
       opts.messages.map((message) => message.id),
+      positions,
     );
     // The first occurrence of a newly recorded id is fresh; everything else is a duplicate.
     const freshIndexes = opts.messages.flatMap((message, i) =>
       recordedNow.delete(message.id.toLowerCase()) ? [i] : [],
     );
+    if (positions) {
+      const fresh = new Set(freshIndexes);
+      await recordAbsorbedDuplicates(
+        tx,
+        opts.consumer,
+        positions.flatMap((position, i) =>
+          fresh.has(i) ? [] : [{ ...position, messageId: (opts.messages[i] as M).id }],
+        ),
+      );
+    }
     const fresh = freshIndexes.map((i) => opts.messages[i] as M);
     await opts.prepare?.(tx, fresh);
     const results = new Map<number, R>();

@@ -3,7 +3,11 @@
 export {
   recordProcessed,
   recordProcessedBatch,
+  recordAbsorbedDuplicates,
   purgeProcessedMessages,
+  purgeAbsorbedDuplicates,
+  type AbsorbedDelivery,
+  type DeliveryPosition,
   type RecordProcessedOutcome,
   type PurgeProcessedMessagesOptions,
 } from './processed-messages';

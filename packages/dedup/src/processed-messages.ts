@@ -36,27 +36,87 @@ export async function recordProcessed(
 }
 
 /**
+ * Where a message was read, kept with its dedup record and with each duplicate delivery absorbed, so
+ * the transfer trail can say where each copy came from (docs/adr/0013-the-transfer-trail.md).
+ */
+export interface DeliveryPosition {
+  /** The envelope's aggregateId: the transfer. */
+  aggregateId: string;
+  topic: string;
+  partition: number;
+  /** Kafka's offset, a decimal string (int64). */
+  offset: string;
+}
+
+/**
  * Records a batch of messages for `consumer` in one INSERT and returns the ids recorded now (lower
  * case); the others were processed before. Same rules as `recordProcessed`: call it with the
  * transaction that applies the effects. Ids are inserted in sorted order so two batches racing on
- * overlapping ids wait for each other instead of deadlocking.
+ * overlapping ids wait for each other instead of deadlocking. With `positions` (one per id, in the same
+ * order), each record keeps where its message was read: the first delivery of an id that came twice.
  */
 export async function recordProcessedBatch(
   tx: SqlExecutor,
   consumer: string,
   messageIds: readonly string[],
+  positions?: readonly DeliveryPosition[],
 ): Promise<Set<string>> {
-  const ids = [...new Set(messageIds.map((id) => id.toLowerCase()))].sort();
+  if (positions !== undefined && positions.length !== messageIds.length) {
+    throw new RangeError(`${messageIds.length} message ids with ${positions.length} positions`);
+  }
+  const firstPosition = new Map<string, DeliveryPosition | undefined>();
+  messageIds.forEach((id, i) => {
+    const key = id.toLowerCase();
+    if (!firstPosition.has(key)) firstPosition.set(key, positions?.[i]);
+  });
+  const ids = [...firstPosition.keys()].sort();
   if (ids.length === 0) return new Set();
+  const at = ids.map((id) => firstPosition.get(id));
   const rows = await tx.query<{ id: string }[]>(
-    `INSERT INTO processed_messages (consumer, message_id)
-     SELECT $1, id FROM unnest($2::uuid[]) AS id ORDER BY id
+    `INSERT INTO processed_messages (consumer, message_id, topic, kafka_partition, kafka_offset)
+     SELECT $1, id, topic, kafka_partition, kafka_offset
+       FROM unnest($2::uuid[], $3::text[], $4::int[], $5::bigint[])
+            AS row (id, topic, kafka_partition, kafka_offset)
+      ORDER BY id
      ON CONFLICT (consumer, message_id) DO NOTHING
      RETURNING message_id::text AS id`,
     consumer,
     ids,
+    at.map((position) => position?.topic ?? null),
+    at.map((position) => position?.partition ?? null),
+    at.map((position) => position?.offset ?? null),
   );
   return new Set(rows.map((row) => row.id));
+}
+
+/** One duplicate delivery absorbed: which message, by whom, read where. */
+export interface AbsorbedDelivery extends DeliveryPosition {
+  messageId: string;
+}
+
+/**
+ * Records the duplicate deliveries a batch absorbed in `absorbed_duplicates`, in the batch's own
+ * transaction (so a batch that rolls back records nothing). Duplicates are rare: one INSERT, usually
+ * not run at all.
+ */
+export async function recordAbsorbedDuplicates(
+  tx: SqlExecutor,
+  consumer: string,
+  deliveries: readonly AbsorbedDelivery[],
+): Promise<void> {
+  if (deliveries.length === 0) return;
+  await tx.execute(
+    `INSERT INTO absorbed_duplicates (consumer, message_id, aggregate_id, topic, kafka_partition, kafka_offset)
+     SELECT $1, message_id, aggregate_id, topic, kafka_partition, kafka_offset
+       FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::int[], $6::bigint[])
+            AS row (message_id, aggregate_id, topic, kafka_partition, kafka_offset)`,
+    consumer,
+    deliveries.map((delivery) => delivery.messageId),
+    deliveries.map((delivery) => delivery.aggregateId),
+    deliveries.map((delivery) => delivery.topic),
+    deliveries.map((delivery) => delivery.partition),
+    deliveries.map((delivery) => delivery.offset),
+  );
 }
 
 export interface PurgeProcessedMessagesOptions extends BatchBounds {
@@ -81,6 +141,22 @@ export async function purgeProcessedMessages(
   return deleteExpired(
     db,
     { name: 'processed_messages', key: ['consumer', 'message_id'], timeColumn: 'processed_at' },
+    opts.olderThan,
+    opts,
+  );
+}
+
+/**
+ * Retention cleanup of `absorbed_duplicates`, with processed_messages' window: a duplicate is worth
+ * showing as long as the record that absorbed it exists. Pass a client, not a transaction.
+ */
+export async function purgeAbsorbedDuplicates(
+  db: SqlExecutor,
+  opts: PurgeProcessedMessagesOptions,
+): Promise<number> {
+  return deleteExpired(
+    db,
+    { name: 'absorbed_duplicates', key: ['id'], timeColumn: 'absorbed_at' },
     opts.olderThan,
     opts,
   );

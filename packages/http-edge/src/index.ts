@@ -45,4 +45,18 @@ export {
 } from './problem-details';
 export { cursorTimeSchema } from './cursor-time';
 export { idempotencyKeySchema } from './idempotency-key';
+export {
+  assertTrailReader,
+  inTimeOrder,
+  registerTrailPath,
+  TRAIL_KINDS,
+  TRAIL_MARKS,
+  TRAIL_PATH,
+  TRAIL_SERVICES,
+  type Trail,
+  type TrailEntry,
+  type TrailKind,
+  type TrailMark,
+  type TrailService,
+} from './trail';
 export { ZodValidationPipe } from './zod-validation.pipe';

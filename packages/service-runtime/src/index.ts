@@ -22,6 +22,19 @@ export {
   type PrismaLifecycle,
   type ServiceCoreOptions,
 } from './service-core.module';
+export { deliveryPositions, type PositionOf } from './delivery-positions';
+export {
+  absorbedEntry,
+  consumedEntry,
+  outboxRowEntry,
+  position,
+  readAbsorbedDuplicates,
+  readConsumedRecords,
+  readOutboxRows,
+  type AbsorbedTrailRow,
+  type ConsumedTrailRow,
+  type OutboxTrailRow,
+} from './trail-records';
 export { RETENTION_BOUNDS } from './retention-bounds';
 export { RetentionJob, retentionWindows, type RetentionTask, type RetentionWindows } from './retention-job';
 export { createServiceLogger, kafkajsLogTo, PinoNestLogger } from './logging';

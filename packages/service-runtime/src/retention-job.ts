@@ -14,7 +14,11 @@ import {
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { performance } from 'node:perf_hooks';
-import { MIN_IDEMPOTENCY_KEY_RETENTION_MS, purgeProcessedMessages } from '@oncepay/dedup';
+import {
+  MIN_IDEMPOTENCY_KEY_RETENTION_MS,
+  purgeAbsorbedDuplicates,
+  purgeProcessedMessages,
+} from '@oncepay/dedup';
 import { executorOfPrisma, type BatchBounds, type PrismaRawSql, type SqlExecutor } from '@oncepay/sql';
 import { purgeSentOutboxMessages } from '@oncepay/messaging';
 import type { MessagingOptions } from './messaging-runtime';
@@ -24,7 +28,7 @@ import { RETENTION_BOUNDS } from './retention-bounds';
 /** A service's own cleanup, run with the built-in ones within `bounds`; returns how many rows it deleted. */
 export interface RetentionTask {
   name: string;
-  run(db: SqlExecutor, now: Date, bounds: BatchBounds): Promise<number>;
+  run(db: SqlExecutor, now: Date, bounds: BatchBounds, windows: RetentionWindows): Promise<number>;
 }
 
 const HOUR_MS = 3_600_000;
@@ -96,6 +100,11 @@ export class RetentionJob implements OnApplicationBootstrap, BeforeApplicationSh
         olderThan: before(windows.processedMessages),
         ...bounds,
       }),
+      // The transfer trail's duplicates go with the records that absorbed them.
+      absorbed_duplicates: await purgeAbsorbedDuplicates(this.db, {
+        olderThan: before(windows.processedMessages),
+        ...bounds,
+      }),
     };
     if (this.options.outbox) {
       deleted.outbox_messages = await purgeSentOutboxMessages(this.db, {
@@ -103,7 +112,7 @@ export class RetentionJob implements OnApplicationBootstrap, BeforeApplicationSh
         ...bounds,
       });
     }
-    for (const task of this.tasks) deleted[task.name] = await task.run(this.db, now, bounds);
+    for (const task of this.tasks) deleted[task.name] = await task.run(this.db, now, bounds, windows);
     if (Object.values(deleted).some((count) => count > 0))
       this.logger.log({
         message: 'retention run',

@@ -1,5 +1,6 @@
 // The notifications area: record one notification per final transfer outcome (Kafka consumer), deliver
-// it through the configured channel (dispatcher), and let clients read theirs (REST).
+// it through the configured channel (dispatcher), let clients read theirs (REST) and operators read a
+// transfer's trail.
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { messagingLogger, PG_DATABASE } from '@oncepay/service-runtime';
@@ -12,6 +13,7 @@ import { ListNotificationsController } from './list-notifications/list-notificat
 import { ListNotificationsHandler } from './list-notifications/list-notifications.handler';
 import { RecordOutcomeHandler } from './record-outcome/record-outcome.handler';
 import { TransferOutcomeConsumer } from './record-outcome/transfer-outcome.consumer';
+import { NotificationTrailController } from './trail/notification-trail.controller';
 
 /** A channel that answers at all answers well within this; the log channel never comes close. */
 const LOG_DELIVERY_TIMEOUT_MS = 5_000;
@@ -22,7 +24,7 @@ function deliveryTimeoutMsOf(channel: ChannelSettings): number {
 }
 
 @Module({
-  controllers: [ListNotificationsController],
+  controllers: [ListNotificationsController, NotificationTrailController],
   providers: [
     RecordOutcomeHandler,
     TransferOutcomeConsumer,

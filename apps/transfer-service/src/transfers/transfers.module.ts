@@ -15,6 +15,7 @@ import { RefundTransferHandler } from './refund-transfer/refund-transfer.handler
 import { RequestTransferController } from './request-transfer/request-transfer.controller';
 import { RequestTransferHandler } from './request-transfer/request-transfer.handler';
 import { TransferMetrics } from './transfer-metrics';
+import { TransferTrailController } from './trail/transfer-trail.controller';
 import { VoidHoldController } from './void-hold/void-hold.controller';
 
 @Module({
@@ -26,6 +27,7 @@ import { VoidHoldController } from './void-hold/void-hold.controller';
     VoidHoldController,
     RefundTransferController,
     ListRefundsController,
+    TransferTrailController,
   ],
   providers: [
     ApiKeyGuard,

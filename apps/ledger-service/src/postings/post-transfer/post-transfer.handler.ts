@@ -12,7 +12,7 @@ import type { RejectionReason, TransferRequested } from '@oncepay/contracts';
 import { handleBatchOnce } from '@oncepay/dedup';
 import type { SqlExecutor, PgDatabase } from '@oncepay/sql';
 import { enqueueEvents } from '@oncepay/messaging';
-import { PG_DATABASE } from '@oncepay/service-runtime';
+import { PG_DATABASE, type PositionOf } from '@oncepay/service-runtime';
 import { randomUUID } from 'node:crypto';
 import { LedgerBatch } from '../ledger-batch';
 import {
@@ -52,10 +52,16 @@ export class PostTransferHandler {
     return result as PostTransferResult;
   }
 
-  /** Decides a batch of requests in one transaction; one result per request, in the same order. */
-  async executeBatch(requests: readonly LedgerRequest[]): Promise<PostTransferResult[]> {
+  /**
+   * Decides a batch of requests in one transaction; one result per request, in the same order.
+   * `positionOf` says where each request was read, for the transfer trail (the consumer knows it).
+   */
+  async executeBatch(
+    requests: readonly LedgerRequest[],
+    positionOf?: PositionOf,
+  ): Promise<PostTransferResult[]> {
     if (requests.length === 0) return [];
-    const handled = await this.decideBatchOnce(requests);
+    const handled = await this.decideBatchOnce(requests, positionOf);
     const results = handled.map((entry): PostTransferResult =>
       entry.outcome === 'duplicate' ? { outcome: 'duplicate_event' } : entry.result,
     );
@@ -67,10 +73,10 @@ export class PostTransferHandler {
    * A DecisionRaceError rolled the batch back because another transaction decided one of its transfers
    * first; that decision is committed now (the INSERT waited for it), so the next attempt skips it.
    */
-  private async decideBatchOnce(requests: readonly LedgerRequest[]) {
+  private async decideBatchOnce(requests: readonly LedgerRequest[], positionOf: PositionOf | undefined) {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.tryDecideBatchOnce(requests);
+        return await this.tryDecideBatchOnce(requests, positionOf);
       } catch (error) {
         if (!(error instanceof DecisionRaceError) || attempt >= MAX_DECISION_RACES) throw error;
         this.logger.warn({ message: 'a transfer of the batch was decided concurrently; retrying', attempt });
@@ -78,11 +84,12 @@ export class PostTransferHandler {
     }
   }
 
-  private tryDecideBatchOnce(requests: readonly LedgerRequest[]) {
+  private tryDecideBatchOnce(requests: readonly LedgerRequest[], positionOf: PositionOf | undefined) {
     let batch: LedgerBatch | null = null;
     return handleBatchOnce<SqlExecutor, LedgerRequest, PostTransferResult>({
       consumer: POST_TRANSFER_CONSUMER,
       messages: requests,
+      positionOf,
       // READ COMMITTED is enough: the account row locks serialize postings, and each statement after a
       // lock wait sees what the lock holder committed.
       transaction: (fn) => this.db.transaction(fn),

@@ -13,7 +13,7 @@ import {
   type HandleOutcome,
   type IdempotentProducer,
 } from '@oncepay/messaging';
-import { EventConsumer, KAFKA, PRODUCER } from '@oncepay/service-runtime';
+import { deliveryPositions, EventConsumer, KAFKA, PRODUCER } from '@oncepay/service-runtime';
 import { PostTransferHandler, type LedgerRequest, type PostTransferResult } from './post-transfer.handler';
 
 type KafkaClient = ConstructorParameters<typeof EventConsumer>[0];
@@ -34,7 +34,7 @@ export class TransferRequestsConsumer extends EventConsumer {
   // Only the ledger's requests belong on this topic; anything else is acknowledged and left alone.
   protected handleBatch: BatchEventHandler = (batch) =>
     handleMatching(batch, isLedgerRequest, async (requests) =>
-      (await this.postTransfer.executeBatch(requests)).map(handleOutcomeOf),
+      (await this.postTransfer.executeBatch(requests, deliveryPositions(batch))).map(handleOutcomeOf),
     );
 
   /**

@@ -11,7 +11,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { handleBatchOnce } from '@oncepay/dedup';
 import type { SqlExecutor, PgDatabase } from '@oncepay/sql';
-import { PG_DATABASE } from '@oncepay/service-runtime';
+import { PG_DATABASE, type PositionOf } from '@oncepay/service-runtime';
 import { randomUUID } from 'node:crypto';
 import type { TransferOutcome } from '../domain/notification';
 import { notificationBodyOf, type TransferOutcomeEvent } from '../domain/notification-body';
@@ -64,14 +64,21 @@ export class RecordOutcomeHandler {
     return result as RecordOutcomeResult;
   }
 
-  /** Records a batch of outcomes in one transaction; one result per event, in the same order. */
-  async executeBatch(events: readonly TransferOutcomeEvent[]): Promise<RecordOutcomeResult[]> {
+  /**
+   * Records a batch of outcomes in one transaction; one result per event, in the same order.
+   * `positionOf` says where each event was read, for the transfer trail (the consumer knows it).
+   */
+  async executeBatch(
+    events: readonly TransferOutcomeEvent[],
+    positionOf?: PositionOf,
+  ): Promise<RecordOutcomeResult[]> {
     if (events.length === 0) return [];
     // Written by `prepare`, read by each event's `effect`: this batch's new notifications by transfer id.
     const created = new Map<string, CreatedNotification>();
     const handled = await handleBatchOnce({
       consumer: RECORD_OUTCOME_CONSUMER,
       messages: events,
+      positionOf,
       // READ COMMITTED: the statements lock only the rows they insert.
       transaction: <T>(fn: (tx: SqlExecutor) => Promise<T>) => this.db.transaction(fn),
       prepare: async (tx, fresh) => {

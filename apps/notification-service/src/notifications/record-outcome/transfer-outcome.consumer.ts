@@ -8,7 +8,7 @@ import {
   type HandleOutcome,
   type IdempotentProducer,
 } from '@oncepay/messaging';
-import { EventConsumer, KAFKA, PRODUCER } from '@oncepay/service-runtime';
+import { deliveryPositions, EventConsumer, KAFKA, PRODUCER } from '@oncepay/service-runtime';
 import type { TransferOutcomeEvent } from '../domain/notification-body';
 import { RecordOutcomeHandler, type RecordOutcomeResult } from './record-outcome.handler';
 
@@ -29,7 +29,7 @@ export class TransferOutcomeConsumer extends EventConsumer {
   // The other event types share the topic's contract but are none of this service's business.
   protected handleBatch: BatchEventHandler = (batch) =>
     handleMatching(batch, isTransferOutcome, async (outcomes) =>
-      (await this.recordOutcome.executeBatch(outcomes)).map(toHandleOutcome),
+      (await this.recordOutcome.executeBatch(outcomes, deliveryPositions(batch))).map(toHandleOutcome),
     );
 }
 

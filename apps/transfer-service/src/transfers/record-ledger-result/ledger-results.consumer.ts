@@ -3,7 +3,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { TOPICS } from '@oncepay/contracts';
 import { handleMatching, type BatchEventHandler, type IdempotentProducer } from '@oncepay/messaging';
-import { EventConsumer, KAFKA, PRODUCER } from '@oncepay/service-runtime';
+import { deliveryPositions, EventConsumer, KAFKA, PRODUCER } from '@oncepay/service-runtime';
 import { isLedgerAnswer, RecordLedgerResultHandler } from './record-ledger-result.handler';
 
 @Injectable()
@@ -12,7 +12,9 @@ export class LedgerResultsConsumer extends EventConsumer {
   protected readonly topics = [TOPICS.ledgerResults];
   // Only the ledger's answers belong on this topic; anything else is acknowledged and left alone.
   protected readonly handleBatch: BatchEventHandler = (batch) =>
-    handleMatching(batch, isLedgerAnswer, (answers) => this.handler.executeBatch(answers));
+    handleMatching(batch, isLedgerAnswer, (answers) =>
+      this.handler.executeBatch(answers, deliveryPositions(batch)),
+    );
 
   constructor(
     @Inject(KAFKA) kafka: ConstructorParameters<typeof EventConsumer>[0],

@@ -2,13 +2,14 @@
 // hold's PENDING -> HELD, CAPTURING -> CAPTURED, VOIDING -> VOIDED, EXPIRING -> EXPIRED) and write the
 // final events to the outbox, a batch at a time in ONE transaction with the dedup records.
 // A redelivered, stale or conflicting answer changes nothing; it is logged and counted (TransferMetrics),
-// never applied.
+// never applied, and recorded for the transfer trail (a redelivery in absorbed_duplicates, an answer
+// the state machine ignored in stale_events), in the same transaction.
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { OncePayEvent } from '@oncepay/contracts';
 import { handleBatchOnce } from '@oncepay/dedup';
 import type { SqlExecutor, PgDatabase } from '@oncepay/sql';
 import { enqueueEvents, type HandleOutcome } from '@oncepay/messaging';
-import { PG_DATABASE } from '@oncepay/service-runtime';
+import { PG_DATABASE, type PositionOf } from '@oncepay/service-runtime';
 import {
   decide,
   evolve,
@@ -20,6 +21,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { lockTransfers, saveTransferStates, toTransferState } from '../transfer.repository';
 import { TransferMetrics, type LedgerAnswerEffect } from '../transfer-metrics';
+import { recordStaleEvents, type IgnoredAnswer } from '../trail/stale-events';
 
 export const RECORD_LEDGER_RESULT_CONSUMER = 'transfer-service.record-ledger-result';
 
@@ -33,15 +35,19 @@ export class RecordLedgerResultHandler {
     private readonly metrics: TransferMetrics,
   ) {}
 
-  /** Applies a batch of ledger answers in one transaction; one outcome per answer, in the same order. */
-  async executeBatch(answers: readonly LedgerAnswer[]): Promise<HandleOutcome[]> {
-    let batch: BatchState = { states: new Map(), changed: new Map() };
+  /**
+   * Applies a batch of ledger answers in one transaction; one outcome per answer, in the same order.
+   * `positionOf` says where each answer was read (the consumer knows; a test calling in may not).
+   */
+  async executeBatch(answers: readonly LedgerAnswer[], positionOf?: PositionOf): Promise<HandleOutcome[]> {
+    let batch: BatchState = { states: new Map(), changed: new Map(), ignored: [] };
     const now = new Date();
     const handled = await handleBatchOnce<SqlExecutor, LedgerAnswer, Applied>({
       consumer: RECORD_LEDGER_RESULT_CONSUMER,
       messages: answers,
       // READ COMMITTED is enough: the transfers' row locks serialize their answers.
       transaction: (fn) => this.db.transaction(fn),
+      positionOf,
       // Every transfer of the batch locked in one statement, in id order.
       prepare: async (tx, fresh) => {
         const rows = await lockTransfers(
@@ -51,6 +57,7 @@ export class RecordLedgerResultHandler {
         batch = {
           states: new Map([...rows].map(([id, row]) => [id, toTransferState(row)])),
           changed: new Map(),
+          ignored: [],
         };
       },
       effect: async (_tx, event) => this.apply(event, batch, now),
@@ -61,6 +68,7 @@ export class RecordLedgerResultHandler {
           tx,
           results.flatMap((result) => result.finalEvents),
         );
+        await recordStaleEvents(tx, RECORD_LEDGER_RESULT_CONSUMER, batch.ignored, positionOf);
       },
     });
     // Committed: now what it did counts.
@@ -86,12 +94,15 @@ export class RecordLedgerResultHandler {
         return { outcome: 'processed', finalEvents: decision.events, effect: settledEffect(next) };
       }
       case 'duplicate':
+        batch.ignored.push(ignoredAnswer(event, state, 'duplicate', null));
         return { outcome: 'duplicate', finalEvents: [], effect: { kind: 'none' } };
       case 'stale':
         this.logger.warn({ message: 'stale ledger result ignored', ...context });
+        batch.ignored.push(ignoredAnswer(event, state, 'stale', null));
         return { outcome: 'ignored', finalEvents: [], effect: { kind: 'ignored', reason: 'stale' } };
       case 'illegal':
         this.logger.warn({ message: 'illegal ledger result ignored', reason: decision.reason, ...context });
+        batch.ignored.push(ignoredAnswer(event, state, 'illegal', decision.reason));
         return { outcome: 'ignored', finalEvents: [], effect: { kind: 'ignored', reason: 'illegal' } };
       case 'refused':
         throw new Error(`a ledger answer was refused as a hold step: ${decision.reason}`);
@@ -99,10 +110,20 @@ export class RecordLedgerResultHandler {
   }
 }
 
-/** The batch's transfers as locked, updated as its answers are applied, and those it changed. */
+/** The batch's transfers as locked, updated as its answers are applied, those it changed, the answers ignored. */
 interface BatchState {
   states: Map<string, TransferState>;
   changed: Map<string, KnownTransferState>;
+  ignored: IgnoredAnswer[];
+}
+
+function ignoredAnswer(
+  answer: LedgerAnswer,
+  state: TransferState,
+  verdict: IgnoredAnswer['verdict'],
+  detail: string | null,
+): IgnoredAnswer {
+  return { answer, transferVersion: state.status === 'NONE' ? null : state.version, verdict, detail };
 }
 
 export type { LedgerAnswer };

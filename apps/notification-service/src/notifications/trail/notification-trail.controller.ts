@@ -1,0 +1,79 @@
+// GET /v1/ops/transfers/{transferId}/trail: what notification-service knows of one transfer, in time
+// order (docs/adr/0013-the-transfer-trail.md): the outcome it consumed (with where it read it), the
+// notification, its delivery attempts, the webhook deliveries and the duplicates it absorbed.
+import { Controller, Get, Inject, Param, UseGuards } from '@nestjs/common';
+import { idSchema } from '@oncepay/contracts';
+import {
+  ApiKeyGuard,
+  assertTrailReader,
+  ClientRole,
+  inTimeOrder,
+  ZodValidationPipe,
+  type Role,
+  type Trail,
+} from '@oncepay/http-edge';
+import {
+  absorbedEntry,
+  consumedEntry,
+  PG_DATABASE,
+  readAbsorbedDuplicates,
+  readConsumedRecords,
+} from '@oncepay/service-runtime';
+import type { PgDatabase } from '@oncepay/sql';
+import { RECORD_OUTCOME_CONSUMER } from '../record-outcome/record-outcome.handler';
+import {
+  deliveryAttemptEntry,
+  notificationEntry,
+  webhookDeliveryEntry,
+  type DeliveryAttemptTrailRow,
+  type NotificationTrailRow,
+  type WebhookDeliveryTrailRow,
+} from './notification-trail.entries';
+
+@Controller('v1/ops/transfers')
+@UseGuards(ApiKeyGuard)
+export class NotificationTrailController {
+  constructor(@Inject(PG_DATABASE) private readonly db: PgDatabase) {}
+
+  @Get(':transferId/trail')
+  async trail(
+    @ClientRole() role: Role,
+    @Param('transferId', new ZodValidationPipe(idSchema)) transferId: string,
+  ): Promise<Trail> {
+    assertTrailReader(role);
+    const notifications = await this.db.query<NotificationTrailRow[]>(
+      `SELECT id::text, event_id::text, outcome::text, status::text, attempts, created_at, delivered_at
+         FROM notifications WHERE transfer_id = $1::uuid`,
+      transferId,
+    );
+    const notificationIds = notifications.map((row) => row.id);
+    // The outcome event that created the notification names its dedup record.
+    const consumed = await readConsumedRecords(
+      this.db,
+      RECORD_OUTCOME_CONSUMER,
+      notifications.map((row) => row.event_id),
+    );
+    const attempts = await this.db.query<DeliveryAttemptTrailRow[]>(
+      `SELECT attempt_number, channel, attempted_at, succeeded, error, response_status
+         FROM delivery_attempts WHERE notification_id = ANY($1::uuid[]) ORDER BY attempt_number`,
+      notificationIds,
+    );
+    const webhooks = await this.db.query<WebhookDeliveryTrailRow[]>(
+      `SELECT endpoint_id::text, event_type, status::text, attempts, created_at
+         FROM webhook_deliveries WHERE notification_id = ANY($1::uuid[]) ORDER BY created_at, id`,
+      notificationIds,
+    );
+    const absorbed = await readAbsorbedDuplicates(this.db, transferId);
+    return {
+      service: 'notification',
+      transferId,
+      entries: inTimeOrder([
+        ...consumed.map((row) => consumedEntry(row, 'the outcome')),
+        ...notifications.map(notificationEntry),
+        ...attempts.map(deliveryAttemptEntry),
+        ...webhooks.map(webhookDeliveryEntry),
+        ...absorbed.map(absorbedEntry),
+      ]),
+    };
+  }
+}

@@ -1,0 +1,74 @@
+// Proves the shared trail entries say what happened and where: an outbox row with its status and
+// attempts, a consumed message and an absorbed duplicate with the topic, partition and offset they were
+// read at, and no position at all for a dedup record written before the trail kept one.
+import { absorbedEntry, consumedEntry, outboxRowEntry } from './trail-records';
+
+const at = new Date('2026-11-30T10:00:00.000Z');
+const id = '0b7e5f2a-1c3d-4e5f-8a9b-0c1d2e3f4a5b';
+
+describe('trail entries of the shared tables', () => {
+  it('describes an outbox row, sent or not', () => {
+    const row = {
+      id,
+      topic: 'oncepay.transfer-requests',
+      event_type: 'TransferRequested',
+      causation_id: null,
+      status: 'SENT',
+      attempts: 1,
+      created_at: at,
+      sent_at: new Date('2026-11-30T10:00:00.020Z'),
+    };
+    expect(outboxRowEntry(row)).toEqual({
+      at: '2026-11-30T10:00:00.000Z',
+      kind: 'outbox-row',
+      summary:
+        'Wrote TransferRequested to the outbox for oncepay.transfer-requests: SENT, sent at 2026-11-30T10:00:00.020Z after 1 attempt.',
+      eventId: id,
+      eventType: 'TransferRequested',
+      topic: 'oncepay.transfer-requests',
+      status: 'SENT',
+    });
+    expect(outboxRowEntry({ ...row, status: 'PENDING', sent_at: null, attempts: 2 }).summary).toContain(
+      'PENDING, not sent yet (2 attempts)',
+    );
+  });
+
+  it('gives a consumed message and an absorbed duplicate their Kafka position', () => {
+    const read = { topic: 'oncepay.ledger-results', kafka_partition: 1, kafka_offset: '9007199254740993' };
+    expect(consumedEntry({ consumer: 'c', message_id: id, processed_at: at, ...read }, 'the answer')).toEqual(
+      {
+        at: '2026-11-30T10:00:00.000Z',
+        kind: 'consumed',
+        summary: `Consumed the answer ${id} from oncepay.ledger-results partition 1 offset 9007199254740993 and processed it.`,
+        eventId: id,
+        topic: 'oncepay.ledger-results',
+        partition: 1,
+        offset: '9007199254740993',
+        consumer: 'c',
+      },
+    );
+    expect(absorbedEntry({ consumer: 'c', message_id: id, absorbed_at: at, ...read })).toMatchObject({
+      kind: 'duplicate-absorbed',
+      partition: 1,
+      offset: '9007199254740993',
+      marks: ['duplicate-absorbed'],
+    });
+  });
+
+  it('leaves the position out for a record written without one', () => {
+    const entry = consumedEntry(
+      {
+        consumer: 'c',
+        message_id: id,
+        processed_at: at,
+        topic: null,
+        kafka_partition: null,
+        kafka_offset: null,
+      },
+      'the answer',
+    );
+    expect(entry).not.toHaveProperty('topic');
+    expect(entry).not.toHaveProperty('partition');
+    expect(entry.summary).toBe(`Consumed the answer ${id} and processed it.`);
+  });
+});
