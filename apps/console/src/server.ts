@@ -42,11 +42,13 @@ export async function buildConsoleServer(options: ConsoleServerOptions): Promise
   });
 
   app.get('/health/live', async () => ({ status: 'up' }));
-  app.get('/health/ready', async (_request, reply) =>
-    options.observing()
-      ? { status: 'up', observer: 'running' }
-      : reply.code(503).send({ status: 'down', observer: 'not reading the topics' }),
-  );
+  // Ready once the observer reads the topics; `/health` is the same report, as on the services.
+  for (const url of ['/health/ready', '/health'])
+    app.get(url, async (_request, reply) =>
+      options.observing()
+        ? { status: 'up', observer: 'running' }
+        : reply.code(503).send({ status: 'down', observer: 'not reading the topics' }),
+    );
 
   app.get('/api/transfers', async () => ({ transfers: options.feed.recent() }));
 

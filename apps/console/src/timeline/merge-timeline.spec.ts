@@ -51,7 +51,7 @@ describe('mergeTimeline', () => {
       {
         service: 'notification',
         available: false,
-        reason: 'the service serves no trail (404): not available',
+        reason: 'the service serves no trail (404)',
       },
     ];
     const timeline = mergeTimeline(TRANSFER, trails, [
@@ -71,14 +71,14 @@ describe('mergeTimeline', () => {
       offset: '17',
       topic: 'oncepay.transfer-requests.v1',
     });
-    expect(timeline.entries[4]?.summary).toMatch(/again .* redelivery/);
+    expect(timeline.entries[4]?.summary).toMatch(/again: the same event id, a redelivery/);
     expect(timeline.lanes).toEqual([
       { source: 'transfer', available: true, entries: 2 },
       { source: 'ledger', available: true, entries: 2 },
       {
         source: 'notification',
         available: false,
-        reason: 'the service serves no trail (404): not available',
+        reason: 'the service serves no trail (404)',
         entries: 0,
       },
       { source: 'wire', available: true, entries: 2 },
@@ -156,7 +156,7 @@ describe('fetchTrail', () => {
       ),
     ]);
     expect(results.map((result) => (result.available ? 'available' : result.reason))).toEqual([
-      'the service serves no trail (404): not available',
+      'the service serves no trail (404)',
       'the service answered 403',
       expect.stringMatching(/^an unexpected trail/),
       'the trail is of another service or transfer',

@@ -72,17 +72,17 @@ export function mergeTimeline(
 }
 
 function wireEntry(event: WireEvent): TimelineEntry {
-  const where = `${event.topic} partition ${event.partition} offset ${event.offset}`;
-  const what = event.marks.includes('duplicate')
-    ? `${event.eventType} #${event.sequence} again on ${where}: the same event id, a redelivery`
+  const what = `${event.eventType} #${event.sequence} from ${event.producer}`;
+  const summary = event.marks.includes('duplicate')
+    ? `${what} again: the same event id, a redelivery; nothing changes`
     : event.marks.includes('stale')
-      ? `${event.eventType} #${event.sequence} on ${where}, ignored by the state machine (${event.ignoredBecause ?? 'stale'})`
-      : `${event.eventType} #${event.sequence} on ${where}: the transfer is ${event.status}`;
+      ? `${what}, ignored by the state machine (${event.ignoredBecause ?? 'stale'})`
+      : `${what}: the transfer is ${event.status}`;
   return {
     at: event.observedAt,
     source: 'wire',
     kind: 'on-the-wire',
-    summary: `${what} (from ${event.producer})`,
+    summary,
     eventId: event.eventId,
     eventType: event.eventType,
     topic: event.topic,

@@ -58,7 +58,7 @@ export async function fetchTrail(options: TrailSourceOptions, transferId: string
     return { service, available: false, reason: `unreachable: ${describe(error)}` };
   }
   if (response.status === 404)
-    return { service, available: false, reason: 'the service serves no trail (404): not available' };
+    return { service, available: false, reason: 'the service serves no trail (404)' };
   if (!response.ok) return { service, available: false, reason: `the service answered ${response.status}` };
   let body: unknown;
   try {
