@@ -34,6 +34,9 @@ import {
 
 const CHROMIUM = process.env.ONCEPAY_CHROMIUM ?? '/usr/bin/chromium';
 const SCREENSHOTS = path.join(REPO_ROOT, '.oncepay', 'console-screenshots');
+const LAB_OUT = path.join(REPO_ROOT, '.oncepay', 'console-browser-test-lab');
+/** A whole lab run: three modes (six once the lab grows), each with consumers killed and restarted. */
+const LAB_MS = 540_000;
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 360, height: 780 };
 /** Generous: two cores shared by a whole stack and a browser; the test waits for effects, never for time. */
@@ -82,6 +85,15 @@ describe('the console in a browser, over the real stack', () => {
         KAFKA_BROKERS: testEnv.kafkaBrokers.join(','),
         KAFKA_NAMESPACE: TEST_KAFKA_NAMESPACE,
         LOG_LEVEL: 'log',
+        // The lab it starts finds this run's PostgreSQL and Kafka as `npm run lab` does: by the ONCEPAY_* ports.
+        CONSOLE_LAB_ROOT: REPO_ROOT,
+        CONSOLE_LAB_OUT: LAB_OUT,
+        ...Object.fromEntries(
+          Object.entries(process.env).filter(
+            (entry): entry is [string, string] =>
+              (entry[0].startsWith('ONCEPAY_') || entry[0] === 'HOME') && entry[1] !== undefined,
+          ),
+        ),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -207,6 +219,43 @@ describe('the console in a browser, over the real stack', () => {
       'duplicate',
     ]);
   }, 240_000);
+
+  it('starts a lab run from the page, one at a time, and shows how it ended', async () => {
+    fs.rmSync(LAB_OUT, { recursive: true, force: true });
+    await page.reload();
+    const start = page.getByRole('button', { name: 'Start a lab run' });
+    await start.click();
+    await expectVisible('#lab-status:has-text("in progress")', 'the lab run in progress');
+    expect(await start.isDisabled()).toBe(true);
+    const again = await fetch(`${consoleUrl}/api/lab-runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(again.status).toBe(409);
+    try {
+      await page
+        .locator('#lab-status:has-text("Run 1 succeeded"), #lab-status:has-text("Run 1 failed")')
+        .waitFor({ timeout: LAB_MS });
+    } catch (error) {
+      const state = await fetch(`${consoleUrl}/api/lab-runs/current`).then((response) => response.text());
+      throw new Error(`the lab run did not end within ${LAB_MS} ms: ${String(error)}\n${state}`);
+    }
+    const state = (await fetch(`${consoleUrl}/api/lab-runs/current`).then((response) => response.json())) as {
+      run: { status: string; logTail: string[] };
+    };
+    expect({ status: state.run.status, log: state.run.logTail.slice(-5) }).toMatchObject({
+      status: 'succeeded',
+    });
+    // The table of lab-report.json; a lab that writes only its markdown leaves "report pending".
+    const json = path.join(LAB_OUT, 'run-1', 'lab-report.json');
+    if (fs.existsSync(json)) {
+      const rows = (JSON.parse(fs.readFileSync(json, 'utf8')) as { rows: unknown[] }).rows;
+      expect(await page.locator('#lab-table tbody tr').count()).toBe(rows.length);
+      await expectVisible('#lab-table tr[data-mode="effectively-once"]', 'the effectively-once row');
+    } else expect(await page.locator('#lab-status').textContent()).toContain('report pending');
+    await page.locator('#lab').screenshot({ path: path.join(SCREENSHOTS, 'lab.png') });
+  }, 600_000);
 
   async function screenshot(name: string, size: { width: number; height: number }): Promise<void> {
     const file = path.join(SCREENSHOTS, `${name}.png`);

@@ -29,9 +29,9 @@ const SSE_KEEPALIVE_MS = 15_000;
 
 export async function buildConsoleServer(options: ConsoleServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    // Typed as Fastify's logger, so the instance has Fastify's default type (pino's Logger is one).
-    loggerInstance: options.logger.child({ logger: 'http' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Fastify's own lines at warn and above: its errors, not a line per request (the page polls and
+    // streams). Typed as Fastify's logger, so the instance has Fastify's default type (pino's is one).
+    loggerInstance: options.logger.child({ logger: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
     // The live streams never end by themselves: closing the server ends them.
     forceCloseConnections: true,
   });
@@ -102,7 +102,7 @@ function streamLiveFeed(feed: LiveFeed, reply: FastifyReply): void {
     if (raw.writableLength > MAX_BUFFERED_SSE_BYTES) return void raw.destroy();
     raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   };
-  send('snapshot', { transfers: feed.recent() });
+  send('snapshot', { transfers: feed.recent(), events: feed.recentEvents() });
   const unsubscribe = feed.subscribe((update: LiveUpdate) => send('wire', update));
   const keepalive = setInterval(() => raw.write(': keepalive\n\n'), SSE_KEEPALIVE_MS);
   raw.on('close', () => {

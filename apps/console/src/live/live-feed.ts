@@ -10,8 +10,12 @@ export interface LiveUpdate {
   transfer: TransferSummary;
 }
 
+/** Events a page opened later still sees in its "on the wire" list. */
+export const RECENT_EVENTS = 60;
+
 export class LiveFeed {
   private readonly listeners = new Set<(update: LiveUpdate) => void>();
+  private readonly latest: LiveUpdate[] = [];
   private undecodable = 0;
 
   constructor(
@@ -29,12 +33,19 @@ export class LiveFeed {
     const event = this.window.observe(decoded.event, { topic, partition, offset }, this.now());
     const transfer = this.window.summaryOf(event.transferId);
     if (!transfer) return;
+    this.latest.push({ event, transfer });
+    if (this.latest.length > RECENT_EVENTS) this.latest.shift();
     for (const listener of this.listeners) listener({ event, transfer });
   };
 
   subscribe(listener: (update: LiveUpdate) => void): () => void {
     this.listeners.add(listener);
     return () => void this.listeners.delete(listener);
+  }
+
+  /** The last RECENT_EVENTS events seen, oldest first. */
+  recentEvents(): LiveUpdate[] {
+    return [...this.latest];
   }
 
   recent(): TransferSummary[] {

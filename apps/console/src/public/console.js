@@ -133,7 +133,12 @@ function connect() {
     status.dataset.state = 'down';
     status.textContent = 'reconnecting…';
   });
-  stream.addEventListener('snapshot', (message) => renderSnapshot(JSON.parse(message.data).transfers));
+  stream.addEventListener('snapshot', (message) => {
+    const snapshot = JSON.parse(message.data);
+    renderSnapshot(snapshot.transfers);
+    byId('wire').replaceChildren();
+    for (const update of snapshot.events) addWireItem(update);
+  });
   stream.addEventListener('wire', (message) => {
     const update = JSON.parse(message.data);
     upsertTransfer(update.transfer);
@@ -226,7 +231,7 @@ function renderLab(state) {
     ? run.status === 'running'
       ? `Run ${run.id} in progress since ${timeOf(run.startedAt)}: ${run.command}`
       : `Run ${run.id} ${run.status} (exit code ${run.exitCode}) at ${timeOf(run.endedAt)}.` +
-        (run.report ? '' : ` ${run.reportMissing ?? 'report pending'}.`)
+        (run.report ? '' : ` No table: ${run.reportMissing ?? 'report pending'}.`)
     : '';
   byId('lab-log-box').hidden = !run;
   byId('lab-log').textContent = run ? run.logTail.join('\n') : '';
