@@ -125,10 +125,9 @@ module.exports = tseslint.config(
     languageOptions: {
       sourceType: 'module',
       globals: Object.fromEntries(
-        ['document', 'Node', 'CSS', 'EventSource', 'fetch', 'setInterval', 'clearInterval'].map((name) => [
-          name,
-          'readonly',
-        ]),
+        ['window', 'document', 'Node', 'CSS', 'EventSource', 'fetch', 'setInterval', 'clearInterval'].map(
+          (name) => [name, 'readonly'],
+        ),
       ),
     },
   },

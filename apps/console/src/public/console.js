@@ -154,6 +154,8 @@ function select(transferId) {
   for (const row of byId('transfers').tBodies[0].rows)
     row.classList.toggle('selected', row.dataset.transferId === transferId);
   byId('timeline-hint').textContent = `Transfer ${transferId}`;
+  // One column on a phone: the timeline is below the table, out of sight.
+  if (window.matchMedia('(max-width: 899px)').matches) byId('timeline').scrollIntoView({ block: 'start' });
   void loadTimeline(transferId);
 }
 
