@@ -1,6 +1,6 @@
 # OncePay's images, from one recipe:
-#   --target runner --build-arg APP=transfer-service   an app (a service, or the auditor): production
-#                                                      dependencies and its build only
+#   --target runner --build-arg APP=transfer-service   an app (a service, the auditor or the console):
+#                                                      production dependencies and its build only
 #   --target tools                                     migrations and demo seeding (compose's one-shot steps)
 # The stages before `runner` do not read APP, so every app and the tools share one workspace build and
 # one production install in the build cache.

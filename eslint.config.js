@@ -35,6 +35,7 @@ const LAYERS = [
       'apps/notification-service',
       'apps/auditor',
       'apps/ops',
+      'apps/console',
     ],
   },
 ];
@@ -116,6 +117,18 @@ module.exports = tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       '@typescript-eslint/ban-ts-comment': ['error', { 'ts-ignore': true, 'ts-nocheck': true }],
+    },
+  },
+  {
+    // The console's page: a plain ES module that runs in the browser, not in Node.
+    files: ['apps/console/src/public/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['window', 'document', 'Node', 'CSS', 'EventSource', 'fetch', 'setInterval', 'clearInterval'].map(
+          (name) => [name, 'readonly'],
+        ),
+      ),
     },
   },
   {

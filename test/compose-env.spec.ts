@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { envSchema as ledgerEnv } from '../apps/ledger-service/src/config/config';
 import { envSchema as notificationEnv } from '../apps/notification-service/src/config/config';
 import { envSchema as transferEnv } from '../apps/transfer-service/src/config/config';
+import { envSchema as consoleEnv } from '../apps/console/src/config/config';
 import { DEV_ROLE_PASSWORD } from '../scripts/infra/stack-config';
 import { SERVICE_NODE_FLAGS, SERVICES, serviceRoleOf, type ServiceSpec } from '../scripts/infra/services';
 
@@ -78,6 +79,32 @@ describe.each(Object.entries(schemas))('the %s-service in docker-compose.yml', (
     expect(url.password).toBe(DEV_ROLE_PASSWORD);
     expect(SERVICES.find((spec) => spec.name === name)?.database).toBe(database);
     expect(initSql).toContain(`CREATE DATABASE ${database};`);
+  });
+});
+
+describe('the console in docker-compose.yml', () => {
+  const environment = withComposeDefaults(compose.services.console?.environment ?? {});
+
+  it('sets only variables the console knows, with values its schema accepts', () => {
+    expect(Object.keys(environment).filter((key) => !(key in consoleEnv.shape))).toEqual([]);
+    const parsed = consoleEnv.safeParse(environment);
+    expect(parsed.success ? [] : parsed.error.issues).toEqual([]);
+  });
+
+  it("asks each service at its compose address, with an operator key of the services' API_KEYS", () => {
+    const services = compose.services;
+    expect(environment.TRANSFER_SERVICE_URL).toBe(
+      `http://transfer-service:${services['transfer-service']?.environment?.PORT}`,
+    );
+    expect(environment.LEDGER_SERVICE_URL).toBe(
+      `http://ledger-service:${services['ledger-service']?.environment?.PORT}`,
+    );
+    expect(environment.NOTIFICATION_SERVICE_URL).toBe(
+      `http://notification-service:${services['notification-service']?.environment?.PORT}`,
+    );
+    expect(services['transfer-service']?.environment?.API_KEYS).toContain(
+      `:operator:${environment.CONSOLE_API_KEY}`,
+    );
   });
 });
 

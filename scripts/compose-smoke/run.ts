@@ -42,12 +42,19 @@ const BUILT_IMAGES = {
     'oncepay-ledger-service:local',
     'oncepay-notification-service:local',
   ],
-  others: ['oncepay-auditor:local', 'oncepay-tools:local'],
+  others: ['oncepay-auditor:local', 'oncepay-tools:local', 'oncepay-console:local'],
 };
 // The builds include the `audit` one-shot, which only `run` starts, so its image is this run's too.
 const BUILD_ALL = ['--profile', 'audit', 'build'];
 const RUNNER_SIZE_LIMIT_BYTES = 250_000_000; // 250 MB, as `docker images` counts
-const LONG_RUNNING = ['kafka', 'postgres', 'transfer-service', 'ledger-service', 'notification-service'];
+const LONG_RUNNING = [
+  'kafka',
+  'postgres',
+  'transfer-service',
+  'ledger-service',
+  'notification-service',
+  'console',
+];
 const HEALTHY_TIMEOUT_MS = 180_000;
 const SETTLE_TIMEOUT_MS = 120_000;
 const IN_FLIGHT_TRANSFERS = 60;
@@ -151,7 +158,7 @@ async function removeBuiltImages(): Promise<void> {
 
 /** The compose file's variables: stand-in image names, and free host ports for everything it publishes. */
 async function composeEnvironment(): Promise<Record<string, string>> {
-  const [postgres, kafka, transfer, ledger, notification] = await freePorts(5);
+  const [postgres, kafka, transfer, ledger, notification, consolePort] = await freePorts(6);
   return {
     ONCEPAY_NODE_IMAGE: STAND_INS.node,
     ONCEPAY_DEBIAN_IMAGE: STAND_INS.debian,
@@ -162,6 +169,7 @@ async function composeEnvironment(): Promise<Record<string, string>> {
     ONCEPAY_TRANSFER_PORT: String(transfer),
     ONCEPAY_LEDGER_PORT: String(ledger),
     ONCEPAY_NOTIFICATION_PORT: String(notification),
+    ONCEPAY_CONSOLE_PORT: String(consolePort),
   };
 }
 
@@ -237,7 +245,8 @@ async function waitUntilHealthy(compose: ComposeProject): Promise<string> {
         throw new Error(`${step} exited with ${state.ExitCode}`);
       if (state?.Status !== 'exited') waiting.push(`${step} ${state?.Status ?? 'missing'}`);
     }
-    if (waiting.length === 0) return 'kafka, postgres, 3 services healthy; migrate and seed exited 0';
+    if (waiting.length === 0)
+      return 'kafka, postgres, 3 services and the console healthy; migrate and seed exited 0';
     if (Date.now() > deadline) throw new Error(`still waiting for: ${waiting.join(', ')}`);
     await sleep(1_000);
   }
@@ -262,6 +271,14 @@ async function tryItFlow(checks: Checks, client: StackClient, compose: ComposePr
     const statuses = await Promise.all(Object.values(compose.urls).map((url) => client.health(url)));
     if (statuses.some((status) => status !== 200)) throw new Error(`statuses ${statuses.join(', ')}`);
     return Object.values(compose.urls).join(', ');
+  });
+  await checks.check('the console answers /health/live and serves its page on 127.0.0.1', async () => {
+    const url = `http://127.0.0.1:${compose.env.ONCEPAY_CONSOLE_PORT}`;
+    const [live, page] = await Promise.all([fetch(`${url}/health/live`), fetch(`${url}/`)]);
+    const html = await page.text();
+    if (live.status !== 200 || !html.includes('OncePay console'))
+      throw new Error(`/health/live ${live.status}, / ${page.status}`);
+    return url;
   });
   await checks.check('the seed step opened the treasury, alice and bob, and funded alice', async () => {
     await until('alice funded', 30_000, async () => (await client.balance(demoA, alice)) > 0n);

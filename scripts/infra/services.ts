@@ -47,6 +47,12 @@ export const SERVICES: readonly ServiceSpec[] = [
 ];
 
 /**
+ * The console (apps/console): a page showing transfers as their events cross Kafka, started by `npm start`
+ * after the services. Not a service of its own: no database, no topic, nothing it publishes.
+ */
+export const CONSOLE = { name: 'console', workspace: 'apps/console', defaultPort: 3003 } as const;
+
+/**
  * Node flags every service runs with (the dev stack, the tests, the bench; the Docker image sets the
  * same in NODE_OPTIONS). V8 sizes its heap for the machine, not the service, and grows it lazily: a
  * smaller young generation and an old-space cap keep a service's resident memory near what it uses.

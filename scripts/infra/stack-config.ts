@@ -1,7 +1,8 @@
 // Ports and credentials of the local stack (the dev stack and the test run share them, so a test
 // run reuses a stack that is already up). The only place the scripts read the environment.
-import { DEV_API_KEYS } from '@oncepay/http-edge';
-import { SERVICES, serviceRoleOf, type ServiceSpec } from './services';
+import { DEV_API_CLIENTS, DEV_API_KEYS } from '@oncepay/http-edge';
+import { REPO_ROOT } from './paths';
+import { CONSOLE, SERVICES, serviceRoleOf, type ServiceSpec } from './services';
 
 function portFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -46,6 +47,9 @@ export const stackConfig = {
     );
   },
   services: SERVICES,
+  consolePort: portFromEnv('ONCEPAY_CONSOLE_PORT', CONSOLE.defaultPort),
+  /** The operator key the console asks the services for their trails with (the dev stack's `ops` by default). */
+  consoleApiKey: process.env.ONCEPAY_CONSOLE_API_KEY ?? DEV_API_CLIENTS.ops.key,
 };
 
 /** `database` on the stack's PostgreSQL, as its superuser unless another role is given. */
@@ -93,5 +97,30 @@ export function stackServiceEnv(
       ? { WEBHOOK_ALLOW_LOCAL_URLS: process.env.WEBHOOK_ALLOW_LOCAL_URLS }
       : {}),
     ...overrides,
+  };
+}
+
+/**
+ * The environment a local stack starts the console with: the services' URLs, the operator's key, the
+ * broker, and what the lab it may start (`npm run lab`, a child of the console) needs to find this
+ * stack's PostgreSQL and Kafka: the repository and the shell's ONCEPAY_* variables (ports, passwords).
+ */
+export function stackConsoleEnv(logLevel: string): Record<string, string> {
+  const [transfer, ledger, notification] = SERVICES.map((service) => stackConfig.serviceUrl(service));
+  return {
+    ...Object.fromEntries(
+      Object.entries(process.env).filter(
+        (entry): entry is [string, string] =>
+          (entry[0].startsWith('ONCEPAY_') || entry[0] === 'HOME') && entry[1] !== undefined,
+      ),
+    ),
+    PORT: String(stackConfig.consolePort),
+    TRANSFER_SERVICE_URL: transfer ?? '',
+    LEDGER_SERVICE_URL: ledger ?? '',
+    NOTIFICATION_SERVICE_URL: notification ?? '',
+    CONSOLE_API_KEY: stackConfig.consoleApiKey,
+    KAFKA_BROKERS: kafkaBrokers(),
+    LOG_LEVEL: logLevel,
+    CONSOLE_LAB_ROOT: REPO_ROOT,
   };
 }

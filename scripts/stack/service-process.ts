@@ -1,5 +1,5 @@
-// Runs one built service as a child process, prefixes its log lines (or appends them to a file), and
-// waits for GET /health.
+// Runs one built service (or the console) as a child process, prefixes its log lines (or appends them
+// to a file), and waits for GET /health.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -24,13 +24,23 @@ export async function startService(
   onUnexpectedExit: (name: string, code: number | null) => void,
   options: { logFile?: string } = {},
 ): Promise<RunningService> {
-  const name = `${service.name}-service`;
+  return startApp(`${service.name}-service`, service.workspace, env, onUnexpectedExit, options);
+}
+
+/** Any app of the stack that serves GET /health: `name` prefixes its lines, `workspace` holds its dist/. */
+export async function startApp(
+  name: string,
+  workspace: string,
+  env: Record<string, string>,
+  onUnexpectedExit: (name: string, code: number | null) => void,
+  options: { logFile?: string } = {},
+): Promise<RunningService> {
   const logFd = options.logFile === undefined ? undefined : fs.openSync(options.logFile, 'a');
   const child = spawn(
     process.execPath,
-    [...SERVICE_NODE_FLAGS, path.join(REPO_ROOT, service.workspace, 'dist', 'main.js')],
+    [...SERVICE_NODE_FLAGS, path.join(REPO_ROOT, workspace, 'dist', 'main.js')],
     {
-      cwd: path.join(REPO_ROOT, service.workspace),
+      cwd: path.join(REPO_ROOT, workspace),
       env: { PATH: process.env.PATH ?? '', NODE_ENV: 'development', ...env },
       stdio: logFd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', logFd, logFd],
     },

@@ -1,5 +1,6 @@
 // `npm start`: the whole OncePay stack on this machine without Docker. PostgreSQL (one database per
-// service, migrations applied), a single-node Kafka broker in KRaft mode, then the three services.
+// service, migrations applied), a single-node Kafka broker in KRaft mode, then the three services and
+// the console.
 // Ctrl-C stops everything it started. `npm start -- --fresh` wipes the stack's data first.
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -7,10 +8,17 @@ import { migrateDatabase } from '../db/migrate';
 import { startLocalInfra } from '../infra/local-infra';
 import { assertPortFree } from '../infra/net';
 import { DATA_DIR } from '../infra/paths';
-import { kafkaBrokers, postgresUrl, stackConfig, stackServiceEnv } from '../infra/stack-config';
+import { CONSOLE } from '../infra/services';
+import {
+  kafkaBrokers,
+  postgresUrl,
+  stackConfig,
+  stackConsoleEnv,
+  stackServiceEnv,
+} from '../infra/stack-config';
 import { buildWorkspaces } from './fresh-stack';
 import { seedDemoData, tryItCurl } from './seed';
-import { startService, type RunningService } from './service-process';
+import { startApp, startService, type RunningService } from './service-process';
 
 const STACK_STATE_DIR = path.join(DATA_DIR, 'stack');
 
@@ -53,6 +61,15 @@ async function main(): Promise<void> {
         ),
       );
     }
+    // After the services: it observes the topics they created and asks them for their trails.
+    services.push(
+      await startApp(
+        CONSOLE.name,
+        CONSOLE.workspace,
+        stackConsoleEnv('log'),
+        (name, code) => void shutdown(`${name} exited with code ${code}`).then(() => process.exit(1)),
+      ),
+    );
   } catch (error) {
     await shutdown('a start-up step failed');
     throw error;
@@ -67,6 +84,7 @@ async function assertAllPortsFree(): Promise<void> {
   await assertPortFree(stackConfig.kafka.controllerPort, 'Kafka controller');
   for (const service of stackConfig.services)
     await assertPortFree(stackConfig.servicePort(service), `${service.name}-service`);
+  await assertPortFree(stackConfig.consolePort, 'console');
 }
 
 function printReady(): void {
@@ -74,6 +92,9 @@ function printReady(): void {
   for (const service of stackConfig.services) {
     log(`  ${service.name}-service  http://127.0.0.1:${stackConfig.servicePort(service)}/health`);
   }
+  log(
+    `  console               http://127.0.0.1:${stackConfig.consolePort}/  (transfers live, timelines, the lab)`,
+  );
   log(`  PostgreSQL  ${postgresUrl('postgres')}`);
   log(`  Kafka       ${kafkaBrokers()}`);
   log('Demo data: a treasury, alice (demo-a, 1000.00 EUR) and bob (demo-b). Try a transfer:');

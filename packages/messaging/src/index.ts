@@ -83,3 +83,9 @@ export {
 } from './producer';
 export { ensureTopics, resolveReplication, TopologyError, type TopicLayout } from './topology';
 export { startRequestSpan, traceContextOf, traceHeaders, traceIdOf, tracingOn } from './tracing';
+export {
+  WireObserver,
+  type ObservedMessage,
+  type WireObserverOptions,
+  type WireObserverState,
+} from './wire-observer';

@@ -1,0 +1,98 @@
+// Proves the console's lab runner with a real child process standing in for `npm run lab` (the real lab
+// needs a whole PostgreSQL and Kafka; test/console.browser.int.spec.ts has those): one run at a time, the
+// output's tail kept, the table read from lab-report.json once the run ended, "report pending" when the
+// lab wrote none, and no run at all where the repository is absent.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { LabRuns, type LabRunView } from './lab-runs';
+
+/** Prints a line, waits until `<out>/release` exists, then writes the report unless told not to. */
+const STAND_IN = `
+const fs = require('node:fs'), path = require('node:path');
+const out = process.argv[process.argv.indexOf('--out') + 1];
+fs.mkdirSync(out, { recursive: true });
+console.log('[lab] seed 7; args ' + process.argv.slice(process.argv.indexOf('--transfers')).join(' '));
+const wait = () => {
+  if (!fs.existsSync(path.join(path.dirname(out), 'release'))) return setTimeout(wait, 20);
+  if (process.env.WRITE_REPORT === 'yes')
+    fs.writeFileSync(path.join(out, 'lab-report.json'), JSON.stringify({
+      seed: 7, runId: 'r1', command: 'npm run lab -- --seed 7',
+      columns: ['mode', 'lost', 'duplicated'],
+      rows: [{ mode: 'at-most-once', label: 'at-most-once', cells: ['at-most-once', '3', '0'] }],
+    }));
+  console.error('done');
+  process.exit(Number(process.env.EXIT_CODE ?? 0));
+};
+wait();
+`;
+
+function labRoot(): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'console-lab-'));
+  fs.mkdirSync(path.join(root, 'scripts', 'lab'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'scripts', 'lab', 'run.ts'), '');
+  return root;
+}
+
+function labRuns(root: string | undefined, env: Record<string, string>): LabRuns {
+  const outRoot = root ? path.join(root, 'out') : os.tmpdir();
+  return new LabRuns({
+    repoRoot: root,
+    outRoot,
+    env: { PATH: process.env.PATH, ...env },
+    command: [process.execPath, '-e', STAND_IN, '--'],
+  });
+}
+
+/** Polls (bounded) until the run ended: the stand-in ends as soon as it is released. */
+async function ended(runs: LabRuns): Promise<LabRunView> {
+  for (let i = 0; i < 1_000; i++) {
+    const run = runs.latest();
+    if (run && run.status !== 'running') return run;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`the lab run did not end: ${JSON.stringify(runs.latest())}`);
+}
+
+describe('LabRuns', () => {
+  it('runs one lab at a time and shows its table once it ended', async () => {
+    const root = labRoot();
+    const runs = labRuns(root, { WRITE_REPORT: 'yes' });
+    expect(runs.availability()).toEqual({ available: true });
+    const first = runs.start();
+    expect(first).toMatchObject({ started: true, run: { id: 1, status: 'running' } });
+    expect(runs.start()).toMatchObject({ started: false, why: 'running', run: { id: 1 } });
+    fs.mkdirSync(path.join(root, 'out'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'out', 'release'), '');
+    const run = await ended(runs);
+    expect(run).toMatchObject({ status: 'succeeded', exitCode: 0 });
+    expect(run.command).toContain('--transfers 40 --crashes 1 --out');
+    expect(run.logTail).toEqual([expect.stringContaining('[lab] seed 7; args --transfers 40'), 'done']);
+    expect(run.report?.rows[0]?.cells).toEqual(['at-most-once', '3', '0']);
+    // Once it ended, another may start.
+    expect(runs.start()).toMatchObject({ started: true, run: { id: 2 } });
+    await ended(runs);
+  });
+
+  it('says "report pending" when the lab wrote no lab-report.json, and failed on a non-zero exit', async () => {
+    const root = labRoot();
+    fs.mkdirSync(path.join(root, 'out'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'out', 'release'), '');
+    const runs = labRuns(root, { WRITE_REPORT: 'no', EXIT_CODE: '1' });
+    runs.start();
+    const run = await ended(runs);
+    expect(run).toMatchObject({ status: 'failed', exitCode: 1 });
+    expect(run.report).toBeUndefined();
+    expect(run.reportMissing).toMatch(/^report pending/);
+  });
+
+  it('is not available, and starts nothing, where the repository is absent', () => {
+    const runs = labRuns(undefined, {});
+    expect(runs.availability()).toMatchObject({
+      available: false,
+      reason: expect.stringContaining('CONSOLE_LAB_ROOT'),
+    });
+    expect(runs.start()).toMatchObject({ started: false, why: 'unavailable' });
+    expect(runs.latest()).toBeUndefined();
+  });
+});

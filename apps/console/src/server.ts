@@ -1,0 +1,125 @@
+// The console's HTTP side: the page (static files), the live feed as Server-Sent Events, one transfer's
+// timeline, the lab, and the health endpoints. It holds an operator's key for the services' trails and
+// has no login of its own: publish it on 127.0.0.1 only (npm start and docker-compose.yml do).
+import path from 'node:path';
+import fastifyStatic from '@fastify/static';
+import { idSchema } from '@oncepay/contracts';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import type { Logger } from 'pino';
+import type { LabRuns } from './lab/lab-runs';
+import type { LiveFeed, LiveUpdate } from './live/live-feed';
+import { mergeTimeline } from './timeline/merge-timeline';
+import type { TrailResult } from './timeline/trail';
+
+export interface ConsoleServerOptions {
+  feed: LiveFeed;
+  /** Each service's trail of a transfer (see timeline/trail.ts). */
+  trailsOf: (transferId: string) => Promise<TrailResult[]>;
+  labRuns: LabRuns;
+  /** True once the wire observer reads the topics: the live view is complete from then on. */
+  observing: () => boolean;
+  logger: Logger;
+  publicDir?: string;
+}
+
+/** A browser that stops reading is dropped once this much waits for it; its EventSource reconnects. */
+const MAX_BUFFERED_SSE_BYTES = 1024 * 1024;
+/** A comment line now and then, so proxies and browsers keep an idle stream open. */
+const SSE_KEEPALIVE_MS = 15_000;
+
+export async function buildConsoleServer(options: ConsoleServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    // Fastify's own lines at warn and above: its errors, not a line per request (the page polls and
+    // streams). Typed as Fastify's logger, so the instance has Fastify's default type (pino's is one).
+    loggerInstance: options.logger.child({ logger: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
+    // The live streams never end by themselves: closing the server ends them.
+    forceCloseConnections: true,
+  });
+  await app.register(fastifyStatic, {
+    root: options.publicDir ?? path.join(__dirname, 'public'),
+    index: 'index.html',
+    cacheControl: false,
+  });
+
+  app.get('/health/live', async () => ({ status: 'up' }));
+  // Ready once the observer reads the topics; `/health` is the same report, as on the services.
+  for (const url of ['/health/ready', '/health'])
+    app.get(url, async (_request, reply) =>
+      options.observing()
+        ? { status: 'up', observer: 'running' }
+        : reply.code(503).send({ status: 'down', observer: 'not reading the topics' }),
+    );
+
+  app.get('/api/transfers', async () => ({ transfers: options.feed.recent() }));
+
+  app.get('/api/stream', (request, reply) => {
+    streamLiveFeed(options.feed, reply);
+  });
+
+  app.get<{ Params: { id: string } }>('/api/transfers/:id/timeline', async (request, reply) => {
+    const id = idSchema.safeParse(request.params.id);
+    if (!id.success) return problem(reply, 400, 'INVALID_TRANSFER_ID', 'the transfer id must be a UUID');
+    const trails = await options.trailsOf(id.data);
+    return {
+      ...mergeTimeline(id.data, trails, options.feed.eventsOf(id.data)),
+      summary: options.feed.summaryOf(id.data) ?? null,
+    };
+  });
+
+  app.get('/api/lab-runs/current', async () => ({
+    ...options.labRuns.availability(),
+    run: options.labRuns.latest() ?? null,
+  }));
+
+  app.post('/api/lab-runs', async (request, reply) => {
+    // Only a JSON request: a form on another site cannot send one without a CORS preflight, which this
+    // server never grants, so no page but the console's can start a lab run.
+    if (!request.headers['content-type']?.startsWith('application/json'))
+      return problem(reply, 415, 'JSON_REQUIRED', 'send Content-Type: application/json');
+    const result = options.labRuns.start();
+    if (result.started) return reply.code(202).send({ run: result.run });
+    if (result.why === 'running')
+      return problem(reply, 409, 'LAB_RUN_IN_PROGRESS', 'a lab run is in progress; one at a time', {
+        run: result.run,
+      });
+    return problem(reply, 409, 'LAB_NOT_AVAILABLE', result.reason);
+  });
+
+  return app;
+}
+
+/** Server-Sent Events: a snapshot of the window first, then one `wire` event per event seen on Kafka. */
+function streamLiveFeed(feed: LiveFeed, reply: FastifyReply): void {
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  const send = (event: string, data: unknown): void => {
+    if (raw.writableLength > MAX_BUFFERED_SSE_BYTES) return void raw.destroy();
+    raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
+  send('snapshot', { transfers: feed.recent(), events: feed.recentEvents() });
+  const unsubscribe = feed.subscribe((update: LiveUpdate) => send('wire', update));
+  const keepalive = setInterval(() => raw.write(': keepalive\n\n'), SSE_KEEPALIVE_MS);
+  raw.on('close', () => {
+    clearInterval(keepalive);
+    unsubscribe();
+  });
+}
+
+function problem(
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  detail: string,
+  extra: Record<string, unknown> = {},
+): FastifyReply {
+  return reply
+    .code(status)
+    .type('application/problem+json')
+    .send({ type: 'about:blank', title: code, status, code, detail, ...extra });
+}
