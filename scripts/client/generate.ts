@@ -18,7 +18,7 @@ import type { OpenApiDocument } from '@oncepay/http-edge';
 import { REPO_ROOT } from '../infra/paths';
 import type { ServiceSpec } from '../infra/services';
 
-export const GENERATE_COMMAND = 'npm run client:generate';
+const GENERATE_COMMAND = 'npm run client:generate';
 
 const BUILDERS: Record<ServiceSpec['name'], () => OpenApiDocument> = {
   transfer: buildTransferDocument,
@@ -26,7 +26,7 @@ const BUILDERS: Record<ServiceSpec['name'], () => OpenApiDocument> = {
   notification: buildNotificationDocument,
 };
 
-export const GENERATED_DIR = path.join(REPO_ROOT, 'packages', 'client', 'src', 'generated');
+const GENERATED_DIR = path.join(REPO_ROOT, 'packages', 'client', 'src', 'generated');
 
 function header(service: ServiceSpec['name']): string {
   return [
@@ -41,8 +41,9 @@ function header(service: ServiceSpec['name']): string {
 export async function generateClientTypes(): Promise<Map<string, string>> {
   const files = new Map<string, string>();
   for (const [service, build] of Object.entries(BUILDERS) as [ServiceSpec['name'], () => OpenApiDocument][]) {
-    // openapi-typescript annotates the document in place while it walks it: it gets a copy.
-    const ast = await openapiTS(structuredClone(build()) as Parameters<typeof openapiTS>[0]);
+    // The cast bridges two typings of one OpenAPI 3.1 object: openapi3-ts's (the builders') and
+    // openapi-typescript's own.
+    const ast = await openapiTS(build() as Parameters<typeof openapiTS>[0]);
     files.set(`${service}.ts`, `${header(service)}${astToString(ast)}`);
   }
   return files;
