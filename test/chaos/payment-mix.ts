@@ -453,13 +453,14 @@ export class PaymentMix {
     ) => Promise<{ data?: unknown; error?: unknown; response: Response }>,
     notYet: string[] = [],
   ): Promise<Answer> {
-    const transfers = createTransferClient(this.stack.url('transfer'), TEST_CLIENTS.a);
     const key = randomUUID();
     const deadline = Date.now() + (this.options.requestDeadlineMs ?? 90_000);
     let last = '';
     while (Date.now() < deadline) {
       let setback: string;
       try {
+        // The service's URL is looked up on every attempt: while a fault has it down, that is a setback too.
+        const transfers = createTransferClient(this.stack.url('transfer'), TEST_CLIENTS.a);
         const { data, error, response } = await post(transfers, { 'Idempotency-Key': key });
         const answer = { status: response.status, body: data ?? error ?? null };
         const code = (answer.body as { code?: string } | null)?.code;
