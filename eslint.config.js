@@ -38,6 +38,13 @@ const LAYERS = [
       'apps/console',
     ],
   },
+  {
+    // The typed client of the services' APIs, for scripts and tests: above the services, so none of
+    // them may import it, and self-contained, so it imports no workspace at all (only its generated types).
+    layer: 'the typed API client (scripts and tests only)',
+    workspaces: ['packages/client'],
+    selfContained: true,
+  },
 ];
 
 /** Every workspace must have a layer: one missing from LAYERS would have no direction rule at all. */
@@ -56,16 +63,18 @@ function assertEveryWorkspaceHasALayer() {
 function dependencyDirectionRules() {
   assertEveryWorkspaceHasALayer();
   const packageName = (workspace) => `@oncepay/${workspace.split('/')[1]}`;
-  return LAYERS.flatMap(({ layer, workspaces, pure }, index) =>
+  return LAYERS.flatMap(({ layer, workspaces, pure, selfContained }, index) =>
     workspaces.map((workspace) => {
-      const notBelow = LAYERS.slice(index)
+      const notBelow = LAYERS.slice(selfContained ? 0 : index)
         .flatMap((other) => other.workspaces)
         .filter((other) => other !== workspace);
       const patterns = [
         LAB_IMPORTS,
         {
           group: notBelow.map(packageName),
-          message: `${workspace} (${layer}) imports only the layers below it: see LAYERS in eslint.config.js.`,
+          message: selfContained
+            ? `${workspace} (${layer}) imports no other workspace: see LAYERS in eslint.config.js.`
+            : `${workspace} (${layer}) imports only the layers below it: see LAYERS in eslint.config.js.`,
         },
         {
           group: ['**/packages/*/src/**', '**/apps/*/src/**'],

@@ -3,6 +3,12 @@
 // into a database (or a dead letter into Kafka) is reported by the check meant to catch it and by no
 // other, and `npm run audit`'s script exits 0 clean, 1 on a violation and 2, naming the connection,
 // when it cannot connect.
+import {
+  createLedgerClient,
+  createNotificationClient,
+  createTransferClient,
+  type Transfer,
+} from '@oncepay/client';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -12,7 +18,6 @@ import { IdempotentProducer } from '@oncepay/messaging';
 import {
   createTestDatabase,
   createTestKafka,
-  requestJson,
   startServiceProcess,
   TEST_CLIENTS,
   TEST_KAFKA_NAMESPACE,
@@ -27,21 +32,18 @@ import { deadLetterTopicsOf } from '../apps/auditor/src/dead-letters';
 import { closeReadOnly, openReadOnly } from '../apps/auditor/src/snapshots';
 
 type ServiceName = 'transfer' | 'ledger' | 'notification';
-interface Transfer {
-  id: string;
-  status: 'PENDING' | 'COMPLETED' | 'FAILED';
-}
 type Row = Record<string, unknown>;
 
 const REPO_ROOT = path.join(__dirname, '..');
 /** Every status counted, at zero. */
 const noTransfers = emptyStatusCounts();
 const EUR = 'EUR';
-type As = { headers: Record<string, string> };
-const asA: As = { headers: TEST_CLIENTS.a.auth };
-const asB: As = { headers: TEST_CLIENTS.b.auth };
+/** Who calls: the API key the typed clients send. */
+type As = { apiKey: string };
+const asA: As = TEST_CLIENTS.a;
+const asB: As = TEST_CLIENTS.b;
 /** Owns the treasury: only an operator may open an account allowed to go negative. */
-const asOperator: As = { headers: TEST_CLIENTS.operator.auth };
+const asOperator: As = TEST_CLIENTS.operator;
 
 describe('the reconciliation auditor against the three real services', () => {
   const databases: TestDatabase[] = [];
@@ -68,35 +70,32 @@ describe('the reconciliation auditor against the three real services', () => {
   const transfers = { funding: '', completed: '', overdraft: '' };
 
   async function openAccount(client: As, allowNegativeBalance = false): Promise<string> {
-    const response = await requestJson(base.ledger, 'POST', '/v1/accounts', {
-      ...client,
+    const { data, response } = await createLedgerClient(base.ledger, client).POST('/v1/accounts', {
       body: { currency: EUR, allowNegativeBalance },
     });
     expect(response.status).toBe(201);
-    return (response.body as { id: string }).id;
+    return data!.id;
   }
 
   /** Requests a transfer and waits until it is terminal and its client was notified. */
   async function settleTransfer(from: string, to: string, amount: string, client = asA): Promise<Transfer> {
-    const response = await requestJson(base.transfer, 'POST', '/v1/transfers', {
-      headers: { ...client.headers, 'idempotency-key': randomUUID() },
+    const transferApi = createTransferClient(base.transfer, client);
+    const { data, response } = await transferApi.POST('/v1/transfers', {
+      params: { header: { 'Idempotency-Key': randomUUID() } },
       body: { fromAccountId: from, toAccountId: to, amount, currency: EUR },
     });
     expect(response.status).toBe(202);
-    const { id } = response.body as Transfer;
+    const id = data!.id;
     const settled = await waitFor(
-      async () => (await requestJson(base.transfer, 'GET', `/v1/transfers/${id}`, client)).body as Transfer,
+      async () => (await transferApi.GET('/v1/transfers/{id}', { params: { path: { id } } })).data!,
       (transfer) => transfer.status !== 'PENDING',
       { timeoutMs: 60_000, what: `transfer ${id} to settle` },
     );
+    const notificationApi = createNotificationClient(base.notification, client);
     await waitFor(
       async () =>
-        (
-          (await requestJson(base.notification, 'GET', `/v1/notifications?transferId=${id}`, client))
-            .body as {
-            data: unknown[];
-          }
-        ).data,
+        (await notificationApi.GET('/v1/notifications', { params: { query: { transferId: id } } })).data!
+          .data,
       (list) => list.length === 1,
       { what: `the notification of ${id}` },
     );

@@ -5,6 +5,13 @@
 // is listed, shown and replayed, and its transfer COMPLETES; replaying it again changes nothing (the
 // consumer's dedup absorbs it); and the waiting count of the audit and of each service's metric follows.
 // The failures are real database errors: a trigger, installed as the superuser, refuses one amount.
+import {
+  createLedgerClient,
+  createNotificationClient,
+  createTransferClient,
+  type Notification,
+  type Transfer,
+} from '@oncepay/client';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -14,7 +21,6 @@ import { DEAD_LETTER_CURSOR_GROUP } from '@oncepay/messaging';
 import {
   createTestDatabase,
   createTestKafka,
-  requestJson,
   startServiceProcess,
   TEST_CLIENTS,
   TEST_KAFKA_NAMESPACE,
@@ -26,21 +32,12 @@ import {
 import { auditOncePay, CHECK_NAMES, type AuditReport } from '../apps/auditor/src/auditor';
 
 type ServiceName = 'transfer' | 'ledger' | 'notification';
-type As = { headers: Record<string, string> };
-interface Transfer {
-  id: string;
-  status: 'PENDING' | 'COMPLETED' | 'FAILED';
-  failureReason: string | null;
-  updatedAt: string;
-}
-interface Notification {
-  outcome: string;
-  failureReason: string | null;
-}
+/** Who calls: the API key the typed clients send. */
+type As = { apiKey: string };
 
 const REPO_ROOT = path.join(__dirname, '..');
-const asA: As = { headers: TEST_CLIENTS.a.auth };
-const asOperator: As = { headers: TEST_CLIENTS.operator.auth };
+const asA: As = TEST_CLIENTS.a;
+const asOperator: As = TEST_CLIENTS.operator;
 const REQUESTS_DLT = deadLetterTopicOf(TEST_KAFKA_NAMESPACE + TOPICS.transferRequests);
 const RESULTS_DLT = deadLetterTopicOf(TEST_KAFKA_NAMESPACE + TOPICS.ledgerResults);
 /** The amounts the triggers below refuse: one the ledger cannot post, one the transfer-service cannot apply. */
@@ -66,40 +63,43 @@ describe('dead letters with a way out (npm run dlq)', () => {
   }
 
   async function openAccount(client: As, allowNegativeBalance = false): Promise<string> {
-    const response = await requestJson(base.ledger, 'POST', '/v1/accounts', {
-      ...client,
+    const { data, response } = await createLedgerClient(base.ledger, client).POST('/v1/accounts', {
       body: { currency: 'EUR', allowNegativeBalance },
     });
     expect(response.status).toBe(201);
-    return (response.body as { id: string }).id;
+    return data!.id;
   }
 
   async function requestTransfer(from: string, to: string, amount: string, client = asA): Promise<string> {
-    const response = await requestJson(base.transfer, 'POST', '/v1/transfers', {
-      headers: { ...client.headers, 'idempotency-key': randomUUID() },
+    const { data, response } = await createTransferClient(base.transfer, client).POST('/v1/transfers', {
+      params: { header: { 'Idempotency-Key': randomUUID() } },
       body: { fromAccountId: from, toAccountId: to, amount, currency: 'EUR' },
     });
     expect(response.status).toBe(202);
-    return (response.body as Transfer).id;
+    return data!.id;
   }
 
   async function transfer(id: string, client = asA): Promise<Transfer> {
-    return (await requestJson(base.transfer, 'GET', `/v1/transfers/${id}`, client)).body as Transfer;
+    const { data } = await createTransferClient(base.transfer, client).GET('/v1/transfers/{id}', {
+      params: { path: { id } },
+    });
+    return data!;
   }
 
   async function notifications(id: string, client = asA): Promise<Notification[]> {
-    const response = await requestJson(
-      base.notification,
-      'GET',
-      `/v1/notifications?transferId=${id}`,
-      client,
-    );
-    return (response.body as { data: Notification[] }).data;
+    const { data } = await createNotificationClient(base.notification, client).GET('/v1/notifications', {
+      params: { query: { transferId: id } },
+    });
+    return data!.data;
   }
 
-  async function balance(account: string): Promise<string> {
-    const response = await requestJson(base.ledger, 'GET', `/v1/accounts/${account}`, asA);
-    return (response.body as { balance: string }).balance;
+  /** An account's balance, read by its owner (another client's account answers 404). */
+  async function balance(account: string, owner = asA): Promise<string> {
+    const { data, response } = await createLedgerClient(base.ledger, owner).GET('/v1/accounts/{id}', {
+      params: { path: { id: account } },
+    });
+    expect(response.status).toBe(200);
+    return data!.balance;
   }
 
   function audit(): Promise<AuditReport> {
@@ -143,7 +143,7 @@ describe('dead letters with a way out (npm run dlq)', () => {
     if (failed) throw failed.reason;
     accounts.treasury = await openAccount(asOperator, true);
     accounts.alice = await openAccount(asA);
-    accounts.bob = await openAccount({ headers: TEST_CLIENTS.b.auth });
+    accounts.bob = await openAccount(TEST_CLIENTS.b);
     const funding = await requestTransfer(accounts.treasury, accounts.alice, '100000', asOperator);
     await waitFor(
       () => transfer(funding, asOperator),
@@ -321,7 +321,7 @@ describe('dead letters with a way out (npm run dlq)', () => {
 
     // A replay of an event already applied (a second operator's stale run, or a run that crashed
     // before it moved the cursor): the cursor is put back, the same message published again.
-    const balances = [await balance(accounts.alice), await balance(accounts.bob)];
+    const balances = [await balance(accounts.alice), await balance(accounts.bob, TEST_CLIENTS.b)];
     const duplicatesBefore = await counter('transfer', 'oncepay_consumer_events_total', [
       'outcome="duplicate"',
     ]);
@@ -338,7 +338,7 @@ describe('dead letters with a way out (npm run dlq)', () => {
     // ...and nothing changed: the transfer, its one notification, the balances, the audit.
     expect(await transfer(id)).toEqual(completed);
     expect(await notifications(id)).toHaveLength(1);
-    expect([await balance(accounts.alice), await balance(accounts.bob)]).toEqual(balances);
+    expect([await balance(accounts.alice), await balance(accounts.bob, TEST_CLIENTS.b)]).toEqual(balances);
     expect(failingChecks(await audit())).toEqual([]);
   });
 

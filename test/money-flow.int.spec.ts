@@ -3,11 +3,19 @@
 // balances, an overdraft ends FAILED with INSUFFICIENT_FUNDS and no journal entry, a replayed request
 // moves money once, concurrent transfers never overdraw, the sum of all balances stays zero, and every
 // terminal transfer gets exactly one notification.
+import {
+  createLedgerClient,
+  createNotificationClient,
+  createTransferClient,
+  type LedgerClient,
+  type NotificationClient,
+  type Transfer,
+  type TransferClient,
+} from '@oncepay/client';
 import { randomUUID } from 'node:crypto';
 import { auditOncePay } from '../apps/auditor/src/auditor';
 import {
   createTestDatabase,
-  requestJson,
   startServiceProcess,
   TEST_CLIENTS,
   TEST_KAFKA_NAMESPACE,
@@ -17,21 +25,22 @@ import {
   type ServiceProcess,
 } from '@oncepay/test-support';
 
-type Status = 'PENDING' | 'COMPLETED' | 'FAILED';
-interface Transfer {
-  id: string;
-  status: Status;
-  failureReason: string | null;
-}
-
 const EUR = 'EUR';
+
+/** One test client's typed clients of the three services. */
+interface As {
+  transfers: TransferClient;
+  ledger: LedgerClient;
+  notifications: NotificationClient;
+}
 
 describe('the money flow across transfer, ledger and notification services', () => {
   const databases = new Map<'transfer' | 'ledger' | 'notification', TestDatabase>();
   const services: ServiceProcess[] = [];
-  let transfers: string;
-  let ledger: string;
-  let notifications: string;
+  let asA: As;
+  let asB: As;
+  /** Owns the treasury: only an operator may open an account allowed to go negative. */
+  let asOperator: As;
 
   async function boot(name: 'transfer' | 'ledger' | 'notification'): Promise<string> {
     const database = await createTestDatabase(name);
@@ -46,9 +55,15 @@ describe('the money flow across transfer, ledger and notification services', () 
     const booted = await Promise.allSettled([boot('ledger'), boot('transfer'), boot('notification')]);
     const failed = booted.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
-    [ledger, transfers, notifications] = booted.map(
+    const [ledger, transfers, notifications] = booted.map(
       (result) => (result as PromiseFulfilledResult<string>).value,
     ) as [string, string, string];
+    const as = ({ apiKey }: { apiKey: string }): As => ({
+      transfers: createTransferClient(transfers, { apiKey }),
+      ledger: createLedgerClient(ledger, { apiKey }),
+      notifications: createNotificationClient(notifications, { apiKey }),
+    });
+    [asA, asB, asOperator] = [as(TEST_CLIENTS.a), as(TEST_CLIENTS.b), as(TEST_CLIENTS.operator)];
   }, 120_000);
 
   afterAll(async () => {
@@ -56,59 +71,55 @@ describe('the money flow across transfer, ledger and notification services', () 
     await Promise.all([...databases.values()].map((database) => database.drop()));
   });
 
-  type As = { headers: Record<string, string> };
-  const asA: As = { headers: TEST_CLIENTS.a.auth };
-  const asB: As = { headers: TEST_CLIENTS.b.auth };
-  /** Owns the treasury: only an operator may open an account allowed to go negative. */
-  const asOperator: As = { headers: TEST_CLIENTS.operator.auth };
-
   const opened: { id: string; client: As }[] = [];
 
   async function openAccount(client: As, allowNegativeBalance = false): Promise<string> {
-    const response = await requestJson(ledger, 'POST', '/v1/accounts', {
-      ...client,
+    const { data, response } = await client.ledger.POST('/v1/accounts', {
       body: { currency: EUR, allowNegativeBalance },
     });
     expect(response.status).toBe(201);
-    const id = (response.body as { id: string }).id;
+    const id = data!.id;
     opened.push({ id, client });
     return id;
   }
 
   async function balanceOf(accountId: string, client = asA): Promise<bigint> {
-    const response = await requestJson(ledger, 'GET', `/v1/accounts/${accountId}`, client);
-    return BigInt((response.body as { balance: string }).balance);
+    const { data } = await client.ledger.GET('/v1/accounts/{id}', { params: { path: { id: accountId } } });
+    return BigInt(data!.balance);
   }
 
-  async function requestTransfer(from: string, to: string, amount: string, key = randomUUID(), client = asA) {
-    return requestJson(transfers, 'POST', '/v1/transfers', {
-      headers: { ...client.headers, 'idempotency-key': key },
+  function requestTransfer(from: string, to: string, amount: string, key = randomUUID(), client = asA) {
+    return client.transfers.POST('/v1/transfers', {
+      params: { header: { 'Idempotency-Key': key } },
       body: { fromAccountId: from, toAccountId: to, amount, currency: EUR },
     });
   }
 
+  /** The id of the transfer a request was accepted as. */
+  function acceptedId({ data }: { data?: Transfer }): string {
+    expect(data).toBeDefined();
+    return data!.id;
+  }
+
   async function settled(id: string, client = asA): Promise<Transfer> {
     return waitFor(
-      async () => (await requestJson(transfers, 'GET', `/v1/transfers/${id}`, client)).body as Transfer,
+      async () => (await client.transfers.GET('/v1/transfers/{id}', { params: { path: { id } } })).data!,
       (transfer) => transfer.status !== 'PENDING',
       { timeoutMs: 60_000, what: `transfer ${id} to settle` },
     );
   }
 
   async function notificationsFor(transferId: string, client = asA): Promise<unknown[]> {
-    const response = await requestJson(
-      notifications,
-      'GET',
-      `/v1/notifications?transferId=${transferId}`,
-      client,
-    );
-    return (response.body as { data: unknown[] }).data;
+    const { data } = await client.notifications.GET('/v1/notifications', {
+      params: { query: { transferId } },
+    });
+    return data!.data;
   }
 
   async function fund(accountId: string, amount: string): Promise<void> {
     const response = await requestTransfer(treasury, accountId, amount, randomUUID(), asOperator);
-    expect(response.status).toBe(202);
-    expect((await settled((response.body as Transfer).id, asOperator)).status).toBe('COMPLETED');
+    expect(response.response.status).toBe(202);
+    expect((await settled(acceptedId(response), asOperator)).status).toBe('COMPLETED');
   }
 
   let treasury: string;
@@ -122,8 +133,8 @@ describe('the money flow across transfer, ledger and notification services', () 
     await fund(alice, '10000');
 
     const response = await requestTransfer(alice, bob, '2500');
-    expect(response.status).toBe(202);
-    const transfer = await settled((response.body as Transfer).id);
+    expect(response.response.status).toBe(202);
+    const transfer = await settled(acceptedId(response));
     expect(transfer).toMatchObject({ status: 'COMPLETED', failureReason: null });
     expect(await balanceOf(alice)).toBe(7_500n);
     expect(await balanceOf(bob, asB)).toBe(2_500n);
@@ -139,11 +150,11 @@ describe('the money flow across transfer, ledger and notification services', () 
     const dave = await openAccount(asA);
     await fund(carol, '100');
     const response = await requestTransfer(carol, dave, '101');
-    const transfer = await settled((response.body as Transfer).id);
+    const transfer = await settled(acceptedId(response));
     expect(transfer).toMatchObject({ status: 'FAILED', failureReason: 'INSUFFICIENT_FUNDS' });
     expect(await balanceOf(carol)).toBe(100n);
-    const entries = await requestJson(ledger, 'GET', `/v1/accounts/${dave}/entries`, asA);
-    expect((entries.body as { data: unknown[] }).data).toEqual([]);
+    const entries = await asA.ledger.GET('/v1/accounts/{id}/entries', { params: { path: { id: dave } } });
+    expect(entries.data?.data).toEqual([]);
     await waitFor(
       () => notificationsFor(transfer.id),
       (list) => list.length === 1,
@@ -158,11 +169,11 @@ describe('the money flow across transfer, ledger and notification services', () 
     const key = randomUUID();
     const first = await requestTransfer(erin, frank, '300', key);
     const replay = await requestTransfer(erin, frank, '300', key);
-    expect(replay.headers.get('idempotent-replayed')).toBe('true');
-    expect((replay.body as Transfer).id).toBe((first.body as Transfer).id);
-    await settled((first.body as Transfer).id);
+    expect(replay.response.headers.get('idempotent-replayed')).toBe('true');
+    expect(acceptedId(replay)).toBe(acceptedId(first));
+    await settled(acceptedId(first));
     const again = await requestTransfer(erin, frank, '300', key);
-    expect((again.body as Transfer).id).toBe((first.body as Transfer).id);
+    expect(acceptedId(again)).toBe(acceptedId(first));
     expect(await balanceOf(erin)).toBe(700n);
     expect(await balanceOf(frank)).toBe(300n);
   });
@@ -174,8 +185,8 @@ describe('the money flow across transfer, ledger and notification services', () 
     const responses = await Promise.all(
       Array.from({ length: 30 }, () => requestTransfer(source, sink, '70')),
     );
-    expect(responses.every((r) => r.status === 202)).toBe(true);
-    const outcomes = await Promise.all(responses.map((r) => settled((r.body as Transfer).id)));
+    expect(responses.every((r) => r.response.status === 202)).toBe(true);
+    const outcomes = await Promise.all(responses.map((r) => settled(acceptedId(r))));
     const completed = outcomes.filter((t) => t.status === 'COMPLETED').length;
     expect(completed).toBe(14);
     expect(
@@ -197,7 +208,7 @@ describe('the money flow across transfer, ledger and notification services', () 
     const to = await openAccount(asA);
     await fund(from, '10');
     const response = await requestTransfer(from.toUpperCase(), to.toUpperCase(), '10');
-    expect(await settled((response.body as Transfer).id)).toMatchObject({
+    expect(await settled(acceptedId(response))).toMatchObject({
       status: 'COMPLETED',
       fromAccountId: from,
     });
@@ -212,7 +223,7 @@ describe('the money flow across transfer, ledger and notification services', () 
     const fromNowhere = await requestTransfer(randomUUID(), thief, '1');
     const outcomes = await Promise.all(
       [fromVictim, fromNowhere].map(async (response) => {
-        const { status, failureReason } = await settled((response.body as Transfer).id);
+        const { status, failureReason } = await settled(acceptedId(response));
         return { status, failureReason };
       }),
     );
@@ -228,12 +239,14 @@ describe('the money flow across transfer, ledger and notification services', () 
     const from = await openAccount(asA);
     const to = await openAccount(asA);
     await fund(from, '50');
-    const response = await requestJson(transfers, 'POST', '/v1/transfers', {
-      headers: { ...asA.headers, 'idempotency-key': randomUUID(), 'x-correlation-id': correlationId },
+    const response = await asA.transfers.POST('/v1/transfers', {
+      // Every operation takes X-Correlation-Id (the document says so once, in its description).
+      headers: { 'X-Correlation-Id': correlationId },
+      params: { header: { 'Idempotency-Key': randomUUID() } },
       body: { fromAccountId: from, toAccountId: to, amount: '20', currency: EUR },
     });
-    expect(response.headers.get('x-correlation-id')).toBe(correlationId);
-    await settled((response.body as Transfer).id);
+    expect(response.response.headers.get('x-correlation-id')).toBe(correlationId);
+    await settled(acceptedId(response));
     for (const service of services) {
       await waitFor(
         () => Promise.resolve(service.logs.filter((line) => line.includes(correlationId))),

@@ -2,6 +2,7 @@
 // services over the real broker: transfers accepted and settled by outcome and reason, a replayed request
 // as a replay, a redelivered TransferRequested as a duplicate the ledger's dedup absorbed, the consumers'
 // events by outcome, HTTP requests by route template and status, and the outbox, pool and process gauges.
+import { createLedgerClient, createTransferClient } from '@oncepay/client';
 import { randomUUID } from 'node:crypto';
 import { TOPICS } from '@oncepay/contracts';
 import { IdempotentProducer } from '@oncepay/messaging';
@@ -9,7 +10,6 @@ import {
   createTestDatabase,
   createTestKafka,
   dashboardMetricNames,
-  requestJson,
   startServiceProcess,
   TEST_CLIENTS,
   testTopic,
@@ -20,10 +20,11 @@ import {
 import { Client } from 'pg';
 
 type ServiceName = 'transfer' | 'ledger' | 'notification';
-type As = { headers: Record<string, string> };
-const asA: As = { headers: TEST_CLIENTS.a.auth };
-const asB: As = { headers: TEST_CLIENTS.b.auth };
-const asOperator: As = { headers: TEST_CLIENTS.operator.auth };
+/** Who calls: the API key the typed clients send. */
+type As = { apiKey: string };
+const asA: As = TEST_CLIENTS.a;
+const asB: As = TEST_CLIENTS.b;
+const asOperator: As = TEST_CLIENTS.operator;
 
 /** One sample of the text format: `name{label="value",...} number`. */
 interface Sample {
@@ -85,28 +86,28 @@ describe('metrics of the three services', () => {
   }
 
   async function openAccount(client: As, allowNegativeBalance = false): Promise<string> {
-    const response = await requestJson(url('ledger'), 'POST', '/v1/accounts', {
-      ...client,
+    const { data, response } = await createLedgerClient(url('ledger'), client).POST('/v1/accounts', {
       body: { currency: 'EUR', allowNegativeBalance },
     });
     expect(response.status).toBe(201);
-    return (response.body as { id: string }).id;
+    return data!.id;
   }
 
   async function transfer(client: As, key: string, from: string, to: string, amount: string) {
-    return requestJson(url('transfer'), 'POST', '/v1/transfers', {
-      headers: { ...client.headers, 'idempotency-key': key },
+    return createTransferClient(url('transfer'), client).POST('/v1/transfers', {
+      params: { header: { 'Idempotency-Key': key } },
       body: { fromAccountId: from, toAccountId: to, amount, currency: 'EUR' },
     });
   }
 
   async function settled(id: string, client: As): Promise<string> {
+    const transfers = createTransferClient(url('transfer'), client);
     const done = await waitFor(
-      async () => (await requestJson(url('transfer'), 'GET', `/v1/transfers/${id}`, client)).body,
-      (body) => (body as { status: string }).status !== 'PENDING',
+      async () => (await transfers.GET('/v1/transfers/{id}', { params: { path: { id } } })).data!,
+      (transfer) => transfer.status !== 'PENDING',
       { timeoutMs: 60_000, what: `transfer ${id} to settle` },
     );
-    return (done as { status: string }).status;
+    return done.status;
   }
 
   it('count transfers, replays, redeliveries absorbed by dedup, consumer outcomes and requests', async () => {
@@ -115,13 +116,13 @@ describe('metrics of the three services', () => {
     const bob = await openAccount(asB);
     const fundKey = randomUUID();
     const funded = await transfer(asOperator, fundKey, treasury, alice, '1000');
-    expect(funded.status).toBe(202);
-    const fundId = (funded.body as { id: string }).id;
+    expect(funded.response.status).toBe(202);
+    const fundId = funded.data!.id;
     expect(await settled(fundId, asOperator)).toBe('COMPLETED');
     const replay = await transfer(asOperator, fundKey, treasury, alice, '1000');
-    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.response.headers.get('idempotent-replayed')).toBe('true');
     const overdraft = await transfer(asA, randomUUID(), alice, bob, '5000');
-    expect(await settled((overdraft.body as { id: string }).id, asA)).toBe('FAILED');
+    expect(await settled(overdraft.data!.id, asA)).toBe('FAILED');
 
     // A redelivery, as after a crash between the ledger's commit and its offset commit: the funding
     // TransferRequested again, exactly as the relay published it.

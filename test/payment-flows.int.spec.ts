@@ -3,47 +3,44 @@
 // the posted one; a capture in part posts exactly that; a double capture, a capture after a void and a
 // capture after expiry each move nothing and answer clearly; two concurrent partial refunds that
 // together exceed the payment leave exactly one succeeding; and the auditor is clean afterwards.
+import {
+  createLedgerClient,
+  createTransferClient,
+  type Account,
+  type LedgerClient,
+  type RequestTransfer,
+  type Transfer,
+  type TransferClient,
+} from '@oncepay/client';
 import { randomUUID } from 'node:crypto';
 import { auditOncePay } from '../apps/auditor/src/auditor';
 import {
   createTestDatabase,
-  requestJson,
   startServiceProcess,
   TEST_CLIENTS,
   TEST_KAFKA_NAMESPACE,
   testEnv,
   waitFor,
-  type JsonResponse,
   type ServiceProcess,
   type TestDatabase,
 } from '@oncepay/test-support';
 
-interface Transfer {
-  id: string;
-  status: string;
-  kind: 'PAYMENT' | 'HOLD' | 'REFUND';
-  amount: string;
-  capturedAmount: string | null;
-  refundOf: string | null;
-  refundedAmount: string;
-  failureReason: string | null;
-}
-
-interface Account {
-  balance: string;
-  availableBalance: string;
-  heldAmount: string;
-}
-
 const EUR = 'EUR';
 /** The statuses a transfer rests in until someone acts (a hold waits for its client or its expiry). */
-const RESTING = ['COMPLETED', 'FAILED', 'HELD', 'CAPTURED', 'VOIDED', 'EXPIRED'];
+const RESTING: Transfer['status'][] = ['COMPLETED', 'FAILED', 'HELD', 'CAPTURED', 'VOIDED', 'EXPIRED'];
+
+/** One test client's typed clients of the transfer-service and the ledger-service. */
+interface As {
+  transfers: TransferClient;
+  ledger: LedgerClient;
+}
 
 describe('holds, captures, voids, expiry and refunds across the three services', () => {
   const databases = new Map<'transfer' | 'ledger' | 'notification', TestDatabase>();
   const services: ServiceProcess[] = [];
-  let transfers: string;
-  let ledger: string;
+  let asA: As;
+  let asB: As;
+  let asOperator: As;
 
   async function boot(name: 'transfer' | 'ledger' | 'notification'): Promise<string> {
     const database = await createTestDatabase(name);
@@ -57,10 +54,15 @@ describe('holds, captures, voids, expiry and refunds across the three services',
     const booted = await Promise.allSettled([boot('ledger'), boot('transfer'), boot('notification')]);
     const failed = booted.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
-    [ledger, transfers] = booted.map((result) => (result as PromiseFulfilledResult<string>).value) as [
+    const [ledger, transfers] = booted.map((result) => (result as PromiseFulfilledResult<string>).value) as [
       string,
       string,
     ];
+    const as = ({ apiKey }: { apiKey: string }): As => ({
+      transfers: createTransferClient(transfers, { apiKey }),
+      ledger: createLedgerClient(ledger, { apiKey }),
+    });
+    [asA, asB, asOperator] = [as(TEST_CLIENTS.a), as(TEST_CLIENTS.b), as(TEST_CLIENTS.operator)];
   }, 120_000);
 
   afterAll(async () => {
@@ -68,58 +70,64 @@ describe('holds, captures, voids, expiry and refunds across the three services',
     await Promise.all([...databases.values()].map((database) => database.drop()));
   });
 
-  type As = { headers: Record<string, string> };
-  const asA: As = { headers: TEST_CLIENTS.a.auth };
-  const asB: As = { headers: TEST_CLIENTS.b.auth };
-  const asOperator: As = { headers: TEST_CLIENTS.operator.auth };
-
   async function openAccount(client: As, allowNegativeBalance = false): Promise<string> {
-    const response = await requestJson(ledger, 'POST', '/v1/accounts', {
-      ...client,
+    const { data, response } = await client.ledger.POST('/v1/accounts', {
       body: { currency: EUR, allowNegativeBalance },
     });
     expect(response.status).toBe(201);
-    return (response.body as { id: string }).id;
+    return data!.id;
   }
 
   async function account(id: string, client = asA): Promise<Account> {
-    const response = await requestJson(ledger, 'GET', `/v1/accounts/${id}`, client);
+    const { data, response } = await client.ledger.GET('/v1/accounts/{id}', { params: { path: { id } } });
     expect(response.status).toBe(200);
-    return response.body as Account;
+    return data!;
   }
 
-  function post(
-    path: string,
-    body: unknown,
-    client = asA,
-    key: string = randomUUID(),
-  ): Promise<JsonResponse> {
-    return requestJson(transfers, 'POST', path, {
-      headers: { ...client.headers, 'idempotency-key': key },
-      body,
-    });
+  const keyed = (id: string, key: string) => ({ path: { id }, header: { 'Idempotency-Key': key } });
+
+  function capture(id: string, body: { amount?: string } = {}, client = asA, key: string = randomUUID()) {
+    return client.transfers.POST('/v1/transfers/{id}/capture', { params: keyed(id, key), body });
+  }
+
+  function voidHold(id: string, client = asA) {
+    return client.transfers.POST('/v1/transfers/{id}/void', { params: keyed(id, randomUUID()), body: {} });
+  }
+
+  function refund(id: string, body: { amount?: string } = {}, client = asA) {
+    return client.transfers.POST('/v1/transfers/{id}/refunds', { params: keyed(id, randomUUID()), body });
+  }
+
+  async function transfer(id: string, client = asA): Promise<Transfer> {
+    return (await client.transfers.GET('/v1/transfers/{id}', { params: { path: { id } } })).data!;
   }
 
   async function rested(id: string, client = asA): Promise<Transfer> {
     return waitFor(
-      async () => (await requestJson(transfers, 'GET', `/v1/transfers/${id}`, client)).body as Transfer,
+      () => transfer(id, client),
       (transfer) => RESTING.includes(transfer.status),
       { timeoutMs: 60_000, what: `transfer ${id} to come to rest` },
     );
   }
 
+  function requestTransfer(body: RequestTransfer, client = asA) {
+    return client.transfers.POST('/v1/transfers', {
+      params: { header: { 'Idempotency-Key': randomUUID() } },
+      body,
+    });
+  }
+
   async function pay(from: string, to: string, amount: string, client = asA): Promise<Transfer> {
-    const response = await post(
-      '/v1/transfers',
+    const { data, response } = await requestTransfer(
       { fromAccountId: from, toAccountId: to, amount, currency: EUR },
       client,
     );
     expect(response.status).toBe(202);
-    return rested((response.body as Transfer).id, client);
+    return rested(data!.id, client);
   }
 
   async function hold(from: string, to: string, amount: string, expiresInSeconds = 3600): Promise<Transfer> {
-    const response = await post('/v1/transfers', {
+    const { data, response } = await requestTransfer({
       fromAccountId: from,
       toAccountId: to,
       amount,
@@ -127,8 +135,8 @@ describe('holds, captures, voids, expiry and refunds across the three services',
       hold: { expiresInSeconds },
     });
     expect(response.status).toBe(202);
-    expect(response.body).toMatchObject({ kind: 'HOLD', status: 'PENDING' });
-    return rested((response.body as Transfer).id);
+    expect(data).toMatchObject({ kind: 'HOLD', status: 'PENDING' });
+    return rested(data!.id);
   }
 
   let treasury: string;
@@ -158,9 +166,9 @@ describe('holds, captures, voids, expiry and refunds across the three services',
     const overdraft = await pay(payer, payee, '7000');
     expect(overdraft).toMatchObject({ status: 'FAILED', failureReason: 'INSUFFICIENT_FUNDS' });
 
-    const capture = await post(`/v1/transfers/${held.id}/capture`, { amount: '2500' });
-    expect(capture.status).toBe(202);
-    expect(capture.body).toMatchObject({ status: 'CAPTURING', capturedAmount: '2500' });
+    const captured = await capture(held.id, { amount: '2500' });
+    expect(captured.response.status).toBe(202);
+    expect(captured.data).toMatchObject({ status: 'CAPTURING', capturedAmount: '2500' });
     expect(await rested(held.id)).toMatchObject({ status: 'CAPTURED', capturedAmount: '2500' });
     expect(await account(payer)).toMatchObject({
       balance: '7500',
@@ -176,33 +184,31 @@ describe('holds, captures, voids, expiry and refunds across the three services',
 
     const captured = await hold(payer, payee, '1000');
     const key = randomUUID();
-    expect((await post(`/v1/transfers/${captured.id}/capture`, {}, asA, key)).status).toBe(202);
-    const replay = await post(`/v1/transfers/${captured.id}/capture`, {}, asA, key);
-    expect(replay.status).toBe(202);
-    expect(replay.headers.get('idempotent-replayed')).toBe('true');
-    const again = await post(`/v1/transfers/${captured.id}/capture`, {});
-    expect(again.status).toBe(409);
-    expect(again.contentType).toContain('application/problem+json');
-    expect(again.body).toMatchObject({ code: 'HOLD_CAPTURED' });
+    expect((await capture(captured.id, {}, asA, key)).response.status).toBe(202);
+    const replay = await capture(captured.id, {}, asA, key);
+    expect(replay.response.status).toBe(202);
+    expect(replay.response.headers.get('idempotent-replayed')).toBe('true');
+    const again = await capture(captured.id);
+    expect(again.response.status).toBe(409);
+    expect(again.response.headers.get('content-type')).toContain('application/problem+json');
+    expect(again.error).toMatchObject({ code: 'HOLD_CAPTURED' });
 
     const voided = await hold(payer, payee, '2000');
-    expect((await post(`/v1/transfers/${voided.id}/void`, {})).status).toBe(202);
-    expect((await post(`/v1/transfers/${voided.id}/capture`, {})).body).toMatchObject({
-      code: 'HOLD_VOIDED',
-    });
+    expect((await voidHold(voided.id)).response.status).toBe(202);
+    expect((await capture(voided.id)).error).toMatchObject({ code: 'HOLD_VOIDED' });
     expect(await rested(voided.id)).toMatchObject({ status: 'VOIDED' });
 
     const expiring = await hold(payer, payee, '3000', 2);
     expect(expiring.status).toBe('HELD');
     const expired = await waitFor(
-      async () => (await requestJson(transfers, 'GET', `/v1/transfers/${expiring.id}`, asA)).body as Transfer,
+      () => transfer(expiring.id),
       (transfer) => transfer.status === 'EXPIRED',
       { timeoutMs: 60_000, what: 'the hold to expire' },
     );
     expect(expired.capturedAmount).toBeNull();
-    const late = await post(`/v1/transfers/${expiring.id}/capture`, {});
-    expect(late.status).toBe(409);
-    expect(late.body).toMatchObject({ code: 'HOLD_EXPIRED' });
+    const late = await capture(expiring.id);
+    expect(late.response.status).toBe(409);
+    expect(late.error).toMatchObject({ code: 'HOLD_EXPIRED' });
 
     await rested(captured.id);
     // Only the one capture moved money: 9000 - 1000; the voided and expired holds released everything.
@@ -219,16 +225,14 @@ describe('holds, captures, voids, expiry and refunds across the three services',
     const payee = await openAccount(asA);
     const held = await hold(payer, payee, '5000');
     const answers = await Promise.all(
-      Array.from({ length: 10 }, (_, i) =>
-        post(`/v1/transfers/${held.id}/${i % 2 === 0 ? 'capture' : 'void'}`, {}),
-      ),
+      Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? capture(held.id) : voidHold(held.id))),
     );
-    const won = answers.filter((answer) => answer.status === 202);
+    const won = answers.filter((answer) => answer.response.status === 202);
     expect(won).toHaveLength(1);
-    const winner = (won[0]!.body as Transfer).status === 'CAPTURING' ? 'HOLD_CAPTURED' : 'HOLD_VOIDED';
-    for (const lost of answers.filter((answer) => answer.status !== 202)) {
-      expect(lost.status).toBe(409);
-      expect(lost.body).toMatchObject({ code: winner });
+    const winner = won[0]!.data?.status === 'CAPTURING' ? 'HOLD_CAPTURED' : 'HOLD_VOIDED';
+    for (const lost of answers.filter((answer) => answer.response.status !== 202)) {
+      expect(lost.response.status).toBe(409);
+      expect(lost.error).toMatchObject({ code: winner });
     }
     const final = await rested(held.id);
     expect(await account(payer)).toMatchObject({
@@ -244,24 +248,24 @@ describe('holds, captures, voids, expiry and refunds across the three services',
     expect(payment.status).toBe('COMPLETED');
 
     const [first, second] = await Promise.all([
-      post(`/v1/transfers/${payment.id}/refunds`, { amount: '600' }),
-      post(`/v1/transfers/${payment.id}/refunds`, { amount: '700' }),
+      refund(payment.id, { amount: '600' }),
+      refund(payment.id, { amount: '700' }),
     ]);
-    const statuses = [first!.status, second!.status].sort();
+    const statuses = [first.response.status, second.response.status].sort();
     expect(statuses).toEqual([202, 409]);
-    const refused = [first!, second!].find((answer) => answer.status === 409)!;
-    expect(refused.body).toMatchObject({ code: 'REFUND_EXCEEDS_PAYMENT' });
-    const accepted = [first!, second!].find((answer) => answer.status === 202)!.body as Transfer;
+    const refused = [first, second].find((answer) => answer.response.status === 409)!;
+    expect(refused.error).toMatchObject({ code: 'REFUND_EXCEEDS_PAYMENT' });
+    const accepted = [first, second].find((answer) => answer.response.status === 202)!.data!;
     expect(accepted).toMatchObject({ kind: 'REFUND', refundOf: payment.id, status: 'PENDING' });
     expect(await rested(accepted.id)).toMatchObject({ status: 'COMPLETED' });
 
     // What is left can be refunded, and not a minor unit more.
     const left = 1000n - BigInt(accepted.amount);
-    const rest = await post(`/v1/transfers/${payment.id}/refunds`, {});
-    expect(rest.status).toBe(202);
-    expect(rest.body).toMatchObject({ amount: left.toString() });
-    await rested((rest.body as Transfer).id);
-    expect((await post(`/v1/transfers/${payment.id}/refunds`, { amount: '1' })).body).toMatchObject({
+    const rest = await refund(payment.id);
+    expect(rest.response.status).toBe(202);
+    expect(rest.data).toMatchObject({ amount: left.toString() });
+    await rested(rest.data!.id);
+    expect((await refund(payment.id, { amount: '1' })).error).toMatchObject({
       code: 'REFUND_EXCEEDS_PAYMENT',
     });
     expect(await rested(payment.id)).toMatchObject({ refundedAmount: '1000' });
@@ -273,24 +277,24 @@ describe('holds, captures, voids, expiry and refunds across the three services',
     const payer = await funded('2000');
     const merchant = await openAccount(asA);
     const held = await hold(payer, merchant, '2000');
-    expect((await post(`/v1/transfers/${held.id}/capture`, { amount: '1500' })).status).toBe(202);
+    expect((await capture(held.id, { amount: '1500' })).response.status).toBe(202);
     await rested(held.id);
-    expect((await post(`/v1/transfers/${held.id}/refunds`, { amount: '1501' })).body).toMatchObject({
+    expect((await refund(held.id, { amount: '1501' })).error).toMatchObject({
       code: 'REFUND_EXCEEDS_PAYMENT',
     });
-    const refund = await post(`/v1/transfers/${held.id}/refunds`, { amount: '1500' });
-    expect(refund.status).toBe(202);
-    expect(await rested((refund.body as Transfer).id)).toMatchObject({ status: 'COMPLETED' });
+    const refunded = await refund(held.id, { amount: '1500' });
+    expect(refunded.response.status).toBe(202);
+    expect(await rested(refunded.data!.id)).toMatchObject({ status: 'COMPLETED' });
     expect(await account(payer)).toMatchObject({ balance: '2000', availableBalance: '2000' });
   });
 
   it('keeps other clients out: B cannot capture, void or refund A’s transfers', async () => {
     const payer = await funded('1000');
     const held = await hold(payer, await openAccount(asA), '500');
-    for (const path of ['capture', 'void', 'refunds']) {
-      const response = await post(`/v1/transfers/${held.id}/${path}`, {}, asB);
+    const steps = [capture(held.id, {}, asB), voidHold(held.id, asB), refund(held.id, {}, asB)];
+    for (const { response, error } of await Promise.all(steps)) {
       expect(response.status).toBe(404);
-      expect(response.body).toMatchObject({ code: 'TRANSFER_NOT_FOUND' });
+      expect(error).toMatchObject({ code: 'TRANSFER_NOT_FOUND' });
     }
   });
 

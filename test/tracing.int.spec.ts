@@ -2,13 +2,13 @@
 // (OTLP over http/json), export to a receiver in this test, and the spans of the POST, the relays'
 // publishes and the consumers' processing, from all three services, share the POST's trace id. Every
 // log line that carries the request's correlation id carries that trace id too, in one JSON shape.
+import { createLedgerClient, createTransferClient } from '@oncepay/client';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   createTestDatabase,
   killAllKillableServices,
-  requestJson,
   startKillableService,
   TEST_CLIENTS,
   waitFor,
@@ -101,27 +101,22 @@ describe('one trace per transfer, exported over OTLP', () => {
   it('carries the POST’s trace through the relay, the ledger, the answer and the notification', async () => {
     const ledger = services.get('ledger')!.baseUrl;
     const transfers = services.get('transfer')!.baseUrl;
-    const open = async (client: { auth: Record<string, string> }, allowNegativeBalance: boolean) =>
+    const open = async (client: { apiKey: string }, allowNegativeBalance: boolean) =>
       (
-        (
-          await requestJson(ledger, 'POST', '/v1/accounts', {
-            headers: client.auth,
-            body: { currency: 'EUR', allowNegativeBalance },
-          })
-        ).body as { id: string }
-      ).id;
+        await createLedgerClient(ledger, client).POST('/v1/accounts', {
+          body: { currency: 'EUR', allowNegativeBalance },
+        })
+      ).data!.id;
     const treasury = await open(TEST_CLIENTS.operator, true);
     const alice = await open(TEST_CLIENTS.a, false);
     const correlationId = `trace-test-${randomUUID()}`;
-    const accepted = await requestJson(transfers, 'POST', '/v1/transfers', {
-      headers: {
-        ...TEST_CLIENTS.operator.auth,
-        'idempotency-key': randomUUID(),
-        'x-correlation-id': correlationId,
-      },
+    const accepted = await createTransferClient(transfers, TEST_CLIENTS.operator).POST('/v1/transfers', {
+      // Every operation takes X-Correlation-Id (the document says so once, in its description).
+      headers: { 'X-Correlation-Id': correlationId },
+      params: { header: { 'Idempotency-Key': randomUUID() } },
       body: { fromAccountId: treasury, toAccountId: alice, amount: '100', currency: 'EUR' },
     });
-    expect(accepted.status).toBe(202);
+    expect(accepted.response.status).toBe(202);
 
     const post = await waitFor(
       () =>

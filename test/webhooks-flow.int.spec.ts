@@ -4,13 +4,19 @@
 // standardwebhooks library; no endpoint ever receives another client's transfer, not even one that
 // credits that client's own account, nor the operator's funding transfers. A hold's end (captured,
 // voided, expired) and a refund reach the client's endpoint as hold.* and transfer.refunded.
+import {
+  createLedgerClient,
+  createNotificationClient,
+  createTransferClient,
+  type Transfer,
+  type TransferClient,
+} from '@oncepay/client';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import {
   createTestDatabase,
-  requestJson,
   startKillableService,
   TEST_CLIENTS,
   waitFor,
@@ -25,7 +31,9 @@ interface Received {
   type: string;
   transferId: string;
 }
-type Client = { id: string; auth: Record<string, string> };
+type Client = { id: string; apiKey: string };
+/** The Idempotency-Key header of one request. */
+type Keyed = { 'Idempotency-Key': string };
 
 describe('webhooks per client, across transfer, ledger and notification services', () => {
   const databases: TestDatabase[] = [];
@@ -79,59 +87,50 @@ describe('webhooks per client, across transfer, ledger and notification services
   });
 
   async function openAccount(client: Client, allowNegativeBalance = false): Promise<string> {
-    const response = await requestJson(urls.ledger, 'POST', '/v1/accounts', {
-      headers: client.auth,
+    const { data, response } = await createLedgerClient(urls.ledger, client).POST('/v1/accounts', {
       body: { currency: 'EUR', allowNegativeBalance },
     });
     expect(response.status).toBe(201);
-    return (response.body as { id: string }).id;
+    return data!.id;
   }
 
   /** Requests a transfer and waits for its final status. */
   async function transfer(client: Client, from: string, to: string, amount: string) {
-    const response = await requestJson(urls.transfer, 'POST', '/v1/transfers', {
-      headers: { ...client.auth, 'idempotency-key': randomUUID() },
-      body: { fromAccountId: from, toAccountId: to, amount, currency: 'EUR' },
-    });
-    expect(response.status).toBe(202);
-    const id = (response.body as { id: string }).id;
-    return waitFor(
-      async () =>
-        (await requestJson(urls.transfer, 'GET', `/v1/transfers/${id}`, { headers: client.auth })).body as {
-          id: string;
-          status: string;
-        },
-      (body) => body.status !== 'PENDING',
-      { timeoutMs: 60_000, what: `transfer ${id} to settle` },
+    return step(
+      client,
+      (transfers, header) =>
+        transfers.POST('/v1/transfers', {
+          params: { header },
+          body: { fromAccountId: from, toAccountId: to, amount, currency: 'EUR' },
+        }),
+      (status) => status !== 'PENDING',
     );
   }
 
-  /** POSTs a step of a transfer (a hold, a capture, a void, a refund) and waits until it rests. */
-  async function step(client: Client, path: string, body: unknown, rests: (status: string) => boolean) {
-    const response = await requestJson(urls.transfer, 'POST', path, {
-      headers: { ...client.auth, 'idempotency-key': randomUUID() },
-      body,
-    });
+  /** Sends a step of a transfer (a hold, a capture, a void, a refund) with a new key and waits until it rests. */
+  async function step(
+    client: Client,
+    send: (transfers: TransferClient, header: Keyed) => Promise<{ data?: Transfer; response: Response }>,
+    rests: (status: Transfer['status']) => boolean,
+  ): Promise<Transfer> {
+    const transfers = createTransferClient(urls.transfer, client);
+    const { data, response } = await send(transfers, { 'Idempotency-Key': randomUUID() });
     expect(response.status).toBe(202);
-    const id = (response.body as { id: string }).id;
+    const id = data!.id;
     return waitFor(
-      async () =>
-        (await requestJson(urls.transfer, 'GET', `/v1/transfers/${id}`, { headers: client.auth })).body as {
-          id: string;
-          status: string;
-        },
+      async () => (await transfers.GET('/v1/transfers/{id}', { params: { path: { id } } })).data!,
       (transfer) => rests(transfer.status),
       { timeoutMs: 60_000, what: `transfer ${id} to rest` },
     );
   }
 
   async function register(client: Client, path: string): Promise<string> {
-    const response = await requestJson(urls.notification, 'POST', '/v1/webhook-endpoints', {
-      headers: client.auth,
-      body: { url: `${receiverUrl}${path}` },
-    });
+    const { data, response } = await createNotificationClient(urls.notification, client).POST(
+      '/v1/webhook-endpoints',
+      { body: { url: `${receiverUrl}${path}` } },
+    );
     expect(response.status).toBe(201);
-    return (response.body as { secret: string }).secret;
+    return data!.secret;
   }
 
   it("delivers each client's own transfers, signed, to its own endpoint only", async () => {
@@ -184,16 +183,38 @@ describe('webhooks per client, across transfer, ledger and notification services
     const holdOf = (amount: string, expiresInSeconds = 3600) =>
       step(
         TEST_CLIENTS.a,
-        '/v1/transfers',
-        { fromAccountId: payer, toAccountId: shop, amount, currency: 'EUR', hold: { expiresInSeconds } },
+        (transfers, header) =>
+          transfers.POST('/v1/transfers', {
+            params: { header },
+            body: {
+              fromAccountId: payer,
+              toAccountId: shop,
+              amount,
+              currency: 'EUR',
+              hold: { expiresInSeconds },
+            },
+          }),
         placed,
       );
     const captured = await holdOf('3000');
     expect(captured).toMatchObject({ status: 'HELD' });
-    await step(TEST_CLIENTS.a, `/v1/transfers/${captured.id}/capture`, { amount: '2000' }, () => true);
+    await step(
+      TEST_CLIENTS.a,
+      (transfers, header) =>
+        transfers.POST('/v1/transfers/{id}/capture', {
+          params: { path: { id: captured.id }, header },
+          body: { amount: '2000' },
+        }),
+      () => true,
+    );
     const voided = await holdOf('500');
     expect(voided).toMatchObject({ status: 'HELD' });
-    await step(TEST_CLIENTS.a, `/v1/transfers/${voided.id}/void`, {}, () => true);
+    await step(
+      TEST_CLIENTS.a,
+      (transfers, header) =>
+        transfers.POST('/v1/transfers/{id}/void', { params: { path: { id: voided.id }, header }, body: {} }),
+      () => true,
+    );
     const expired = await holdOf('700', 1);
     await waitFor(
       async () => received.filter((r) => r.path === '/holds' && r.transferId === captured.id).length,
@@ -202,8 +223,11 @@ describe('webhooks per client, across transfer, ledger and notification services
     );
     const refund = await step(
       TEST_CLIENTS.a,
-      `/v1/transfers/${captured.id}/refunds`,
-      { amount: '500' },
+      (transfers, header) =>
+        transfers.POST('/v1/transfers/{id}/refunds', {
+          params: { path: { id: captured.id }, header },
+          body: { amount: '500' },
+        }),
       (status) => status !== 'PENDING',
     );
     const expected = new Map([

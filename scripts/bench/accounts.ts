@@ -2,7 +2,7 @@
 // (the one account allowed below zero, so the benchmark runs as an operator), then `count` accounts
 // funded from it by real transfers. With
 // many accounts the load's random pairs spread over many rows, so transfers do not queue on one lock.
-import type { JsonHttpClient } from './http-client';
+import type { LedgerClient, RequestTransfer, TransferClient } from '@oncepay/client';
 import type { TransferDb } from './transfer-db';
 
 export interface BenchAccounts {
@@ -16,34 +16,40 @@ export interface BenchAccounts {
 const SETUP_CONCURRENCY = 16;
 
 export async function setUpAccounts(
-  ledger: JsonHttpClient,
-  transfers: JsonHttpClient,
+  ledger: LedgerClient,
+  transfers: TransferClient,
   db: TransferDb,
-  options: { count: number; currency: string; fundingMinor: bigint; settleTimeoutMs: number },
+  options: {
+    count: number;
+    currency: RequestTransfer['currency'];
+    fundingMinor: bigint;
+    settleTimeoutMs: number;
+  },
 ): Promise<BenchAccounts> {
   const open = async (allowNegativeBalance: boolean): Promise<string> => {
-    const answer = await ledger.post('/v1/accounts', { currency: options.currency, allowNegativeBalance });
-    if (answer.status !== 201)
-      throw new Error(`opening an account answered ${answer.status}: ${answer.body}`);
-    return (JSON.parse(answer.body) as { id: string }).id;
+    const { data, error, response } = await ledger.POST('/v1/accounts', {
+      body: { currency: options.currency, allowNegativeBalance },
+    });
+    if (!data || response.status !== 201)
+      throw new Error(`opening an account answered ${response.status}: ${JSON.stringify(error)}`);
+    return data.id;
   };
   const treasury = await open(true);
   const accounts = await inParallel(options.count, () => open(false));
   const fundingIds = await inParallel(accounts.length, async (i) => {
-    const answer = await transfers.post(
-      '/v1/transfers',
-      {
+    const { data, error, response } = await transfers.POST('/v1/transfers', {
+      params: { header: { 'Idempotency-Key': `bench-fund-${accounts[i]!}` } },
+      body: {
         fromAccountId: treasury,
         toAccountId: accounts[i]!,
         amount: options.fundingMinor.toString(),
         currency: options.currency,
         reference: 'bench funding',
       },
-      { 'idempotency-key': `bench-fund-${accounts[i]!}` },
-    );
-    if (answer.status !== 202)
-      throw new Error(`funding an account answered ${answer.status}: ${answer.body}`);
-    return (JSON.parse(answer.body) as { id: string }).id;
+    });
+    if (!data || response.status !== 202)
+      throw new Error(`funding an account answered ${response.status}: ${JSON.stringify(error)}`);
+    return data.id;
   });
   const funded = await db.waitSettled(fundingIds, options.settleTimeoutMs);
   if (funded.completed !== fundingIds.length)

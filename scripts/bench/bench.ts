@@ -6,6 +6,7 @@
 //    window, each followed by a bounded wait until its transfers settled (so phases do not overlap),
 //    CPU and memory sampled throughout;
 // 4. the auditor over the three databases and the dead-letter topics: any broken invariant fails the run.
+import type { RequestTransfer, TransferClient } from '@oncepay/client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
@@ -14,7 +15,7 @@ import { auditOncePay } from '../../apps/auditor/src/auditor';
 import { countDeadLetters } from '../../apps/auditor/src/dead-letters';
 import { formatReport } from '../../apps/auditor/src/format-report';
 import { setUpAccounts } from './accounts';
-import { failureLabel, JsonHttpClient } from './http-client';
+import { benchLedgerClient, benchTransferClient, failureLabel } from './http-client';
 import { runClosedLoop, runOpenLoop, type LoadSamples, type SendTransfer } from './load';
 import { runPgbenchBaseline } from './pgbench';
 import {
@@ -44,7 +45,7 @@ export interface BenchTarget {
   notes: string[];
 }
 
-export const CURRENCY = 'EUR';
+export const CURRENCY = 'EUR' as const;
 /** Each account's opening balance: far more than the random walk of 1..100 minor-unit transfers moves. */
 export const FUNDING_MINOR = 10_000_000n;
 const MAX_AMOUNT_MINOR = 100;
@@ -62,8 +63,8 @@ export async function runBench(
   if (baseline?.available) log(`pgbench: ${baseline.tps.toFixed(0)} tps`);
   else if (baseline) log(`pgbench baseline not available: ${baseline.reason}`);
 
-  const ledger = new JsonHttpClient(target.ledgerUrl, target.client.apiKey, { maxSockets: 32 });
-  const transfers = new JsonHttpClient(target.transferUrl, target.client.apiKey, {
+  const ledger = benchLedgerClient(target.ledgerUrl, target.client.apiKey, { maxSockets: 32 });
+  const transfers = benchTransferClient(target.transferUrl, target.client.apiKey, {
     maxSockets: plan.maxSockets,
   });
   const db = await TransferDb.connect(target.databases.transfer);
@@ -75,14 +76,14 @@ export async function runBench(
   try {
     log(`opening and funding ${plan.accounts} accounts`);
     const setupStarted = Date.now();
-    const accounts = await setUpAccounts(ledger, transfers, db, {
+    const accounts = await setUpAccounts(ledger.client, transfers.client, db, {
       count: plan.accounts,
       currency: CURRENCY,
       fundingMinor: FUNDING_MINOR,
       settleTimeoutMs,
     });
     const setupSeconds = (Date.now() - setupStarted) / 1000;
-    const send = transferSender(transfers, accounts.accounts);
+    const send = transferSender(transfers.client, accounts.accounts);
 
     sampler.start();
     const whole = await sampler.openWindow();
@@ -176,8 +177,7 @@ export async function runBench(
     };
   } finally {
     sampler.stop();
-    ledger.close();
-    transfers.close();
+    await Promise.all([ledger.close(), transfers.close()]);
     await db.close();
   }
 }
@@ -191,9 +191,9 @@ function timing(plan: BenchPlan): { warmupMs: number; durationMs: number } {
  * goes into every body (a `hold`, for the flows mode's two-phase transfers).
  */
 export function transferSender(
-  client: JsonHttpClient,
+  client: TransferClient,
   accounts: readonly string[],
-  extra: Record<string, unknown> = {},
+  extra: Pick<RequestTransfer, 'hold'> = {},
 ): SendTransfer {
   if (accounts.length < 2) throw new Error('the load needs at least two accounts');
   return async () => {
@@ -201,19 +201,18 @@ export function transferSender(
     let to = Math.floor(Math.random() * (accounts.length - 1));
     if (to >= from) to += 1;
     try {
-      const answer = await client.post(
-        '/v1/transfers',
-        {
-          fromAccountId: accounts[from],
-          toAccountId: accounts[to],
+      const { data, response } = await client.POST('/v1/transfers', {
+        params: { header: { 'Idempotency-Key': randomUUID() } },
+        body: {
+          fromAccountId: accounts[from]!,
+          toAccountId: accounts[to]!,
           amount: String(1 + Math.floor(Math.random() * MAX_AMOUNT_MINOR)),
           currency: CURRENCY,
           ...extra,
         },
-        { 'idempotency-key': randomUUID() },
-      );
-      if (answer.status !== 202) return { transferId: null, failure: `HTTP ${answer.status}` };
-      return { transferId: (JSON.parse(answer.body) as { id: string }).id, failure: null };
+      });
+      if (!data || response.status !== 202) return { transferId: null, failure: `HTTP ${response.status}` };
+      return { transferId: data.id, failure: null };
     } catch (error) {
       return { transferId: null, failure: failureLabel(error) };
     }

@@ -11,6 +11,7 @@
 // (one query for every hold waiting, every pollIntervalMs), not the API: a GET per hold per poll would
 // load the transfer-service with reads that are the benchmark's, not the flow's. The poll's queries and
 // their time are reported on their own. The auditor closes the run, as after the benchmark.
+import type { TransferClient } from '@oncepay/client';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -29,7 +30,7 @@ import {
 } from './bench';
 import { counterDelta, databaseNameOf, QUIET_MS, readCounters, type CounterReading } from './db-counters';
 import type { FlowKind, FlowPhaseResult, FlowsPlan, FlowsReport } from './flows-report';
-import { failureLabel, JsonHttpClient } from './http-client';
+import { benchLedgerClient, benchTransferClient, failureLabel } from './http-client';
 import { runOpenLoop, type SendTransfer } from './load';
 import { ProcessSampler } from './process-sampler';
 import { summarize } from './stats';
@@ -47,8 +48,8 @@ export async function runFlows(
   const loadAverageAtStart = os.loadavg();
   const problems: string[] = [];
   const deadLettersBefore = await countAllDeadLetters(target);
-  const ledger = new JsonHttpClient(target.ledgerUrl, target.client.apiKey, { maxSockets: 32 });
-  const transfers = new JsonHttpClient(target.transferUrl, target.client.apiKey, { maxSockets: 256 });
+  const ledger = benchLedgerClient(target.ledgerUrl, target.client.apiKey, { maxSockets: 32 });
+  const transfers = benchTransferClient(target.transferUrl, target.client.apiKey, { maxSockets: 256 });
   const db = await TransferDb.connect(target.databases.transfer);
   const sampler = new ProcessSampler([
     ...target.processes,
@@ -57,7 +58,7 @@ export async function runFlows(
   const settleTimeoutMs = plan.settleTimeoutS * 1000;
   try {
     log(`opening and funding ${plan.accounts} accounts`);
-    const accounts = await setUpAccounts(ledger, transfers, db, {
+    const accounts = await setUpAccounts(ledger.client, transfers.client, db, {
       count: plan.accounts,
       currency: CURRENCY,
       fundingMinor: FUNDING_MINOR,
@@ -77,7 +78,7 @@ export async function runFlows(
       const phase = await runPhase(flow, {
         target,
         plan,
-        transfers,
+        transfers: transfers.client,
         db,
         sampler,
         accounts: accounts.accounts,
@@ -122,8 +123,7 @@ export async function runFlows(
     };
   } finally {
     sampler.stop();
-    ledger.close();
-    transfers.close();
+    await Promise.all([ledger.close(), transfers.close()]);
     await db.close();
   }
 }
@@ -131,7 +131,7 @@ export async function runFlows(
 interface PhaseContext {
   target: BenchTarget;
   plan: FlowsPlan;
-  transfers: JsonHttpClient;
+  transfers: TransferClient;
   db: TransferDb;
   sampler: ProcessSampler;
   accounts: readonly string[];
@@ -266,7 +266,7 @@ async function readQuietCounters(
 }
 
 /** Waits until the hold is no longer PENDING; captures it whole if it is HELD. Never rejects. */
-async function captureWhenHeld(id: string, poller: HeldPoller, client: JsonHttpClient): Promise<CaptureStep> {
+async function captureWhenHeld(id: string, poller: HeldPoller, client: TransferClient): Promise<CaptureStep> {
   const seen = await poller.whenPlaced(id);
   if (seen === null) return { acceptMs: null, heldToCaptureMs: null, failure: poller.missReason };
   if (seen.status === 'FAILED') return { acceptMs: null, heldToCaptureMs: null, failure: null };
@@ -275,12 +275,15 @@ async function captureWhenHeld(id: string, poller: HeldPoller, client: JsonHttpC
   const heldToCaptureMs = Date.now() - seen.updatedAtMs;
   const sentAt = performance.now();
   try {
-    const answer = await client.post(`/v1/transfers/${id}/capture`, {}, { 'idempotency-key': randomUUID() });
+    const { response } = await client.POST('/v1/transfers/{id}/capture', {
+      params: { path: { id }, header: { 'Idempotency-Key': randomUUID() } },
+      body: {},
+    });
     const acceptMs = performance.now() - sentAt;
     return {
-      acceptMs: answer.status === 202 ? acceptMs : null,
+      acceptMs: response.status === 202 ? acceptMs : null,
       heldToCaptureMs,
-      failure: answer.status === 202 ? null : `capture HTTP ${answer.status}`,
+      failure: response.status === 202 ? null : `capture HTTP ${response.status}`,
     };
   } catch (error) {
     return { acceptMs: null, heldToCaptureMs, failure: `capture ${failureLabel(error)}` };

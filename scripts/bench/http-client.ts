@@ -1,70 +1,72 @@
-// The load generator's HTTP client: node:http over keep-alive connections, JSON in and out, nothing
-// else. It shares the machine with what it measures, so it stays cheap: no fetch streams, no retries
-// (a benchmark counts a failure, it does not hide it behind a second attempt).
-import http from 'node:http';
+// The load generator's HTTP side: the typed @oncepay/client, sending through undici's fetch over a
+// keep-alive pool of bounded size. It shares the machine with what it measures, so it stays cheap:
+// connections are reused, and nothing retries (a benchmark counts a failure, it does not hide it
+// behind a second attempt).
+import {
+  createLedgerClient,
+  createTransferClient,
+  type LedgerClient,
+  type ServiceClientOptions,
+  type TransferClient,
+} from '@oncepay/client';
+import { Agent, fetch as undiciFetch, Request as UndiciRequest } from 'undici';
 
-export interface HttpAnswer {
-  status: number;
-  body: string;
+/** One service's typed client and the pool it sends through. */
+export interface BenchClient<C> {
+  client: C;
+  /** Closes every connection of the pool. */
+  close(): Promise<void>;
 }
 
-export class JsonHttpClient {
-  private readonly agent: http.Agent;
-  private readonly base: URL;
-  private readonly timeoutMs: number;
+export interface PoolOptions {
+  /** Bounds the connections; requests beyond it wait for one, and that wait is measured. */
+  maxSockets?: number;
+  /** A request whose answer (its headers, then each part of its body) takes longer fails: `timeout`. */
+  timeoutMs?: number;
+}
 
-  /** maxSockets bounds the connections; requests beyond it wait for one, and that wait is measured. */
-  constructor(
-    baseUrl: string,
-    private readonly apiKey: string,
-    { maxSockets = 256, timeoutMs = 30_000 }: { maxSockets?: number; timeoutMs?: number } = {},
-  ) {
-    this.base = new URL(baseUrl);
-    this.timeoutMs = timeoutMs;
-    this.agent = new http.Agent({ keepAlive: true, maxSockets, scheduling: 'lifo' });
-  }
+export function benchTransferClient(
+  baseUrl: string,
+  apiKey: string,
+  options: PoolOptions = {},
+): BenchClient<TransferClient> {
+  const pool = pooledFetch(options);
+  return { client: createTransferClient(baseUrl, { apiKey, ...pool.options }), close: pool.close };
+}
 
-  post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<HttpAnswer> {
-    const payload = JSON.stringify(body);
-    return new Promise((resolve, reject) => {
-      const request = http.request(
-        {
-          agent: this.agent,
-          host: this.base.hostname,
-          port: this.base.port,
-          path,
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(payload),
-            authorization: `Bearer ${this.apiKey}`,
-            ...headers,
-          },
-          timeout: this.timeoutMs,
-        },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () =>
-            resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
-          );
-          response.on('error', reject);
-        },
-      );
-      request.on('timeout', () => request.destroy(new Error('timeout')));
-      request.on('error', reject);
-      request.end(payload);
-    });
-  }
+export function benchLedgerClient(
+  baseUrl: string,
+  apiKey: string,
+  options: PoolOptions = {},
+): BenchClient<LedgerClient> {
+  const pool = pooledFetch(options);
+  return { client: createLedgerClient(baseUrl, { apiKey, ...pool.options }), close: pool.close };
+}
 
-  close(): void {
-    this.agent.destroy();
-  }
+/**
+ * undici's fetch over an Agent of at most `maxSockets` keep-alive connections per origin. undici's
+ * fetch takes only its own Request, so openapi-fetch is handed that class too; the two are the same
+ * WHATWG classes as the global ones (Node's fetch is undici), which the casts below only restate.
+ */
+function pooledFetch({ maxSockets = 256, timeoutMs = 30_000 }: PoolOptions): {
+  options: Pick<ServiceClientOptions, 'fetch' | 'Request'>;
+  close: () => Promise<void>;
+} {
+  const agent = new Agent({ connections: maxSockets, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  const send = (request: Request) =>
+    undiciFetch(request as unknown as UndiciRequest, { dispatcher: agent }) as unknown as Promise<Response>;
+  return {
+    options: { fetch: send, Request: UndiciRequest as unknown as typeof Request },
+    close: () => agent.close(),
+  };
 }
 
 /** A short, stable label for a failed request: `HTTP 503`, `timeout`, `ECONNREFUSED`... */
 export function failureLabel(error: unknown): string {
-  const code = (error as { code?: unknown }).code;
+  // undici's fetch rejects with `TypeError: fetch failed` and the reason (a code) as its cause.
+  const reason = error instanceof TypeError && error.cause !== undefined ? error.cause : error;
+  const code = (reason as { code?: unknown }).code;
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'timeout';
   if (typeof code === 'string') return code;
-  return error instanceof Error ? error.message.slice(0, 60) : String(error).slice(0, 60);
+  return reason instanceof Error ? reason.message.slice(0, 60) : String(reason).slice(0, 60);
 }

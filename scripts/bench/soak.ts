@@ -20,7 +20,7 @@ import {
   waitNotified,
   type BenchTarget,
 } from './bench';
-import { JsonHttpClient } from './http-client';
+import { benchLedgerClient, benchTransferClient } from './http-client';
 import { retentionEnv } from './options';
 import { runOpenLoop } from './load';
 import { table, type AuditSummary } from './report';
@@ -98,14 +98,14 @@ export async function runSoak(
   const loadAverageAtStart = os.loadavg();
   const problems: string[] = [];
   const deadLettersBefore = await countAllDeadLetters(target);
-  const ledger = new JsonHttpClient(target.ledgerUrl, target.client.apiKey, { maxSockets: 32 });
-  const transfers = new JsonHttpClient(target.transferUrl, target.client.apiKey, { maxSockets: 256 });
+  const ledger = benchLedgerClient(target.ledgerUrl, target.client.apiKey, { maxSockets: 32 });
+  const transfers = benchTransferClient(target.transferUrl, target.client.apiKey, { maxSockets: 256 });
   const db = await TransferDb.connect(target.databases.transfer);
   const clients = await connectAll(target.databases);
   const settleTimeoutMs = plan.settleTimeoutS * 1000;
   try {
     log(`opening and funding ${plan.accounts} accounts`);
-    const accounts = await setUpAccounts(ledger, transfers, db, {
+    const accounts = await setUpAccounts(ledger.client, transfers.client, db, {
       count: plan.accounts,
       currency: CURRENCY,
       fundingMinor: FUNDING_MINOR,
@@ -118,7 +118,7 @@ export async function runSoak(
     const samples: SoakSample[] = [];
     const loadStart = Date.now();
     let loadDone = false;
-    const load = runOpenLoop(transferSender(transfers, accounts.accounts), {
+    const load = runOpenLoop(transferSender(transfers.client, accounts.accounts), {
       ratePerSecond: plan.ratePerSecond,
       warmupMs: 0,
       durationMs: plan.durationS * 1000,
@@ -182,8 +182,7 @@ export async function runSoak(
       audit,
     };
   } finally {
-    ledger.close();
-    transfers.close();
+    await Promise.all([ledger.close(), transfers.close()]);
     await db.close();
     await Promise.all(Object.values(clients).map((client) => client.end()));
   }

@@ -5,6 +5,7 @@
 // Fixed idempotency keys make seeding safe to repeat on every `npm start` (and every compose `up`,
 // whose one-shot `seed` step runs this file), and fix the accounts' ids: an account's id is derived
 // from its client and the key it was opened with (accountIdFor).
+import { createLedgerClient, createTransferClient } from '@oncepay/client';
 import { accountIdFor } from '@oncepay/contracts';
 import { DEV_API_CLIENTS } from '@oncepay/http-edge';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -34,55 +35,66 @@ export const DEMO = {
 } as const;
 
 export async function seedDemoData(): Promise<void> {
-  const ledger = stackConfig.serviceUrl(stackConfig.services[1]!);
-  const transfers = stackConfig.serviceUrl(stackConfig.services[0]!);
+  const ledgerUrl = stackConfig.serviceUrl(stackConfig.services[1]!);
+  const transferUrl = stackConfig.serviceUrl(stackConfig.services[0]!);
   const { treasury, alice, bob, shop } = DEMO.accounts;
-  await openAccount(ledger, treasury, true);
-  await openAccount(ledger, alice, false);
-  await openAccount(ledger, bob, false);
-  await openAccount(ledger, shop, false);
-  await call(`${transfers}/v1/transfers`, treasury.owner, 'seed-fund-alice', {
-    fromAccountId: treasury.id,
-    toAccountId: alice.id,
-    amount: DEMO.openingBalanceMinor,
-    currency: DEMO.currency,
-    reference: 'opening balance',
-  });
+  await openAccount(ledgerUrl, treasury, true);
+  await openAccount(ledgerUrl, alice, false);
+  await openAccount(ledgerUrl, bob, false);
+  await openAccount(ledgerUrl, shop, false);
+  const transfers = createTransferClient(transferUrl, { apiKey: treasury.owner.apiKey });
+  await untilServed(`POST ${transferUrl}/v1/transfers`, () =>
+    transfers.POST('/v1/transfers', {
+      params: { header: { 'Idempotency-Key': 'seed-fund-alice' } },
+      body: {
+        fromAccountId: treasury.id,
+        toAccountId: alice.id,
+        amount: DEMO.openingBalanceMinor,
+        currency: DEMO.currency,
+        reference: 'opening balance',
+      },
+    }),
+  );
 }
 
 function openAccount(
-  ledger: string,
+  ledgerUrl: string,
   account: { owner: Client; key: string },
   allowNegativeBalance: boolean,
 ): Promise<void> {
-  return call(`${ledger}/v1/accounts`, account.owner, account.key, {
-    currency: DEMO.currency,
-    allowNegativeBalance,
-  });
+  const ledger = createLedgerClient(ledgerUrl, { apiKey: account.owner.apiKey });
+  return untilServed(`POST ${ledgerUrl}/v1/accounts`, () =>
+    ledger.POST('/v1/accounts', {
+      params: { header: { 'Idempotency-Key': account.key } },
+      body: { currency: DEMO.currency, allowNegativeBalance },
+    }),
+  );
 }
 
 // The compose seed step can start beside the services (a `docker compose restart` restarts every
 // container at once), so it waits for them: bounded, like every wait in the stack's scripts.
 const SERVICES_TIMEOUT_MS = 120_000;
 
-async function call(url: string, client: Client, idempotencyKey: string | null, body: object): Promise<void> {
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    authorization: `Bearer ${client.apiKey}`,
-  };
-  if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
+/**
+ * Sends until a service answers below 500 (every call carries a fixed Idempotency-Key, so a second
+ * send is safe); any other 4xx than success fails the seeding with the service's problem document.
+ */
+async function untilServed(
+  what: string,
+  send: () => Promise<{ response: Response; error?: unknown }>,
+): Promise<void> {
   const deadline = Date.now() + SERVICES_TIMEOUT_MS;
   for (;;) {
-    const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) }).catch(
-      (error: unknown) => error as Error,
-    );
-    if (response instanceof Response && response.status < 500) {
-      if (!response.ok)
-        throw new Error(`seeding failed: POST ${url} answered ${response.status} ${await response.text()}`);
+    const answer = await send().catch((error: unknown) => error as Error);
+    if (!(answer instanceof Error) && answer.response.status < 500) {
+      if (!answer.response.ok)
+        throw new Error(
+          `seeding failed: ${what} answered ${answer.response.status} ${JSON.stringify(answer.error)}`,
+        );
       return;
     }
-    const why = response instanceof Response ? `answered ${response.status}` : (response.cause ?? response);
-    if (Date.now() > deadline) throw new Error(`seeding failed: POST ${url}: ${String(why)}`);
+    const why = answer instanceof Error ? (answer.cause ?? answer) : `answered ${answer.response.status}`;
+    if (Date.now() > deadline) throw new Error(`seeding failed: ${what}: ${String(why)}`);
     await sleep(1_000);
   }
 }

@@ -1,6 +1,7 @@
 // The shared rig of the fault-injection scenarios: the three built services as killable processes on
 // per-file databases, a client that retries like a real one (same Idempotency-Key), bounded waits on
 // the databases, and the auditor as the final judge. Not a test file itself (no `.spec.ts`).
+import { createLedgerClient, createTransferClient } from '@oncepay/client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -10,7 +11,6 @@ import { auditOncePay, type AuditReport } from '../../apps/auditor/src/auditor';
 import {
   createTestDatabase,
   killAllKillableServices,
-  requestJson,
   startKillableService,
   TEST_CLIENTS,
   TEST_KAFKA_NAMESPACE,
@@ -215,12 +215,11 @@ export class ChaosStack {
   /** An account of client `a`, or with `allowNegativeBalance` a treasury of the operator. */
   async openAccount(allowNegativeBalance = false): Promise<string> {
     const owner = allowNegativeBalance ? TEST_CLIENTS.operator : TEST_CLIENTS.a;
-    const response = await requestJson(this.url('ledger'), 'POST', '/v1/accounts', {
-      headers: owner.auth,
+    const { data, response } = await createLedgerClient(this.url('ledger'), owner).POST('/v1/accounts', {
       body: { currency: 'EUR', allowNegativeBalance },
     });
-    if (response.status !== 201) throw new Error(`open account: ${response.status}`);
-    return (response.body as { id: string }).id;
+    if (!data || response.status !== 201) throw new Error(`open account: ${response.status}`);
+    return data.id;
   }
 
   async balanceOf(accountId: string): Promise<bigint> {
@@ -248,13 +247,12 @@ export class ChaosStack {
     while (Date.now() < deadline) {
       attempts += 1;
       try {
-        const response = await requestJson(this.url('transfer'), 'POST', '/v1/transfers', {
-          headers: { ...client.auth, 'idempotency-key': key },
-          body: { ...body, currency: 'EUR' },
-        });
-        if (response.status === 202)
-          return { key, id: (response.body as { id: string }).id, attempts, setbacks };
-        last = `HTTP ${response.status} ${JSON.stringify(response.body)}`;
+        const { data, error, response } = await createTransferClient(this.url('transfer'), client).POST(
+          '/v1/transfers',
+          { params: { header: { 'Idempotency-Key': key } }, body: { ...body, currency: 'EUR' } },
+        );
+        if (data && response.status === 202) return { key, id: data.id, attempts, setbacks };
+        last = `HTTP ${response.status} ${JSON.stringify(error)}`;
         setbacks.push(`HTTP ${response.status}`);
         if (response.status < 500) break;
       } catch (error) {

@@ -9,9 +9,22 @@
 // and the ledger once everything has come to rest. Not a test file itself (no `.spec.ts`).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
-import { requestJson, TEST_CLIENTS, waitFor, type JsonResponse } from '@oncepay/test-support';
+import { createTransferClient, type RequestTransfer } from '@oncepay/client';
+import { TEST_CLIENTS, waitFor } from '@oncepay/test-support';
 import { TERMINAL_STATUSES } from '@oncepay/transfer-state-machine';
 import type { ChaosStack } from './chaos-harness';
+
+/** What the mix reads of an answer: its status and its body, the resource or the problem document. */
+interface Answer {
+  status: number;
+  body: unknown;
+}
+
+/** A step on a transfer, by the last segment of its path. */
+type Step = 'capture' | 'void' | 'refunds';
+
+/** The Idempotency-Key header of one request, the same on every retry of it. */
+type Keyed = { 'Idempotency-Key': string };
 
 /** A hold the mix leaves to the expiry job: short enough to expire mid-scenario. */
 const SHORT_HOLD_SECONDS = 2;
@@ -300,7 +313,7 @@ export class PaymentMix {
       case 'capture part': {
         const id = await this.hold(amount, LONG_HOLD_SECONDS);
         const captured = flow === 'capture' ? amount : amount / 3n;
-        const body: Record<string, string> = flow === 'capture' ? {} : { amount: captured.toString() };
+        const body = flow === 'capture' ? {} : { amount: captured.toString() };
         await this.firstStep(id, 'capture', body, {
           status: 'CAPTURING',
           capturedAmount: captured.toString(),
@@ -324,17 +337,21 @@ export class PaymentMix {
   }
 
   private async pay(amount: bigint): Promise<void> {
-    const response = await this.send('/v1/transfers', this.transferBody(amount));
+    const response = await this.send('POST /v1/transfers', (transfers, header) =>
+      transfers.POST('/v1/transfers', { params: { header }, body: this.transferBody(amount) }),
+    );
     const { id } = this.expectAccepted('payment', response, { kind: 'PAYMENT' });
     this.payments.push({ id, amount });
     this.refundables.push({ id, paid: amount, refunded: 0n });
   }
 
   private async hold(amount: bigint, expiresInSeconds: number): Promise<string> {
-    const response = await this.send('/v1/transfers', {
-      ...this.transferBody(amount),
-      hold: { expiresInSeconds },
-    });
+    const response = await this.send('POST /v1/transfers', (transfers, header) =>
+      transfers.POST('/v1/transfers', {
+        params: { header },
+        body: { ...this.transferBody(amount), hold: { expiresInSeconds } },
+      }),
+    );
     return this.expectAccepted('hold', response, { kind: 'HOLD' }).id;
   }
 
@@ -349,7 +366,7 @@ export class PaymentMix {
     const left = payment.paid - payment.refunded;
     const amount = secondStep || left < 2n ? left : left / 2n;
     payment.refunded += amount;
-    const response = await this.send(`/v1/transfers/${payment.id}/refunds`, { amount: amount.toString() }, [
+    const response = await this.sendStep(payment.id, 'refunds', { amount: amount.toString() }, [
       'NOT_REFUNDABLE',
     ]);
     try {
@@ -367,21 +384,16 @@ export class PaymentMix {
   private async firstStep(
     id: string,
     step: 'capture' | 'void',
-    body: Record<string, string>,
+    body: { amount?: string },
     expected: Record<string, string>,
   ): Promise<void> {
-    const response = await this.send(`/v1/transfers/${id}/${step}`, body, ['HOLD_NOT_PLACED']);
+    const response = await this.sendStep(id, step, body, ['HOLD_NOT_PLACED']);
     this.expectAccepted(`${step} of ${id}`, response, expected);
   }
 
   /** A step under a new key on what already ended (or is ending) one way: refused with `code`. */
-  private async secondStep(
-    id: string,
-    step: 'capture' | 'void' | 'refunds',
-    body: Record<string, string>,
-    code: string,
-  ): Promise<void> {
-    const response = await this.send(`/v1/transfers/${id}/${step}`, body);
+  private async secondStep(id: string, step: Step, body: { amount?: string }, code: string): Promise<void> {
+    const response = await this.sendStep(id, step, body);
     const got = (response.body as { code?: string } | null)?.code;
     if (response.status === 409 && got === code) this.refusedSecondSteps += 1;
     else
@@ -390,16 +402,12 @@ export class PaymentMix {
       );
   }
 
-  private transferBody(amount: bigint) {
+  private transferBody(amount: bigint): RequestTransfer {
     return { fromAccountId: this.payer, toAccountId: this.payee, amount: amount.toString(), currency: 'EUR' };
   }
 
   /** A 202 whose body has the `expected` members; anything else throws (the flow gives up, the scenario fails). */
-  private expectAccepted(
-    what: string,
-    response: JsonResponse,
-    expected: Record<string, string>,
-  ): { id: string } {
+  private expectAccepted(what: string, response: Answer, expected: Record<string, string>): { id: string } {
     const body = response.body as Record<string, unknown> | null;
     const differs = Object.entries(expected).filter(([name, value]) => body?.[name] !== value);
     if (response.status !== 202 || differs.length > 0)
@@ -409,26 +417,57 @@ export class PaymentMix {
     return { id: body!.id as string };
   }
 
+  /** POSTs a step (a capture, a void or a refund) of transfer `id` as `send` does. */
+  private sendStep(
+    id: string,
+    step: Step,
+    body: { amount?: string },
+    notYet: string[] = [],
+  ): Promise<Answer> {
+    return this.send(
+      `POST /v1/transfers/${id}/${step}`,
+      (transfers, header) => {
+        const params = { path: { id }, header };
+        switch (step) {
+          case 'capture':
+            return transfers.POST('/v1/transfers/{id}/capture', { params, body });
+          case 'void':
+            return transfers.POST('/v1/transfers/{id}/void', { params, body: {} });
+          case 'refunds':
+            return transfers.POST('/v1/transfers/{id}/refunds', { params, body });
+        }
+      },
+      notYet,
+    );
+  }
+
   /**
    * POST as a real client of `a`: the same Idempotency-Key again after a connection error or a 5xx,
    * and after a 409 whose code is in `notYet` (the step came early); any other answer is returned.
    */
-  private async send(path: string, body: unknown, notYet: string[] = []): Promise<JsonResponse> {
+  private async send(
+    what: string,
+    post: (
+      transfers: ReturnType<typeof createTransferClient>,
+      header: Keyed,
+    ) => Promise<{ data?: unknown; error?: unknown; response: Response }>,
+    notYet: string[] = [],
+  ): Promise<Answer> {
     const key = randomUUID();
     const deadline = Date.now() + (this.options.requestDeadlineMs ?? 90_000);
     let last = '';
     while (Date.now() < deadline) {
       let setback: string;
       try {
-        const response = await requestJson(this.stack.url('transfer'), 'POST', path, {
-          headers: { ...TEST_CLIENTS.a.auth, 'idempotency-key': key },
-          body,
-        });
-        const code = (response.body as { code?: string } | null)?.code;
-        const early = response.status === 409 && code !== undefined && notYet.includes(code);
-        if (response.status < 500 && !early) return response;
-        setback = early ? `409 ${code}` : `HTTP ${response.status}`;
-        last = `${setback} ${JSON.stringify(response.body)}`;
+        // The service's URL is looked up on every attempt: while a fault has it down, that is a setback too.
+        const transfers = createTransferClient(this.stack.url('transfer'), TEST_CLIENTS.a);
+        const { data, error, response } = await post(transfers, { 'Idempotency-Key': key });
+        const answer = { status: response.status, body: data ?? error ?? null };
+        const code = (answer.body as { code?: string } | null)?.code;
+        const early = answer.status === 409 && code !== undefined && notYet.includes(code);
+        if (answer.status < 500 && !early) return answer;
+        setback = early ? `409 ${code}` : `HTTP ${answer.status}`;
+        last = `${setback} ${JSON.stringify(answer.body)}`;
       } catch (error) {
         const code = (error as { cause?: { code?: string } }).cause?.code;
         setback = `connection error${code ? ` ${code}` : ''}`;
@@ -437,6 +476,6 @@ export class PaymentMix {
       this.setbacks[setback] = (this.setbacks[setback] ?? 0) + 1;
       await sleep(250);
     }
-    throw new Error(`POST ${path} with key ${key} got no final answer in time: ${last}`);
+    throw new Error(`${what} with key ${key} got no final answer in time: ${last}`);
   }
 }

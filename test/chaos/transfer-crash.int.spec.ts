@@ -6,7 +6,8 @@
 // steps, the expiry job and refunds mid-way. No request may create two transfers, none may be lost,
 // every hold must end exactly as decided, and the auditor must be clean.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TEST_CLIENTS, requestJson } from '@oncepay/test-support';
+import { createTransferClient, type Transfer } from '@oncepay/client';
+import { TEST_CLIENTS } from '@oncepay/test-support';
 import { CHAOS, ChaosStack, tally } from './chaos-harness';
 
 const AMOUNT = 100n;
@@ -54,7 +55,7 @@ describe('chaos: kill -9 of the transfer-service mid-load', () => {
       }
       const results = await posted;
 
-      let replays: Awaited<ReturnType<typeof requestJson>>[] = [];
+      let replays: { data?: Transfer; response: Response }[] = [];
       let inDatabase = 0;
       await stack.settleAndAudit({
         scenario: `transfer-service kill -9 x${CHAOS.rounds}`,
@@ -65,10 +66,11 @@ describe('chaos: kill -9 of the transfer-service mid-load', () => {
         mix,
         beforeAudit: async () => {
           // Every key once more, after the fact: the stored answer comes back, nothing new is created.
+          const transfers = createTransferClient(stack.url('transfer'), TEST_CLIENTS.a);
           replays = await Promise.all(
             results.map((r) =>
-              requestJson(stack.url('transfer'), 'POST', '/v1/transfers', {
-                headers: { ...TEST_CLIENTS.a.auth, 'idempotency-key': r.key },
+              transfers.POST('/v1/transfers', {
+                params: { header: { 'Idempotency-Key': r.key } },
                 body: { ...body, currency: 'EUR' },
               }),
             ),
@@ -90,10 +92,10 @@ describe('chaos: kill -9 of the transfer-service mid-load', () => {
       expect(new Set(results.map((r) => r.key)).size).toBe(REQUESTS);
       expect(new Set(results.map((r) => r.id)).size).toBe(REQUESTS);
       expect(inDatabase).toBe(REQUESTS);
-      expect(replays.map((r) => [r.status, r.headers.get('idempotent-replayed')])).toEqual(
+      expect(replays.map((r) => [r.response.status, r.response.headers.get('idempotent-replayed')])).toEqual(
         results.map(() => [202, 'true']),
       );
-      expect(replays.map((r) => (r.body as { id: string }).id)).toEqual(results.map((r) => r.id));
+      expect(replays.map((r) => r.data?.id)).toEqual(results.map((r) => r.id));
     },
     CHAOS.timeoutMs(180_000),
   );

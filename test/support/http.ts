@@ -1,4 +1,7 @@
-// Calls a test service's HTTP API as a client would: JSON in, status, content type and JSON out.
+// Calls a test service's HTTP API raw: JSON in, status, content type and JSON out. Cross-service tests
+// make well-formed calls with the typed @oncepay/client; this stays for what the typed client cannot
+// send (malformed JSON, a wrong type, a missing header) and for the services' own specs, since no
+// service may import the client (LAYERS in eslint.config.js).
 
 export interface JsonResponse {
   status: number;
