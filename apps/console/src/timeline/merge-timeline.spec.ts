@@ -112,7 +112,7 @@ describe('fetchTrail', () => {
     baseUrl: 'http://ledger.invalid',
     apiKey: 'ops-key',
     timeoutMs: 1_000,
-    fetch: answer as unknown as typeof fetch,
+    fetch: answer as (request: Request) => Promise<Response>,
   });
 
   it('validates the answer and keeps its entries', async () => {
@@ -160,7 +160,7 @@ describe('fetchTrail', () => {
       'the service answered 403',
       expect.stringMatching(/^an unexpected trail/),
       'the trail is of another service or transfer',
-      'unreachable: connect ECONNREFUSED',
+      'unreachable or unreadable: connect ECONNREFUSED',
     ]);
   });
 });

@@ -1,7 +1,9 @@
 // Each service's own account of one transfer: `GET /v1/ops/transfers/{transferId}/trail` (operator
-// role), validated here at the edge like any other untrusted input. A service that does not serve it
-// (an older version answers 404), refuses the key, or cannot be reached leaves its lane "not available"
-// with the reason; the timeline still shows the others and what the console saw on the wire.
+// role), asked through the typed client and validated here like any other untrusted input. A service
+// that does not serve it (an older version answers 404), refuses the key, or cannot be reached leaves
+// its lane "not available" with the reason; the timeline still shows the others and what the console
+// saw on the wire.
+import { createLedgerClient, createNotificationClient, createTransferClient } from '@oncepay/client';
 import { z } from 'zod';
 
 export const TRAIL_SERVICES = ['transfer', 'ledger', 'notification'] as const;
@@ -41,37 +43,49 @@ export interface TrailSourceOptions {
   baseUrl: string;
   apiKey: string;
   timeoutMs: number;
-  fetch?: typeof fetch;
+  fetch?: (request: Request) => Promise<Response>;
 }
+
+const TRAIL_PATH = '/v1/ops/transfers/{transferId}/trail';
 
 /** Asks one service for its trail of `transferId`. Never throws: a failure is a lane "not available". */
 export async function fetchTrail(options: TrailSourceOptions, transferId: string): Promise<TrailResult> {
   const { service } = options;
-  const url = new URL(`/v1/ops/transfers/${encodeURIComponent(transferId)}/trail`, options.baseUrl);
-  let response: Response;
+  let answer: { response: Response; data?: unknown };
   try {
-    response = await (options.fetch ?? fetch)(url, {
-      headers: { authorization: `Bearer ${options.apiKey}`, accept: 'application/json' },
-      signal: AbortSignal.timeout(options.timeoutMs),
-    });
+    answer = await requestTrail(options, transferId);
   } catch (error) {
-    return { service, available: false, reason: `unreachable: ${describe(error)}` };
+    return { service, available: false, reason: `unreachable or unreadable: ${describe(error)}` };
   }
+  const { response } = answer;
   if (response.status === 404)
     return { service, available: false, reason: 'the service serves no trail (404)' };
   if (!response.ok) return { service, available: false, reason: `the service answered ${response.status}` };
-  let body: unknown;
-  try {
-    body = await response.json();
-  } catch {
-    return { service, available: false, reason: 'the service answered with something that is not JSON' };
-  }
-  const parsed = trailSchema.safeParse(body);
+  // The client types the answer from the service's document; the console still checks it, as it would
+  // any input from the network, so a service of another version shows as not available, not as a crash.
+  const parsed = trailSchema.safeParse(answer.data);
   if (!parsed.success)
     return { service, available: false, reason: `an unexpected trail: ${parsed.error.issues[0]?.message}` };
   if (parsed.data.service !== service || parsed.data.transferId !== transferId)
     return { service, available: false, reason: 'the trail is of another service or transfer' };
   return { service, available: true, entries: parsed.data.entries };
+}
+
+/** The same operation on each service, through that service's typed client (@oncepay/client). */
+function requestTrail(options: TrailSourceOptions, transferId: string) {
+  const clientOptions = { apiKey: options.apiKey, ...(options.fetch ? { fetch: options.fetch } : {}) };
+  const request = {
+    params: { path: { transferId } },
+    signal: AbortSignal.timeout(options.timeoutMs),
+  };
+  switch (options.service) {
+    case 'transfer':
+      return createTransferClient(options.baseUrl, clientOptions).GET(TRAIL_PATH, request);
+    case 'ledger':
+      return createLedgerClient(options.baseUrl, clientOptions).GET(TRAIL_PATH, request);
+    case 'notification':
+      return createNotificationClient(options.baseUrl, clientOptions).GET(TRAIL_PATH, request);
+  }
 }
 
 function describe(error: unknown): string {
