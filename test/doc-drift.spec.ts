@@ -55,6 +55,7 @@ import { NEXT_STATUSES } from '@oncepay/transfer-state-machine';
 import { GENERATED_REGIONS, regionContent, regionText } from '../scripts/docs/generated-regions';
 import { DEFAULT_CRASHES_PER_POINT, DEFAULT_TRANSFERS } from '../scripts/lab/cli-options';
 import { SERVICES } from '../scripts/infra/services';
+import { SERVICE_TABLE_PRIVILEGES } from '../scripts/db/roles';
 import { DEV_ROLE_PASSWORD } from '../scripts/infra/stack-config';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
@@ -616,6 +617,23 @@ interface ListClaim {
 }
 
 const LIST_CLAIMS: ListClaim[] = [
+  // Each service database's tables, in the services table and in the diagram, as the roles grant them.
+  ...(['transfer', 'ledger', 'notification'] as const).flatMap((service): ListClaim[] => [
+    {
+      file: ARCH,
+      what: `the tables of oncepay_${service}`,
+      pattern: new RegExp(`\\| \`oncepay_${service}\`: ([^|]*)\\|`),
+      item: /`([a-z_]+)`/g,
+      expected: Object.keys(SERVICE_TABLE_PRIVILEGES[service]),
+    },
+    {
+      file: ARCH,
+      what: `the tables of oncepay_${service} in the diagram`,
+      pattern: new RegExp(`\\("oncepay_${service}: ([a-z_, ]*)"\\)`),
+      item: /([a-z_]+)/g,
+      expected: Object.keys(SERVICE_TABLE_PRIVILEGES[service]),
+    },
+  ]),
   {
     file: 'docs/adr/0003-dedup-record-in-the-effect-transaction.md',
     what: 'the consumer names',
