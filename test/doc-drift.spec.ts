@@ -50,7 +50,7 @@ import { EVENT_TYPES, REJECTION_REASONS, TOPICS } from '@oncepay/contracts';
 import { MIN_IDEMPOTENCY_KEY_RETENTION_MS } from '@oncepay/dedup';
 import { DEV_API_CLIENTS, idempotencyKeySchema, MAX_BODY_BYTES } from '@oncepay/http-edge';
 import { METADATA_MAX_AGE_MS } from '@oncepay/messaging';
-import { RETENTION_BOUNDS } from '@oncepay/service-runtime';
+import { RETENTION_BOUNDS, TRAIL_ROWS_PER_KIND } from '@oncepay/service-runtime';
 import { NEXT_STATUSES } from '@oncepay/transfer-state-machine';
 import { GENERATED_REGIONS, regionContent, regionText } from '../scripts/docs/generated-regions';
 import { DEFAULT_CRASHES_PER_POINT, DEFAULT_TRANSFERS } from '../scripts/lab/cli-options';
@@ -202,6 +202,7 @@ const ARCH = 'docs/architecture.md';
 const SEMANTICS = 'docs/delivery-semantics.md';
 const ADR_OUTBOX = 'docs/adr/0001-transactional-outbox-over-dual-writes.md';
 const ADR_RETENTION = 'docs/adr/0010-retention-batched-deletes-under-a-time-budget.md';
+const ADR_TRAIL = 'docs/adr/0013-the-transfer-trail.md';
 
 /** A value stated in the README's configuration table on the variable's row; by default its schema default. */
 const readmeDefault = (
@@ -312,6 +313,19 @@ const CLAIMS: Claim[] = [
   // docs/delivery-semantics.md, the lab's defaults.
   claim(SEMANTICS, 'lab transfers default', /a random seed \(printed\), (\d+) transfers/, DEFAULT_TRANSFERS),
   claim(SEMANTICS, 'lab crashes default', /(\d+) crashes per point/, DEFAULT_CRASHES_PER_POINT),
+  // The transfer trail's per-kind row limit.
+  claim(
+    ARCH,
+    'trail rows per kind',
+    /a trail shows at most ([\d,]+) rows of each kind/,
+    TRAIL_ROWS_PER_KIND.toLocaleString('en-US'),
+  ),
+  claim(
+    ADR_TRAIL,
+    'trail rows per kind',
+    /reads at most ([\d,]+) rows of its kind/,
+    TRAIL_ROWS_PER_KIND.toLocaleString('en-US'),
+  ),
   // docs/architecture.md: ports, limits, timeouts.
   claim(ARCH, 'transfer-service port', /### transfer-service \(port (\d+)\)/, servicePort('transfer')),
   claim(ARCH, 'ledger-service port', /### ledger-service \(port (\d+)\)/, servicePort('ledger')),

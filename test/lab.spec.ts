@@ -371,7 +371,7 @@ describe('tally', () => {
       postingsPerTransfer: new Map(Object.entries(postings).filter(([, n]) => n > 0)),
       notificationsPerTransfer: new Map(Object.entries(notifications).filter(([, n]) => n > 0)),
       balances,
-      duplicatesOnTopic: 0,
+      topicDuplicates: { requests: 0, answers: 0 },
     };
   }
   const everyOnce = { [t0]: 1, [t1]: 1, [t2]: 1 };
@@ -385,15 +385,24 @@ describe('tally', () => {
       notificationsDuplicated: 0,
       notificationsMissing: 0,
       balanceDriftMinor: 0n,
-      duplicatesOnTopic: 0,
+      requestsOnTopicTwice: 0,
+      answersOnTopicTwice: 0,
     } satisfies Tally);
     expect(isClean(result)).toBe(true);
   });
 
-  it('passes the duplicates read back from the topics through, and is not clean with any', () => {
-    const result = tally(plan, { ...observe(everyOnce, everyOnce), duplicatesOnTopic: 2 });
-    expect(result.duplicatesOnTopic).toBe(2);
+  it('passes the duplicates read back from each topic through apart, and is not clean with any', () => {
+    const result = tally(plan, {
+      ...observe(everyOnce, everyOnce),
+      topicDuplicates: { requests: 2, answers: 5 },
+    });
+    expect(result).toMatchObject({ requestsOnTopicTwice: 2, answersOnTopicTwice: 5 });
     expect(isClean(result)).toBe(false);
+    for (const topicDuplicates of [
+      { requests: 1, answers: 0 },
+      { requests: 0, answers: 1 },
+    ])
+      expect(isClean(tally(plan, { ...observe(everyOnce, everyOnce), topicDuplicates }))).toBe(false);
   });
 
   it('counts a lost transfer, a double posting, double and missing notifications, and the drift they cause', () => {
@@ -406,7 +415,8 @@ describe('tally', () => {
       notificationsMissing: 1, // t0 (t1 was never posted: lost, not missing a notification)
       // t1 lost: c is 30 too high, d 30 too low. t2 twice: a is 7 too low, b 7 too high.
       balanceDriftMinor: 30n + 30n + 7n + 7n,
-      duplicatesOnTopic: 0,
+      requestsOnTopicTwice: 0,
+      answersOnTopicTwice: 0,
     } satisfies Tally);
     expect(isClean(result)).toBe(false);
   });
@@ -456,7 +466,6 @@ function resultOf(mode: LabMode, overrides: Partial<Tally>, crashes = 4): ModeRe
     mode,
     crashes: Array.from({ length: crashes }, (_, i) => `crash-${i}`),
     otherFaults: ['requests-ack-lost@batch-1', 'ledger-rebalance@7'],
-    topicDuplicates: { requests: 0, answers: overrides.duplicatesOnTopic ?? 0 },
     elapsedMs: 1_000,
     tally: {
       requested: 30,
@@ -465,7 +474,8 @@ function resultOf(mode: LabMode, overrides: Partial<Tally>, crashes = 4): ModeRe
       notificationsDuplicated: 0,
       notificationsMissing: 0,
       balanceDriftMinor: 0n,
-      duplicatesOnTopic: 0,
+      requestsOnTopicTwice: 0,
+      answersOnTopicTwice: 0,
       ...overrides,
     },
   };
@@ -475,13 +485,19 @@ function labResultOf(plan: LabPlan, modes: readonly LabMode[] = LAB_MODES): LabR
   const overrides: Record<LabMode, [Partial<Tally>, number]> = {
     'at-most-once': [{ lost: 1, notificationsMissing: 1, balanceDriftMinor: 9_007_199_254_740_993n }, 3],
     'at-least-once': [
-      { postedTwice: 1, notificationsDuplicated: 2, balanceDriftMinor: 35_368n, duplicatesOnTopic: 2 },
+      { postedTwice: 1, notificationsDuplicated: 2, balanceDriftMinor: 35_368n, answersOnTopicTwice: 2 },
       4,
     ],
     'effectively-once': [{}, 4],
     'dual-write': [{ notificationsMissing: 1 }, 4],
     'non-idempotent-producer': [
-      { postedTwice: 12, notificationsDuplicated: 13, balanceDriftMinor: 314_674n, duplicatesOnTopic: 22 },
+      {
+        postedTwice: 12,
+        notificationsDuplicated: 13,
+        balanceDriftMinor: 314_674n,
+        requestsOnTopicTwice: 10,
+        answersOnTopicTwice: 22,
+      },
       4,
     ],
     'kafka-transactions': [{ postedTwice: 2, balanceDriftMinor: 84_204n }, 4],
@@ -542,6 +558,7 @@ describe('the report', () => {
       '1',
       '9007199254740993',
       '0',
+      '0',
       '5',
     ]);
     expect(cellsOf(rows[3])).toEqual([
@@ -552,11 +569,23 @@ describe('the report', () => {
       '2',
       '0',
       '35368',
+      '0',
       '2',
       '6',
     ]);
-    expect(cellsOf(rows[4])).toEqual(['effectively-once (OncePay)', '30', '0', '0', '0', '0', '0', '0', '6']);
-    expect(cellsOf(rows[5])).toEqual(['dual write, no outbox', '30', '0', '0', '0', '1', '0', '0', '6']);
+    expect(cellsOf(rows[4])).toEqual([
+      'effectively-once (OncePay)',
+      '30',
+      '0',
+      '0',
+      '0',
+      '0',
+      '0',
+      '0',
+      '0',
+      '6',
+    ]);
+    expect(cellsOf(rows[5])).toEqual(['dual write, no outbox', '30', '0', '0', '0', '1', '0', '0', '0', '6']);
     expect(cellsOf(rows[6])).toEqual([
       'producer without idempotence',
       '30',
@@ -565,10 +594,22 @@ describe('the report', () => {
       '13',
       '0',
       '314674',
+      '10',
       '22',
       '6',
     ]);
-    expect(cellsOf(rows[7])).toEqual(['Kafka transactions', '30', '0', '2', '0', '0', '84204', '0', '6']);
+    expect(cellsOf(rows[7])).toEqual([
+      'Kafka transactions',
+      '30',
+      '0',
+      '2',
+      '0',
+      '0',
+      '84204',
+      '0',
+      '0',
+      '6',
+    ]);
     for (const fault of plan.faults)
       expect(markdown).toMatch(
         new RegExp(`\\| ${fault.role} +\\| +#${fault.transferIndex} \\| ${fault.point} +\\|`),
@@ -603,6 +644,11 @@ describe('the report', () => {
     // Plain JSON: bigint drift as its printed digits, nothing lost in a round trip.
     expect(JSON.parse(JSON.stringify(json))).toEqual(json);
     expect(json.rows[0]?.cells[6]).toBe('9007199254740993');
+    // The producer's duplicates apart from the ledger's republished answers.
+    const column = (name: string): number => json.columns.indexOf(name);
+    const producer = json.rows.find((row) => row.mode === 'non-idempotent-producer');
+    expect(producer?.cells[column('requests on topic twice')]).toBe('10');
+    expect(producer?.cells[column('answers on topic twice')]).toBe('22');
   });
 
   it('pads Markdown tables and aligns numbers right', () => {
@@ -623,32 +669,36 @@ describe('the chart', () => {
     for (const mode of LAB_MODES) expect(svg).toContain(`>${escapeXml(MODE_DESIGNS[mode].label)}</text>`);
     expect(svg).toContain('>9007199254740993</text>');
     expect(svg).toContain('>314674</text>');
+    for (const line of ['requests on', 'answers on', 'topic twice'])
+      expect(svg).toContain(`>${line}</tspan>`);
   });
 
-  it('draws one bar per mode for each of the five counts and for the drift, scaled to the tallest', () => {
+  it('draws one bar per mode for each of the six counts and for the drift, scaled to the tallest', () => {
     const bars = [...svg.matchAll(/<rect x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="([\d.]+)"/g)].filter(
       (match) => !match[0].includes('height="14"'),
     );
     const modes = LAB_MODES.length;
-    expect(bars).toHaveLength(6 * modes);
+    expect(bars).toHaveLength(7 * modes);
     const heights = bars.map((match) => Number(match[2]));
     // The plot is 240 pixels from 0 to the gridline above the tallest count (22); a zero has no height. Groups in order: lost,
-    // posted twice, notifications duplicated, notifications missing, duplicates on topic.
+    // posted twice, notifications duplicated, notifications missing, requests on topic twice, answers
+    // on topic twice.
     const counts = [
       [1, 0, 0, 0, 0, 0],
       [0, 1, 0, 0, 12, 2],
       [0, 2, 0, 0, 13, 0],
       [1, 0, 0, 1, 0, 0],
+      [0, 0, 0, 0, 10, 0],
       [0, 2, 0, 0, 22, 0],
     ];
     // tickStep(22) is 10: gridlines at 10, 20 and 30, the top of the plot.
     const top = 30;
     expect(tickStep(22)).toBe(10);
-    expect(heights.slice(0, 5 * modes)).toEqual(
+    expect(heights.slice(0, 6 * modes)).toEqual(
       counts.flat().map((count) => Math.round((count / top) * 2400) / 10),
     );
     // The effectively-once drift bar (third of the last group) is flat.
-    expect(heights[5 * modes + 2]).toBe(0);
+    expect(heights[6 * modes + 2]).toBe(0);
   });
 
   it('lays the legend out in rows that stay inside the picture', () => {

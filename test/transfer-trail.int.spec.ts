@@ -5,10 +5,12 @@
 // and offset it read each message at; the very same envelope delivered again shows up as
 // `duplicate-absorbed` in the trail of the service whose dedup absorbed it; and an older ledger answer
 // delivered after the final one shows up as `stale-ignored` in transfer-service's trail, with why; and
-// a hold's trail names both ledger answers it consumed, the hold placed and captured.
+// a hold's trail names both ledger answers it consumed, the hold placed and captured. A kind with more
+// rows than a trail shows is cut, with a `truncated` entry where it was cut.
 import { decodeEvent, encodeEvent, TOPICS } from '@oncepay/contracts';
 import type { Trail, TrailEntry } from '@oncepay/http-edge';
 import { IdempotentProducer, type ProducerRecord } from '@oncepay/messaging';
+import { TRAIL_ROWS_PER_KIND } from '@oncepay/service-runtime';
 import {
   createPgDatabase,
   createTestDatabase,
@@ -146,6 +148,39 @@ describe('the transfer trail across the three services', () => {
     },
   );
 
+  it.each(NAMES)(
+    '%s: shows at most TRAIL_ROWS_PER_KIND rows of a kind, and a truncated entry where it cut',
+    async (name) => {
+      const transferId = randomUUID();
+      const { db, end } = createPgDatabase((databases.get(name) as TestDatabase).adminUrl);
+      try {
+        // One more absorbed duplicate than a trail shows, a second apart, as a redelivery loop would leave.
+        await db.execute(
+          `INSERT INTO absorbed_duplicates
+             (consumer, message_id, aggregate_id, topic, kafka_partition, kafka_offset, absorbed_at)
+           SELECT 'c', gen_random_uuid(), $1::uuid, 't', 0, i,
+                  timestamptz '2026-11-30T10:00:00Z' + make_interval(secs => i)
+             FROM generate_series(0, $2::int) AS i`,
+          transferId,
+          TRAIL_ROWS_PER_KIND,
+        );
+      } finally {
+        await end();
+      }
+      const { entries } = await trailOf(name, transferId);
+      expect(entries).toHaveLength(TRAIL_ROWS_PER_KIND + 1);
+      expect(entries.filter((entry) => entry.kind === 'duplicate-absorbed')).toHaveLength(
+        TRAIL_ROWS_PER_KIND,
+      );
+      // The oldest are shown; the cut sits at the last one shown.
+      expect(entries.at(-1)).toEqual({
+        at: new Date(Date.parse('2026-11-30T10:00:00Z') + (TRAIL_ROWS_PER_KIND - 1) * 1_000).toISOString(),
+        kind: 'truncated',
+        summary: `Showed the first ${TRAIL_ROWS_PER_KIND} duplicates absorbed; there are more, not shown.`,
+      });
+    },
+  );
+
   it('follows a payment through each service, then a duplicate delivery and a stale answer where they happened', async () => {
     // The operator funds an account of its own from its treasury: a payment that COMPLETES.
     const [treasury, account] = [await open(true), await open(false)];
@@ -246,6 +281,7 @@ describe('the transfer trail across the three services', () => {
     expect(stale).toMatchObject({
       eventId: staleId,
       eventType: 'TransferPosted',
+      status: 'stale',
       marks: ['stale-ignored'],
       consumer: 'transfer-service.record-ledger-result',
     });

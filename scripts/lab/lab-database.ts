@@ -173,7 +173,7 @@ export async function relayOutbox(
  * Reads back what the run left in the database: rows per transfer and the balances (as text, parsed
  * to bigint). The duplicates on the topics are read from Kafka (read-back.ts).
  */
-export async function readObservations(url: string): Promise<Omit<Observations, 'duplicatesOnTopic'>> {
+export async function readObservations(url: string): Promise<Omit<Observations, 'topicDuplicates'>> {
   return withClient(url, async (db) => {
     const counts = async (table: 'postings' | 'notifications'): Promise<Map<string, number>> => {
       const result = await db.query<{ transfer_id: string; rows: string }>(

@@ -21,7 +21,8 @@ export const HEADERS = [
   'notifications duplicated',
   'notifications missing',
   `balance drift (${LAB_CURRENCY} minor units)`,
-  'duplicates on topic',
+  'requests on topic twice',
+  'answers on topic twice',
   'faults',
 ];
 
@@ -35,7 +36,8 @@ function rowOf(result: ModeResult): string[] {
     String(t.notificationsDuplicated),
     String(t.notificationsMissing),
     t.balanceDriftMinor.toString(),
-    String(t.duplicatesOnTopic),
+    String(t.requestsOnTopicTwice),
+    String(t.answersOnTopicTwice),
     String(result.crashes.length + result.otherFaults.length),
   ];
 }
@@ -95,8 +97,9 @@ ${resultsTable(lab.results)}
 - **notifications duplicated**: notified more than once. **notifications missing**: posted, never notified.
 - **balance drift**: the sum over the accounts of |actual balance - expected balance|, where expected is
   every transfer posted exactly once.
-- **duplicates on topic**: messages read back from the requests and answers topics (read_committed)
-  whose id was already read there.
+- **requests on topic twice**: requests read back from the requests topic (read_committed) whose id
+  was already read there: what the request producer alone caused, whatever the consumers then did.
+- **answers on topic twice**: the same on the answers topic: answers the ledger published again.
 - **faults**: scheduled faults that happened; a crash scheduled at a message that never arrived (its
   transfer was lost) does not.
 

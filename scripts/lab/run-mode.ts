@@ -43,8 +43,6 @@ export interface ModeResult {
   crashes: string[];
   /** The lost acknowledgements and the rebalance that happened. */
   otherFaults: string[];
-  /** Messages read back (read_committed) whose id was already read on the same topic. */
-  topicDuplicates: { requests: number; answers: number };
   elapsedMs: number;
 }
 
@@ -155,11 +153,7 @@ export async function runMode(options: ModeRunOptions): Promise<ModeResult> {
     log(`settled in ${(elapsedMs / 1000).toFixed(1)} s`);
     return {
       mode,
-      tally: tally(plan, {
-        ...(await readObservations(databaseUrl)),
-        duplicatesOnTopic: topicDuplicates.requests + topicDuplicates.answers,
-      }),
-      topicDuplicates,
+      tally: tally(plan, { ...(await readObservations(databaseUrl)), topicDuplicates }),
       crashes: workers.flatMap((worker) => worker.crashes),
       otherFaults: [...ackLosses, ...rebalance.happened],
       elapsedMs,

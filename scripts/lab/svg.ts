@@ -21,7 +21,8 @@ const COUNTS = [
   { label: 'posted twice', value: (r: ModeResult) => r.tally.postedTwice },
   { label: 'notifications\nduplicated', value: (r: ModeResult) => r.tally.notificationsDuplicated },
   { label: 'notifications\nmissing', value: (r: ModeResult) => r.tally.notificationsMissing },
-  { label: 'duplicates\non topic', value: (r: ModeResult) => r.tally.duplicatesOnTopic },
+  { label: 'requests on\ntopic twice', value: (r: ModeResult) => r.tally.requestsOnTopicTwice },
+  { label: 'answers on\ntopic twice', value: (r: ModeResult) => r.tally.answersOnTopicTwice },
 ];
 
 const WIDTH = 1240;

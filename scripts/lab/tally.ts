@@ -11,8 +11,8 @@ export interface Observations {
   notificationsPerTransfer: Map<string, number>;
   /** `accounts.balance_minor` per account id. */
   balances: Map<string, bigint>;
-  /** Messages read back from the mode's topics (read_committed) with an id already read there. */
-  duplicatesOnTopic: number;
+  /** Messages read back (read_committed) with an id already read on the same topic, per topic. */
+  topicDuplicates: { requests: number; answers: number };
 }
 
 export interface Tally {
@@ -27,8 +27,13 @@ export interface Tally {
   notificationsMissing: number;
   /** Sum over accounts of |actual balance - expected balance|, in minor units. */
   balanceDriftMinor: bigint;
-  /** Messages on the topics a second time (a producer retry appended again, an answer republished). */
-  duplicatesOnTopic: number;
+  /**
+   * Requests on the requests topic a second time (a producer retry appended again). Apart from the
+   * answers so a mode whose consumers lack dedup still shows what its producer alone did.
+   */
+  requestsOnTopicTwice: number;
+  /** Answers on the answers topic a second time (a ledger republished after a redelivery). */
+  answersOnTopicTwice: number;
 }
 
 export function tally(plan: LabPlan, observed: Observations): Tally {
@@ -66,7 +71,8 @@ export function tally(plan: LabPlan, observed: Observations): Tally {
     notificationsDuplicated,
     notificationsMissing,
     balanceDriftMinor,
-    duplicatesOnTopic: observed.duplicatesOnTopic,
+    requestsOnTopicTwice: observed.topicDuplicates.requests,
+    answersOnTopicTwice: observed.topicDuplicates.answers,
   };
 }
 
@@ -82,6 +88,7 @@ export function isClean(result: Tally): boolean {
     result.notificationsDuplicated === 0 &&
     result.notificationsMissing === 0 &&
     result.balanceDriftMinor === 0n &&
-    result.duplicatesOnTopic === 0
+    result.requestsOnTopicTwice === 0 &&
+    result.answersOnTopicTwice === 0
   );
 }

@@ -1,6 +1,7 @@
 // Proves the transfer-service's bookkeeping tables stay bounded: one retention run deletes processed
-// message ids past their retention, SENT outbox rows past theirs and expired idempotency keys, and
-// keeps everything still needed (recent ids, unsent rows, live keys). A run is bounded by its time
+// message ids past their retention, SENT outbox rows past theirs, expired idempotency keys and the
+// transfer trail's absorbed duplicates and ignored answers past processed ids' window, and keeps
+// everything still needed (recent ids and trail rows, unsent rows, live keys). A run is bounded by its time
 // budget, not by a row cap: with room in the budget it clears a backlog far larger than the old cap
 // of 10,000 rows per table in one go; with none it still deletes one batch per table, then stops.
 import { PRISMA, RETENTION_BOUNDS, RetentionJob } from '@oncepay/service-runtime';
@@ -19,15 +20,22 @@ const BACKLOG = 50_000;
 /** Of each kind, still inside its window: must survive every run. */
 const KEPT = 500;
 
-/** The transfer trail's tables, which these tests leave empty. */
-const TRAIL_TABLES = { absorbed_duplicates: 0, stale_events: 0 };
-/** What a run deleted when each table held a full backlog: the three tables, each the same count. */
+/** What a run deleted when each table held a full backlog: the five tables, each the same count. */
 const deletedOfEach = (n: number) => ({
   processed_messages: n,
+  absorbed_duplicates: n,
   outbox_messages: n,
   idempotency_keys: n,
-  ...TRAIL_TABLES,
+  stale_events: n,
 });
+/** What is left after a run deleted every expired row: KEPT of each kind and the PENDING outbox row. */
+const KEPT_OF_EACH = {
+  processed_messages: KEPT,
+  absorbed_duplicates: KEPT,
+  outbox_messages: KEPT + 1,
+  idempotency_keys: KEPT,
+  stale_events: KEPT,
+};
 
 describe('transfer-service retention', () => {
   const started: { database: TestDatabase; service: TestService }[] = [];
@@ -52,9 +60,9 @@ describe('transfer-service retention', () => {
   });
 
   /**
-   * `expired` rows of each kind past their retention (processed 31 days ago with 30 days kept, sent 8
-   * days ago with 7 kept, keys expired a day ago), then KEPT rows of each kind inside it, and one
-   * PENDING outbox row. Outbox rows go in sending order, oldest first, as the relay marks them SENT.
+   * `expired` rows of each kind past their retention (processed, absorbed or ignored 31 days ago with
+   * 30 days kept, sent 8 days ago with 7 kept, keys expired a day ago), then KEPT rows of each kind
+   * inside it, and one PENDING outbox row. Outbox rows go in sending order, oldest first, as the relay marks them SENT.
    */
   async function seed(prisma: TransferDatabase, expired: number): Promise<void> {
     await prisma.$executeRawUnsafe(
@@ -84,13 +92,32 @@ describe('transfer-service retention', () => {
       expired,
       KEPT,
     );
+    await prisma.$executeRawUnsafe(
+      `INSERT INTO absorbed_duplicates
+         (consumer, message_id, aggregate_id, topic, kafka_partition, kafka_offset, absorbed_at)
+       SELECT 'c', gen_random_uuid(), gen_random_uuid(), 't', 0, i,
+              now() - make_interval(days => CASE WHEN i <= $1::int THEN 31 ELSE 29 END)
+       FROM generate_series(1, $1::int + $2::int) AS i`,
+      expired,
+      KEPT,
+    );
+    await prisma.$executeRawUnsafe(
+      `INSERT INTO stale_events (consumer, event_id, event_type, transfer_id, sequence, verdict, ignored_at)
+       SELECT 'c', gen_random_uuid(), 'TransferCompleted', gen_random_uuid(), 1, 'stale',
+              now() - make_interval(days => CASE WHEN i <= $1::int THEN 31 ELSE 29 END)
+       FROM generate_series(1, $1::int + $2::int) AS i`,
+      expired,
+      KEPT,
+    );
   }
 
   async function counts(prisma: TransferDatabase) {
     return {
       processed_messages: await prisma.processedMessage.count(),
+      absorbed_duplicates: await prisma.absorbedDuplicate.count(),
       outbox_messages: await prisma.outboxMessage.count(),
       idempotency_keys: await prisma.idempotencyKey.count(),
+      stale_events: await prisma.staleEvent.count(),
     };
   }
 
@@ -99,11 +126,7 @@ describe('transfer-service retention', () => {
     await seed(prisma, BACKLOG);
     expect(await job.runPass()).toEqual(deletedOfEach(BACKLOG));
     // The PENDING row stays whatever the relay does with it meanwhile (sent just now is inside the window).
-    expect(await counts(prisma)).toEqual({
-      processed_messages: KEPT,
-      outbox_messages: KEPT + 1,
-      idempotency_keys: KEPT,
-    });
+    expect(await counts(prisma)).toEqual(KEPT_OF_EACH);
     expect(await job.runPass()).toEqual(deletedOfEach(0));
   });
 
@@ -117,12 +140,7 @@ describe('transfer-service retention', () => {
               CASE WHEN i IN (0, 6000) THEN now() ELSE now() - interval '8 days' END
        FROM generate_series(0, 12001) AS i`,
     );
-    expect(await job.runPass()).toEqual({
-      processed_messages: 0,
-      outbox_messages: 12_000,
-      idempotency_keys: 0,
-      ...TRAIL_TABLES,
-    });
+    expect(await job.runPass()).toEqual({ ...deletedOfEach(0), outbox_messages: 12_000 });
     expect(await prisma.outboxMessage.count({ where: { position: { lt: 0 } } })).toBe(2);
   });
 
@@ -134,10 +152,6 @@ describe('transfer-service retention', () => {
     expect(await job.runPass()).toEqual(deletedOfEach(RETENTION_BOUNDS.batchSize));
     expect(await job.runPass()).toEqual(deletedOfEach(1));
     expect(await job.runPass()).toEqual(deletedOfEach(0));
-    expect(await counts(prisma)).toEqual({
-      processed_messages: KEPT,
-      outbox_messages: KEPT + 1,
-      idempotency_keys: KEPT,
-    });
+    expect(await counts(prisma)).toEqual(KEPT_OF_EACH);
   });
 });

@@ -16,11 +16,31 @@ export type TrailService = (typeof TRAIL_SERVICES)[number];
 export const TRAIL_MARKS = ['duplicate-absorbed', 'stale-ignored'] as const;
 export type TrailMark = (typeof TRAIL_MARKS)[number];
 
-/** The entry kinds each service writes (issue 18's contract with the console). */
+/**
+ * The entry kinds each service writes (issue 18's contract with the console). `stale-ignored` is every
+ * ledger answer transfer-service's state machine ignored, whatever the verdict (stale, duplicate or
+ * illegal, in the entry's `status`). `truncated`, on every service, marks where a kind's rows were cut
+ * at the per-kind limit (TRAIL_ROWS_PER_KIND in @oncepay/service-runtime).
+ */
 export const TRAIL_KINDS = {
-  transfer: ['accepted', 'outbox-row', 'consumed', 'duplicate-absorbed', 'stale-ignored', 'status'],
-  ledger: ['consumed', 'decision', 'posting', 'hold', 'outbox-row', 'duplicate-absorbed'],
-  notification: ['consumed', 'notification', 'delivery-attempt', 'webhook-delivery', 'duplicate-absorbed'],
+  transfer: [
+    'accepted',
+    'outbox-row',
+    'consumed',
+    'duplicate-absorbed',
+    'stale-ignored',
+    'status',
+    'truncated',
+  ],
+  ledger: ['consumed', 'decision', 'posting', 'hold', 'outbox-row', 'duplicate-absorbed', 'truncated'],
+  notification: [
+    'consumed',
+    'notification',
+    'delivery-attempt',
+    'webhook-delivery',
+    'duplicate-absorbed',
+    'truncated',
+  ],
 } as const satisfies Record<TrailService, readonly string[]>;
 /** Every kind any service writes. */
 export type TrailKind = (typeof TRAIL_KINDS)[TrailService][number];
@@ -55,9 +75,11 @@ const trailEntrySchema = documents<TrailEntry>()(
       at: z.iso.datetime().meta({ description: 'When it happened (ISO-8601)' }),
       kind: z.enum(ALL_TRAIL_KINDS).meta({
         description:
-          'transfer-service: accepted, outbox-row, consumed, duplicate-absorbed, stale-ignored, status; ' +
+          'transfer-service: accepted, outbox-row, consumed, duplicate-absorbed, stale-ignored (every ' +
+          'ignored ledger answer; the verdict, stale, duplicate or illegal, in status), status; ' +
           'ledger: consumed, decision, posting, hold, outbox-row, duplicate-absorbed; notification: consumed, ' +
-          'notification, delivery-attempt, webhook-delivery, duplicate-absorbed',
+          'notification, delivery-attempt, webhook-delivery, duplicate-absorbed; every service: truncated ' +
+          '(the rows of one kind were cut at the per-kind limit here; the summary names them)',
       }),
       summary: z.string().meta({ description: 'What happened, in one sentence' }),
       eventId: z.uuid().optional().meta({ description: 'The envelope id of the event read or written' }),
@@ -75,7 +97,10 @@ const trailEntrySchema = documents<TrailEntry>()(
         .optional()
         .meta({ description: 'The Kafka offset it was read at (a decimal string: an int64)' }),
       consumer: z.string().optional().meta({ description: 'The idempotent consumer that read it' }),
-      status: z.string().optional().meta({ description: 'The status of the row or transfer it describes' }),
+      status: z.string().optional().meta({
+        description:
+          'The status of the row or transfer it describes; for stale-ignored, the verdict (stale, duplicate, illegal)',
+      }),
       marks: z.array(z.enum(TRAIL_MARKS)).optional().meta({
         description:
           'duplicate-absorbed: a copy dedup recognised; stale-ignored: an event the state machine ignored',

@@ -25,12 +25,15 @@ export {
 export { deliveryPositions, type PositionOf } from './delivery-positions';
 export {
   absorbedEntry,
+  capTrailRows,
   consumedEntry,
   outboxRowEntry,
   position,
   readAbsorbedDuplicates,
   readConsumedRecords,
   readOutboxRows,
+  TRAIL_QUERY_LIMIT,
+  TRAIL_ROWS_PER_KIND,
   type AbsorbedTrailRow,
   type ConsumedTrailRow,
   type OutboxTrailRow,

@@ -1,7 +1,15 @@
 // Proves the shared trail entries say what happened and where: an outbox row with its status and
 // attempts, a consumed message and an absorbed duplicate with the topic, partition and offset they were
-// read at, and no position at all for a dedup record written before the trail kept one.
-import { absorbedEntry, consumedEntry, outboxRowEntry } from './trail-records';
+// read at, and no position at all for a dedup record written before the trail kept one; and a kind with
+// more rows than a trail shows is cut, with a `truncated` entry where the cut is.
+import {
+  absorbedEntry,
+  capTrailRows,
+  consumedEntry,
+  outboxRowEntry,
+  TRAIL_QUERY_LIMIT,
+  TRAIL_ROWS_PER_KIND,
+} from './trail-records';
 
 const at = new Date('2026-11-30T10:00:00.000Z');
 const id = '0b7e5f2a-1c3d-4e5f-8a9b-0c1d2e3f4a5b';
@@ -70,5 +78,36 @@ describe('trail entries of the shared tables', () => {
     expect(entry).not.toHaveProperty('topic');
     expect(entry).not.toHaveProperty('partition');
     expect(entry.summary).toBe(`Consumed the answer ${id} and processed it.`);
+  });
+});
+
+describe('capTrailRows', () => {
+  /** `n` rows a second apart, as a trail query returns them: in time order. */
+  const rows = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      i,
+      at: new Date(Date.parse('2026-11-30T10:00:00Z') + i * 1_000),
+    }));
+
+  it('keeps every row and adds nothing up to the limit', () => {
+    expect(TRAIL_QUERY_LIMIT).toBe(TRAIL_ROWS_PER_KIND + 1);
+    for (const n of [0, 1, TRAIL_ROWS_PER_KIND]) {
+      const capped = capTrailRows(rows(n), 'journal entries', (row) => row.at);
+      expect(capped.rows).toHaveLength(n);
+      expect(capped.truncated).toEqual([]);
+    }
+  });
+
+  it('cuts the rows past the limit and says so at the last row shown', () => {
+    const capped = capTrailRows(rows(TRAIL_QUERY_LIMIT), 'journal entries', (row) => row.at);
+    expect(capped.rows).toHaveLength(TRAIL_ROWS_PER_KIND);
+    expect(capped.rows.at(-1)?.i).toBe(TRAIL_ROWS_PER_KIND - 1);
+    expect(capped.truncated).toEqual([
+      {
+        at: new Date(Date.parse('2026-11-30T10:00:00Z') + (TRAIL_ROWS_PER_KIND - 1) * 1_000).toISOString(),
+        kind: 'truncated',
+        summary: `Showed the first ${TRAIL_ROWS_PER_KIND} journal entries; there are more, not shown.`,
+      },
+    ]);
   });
 });

@@ -2,9 +2,44 @@
 // ledger), the dedup records and the duplicates absorbed (docs/adr/0013-the-transfer-trail.md). Each
 // lookup goes through a key: outbox rows by key (the transfer id, outbox_messages_key_position_idx),
 // dedup records by their primary key (consumer, message id) with ids taken from rows found by transfer,
-// absorbed duplicates by aggregate id. Nothing here scans a hot table.
+// absorbed duplicates by aggregate id. Nothing here scans a hot table. Every trail query, here and in
+// the services' controllers, reads at most TRAIL_QUERY_LIMIT rows of its kind, and capTrailRows turns
+// the one row too many into a `truncated` entry.
 import type { TrailEntry } from '@oncepay/http-edge';
 import type { SqlExecutor } from '@oncepay/sql';
+
+/**
+ * The most rows of one kind a trail shows: a transfer redelivered or retried without end must not
+ * make one answer (and the queries behind it) unbounded.
+ */
+export const TRAIL_ROWS_PER_KIND = 1_000;
+/** The LIMIT of every trail query: one row more than is shown, so that row says the kind was cut. */
+export const TRAIL_QUERY_LIMIT = TRAIL_ROWS_PER_KIND + 1;
+
+/**
+ * The first TRAIL_ROWS_PER_KIND `rows` (read in time order with LIMIT TRAIL_QUERY_LIMIT) and, when
+ * there were more, a `truncated` entry at the last one shown, so the cut sits where it happened.
+ * `what` names the rows for a reader, plural: "journal entries".
+ */
+export function capTrailRows<T>(
+  rows: readonly T[],
+  what: string,
+  atOf: (row: T) => Date,
+): { rows: T[]; truncated: TrailEntry[] } {
+  const shown = rows.slice(0, TRAIL_ROWS_PER_KIND);
+  const last = shown.at(-1);
+  if (rows.length <= TRAIL_ROWS_PER_KIND || last === undefined) return { rows: shown, truncated: [] };
+  return {
+    rows: shown,
+    truncated: [
+      {
+        at: atOf(last).toISOString(),
+        kind: 'truncated',
+        summary: `Showed the first ${TRAIL_ROWS_PER_KIND} ${what}; there are more, not shown.`,
+      },
+    ],
+  };
+}
 
 export interface OutboxTrailRow {
   id: string;
@@ -22,8 +57,9 @@ export function readOutboxRows(db: SqlExecutor, transferId: string): Promise<Out
   return db.query<OutboxTrailRow[]>(
     `SELECT id::text, topic, value::jsonb ->> 'type' AS event_type, value::jsonb ->> 'causationId' AS causation_id,
             status::text, attempts, created_at, sent_at
-       FROM outbox_messages WHERE key = $1 ORDER BY position`,
+       FROM outbox_messages WHERE key = $1 ORDER BY position LIMIT $2`,
     transferId,
+    TRAIL_QUERY_LIMIT,
   );
 }
 
@@ -62,9 +98,10 @@ export function readConsumedRecords(
   return db.query<ConsumedTrailRow[]>(
     `SELECT consumer, message_id::text, processed_at, topic, kafka_partition, kafka_offset::text
        FROM processed_messages WHERE consumer = $1 AND message_id = ANY($2::uuid[])
-      ORDER BY processed_at`,
+      ORDER BY processed_at LIMIT $3`,
     consumer,
     [...new Set(messageIds.map((id) => id.toLowerCase()))],
+    TRAIL_QUERY_LIMIT,
   );
 }
 
@@ -93,8 +130,9 @@ export interface AbsorbedTrailRow {
 export function readAbsorbedDuplicates(db: SqlExecutor, transferId: string): Promise<AbsorbedTrailRow[]> {
   return db.query<AbsorbedTrailRow[]>(
     `SELECT consumer, message_id::text, absorbed_at, topic, kafka_partition, kafka_offset::text
-       FROM absorbed_duplicates WHERE aggregate_id = $1::uuid ORDER BY absorbed_at, id`,
+       FROM absorbed_duplicates WHERE aggregate_id = $1::uuid ORDER BY absorbed_at, id LIMIT $2`,
     transferId,
+    TRAIL_QUERY_LIMIT,
   );
 }
 

@@ -121,6 +121,12 @@ describe('fetchTrail', () => {
       transferId: TRANSFER,
       entries: [
         { at: '2026-11-30T10:00:00Z', kind: 'decision', summary: 'posted', partition: 1, offset: '4' },
+        // A kind cut at the services' per-kind row limit ends in one of these.
+        {
+          at: '2026-11-30T10:00:01Z',
+          kind: 'truncated',
+          summary: 'Showed the first 1000 duplicates absorbed; there are more, not shown.',
+        },
       ],
     };
     const result = await fetchTrail(

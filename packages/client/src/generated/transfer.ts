@@ -314,10 +314,10 @@ export interface components {
              */
             at: string;
             /**
-             * @description transfer-service: accepted, outbox-row, consumed, duplicate-absorbed, stale-ignored, status; ledger: consumed, decision, posting, hold, outbox-row, duplicate-absorbed; notification: consumed, notification, delivery-attempt, webhook-delivery, duplicate-absorbed
+             * @description transfer-service: accepted, outbox-row, consumed, duplicate-absorbed, stale-ignored (every ignored ledger answer; the verdict, stale, duplicate or illegal, in status), status; ledger: consumed, decision, posting, hold, outbox-row, duplicate-absorbed; notification: consumed, notification, delivery-attempt, webhook-delivery, duplicate-absorbed; every service: truncated (the rows of one kind were cut at the per-kind limit here; the summary names them)
              * @enum {string}
              */
-            kind: "accepted" | "outbox-row" | "consumed" | "duplicate-absorbed" | "stale-ignored" | "status" | "decision" | "posting" | "hold" | "notification" | "delivery-attempt" | "webhook-delivery";
+            kind: "accepted" | "outbox-row" | "consumed" | "duplicate-absorbed" | "stale-ignored" | "status" | "truncated" | "decision" | "posting" | "hold" | "notification" | "delivery-attempt" | "webhook-delivery";
             /** @description What happened, in one sentence */
             summary: string;
             /**
@@ -334,7 +334,7 @@ export interface components {
             offset?: string;
             /** @description The idempotent consumer that read it */
             consumer?: string;
-            /** @description The status of the row or transfer it describes */
+            /** @description The status of the row or transfer it describes; for stale-ignored, the verdict (stale, duplicate, illegal) */
             status?: string;
             /** @description duplicate-absorbed: a copy dedup recognised; stale-ignored: an event the state machine ignored */
             marks?: ("duplicate-absorbed" | "stale-ignored")[];

@@ -14,12 +14,14 @@ import {
 } from '@oncepay/http-edge';
 import {
   absorbedEntry,
+  capTrailRows,
   consumedEntry,
   outboxRowEntry,
   PG_DATABASE,
   readAbsorbedDuplicates,
   readConsumedRecords,
   readOutboxRows,
+  TRAIL_QUERY_LIMIT,
 } from '@oncepay/service-runtime';
 import type { PgDatabase } from '@oncepay/sql';
 import { POST_TRANSFER_CONSUMER } from '../post-transfer/post-transfer.handler';
@@ -43,21 +45,36 @@ export class LedgerTrailController {
     @Param('transferId', new ZodValidationPipe(idSchema)) transferId: string,
   ): Promise<Trail> {
     assertTrailReader(role);
-    const outbox = await readOutboxRows(this.db, transferId);
-    // Each answer names the request it answers (causationId): the requests consumed, found by id.
-    const consumed = await readConsumedRecords(
-      this.db,
-      POST_TRANSFER_CONSUMER,
-      outbox.flatMap((row) => (row.causation_id === null ? [] : [row.causation_id])),
+    // Each kind at most TRAIL_ROWS_PER_KIND rows; a cut one ends in a `truncated` entry.
+    const outbox = capTrailRows(
+      await readOutboxRows(this.db, transferId),
+      'outbox rows',
+      (row) => row.created_at,
     );
+    // Each answer names the request it answers (causationId): the requests consumed, found by id.
+    const consumed = capTrailRows(
+      await readConsumedRecords(
+        this.db,
+        POST_TRANSFER_CONSUMER,
+        outbox.rows.flatMap((row) => (row.causation_id === null ? [] : [row.causation_id])),
+      ),
+      'requests consumed',
+      (row) => row.processed_at,
+    );
+    // One decision and one hold at most: the transfer id is their primary key.
     const decisions = await this.db.query<DecisionTrailRow[]>(
       `SELECT outcome::text, reason, decided_at, refund_of::text FROM ledger_decisions WHERE transfer_id = $1::uuid`,
       transferId,
     );
-    const postings = await this.db.query<PostingTrailRow[]>(
-      `SELECT account_id::text, direction::text, amount_minor::text, currency, posted_at
-         FROM journal_entries WHERE transfer_id = $1::uuid ORDER BY id`,
-      transferId,
+    const postings = capTrailRows(
+      await this.db.query<PostingTrailRow[]>(
+        `SELECT account_id::text, direction::text, amount_minor::text, currency, posted_at
+           FROM journal_entries WHERE transfer_id = $1::uuid ORDER BY id LIMIT $2`,
+        transferId,
+        TRAIL_QUERY_LIMIT,
+      ),
+      'journal entries',
+      (row) => row.posted_at,
     );
     const holds = await this.db.query<HoldTrailRow[]>(
       `SELECT account_id::text, amount_minor::text, currency, status::text, captured_minor::text,
@@ -65,18 +82,26 @@ export class LedgerTrailController {
          FROM holds WHERE transfer_id = $1::uuid`,
       transferId,
     );
-    const absorbed = await readAbsorbedDuplicates(this.db, transferId);
+    const absorbed = capTrailRows(
+      await readAbsorbedDuplicates(this.db, transferId),
+      'duplicates absorbed',
+      (row) => row.absorbed_at,
+    );
     return {
       service: 'ledger',
       transferId,
       // A request, its decision, hold, postings and answer share their transaction's instant: that order.
       entries: inTimeOrder([
-        ...consumed.map((row) => consumedEntry(row, 'the request')),
+        ...consumed.rows.map((row) => consumedEntry(row, 'the request')),
+        ...consumed.truncated,
         ...decisions.map(decisionEntry),
         ...holds.flatMap(holdEntries),
-        ...postings.map(postingEntry),
-        ...outbox.map(outboxRowEntry),
-        ...absorbed.map(absorbedEntry),
+        ...postings.rows.map(postingEntry),
+        ...postings.truncated,
+        ...outbox.rows.map(outboxRowEntry),
+        ...outbox.truncated,
+        ...absorbed.rows.map(absorbedEntry),
+        ...absorbed.truncated,
       ]),
     };
   }

@@ -14,10 +14,12 @@ import {
 } from '@oncepay/http-edge';
 import {
   absorbedEntry,
+  capTrailRows,
   consumedEntry,
   PG_DATABASE,
   readAbsorbedDuplicates,
   readConsumedRecords,
+  TRAIL_QUERY_LIMIT,
 } from '@oncepay/service-runtime';
 import type { PgDatabase } from '@oncepay/sql';
 import { RECORD_OUTCOME_CONSUMER } from '../record-outcome/record-outcome.handler';
@@ -41,6 +43,8 @@ export class NotificationTrailController {
     @Param('transferId', new ZodValidationPipe(idSchema)) transferId: string,
   ): Promise<Trail> {
     assertTrailReader(role);
+    // One notification at most (transfer_id is unique), so one outcome consumed; every other kind at
+    // most TRAIL_ROWS_PER_KIND rows, a cut one ending in a `truncated` entry.
     const notifications = await this.db.query<NotificationTrailRow[]>(
       `SELECT id::text, event_id::text, outcome::text, status::text, attempts, created_at, delivered_at
          FROM notifications WHERE transfer_id = $1::uuid`,
@@ -53,26 +57,43 @@ export class NotificationTrailController {
       RECORD_OUTCOME_CONSUMER,
       notifications.map((row) => row.event_id),
     );
-    const attempts = await this.db.query<DeliveryAttemptTrailRow[]>(
-      `SELECT attempt_number, channel, attempted_at, succeeded, error, response_status
-         FROM delivery_attempts WHERE notification_id = ANY($1::uuid[]) ORDER BY attempt_number`,
-      notificationIds,
+    const attempts = capTrailRows(
+      await this.db.query<DeliveryAttemptTrailRow[]>(
+        `SELECT attempt_number, channel, attempted_at, succeeded, error, response_status
+           FROM delivery_attempts WHERE notification_id = ANY($1::uuid[]) ORDER BY attempt_number LIMIT $2`,
+        notificationIds,
+        TRAIL_QUERY_LIMIT,
+      ),
+      'delivery attempts',
+      (row) => row.attempted_at,
     );
-    const webhooks = await this.db.query<WebhookDeliveryTrailRow[]>(
-      `SELECT endpoint_id::text, event_type, status::text, attempts, created_at
-         FROM webhook_deliveries WHERE notification_id = ANY($1::uuid[]) ORDER BY created_at, id`,
-      notificationIds,
+    const webhooks = capTrailRows(
+      await this.db.query<WebhookDeliveryTrailRow[]>(
+        `SELECT endpoint_id::text, event_type, status::text, attempts, created_at
+           FROM webhook_deliveries WHERE notification_id = ANY($1::uuid[]) ORDER BY created_at, id LIMIT $2`,
+        notificationIds,
+        TRAIL_QUERY_LIMIT,
+      ),
+      'webhook deliveries',
+      (row) => row.created_at,
     );
-    const absorbed = await readAbsorbedDuplicates(this.db, transferId);
+    const absorbed = capTrailRows(
+      await readAbsorbedDuplicates(this.db, transferId),
+      'duplicates absorbed',
+      (row) => row.absorbed_at,
+    );
     return {
       service: 'notification',
       transferId,
       entries: inTimeOrder([
         ...consumed.map((row) => consumedEntry(row, 'the outcome')),
         ...notifications.map(notificationEntry),
-        ...attempts.map(deliveryAttemptEntry),
-        ...webhooks.map(webhookDeliveryEntry),
-        ...absorbed.map(absorbedEntry),
+        ...attempts.rows.map(deliveryAttemptEntry),
+        ...attempts.truncated,
+        ...webhooks.rows.map(webhookDeliveryEntry),
+        ...webhooks.truncated,
+        ...absorbed.rows.map(absorbedEntry),
+        ...absorbed.truncated,
       ]),
     };
   }

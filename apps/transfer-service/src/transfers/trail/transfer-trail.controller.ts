@@ -14,12 +14,14 @@ import {
 } from '@oncepay/http-edge';
 import {
   absorbedEntry,
+  capTrailRows,
   consumedEntry,
   outboxRowEntry,
   PG_DATABASE,
   readAbsorbedDuplicates,
   readConsumedRecords,
   readOutboxRows,
+  TRAIL_QUERY_LIMIT,
 } from '@oncepay/service-runtime';
 import type { PgDatabase } from '@oncepay/sql';
 import { RECORD_LEDGER_RESULT_CONSUMER } from '../record-ledger-result/record-ledger-result.handler';
@@ -48,20 +50,38 @@ export class TransferTrailController {
          FROM transfers WHERE id = $1::uuid`,
       transferId,
     );
-    const outbox = await readOutboxRows(this.db, transferId);
+    // Each kind at most TRAIL_ROWS_PER_KIND rows; a cut one ends in a `truncated` entry.
+    const outbox = capTrailRows(
+      await readOutboxRows(this.db, transferId),
+      'outbox rows',
+      (row) => row.created_at,
+    );
     // The answers it consumed, found by id: each final event or hold step names its cause, and a hold
     // still HELD names the HoldPlaced it applied last. Ids that are its own events find no record.
     const answerIds = [
-      ...outbox.flatMap((row) => (row.causation_id === null ? [] : [row.causation_id])),
+      ...outbox.rows.flatMap((row) => (row.causation_id === null ? [] : [row.causation_id])),
       ...(transfer ? [transfer.last_event_id] : []),
     ];
-    const consumed = await readConsumedRecords(this.db, RECORD_LEDGER_RESULT_CONSUMER, answerIds);
-    const absorbed = await readAbsorbedDuplicates(this.db, transferId);
-    const stale = await this.db.query<StaleEventRow[]>(
-      `SELECT consumer, event_id::text, event_type, sequence, transfer_version, verdict, detail, topic,
-              kafka_partition, kafka_offset::text, ignored_at
-         FROM stale_events WHERE transfer_id = $1::uuid ORDER BY ignored_at, id`,
-      transferId,
+    const consumed = capTrailRows(
+      await readConsumedRecords(this.db, RECORD_LEDGER_RESULT_CONSUMER, answerIds),
+      'ledger answers consumed',
+      (row) => row.processed_at,
+    );
+    const absorbed = capTrailRows(
+      await readAbsorbedDuplicates(this.db, transferId),
+      'duplicates absorbed',
+      (row) => row.absorbed_at,
+    );
+    const stale = capTrailRows(
+      await this.db.query<StaleEventRow[]>(
+        `SELECT consumer, event_id::text, event_type, sequence, transfer_version, verdict, detail, topic,
+                kafka_partition, kafka_offset::text, ignored_at
+           FROM stale_events WHERE transfer_id = $1::uuid ORDER BY ignored_at, id LIMIT $2`,
+        transferId,
+        TRAIL_QUERY_LIMIT,
+      ),
+      'ignored ledger answers',
+      (row) => row.ignored_at,
     );
     return {
       service: 'transfer',
@@ -69,10 +89,14 @@ export class TransferTrailController {
       entries: inTimeOrder([
         ...(transfer ? [acceptedEntry(transfer)] : []),
         // An answer and the final event it caused share their transaction's instant: answer first.
-        ...consumed.map((row) => consumedEntry(row, "the ledger's answer")),
-        ...outbox.map(outboxRowEntry),
-        ...absorbed.map(absorbedEntry),
-        ...stale.map(staleEntry),
+        ...consumed.rows.map((row) => consumedEntry(row, "the ledger's answer")),
+        ...consumed.truncated,
+        ...outbox.rows.map(outboxRowEntry),
+        ...outbox.truncated,
+        ...absorbed.rows.map(absorbedEntry),
+        ...absorbed.truncated,
+        ...stale.rows.map(staleEntry),
+        ...stale.truncated,
         ...(transfer ? [statusEntry(transfer)] : []),
       ]),
     };

@@ -36,7 +36,7 @@ describe('transfer-service trail entries', () => {
     });
   });
 
-  it('marks an ignored answer stale-ignored, with why, where it was read and the version then', () => {
+  it('marks an ignored answer stale-ignored, with its verdict, why, where it was read and the version then', () => {
     const row = {
       consumer: 'transfer-service.record-ledger-result',
       event_id: '2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e',
@@ -61,12 +61,23 @@ describe('transfer-service trail entries', () => {
       partition: 0,
       offset: '17',
       consumer: row.consumer,
+      status: 'stale',
       marks: ['stale-ignored'],
     });
-    expect(
-      staleEntry({ ...row, verdict: 'illegal', detail: 'UNKNOWN_TRANSFER', transfer_version: null }).summary,
-    ).toBe(
+    const illegal = staleEntry({
+      ...row,
+      verdict: 'illegal',
+      detail: 'UNKNOWN_TRANSFER',
+      transfer_version: null,
+    });
+    expect(illegal).toMatchObject({ kind: 'stale-ignored', status: 'illegal', marks: ['stale-ignored'] });
+    expect(illegal.summary).toBe(
       'Ignored TransferPosted (sequence 2) with the transfer unknown to this service: illegal, not a transition the transfer can make (UNKNOWN_TRANSFER).',
     );
+    // A duplicate outcome under another event id is ignored too: the same kind, its own verdict.
+    expect(staleEntry({ ...row, verdict: 'duplicate' })).toMatchObject({
+      kind: 'stale-ignored',
+      status: 'duplicate',
+    });
   });
 });

@@ -55,6 +55,10 @@ const WHY: Record<string, string> = {
   illegal: 'not a transition the transfer can make',
 };
 
+/**
+ * Every ignored answer, whatever its verdict, is a `stale-ignored` entry (the kind and mark the contract
+ * and the console know); the verdict, stale, duplicate or illegal, is its `status`.
+ */
 export function staleEntry(row: StaleEventRow): TrailEntry {
   const version =
     row.transfer_version === null ? 'unknown to this service' : `at version ${row.transfer_version}`;
@@ -69,6 +73,7 @@ export function staleEntry(row: StaleEventRow): TrailEntry {
     eventType: row.event_type,
     ...position(row),
     consumer: row.consumer,
+    status: row.verdict,
     marks: ['stale-ignored'],
   };
 }
