@@ -62,9 +62,12 @@ export async function buildConsoleServer(options: ConsoleServerOptions): Promise
     if (HOST_EXEMPT_PATHS.has(request.url.split('?')[0] ?? '')) return;
     const host = request.headers.host?.toLowerCase();
     if (host === undefined || !allowedHosts.has(host))
-      return problem(reply, 421, 'MISDIRECTED_REQUEST', 'this console is not served under that Host', {
-        allowedHosts: [...allowedHosts],
-      });
+      return problem(
+        reply,
+        421,
+        'MISDIRECTED_REQUEST',
+        'this console is not served under that Host (CONSOLE_ALLOWED_HOSTS lists more)',
+      );
   });
   // A lab run in progress is stopped with the server: it is the console's child.
   app.addHook('onClose', async () => options.labRuns.stop());
