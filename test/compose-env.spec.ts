@@ -91,6 +91,20 @@ describe('the console in docker-compose.yml', () => {
     expect(parsed.success ? [] : parsed.error.issues).toEqual([]);
   });
 
+  it('listens on every interface of its container, its port published on 127.0.0.1 for the Host a browser sends', () => {
+    const consoleService = compose.services.console as ComposeService & { ports?: string[] };
+    expect(environment.HOST).toBe('0.0.0.0');
+    expect(consoleService.ports).toEqual([`127.0.0.1:\${ONCEPAY_CONSOLE_PORT:-3003}:${environment.PORT}`]);
+    // Compose fills in the published port, whatever the shell chose: the Host the browser and the smoke
+    // test send.
+    const raw = consoleService.environment?.CONSOLE_ALLOWED_HOSTS ?? '';
+    for (const published of ['3003', '49152']) {
+      const hosts = raw.replace(/\$\{ONCEPAY_CONSOLE_PORT:-3003\}/g, published);
+      const parsed = consoleEnv.parse({ ...environment, CONSOLE_ALLOWED_HOSTS: hosts });
+      expect(parsed.CONSOLE_ALLOWED_HOSTS).toEqual([`127.0.0.1:${published}`, `localhost:${published}`]);
+    }
+  });
+
   it("asks each service at its compose address, with an operator key of the services' API_KEYS", () => {
     const services = compose.services;
     expect(environment.TRANSFER_SERVICE_URL).toBe(

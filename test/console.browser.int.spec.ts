@@ -1,9 +1,10 @@
 // Proves the console end to end in a real browser (Debian's Chromium, driven by playwright-core) over the
 // real services, broker and databases: a transfer made through the API while the page is open appears in
-// the live table and reaches COMPLETED there; its timeline shows where its events sat on Kafka and the
-// ledger's answer (and, where the services serve their trails, transfer-service's `accepted`; where one
-// does not, its lane says "not available"); the same envelope published twice is marked `duplicate` in
-// the live view; and the page is readable at desktop and phone width: screenshots of both are written to
+// the live table and reaches COMPLETED there; its timeline shows where its events sat on Kafka, the
+// ledger's answer, and every service's own trail (accepted and the outbox row, the ledger's consumption
+// at a partition and offset and its decision, the notification); the same envelope published twice is
+// marked `duplicate` in the live view; a lab run started from the page shows every mode's row; and the
+// page is readable at desktop and phone width: screenshots of both are written to
 // .oncepay/console-screenshots and checked (PNG, the viewport's size, not blank), and at 360 px nothing
 // but the tables scrolls sideways.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -17,6 +18,8 @@ import { IdempotentProducer } from '@oncepay/messaging';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { REPO_ROOT } from '../scripts/infra/paths';
+import { labPassthroughEnv } from '../scripts/infra/stack-config';
+import { LAB_MODES } from '../scripts/lab/modes';
 import {
   createTestDatabase,
   createTestKafka,
@@ -88,12 +91,7 @@ describe('the console in a browser, over the real stack', () => {
         // The lab it starts finds this run's PostgreSQL and Kafka as `npm run lab` does: by the ONCEPAY_* ports.
         CONSOLE_LAB_ROOT: REPO_ROOT,
         CONSOLE_LAB_OUT: LAB_OUT,
-        ...Object.fromEntries(
-          Object.entries(process.env).filter(
-            (entry): entry is [string, string] =>
-              (entry[0].startsWith('ONCEPAY_') || entry[0] === 'HOME') && entry[1] !== undefined,
-          ),
-        ),
+        ...labPassthroughEnv(),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -182,11 +180,49 @@ describe('the console in a browser, over the real stack', () => {
       /TransferPosted #2 from ledger-service: the transfer is COMPLETED\s*\S+ledger-results.v1 partition \d+ offset \d+/,
     );
     expect(wireTexts.join('\n')).toMatch(/TransferCompleted #3 from transfer-service/);
-    // transfer-service's own account of it: `accepted` where it serves its trail, else "not available".
-    const transferLane = page.locator('#lanes li[data-source="transfer"]');
-    if ((await transferLane.getAttribute('data-available')) === 'true')
-      await expectVisible('#timeline-entries li[data-source="transfer"][data-kind="accepted"]', 'accepted');
-    else expect(await transferLane.textContent()).toContain('not available');
+    // Each service's own account of it, every lane available: transfer-service accepted it and wrote
+    // its outbox row; the ledger consumed it at a partition and offset and decided; the
+    // notification-service consumed the outcome or made its notification. The page reloads the timeline
+    // on the transfer's wire events, and the notification-service's step follows the last of them: the
+    // test asks again (clicks) until the step shows.
+    const timelineButton = page.getByRole('button', { name: `Show the timeline of transfer ${transferId}` });
+    const expectTimeline = async (selector: string, what: string): Promise<void> => {
+      const entry = page.locator(selector).first();
+      for (let attempt = 0; attempt < 60; attempt++) {
+        if ((await entry.count()) > 0) return;
+        await timelineButton.click();
+        await entry.waitFor({ state: 'attached', timeout: SETTLE_MS / 60 }).catch(() => undefined);
+      }
+      await expectVisible(selector, what);
+    };
+    await expectTimeline(
+      '#timeline-entries li[data-source="notification"]:is([data-kind="consumed"], [data-kind="notification"])',
+      "the notification-service's step",
+    );
+    for (const source of ['transfer', 'ledger', 'notification'])
+      expect({
+        source,
+        available: await page.locator(`#lanes li[data-source="${source}"]`).getAttribute('data-available'),
+      }).toEqual({
+        source,
+        available: 'true',
+      });
+    for (const [source, kind] of [
+      ['transfer', 'accepted'],
+      ['transfer', 'outbox-row'],
+      ['ledger', 'consumed'],
+      ['ledger', 'decision'],
+    ])
+      await expectVisible(
+        `#timeline-entries li[data-source="${source}"][data-kind="${kind}"]`,
+        `${source} ${kind}`,
+      );
+    expect(
+      await page
+        .locator('#timeline-entries li[data-source="ledger"][data-kind="consumed"] .where')
+        .first()
+        .textContent(),
+    ).toMatch(/partition \d+ offset \d+/);
 
     await screenshot('desktop', DESKTOP);
     await page.setViewportSize(PHONE);
@@ -221,7 +257,6 @@ describe('the console in a browser, over the real stack', () => {
   }, 240_000);
 
   it('starts a lab run from the page, one at a time, and shows how it ended', async () => {
-    fs.rmSync(LAB_OUT, { recursive: true, force: true });
     await page.reload();
     const start = page.getByRole('button', { name: 'Start a lab run' });
     await start.click();
@@ -242,18 +277,25 @@ describe('the console in a browser, over the real stack', () => {
       throw new Error(`the lab run did not end within ${LAB_MS} ms: ${String(error)}\n${state}`);
     }
     const state = (await fetch(`${consoleUrl}/api/lab-runs/current`).then((response) => response.json())) as {
-      run: { status: string; logTail: string[] };
+      run: {
+        status: string;
+        logTail: string[];
+        report?: { rows: { mode: string }[] };
+        reportMissing?: string;
+      };
     };
-    expect({ status: state.run.status, log: state.run.logTail.slice(-5) }).toMatchObject({
-      status: 'succeeded',
-    });
-    // The table of lab-report.json; a lab that writes only its markdown leaves "report pending".
-    const json = path.join(LAB_OUT, 'run-1', 'lab-report.json');
-    if (fs.existsSync(json)) {
-      const rows = (JSON.parse(fs.readFileSync(json, 'utf8')) as { rows: unknown[] }).rows;
-      expect(await page.locator('#lab-table tbody tr').count()).toBe(rows.length);
-      await expectVisible('#lab-table tr[data-mode="effectively-once"]', 'the effectively-once row');
-    } else expect(await page.locator('#lab-status').textContent()).toContain('report pending');
+    expect({
+      status: state.run.status,
+      reportMissing: state.run.reportMissing,
+      log: state.run.logTail.slice(-5),
+    }).toMatchObject({ status: 'succeeded', reportMissing: undefined });
+    // The table of the run's lab-report.json: a row per mode, every mode of the lab.
+    const modes = (state.run.report?.rows ?? []).map((row) => row.mode);
+    expect([...modes].sort()).toEqual([...LAB_MODES].sort());
+    await expectVisible('#lab-table:not([hidden])', 'the lab table');
+    expect(await page.locator('#lab-table tbody tr').count()).toBe(modes.length);
+    for (const mode of modes) await expectVisible(`#lab-table tr[data-mode="${mode}"]`, `the ${mode} row`);
+    expect(await page.locator('#lab-status').textContent()).not.toContain('report pending');
     await page.locator('#lab').screenshot({ path: path.join(SCREENSHOTS, 'lab.png') });
   }, 600_000);
 

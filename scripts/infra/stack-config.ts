@@ -108,12 +108,7 @@ export function stackServiceEnv(
 export function stackConsoleEnv(logLevel: string): Record<string, string> {
   const [transfer, ledger, notification] = SERVICES.map((service) => stackConfig.serviceUrl(service));
   return {
-    ...Object.fromEntries(
-      Object.entries(process.env).filter(
-        (entry): entry is [string, string] =>
-          (entry[0].startsWith('ONCEPAY_') || entry[0] === 'HOME') && entry[1] !== undefined,
-      ),
-    ),
+    ...labPassthroughEnv(),
     PORT: String(stackConfig.consolePort),
     TRANSFER_SERVICE_URL: transfer ?? '',
     LEDGER_SERVICE_URL: ledger ?? '',
@@ -123,4 +118,17 @@ export function stackConsoleEnv(logLevel: string): Record<string, string> {
     LOG_LEVEL: logLevel,
     CONSOLE_LAB_ROOT: REPO_ROOT,
   };
+}
+
+/**
+ * What a console passes on to the lab it starts so that `npm run lab` finds the same PostgreSQL and
+ * Kafka as the shell that started it: the shell's ONCEPAY_* variables (ports, passwords) and HOME.
+ */
+export function labPassthroughEnv(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      (entry): entry is [string, string] =>
+        (entry[0].startsWith('ONCEPAY_') || entry[0] === 'HOME') && entry[1] !== undefined,
+    ),
+  );
 }

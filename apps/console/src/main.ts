@@ -9,7 +9,7 @@ import { parseEnv, processEnv, type ConsoleEnv } from './config/config';
 import { LabRuns } from './lab/lab-runs';
 import { LiveFeed } from './live/live-feed';
 import { TransferWindow } from './live/transfer-window';
-import { buildConsoleServer } from './server';
+import { allowedHostsOf, buildConsoleServer } from './server';
 import { fetchTrail, TRAIL_SERVICES, type TrailService } from './timeline/trail';
 
 const NAME = 'console';
@@ -62,9 +62,11 @@ async function main(env: ConsoleEnv): Promise<void> {
       repoRoot: labRoot,
       outRoot: env.CONSOLE_LAB_OUT ?? path.join(labRoot ?? '.', '.oncepay', 'console-lab'),
       env: processEnv(),
+      timeoutMs: env.CONSOLE_LAB_TIMEOUT_MS,
     }),
     observing: () => observer.status === 'running',
     logger,
+    allowedHosts: allowedHostsOf(env.PORT, env.CONSOLE_ALLOWED_HOSTS),
   });
 
   let closing = false;
@@ -82,8 +84,8 @@ async function main(env: ConsoleEnv): Promise<void> {
   process.once('SIGINT', () => close('SIGINT', 0));
 
   await observer.start();
-  await app.listen({ port: env.PORT, host: '0.0.0.0' });
-  logger.info({ port: env.PORT }, `console listening on port ${env.PORT}`);
+  await app.listen({ port: env.PORT, host: env.HOST });
+  logger.info({ host: env.HOST, port: env.PORT }, `console listening on ${env.HOST}:${env.PORT}`);
   // The live view is the console's reason to be: without its observer it exits, for a supervisor to
   // start a fresh one.
   const watch = setInterval(() => {

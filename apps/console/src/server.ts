@@ -1,6 +1,7 @@
 // The console's HTTP side: the page (static files), the live feed as Server-Sent Events, one transfer's
 // timeline, the lab, and the health endpoints. It holds an operator's key for the services' trails and
-// has no login of its own: publish it on 127.0.0.1 only (npm start and docker-compose.yml do).
+// has no login of its own: publish it on 127.0.0.1 only (npm start and docker-compose.yml do), and it
+// answers only requests addressed to a host it is served as (see allowedHostsOf).
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import { idSchema } from '@oncepay/contracts';
@@ -19,6 +20,8 @@ export interface ConsoleServerOptions {
   /** True once the wire observer reads the topics: the live view is complete from then on. */
   observing: () => boolean;
   logger: Logger;
+  /** The Host headers it answers (allowedHostsOf); any other gets 421. */
+  allowedHosts: readonly string[];
   publicDir?: string;
 }
 
@@ -26,6 +29,25 @@ export interface ConsoleServerOptions {
 const MAX_BUFFERED_SSE_BYTES = 1024 * 1024;
 /** A comment line now and then, so proxies and browsers keep an idle stream open. */
 const SSE_KEEPALIVE_MS = 15_000;
+/** Open live streams at most; one more is refused with 503 (each holds a socket and a feed listener). */
+export const MAX_SSE_STREAMS = 50;
+/** Paths answered whatever the Host: they tell nothing, and an orchestrator's probe uses its own address. */
+const HOST_EXEMPT_PATHS = new Set(['/health/live', '/health/ready', '/health']);
+
+/**
+ * The Host headers the console answers: the loopback names on the port it listens on, and `listed`
+ * (CONSOLE_ALLOWED_HOSTS: a published port differs from the one inside its container, and the browser
+ * sends the one it used). A page on a rebound DNS name sends that name, and is refused.
+ */
+export function allowedHostsOf(port: number, listed: readonly string[]): string[] {
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'];
+  // A browser leaves the port out of Host when it is the scheme's default.
+  const names =
+    port === 80
+      ? loopback.flatMap((name) => [name, `${name}:80`])
+      : loopback.map((name) => `${name}:${port}`);
+  return [...new Set([...names, ...listed.map((host) => host.toLowerCase())])];
+}
 
 export async function buildConsoleServer(options: ConsoleServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -35,6 +57,20 @@ export async function buildConsoleServer(options: ConsoleServerOptions): Promise
     // The live streams never end by themselves: closing the server ends them.
     forceCloseConnections: true,
   });
+  const allowedHosts = new Set(options.allowedHosts);
+  app.addHook('onRequest', async (request, reply) => {
+    if (HOST_EXEMPT_PATHS.has(request.url.split('?')[0] ?? '')) return;
+    const host = request.headers.host?.toLowerCase();
+    if (host === undefined || !allowedHosts.has(host))
+      return problem(
+        reply,
+        421,
+        'MISDIRECTED_REQUEST',
+        'this console is not served under that Host (CONSOLE_ALLOWED_HOSTS lists more)',
+      );
+  });
+  // A lab run in progress is stopped with the server: it is the console's child.
+  app.addHook('onClose', async () => options.labRuns.stop());
   await app.register(fastifyStatic, {
     root: options.publicDir ?? path.join(__dirname, 'public'),
     index: 'index.html',
@@ -52,8 +88,12 @@ export async function buildConsoleServer(options: ConsoleServerOptions): Promise
 
   app.get('/api/transfers', async () => ({ transfers: options.feed.recent() }));
 
+  let openStreams = 0;
   app.get('/api/stream', (request, reply) => {
-    streamLiveFeed(options.feed, reply);
+    if (openStreams >= MAX_SSE_STREAMS)
+      return problem(reply, 503, 'TOO_MANY_STREAMS', `${MAX_SSE_STREAMS} live streams are open already`);
+    openStreams += 1;
+    streamLiveFeed(options.feed, reply, () => (openStreams -= 1));
   });
 
   app.get<{ Params: { id: string } }>('/api/transfers/:id/timeline', async (request, reply) => {
@@ -89,7 +129,7 @@ export async function buildConsoleServer(options: ConsoleServerOptions): Promise
 }
 
 /** Server-Sent Events: a snapshot of the window first, then one `wire` event per event seen on Kafka. */
-function streamLiveFeed(feed: LiveFeed, reply: FastifyReply): void {
+function streamLiveFeed(feed: LiveFeed, reply: FastifyReply, onClose: () => void): void {
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, {
@@ -98,16 +138,21 @@ function streamLiveFeed(feed: LiveFeed, reply: FastifyReply): void {
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
   });
-  const send = (event: string, data: unknown): void => {
+  // Every write, keepalives included, goes through the bound on what waits for a browser.
+  const write = (text: string): void => {
+    if (raw.destroyed) return;
     if (raw.writableLength > MAX_BUFFERED_SSE_BYTES) return void raw.destroy();
-    raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    raw.write(text);
   };
+  const send = (event: string, data: unknown): void =>
+    write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   send('snapshot', { transfers: feed.recent(), events: feed.recentEvents() });
   const unsubscribe = feed.subscribe((update: LiveUpdate) => send('wire', update));
-  const keepalive = setInterval(() => raw.write(': keepalive\n\n'), SSE_KEEPALIVE_MS);
-  raw.on('close', () => {
+  const keepalive = setInterval(() => write(': keepalive\n\n'), SSE_KEEPALIVE_MS);
+  raw.once('close', () => {
     clearInterval(keepalive);
     unsubscribe();
+    onClose();
   });
 }
 

@@ -3,7 +3,8 @@
 // contracts' codec and hands it on. ConsumerRunner does not fit: it reads a new group's topics from their
 // beginning, dead-letters what it cannot decode (an observer must never write to a topic an operator
 // acts on) and commits offsets after a database transaction (an observer has neither a transaction nor a
-// position worth keeping). This one commits nothing: each start is a new look from "now".
+// position worth keeping). This one commits nothing: each start is a new look from "now", and each join
+// of its group (a rebalance, a reconnect) resumes where it left off, never from the topics' beginning.
 import { decodeEvent, type DecodeResult } from '@oncepay/contracts';
 import type { Consumer, Kafka } from 'kafkajs';
 import { describeError } from '@oncepay/sql';
@@ -36,10 +37,12 @@ export class WireObserver {
   private state: WireObserverState = 'joining';
   /**
    * Per `topic:partition`, the next offset to hand on: the partition's end at start, then one past the
-   * last message handed on. The consumer reads forward, so anything below it (a restart of kafkajs reading
-   * the partition again) was handed on already, or is older than the observer.
+   * last message handed on. Each join seeks there; and since the consumer reads forward, anything below it
+   * (a fetch answered before a seek took effect) was handed on already, or is older than the observer.
    */
   private readonly nextOffsets = new Map<string, bigint>();
+  private joinCount = 0;
+  private skippedCount = 0;
 
   constructor(private readonly options: WireObserverOptions) {
     this.logger = options.logger ?? jsonLineLogger;
@@ -73,13 +76,19 @@ export class WireObserver {
         error: describeError(payload.error),
       });
     });
+    // The group commits nothing, so each join (the first, and every one after a rebalance or reconnect)
+    // would start its partitions from the beginning (below): seek them to where this observer is instead.
+    // kafkajs applies a seek at the partition's next fetch, in the generation just joined.
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) =>
+      this.seekOnJoin(payload.memberAssignment),
+    );
     const ends = await this.topicEnds();
     await this.consumer.connect();
     for (const { topic, partition, offset } of ends)
       this.nextOffsets.set(`${topic}:${partition}`, BigInt(offset));
     // From the beginning, not "latest": a new group's "latest" is resolved at its first fetch, which a
-    // message sent right after the join could precede. The seek below normally spares the read of old
-    // messages, and nextOffsets drops whatever comes before the ends.
+    // message sent right after the join could precede. The seeks on join spare the read of old messages,
+    // and nextOffsets drops whatever comes before them.
     await this.consumer.subscribe({ topics: this.options.topics, fromBeginning: true });
     await this.consumer.run({
       autoCommit: false,
@@ -87,14 +96,36 @@ export class WireObserver {
       eachMessage: async ({ topic, partition, message }) => {
         const at = `${topic}:${partition}`;
         const offset = BigInt(message.offset);
-        if (offset < (this.nextOffsets.get(at) ?? 0n)) return;
+        if (offset < (this.nextOffsets.get(at) ?? 0n)) {
+          this.skippedCount += 1;
+          return;
+        }
         this.nextOffsets.set(at, offset + 1n);
         const incoming = toIncomingMessage(topic, partition, message);
         this.options.onMessage({ message: incoming, decoded: decodeEvent(incoming.value) });
       },
     });
-    for (const { topic, partition, offset } of ends) this.consumer.seek({ topic, partition, offset });
     this.state = 'running';
+  }
+
+  /** Joins of its group so far: the start's, then one per rebalance or reconnect. */
+  get joins(): number {
+    return this.joinCount;
+  }
+
+  /** Messages read again below where it stands and not handed on: few, since each join seeks past them. */
+  get skipped(): number {
+    return this.skippedCount;
+  }
+
+  private seekOnJoin(assignment: Record<string, number[]>): void {
+    this.joinCount += 1;
+    for (const [topic, partitions] of Object.entries(assignment))
+      for (const partition of partitions) {
+        const next = this.nextOffsets.get(`${topic}:${partition}`);
+        // A partition created after the start has no known end: read it from its beginning, all new.
+        if (next !== undefined) this.consumer.seek({ topic, partition, offset: next.toString() });
+      }
   }
 
   async stop(): Promise<void> {

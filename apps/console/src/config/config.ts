@@ -9,6 +9,26 @@ const httpUrl = z.url({ protocol: /^https?$/ });
 export const envSchema = z
   .object({
     PORT: z.coerce.number().int().min(0).max(65_535),
+    /**
+     * The address it listens on: loopback by default, since it has no login and holds an operator's key
+     * (`npm start` runs it on the host). Its container sets 0.0.0.0, its port published on 127.0.0.1.
+     */
+    HOST: z.string().min(1).default('127.0.0.1'),
+    /**
+     * Host headers it answers besides `127.0.0.1:<PORT>`, `localhost:<PORT>` and `[::1]:<PORT>`, comma
+     * separated: where a browser reaches it through another port (compose's published one). Any other
+     * Host gets 421, so a DNS-rebinding page cannot become same-origin with it.
+     */
+    CONSOLE_ALLOWED_HOSTS: z
+      .string()
+      .default('')
+      .transform((list) =>
+        list
+          .split(',')
+          .map((host) => host.trim().toLowerCase())
+          .filter((host) => host !== ''),
+      )
+      .pipe(z.array(z.string().regex(/^[^\s/@]+$/, 'a host[:port], as a browser sends it in Host'))),
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
     LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
     /** Where the three services answer; the console asks each for its trail of a transfer. */
@@ -42,6 +62,8 @@ export const envSchema = z
     CONSOLE_LAB_ROOT: z.string().min(1).optional(),
     /** Where lab runs write their reports (default `.oncepay/console-lab` under CONSOLE_LAB_ROOT). */
     CONSOLE_LAB_OUT: z.string().min(1).optional(),
+    /** A lab run still going after this long is stopped (its whole process group) and shown failed. */
+    CONSOLE_LAB_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(600_000),
   })
   .superRefine((env, ctx) => kafkaSecurityRules(env, ctx, env.NODE_ENV));
 

@@ -4,7 +4,8 @@
 // the lab's code). The lab needs the repository, PostgreSQL admin access and Kafka, as on `npm start`'s
 // machine; where the repository is absent (an image of the console alone) it is not available, and the
 // page says so instead of offering a button that fails.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -14,6 +15,9 @@ export const CONSOLE_LAB_ARGS = ['--transfers', '40', '--crashes', '1'] as const
 export const LAB_REPORT_JSON = 'lab-report.json';
 const LOG_TAIL_LINES = 60;
 const MAX_LINE_CHARS = 500;
+/** How long a stopped run's process group has after SIGTERM before SIGKILL. */
+const KILL_GRACE_MS = 5_000;
+export const DEFAULT_LAB_TIMEOUT_MS = 600_000;
 
 export const labReportSchema = z.object({
   seed: z.number().int(),
@@ -47,12 +51,17 @@ export type LabAvailability = { available: true } | { available: false; reason: 
 export interface LabRunsOptions {
   /** The repository's root, or undefined where the console runs without it. */
   repoRoot: string | undefined;
-  /** Where each run writes its report: `<outRoot>/run-<id>`. */
+  /**
+   * Where each run writes its report: a folder of its own under it, named by its start time and a random
+   * part, so no run (of this process or an earlier one) can show another's lab-report.json.
+   */
   outRoot: string;
   /** The lab's environment (where PostgreSQL and Kafka are: ONCEPAY_POSTGRES_PORT, ...). */
   env: Record<string, string | undefined>;
   /** The program and its leading arguments; `npm run lab --` unless a test puts a stand-in there. */
   command?: readonly string[];
+  /** A run still going after this long is stopped, its whole process group (DEFAULT_LAB_TIMEOUT_MS). */
+  timeoutMs?: number;
   now?: () => Date;
 }
 
@@ -63,6 +72,8 @@ export type StartResult =
 
 export class LabRuns {
   private current: LabRunView | undefined;
+  /** The running lab's process and its timer, while one runs. */
+  private running: { child: ChildProcess; timer: NodeJS.Timeout } | undefined;
   private nextId = 1;
   private readonly command: readonly string[];
   private readonly now: () => Date;
@@ -93,22 +104,32 @@ export class LabRuns {
     if (!availability.available) return { started: false, why: 'unavailable', reason: availability.reason };
     if (this.current?.status === 'running') return { started: false, why: 'running', run: this.latest()! };
     const id = this.nextId++;
-    const outDir = path.join(this.options.outRoot, `run-${id}`);
+    const startedAt = this.now();
+    const outDir = path.join(
+      this.options.outRoot,
+      `run-${startedAt.toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}`,
+    );
     const [program, ...leading] = this.command as [string, ...string[]];
     const args = [...leading, ...CONSOLE_LAB_ARGS, '--out', outDir];
     const run: LabRunView = {
       id,
       status: 'running',
       command: [program, ...args].join(' '),
-      startedAt: this.now().toISOString(),
+      startedAt: startedAt.toISOString(),
       logTail: [],
     };
     this.current = run;
+    // A process group of its own (detached), so a stop reaches npm's children too: the lab itself.
     const child = spawn(program, args, {
       cwd: this.options.repoRoot,
       env: this.options.env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
+    const timeoutMs = this.options.timeoutMs ?? DEFAULT_LAB_TIMEOUT_MS;
+    const timer = setTimeout(() => void this.stop(`stopped: still running after ${timeoutMs} ms`), timeoutMs);
+    timer.unref();
+    this.running = { child, timer };
     const keep = lineKeeper(run);
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
@@ -120,14 +141,41 @@ export class LabRuns {
     return { started: true, run: this.latest()! };
   }
 
+  /**
+   * Stops the running lab, if any: SIGTERM to its process group, SIGKILL after a grace. The run ends
+   * (failed) when the process closes. Resolves once it closed.
+   */
+  async stop(why = 'stopped: the console is closing'): Promise<void> {
+    const running = this.running;
+    if (!running || running.child.exitCode !== null || running.child.signalCode !== null) return;
+    this.current?.logTail.push(why);
+    const closed = new Promise<void>((resolve) => running.child.once('close', () => resolve()));
+    killGroup(running.child, 'SIGTERM');
+    const kill = setTimeout(() => killGroup(running.child, 'SIGKILL'), KILL_GRACE_MS);
+    kill.unref();
+    await closed;
+    clearTimeout(kill);
+  }
+
   private finish(run: LabRunView, code: number | null, outDir: string): void {
     if (run.status !== 'running') return;
+    if (this.running) clearTimeout(this.running.timer);
+    this.running = undefined;
     run.exitCode = code;
     run.endedAt = this.now().toISOString();
     run.status = code === 0 ? 'succeeded' : 'failed';
     const report = readReport(path.join(outDir, LAB_REPORT_JSON));
     if ('report' in report) run.report = report.report;
     else run.reportMissing = report.missing;
+  }
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // The group is gone already.
   }
 }
 

@@ -111,4 +111,19 @@ describe('TransferWindow', () => {
     expect(window.eventsOf(transfer.transferId)).toHaveLength(2);
     expect(window.summaryOf(transfer.transferId)?.events).toBe(5);
   });
+
+  it('knows an event id as seen only while its event is kept; past that the state machine tells', () => {
+    const window = new TransferWindow(10, 2);
+    const transfer = facts();
+    const { requested, posted, completed } = payment(transfer);
+    for (const event of [requested, posted, completed]) window.observe(event, at(), now);
+    // `requested` has left the two kept events: its redelivery is judged by the state machine (older
+    // than what it applied), while `completed`, still kept, is a duplicate.
+    expect(window.observe(requested, at(), now)).toMatchObject({ marks: ['stale'], status: 'COMPLETED' });
+    expect(window.observe(completed, at(), now).marks).toEqual(['duplicate']);
+    expect(window.eventsOf(transfer.transferId).map((event) => event.eventId)).toEqual([
+      requested.id,
+      completed.id,
+    ]);
+  });
 });

@@ -7,7 +7,9 @@
 // - `stale`: a new event id that the state machine ignores (older than what it applied, or no legal
 //   transition from the status reached): a consumer keeps its state and drops the event.
 // Bounded: the most recently active `maxTransfers` transfers, each with at most `maxEventsPerTransfer`
-// events; a transfer pushed out is forgotten (an event of it seen later starts it afresh).
+// events; a transfer pushed out is forgotten (an event of it seen later starts it afresh), and an event
+// id is known as seen while its event is among its transfer's kept ones (past them, a redelivery is
+// still told by the state machine: the same last id is `duplicate`, an older one `stale`).
 import type { OncePayEvent } from '@oncepay/contracts';
 import {
   applyEvent,
@@ -62,7 +64,7 @@ export interface TransferSummary {
 interface TransferRecord {
   summary: TransferSummary;
   state: TransferState;
-  seenEventIds: Set<string>;
+  /** The last maxEventsPerTransfer events: also what `duplicate` is judged against, so it stays bounded. */
   events: WireEvent[];
 }
 
@@ -94,7 +96,6 @@ export class TransferWindow {
       observedAt: observedAt.toISOString(),
     };
     const wire = this.classify(record, event, seen);
-    record.seenEventIds.add(event.id);
     record.events.push(wire);
     if (record.events.length > this.maxEventsPerTransfer) record.events.shift();
     const { summary } = record;
@@ -126,15 +127,15 @@ export class TransferWindow {
     event: OncePayEvent,
     seen: Omit<WireEvent, 'status' | 'marks'>,
   ): WireEvent {
-    if (record.seenEventIds.has(event.id))
+    if (record.events.some((kept) => kept.eventId === event.id))
       return { ...seen, status: record.state.status, marks: ['duplicate'] };
     const result = applyEvent(record.state, event);
     switch (result.outcome) {
       case 'applied':
         record.state = result.state;
         return { ...seen, status: record.state.status, marks: [] };
-      // The state machine's own duplicate is the last applied id again, which seenEventIds caught above
-      // unless the window forgot it: the same redelivery.
+      // The state machine's own duplicate is the last applied id again, which the kept events caught
+      // above unless the window let it go: the same redelivery.
       case 'duplicate':
         return { ...seen, status: record.state.status, marks: ['duplicate'] };
       case 'stale':
@@ -172,7 +173,6 @@ export class TransferWindow {
         stale: 0,
       },
       state: INITIAL_TRANSFER_STATE,
-      seenEventIds: new Set(),
       events: [],
     };
     this.transfers.set(transferId, record);
