@@ -56,6 +56,7 @@ import { GENERATED_REGIONS, regionContent, regionText } from '../scripts/docs/ge
 import { DEFAULT_CRASHES_PER_POINT, DEFAULT_TRANSFERS } from '../scripts/lab/cli-options';
 import { SERVICES } from '../scripts/infra/services';
 import { SERVICE_TABLE_PRIVILEGES } from '../scripts/db/roles';
+import { envSchema as consoleEnvSchema } from '../apps/console/src/config/config';
 import { DEV_ROLE_PASSWORD } from '../scripts/infra/stack-config';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
@@ -811,7 +812,8 @@ function checkNames(docs: Docs, known: ReadonlySet<string>, root: string): Probl
 function checkEnvMentions(docs: Docs): Problem[] {
   const problems: Problem[] = [];
   const defaults = new Map<string, number>();
-  for (const schema of Object.values(ENV_SCHEMAS))
+  // The console's variables too: its defaults are written the same way (docs/architecture.md).
+  for (const schema of [...Object.values(ENV_SCHEMAS), consoleEnvSchema])
     for (const [name, field] of Object.entries(schema.shape)) {
       const parsed = (field as z.ZodType).safeParse(undefined);
       if (name !== 'PORT' && parsed.success && typeof parsed.data === 'number')
