@@ -86,17 +86,19 @@ export class StackClient {
 
   /** The account's balance in minor units. */
   async balance(client: DemoClient, accountId: string): Promise<bigint> {
-    const { data, response } = await this.fetchAccount(client, accountId);
+    const { data, response } = await this.rateLimited(() => this.fetchAccount(client, accountId));
     if (!data) throw new Error(`GET account ${accountId}: ${response.status}`);
     return BigInt(data.balance);
   }
 
   /** How many notifications the notification-service holds for one transfer. */
   async notificationCount(client: DemoClient, transferId: string): Promise<number> {
-    const { data, response } = await this.clientsOf(client).notification.GET('/v1/notifications', {
-      params: { query: { transferId } },
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
+    const { data, response } = await this.rateLimited(() =>
+      this.clientsOf(client).notification.GET('/v1/notifications', {
+        params: { query: { transferId } },
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      }),
+    );
     if (!data) throw new Error(`GET notifications: ${response.status}`);
     return data.data.length;
   }
@@ -126,19 +128,26 @@ export class StackClient {
     return clients;
   }
 
-  /** As a well-behaved client: over the stack's rate limit (429), it waits Retry-After and sends again. */
+  /** A typed call's answer as the smoke test and the attack run read it, sent as `rateLimited` sends it. */
   private async call(request: () => Promise<TypedAnswer>): Promise<Answer> {
+    const { data, error, response } = await this.rateLimited(request);
+    const body = data ?? error;
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: typeof body === 'object' && body !== null ? { ...body } : {},
+    };
+  }
+
+  /**
+   * As a well-behaved client: over the stack's rate limit (429), it waits Retry-After and sends again.
+   * Every typed call goes through here: the smoke test polls, and a stack under test is rate limited.
+   */
+  private async rateLimited<T extends TypedAnswer>(request: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const { data, error, response } = await request();
-      if (response.status !== 429 || attempt === MAX_RATE_LIMITED_ATTEMPTS) {
-        const body = data ?? error;
-        return {
-          status: response.status,
-          headers: response.headers,
-          body: typeof body === 'object' && body !== null ? { ...body } : {},
-        };
-      }
-      await sleep(Number(response.headers.get('retry-after') ?? '1') * 1_000);
+      const answer = await request();
+      if (answer.response.status !== 429 || attempt === MAX_RATE_LIMITED_ATTEMPTS) return answer;
+      await sleep(Number(answer.response.headers.get('retry-after') ?? '1') * 1_000);
     }
   }
 
