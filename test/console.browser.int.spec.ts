@@ -10,13 +10,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import { encodeEvent, TOPICS } from '@oncepay/contracts';
 import { IdempotentProducer } from '@oncepay/messaging';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
+import { freePort } from '../scripts/infra/net';
 import { REPO_ROOT } from '../scripts/infra/paths';
 import { labPassthroughEnv } from '../scripts/infra/stack-config';
 import { LAB_MODES } from '../scripts/lab/modes';
@@ -311,14 +311,3 @@ describe('the console in a browser, over the real stack', () => {
     expect(colours.size).toBeGreaterThan(50);
   }
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}

@@ -3,9 +3,9 @@
 // port, so a "restarted" service answers where its clients already send their requests.
 // startServiceProcess is the plain version most cross-service tests use.
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
+import { freePort } from '../../scripts/infra/net';
 import { REPO_ROOT } from '../../scripts/infra/paths';
 import {
   RATE_LIMIT_LIFTED,
@@ -131,15 +131,4 @@ async function waitForHealthy(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(dead ? 'exited during start-up' : `not healthy within ${HEALTH_TIMEOUT_MS} ms`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
