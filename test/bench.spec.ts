@@ -286,12 +286,28 @@ function phase(overrides: Partial<PhaseResult>): PhaseResult {
     failures: {},
     acceptedPerSecond: 500,
     completedPerSecond: 500,
+    completedInWindow: 30_000,
     completedEachSecond: [500, 500],
     acceptLatencyMs: latency,
     acceptToCompletedMs: { ...latency, p99: 300 },
     sendLagMs: { ...latency, p99: 1 },
     outcomes: { completed: 30_000, failed: 0, unsettled: 0 },
     processes: [],
+    cost: {
+      completedInPhase: 35_000,
+      database: { databases: {}, walBytes: 0, walRecords: 0 },
+      kafka: { messagesByTopic: {}, messages: 0, bytes: null, bytesNote: 'not measured: a used stack' },
+      perTransfer: {
+        cpuMsByProcess: {},
+        cpuMsTotal: null,
+        rowsByDatabase: {},
+        rowsTotal: null,
+        walBytes: null,
+        walRecords: null,
+        messages: null,
+        kafkaBytes: null,
+      },
+    },
     ...overrides,
   };
 }
