@@ -178,6 +178,7 @@ describe('the cost of one flow', () => {
       walBytes: 2048,
       walRecords: 4,
       messages: 3,
+      kafkaBytes: null,
     });
     expect(flowCosts(hold)).toEqual({
       cpuMsByProcess: { 'transfer-service': 1, postgresql: 2.5 },
@@ -187,6 +188,7 @@ describe('the cost of one flow', () => {
       walBytes: 4096,
       walRecords: 7,
       messages: 5,
+      kafkaBytes: null,
     });
   });
 

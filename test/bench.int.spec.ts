@@ -196,9 +196,31 @@ describe('npm run bench, a smoke run against the real services', () => {
     expect(report.targets[0]).toMatchObject({ status: 'NOT MEASURED' });
     expect(report.targets[1]).toMatchObject({
       status: 'NOT MEASURED',
-      note: expect.stringContaining('500/s'),
+      note: expect.stringContaining('1000/s'),
     });
     for (const target of report.targets.slice(3)) expect(['PASS', 'FAIL']).toContain(target.status);
+  });
+
+  it('measured what each phase wrote, and its cost per completed transfer', () => {
+    for (const phase of report.phases) {
+      const { cost } = phase;
+      // The whole phase's completed transfers: the window's and those of the warm-up and the settling.
+      expect(cost.completedInPhase).toBeGreaterThanOrEqual(phase.outcomes.completed);
+      expect(phase.completedInWindow).toBeGreaterThan(0);
+      // Each completed transfer inserted at least its own row in the transfer database and its entries
+      // in the ledger's, and wrote WAL.
+      expect(cost.database.databases.transfer!.inserted).toBeGreaterThanOrEqual(cost.completedInPhase);
+      expect(cost.database.databases.ledger!.inserted).toBeGreaterThanOrEqual(2 * cost.completedInPhase);
+      expect(cost.database.walBytes).toBeGreaterThan(0);
+      // At least requested, posted and its outcome, on a broker other suites may write to as well.
+      expect(cost.kafka.messages).toBeGreaterThanOrEqual(3 * cost.completedInPhase);
+      // The suite's broker is not one the benchmark started: no log directory to read.
+      expect(cost.kafka.bytes).toBeNull();
+      expect(cost.kafka.bytesNote).toContain('not measured');
+      expect(cost.perTransfer.cpuMsTotal).toBeGreaterThan(0);
+      expect(cost.perTransfer.cpuMsByProcess['load generator']).toBeGreaterThan(0);
+      expect(cost.perTransfer.rowsTotal).toBeGreaterThan(0);
+    }
   });
 
   it('writes bench.json and bench.md', async () => {
@@ -208,6 +230,7 @@ describe('npm run bench, a smoke run against the real services', () => {
     expect(markdown).toBe(renderMarkdown(report));
     expect(markdown).toContain('## Targets');
     expect(markdown).toContain('| closed loop, 4 workers');
+    expect(markdown).toContain('## Cost per completed transfer');
     expect(markdown).toMatch(/OncePay audit at .*: OK/);
   });
 

@@ -271,27 +271,43 @@ describe('options', () => {
 });
 
 function phase(overrides: Partial<PhaseResult>): PhaseResult {
-  const latency = { count: 100, p50: 5, p95: 20, p99: 30, max: 40, mean: 8 };
+  const latency = { count: 100, p50: 5, p95: 15, p99: 20, max: 40, mean: 8 };
   return {
-    name: 'open loop, 500/s offered',
+    name: 'open loop, 1000/s offered',
     mode: 'open',
     concurrency: null,
-    offeredPerSecond: 500,
+    offeredPerSecond: 1000,
     warmupS: 10,
     durationS: 60,
     window: { from: '2026-01-01T00:00:10.000Z', to: '2026-01-01T00:01:10.000Z' },
-    requests: 30_000,
-    accepted: 30_000,
+    requests: 60_000,
+    accepted: 60_000,
     errors: 0,
     failures: {},
-    acceptedPerSecond: 500,
-    completedPerSecond: 500,
-    completedEachSecond: [500, 500],
+    acceptedPerSecond: 1000,
+    completedPerSecond: 1000,
+    completedInWindow: 60_000,
+    completedEachSecond: [1000, 1000],
     acceptLatencyMs: latency,
-    acceptToCompletedMs: { ...latency, p99: 300 },
+    acceptToCompletedMs: { ...latency, p99: 200 },
     sendLagMs: { ...latency, p99: 1 },
-    outcomes: { completed: 30_000, failed: 0, unsettled: 0 },
+    outcomes: { completed: 60_000, failed: 0, unsettled: 0 },
     processes: [],
+    cost: {
+      completedInPhase: 70_000,
+      database: { databases: {}, walBytes: 0, walRecords: 0 },
+      kafka: { messagesByTopic: {}, messages: 0, bytes: null, bytesNote: 'not measured: a used stack' },
+      perTransfer: {
+        cpuMsByProcess: {},
+        cpuMsTotal: null,
+        rowsByDatabase: {},
+        rowsTotal: null,
+        walBytes: null,
+        walRecords: null,
+        messages: null,
+        kafkaBytes: null,
+      },
+    },
     ...overrides,
   };
 }
@@ -327,16 +343,16 @@ describe('targets', () => {
       Object.fromEntries(
         evaluateTargets(phases, [usage('transfer-service', 120)]).map((t) => [t.id, t.status]),
       );
-    expect(byId([closed(1200), phase({})])).toEqual({
+    expect(byId([closed(2100), phase({})])).toEqual({
       throughput: 'PASS',
       'accept-p99': 'PASS',
       'completion-p99': 'PASS',
       'rss-transfer-service': 'PASS',
     });
-    expect(byId([closed(999)])).toMatchObject({ throughput: 'FAIL', 'accept-p99': 'NOT MEASURED' });
+    expect(byId([closed(1999)])).toMatchObject({ throughput: 'FAIL', 'accept-p99': 'NOT MEASURED' });
     expect(byId([closed(5000, 10)])).toMatchObject({ throughput: 'NOT MEASURED' });
     expect(
-      byId([phase({ acceptLatencyMs: { count: 1, p50: 1, p95: 1, p99: 50, max: 50, mean: 1 } })]),
+      byId([phase({ acceptLatencyMs: { count: 1, p50: 1, p95: 1, p99: 25, max: 25, mean: 1 } })]),
     ).toMatchObject({
       'accept-p99': 'FAIL',
       'completion-p99': 'PASS',
@@ -349,7 +365,7 @@ describe('targets', () => {
         phase({
           errors: 3,
           failures: { 'HTTP 503': 3 },
-          outcomes: { completed: 29_990, failed: 0, unsettled: 10 },
+          outcomes: { completed: 59_990, failed: 0, unsettled: 10 },
         }),
       ],
       [usage('ledger-service', 251)],
@@ -391,7 +407,7 @@ describe('the report', () => {
       durationS: 60,
       warmupS: 10,
       concurrency: 0,
-      ratesPerSecond: [500],
+      ratesPerSecond: [1000],
       accounts: 500,
       settleTimeoutS: 120,
       pgbench: null,
@@ -415,12 +431,12 @@ describe('the report', () => {
     const markdown = renderMarkdown(report);
     expect(markdown).toContain('Result: FAILED: the audit found broken invariants');
     expect(markdown).toMatch(
-      /\| p99 accept < 50 ms at 500 offered transfers\/s +\| p99 30\.0 ms +\| FAIL +\| 2 requests were not accepted/,
+      /\| p99 accept < 25 ms at 1000 offered transfers\/s +\| p99 20\.0 ms +\| FAIL +\| 2 requests were not accepted/,
     );
-    expect(markdown).toMatch(/\| >= 1000 completed transfers\/s .*\| NOT MEASURED \| no closed loop ran/);
+    expect(markdown).toMatch(/\| >= 2000 completed transfers\/s .*\| NOT MEASURED \| no closed loop ran/);
     expect(markdown).toMatch(/\| peak RSS of transfer-service < 250 MB +\| 300 MB +\| FAIL/);
-    expect(markdown).toMatch(/\| open loop, 500\/s offered \| 30000 +\| 500 +\| 500 +\| 2 \(2 HTTP 503\)/);
-    expect(markdown).toContain('5.0 / 20 / 30');
+    expect(markdown).toMatch(/\| open loop, 1000\/s offered \| 60000 +\| 1000 +\| 1000 +\| 2 \(2 HTTP 503\)/);
+    expect(markdown).toContain('5.0 / 15 / 20');
     expect(markdown).toContain('transfer-service (pid 1)');
     expect(markdown).toContain('Not run (--no-pgbench).');
     expect(markdown).toContain('OncePay audit at x: FAILED');

@@ -3,10 +3,11 @@
 // 1. the pgbench baseline on the same PostgreSQL, before any OncePay load;
 // 2. accounts, opened and funded through the public APIs;
 // 3. a closed-loop phase, then one open-loop phase per offered rate, each a warm-up and a measured
-//    window, each followed by a bounded wait until its transfers settled (so phases do not overlap),
-//    CPU and memory sampled throughout;
+//    window, each followed by a bounded wait until its transfers settled and were notified (so phases
+//    do not overlap), CPU and memory sampled throughout; PostgreSQL's and Kafka's write counters read
+//    on a quiet server between phases, for each phase's cost per transfer (cost.ts);
 // 4. the auditor over the three databases and the dead-letter topics: any broken invariant fails the run.
-import type { RequestTransfer, TransferClient } from '@oncepay/client';
+import type { RequestTransfer } from '@oncepay/client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
@@ -15,7 +16,10 @@ import { auditOncePay } from '../../apps/auditor/src/auditor';
 import { countDeadLetters } from '../../apps/auditor/src/dead-letters';
 import { formatReport } from '../../apps/auditor/src/format-report';
 import { setUpAccounts } from './accounts';
-import { benchLedgerClient, benchTransferClient, failureLabel } from './http-client';
+import { unitCosts } from './cost';
+import { counterDelta, databaseNamesOf, readQuietCounters, type CounterReading } from './db-counters';
+import { benchLedgerClient, benchTransferClient, failureLabel, type PostTransfer } from './http-client';
+import { kafkaDelta, readKafka, type KafkaReading } from './kafka-counters';
 import { runClosedLoop, runOpenLoop, type LoadSamples, type SendTransfer } from './load';
 import { runPgbenchBaseline } from './pgbench';
 import {
@@ -24,7 +28,7 @@ import {
   type ProcessUsage,
   type SamplingWindow,
 } from './process-sampler';
-import type { AuditSummary, BenchPlan, BenchReport, PhaseResult } from './report';
+import type { AuditSummary, BenchPlan, BenchReport, PhaseCost, PhaseResult } from './report';
 import { summarize } from './stats';
 import { evaluateTargets } from './targets';
 import { TransferDb } from './transfer-db';
@@ -40,6 +44,11 @@ export interface BenchTarget {
   kafka: { brokers: string[]; namespace: string };
   /** The processes to sample; the load generator (this process) is added by the benchmark. */
   processes: MonitoredProcess[];
+  /**
+   * The broker's log directory when the benchmark started the broker (its Kafka bytes per transfer are
+   * the growth of the partitions' segments there); absent or null: not measured.
+   */
+  kafkaLogDir?: string | null;
   /** What stack this is, for the report, and anything the reader should know about it. */
   description: string;
   notes: string[];
@@ -83,7 +92,12 @@ export async function runBench(
       settleTimeoutMs,
     });
     const setupSeconds = (Date.now() - setupStarted) / 1000;
-    const send = transferSender(transfers.client, accounts.accounts);
+    const send = transferSender(transfers.postTransfer, accounts.accounts);
+    // One reading of the write counters ends a phase and starts the next; the set-up's notifications
+    // are written before the first.
+    await waitNotified(target.databases.notification, db, settleTimeoutMs);
+    const counters = writeCounters(target);
+    let reading = await counters.read();
 
     sampler.start();
     const whole = await sampler.openWindow();
@@ -100,7 +114,7 @@ export async function runBench(
         `${name}: waiting (at most ${plan.settleTimeoutS} s) for ${measured.samples.acceptedIds.length} transfers to settle`,
       );
       for (const id of measured.samples.acceptedIds) allIds.push(id);
-      const result = await summarizePhase(
+      const summary = await summarizePhase(
         db,
         name,
         shape,
@@ -109,6 +123,14 @@ export async function runBench(
         measured.usage,
         settleTimeoutMs,
       );
+      await waitNotified(target.databases.notification, db, settleTimeoutMs);
+      const before = reading;
+      reading = await counters.read();
+      const completedInPhase = (await db.settlement(measured.samples.acceptedIds)).completed;
+      const result: PhaseResult = {
+        ...summary,
+        cost: phaseCost(summary, completedInPhase, before, reading),
+      };
       phases.push(result);
       log(
         `${name}: ${result.acceptedPerSecond.toFixed(0)} accepted/s, ${result.completedPerSecond.toFixed(0)} completed/s, ` +
@@ -191,7 +213,7 @@ function timing(plan: BenchPlan): { warmupMs: number; durationMs: number } {
  * goes into every body (a `hold`, for the flows mode's two-phase transfers).
  */
 export function transferSender(
-  client: TransferClient,
+  post: PostTransfer,
   accounts: readonly string[],
   extra: Pick<RequestTransfer, 'hold'> = {},
 ): SendTransfer {
@@ -201,18 +223,18 @@ export function transferSender(
     let to = Math.floor(Math.random() * (accounts.length - 1));
     if (to >= from) to += 1;
     try {
-      const { data, response } = await client.POST('/v1/transfers', {
-        params: { header: { 'Idempotency-Key': randomUUID() } },
-        body: {
+      const answer = await post(
+        {
           fromAccountId: accounts[from]!,
           toAccountId: accounts[to]!,
           amount: String(1 + Math.floor(Math.random() * MAX_AMOUNT_MINOR)),
           currency: CURRENCY,
           ...extra,
         },
-      });
-      if (!data || response.status !== 202) return { transferId: null, failure: `HTTP ${response.status}` };
-      return { transferId: data.id, failure: null };
+        randomUUID(),
+      );
+      if (answer.transfer === null) return { transferId: null, failure: `HTTP ${answer.status}` };
+      return { transferId: answer.transfer.id, failure: null };
     } catch (error) {
       return { transferId: null, failure: failureLabel(error) };
     }
@@ -246,6 +268,47 @@ export async function measureWindow(
   return { samples, usage: await usage };
 }
 
+/** PostgreSQL's and Kafka's cumulative write counters, read on a quiet server. */
+interface WriteReading {
+  database: CounterReading;
+  kafka: KafkaReading;
+}
+
+function writeCounters(target: BenchTarget): { read(): Promise<WriteReading> } {
+  const databases = databaseNamesOf(target.databases);
+  return {
+    async read() {
+      // readQuietCounters waits QUIET_MS first; Kafka's offsets are exact at once, so read after it.
+      const database = await readQuietCounters(target.postgresAdminUrl, databases);
+      return { database, kafka: await readKafka(target.kafka.brokers, target.kafkaLogDir ?? null) };
+    },
+  };
+}
+
+/** What the phase wrote between two readings, and its cost per completed transfer (cost.ts). */
+export function phaseCost(
+  phase: Pick<PhaseResult, 'processes' | 'completedInWindow'>,
+  completedInPhase: number,
+  before: WriteReading,
+  after: WriteReading,
+): PhaseCost {
+  const database = counterDelta(before.database, after.database);
+  const kafka = kafkaDelta(before.kafka, after.kafka);
+  return {
+    completedInPhase,
+    database,
+    kafka,
+    perTransfer: unitCosts({
+      processes: phase.processes,
+      completedInWindow: phase.completedInWindow,
+      completedInPhase,
+      database,
+      messages: kafka.messages,
+      kafkaBytes: kafka.bytes,
+    }),
+  };
+}
+
 async function summarizePhase(
   db: TransferDb,
   name: string,
@@ -254,7 +317,7 @@ async function summarizePhase(
   samples: LoadSamples,
   usage: ProcessUsage[],
   settleTimeoutMs: number,
-): Promise<PhaseResult> {
+): Promise<Omit<PhaseResult, 'cost'>> {
   // Everything the phase accepted settles (or the wait ends) before the next phase starts.
   await db.waitSettled(samples.acceptedIds, settleTimeoutMs);
   const outcomes = await db.settlement(samples.windowIds);
@@ -277,6 +340,7 @@ async function summarizePhase(
     failures: samples.failures,
     acceptedPerSecond: samples.acceptedInWindow / samples.window.seconds,
     completedPerSecond: completedInWindow / samples.window.seconds,
+    completedInWindow,
     completedEachSecond,
     acceptLatencyMs: summarize(samples.acceptLatenciesMs),
     acceptToCompletedMs: summarize(await db.completionLatenciesMs(samples.windowIds)),

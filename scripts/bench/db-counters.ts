@@ -8,6 +8,7 @@
 // a second after its last report does so 10 s later (PostgreSQL's PGSTAT_IDLE_INTERVAL). So a reading
 // is exact only after the server was quiet that long: the caller reads after its load has settled, and
 // QUIET_MS after that.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 
 /** How long to leave the server quiet before a reading, so every backend has reported its counters. */
@@ -99,4 +100,18 @@ export async function readCounters(
   } finally {
     await client.end();
   }
+}
+
+/** The counters once the server has been quiet long enough for every backend to have reported. */
+export async function readQuietCounters(
+  adminUrl: string,
+  databases: Record<string, string>,
+): Promise<CounterReading> {
+  await sleep(QUIET_MS);
+  return readCounters(adminUrl, databases);
+}
+
+/** The label -> database name map readCounters takes, from the services' database URLs. */
+export function databaseNamesOf(urls: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(urls).map(([label, url]) => [label, databaseNameOf(url)]));
 }

@@ -3,6 +3,7 @@
 // their ratio. Written as flows.json (everything) and flows.md (the table; also what the console prints).
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { unitCosts, type UnitCosts } from './cost';
 import type { CounterDelta } from './db-counters';
 import type { ProcessUsage } from './process-sampler';
 import { table, type AuditSummary } from './report';
@@ -68,36 +69,21 @@ export interface FlowsReport {
 }
 
 /** What one completed flow costs, from one phase's measurements; null where nothing completed. */
-export interface FlowCosts {
-  cpuMsByProcess: Record<string, number | null>;
-  cpuMsTotal: number | null;
-  rowsByDatabase: Record<string, number | null>;
-  rowsTotal: number | null;
-  walBytes: number | null;
-  walRecords: number | null;
-  messages: number | null;
-}
+export type FlowCosts = Omit<UnitCosts, 'rowsByDatabase'> & { rowsByDatabase: Record<string, number | null> };
 
 export function flowCosts(phase: FlowPhaseResult): FlowCosts {
-  const perWindowFlow = (value: number): number | null =>
-    phase.completedInWindow > 0 ? value / phase.completedInWindow : null;
-  const perPhaseFlow = (value: number): number | null =>
-    phase.phaseFlows > 0 ? value / phase.phaseFlows : null;
-  const cpuMsByProcess: Record<string, number | null> = {};
-  for (const usage of phase.processes) cpuMsByProcess[usage.name] = perWindowFlow(usage.cpuSeconds * 1000);
+  const costs = unitCosts({
+    processes: phase.processes,
+    completedInWindow: phase.completedInWindow,
+    completedInPhase: phase.phaseFlows,
+    database: phase.database,
+    messages: sum(Object.values(phase.messagesByTopic)),
+    kafkaBytes: null,
+  });
   const rowsByDatabase: Record<string, number | null> = {};
-  for (const [name, counters] of Object.entries(phase.database.databases))
-    rowsByDatabase[name] = perPhaseFlow(counters.rowsWritten);
-  const databases = Object.values(phase.database.databases);
-  return {
-    cpuMsByProcess,
-    cpuMsTotal: perWindowFlow(sum(phase.processes.map((usage) => usage.cpuSeconds * 1000))),
-    rowsByDatabase,
-    rowsTotal: perPhaseFlow(sum(databases.map((counters) => counters.rowsWritten))),
-    walBytes: perPhaseFlow(phase.database.walBytes),
-    walRecords: perPhaseFlow(phase.database.walRecords),
-    messages: perPhaseFlow(sum(Object.values(phase.messagesByTopic))),
-  };
+  for (const [name, rows] of Object.entries(costs.rowsByDatabase))
+    rowsByDatabase[name] = rows?.written ?? null;
+  return { ...costs, rowsByDatabase };
 }
 
 /** hold-and-capture over one-step; null when either is missing or the one-step value is 0. */

@@ -28,9 +28,9 @@ import {
   waitNotified,
   type BenchTarget,
 } from './bench';
-import { counterDelta, databaseNameOf, QUIET_MS, readCounters, type CounterReading } from './db-counters';
+import { counterDelta, databaseNamesOf, readQuietCounters, type CounterReading } from './db-counters';
 import type { FlowKind, FlowPhaseResult, FlowsPlan, FlowsReport } from './flows-report';
-import { benchLedgerClient, benchTransferClient, failureLabel } from './http-client';
+import { benchLedgerClient, benchTransferClient, failureLabel, type PostTransfer } from './http-client';
 import { runOpenLoop, type SendTransfer } from './load';
 import { ProcessSampler } from './process-sampler';
 import { summarize } from './stats';
@@ -67,9 +67,7 @@ export async function runFlows(
     sampler.start();
     const phases: FlowPhaseResult[] = [];
     // One reading of the counters ends a phase and starts the next: each waits for a quiet server.
-    const counterDatabases = Object.fromEntries(
-      Object.entries(target.databases).map(([label, url]) => [label, databaseNameOf(url)]),
-    );
+    const counterDatabases = databaseNamesOf(target.databases);
     let counters = await readQuietCounters(target.postgresAdminUrl, counterDatabases);
     for (const flow of ['one-step', 'hold-and-capture'] as const) {
       log(
@@ -79,6 +77,7 @@ export async function runFlows(
         target,
         plan,
         transfers: transfers.client,
+        postTransfer: transfers.postTransfer,
         db,
         sampler,
         accounts: accounts.accounts,
@@ -132,6 +131,7 @@ interface PhaseContext {
   target: BenchTarget;
   plan: FlowsPlan;
   transfers: TransferClient;
+  postTransfer: PostTransfer;
   db: TransferDb;
   sampler: ProcessSampler;
   accounts: readonly string[];
@@ -161,7 +161,7 @@ async function runPhase(flow: FlowKind, context: PhaseContext): Promise<FlowPhas
   const captures = new Map<string, Promise<CaptureStep>>();
   const poller = flow === 'hold-and-capture' ? await HeldPoller.start(target.databases.transfer, plan) : null;
   const first = transferSender(
-    transfers,
+    context.postTransfer,
     context.accounts,
     flow === 'hold-and-capture' ? { hold: { expiresInSeconds: HOLD_EXPIRES_IN_SECONDS } } : {},
   );
@@ -254,15 +254,6 @@ async function runPhase(flow: FlowKind, context: PhaseContext): Promise<FlowPhas
     messagesByTopic: await outboxRowsByTopic(target, [...phaseFinal.keys()]),
     polling: poller ? poller.cost() : null,
   };
-}
-
-/** The counters once the server has been quiet long enough for every backend to have reported. */
-async function readQuietCounters(
-  adminUrl: string,
-  databases: Record<string, string>,
-): Promise<CounterReading> {
-  await sleep(QUIET_MS);
-  return readCounters(adminUrl, databases);
 }
 
 /** Waits until the hold is no longer PENDING; captures it whole if it is HELD. Never rejects. */

@@ -25,6 +25,9 @@ are printed as FAIL but do not change the exit code.
   --pgbench <path>         the pgbench binary (default: pgbench on PATH)
   --no-pgbench             skip the baseline
   --log-level <level>      LOG_LEVEL of the services of a stack the benchmark starts (default warn)
+  --service-env <K=V>      an environment variable for the services of a stack the benchmark starts, to
+                           measure a knob (BATCH_LINGER_MS=5, KAFKA_PARTITIONS=6...); repeatable. It
+                           then starts its own stack and refuses a running one. Printed in the report.
   --out <dir>              where bench.json and bench.md are written (default .oncepay/bench/<time>)
   --smoke                  a run of a few seconds with small numbers (flags given still win)
   --help                   print this help
@@ -62,7 +65,7 @@ export type BenchCliOptions =
       plan: BenchPlan;
       outDir: string;
       logLevel: string;
-      /** Set by --retention-window: the services of a stack of its own run with it. */
+      /** Set by --retention-window and --service-env: the services of a stack of its own run with it. */
       serviceEnv: Record<string, string>;
     }
   | { kind: 'soak'; plan: SoakPlan; outDir: string; logLevel: string }
@@ -126,6 +129,7 @@ const FLOWS_SMOKE: FlowsPlan = {
 };
 /** The benchmark's flags that --flows has no use for: it runs one rate, no closed loop, no pgbench. */
 const NOT_FOR_FLOWS = [
+  'service-env',
   'concurrency',
   'rates',
   'pgbench-duration',
@@ -135,7 +139,14 @@ const NOT_FOR_FLOWS = [
   'tolerance',
 ] as const;
 /** The benchmark's flags that shape its phases: a soak has one load of its own. */
-const NOT_FOR_SOAK = ['duration', 'warmup', 'concurrency', 'rates', 'pgbench-duration'] as const;
+const NOT_FOR_SOAK = [
+  'duration',
+  'warmup',
+  'concurrency',
+  'rates',
+  'pgbench-duration',
+  'service-env',
+] as const;
 
 /** pgbench's shape: enough clients for group commit to matter, a thread per core of a small machine. */
 const PGBENCH = { clients: 8, threads: 2, scale: 1 };
@@ -220,7 +231,7 @@ export function parseBenchOptions(argv: string[], now = new Date()): BenchCliOpt
     return {
       kind: 'bench',
       logLevel: values['log-level'],
-      serviceEnv: benchRetention(values),
+      serviceEnv: mergeServiceEnv(benchRetention(values), parseServiceEnv(values['service-env'] ?? [])),
       outDir: outDir('bench'),
       plan: {
         durationS,
@@ -256,6 +267,7 @@ function parseFlags(argv: string[]) {
       pgbench: { type: 'string', default: 'pgbench' },
       'no-pgbench': { type: 'boolean', default: false },
       'log-level': { type: 'string', default: 'warn' },
+      'service-env': { type: 'string', multiple: true },
       out: { type: 'string' },
       smoke: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -322,6 +334,29 @@ function benchRetention(values: ReturnType<typeof parseFlags>): Record<string, s
     return {};
   }
   return retentionEnv(retentionOf(values, SOAK));
+}
+
+/** --service-env's KEY=VALUE pairs; a malformed one, or a variable given twice, is a usage error. */
+export function parseServiceEnv(pairs: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(pair);
+    if (!match) throw new Error(`--service-env must be KEY=VALUE (an environment variable), got "${pair}"`);
+    const [, key, value] = match as unknown as [string, string, string];
+    if (key in env) throw new Error(`--service-env sets ${key} twice`);
+    env[key] = value;
+  }
+  return env;
+}
+
+/** The retention flags' variables and --service-env's; one variable set by both is a usage error. */
+function mergeServiceEnv(
+  retention: Record<string, string>,
+  given: Record<string, string>,
+): Record<string, string> {
+  const clash = Object.keys(given).find((key) => key in retention);
+  if (clash) throw new Error(`--service-env sets ${clash}, which --retention-window already sets`);
+  return { ...retention, ...given };
 }
 
 /** --retention-window and --retention-interval, checked: the services take whole seconds, at least 1 s apart. */

@@ -47,8 +47,9 @@ export interface GroupReading {
 }
 
 /** One reading of a process (and its children when asked); null when the process is gone. */
-export async function readGroup(process: MonitoredProcess): Promise<GroupReading | null> {
-  const [root, rootMemory] = await Promise.all([readStat(process.pid), readMemory(process.pid)]);
+export function readGroup(process: MonitoredProcess): GroupReading | null {
+  const root = readStat(process.pid);
+  const rootMemory = readMemory(process.pid);
   if (!root) return null;
   if (!process.includeChildren)
     return {
@@ -57,10 +58,7 @@ export async function readGroup(process: MonitoredProcess): Promise<GroupReading
       groupMemoryBytes: null,
       processCount: 1,
     };
-  const children = await childrenOf(process.pid);
-  const readings = await Promise.all(
-    children.map(async (pid) => ({ stat: await readStat(pid), memory: await readMemory(pid) })),
-  );
+  const readings = childrenOf(process.pid).map((pid) => ({ stat: readStat(pid), memory: readMemory(pid) }));
   let cpuTicks = root.utime + root.stime + root.cutime + root.cstime;
   const memories: ProcMemory[] = rootMemory ? [rootMemory] : [];
   for (const { stat, memory } of readings) {
@@ -94,7 +92,6 @@ interface OpenWindow {
 export class ProcessSampler {
   private readonly windows = new Set<OpenWindow>();
   private timer: NodeJS.Timeout | undefined;
-  private sampling = false;
 
   constructor(
     readonly processes: MonitoredProcess[],
@@ -103,7 +100,7 @@ export class ProcessSampler {
 
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => void this.sample(), this.intervalMs);
+    this.timer = setInterval(() => this.sample(), this.intervalMs);
     // Sampling must never keep a finished benchmark alive.
     this.timer.unref();
   }
@@ -116,27 +113,21 @@ export class ProcessSampler {
   /** Opens a window now; several may be open at once (a phase inside the whole run). */
   async openWindow(): Promise<SamplingWindow> {
     const startedAt = Date.now();
-    const readings = await this.readAll();
+    const readings = this.readAll();
     const window: OpenWindow = { startedAt, start: readings, peaks: new Map() };
     this.record(window, readings);
     this.windows.add(window);
     return { close: () => this.closeWindow(window) };
   }
 
-  private async sample(): Promise<void> {
-    // A slow sample (a loaded machine) is skipped over, never stacked up.
-    if (this.windows.size === 0 || this.sampling) return;
-    this.sampling = true;
-    try {
-      const readings = await this.readAll();
-      for (const window of this.windows) this.record(window, readings);
-    } finally {
-      this.sampling = false;
-    }
+  private sample(): void {
+    if (this.windows.size === 0) return;
+    const readings = this.readAll();
+    for (const window of this.windows) this.record(window, readings);
   }
 
-  private async readAll(): Promise<Map<string, GroupReading | null>> {
-    const readings = await Promise.all(this.processes.map(readGroup));
+  private readAll(): Map<string, GroupReading | null> {
+    const readings = this.processes.map(readGroup);
     return new Map(this.processes.map((process, i) => [process.name, readings[i] ?? null]));
   }
 
@@ -153,7 +144,7 @@ export class ProcessSampler {
   }
 
   private async closeWindow(window: OpenWindow): Promise<ProcessUsage[]> {
-    const end = await this.readAll();
+    const end = this.readAll();
     const seconds = Math.max((Date.now() - window.startedAt) / 1000, 1e-9);
     this.record(window, end);
     this.windows.delete(window);

@@ -2,6 +2,9 @@
 // Markdown rendering (bench.md, what docs/performance.md quotes; also what the console prints).
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { UnitCosts } from './cost';
+import type { CounterDelta } from './db-counters';
+import type { KafkaDelta } from './kafka-counters';
 import type { PgbenchBaseline, PgbenchOptions } from './pgbench';
 import type { ProcessUsage } from './process-sampler';
 import type { LatencySummary } from './stats';
@@ -44,6 +47,8 @@ export interface PhaseResult {
   acceptedPerSecond: number;
   /** Transfers of this phase that became COMPLETED in the window, per second (the servers' clock). */
   completedPerSecond: number;
+  /** Transfers of this phase that became COMPLETED in the window: the divisor of CPU per transfer. */
+  completedInWindow: number;
   /** The same, second by second. */
   completedEachSecond: number[];
   acceptLatencyMs: LatencySummary;
@@ -55,6 +60,20 @@ export interface PhaseResult {
   outcomes: Settlement;
   /** CPU and peak memory over the window. */
   processes: ProcessUsage[];
+  /** What the phase wrote, and its cost per completed transfer. */
+  cost: PhaseCost;
+}
+
+/**
+ * Writes over the whole phase (from a reading on a quiet server before it to one after it settled and
+ * was notified), and the phase's cost per completed transfer (cost.ts says which divisor is whose).
+ */
+export interface PhaseCost {
+  /** The phase's transfers (warm-up, window and after) that COMPLETED: the divisor of the writes. */
+  completedInPhase: number;
+  database: CounterDelta;
+  kafka: KafkaDelta;
+  perTransfer: UnitCosts;
 }
 
 export interface AuditSummary {
@@ -221,10 +240,71 @@ export function renderMarkdown(report: BenchReport): string {
     '',
   );
 
+  lines.push(...renderCost(report), '');
+
   lines.push('## Audit', '');
   if (!report.audit) lines.push('Not run: the benchmark stopped before it.', '');
   else lines.push('```text', report.audit.text, '```', '');
   return lines.join('\n');
+}
+
+/** The cost per completed transfer: one column per phase. */
+export function renderCost(report: Pick<BenchReport, 'phases'>): string[] {
+  const phases = report.phases;
+  if (phases.length === 0) return [];
+  const lines: string[] = ['## Cost per completed transfer', ''];
+  const processNames = unique(phases.flatMap((phase) => phase.processes.map((usage) => usage.name)));
+  const databaseNames = unique(phases.flatMap((phase) => Object.keys(phase.cost.database.databases)));
+  const row = (label: string, cell: (phase: PhaseResult) => string): string[] => [label, ...phases.map(cell)];
+  const per = (phase: PhaseResult) => phase.cost.perTransfer;
+  const rows: string[][] = [
+    row(
+      'completed: in the window / in the phase',
+      (p) => `${p.completedInWindow} / ${p.cost.completedInPhase}`,
+    ),
+    ...processNames.map((name) => row(`CPU ms, ${name}`, (p) => num(per(p).cpuMsByProcess[name], 3))),
+    row('CPU ms, total', (p) => num(per(p).cpuMsTotal, 3)),
+    ...databaseNames.map((name) =>
+      row(`rows written, ${name} (inserted / updated / deleted)`, (p) => {
+        const rows = per(p).rowsByDatabase[name];
+        return rows
+          ? `${rows.written.toFixed(2)} (${rows.inserted.toFixed(2)} / ${rows.updated.toFixed(2)} / ${rows.deleted.toFixed(2)})`
+          : '-';
+      }),
+    ),
+    row('rows written, total', (p) => num(per(p).rowsTotal, 2)),
+    row('WAL KB (the whole server)', (p) => num(kb(per(p).walBytes), 2)),
+    row('WAL records', (p) => num(per(p).walRecords, 1)),
+    row('Kafka messages', (p) => num(per(p).messages, 2)),
+    row('Kafka KB (log segments)', (p) =>
+      p.cost.kafka.bytes === null ? 'not measured' : num(kb(per(p).kafkaBytes), 2),
+    ),
+  ];
+  lines.push(...table(['per completed transfer', ...phases.map((phase) => phase.name)], rows), '');
+  lines.push(
+    "CPU is each process's CPU over the measured window divided by the transfers that COMPLETED in it. " +
+      'Rows, WAL and Kafka come from cumulative counters read on a quiet server (after QUIET_MS) before ' +
+      'the phase and after its transfers settled and were notified: they cover the whole phase (warm-up, ' +
+      'window, settling) and are divided by every transfer of the phase that COMPLETED, so a FAILED or ' +
+      'refused one adds its cost to theirs. WAL is one for the whole server (the three databases ' +
+      "together). Kafka messages are the growth of every topic's end offsets, __consumer_offsets (the " +
+      "consumers' offset commits) included; Kafka bytes are the growth of the partitions' log segments " +
+      'on disk, measured only on a stack the benchmark started.',
+    '',
+  );
+  for (const phase of phases) {
+    const topics = Object.entries(phase.cost.kafka.messagesByTopic).sort(([a], [b]) => a.localeCompare(b));
+    const divisor = phase.cost.completedInPhase;
+    lines.push(
+      `- ${phase.name}, Kafka messages per completed transfer by topic: ` +
+        (topics.length === 0 || divisor === 0
+          ? 'none'
+          : topics.map(([topic, n]) => `${topic} ${(n / divisor).toFixed(2)}`).join(', ')),
+    );
+  }
+  const notMeasured = phases.find((phase) => phase.cost.kafka.bytesNote !== null);
+  if (notMeasured) lines.push(`- Kafka bytes: ${notMeasured.cost.kafka.bytesNote}`);
+  return lines;
 }
 
 /** Writes bench.json and bench.md into `dir` (created); returns their paths. */
@@ -249,6 +329,18 @@ export function table(headers: string[], unescaped: string[][]): string[] {
   const line = (cells: string[]): string =>
     `| ${widths.map((width, i) => (cells[i] ?? '').padEnd(width)).join(' | ')} |`;
   return [line(headers), `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`, ...rows.map(line)];
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
+
+function num(value: number | null | undefined, digits: number): string {
+  return value === null || value === undefined ? '-' : value.toFixed(digits);
+}
+
+function kb(bytes: number | null): number | null {
+  return bytes === null ? null : bytes / 1024;
 }
 
 function triple(summary: LatencySummary): string {

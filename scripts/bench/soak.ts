@@ -118,7 +118,7 @@ export async function runSoak(
     const samples: SoakSample[] = [];
     const loadStart = Date.now();
     let loadDone = false;
-    const load = runOpenLoop(transferSender(transfers.client, accounts.accounts), {
+    const load = runOpenLoop(transferSender(transfers.postTransfer, accounts.accounts), {
       ratePerSecond: plan.ratePerSecond,
       warmupMs: 0,
       durationMs: plan.durationS * 1000,

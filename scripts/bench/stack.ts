@@ -3,6 +3,7 @@
 // fresh .oncepay/bench-stack and stopped at the end. Either way the processes to sample are found by
 // the ports they listen on, so both cases are measured alike.
 import path from 'node:path';
+import { kafkaLogDirOf } from '../infra/kafka';
 import { isPortOpen } from '../infra/net';
 import { DATA_DIR } from '../infra/paths';
 import { RATE_LIMIT_LIFTED } from '../infra/services';
@@ -183,6 +184,8 @@ async function startOwnStack(
         `${['LOG_LEVEL=' + logLevel, ...Object.entries(extraEnv).map(([name, value]) => `${name}=${value}`)].join(', ')} ` +
         'writing their output to .oncepay/bench-stack/logs/',
       notes: target.notes,
+      // startLocalInfra keeps the broker's data in <dir>/kafka.
+      kafkaLogDir: kafkaLogDirOf(path.join(BENCH_STACK_DIR, 'kafka')),
     },
     stop,
   };

@@ -1,4 +1,5 @@
-// The performance targets of issue #7, checked against what a run measured. Each is PASS or FAIL, or
+// The performance targets (issue #7, raised by issue #19: a transfer must cost about 1 ms of CPU in all
+// on a 2-core machine), checked against what a run measured. Each is PASS or FAIL, or
 // NOT MEASURED when the run could not judge it (a window shorter than the target asks for, a rate not
 // offered); a miss is printed as such, never dropped.
 import type { ProcessUsage } from './process-sampler';
@@ -6,12 +7,12 @@ import type { PhaseResult } from './report';
 
 export const TARGETS = {
   /** Completed transfers per second, sustained over a window of at least sustainedForS seconds. */
-  completedPerSecond: 1_000,
+  completedPerSecond: 2_000,
   sustainedForS: 60,
   /** The offered rate (open loop) the latency targets are judged at. */
-  latencyAtOfferedPerSecond: 500,
-  acceptP99Ms: 50,
-  acceptToCompletedP99Ms: 500,
+  latencyAtOfferedPerSecond: 1_000,
+  acceptP99Ms: 25,
+  acceptToCompletedP99Ms: 250,
   /** Peak resident memory of each service process. */
   serviceRssMb: 250,
 } as const;

@@ -201,7 +201,8 @@ interface ConfigFiles {
   log4j: string;
 }
 
-const logDirOf = (dataDir: string): string => path.join(dataDir, 'kraft-logs');
+/** Where a broker started with `dataDir` keeps its partitions' logs (the benchmark reads their sizes). */
+export const kafkaLogDirOf = (dataDir: string): string => path.join(dataDir, 'kraft-logs');
 
 async function writeConfig(opts: KafkaOptions): Promise<ConfigFiles> {
   await fs.promises.mkdir(opts.dataDir, { recursive: true });
@@ -241,7 +242,7 @@ listeners=PLAINTEXT://127.0.0.1:${opts.port},CONTROLLER://127.0.0.1:${opts.contr
 advertised.listeners=PLAINTEXT://127.0.0.1:${opts.port}${opts.sasl ? `,SASL_PLAINTEXT://127.0.0.1:${opts.sasl.port}` : ''}
 ${opts.sasl ? saslProperties(opts.sasl.users) : ''}
 # Inside dataDir, so wiping the local data wipes the topics too.
-log.dirs=${prop(logDirOf(opts.dataDir))}
+log.dirs=${prop(kafkaLogDirOf(opts.dataDir))}
 # Internal topics default to 3 replicas, impossible on one broker: consumer groups could not commit offsets.
 offsets.topic.replication.factor=${replicas}
 # Same for the transaction state topic, needed by transactional producers.
@@ -295,7 +296,7 @@ log4j.logger.org.apache.kafka.raft.QuorumState=INFO
 async function formatStorageOnce(classpath: string, opts: KafkaOptions, files: ConfigFiles): Promise<void> {
   const { dataDir } = opts;
   // meta.properties is what the storage tool writes: its presence means the log dir is formatted.
-  if (fs.existsSync(path.join(logDirOf(dataDir), 'meta.properties'))) return;
+  if (fs.existsSync(path.join(kafkaLogDirOf(dataDir), 'meta.properties'))) return;
   const clusterId = opts.cluster?.clusterId ?? (await clusterIdOf(dataDir));
   const args = ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', files.server];
   const format = await run('java', [log4jFlag(files), ...args]);
