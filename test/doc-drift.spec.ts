@@ -46,6 +46,10 @@ import {
 } from '../apps/transfer-service/src/transfers/request-transfer/request-transfer.dto';
 import { envSchema as transferEnv } from '../apps/transfer-service/src/config/config';
 import { RECORD_LEDGER_RESULT_CONSUMER } from '../apps/transfer-service/src/transfers/record-ledger-result/record-ledger-result.handler';
+import {
+  ACCEPT_BATCHES_IN_FLIGHT,
+  MAX_ACCEPT_BATCH,
+} from '../apps/transfer-service/src/transfers/request-transfer/accept-batcher';
 import { EVENT_TYPES, REJECTION_REASONS, TOPICS } from '@oncepay/contracts';
 import { MIN_IDEMPOTENCY_KEY_RETENTION_MS } from '@oncepay/dedup';
 import { DEV_API_CLIENTS, idempotencyKeySchema, MAX_BODY_BYTES } from '@oncepay/http-edge';
@@ -204,6 +208,8 @@ const SEMANTICS = 'docs/delivery-semantics.md';
 const ADR_OUTBOX = 'docs/adr/0001-transactional-outbox-over-dual-writes.md';
 const ADR_RETENTION = 'docs/adr/0010-retention-batched-deletes-under-a-time-budget.md';
 const ADR_TRAIL = 'docs/adr/0013-the-transfer-trail.md';
+const ADR_GROUP_COMMIT = 'docs/adr/0014-group-commit-of-accepts.md';
+const PERFORMANCE = 'docs/performance.md';
 
 /** A value stated in the README's configuration table on the variable's row; by default its schema default. */
 const readmeDefault = (
@@ -579,6 +585,11 @@ const CLAIMS: Claim[] = [
     `${relayBackoffInitialMs} ms to ${relayBackoffMaxMs / 1000} s`,
   ),
   claim(ADR_OUTBOX, 'OUTBOX_MAX_ATTEMPTS', /`OUTBOX_MAX_ATTEMPTS` \((\d+)\)/, num('OUTBOX_MAX_ATTEMPTS')),
+  // The accept group commit's bounds, in the ADR and the performance notes.
+  ...[ADR_GROUP_COMMIT, PERFORMANCE].flatMap((file) => [
+    claim(file, 'accept batch size', /`MAX_ACCEPT_BATCH` \((\d+)\)/, MAX_ACCEPT_BATCH),
+    claim(file, 'accept batches in flight', /`ACCEPT_BATCHES_IN_FLIGHT` \((\d+)\)/, ACCEPT_BATCHES_IN_FLIGHT),
+  ]),
   claim(
     ADR_OUTBOX,
     'SENT retention',

@@ -68,7 +68,7 @@ describe('idempotency keys on PostgreSQL', () => {
       retentionMs: MIN_IDEMPOTENCY_KEY_RETENTION_MS,
     };
     return writeOnceForKey(executorOfPrisma(prisma), key, async () => {
-      const keyValues = idempotencyKeyParams(key);
+      const keyValues = idempotencyKeyParams([key]);
       const effect = keyValues.length + 1;
       const inserted = await prisma.$executeRawUnsafe(
         `WITH new_key AS (${insertIdempotencyKeySql()})

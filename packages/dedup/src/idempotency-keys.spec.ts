@@ -38,11 +38,16 @@ describe('idempotency keys: argument checks', () => {
     const write = jest.fn(() => Promise.resolve(true));
     await expect(writeOnceForKey(untouchable, key, write)).rejects.toThrow(RangeError);
     expect(write).not.toHaveBeenCalled();
-    expect(() => idempotencyKeyParams(key)).toThrow(RangeError);
+    expect(() => idempotencyKeyParams([valid, key])).toThrow(RangeError);
   });
 
   it('refuses a response body that is not JSON', () => {
-    expect(() => idempotencyKeyParams({ ...valid, body: undefined })).toThrow(TypeError);
+    expect(() => idempotencyKeyParams([{ ...valid, body: undefined }])).toThrow(TypeError);
+  });
+
+  it('refuses the same key twice in one statement, and takes the same key of two clients', () => {
+    expect(() => idempotencyKeyParams([valid, { ...valid }])).toThrow(RangeError);
+    expect(idempotencyKeyParams([valid, { ...valid, clientId: 'demo-b' }])[0]).toEqual(['demo-a', 'demo-b']);
   });
 
   it.each([

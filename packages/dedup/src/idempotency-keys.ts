@@ -1,7 +1,7 @@
 // The HTTP idempotency-key store (Stripe-style) behind `Idempotency-Key` on the transfer API, over the
 // transfer database's `idempotency_keys` table. A key row is written only TOGETHER with its request's
 // effect and the response to replay, in one statement (`insertIdempotencyKeySql` folded into the
-// caller's own), so a key exists exactly when its effect does:
+// caller's own, for one key or a batch of them), so a key exists exactly when its effect does:
 //   new key                 -> the effect and the key commit together -> the caller answers
 //   key stored earlier      -> nothing is written; the same request replays the stored response,
 //                              another request with the key is refused (422)
@@ -44,32 +44,44 @@ export interface NewIdempotencyKey extends IdempotencyKeyRef {
 }
 
 /**
- * The key's `INSERT`, to fold into the statement that writes the effect as a CTE: it returns one row
- * when the key is new and none when it is stored already, so the effect's own inserts select FROM it
- * and happen only for a new key. Reads its values from `$first` on, in `idempotencyKeyParams` order.
+ * The keys' `INSERT`, to fold into the statement that writes the effects as a CTE: it returns
+ * (client_id, key) for each key that is new and nothing for one stored already, so the effects' own
+ * inserts select FROM it (joined on the key) and happen only for a new key. Reads its column arrays
+ * from `$first` on, in `idempotencyKeyParams` order; one text whatever the number of keys, so one
+ * prepared statement. The keys are inserted in (client_id, key) order, so two statements writing some
+ * of the same keys wait for each other in one order and never deadlock. The keys of one statement
+ * must differ: a second one would be "stored already" while its effect is written all the same.
  */
 export function insertIdempotencyKeySql(first = 1): string {
   const p = (i: number) => `$${first + i}`;
   return `INSERT INTO idempotency_keys
             (client_id, key, request_fingerprint, response_status, response_body, created_at, expires_at)
-          VALUES (${p(0)}, ${p(1)}, ${p(2)}, ${p(3)}::int, ${p(4)}::json, ${p(5)}::timestamptz, ${p(6)}::timestamptz)
+          SELECT * FROM unnest(${p(0)}::text[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::int[], ${p(4)}::json[],
+                               ${p(5)}::timestamptz[], ${p(6)}::timestamptz[])
+                   AS k (client_id, key, request_fingerprint, response_status, response_body, created_at, expires_at)
+           ORDER BY k.client_id, k.key
           ON CONFLICT (client_id, key) DO NOTHING
-          RETURNING 1`;
+          RETURNING client_id, key`;
 }
 
-/** The values `insertIdempotencyKeySql` reads, validated. */
-export function idempotencyKeyParams(key: NewIdempotencyKey): unknown[] {
-  assertNewKey(key);
-  const body: unknown = JSON.stringify(key.body);
-  if (typeof body !== 'string') throw new TypeError('the response body is not JSON-serializable');
+/** The column arrays `insertIdempotencyKeySql` reads, for `keys` (validated, each a different key). */
+export function idempotencyKeyParams(keys: readonly NewIdempotencyKey[]): unknown[] {
+  const rows = keys.map((key) => {
+    assertNewKey(key);
+    const body: unknown = JSON.stringify(key.body);
+    if (typeof body !== 'string') throw new TypeError('the response body is not JSON-serializable');
+    return { ...key, body, expiresAt: new Date(key.now.getTime() + key.retentionMs) };
+  });
+  const distinct = new Set(rows.map((row) => JSON.stringify([row.clientId, row.key])));
+  if (distinct.size !== rows.length) throw new RangeError('the same idempotency key twice in one statement');
   return [
-    key.clientId,
-    key.key,
-    key.fingerprint,
-    key.status,
-    body,
-    key.now.toISOString(),
-    new Date(key.now.getTime() + key.retentionMs).toISOString(),
+    rows.map((row) => row.clientId),
+    rows.map((row) => row.key),
+    rows.map((row) => row.fingerprint),
+    rows.map((row) => row.status),
+    rows.map((row) => row.body),
+    rows.map((row) => row.now.toISOString()),
+    rows.map((row) => row.expiresAt.toISOString()),
   ];
 }
 
@@ -138,7 +150,7 @@ export async function answerForStoredKey(
  * stored; when not, `answerForStoredKey` in the same transaction (READ COMMITTED) sees the other one.
  */
 export async function insertIdempotencyKey(tx: SqlExecutor, key: NewIdempotencyKey): Promise<boolean> {
-  const rows = await tx.query<unknown[]>(insertIdempotencyKeySql(), ...idempotencyKeyParams(key));
+  const rows = await tx.query<unknown[]>(insertIdempotencyKeySql(), ...idempotencyKeyParams([key]));
   return rows.length === 1;
 }
 

@@ -1,5 +1,6 @@
 // Proves the retriable/non-retriable split the consumer runner and relay rely on: infrastructure
 // failures (also wrapped as a cause) retry; bugs and explicit NonRetriableErrors do not.
+import { runInNewContext } from 'node:vm';
 import { isRetriableError, NonRetriableError, postgresDataException } from './errors';
 
 describe('isRetriableError', () => {
@@ -28,6 +29,14 @@ describe('isRetriableError', () => {
     ],
   ])('retries %s', (_, error) => {
     expect(isRetriableError(error)).toBe(true);
+  });
+
+  it("retries an error made in another realm (Node's own socket errors, seen from a vm context)", () => {
+    const foreign: unknown = runInNewContext(
+      `Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })`,
+    );
+    expect(foreign instanceof Object).toBe(false);
+    expect(isRetriableError(foreign)).toBe(true);
   });
 
   it.each([

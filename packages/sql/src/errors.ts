@@ -76,7 +76,9 @@ export function isRetriableError(error: unknown): boolean {
 /** The error, then each one it wraps (`cause`, or Prisma's `meta.driverAdapterError`), MAX_CAUSE_DEPTH at most. */
 function* errorChain(error: unknown): Generator<ErrorLike> {
   let current: unknown = error;
-  for (let depth = 0; depth < MAX_CAUSE_DEPTH && current instanceof Object; depth++) {
+  // typeof, not instanceof Object: an error made in another realm (Node's own socket errors, seen from
+  // a vm context such as a jest test's) is no instance of this realm's Object, and is an error all the same.
+  for (let depth = 0; depth < MAX_CAUSE_DEPTH && typeof current === 'object' && current !== null; depth++) {
     const candidate = current as ErrorLike;
     yield candidate;
     current = candidate.cause ?? candidate.meta?.driverAdapterError;

@@ -1,10 +1,13 @@
 // The transfer-service's own metrics, beside the ones every service has (ServiceMetrics): transfers
-// accepted and settled, holds expired, and the ledger answers its state machine refused. Counted after the commit that
+// accepted (and how many shared each accept statement) and settled, holds expired, and the ledger answers its state machine refused. Counted after the commit that
 // made them true, so a batch rolled back and retried is not counted twice.
 import { Injectable } from '@nestjs/common';
 import type { RejectionReason } from '@oncepay/contracts';
 import { ServiceMetrics } from '@oncepay/service-runtime';
-import type { Counter } from 'prom-client';
+import type { Counter, Histogram } from 'prom-client';
+
+/** Up to the accept batch's maximum (MAX_ACCEPT_BATCH). */
+const ACCEPT_BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 
 /** What applying one ledger answer did, for the counters. */
 export type LedgerAnswerEffect =
@@ -16,6 +19,7 @@ export type LedgerAnswerEffect =
 @Injectable()
 export class TransferMetrics {
   private readonly accepted: Counter;
+  private readonly acceptBatchSize: Histogram;
   private readonly settled: Counter<'status' | 'reason'>;
   private readonly ignored: Counter<'reason'>;
   private readonly expiries: Counter;
@@ -24,6 +28,11 @@ export class TransferMetrics {
     this.accepted = metrics.counter({
       name: 'oncepay_transfers_accepted_total',
       help: 'Transfers accepted (202), replays of an Idempotency-Key not included',
+    });
+    this.acceptBatchSize = metrics.histogram({
+      name: 'oncepay_accept_batch_size',
+      help: 'Transfer requests written by one accept statement (one commit), replays and 422s included',
+      buckets: ACCEPT_BATCH_BUCKETS,
     });
     this.settled = metrics.counter({
       name: 'oncepay_transfers_settled_total',
@@ -43,6 +52,10 @@ export class TransferMetrics {
 
   transferAccepted(): void {
     this.accepted.inc();
+  }
+
+  acceptBatchWritten(size: number): void {
+    this.acceptBatchSize.observe(size);
   }
 
   holdsExpired(count: number): void {

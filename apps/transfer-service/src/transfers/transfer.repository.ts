@@ -42,57 +42,96 @@ export function toTransferState(row: Transfer): KnownTransferState {
   }
 }
 
+/** A new transfer to store with its events and its idempotency key. */
+export interface NewTransferWrite {
+  row: Transfer;
+  events: readonly OncePayEvent[];
+  key: NewIdempotencyKey;
+}
+
+/** Stores one new transfer: `insertTransfersOnce` with one write (the refund path, in its transaction). */
+export async function insertTransferOnce(db: SqlExecutor, write: NewTransferWrite): Promise<boolean> {
+  const [created] = await insertTransfersOnce(db, [write]);
+  return created === true;
+}
+
 /**
- * Stores a new transfer (its first state), its events in the outbox and its idempotency key, in ONE
- * statement: one round trip and one commit, the hottest path of the system. The key's insert comes
- * first and the other two select FROM it, so they happen only when the key is new (see
- * packages/dedup/src/idempotency-keys.ts); data-modifying CTEs run exactly once, whether or not read.
- * Resolves whether the key was new.
+ * Stores new transfers (their first state), their events in the outbox and their idempotency keys, in
+ * ONE statement: one round trip and one commit for the whole batch, the hottest path of the system.
+ * The keys' insert comes first and the other two select FROM it, so a transfer and its events are
+ * written only when its key is new (see packages/dedup/src/idempotency-keys.ts); data-modifying CTEs
+ * run exactly once, whether or not read. Column arrays and `unnest`, so one statement text (and one
+ * prepared statement) whatever the batch size. The keys must differ. Resolves, per write in order,
+ * whether its key was new.
  */
-export async function insertTransferOnce(
+export async function insertTransfersOnce(
   db: SqlExecutor,
-  write: { row: Transfer; events: readonly OncePayEvent[]; key: NewIdempotencyKey },
-): Promise<boolean> {
-  const { row } = write;
-  const keyValues = idempotencyKeyParams(write.key);
+  writes: readonly NewTransferWrite[],
+): Promise<boolean[]> {
+  for (const { row, key } of writes) {
+    if (row.clientId !== key.clientId)
+      throw new Error(`transfer ${row.id} stored under another client's key`);
+  }
+  const keyValues = idempotencyKeyParams(writes.map((write) => write.key));
+  const rows = writes.map((write) => write.row);
   const transferValues = [
-    row.id,
-    row.clientId,
-    row.fromAccountId,
-    row.toAccountId,
-    row.amountMinor.toString(),
-    row.currency,
-    row.reference,
-    row.status,
-    row.failureReason,
-    row.version,
-    row.lastEventId,
-    row.correlationId,
-    row.createdAt.toISOString(),
-    row.holdExpiresAt?.toISOString() ?? null,
-    row.refundOf,
+    rows.map((row) => row.id),
+    rows.map((row) => row.clientId),
+    rows.map((row) => row.fromAccountId),
+    rows.map((row) => row.toAccountId),
+    rows.map((row) => row.amountMinor.toString()),
+    rows.map((row) => row.currency),
+    rows.map((row) => row.reference),
+    rows.map((row) => row.status),
+    rows.map((row) => row.failureReason),
+    rows.map((row) => row.version),
+    rows.map((row) => row.lastEventId),
+    rows.map((row) => row.correlationId),
+    rows.map((row) => row.createdAt.toISOString()),
+    rows.map((row) => row.holdExpiresAt?.toISOString() ?? null),
+    rows.map((row) => row.refundOf),
+    writes.map((write) => write.key.key),
   ];
-  // Parameters in order: the key's, the transfer's, then the outbox rows'.
+  const events = writes.flatMap((write) => write.events);
+  // Which transfer each outbox row announces: it is written only if that transfer is.
+  const eventOwners = writes.flatMap((write) => write.events.map(() => write.row.id));
+  // Parameters in order: the keys', the transfers', the outbox rows', then the events' owners.
   const p = (i: number) => `$${keyValues.length + 1 + i}`;
   const outboxParam = keyValues.length + transferValues.length + 1;
-  const [result] = await db.query<{ created: boolean }[]>(
+  const outboxValues = outboxRowParams(events);
+  const ownerParam = `$${outboxParam + outboxValues.length}`;
+  const created = await db.query<{ client_id: string; key: string }[]>(
     `WITH new_key AS (${insertIdempotencyKeySql()}),
      new_transfer AS (
        INSERT INTO transfers (id, client_id, from_account_id, to_account_id, amount_minor, currency, reference,
                               status, failure_reason, version, last_event_id, correlation_id, created_at, updated_at,
                               hold_expires_at, refund_of)
-       SELECT ${p(0)}::uuid, ${p(1)}, ${p(2)}::uuid, ${p(3)}::uuid, ${p(4)}::bigint, ${p(5)}, ${p(6)},
-              ${p(7)}::transfer_status, ${p(8)}, ${p(9)}::int, ${p(10)}::uuid, ${p(11)},
-              ${p(12)}::timestamptz, ${p(12)}::timestamptz, ${p(13)}::timestamptz, ${p(14)}::uuid
-         FROM new_key
+       SELECT t.id, t.client_id, t.from_account_id, t.to_account_id, t.amount_minor, t.currency, t.reference,
+              t.status, t.failure_reason, t.version, t.last_event_id, t.correlation_id, t.created_at, t.created_at,
+              t.hold_expires_at, t.refund_of
+         FROM unnest(${p(0)}::uuid[], ${p(1)}::text[], ${p(2)}::uuid[], ${p(3)}::uuid[], ${p(4)}::bigint[],
+                     ${p(5)}::text[], ${p(6)}::text[], ${p(7)}::transfer_status[], ${p(8)}::text[], ${p(9)}::int[],
+                     ${p(10)}::uuid[], ${p(11)}::text[], ${p(12)}::timestamptz[], ${p(13)}::timestamptz[],
+                     ${p(14)}::uuid[], ${p(15)}::text[])
+              AS t (id, client_id, from_account_id, to_account_id, amount_minor, currency, reference, status,
+                    failure_reason, version, last_event_id, correlation_id, created_at, hold_expires_at,
+                    refund_of, idempotency_key)
+         JOIN new_key ON new_key.client_id = t.client_id AND new_key.key = t.idempotency_key
        RETURNING id),
-     new_events AS (${insertOutboxRowsSql(outboxParam, 'EXISTS (SELECT FROM new_transfer)')})
-     SELECT EXISTS (SELECT FROM new_key) AS created`,
+     new_events AS (${insertOutboxRowsSql(
+       outboxParam,
+       `row.id IN (SELECT owner.event_id
+                     FROM unnest($${outboxParam}::uuid[], ${ownerParam}::uuid[]) AS owner (event_id, transfer_id)
+                     JOIN new_transfer ON new_transfer.id = owner.transfer_id)`,
+     )})
+     SELECT client_id, key FROM new_key`,
     ...keyValues,
     ...transferValues,
-    ...outboxRowParams(write.events),
+    ...outboxValues,
+    eventOwners,
   );
-  return result?.created === true;
+  const createdKeys = new Set(created.map((row) => JSON.stringify([row.client_id, row.key])));
+  return writes.map((write) => createdKeys.has(JSON.stringify([write.key.clientId, write.key.key])));
 }
 
 /** A new transfer's row from its first state: built here, so the accept path need not read it back. */

@@ -12,6 +12,7 @@ import { LedgerResultsConsumer } from './record-ledger-result/ledger-results.con
 import { RecordLedgerResultHandler } from './record-ledger-result/record-ledger-result.handler';
 import { RefundTransferController } from './refund-transfer/refund-transfer.controller';
 import { RefundTransferHandler } from './refund-transfer/refund-transfer.handler';
+import { AcceptBatcher } from './request-transfer/accept-batcher';
 import { RequestTransferController } from './request-transfer/request-transfer.controller';
 import { RequestTransferHandler } from './request-transfer/request-transfer.handler';
 import { TransferMetrics } from './transfer-metrics';
@@ -32,6 +33,7 @@ import { VoidHoldController } from './void-hold/void-hold.controller';
   providers: [
     ApiKeyGuard,
     TransferMetrics,
+    AcceptBatcher,
     RequestTransferHandler,
     HoldStepHandler,
     RefundTransferHandler,

@@ -1,22 +1,22 @@
 // Accepts a transfer (a payment, or a hold when the body asks for one) exactly once per Idempotency-Key:
 // ONE statement stores the transfer (PENDING), its TransferRequested outbox row and the key with the
-// response to replay, all only if the key is new
-// (insertTransferOnce). A key stored before is answered from what it stored; a concurrent request
-// with the same key waits for this one's commit on the key's unique index, then replays it. The
-// hottest path of the system: one round trip and one commit, on node-postgres (PgDatabase), not Prisma.
+// response to replay, all only if the key is new (insertTransfersOnce), together with the other
+// requests that arrived meanwhile (AcceptBatcher: one statement and one commit per batch). A key stored
+// before is answered from what it stored; a concurrent request with the same key waits for this one's
+// commit (the next batch, or the key's unique index), then replays it. The hottest path of the system,
+// on node-postgres (PgDatabase), not Prisma; the 202 only after the commit that holds it all.
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { fingerprintRequest, writeOnceForKey } from '@oncepay/dedup';
-import type { OutboxSignal } from '@oncepay/messaging';
-import { OUTBOX_SIGNAL, PG_DATABASE, retentionWindows } from '@oncepay/service-runtime';
+import { PG_DATABASE, retentionWindows } from '@oncepay/service-runtime';
 import { PgDatabase } from '@oncepay/sql';
 import type { TransferFacts } from '@oncepay/contracts';
 import { randomUUID } from 'node:crypto';
 import { newTransfer } from '../new-transfer';
-import { insertTransferOnce } from '../transfer.repository';
 import { toTransferResource, type TransferResource } from '../transfer.resource';
 import type { RequestTransferBody } from './request-transfer.dto';
 import { TransferMetrics } from '../transfer-metrics';
+import { AcceptBatcher } from './accept-batcher';
 
 export interface RequestTransferInput {
   clientId: string;
@@ -41,7 +41,7 @@ export class RequestTransferHandler {
 
   constructor(
     @Inject(PG_DATABASE) private readonly db: PgDatabase,
-    @Inject(OUTBOX_SIGNAL) private readonly outboxSignal: OutboxSignal,
+    private readonly accepts: AcceptBatcher,
     private readonly metrics: TransferMetrics,
     config: ConfigService,
   ) {
@@ -65,13 +65,10 @@ export class RequestTransferHandler {
       now,
       retentionMs: this.keyRetentionMs,
     };
-    const written = await writeOnceForKey(this.db, key, () =>
-      insertTransferOnce(this.db, { row, events, key }),
-    );
+    const written = await writeOnceForKey(this.db, key, () => this.accepts.write({ row, events, key }));
     switch (written.outcome) {
       case 'created':
-        // Committed: the relay may publish the TransferRequested now.
-        this.outboxSignal.committed();
+        // Committed (the batcher told the relay).
         this.metrics.transferAccepted();
         return { outcome: 'accepted', status: ACCEPTED, body };
       case 'replay':
