@@ -11,7 +11,7 @@
 //   coalesced, at most once per `offsetCommitIntervalMs` (and that long after the last batch when no
 //   other follows), not once per batch: an OffsetCommit is a round trip to the broker per batch, and a
 //   crash or rebalance then redelivers up to that interval's batches, which dedup absorbs
-//   (docs/adr/0014-coalesced-offset-commits.md);
+//   (docs/adr/0015-coalesced-offset-commits.md);
 // - retriable failures (database or broker away) are retried with capped backoff and, past the bound,
 //   handed back to kafkajs, which restarts the consumer from the last committed offset. Any other
 //   failure of a batch splits it: its events are handled one by one, so only the event that really
