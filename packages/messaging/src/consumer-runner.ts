@@ -7,7 +7,11 @@
 //   because the batch commits or rolls back as a whole, dedup records included;
 // - the offset is committed only after that transaction committed. A crash in between redelivers the
 //   batch and the handler's dedup makes it a no-op. Offsets are an optimisation, never the guarantee:
-//   kafkajs can commit for a partition it just lost in a rebalance (issue #1046);
+//   kafkajs can commit for a partition it just lost in a rebalance (issue #1046). So they are committed
+//   coalesced, at most once per `offsetCommitIntervalMs` (and that long after the last batch when no
+//   other follows), not once per batch: an OffsetCommit is a round trip to the broker per batch, and a
+//   crash or rebalance then redelivers up to that interval's batches, which dedup absorbs
+//   (docs/adr/0015-coalesced-offset-commits.md);
 // - retriable failures (database or broker away) are retried with capped backoff and, past the bound,
 //   handed back to kafkajs, which restarts the consumer from the last committed offset. Any other
 //   failure of a batch splits it: its events are handled one by one, so only the event that really
@@ -64,6 +68,12 @@ export interface ConsumerRunnerOptions {
    * also how often an idle consumer asks again.
    */
   lingerMs?: number;
+  /**
+   * Longest time the offsets of handled batches wait before they are committed (one OffsetCommit for
+   * all of them). Longer means fewer requests, and more batches redelivered (and deduplicated) after a
+   * crash or a rebalance. 0 commits after every batch.
+   */
+  offsetCommitIntervalMs?: number;
   /** Attempts per batch (retriable failures) or per event (after a split) before giving up. */
   maxAttempts?: number;
   backoff?: BackoffPolicy;
@@ -149,6 +159,8 @@ export async function handleMatching<E extends OncePayEvent>(
 }
 
 export const DEFAULT_MAX_BATCH_SIZE = 200;
+/** See `ConsumerRunnerOptions.offsetCommitIntervalMs`. */
+export const DEFAULT_OFFSET_COMMIT_INTERVAL_MS = 1_000;
 /** See `ConsumerRunnerOptions.lingerMs`. */
 export const DEFAULT_LINGER_MS = 10;
 /** A fetch holding this much is answered at once: about a full batch of OncePay's events (~1 KB each). */
@@ -172,7 +184,14 @@ export class ConsumerRunner {
   private readonly isRetriable: (error: unknown) => boolean;
   private readonly logger: MessagingLogger;
   private readonly now: () => Date;
+  private readonly offsetCommitIntervalMs: number;
   private current: ConsumerStatus = { state: 'joining' };
+  /** The offsets resolved (handled) and not committed yet, as kafkajs keeps them; set by the first batch. */
+  private uncommittedOffsets: EachBatchPayload['uncommittedOffsets'] | null = null;
+  /** Commits what the last batches resolved when no batch came to do it within the interval. */
+  private idleCommit: NodeJS.Timeout | null = null;
+  /** That commit while it runs: stop() waits for it before it disconnects. */
+  private idleCommitting: Promise<void> | null = null;
 
   constructor(private readonly options: ConsumerRunnerOptions) {
     this.maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
@@ -181,6 +200,7 @@ export class ConsumerRunner {
     this.isRetriable = options.isRetriable ?? isRetriableError;
     this.logger = options.logger ?? jsonLineLogger;
     this.now = options.now ?? (() => new Date());
+    this.offsetCommitIntervalMs = options.offsetCommitIntervalMs ?? DEFAULT_OFFSET_COMMIT_INTERVAL_MS;
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
       // How long the broker waits for a member that stopped heartbeating: after a crash (or a broker
@@ -210,6 +230,8 @@ export class ConsumerRunner {
   async start(): Promise<void> {
     const { GROUP_JOIN, CRASH } = this.consumer.events;
     this.consumer.on(GROUP_JOIN, () => {
+      // A new generation: what the last one resolved and did not commit is redelivered (and deduped).
+      this.uncommittedOffsets = null;
       if (this.current.state === 'joining') this.current = { state: 'running' };
       this.options.observer?.rejoined();
     });
@@ -230,7 +252,10 @@ export class ConsumerRunner {
       await this.consumer.subscribe({ topics: this.options.topics, fromBeginning: true });
       if (this.stopped()) return await this.consumer.disconnect();
       await this.consumer.run({
+        // Offsets are resolved after each batch's commit and committed by commitOffsetsIfNecessary once
+        // the interval passed (kafkajs' own autoCommit would commit after every fetched batch).
         autoCommit: false,
+        autoCommitInterval: this.offsetCommitIntervalMs,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 1,
         eachBatch: (payload) => this.eachBatch(payload),
@@ -244,7 +269,12 @@ export class ConsumerRunner {
   }
 
   async stop(): Promise<void> {
+    const wasRunning = this.current.state === 'running';
     this.current = { state: 'stopped' };
+    this.cancelIdleCommit();
+    await this.idleCommitting;
+    // Still a member: hand over what was handled, so the next owner does not get it again.
+    if (wasRunning) await this.commitUncommitted();
     await this.consumer.disconnect();
   }
 
@@ -264,6 +294,7 @@ export class ConsumerRunner {
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    this.uncommittedOffsets = payload.uncommittedOffsets;
     for (let start = 0; start < batch.messages.length; start += this.maxBatchSize) {
       if (!isRunning() || isStale()) return;
       const chunk = batch.messages.slice(start, start + this.maxBatchSize);
@@ -271,17 +302,53 @@ export class ConsumerRunner {
       await this.processBatch(messages, heartbeat, isRunning);
       await this.options.afterHandled?.(messages);
       const last = chunk[chunk.length - 1] as KafkaMessage;
+      // Handled and committed in the database: its offset may be committed from now on.
       resolveOffset(last.offset);
+      await commitOffsetsIfNecessary();
+      this.armIdleCommit();
       const next = (BigInt(last.offset) + 1n).toString();
-      await commitOffsetsIfNecessary({
-        topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
-      });
       this.options.observer?.lag(
         batch.topic,
         batch.partition,
         Number(BigInt(batch.highWatermark) - BigInt(next)),
       );
       await heartbeat();
+    }
+  }
+
+  /** After a batch: commit its offsets within the interval even if no batch follows to do it. */
+  private armIdleCommit(): void {
+    // A stopping runner commits in stop(); a timer firing after the disconnect would find no group.
+    if (this.idleCommit || this.stopped()) return;
+    this.idleCommit = setTimeout(() => {
+      this.idleCommit = null;
+      this.idleCommitting = this.commitUncommitted().finally(() => (this.idleCommitting = null));
+    }, this.offsetCommitIntervalMs);
+    this.idleCommit.unref();
+  }
+
+  private cancelIdleCommit(): void {
+    if (this.idleCommit) clearTimeout(this.idleCommit);
+    this.idleCommit = null;
+  }
+
+  /**
+   * Commits the offsets resolved and not committed yet, if any. A failure (a rebalance under way, the
+   * broker away) is only logged: the batches are then redelivered, and deduplicated.
+   */
+  private async commitUncommitted(): Promise<void> {
+    const topics = this.uncommittedOffsets?.().topics ?? [];
+    const offsets = topics.flatMap(({ topic, partitions }) =>
+      partitions.map(({ partition, offset }) => ({ topic, partition, offset })),
+    );
+    if (offsets.length === 0) return;
+    try {
+      await this.consumer.commitOffsets(offsets);
+    } catch (error) {
+      this.logger.warn('could not commit the offsets of handled batches; they will be redelivered', {
+        groupId: this.options.groupId,
+        error: describeError(error),
+      });
     }
   }
 

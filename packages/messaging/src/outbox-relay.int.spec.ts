@@ -2,13 +2,15 @@
 // publish and the mark-as-sent (so the batch goes out twice) still yields exactly one effect per
 // event in each consumer group, because consumers deduplicate on the event id; and that a relay whose
 // LISTEN connection the database dropped listens again and is woken by the next NOTIFY; and that a
-// woken relay lingers so rows committed right behind the first go out in the same pass.
+// woken relay lingers so rows committed right behind the first go out in the same pass; and that a pass
+// on node-postgres costs four round trips to the database.
 import {
   countEffects,
   createEffectsTable,
   createPrismaClient,
   createTestDatabase,
   createTestKafka,
+  createPgDatabase,
   createTestTopics,
   effectRecordingHandler,
   sampleTransferRequested,
@@ -19,6 +21,7 @@ import {
 import { executorOfPrisma, type SqlExecutor } from '@oncepay/sql';
 import { ConsumerRunner, oneAtATime } from './consumer-runner';
 import { enqueueEvent } from './outbox';
+import { RELAY_LOCK_KEY } from './outbox-parking';
 import { OutboxRelay } from './outbox-relay';
 import { OutboxSignal } from './outbox-signal';
 import { IdempotentProducer } from './producer';
@@ -190,6 +193,36 @@ describe('outbox relay on the real broker and database', () => {
       expect(sends).toEqual([3]);
     } finally {
       await relay.stop();
+    }
+  });
+
+  it('takes four round trips to PostgreSQL per pass on node-postgres, and stays the only leader', async () => {
+    // BEGIN with the leader lock (one message), the rows, marking them SENT, COMMIT.
+    const pg = createPgDatabase(database.url);
+    try {
+      const relay = new OutboxRelay({
+        transaction: (fn) => pg.db.transaction(fn),
+        publisher: producer,
+        batchSize: 50,
+      });
+      await prisma.$transaction(async (tx) => {
+        for (let i = 0; i < 30; i++)
+          await enqueueEvent(executorOfPrisma(tx), sampleTransferRequested(), topic);
+      });
+      const before = pg.roundTrips();
+      await expect(relay.relayPass()).resolves.toMatchObject({ outcome: 'published', count: 30 });
+      expect(pg.roundTrips() - before).toBe(4);
+      expect(await pendingCount()).toBe(0);
+
+      // The lock still elects one relay: while another transaction holds it, this relay is no leader.
+      await prisma.$transaction(async (tx) => {
+        await tx.$queryRawUnsafe(`SELECT 1 AS locked FROM pg_advisory_xact_lock($1::bigint)`, RELAY_LOCK_KEY);
+        await enqueueEvent(executorOfPrisma(tx), sampleTransferRequested(), topic);
+        await expect(relay.relayPass()).resolves.toEqual({ outcome: 'not_leader' });
+      });
+      await expect(relay.relayPass()).resolves.toMatchObject({ outcome: 'published', count: 1 });
+    } finally {
+      await pg.end();
     }
   });
 

@@ -117,6 +117,14 @@ const SELECT_SENDABLE = `
    LIMIT $1
      FOR UPDATE OF o`;
 
+/**
+ * Elects the leader: its own statement, before SELECT_SENDABLE, whose snapshot (READ COMMITTED takes one
+ * per statement) must be taken after the lock is held, so it sees everything the previous leader
+ * committed (a row it charged blocks its key). Without parameters (the key is a constant) it opens the
+ * transaction in the same round trip as BEGIN on node-postgres (PgDatabase.transaction).
+ */
+const TRY_LEADER_LOCK = `SELECT pg_try_advisory_xact_lock(${RELAY_LOCK_KEY}::bigint) AS leader`;
+
 /** A row's failed send, charged to it. */
 interface Charge {
   row: OutboxRow;
@@ -183,10 +191,7 @@ export class OutboxRelay<Tx extends SqlExecutor> {
   /** One bounded pass: publish the next batch if this relay holds the lead. Exposed for tests and tools. */
   async relayPass(): Promise<RelayPassResult> {
     const result = await this.options.transaction(async (tx) => {
-      const [lock] = await tx.query<{ leader: boolean }[]>(
-        `SELECT pg_try_advisory_xact_lock($1::bigint) AS leader`,
-        RELAY_LOCK_KEY,
-      );
+      const [lock] = await tx.query<{ leader: boolean }[]>(TRY_LEADER_LOCK);
       if (!lock?.leader) return { outcome: 'not_leader' } as const;
       const rows = await tx.query<OutboxRow[]>(SELECT_SENDABLE, this.batchSize);
       if (rows.length === 0) return this.idleOrBackingOff(tx);

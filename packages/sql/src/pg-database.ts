@@ -10,7 +10,7 @@
 // few; a query built from data would prepare a statement per variant and must not come through here.
 import type { SqlExecutor } from './sql-executor';
 import { createHash } from 'node:crypto';
-import type { Pool, PoolClient, QueryConfig } from 'pg';
+import type { Pool, PoolClient, QueryConfig, QueryResult } from 'pg';
 
 export class PgDatabase implements SqlExecutor {
   constructor(private readonly pool: Pool) {}
@@ -23,7 +23,13 @@ export class PgDatabase implements SqlExecutor {
     return countRows(this.pool, text, values);
   }
 
-  /** Runs `fn` in one READ COMMITTED transaction on one pooled connection: committed, or rolled back if it throws. */
+  /**
+   * Runs `fn` in one READ COMMITTED transaction on one pooled connection: committed, or rolled back if it
+   * throws. Every statement is a round trip, so BEGIN is not one of its own: it opens the transaction
+   * with `fn`'s first statement, in the same message when that statement takes no parameters (the
+   * simple protocol carries several statements, but no parameters), and a transaction that ran no
+   * statement costs none.
+   */
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
@@ -34,14 +40,14 @@ export class PgDatabase implements SqlExecutor {
       broken = error;
     };
     client.on('error', onError);
+    const tx = new LazyTransaction(client);
     try {
-      await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
-      const result = await fn(executorOn(client));
-      await client.query('COMMIT');
+      const result = await fn(tx);
+      if (tx.opened) await client.query('COMMIT');
       return result;
     } catch (error) {
       // A connection that cannot even roll back is not given back to the pool.
-      await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+      if (tx.opened) await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
       throw error;
     } finally {
       client.off('error', onError);
@@ -50,11 +56,34 @@ export class PgDatabase implements SqlExecutor {
   }
 }
 
-function executorOn(client: PoolClient): SqlExecutor {
-  return {
-    query: <T>(text: string, ...values: unknown[]) => queryRows<T>(client, text, values),
-    execute: (text: string, ...values: unknown[]) => countRows(client, text, values),
-  };
+const BEGIN = 'BEGIN ISOLATION LEVEL READ COMMITTED';
+
+/** The executor of one transaction, which it opens with its first statement (see PgDatabase.transaction). */
+class LazyTransaction implements SqlExecutor {
+  /** Once set, BEGIN was sent (or is queued ahead of every later statement on this client). */
+  opened = false;
+
+  constructor(private readonly client: PoolClient) {}
+
+  async query<T>(text: string, ...values: unknown[]): Promise<T> {
+    return (await this.run(text, values)).rows as T;
+  }
+
+  async execute(text: string, ...values: unknown[]): Promise<number> {
+    return (await this.run(text, values)).rowCount ?? 0;
+  }
+
+  private async run(text: string, values: unknown[]): Promise<QueryResult> {
+    if (this.opened) return this.client.query(prepared(text, values));
+    this.opened = true;
+    if (values.length > 0) {
+      await this.client.query(BEGIN);
+      return this.client.query(prepared(text, values));
+    }
+    // One message, two statements: node-postgres answers with a result per statement.
+    const results = (await this.client.query(`${BEGIN}; ${text}`)) as unknown as QueryResult[];
+    return results[results.length - 1] as QueryResult;
+  }
 }
 
 async function queryRows<T>(db: Pool | PoolClient, text: string, values: unknown[]): Promise<T> {

@@ -1,10 +1,11 @@
 // The ledger's reads and writes for a batch of requests, always inside the consumer's transaction
 // (`tx`): lock the accounts, read which transfers were decided (and, when the batch needs them, lock
 // the holds it captures or releases and read the payments it refunds), then write what the batch
-// decided in a fixed number of statements, however many requests it holds: the decisions, the journal
-// entries, the holds and the balances. Plain SQL with `$n` parameters: the consumer runs it on
+// decided in ONE statement, however many requests it holds: the decisions, the journal entries, the
+// holds, the balances and the answers in the outbox. Plain SQL with `$n` parameters: the consumer runs it on
 // node-postgres (PgDatabase), which reads BIGINT as a string, so amounts are converted here, in one place.
-import type { RejectionReason, Release } from '@oncepay/contracts';
+import type { OncePayEvent, RejectionReason, Release } from '@oncepay/contracts';
+import { insertOutboxRowsSql, outboxRowParams } from '@oncepay/messaging';
 import type { SqlExecutor } from '@oncepay/sql';
 import {
   assertInvariant,
@@ -196,58 +197,144 @@ export class DecisionRaceError extends Error {
 }
 
 /**
- * Writes the batch: the decisions first (a race with another transaction surfaces there, before
- * anything else is written), then the entries, the holds and the account amounts. A statement whose
- * list is empty is skipped, so a batch of payments runs no hold statement.
+ * Writes the batch and its answers in ONE statement (a round trip per statement is what a batch costs):
+ * the decisions, the journal entries, the holds placed and ended, the account amounts and the answers
+ * in the outbox, each a data-modifying CTE, so they commit or roll back together like separate
+ * statements would. They touch different rows (a hold placed by the batch is inserted in its final
+ * state, never also updated), so it does not matter that no CTE sees another's rows. A lost race for a
+ * decision, or a compare-and-set that did not match, is told by what the statement returns, and thrown:
+ * the transaction then rolls back everything it wrote. The answers go in in this order (sending order).
  */
-export async function writeBatch(tx: SqlExecutor, writes: BatchWrites): Promise<void> {
-  await claimDecisions(tx, writes.decisions);
-  await appendJournalEntries(tx, writes.entries);
-  await insertHolds(tx, [...writes.placedHolds.values()]);
-  await settleHolds(tx, [...writes.settledHolds.values()]);
-  await moveAccounts(tx, writes.accounts);
-}
-
-/** Appends the entries in one statement, in order (their ids increase in insertion order). */
-async function appendJournalEntries(tx: SqlExecutor, entries: readonly JournalEntryDraft[]): Promise<void> {
-  if (entries.length === 0) return;
-  const count = await tx.execute(
-    `INSERT INTO journal_entries (transfer_id, account_id, direction, amount_minor, currency, posted_at)
-     SELECT transfer_id, account_id, direction, amount_minor, currency, posted_at
-       FROM unnest($1::uuid[], $2::uuid[], $3::entry_direction[], $4::bigint[], $5::text[], $6::timestamptz[])
-            WITH ORDINALITY AS entry (transfer_id, account_id, direction, amount_minor, currency, posted_at, n)
-      ORDER BY n`,
+export async function writeBatch(
+  tx: SqlExecutor,
+  writes: BatchWrites,
+  answers: readonly OncePayEvent[],
+): Promise<void> {
+  const { decisions, entries } = writes;
+  const placed = [...writes.placedHolds.values()];
+  const ended = [...writes.settledHolds.values()];
+  const moved = [...writes.accounts].filter(
+    ([, { before, after }]) =>
+      before.balanceMinor !== after.balanceMinor || before.heldMinor !== after.heldMinor,
+  );
+  if (decisions.length + entries.length + placed.length + ended.length + moved.length + answers.length === 0)
+    return;
+  const [endedIds, , , , , endedStatuses, , , endedCaptured, endedReleases, endedAt] = holdColumns(ended);
+  const [written] = await tx.query<WrittenBatch[]>(
+    WRITE_BATCH,
+    // $1-$5: the decisions
+    decisions.map((d) => d.transferId),
+    decisions.map((d) => d.outcome),
+    decisions.map((d) => d.reason),
+    decisions.map((d) => d.decidedAt.toISOString()),
+    decisions.map((d) => d.refundOf),
+    // $6-$11: the journal entries
     entries.map((e) => e.transferId),
     entries.map((e) => e.accountId),
     entries.map((e) => e.direction),
     entries.map((e) => e.amountMinor.toString()),
     entries.map((e) => e.currency),
     entries.map((e) => e.postedAt.toISOString()),
+    // $12-$22: the holds placed
+    ...holdColumns(placed),
+    // $23-$27: the holds ended
+    endedIds,
+    endedStatuses,
+    endedCaptured,
+    endedReleases,
+    endedAt,
+    // $28-$32: the accounts moved
+    moved.map(([id]) => id),
+    moved.map(([, m]) => m.before.balanceMinor.toString()),
+    moved.map(([, m]) => m.before.heldMinor.toString()),
+    moved.map(([, m]) => m.after.balanceMinor.toString()),
+    moved.map(([, m]) => m.after.heldMinor.toString()),
+    // $33-$37: the answers
+    ...outboxRowParams(answers),
   );
-  assertInvariant(count === entries.length, `wrote ${count} of ${entries.length} journal entries`);
+  if (!written) throw new Error('the batch write returned no row');
+  if (written.claimed.length !== decisions.length) {
+    const won = new Set(written.claimed);
+    throw new DecisionRaceError(decisions.map((d) => d.transferId).filter((id) => !won.has(id)));
+  }
+  assertInvariant(
+    written.entries === entries.length,
+    `wrote ${written.entries} of ${entries.length} journal entries`,
+  );
+  assertInvariant(written.placed === placed.length, `inserted ${written.placed} of ${placed.length} holds`);
+  assertInvariant(
+    written.ended === ended.length,
+    `settled ${written.ended} of ${ended.length} holds: a hold lock was not held`,
+  );
+  assertInvariant(
+    written.moved === moved.length,
+    `moved ${written.moved} of ${moved.length} accounts: a row lock was not held`,
+  );
+}
+
+/** What WRITE_BATCH wrote: the transfers whose decision it claimed, and how many rows of each kind. */
+interface WrittenBatch {
+  claimed: string[];
+  entries: number;
+  placed: number;
+  ended: number;
+  moved: number;
 }
 
 /**
- * Inserts the decisions (INSERT ... ON CONFLICT DO NOTHING). A concurrent transaction deciding the same
- * transfer makes the INSERT wait for it: if it commits, the conflict surfaces as a DecisionRaceError.
+ * `writeBatch`'s statement. The decisions: INSERT ... ON CONFLICT DO NOTHING, so a concurrent transaction
+ * deciding the same transfer makes it wait, and, if that one commits, the transfer is missing from
+ * `claimed` (a DecisionRaceError). The entries and holds of a transfer this batch decides are written
+ * only if it claimed the decision: those of a transfer decided elsewhere would collide with that
+ * decision's own (a unique violation, where the race must surface as the retriable DecisionRaceError),
+ * and the batch rolls back anyway. A capture's entries belong to a hold decided before: always written. The entries in order (their ids increase in insertion order). Ending
+ * a hold and moving an account are compare-and-sets (on ACTIVE, on the amounts read under the row lock):
+ * under the locks they always match, so a mismatch means a lock was not held and nothing may be written.
  */
-async function claimDecisions(tx: SqlExecutor, decisions: DecisionRecord[]): Promise<void> {
-  if (decisions.length === 0) return;
-  const claimed = await tx.query<{ transfer_id: string }[]>(
-    `INSERT INTO ledger_decisions (transfer_id, outcome, reason, decided_at, refund_of)
-     SELECT * FROM unnest($1::uuid[], $2::ledger_outcome[], $3::text[], $4::timestamptz[], $5::uuid[])
-     ON CONFLICT (transfer_id) DO NOTHING
-     RETURNING transfer_id::text`,
-    decisions.map((d) => d.transferId),
-    decisions.map((d) => d.outcome),
-    decisions.map((d) => d.reason),
-    decisions.map((d) => d.decidedAt.toISOString()),
-    decisions.map((d) => d.refundOf),
-  );
-  if (claimed.length === decisions.length) return;
-  const won = new Set(claimed.map((row) => row.transfer_id));
-  throw new DecisionRaceError(decisions.map((d) => d.transferId).filter((id) => !won.has(id)));
-}
+const WRITE_BATCH = `
+  WITH claimed AS (
+    INSERT INTO ledger_decisions (transfer_id, outcome, reason, decided_at, refund_of)
+    SELECT * FROM unnest($1::uuid[], $2::ledger_outcome[], $3::text[], $4::timestamptz[], $5::uuid[])
+    ON CONFLICT (transfer_id) DO NOTHING
+    RETURNING transfer_id),
+  appended AS (
+    INSERT INTO journal_entries (transfer_id, account_id, direction, amount_minor, currency, posted_at)
+    SELECT transfer_id, account_id, direction, amount_minor, currency, posted_at
+      FROM unnest($6::uuid[], $7::uuid[], $8::entry_direction[], $9::bigint[], $10::text[], $11::timestamptz[])
+           WITH ORDINALITY AS entry (transfer_id, account_id, direction, amount_minor, currency, posted_at, n)
+     WHERE transfer_id IN (SELECT transfer_id FROM claimed) OR transfer_id <> ALL ($1::uuid[])
+     ORDER BY n
+    RETURNING 1),
+  placed AS (
+    INSERT INTO holds (transfer_id, account_id, to_account_id, amount_minor, currency, status, expires_at,
+                       placed_at, captured_minor, release, settled_at)
+    SELECT * FROM unnest($12::uuid[], $13::uuid[], $14::uuid[], $15::bigint[], $16::text[], $17::hold_status[],
+                         $18::timestamptz[], $19::timestamptz[], $20::bigint[], $21::hold_release[], $22::timestamptz[])
+                  AS hold (transfer_id, account_id, to_account_id, amount_minor, currency, status, expires_at,
+                           placed_at, captured_minor, release, settled_at)
+     WHERE transfer_id IN (SELECT transfer_id FROM claimed)
+    RETURNING 1),
+  ended AS (
+    UPDATE holds
+       SET status = settled.status, captured_minor = settled.captured_minor, release = settled.release,
+           settled_at = settled.settled_at
+      FROM unnest($23::uuid[], $24::hold_status[], $25::bigint[], $26::hold_release[], $27::timestamptz[])
+           AS settled (transfer_id, status, captured_minor, release, settled_at)
+     WHERE holds.transfer_id = settled.transfer_id AND holds.status = 'ACTIVE'
+    RETURNING 1),
+  moved AS (
+    UPDATE accounts SET balance_minor = m.balance_after, held_minor = m.held_after
+      FROM unnest($28::uuid[], $29::bigint[], $30::bigint[], $31::bigint[], $32::bigint[])
+           AS m (id, balance_before, held_before, balance_after, held_after)
+     WHERE accounts.id = m.id
+       AND accounts.balance_minor = m.balance_before AND accounts.held_minor = m.held_before
+    RETURNING 1),
+  queued AS (${insertOutboxRowsSql(33)})
+  SELECT ARRAY(SELECT transfer_id::text FROM claimed) AS claimed,
+         (SELECT count(*) FROM appended)::int AS entries,
+         (SELECT count(*) FROM placed)::int AS placed,
+         (SELECT count(*) FROM ended)::int AS ended,
+         (SELECT count(*) FROM moved)::int AS moved`;
 
 /**
  * Records one decision unless the transfer has one already; true when this call recorded it. A
@@ -268,46 +355,6 @@ export async function claimDecisionIfUndecided(tx: SqlExecutor, decision: Decisi
   return claimed.length === 1;
 }
 
-/** Inserts the holds the batch placed, in one statement, each in the state the batch left it. */
-async function insertHolds(tx: SqlExecutor, holds: readonly HoldSnapshot[]): Promise<void> {
-  if (holds.length === 0) return;
-  const count = await tx.execute(
-    `INSERT INTO holds (transfer_id, account_id, to_account_id, amount_minor, currency, status, expires_at,
-                        placed_at, captured_minor, release, settled_at)
-     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::text[], $6::hold_status[],
-                          $7::timestamptz[], $8::timestamptz[], $9::bigint[], $10::hold_release[], $11::timestamptz[])`,
-    ...holdColumns(holds),
-  );
-  assertInvariant(count === holds.length, `inserted ${count} of ${holds.length} holds`);
-}
-
-/**
- * Ends the holds the batch captured or released, in one statement. Each row is a compare-and-set on
- * ACTIVE: under the hold's row lock it always matches (and the holds trigger refuses to change an
- * ended hold anyway), so a mismatch means the lock was not held and nothing may be written.
- */
-async function settleHolds(tx: SqlExecutor, holds: readonly HoldSnapshot[]): Promise<void> {
-  if (holds.length === 0) return;
-  const [ids, , , , , statuses, , , captured, releases, settledAt] = holdColumns(holds);
-  const count = await tx.execute(
-    `UPDATE holds
-        SET status = settled.status, captured_minor = settled.captured_minor, release = settled.release,
-            settled_at = settled.settled_at
-       FROM unnest($1::uuid[], $2::hold_status[], $3::bigint[], $4::hold_release[], $5::timestamptz[])
-            AS settled (transfer_id, status, captured_minor, release, settled_at)
-      WHERE holds.transfer_id = settled.transfer_id AND holds.status = 'ACTIVE'`,
-    ids,
-    statuses,
-    captured,
-    releases,
-    settledAt,
-  );
-  assertInvariant(
-    count === holds.length,
-    `settled ${count} of ${holds.length} holds: a hold lock was not held`,
-  );
-}
-
 function holdColumns(holds: readonly HoldSnapshot[]) {
   return [
     holds.map((h) => h.transferId),
@@ -322,36 +369,4 @@ function holdColumns(holds: readonly HoldSnapshot[]) {
     holds.map((h) => h.release),
     holds.map((h) => h.settledAt?.toISOString() ?? null),
   ] as const;
-}
-
-/**
- * Moves each account from the amounts read under its row lock (balance and held) to its amounts after
- * the batch, in one statement. Each row is a compare-and-set on the locked amounts: under the lock they
- * always match, so a mismatch means the lock was not held and nothing may be written.
- */
-async function moveAccounts(
-  tx: SqlExecutor,
-  accounts: Map<string, { before: AccountAmounts; after: AccountAmounts }>,
-): Promise<void> {
-  const moved = [...accounts].filter(
-    ([, { before, after }]) =>
-      before.balanceMinor !== after.balanceMinor || before.heldMinor !== after.heldMinor,
-  );
-  if (moved.length === 0) return;
-  const count = await tx.execute(
-    `UPDATE accounts SET balance_minor = moved.balance_after, held_minor = moved.held_after
-       FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[])
-            AS moved (id, balance_before, held_before, balance_after, held_after)
-      WHERE accounts.id = moved.id
-        AND accounts.balance_minor = moved.balance_before AND accounts.held_minor = moved.held_before`,
-    moved.map(([id]) => id),
-    moved.map(([, m]) => m.before.balanceMinor.toString()),
-    moved.map(([, m]) => m.before.heldMinor.toString()),
-    moved.map(([, m]) => m.after.balanceMinor.toString()),
-    moved.map(([, m]) => m.after.heldMinor.toString()),
-  );
-  assertInvariant(
-    count === moved.length,
-    `moved ${count} of ${moved.length} accounts: a row lock was not held`,
-  );
 }

@@ -219,22 +219,33 @@ function transferOf(row: TransferRow): Transfer {
   };
 }
 
-/** Saves the new states of locked transfers in one statement. */
+/**
+ * Saves the new states of locked transfers and adds the events they decided to the outbox, in ONE
+ * statement (a round trip per statement is what a batch costs): the UPDATE and the outbox INSERT are
+ * two data-modifying CTEs of it, so they commit or roll back together like two statements would. They
+ * touch different tables, so it does not matter that neither sees the other's rows. The events go in
+ * in this order (sending order).
+ */
 export async function saveTransferStates(
   tx: SqlExecutor,
   states: readonly KnownTransferState[],
   now: Date,
+  events: readonly OncePayEvent[] = [],
 ): Promise<void> {
-  if (states.length === 0) return;
+  if (states.length === 0 && events.length === 0) return;
   const rows = states.map((state) => ({ id: state.transfer.transferId, ...stateColumns(state) }));
-  const count = await tx.execute(
-    `UPDATE transfers
-        SET status = s.status::transfer_status, failure_reason = s.failure_reason, version = s.version,
-            last_event_id = s.last_event_id, capture_amount_minor = s.capture_amount_minor,
-            updated_at = $7::timestamptz
-       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::uuid[], $6::bigint[])
-            AS s (id, status, failure_reason, version, last_event_id, capture_amount_minor)
-      WHERE transfers.id = s.id`,
+  const [result] = await tx.query<{ saved: number }[]>(
+    `WITH saved AS (
+       UPDATE transfers
+          SET status = s.status::transfer_status, failure_reason = s.failure_reason, version = s.version,
+              last_event_id = s.last_event_id, capture_amount_minor = s.capture_amount_minor,
+              updated_at = $7::timestamptz
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::uuid[], $6::bigint[])
+              AS s (id, status, failure_reason, version, last_event_id, capture_amount_minor)
+        WHERE transfers.id = s.id
+       RETURNING 1),
+     queued AS (${insertOutboxRowsSql(8)})
+     SELECT (SELECT count(*) FROM saved)::int AS saved`,
     rows.map((r) => r.id),
     rows.map((r) => r.status),
     rows.map((r) => r.failureReason),
@@ -242,8 +253,10 @@ export async function saveTransferStates(
     rows.map((r) => r.lastEventId),
     rows.map((r) => r.captureAmountMinor?.toString() ?? null),
     now.toISOString(),
+    ...outboxRowParams(events),
   );
-  if (count !== rows.length) throw new Error(`saved ${count} of ${rows.length} transfer states`);
+  if (result?.saved !== rows.length)
+    throw new Error(`saved ${result?.saved} of ${rows.length} transfer states`);
 }
 
 /** `row` as it is once `state` is saved at `now`: what a step answers without reading the row back. */

@@ -98,9 +98,8 @@ export class PostTransferHandler {
       },
       effect: async (_tx, request) => decideIntoBatch(request, batch as LedgerBatch),
       finish: async (tx, results) => {
-        await writeBatch(tx, (batch as LedgerBatch).writes);
-        // The answers leave in decision order.
-        await enqueueEvents(tx, results.flatMap(answerOf));
+        // The answers leave in decision order, written with the batch in one statement.
+        await writeBatch(tx, (batch as LedgerBatch).writes, results.flatMap(answerOf));
       },
     });
   }

@@ -1,7 +1,7 @@
 // Proves, on a real ledger database, that posting a transfer moves money exactly once: two balanced
 // entries or, for each rejection reason, none; one decision per transfer however often and however
 // concurrently it is requested; an account never overdrawn by concurrent debits; and a request being
-// dead-lettered rejected as UNPROCESSABLE only while its transfer is undecided.
+// dead-lettered rejected as UNPROCESSABLE only while its transfer is undecided; and a batch's round trips.
 import { decodeEvent, type OncePayEvent, type TransferRequested } from '@oncepay/contracts';
 import { Logger } from '@nestjs/common';
 import {
@@ -501,6 +501,25 @@ describe('posting a transfer', () => {
     const again = await handler.executeBatch(batch);
     expect(new Set(again.map((r) => r.outcome))).toEqual(new Set(['duplicate_event']));
     await expect(balanceOf(from)).resolves.toBe(50n);
+  });
+
+  it('decides a batch of payments in six round trips to PostgreSQL, whatever its size', async () => {
+    // Each statement is a round trip (docs/performance.md): BEGIN, the dedup records, the account locks,
+    // the decisions made before, then the decisions, entries, balances and answers as ONE statement,
+    // and COMMIT. A batch of 2 and one of 40 cost the same.
+    for (const size of [2, 40]) {
+      const from = await fundedAccount(BigInt(size) * 10n);
+      const to = await openAccount({ owner: CLIENT_B });
+      const batch = Array.from({ length: size }, () =>
+        transferRequested({ clientId: CLIENT_A, fromAccountId: from, toAccountId: to, amountMinor: 10n }),
+      );
+      const before = pg.roundTrips();
+      const results = await handler.executeBatch(batch);
+      expect(pg.roundTrips() - before).toBe(6);
+      expect(new Set(results.map((r) => r.outcome))).toEqual(new Set(['posted']));
+      await expect(balanceOf(to)).resolves.toBe(BigInt(size) * 10n);
+      await expect(answersFor(batch[size - 1]!.aggregateId)).resolves.toHaveLength(1);
+    }
   });
 
   it('completes concurrent transfers in opposite directions between two accounts without a deadlock', async () => {

@@ -2,7 +2,8 @@
 // outcome event creates it, the same event again and a second event (new id) for the same transfer
 // change nothing, even when deliveries race, and a contradicting outcome is reported, never applied.
 // A batch inserts its notifications with one statement and answers exactly as event-by-event would,
-// also for two events of one transfer in the same batch; only a transfer notified before costs a read.
+// also for two events of one transfer in the same batch; only a transfer notified before costs a read;
+// a batch of new outcomes costs four round trips.
 import type { SqlExecutor, PgDatabase } from '@oncepay/sql';
 import {
   createPgDatabase,
@@ -190,6 +191,17 @@ describe('RecordOutcomeHandler on PostgreSQL', () => {
     // Everything the batch needed came from the one INSERT: nothing was read back.
     expect(insertsOfNotifications(logged.statements)).toBe(1);
     expect(readsOfNotifications(logged.statements)).toBe(0);
+  });
+
+  it('records a batch of new outcomes in four round trips to PostgreSQL, whatever its size', async () => {
+    // BEGIN, the dedup records, the notifications with their webhook deliveries (one statement), COMMIT.
+    for (const size of [2, 40]) {
+      const events = Array.from({ length: size }, () => sampleTransferCompleted());
+      const before = pg.roundTrips();
+      const results = await handler.executeBatch(events);
+      expect(pg.roundTrips() - before).toBe(4);
+      expect(new Set(results.map((r) => r.outcome))).toEqual(new Set(['recorded']));
+    }
   });
 
   it('reads back only the transfers whose notification was recorded before the batch', async () => {

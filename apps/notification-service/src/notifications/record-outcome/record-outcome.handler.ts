@@ -5,9 +5,10 @@
 // The same transaction creates one webhook delivery per enabled endpoint of the transfer's client that
 // subscribed to the event's type, so a notification never exists without its deliveries.
 //
-// Round trips are what a batch costs, so its notifications are inserted by ONE statement before the
-// per-event effects run (`prepare`); each event's result is then read from what that statement
-// returned, and only an event whose transfer had its notification before this batch costs a SELECT.
+// Round trips are what a batch costs, so its notifications and their webhook deliveries are inserted by
+// ONE statement before the per-event effects run (`prepare`); each event's result is then read from what
+// that statement returned, and only an event whose transfer had its notification before this batch
+// costs a SELECT.
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { handleBatchOnce } from '@oncepay/dedup';
 import type { SqlExecutor, PgDatabase } from '@oncepay/sql';
@@ -44,9 +45,6 @@ interface StoredNotification {
 /** A notification the batch's INSERT created, and the event it was created for. */
 interface CreatedNotification extends StoredNotification {
   eventId: string;
-  clientId: string;
-  /** The webhook event type it is sent as (`transfer.completed`, `hold.captured`, ...). */
-  eventType: string;
 }
 
 @Injectable()
@@ -83,7 +81,6 @@ export class RecordOutcomeHandler {
       transaction: <T>(fn: (tx: SqlExecutor) => Promise<T>) => this.db.transaction(fn),
       prepare: async (tx, fresh) => {
         for (const [transferId, row] of await createNotifications(tx, fresh)) created.set(transferId, row);
-        await createWebhookDeliveries(tx, [...created.values()]);
       },
       effect: (tx, event) => insertNotification(tx, event, created),
     });
@@ -110,12 +107,22 @@ export class RecordOutcomeHandler {
 }
 
 /**
- * Inserts the notifications of `events` with ONE statement and returns those it created, by transfer id
- * (lower case). A transfer that already has its notification is skipped (ON CONFLICT DO NOTHING), and so
- * is a second event of this batch for one transfer: DO NOTHING also skips a row that conflicts with a
- * row the same statement inserted, so the transfer's first event in batch order wins, exactly as when
- * the events were inserted one at a time. Rows go in by transfer id (then batch order), so two batches
- * racing on the same transfers wait for each other instead of deadlocking.
+ * Inserts the notifications of `events` and their webhook deliveries with ONE statement and returns the
+ * notifications it created, by transfer id (lower case).
+ *
+ * The notifications: a transfer that already has its notification is skipped (ON CONFLICT DO NOTHING),
+ * and so is a second event of this batch for one transfer: DO NOTHING also skips a row that conflicts
+ * with a row the same statement inserted, so the transfer's first event in batch order wins, exactly as
+ * when the events were inserted one at a time. Rows go in by transfer id (then batch order), so two
+ * batches racing on the same transfers wait for each other instead of deadlocking.
+ *
+ * The deliveries: one pending delivery of each notification created to every enabled endpoint of its
+ * client subscribed to its event type. Only the client's own endpoints: the join is on the
+ * notification's client id, the one the transfer-service stamped on the transfer. An endpoint registered
+ * or disabled concurrently is seen as it was committed when this statement started; a notification is
+ * never announced to an endpoint registered after it was recorded. They read the notifications from the
+ * INSERT's RETURNING (a data-modifying CTE), whose rows are all written before the deliveries' sort
+ * hands its first row on, so the locking order is the same as in two statements.
  */
 async function createNotifications(
   tx: SqlExecutor,
@@ -124,17 +131,30 @@ async function createNotifications(
   if (events.length === 0) return new Map();
   const bodies = events.map((event) => notificationBodyOf(event));
   const rows = await tx.query<
-    { transfer_id: string; id: string; event_id: string; outcome: TransferOutcome; client_id: string }[]
+    { transfer_id: string; id: string; event_id: string; outcome: TransferOutcome }[]
   >(
-    `INSERT INTO notifications (id, transfer_id, client_id, outcome, failure_reason, event_id, payload)
-     SELECT id, transfer_id, client_id, outcome, failure_reason, event_id, payload
-       FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::transfer_outcome[], $5::text[], $6::uuid[],
-                   $7::jsonb[])
-            WITH ORDINALITY AS row (id, transfer_id, client_id, outcome, failure_reason, event_id, payload, n)
-      ORDER BY transfer_id, n
-     ON CONFLICT (transfer_id) DO NOTHING
-     RETURNING transfer_id::text AS transfer_id, id::text AS id, event_id::text AS event_id,
-               outcome::text AS outcome, client_id`,
+    `WITH created AS (
+       INSERT INTO notifications (id, transfer_id, client_id, outcome, failure_reason, event_id, payload)
+       SELECT id, transfer_id, client_id, outcome, failure_reason, event_id, payload
+         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::transfer_outcome[], $5::text[], $6::uuid[],
+                     $7::jsonb[])
+              WITH ORDINALITY AS row (id, transfer_id, client_id, outcome, failure_reason, event_id, payload, n)
+        ORDER BY transfer_id, n
+       ON CONFLICT (transfer_id) DO NOTHING
+       RETURNING id, transfer_id, event_id, outcome, client_id),
+     delivered AS (
+       INSERT INTO webhook_deliveries (id, endpoint_id, notification_id, event_type)
+       SELECT gen_random_uuid(), endpoint.id, n.id, typed.event_type
+         FROM created AS n
+         JOIN unnest($6::uuid[], $8::text[]) AS typed (event_id, event_type) ON typed.event_id = n.event_id
+         JOIN webhook_endpoints AS endpoint
+           ON endpoint.client_id = n.client_id AND endpoint.enabled
+          AND typed.event_type = ANY (endpoint.event_types)
+        ORDER BY endpoint.id, n.id
+       ON CONFLICT (endpoint_id, notification_id) DO NOTHING)
+     SELECT transfer_id::text AS transfer_id, id::text AS id, event_id::text AS event_id,
+            outcome::text AS outcome
+       FROM created`,
     events.map(() => randomUUID()),
     bodies.map((body) => body.transferId),
     events.map((event) => event.payload.clientId),
@@ -142,49 +162,19 @@ async function createNotifications(
     bodies.map((body) => body.reason),
     events.map((event) => event.id),
     bodies.map((body) => JSON.stringify(body)),
+    // The webhook event type each is sent as (`transfer.completed`, `hold.captured`, ...).
+    bodies.map((body) => webhookEventTypeOf(body)),
   );
-  const eventTypeByEventId = new Map(
-    events.map((event, i) => [event.id.toLowerCase(), webhookEventTypeOf(bodies[i]!)]),
-  );
+  const given = new Set(events.map((event) => event.id.toLowerCase()));
   const created = new Map(
     rows.map((row): [string, CreatedNotification] => {
-      const eventType = eventTypeByEventId.get(row.event_id);
-      if (!eventType)
+      if (!given.has(row.event_id))
         throw new Error(`INSERT returned a notification for event ${row.event_id} it was not given`);
-      return [
-        row.transfer_id,
-        { id: row.id, eventId: row.event_id, outcome: row.outcome, clientId: row.client_id, eventType },
-      ];
+      return [row.transfer_id, { id: row.id, eventId: row.event_id, outcome: row.outcome }];
     }),
   );
   if (created.size !== rows.length) throw new Error('one INSERT created two notifications for a transfer');
   return created;
-}
-
-/**
- * Creates, with ONE statement, a pending webhook delivery of each new notification to every enabled
- * endpoint of its client subscribed to its event type. Only the client's own endpoints: the join is on
- * the notification's client id, the one the transfer-service stamped on the transfer. An endpoint
- * registered or disabled concurrently is seen as it was committed when this statement runs; a
- * notification is never announced to an endpoint registered after it was recorded.
- */
-async function createWebhookDeliveries(
-  tx: SqlExecutor,
-  notifications: readonly CreatedNotification[],
-): Promise<void> {
-  if (notifications.length === 0) return;
-  await tx.execute(
-    `INSERT INTO webhook_deliveries (id, endpoint_id, notification_id, event_type)
-     SELECT gen_random_uuid(), endpoint.id, n.id, n.event_type
-       FROM unnest($1::uuid[], $2::text[], $3::text[]) AS n (id, client_id, event_type)
-       JOIN webhook_endpoints AS endpoint
-         ON endpoint.client_id = n.client_id AND endpoint.enabled AND n.event_type = ANY (endpoint.event_types)
-      ORDER BY endpoint.id, n.id
-     ON CONFLICT (endpoint_id, notification_id) DO NOTHING`,
-    notifications.map((n) => n.id),
-    notifications.map((n) => n.clientId),
-    notifications.map((n) => n.eventType),
-  );
 }
 
 /**

@@ -14,7 +14,7 @@ import {
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { OncePayEvent } from '@oncepay/contracts';
-import { enqueueEvents, type OutboxSignal } from '@oncepay/messaging';
+import type { OutboxSignal } from '@oncepay/messaging';
 import { OUTBOX_SIGNAL, PG_DATABASE } from '@oncepay/service-runtime';
 import { PgDatabase } from '@oncepay/sql';
 import { decide, evolve, type KnownTransferState } from '@oncepay/transfer-state-machine';
@@ -101,8 +101,7 @@ export class ExpireHoldsJob implements OnApplicationBootstrap, BeforeApplication
           });
         }
       }
-      await saveTransferStates(tx, states, now);
-      await enqueueEvents(tx, events);
+      await saveTransferStates(tx, states, now, events);
       return states.length;
     });
     if (expired > 0) {

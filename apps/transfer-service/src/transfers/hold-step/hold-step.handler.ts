@@ -8,7 +8,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { answerForStoredKey, fingerprintRequest, insertIdempotencyKey } from '@oncepay/dedup';
-import { enqueueEvents, type OutboxSignal } from '@oncepay/messaging';
+import type { OutboxSignal } from '@oncepay/messaging';
 import { OUTBOX_SIGNAL, PG_DATABASE, retentionWindows } from '@oncepay/service-runtime';
 import { PgDatabase } from '@oncepay/sql';
 import {
@@ -88,8 +88,7 @@ export class HoldStepHandler {
         retentionMs: this.keyRetentionMs,
       });
       if (!keyStored) return keyedAnswerOf(await answerForStoredKey(tx, key));
-      await saveTransferStates(tx, [next], now);
-      await enqueueEvents(tx, decision.events);
+      await saveTransferStates(tx, [next], now, decision.events);
       return { outcome: 'accepted', status: ACCEPTED, body };
     });
     // Committed: the relay may publish the step's event now.

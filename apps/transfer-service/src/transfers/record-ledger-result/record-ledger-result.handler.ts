@@ -8,7 +8,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { OncePayEvent } from '@oncepay/contracts';
 import { handleBatchOnce } from '@oncepay/dedup';
 import type { SqlExecutor, PgDatabase } from '@oncepay/sql';
-import { enqueueEvents, type HandleOutcome } from '@oncepay/messaging';
+import type { HandleOutcome } from '@oncepay/messaging';
 import { PG_DATABASE, type PositionOf } from '@oncepay/service-runtime';
 import {
   decide,
@@ -63,9 +63,10 @@ export class RecordLedgerResultHandler {
       effect: async (_tx, event) => this.apply(event, batch, now),
       // What the batch decided, written at once: the new states, then the final events.
       finish: async (tx, results) => {
-        await saveTransferStates(tx, [...batch.changed.values()], now);
-        await enqueueEvents(
+        await saveTransferStates(
           tx,
+          [...batch.changed.values()],
+          now,
           results.flatMap((result) => result.finalEvents),
         );
         await recordStaleEvents(tx, RECORD_LEDGER_RESULT_CONSUMER, batch.ignored, positionOf);

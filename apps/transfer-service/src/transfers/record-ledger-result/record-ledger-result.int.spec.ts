@@ -1,6 +1,7 @@
 // Proves the transfer-service applies the ledger's answers through the real broker exactly as the
 // state machine allows: TransferPosted completes a PENDING transfer and writes one TransferCompleted;
-// the same answer redelivered, and a contradicting TransferRejected afterwards, change nothing.
+// the same answer redelivered, and a contradicting TransferRejected afterwards, change nothing; and
+// what a batch of answers costs in round trips.
 import {
   createEvent,
   encodeEvent,
@@ -16,12 +17,15 @@ import {
   TEST_CLIENTS,
   testTopic,
   waitFor,
+  createPgDatabase,
   type TestDatabase,
   type TestService,
 } from '@oncepay/test-support';
 import { randomUUID } from 'node:crypto';
 import type { TransferDatabase } from '../../database';
 import { toTransferState } from '../transfer.repository';
+import { TransferMetrics } from '../transfer-metrics';
+import { RecordLedgerResultHandler } from './record-ledger-result.handler';
 import { AppModule } from '../../app.module';
 
 describe('recording the ledger result', () => {
@@ -113,6 +117,28 @@ describe('recording the ledger result', () => {
       sequence: 3,
       causationId: posted.id,
     });
+  });
+
+  it('applies a batch of answers in five round trips to PostgreSQL, whatever its size', async () => {
+    // BEGIN, the dedup records, the transfers' locks, their new states with the final events in the
+    // outbox (one statement), COMMIT. Called directly, on a pool of its own that counts.
+    const pg = createPgDatabase(database.url);
+    try {
+      const handler = new RecordLedgerResultHandler(pg.db, service.app.get(TransferMetrics));
+      for (const size of [2, 20]) {
+        const transfers = await Promise.all(Array.from({ length: size }, () => requestTransfer()));
+        const answers = await Promise.all(transfers.map((id) => ledgerAnswer(id, 'TransferPosted')));
+        const before = pg.roundTrips();
+        const outcomes = await handler.executeBatch(answers);
+        expect(pg.roundTrips() - before).toBe(5);
+        expect(new Set(outcomes)).toEqual(new Set(['processed']));
+        const rows = await prisma.transfer.findMany({ where: { id: { in: transfers } } });
+        expect(new Set(rows.map((row) => row.status))).toEqual(new Set(['COMPLETED']));
+        await expect(finalEvents(transfers[size - 1]!)).resolves.toHaveLength(1);
+      }
+    } finally {
+      await pg.end();
+    }
   });
 
   it('fails with the ledger’s reason on TransferRejected', async () => {
