@@ -18,6 +18,7 @@ import { setUpAccounts } from './accounts';
 import { benchLedgerClient, benchTransferClient, failureLabel } from './http-client';
 import { runClosedLoop, runOpenLoop, type LoadSamples, type SendTransfer } from './load';
 import { runPgbenchBaseline } from './pgbench';
+import type { PrefillReport } from './prefill';
 import {
   ProcessSampler,
   type MonitoredProcess,
@@ -43,6 +44,8 @@ export interface BenchTarget {
   /** What stack this is, for the report, and anything the reader should know about it. */
   description: string;
   notes: string[];
+  /** The history written into its tables before its services started (--prefill), or null. */
+  prefill: PrefillReport | null;
 }
 
 export const CURRENCY = 'EUR' as const;
@@ -162,6 +165,7 @@ export async function runBench(
       },
       stack: { description: target.description, notes: target.notes },
       plan,
+      prefill: target.prefill,
       setup: {
         accounts: accounts.accounts.length,
         fundedMinorEach: FUNDING_MINOR.toString(),
