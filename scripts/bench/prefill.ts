@@ -97,20 +97,16 @@ export async function prefillHistory(
   windows: PrefillWindows,
   log: (line: string) => void,
 ): Promise<PrefillReport> {
-  const now = new Date();
   const historySeconds = plan.historyDays * DAY_S;
   const started = Date.now();
   log(`prefill: ${plan.transfers} settled transfers over ${plan.historyDays} days, by SQL`);
-  await fillAuditDatabases(urls, {
+  // The fill's own parameters, so the rows below name its transfers and their events.
+  const params = await fillAuditDatabases(urls, {
     transfers: plan.transfers,
     plant: false,
     settled: true,
     historySeconds,
-    now,
   });
-  // The same parameters as the fill's, so the rows below name its transfers and their events.
-  const customers = Math.max(2, Math.min(1_000, Math.floor(plan.transfers / 100)));
-  const params: FillParams = [plan.transfers, customers, now, historySeconds, true];
   await Promise.all([
     withClient(urls.transfer, (db) => retainTransferRows(db, params, windows)),
     withClient(urls.ledger, (db) => retainLedgerRows(db, params, windows)),

@@ -41,8 +41,6 @@ export interface FillOptions {
   settled?: boolean;
   /** How long the transfers are spread over, ending two hours before `now` (0: all at that instant). */
   historySeconds?: number;
-  /** The instant the data is generated for (default: the time of the call). */
-  now?: Date;
 }
 
 const MAX_CUSTOMER_ACCOUNTS = 1_000;
@@ -88,14 +86,15 @@ function md5Uuid(text: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-export async function fillAuditDatabases(urls: AuditDatabaseUrls, options: FillOptions): Promise<void> {
+/** Returns the parameters every statement was given, for more rows about the same transfers (prefill.ts). */
+export async function fillAuditDatabases(urls: AuditDatabaseUrls, options: FillOptions): Promise<FillParams> {
   const n = options.transfers;
   const customers = Math.max(2, Math.min(MAX_CUSTOMER_ACCOUNTS, Math.floor(n / 100)));
   // Shared by the three statements so the databases agree: the transfer's number i gives everything.
   const params: FillParams = [
     n,
     customers,
-    options.now ?? new Date(),
+    new Date(),
     options.historySeconds ?? 0,
     options.settled ?? false,
   ];
@@ -104,6 +103,7 @@ export async function fillAuditDatabases(urls: AuditDatabaseUrls, options: FillO
     withClient(urls.ledger, (db) => fillLedger(db, params, options.plant)),
     withClient(urls.notification, (db) => fillNotifications(db, params, options.plant)),
   ]);
+  return params;
 }
 
 // The columns every statement derives from i ($1 transfers, $2 customer accounts, $3 the fill's now,
