@@ -75,6 +75,7 @@ describe('npm run bench -- --soak, a short soak against the real services', () =
       processes: [],
       description: 'the services of bench-soak.int.spec.ts',
       notes: [],
+      prefill: null,
     };
     report = await runSoak(target, PLAN, () => undefined);
     outDir = await fs.mkdtemp(path.join(os.tmpdir(), 'oncepay-soak-'));

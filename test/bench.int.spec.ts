@@ -81,6 +81,7 @@ describe('npm run bench, a smoke run against the real services', () => {
       ],
       description: 'the services of bench.int.spec.ts',
       notes: infra.notes,
+      prefill: null,
     };
     report = await runBench(
       target,
@@ -93,6 +94,7 @@ describe('npm run bench, a smoke run against the real services', () => {
         settleTimeoutS: 30,
         pgbench: { binary: 'pgbench', clients: 2, threads: 1, durationS: 1, scale: 1 },
         maxSockets: 16,
+        prefill: null,
       },
       () => undefined,
     );

@@ -22,6 +22,7 @@ import { benchLedgerClient, benchTransferClient, failureLabel, type PostTransfer
 import { kafkaDelta, readKafka, type KafkaReading } from './kafka-counters';
 import { runClosedLoop, runOpenLoop, type LoadSamples, type SendTransfer } from './load';
 import { runPgbenchBaseline } from './pgbench';
+import type { PrefillReport } from './prefill';
 import {
   ProcessSampler,
   type MonitoredProcess,
@@ -52,6 +53,8 @@ export interface BenchTarget {
   /** What stack this is, for the report, and anything the reader should know about it. */
   description: string;
   notes: string[];
+  /** The history written into its tables before its services started (--prefill), or null. */
+  prefill: PrefillReport | null;
 }
 
 export const CURRENCY = 'EUR' as const;
@@ -184,6 +187,7 @@ export async function runBench(
       },
       stack: { description: target.description, notes: target.notes },
       plan,
+      prefill: target.prefill,
       setup: {
         accounts: accounts.accounts.length,
         fundedMinorEach: FUNDING_MINOR.toString(),

@@ -32,6 +32,16 @@ are printed as FAIL but do not change the exit code.
   --smoke                  a run of a few seconds with small numbers (flags given still win)
   --help                   print this help
 
+  --prefill <n>            history first: a stack of its own (a running one is refused) whose databases get,
+                           after migration and before the services start, n settled transfers written by
+                           SQL (COMPLETED, FAILED, settled holds, and a refund of every 50th payment, with
+                           their accounts, journal, decisions, holds, balances and notifications), and
+                           the rows retention would still hold of them in steady state: processed
+                           messages, SENT outbox rows and idempotency keys of the transfers inside the
+                           services' windows (720 h, 168 h, 24 h; --retention-window's if given); then
+                           VACUUM ANALYZE. The report gives the fill's time and every table's rows and size
+  --prefill-days <d>       the days the history is spread over, ending 2 h ago (default 60)
+
 Soak mode (\`--soak <duration>\`): a stack of its own with retention shortened to a window of seconds,
 one steady open-loop rate for the whole duration, the bookkeeping tables' rows and sizes and completed/s
 sampled throughout, and a verdict: flat once the retention window has passed, growing or unsteady. Writes
@@ -131,6 +141,8 @@ const FLOWS_SMOKE: FlowsPlan = {
 const NOT_FOR_FLOWS = [
   'service-env',
   'concurrency',
+  'prefill',
+  'prefill-days',
   'rates',
   'pgbench-duration',
   'retention-window',
@@ -146,7 +158,11 @@ const NOT_FOR_SOAK = [
   'rates',
   'pgbench-duration',
   'service-env',
+  'prefill',
+  'prefill-days',
 ] as const;
+/** --prefill's default span: longer than every default retention window, so each keeps a part. */
+const PREFILL_DAYS = 60;
 
 /** pgbench's shape: enough clients for group commit to matter, a thread per core of a small machine. */
 const PGBENCH = { clients: 8, threads: 2, scale: 1 };
@@ -244,6 +260,7 @@ export function parseBenchOptions(argv: string[], now = new Date()): BenchCliOpt
           ? null
           : { binary: values.pgbench, durationS: pgbenchDurationS, ...PGBENCH },
         maxSockets: Math.max(256, concurrency),
+        prefill: prefillOf(values),
       },
     };
   } catch (error) {
@@ -278,6 +295,8 @@ function parseFlags(argv: string[]) {
       'retention-interval': { type: 'string' },
       'sample-every': { type: 'string' },
       tolerance: { type: 'string' },
+      prefill: { type: 'string' },
+      'prefill-days': { type: 'string' },
     },
   }).values;
 }
@@ -320,6 +339,18 @@ function flowsPlan(values: ReturnType<typeof parseFlags>): FlowsPlan {
       exclusive: true,
     }),
     pollIntervalMs: defaults.pollIntervalMs,
+  };
+}
+
+/** --prefill and --prefill-days, checked; null without --prefill. */
+function prefillOf(values: ReturnType<typeof parseFlags>): BenchPlan['prefill'] {
+  if (values.prefill === undefined) {
+    if (values['prefill-days'] !== undefined) throw new Error('--prefill-days needs --prefill');
+    return null;
+  }
+  return {
+    transfers: number('--prefill', values.prefill, 0, { min: 0, exclusive: true, integer: true }),
+    historyDays: number('--prefill-days', values['prefill-days'], PREFILL_DAYS, { min: 0, exclusive: true }),
   };
 }
 

@@ -6,6 +6,7 @@ import type { UnitCosts } from './cost';
 import type { CounterDelta } from './db-counters';
 import type { KafkaDelta } from './kafka-counters';
 import type { PgbenchBaseline, PgbenchOptions } from './pgbench';
+import type { PrefillPlan, PrefillReport } from './prefill';
 import type { ProcessUsage } from './process-sampler';
 import type { LatencySummary } from './stats';
 import type { TargetResult } from './targets';
@@ -26,6 +27,8 @@ export interface BenchPlan {
   pgbench: PgbenchOptions | null;
   /** Connections the load generator may open to the transfer-service. */
   maxSockets: number;
+  /** History written into the tables of a stack of its own before its services start; null for none. */
+  prefill: PrefillPlan | null;
 }
 
 export interface PhaseResult {
@@ -102,6 +105,8 @@ export interface BenchReport {
   };
   stack: { description: string; notes: string[] };
   plan: BenchPlan;
+  /** What --prefill wrote and how big the tables were before the load; null without it. */
+  prefill: PrefillReport | null;
   setup: { accounts: number; fundedMinorEach: string; seconds: number };
   baseline: PgbenchBaseline | null;
   /** Closed-loop completed/s over pgbench's tps; null without either. */
@@ -132,6 +137,8 @@ export function renderMarkdown(report: BenchReport): string {
       `${report.setup.seconds.toFixed(1)} s), transfers of 1 to 100 minor units between random pairs`,
     '',
   );
+
+  if (report.prefill) lines.push(...renderPrefill(report.prefill));
 
   lines.push('## Targets', '');
   lines.push(
@@ -357,4 +364,30 @@ function describeFailures(failures: Record<string, number>): string {
     .sort(([, a], [, b]) => b - a)
     .map(([label, count]) => `${count} ${label}`)
     .join(', ');
+}
+
+/** The history the tables held before the load: what was written, how long it took, the sizes. */
+export function renderPrefill(prefill: PrefillReport): string[] {
+  const hours = (seconds: number) => `${+(seconds / 3600).toFixed(2)} h`;
+  return [
+    '## History before the load (--prefill)',
+    '',
+    `${prefill.transfers} settled transfers (and their refunds) spread over ${prefill.historyDays} days, written by SQL ` +
+      `in ${prefill.fillSeconds.toFixed(1)} s before the services started, then VACUUM ANALYZE of the three ` +
+      `databases in ${prefill.vacuumSeconds.toFixed(1)} s. The tables retention bounds hold the rows of the ` +
+      `transfers inside the services' windows (processed messages ${hours(prefill.windows.processedMessagesS)}, ` +
+      `SENT outbox rows ${hours(prefill.windows.outboxSentS)}, idempotency keys ` +
+      `${hours(prefill.windows.idempotencyKeysS)}), the older ones purged. The tables before the load:`,
+    '',
+    ...table(
+      ['database', 'table', 'rows', 'MB'],
+      prefill.tables.map((size) => [
+        size.database,
+        size.table,
+        String(size.rows),
+        (size.bytes / MB).toFixed(1),
+      ]),
+    ),
+    '',
+  ];
 }

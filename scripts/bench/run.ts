@@ -39,6 +39,7 @@ async function main(): Promise<number> {
           : Object.keys(options.serviceEnv).length > 0
             ? options.serviceEnv
             : undefined,
+      options.kind === 'bench' ? options.plan.prefill : null,
     );
   } catch (error) {
     console.error(`[bench] ${error instanceof Error ? error.message : String(error)}`);

@@ -10,6 +10,7 @@ import { RATE_LIMIT_LIFTED } from '../infra/services';
 import { kafkaBrokers, postgresUrl, stackConfig } from '../infra/stack-config';
 import { startFreshStack } from '../stack/fresh-stack';
 import type { BenchTarget } from './bench';
+import { prefillHistory, prefillWindows, type PrefillPlan } from './prefill';
 import type { MonitoredProcess } from './process-sampler';
 import { pidListeningOn, readCmdline, readParentPid } from './proc';
 
@@ -61,18 +62,23 @@ function stackListeners(): Listener[] {
 
 /**
  * `ownStackEnv`: the run needs services configured its own way (the soak's short retention), so it
- * refuses a running stack and starts its own with these variables on top.
+ * refuses a running stack and starts its own with these variables on top. `prefill`: so does a run
+ * whose tables must hold that history before the services start (prefill.ts).
  */
 export async function useOrStartStack(
   logLevel: string,
   log: (line: string) => void,
   ownStackEnv?: Record<string, string>,
+  prefill?: PrefillPlan | null,
 ): Promise<BenchStack> {
   const listeners = stackListeners();
   const open = await Promise.all(listeners.map((listener) => isPortOpen(listener.port)));
-  if (ownStackEnv && open.some(Boolean))
+  if ((ownStackEnv || prefill) && open.some(Boolean))
     throw new Error(
-      `this run starts a stack of its own with ${Object.keys(ownStackEnv).join(', ')} set, but ` +
+      `this run starts a stack of its own (${[
+        ...(ownStackEnv ? [`with ${Object.keys(ownStackEnv).join(', ')} set`] : []),
+        ...(prefill ? [`prefilled with ${prefill.transfers} transfers`] : []),
+      ].join(', ')}), but ` +
         `${listeners
           .filter((_, i) => open[i])
           .map((l) => `${l.name} :${l.port}`)
@@ -94,7 +100,7 @@ export async function useOrStartStack(
         'Run the benchmark beside a complete `npm start`, or with nothing on those ports.',
     );
   }
-  return startOwnStack(listeners, logLevel, log, ownStackEnv ?? {});
+  return startOwnStack(listeners, logLevel, log, ownStackEnv ?? {}, prefill ?? null);
 }
 
 function baseTarget(listeners: Listener[]): Omit<BenchTarget, 'description' | 'notes'> & { notes: string[] } {
@@ -125,6 +131,7 @@ function baseTarget(listeners: Listener[]): Omit<BenchTarget, 'description' | 'n
     kafka: { brokers: [kafkaBrokers()], namespace: '' },
     processes,
     notes,
+    prefill: null,
   };
 }
 
@@ -163,27 +170,40 @@ async function startOwnStack(
   logLevel: string,
   log: (line: string) => void,
   extraEnv: Record<string, string>,
+  prefill: PrefillPlan | null,
 ): Promise<BenchStack> {
   log('no stack is running: building the services and starting one in .oncepay/bench-stack');
+  const target = baseTarget(listeners);
+  // The load is one client sending far more than a real client's default limit allows.
+  const serviceEnv = { ...RATE_LIMIT_LIFTED, ...extraEnv };
+  let history: BenchTarget['prefill'] = null;
   // Fresh every run: the numbers never depend on what an earlier run left in the tables.
   const { stop } = await startFreshStack({
     dir: BENCH_STACK_DIR,
     logLevel,
-    // The load is one client sending far more than a real client's default limit allows.
-    serviceEnv: { ...RATE_LIMIT_LIFTED, ...extraEnv },
+    serviceEnv,
     log,
     // The run goes on and reports the process as gone; the audit and the settle waits show the damage.
     onExit: (name, code) => log(`${name} exited with code ${code} during the benchmark`),
+    beforeServices: prefill
+      ? async () => {
+          // The windows of the services about to start: the same for the three (one environment).
+          history = await prefillHistory(target.databases, prefill, prefillWindows(serviceEnv), log);
+        }
+      : undefined,
   });
-  const target = baseTarget(listeners);
+  // Found once they listen: baseTarget above ran before the services started.
+  const { processes, notes } = processesListeningOn(listeners);
   return {
     target: {
       ...target,
+      processes,
+      prefill: history,
       description:
         `a stack started for this run in .oncepay/bench-stack (fresh), services with ` +
         `${['LOG_LEVEL=' + logLevel, ...Object.entries(extraEnv).map(([name, value]) => `${name}=${value}`)].join(', ')} ` +
         'writing their output to .oncepay/bench-stack/logs/',
-      notes: target.notes,
+      notes,
       // startLocalInfra keeps the broker's data in <dir>/kafka.
       kafkaLogDir: kafkaLogDirOf(path.join(BENCH_STACK_DIR, 'kafka')),
     },

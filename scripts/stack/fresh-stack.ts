@@ -19,6 +19,8 @@ export interface FreshStackOptions {
   log: (line: string) => void;
   /** A service that exits while the stack runs; the run decides what that means. */
   onExit: (name: string, code: number | null) => void;
+  /** Runs once every database is migrated, before any service starts (the benchmark's --prefill). */
+  beforeServices?: () => Promise<void>;
 }
 
 /** The service ports already answering (a stack running, which a fresh one would collide with). */
@@ -54,6 +56,7 @@ export async function startFreshStack(options: FreshStackOptions): Promise<{ sto
   try {
     for (const service of stackConfig.services)
       await migrateDatabase(infra.postgresAdminUrl, service.name, service.database);
+    await options.beforeServices?.();
     for (const service of stackConfig.services) {
       services.push(
         await startService(

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { apiKeysSchema } from '@oncepay/http-edge';
 import { kafkaSecurityEnvShape, kafkaSecurityRules } from '@oncepay/messaging';
+import { RETENTION_DEFAULT_HOURS } from './retention-bounds';
 
 export const baseEnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535),
@@ -90,9 +91,19 @@ export const baseEnvSchema = z.object({
    * default is 7 days): consumers may re-read a topic from its beginning, and a forgotten id would be
    * processed again.
    */
-  PROCESSED_MESSAGES_RETENTION_HOURS: z.coerce.number().int().min(24).max(87_600).default(720),
+  PROCESSED_MESSAGES_RETENTION_HOURS: z.coerce
+    .number()
+    .int()
+    .min(24)
+    .max(87_600)
+    .default(RETENTION_DEFAULT_HOURS.processedMessages),
   /** How long SENT outbox rows are kept as history. */
-  OUTBOX_SENT_RETENTION_HOURS: z.coerce.number().int().min(1).max(87_600).default(168),
+  OUTBOX_SENT_RETENTION_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(87_600)
+    .default(RETENTION_DEFAULT_HOURS.outboxSent),
   /**
    * How often the retention job runs. Often and short: each run deletes what expired since the last
    * one, so a run's work stays small and even (docs/adr/0010-retention-batched-deletes-under-a-time-budget.md).

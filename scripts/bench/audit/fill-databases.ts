@@ -16,6 +16,10 @@
 // Ids are md5 of the transfer's number: the same in the three databases, scattered like random UUIDs;
 // instants derive from one `now` passed to the three, so a hold's expiry is the same in each.
 //
+// With `settled` (the benchmark's --prefill, scripts/bench/prefill.ts), it writes history instead: no
+// PENDING transfer (those are COMPLETED) and no hold still HELD (those are VOIDED), and the transfers
+// spread evenly over `historySeconds` ending two hours before `now`, oldest first.
+//
 // With `plant`, it adds one fault for each check of the auditor's database checks, each found exactly
 // once (PLANTED names them): what proves that the paged checks still find a needle at scale.
 //
@@ -33,6 +37,10 @@ export interface AuditDatabaseUrls {
 export interface FillOptions {
   transfers: number;
   plant: boolean;
+  /** Every transfer terminal: history for the benchmark to run on, audited with no grace. */
+  settled?: boolean;
+  /** How long the transfers are spread over, ending two hours before `now` (0: all at that instant). */
+  historySeconds?: number;
 }
 
 const MAX_CUSTOMER_ACCOUNTS = 1_000;
@@ -78,20 +86,29 @@ function md5Uuid(text: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-export async function fillAuditDatabases(urls: AuditDatabaseUrls, options: FillOptions): Promise<void> {
+/** Returns the parameters every statement was given, for more rows about the same transfers (prefill.ts). */
+export async function fillAuditDatabases(urls: AuditDatabaseUrls, options: FillOptions): Promise<FillParams> {
   const n = options.transfers;
   const customers = Math.max(2, Math.min(MAX_CUSTOMER_ACCOUNTS, Math.floor(n / 100)));
   // Shared by the three statements so the databases agree: the transfer's number i gives everything.
-  const params: FillParams = [n, customers, new Date()];
+  const params: FillParams = [
+    n,
+    customers,
+    new Date(),
+    options.historySeconds ?? 0,
+    options.settled ?? false,
+  ];
   await Promise.all([
     withClient(urls.transfer, (db) => fillTransfers(db, params, options.plant)),
     withClient(urls.ledger, (db) => fillLedger(db, params, options.plant)),
     withClient(urls.notification, (db) => fillNotifications(db, params, options.plant)),
   ]);
+  return params;
 }
 
-// The columns every statement derives from i ($1 transfers, $2 customer accounts, $3 the fill's now).
-const TRANSFER_OF_I = `
+// The columns every statement derives from i ($1 transfers, $2 customer accounts, $3 the fill's now,
+// $4 the seconds of history they spread over, $5 settled: no PENDING or HELD).
+export const TRANSFER_OF_I = `
   SELECT i, id, status, from_account_id, to_account_id, amount_minor, created_at,
          CASE status WHEN 'EXPIRED' THEN created_at + interval '1 hour'
                      ELSE created_at + interval '1 day' END AS hold_expires_at,
@@ -99,16 +116,19 @@ const TRANSFER_OF_I = `
          CASE status WHEN 'CAPTURED' THEN amount_minor / 2 + 1 ELSE amount_minor END AS posted_minor
     FROM (SELECT i,
                  md5('oncepay-audit-transfer-' || i)::uuid AS id,
-                 CASE WHEN i % 50 = 1 THEN 'CAPTURED' WHEN i % 50 = 3 THEN 'VOIDED' WHEN i % 50 = 5 THEN 'HELD'
+                 CASE WHEN i % 50 = 1 THEN 'CAPTURED' WHEN i % 50 = 3 THEN 'VOIDED'
+                      WHEN i % 50 = 5 THEN CASE WHEN $5::boolean THEN 'VOIDED' ELSE 'HELD' END
                       WHEN i % 50 = 7 THEN 'EXPIRED'
-                      WHEN i % 10 < 8 THEN 'COMPLETED' WHEN i % 10 = 8 THEN 'FAILED' ELSE 'PENDING' END AS status,
+                      WHEN i % 10 < 8 THEN 'COMPLETED' WHEN i % 10 = 8 THEN 'FAILED'
+                      WHEN $5::boolean THEN 'COMPLETED' ELSE 'PENDING' END AS status,
                  CASE WHEN i % 10 = 8 THEN md5('oncepay-audit-account-' || (i % $2 + 1))::uuid
                       ELSE md5('oncepay-audit-account-0')::uuid END AS from_account_id,
                  CASE WHEN i % 10 = 8 THEN md5('oncepay-audit-account-' || ((i + 1) % $2 + 1))::uuid
                       ELSE md5('oncepay-audit-account-' || (i % $2 + 1))::uuid END AS to_account_id,
                  (i % 9973 + 1)::bigint AS amount_minor,
-                 CASE WHEN i % 10 = 9 THEN $3::timestamptz - interval '1 second'
-                      ELSE $3::timestamptz - interval '2 hours' END AS created_at
+                 CASE WHEN i % 10 = 9 AND NOT $5::boolean THEN $3::timestamptz - interval '1 second'
+                      ELSE $3::timestamptz - interval '2 hours'
+                           - make_interval(secs => $4::float8 * ($1::int - i) / $1::int) END AS created_at
             FROM generate_series(1, $1::int) AS i) t`;
 
 /** The hold statuses TRANSFER_OF_I gives (the rest are payments). */
@@ -116,14 +136,20 @@ const HOLD_STATUSES = `('CAPTURED', 'VOIDED', 'HELD', 'EXPIRED')`;
 
 // The refunds: one of every 50th payment (COMPLETED), of half its amount plus one, from its customer
 // back to the treasury, an hour after it.
-const REFUND_OF_I = `
+export const REFUND_OF_I = `
   SELECT i, md5('oncepay-audit-refund-' || i)::uuid AS id, id AS refund_of, to_account_id AS from_account_id,
          from_account_id AS to_account_id, amount_minor / 2 + 1 AS amount_minor,
          created_at + interval '1 hour' AS created_at
     FROM (${TRANSFER_OF_I}) p
    WHERE i % 50 = 2`;
 
-type FillParams = [transfers: number, customers: number, now: Date];
+export type FillParams = [
+  transfers: number,
+  customers: number,
+  now: Date,
+  historySeconds: number,
+  settled: boolean,
+];
 
 async function fillTransfers(db: Client, params: FillParams, plant: boolean): Promise<void> {
   await db.query(
@@ -303,7 +329,7 @@ async function fillNotifications(db: Client, params: FillParams, plant: boolean)
   await db.query('ANALYZE notifications');
 }
 
-async function withClient(url: string, work: (db: Client) => Promise<void>): Promise<void> {
+export async function withClient(url: string, work: (db: Client) => Promise<void>): Promise<void> {
   const db = new Client({ connectionString: url });
   await db.connect();
   try {
