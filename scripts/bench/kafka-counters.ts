@@ -102,11 +102,16 @@ export async function readKafka(brokers: string[], logDir: string | null): Promi
 export const USED_STACK_BYTES_NOTE =
   'not measured: the broker is not one the benchmark started, so its log directory is not read';
 
+export const SHRUNK_LOG_NOTE =
+  'not measured: the log segments shrank during the phase (a segment deleted or compacted), so their growth is not what was written';
+
 export function kafkaDelta(before: KafkaReading, after: KafkaReading): KafkaDelta {
-  const bytes = before.logBytes === null || after.logBytes === null ? null : after.logBytes - before.logBytes;
+  const growth =
+    before.logBytes === null || after.logBytes === null ? null : after.logBytes - before.logBytes;
+  const bytes = growth !== null && growth >= 0 ? growth : null;
   return {
     ...offsetDelta(before.offsets, after.offsets),
     bytes,
-    bytesNote: bytes === null ? USED_STACK_BYTES_NOTE : null,
+    bytesNote: growth === null ? USED_STACK_BYTES_NOTE : bytes === null ? SHRUNK_LOG_NOTE : null,
   };
 }

@@ -304,15 +304,40 @@ export class ConsumerRunner {
       const last = chunk[chunk.length - 1] as KafkaMessage;
       // Handled and committed in the database: its offset may be committed from now on.
       resolveOffset(last.offset);
-      await commitOffsetsIfNecessary();
-      this.armIdleCommit();
       const next = (BigInt(last.offset) + 1n).toString();
+      if (this.stopped()) await this.handOver(commitOffsetsIfNecessary, batch.topic, batch.partition, next);
+      else await commitOffsetsIfNecessary();
+      this.armIdleCommit();
       this.options.observer?.lag(
         batch.topic,
         batch.partition,
         Number(BigInt(batch.highWatermark) - BigInt(next)),
       );
       await heartbeat();
+    }
+  }
+
+  /**
+   * A batch that finished after stop() began: stop() committed what was handled before it, so this one
+   * hands over its own offset. Explicit offsets go to the group at once, whatever the interval. A failure
+   * costs a redelivery to the next owner, which dedup absorbs: logged, not thrown into the shutdown.
+   */
+  private async handOver(
+    commit: EachBatchPayload['commitOffsetsIfNecessary'],
+    topic: string,
+    partition: number,
+    offset: string,
+  ): Promise<void> {
+    try {
+      await commit({ topics: [{ topic, partitions: [{ partition, offset }] }] });
+    } catch (error) {
+      this.logger.warn('offset of the last batch not handed over at stop; the next owner gets it again', {
+        groupId: this.options.groupId,
+        topic,
+        partition,
+        offset,
+        error: describeError(error),
+      });
     }
   }
 

@@ -169,6 +169,25 @@ describe('GroupCommit', () => {
     expect(commit.stats()).toMatchObject({ batches: 2, items: 4, batchesRetriedOneByOne: 1 });
   });
 
+  it('stops the one-by-one retry when the database goes away: the rest fail at once, unwritten', async () => {
+    const writer = new ManualWriter();
+    const commit = groupCommit(writer);
+    const results = track([1, 2, 3, 4].map((id) => commit.submit({ id, bad: id === 2 })));
+    await writer.finish(0);
+    await writer.finish(1); // [2, 3, 4] fails for 2's value
+    const unavailable = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    writer.calls[2]!.fail(unavailable); // [2] alone: the database is gone now
+    await settle();
+
+    expect(writer.batchIds()).toEqual([[1], [2, 3, 4], [2]]);
+    expect(results.slice(1)).toEqual([
+      { error: unavailable },
+      { error: unavailable },
+      { error: unavailable },
+    ]);
+    expect(commit.stats()).toMatchObject({ waiting: 0, itemsInFlight: 0 });
+  });
+
   it('holds the slot during the one-by-one retry: the next batch waits for it', async () => {
     const writer = new ManualWriter();
     const commit = groupCommit(writer);

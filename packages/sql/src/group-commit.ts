@@ -150,6 +150,12 @@ export class GroupCommit<I, O> {
         pending.resolve(results[0]!);
       } catch (error) {
         pending.reject(error);
+        if (!this.options.mayBeOneItemsFault(error)) {
+          // The database went away (or the writer is broken) meanwhile: the rest would only fail the
+          // same way, one timeout after another, while this batch holds its slot.
+          for (const rest of batch.slice(batch.indexOf(pending) + 1)) rest.reject(error);
+          return;
+        }
       }
     }
   }

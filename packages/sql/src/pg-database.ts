@@ -77,8 +77,13 @@ class LazyTransaction implements SqlExecutor {
     if (this.opened) return this.client.query(prepared(text, values));
     this.opened = true;
     if (values.length > 0) {
-      await this.client.query(BEGIN);
-      return this.client.query(prepared(text, values));
+      // Both queued before either is awaited: node-postgres sends them in this order, so no statement
+      // issued meanwhile on this transaction can slip in between (program order is lock order).
+      const [, result] = await Promise.all([
+        this.client.query(BEGIN),
+        this.client.query(prepared(text, values)),
+      ]);
+      return result;
     }
     // One message, two statements: node-postgres answers with a result per statement.
     const results = (await this.client.query(`${BEGIN}; ${text}`)) as unknown as QueryResult[];
