@@ -24,8 +24,10 @@ export {
 } from './service-core.module';
 export { deliveryPositions, type PositionOf } from './delivery-positions';
 export {
+  absorbedDuplicateEntries,
   absorbedEntry,
   capTrailRows,
+  causesOf,
   consumedEntry,
   outboxRowEntry,
   position,

@@ -5,6 +5,7 @@
 import {
   absorbedEntry,
   capTrailRows,
+  causesOf,
   consumedEntry,
   outboxRowEntry,
   TRAIL_QUERY_LIMIT,
@@ -109,5 +110,21 @@ describe('capTrailRows', () => {
         summary: `Showed the first ${TRAIL_ROWS_PER_KIND} journal entries; there are more, not shown.`,
       },
     ]);
+  });
+});
+
+describe('causesOf', () => {
+  it('gives the causation ids of the outbox rows that have one, in order', () => {
+    const row = (causation_id: string | null) => ({
+      id,
+      topic: 't',
+      event_type: 'E',
+      causation_id,
+      status: 'SENT',
+      attempts: 1,
+      created_at: at,
+      sent_at: at,
+    });
+    expect(causesOf([row('a'), row(null), row('b')])).toEqual(['a', 'b']);
   });
 });

@@ -63,6 +63,11 @@ export function readOutboxRows(db: SqlExecutor, transferId: string): Promise<Out
   );
 }
 
+/** The ids of the messages whose handling wrote these outbox rows (their events' causation ids). */
+export function causesOf(rows: readonly OutboxTrailRow[]): string[] {
+  return rows.flatMap((row) => (row.causation_id === null ? [] : [row.causation_id]));
+}
+
 export function outboxRowEntry(row: OutboxTrailRow): TrailEntry {
   const sent =
     row.sent_at === null
@@ -134,6 +139,16 @@ export function readAbsorbedDuplicates(db: SqlExecutor, transferId: string): Pro
     transferId,
     TRAIL_QUERY_LIMIT,
   );
+}
+
+/** Every service's trail shows its absorbed duplicates alike: read, capped, as entries. */
+export async function absorbedDuplicateEntries(db: SqlExecutor, transferId: string): Promise<TrailEntry[]> {
+  const absorbed = capTrailRows(
+    await readAbsorbedDuplicates(db, transferId),
+    'duplicates absorbed',
+    (row) => row.absorbed_at,
+  );
+  return [...absorbed.rows.map(absorbedEntry), ...absorbed.truncated];
 }
 
 export function absorbedEntry(row: AbsorbedTrailRow): TrailEntry {

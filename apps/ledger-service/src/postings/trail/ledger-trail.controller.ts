@@ -13,12 +13,12 @@ import {
   type Trail,
 } from '@oncepay/http-edge';
 import {
-  absorbedEntry,
+  absorbedDuplicateEntries,
   capTrailRows,
+  causesOf,
   consumedEntry,
   outboxRowEntry,
   PG_DATABASE,
-  readAbsorbedDuplicates,
   readConsumedRecords,
   readOutboxRows,
   TRAIL_QUERY_LIMIT,
@@ -53,11 +53,7 @@ export class LedgerTrailController {
     );
     // Each answer names the request it answers (causationId): the requests consumed, found by id.
     const consumed = capTrailRows(
-      await readConsumedRecords(
-        this.db,
-        POST_TRANSFER_CONSUMER,
-        outbox.rows.flatMap((row) => (row.causation_id === null ? [] : [row.causation_id])),
-      ),
+      await readConsumedRecords(this.db, POST_TRANSFER_CONSUMER, causesOf(outbox.rows)),
       'requests consumed',
       (row) => row.processed_at,
     );
@@ -82,11 +78,7 @@ export class LedgerTrailController {
          FROM holds WHERE transfer_id = $1::uuid`,
       transferId,
     );
-    const absorbed = capTrailRows(
-      await readAbsorbedDuplicates(this.db, transferId),
-      'duplicates absorbed',
-      (row) => row.absorbed_at,
-    );
+    const absorbed = await absorbedDuplicateEntries(this.db, transferId);
     return {
       service: 'ledger',
       transferId,
@@ -100,8 +92,7 @@ export class LedgerTrailController {
         ...postings.truncated,
         ...outbox.rows.map(outboxRowEntry),
         ...outbox.truncated,
-        ...absorbed.rows.map(absorbedEntry),
-        ...absorbed.truncated,
+        ...absorbed,
       ]),
     };
   }

@@ -13,11 +13,10 @@ import {
   type Trail,
 } from '@oncepay/http-edge';
 import {
-  absorbedEntry,
+  absorbedDuplicateEntries,
   capTrailRows,
   consumedEntry,
   PG_DATABASE,
-  readAbsorbedDuplicates,
   readConsumedRecords,
   TRAIL_QUERY_LIMIT,
 } from '@oncepay/service-runtime';
@@ -77,11 +76,7 @@ export class NotificationTrailController {
       'webhook deliveries',
       (row) => row.created_at,
     );
-    const absorbed = capTrailRows(
-      await readAbsorbedDuplicates(this.db, transferId),
-      'duplicates absorbed',
-      (row) => row.absorbed_at,
-    );
+    const absorbed = await absorbedDuplicateEntries(this.db, transferId);
     return {
       service: 'notification',
       transferId,
@@ -92,8 +87,7 @@ export class NotificationTrailController {
         ...attempts.truncated,
         ...webhooks.rows.map(webhookDeliveryEntry),
         ...webhooks.truncated,
-        ...absorbed.rows.map(absorbedEntry),
-        ...absorbed.truncated,
+        ...absorbed,
       ]),
     };
   }

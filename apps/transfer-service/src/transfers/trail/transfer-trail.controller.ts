@@ -13,12 +13,12 @@ import {
   type Trail,
 } from '@oncepay/http-edge';
 import {
-  absorbedEntry,
+  absorbedDuplicateEntries,
   capTrailRows,
+  causesOf,
   consumedEntry,
   outboxRowEntry,
   PG_DATABASE,
-  readAbsorbedDuplicates,
   readConsumedRecords,
   readOutboxRows,
   TRAIL_QUERY_LIMIT,
@@ -58,20 +58,13 @@ export class TransferTrailController {
     );
     // The answers it consumed, found by id: each final event or hold step names its cause, and a hold
     // still HELD names the HoldPlaced it applied last. Ids that are its own events find no record.
-    const answerIds = [
-      ...outbox.rows.flatMap((row) => (row.causation_id === null ? [] : [row.causation_id])),
-      ...(transfer ? [transfer.last_event_id] : []),
-    ];
+    const answerIds = [...causesOf(outbox.rows), ...(transfer ? [transfer.last_event_id] : [])];
     const consumed = capTrailRows(
       await readConsumedRecords(this.db, RECORD_LEDGER_RESULT_CONSUMER, answerIds),
       'ledger answers consumed',
       (row) => row.processed_at,
     );
-    const absorbed = capTrailRows(
-      await readAbsorbedDuplicates(this.db, transferId),
-      'duplicates absorbed',
-      (row) => row.absorbed_at,
-    );
+    const absorbed = await absorbedDuplicateEntries(this.db, transferId);
     const stale = capTrailRows(
       await this.db.query<StaleEventRow[]>(
         `SELECT consumer, event_id::text, event_type, sequence, transfer_version, verdict, detail, topic,
@@ -93,8 +86,7 @@ export class TransferTrailController {
         ...consumed.truncated,
         ...outbox.rows.map(outboxRowEntry),
         ...outbox.truncated,
-        ...absorbed.rows.map(absorbedEntry),
-        ...absorbed.truncated,
+        ...absorbed,
         ...stale.rows.map(staleEntry),
         ...stale.truncated,
         ...(transfer ? [statusEntry(transfer)] : []),
