@@ -32,7 +32,7 @@ export {
   releaseSchema,
   type Release,
 } from './events';
-export { accountIdFor, idSchema } from './ids';
+export { accountIdFor, idSchema, newId } from './ids';
 export {
   amountMinorSchema,
   CURRENCIES_IN_USE,

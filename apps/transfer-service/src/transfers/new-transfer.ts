@@ -1,6 +1,7 @@
 // A new transfer id's first decision, shared by the two ways a transfer begins: a client's request
 // (a payment or a hold) and a refund of a payment. The state machine accepts it as PENDING with its
 // TransferRequested; the row is built from that state, so the accept path need not read it back.
+import { newId } from '@oncepay/contracts';
 import type { OncePayEvent, TransferFacts } from '@oncepay/contracts';
 import {
   decide,
@@ -8,7 +9,6 @@ import {
   INITIAL_TRANSFER_STATE,
   type KnownTransferState,
 } from '@oncepay/transfer-state-machine';
-import { randomUUID } from 'node:crypto';
 import type { Transfer } from '../generated/prisma/client';
 import { newTransferRow } from './transfer.repository';
 
@@ -26,7 +26,7 @@ export function newTransfer(
     {
       type: 'RequestTransfer',
       transfer,
-      eventId: randomUUID(),
+      eventId: newId(),
       correlationId: meta.correlationId,
       now: meta.now,
     },

@@ -5,9 +5,8 @@
 // to go negative: such an account is where money enters the system, so any client holding one could
 // create money.
 import { Injectable } from '@nestjs/common';
-import { accountIdFor } from '@oncepay/contracts';
+import { accountIdFor, newId } from '@oncepay/contracts';
 import type { Role } from '@oncepay/http-edge';
-import { randomUUID } from 'node:crypto';
 import type { Account } from '../../generated/prisma/client';
 import { AccountRepository } from '../account.repository';
 
@@ -39,7 +38,7 @@ export class OpenAccountHandler {
   async execute(command: OpenAccountCommand): Promise<OpenAccountResult> {
     if (command.allowNegativeBalance && command.ownerRole !== 'operator') return { outcome: 'operator_only' };
     const requested = {
-      id: command.idempotencyKey ? accountIdFor(command.ownerClientId, command.idempotencyKey) : randomUUID(),
+      id: command.idempotencyKey ? accountIdFor(command.ownerClientId, command.idempotencyKey) : newId(),
       ownerClientId: command.ownerClientId,
       currency: command.currency,
       allowNegativeBalance: command.allowNegativeBalance,

@@ -3,6 +3,7 @@
 // hold request places a hold or is rejected, a capture posts and ends its hold, a release ends it.
 import {
   assertNever,
+  newId,
   type CaptureRequested,
   type HoldCaptured,
   type HoldPlaced,
@@ -22,7 +23,6 @@ import {
   decideRelease,
   type HoldRefusal,
 } from '@oncepay/posting-rules';
-import { randomUUID } from 'node:crypto';
 import type { LedgerBatch } from '../ledger-batch';
 import {
   holdCapturedEvent,
@@ -111,7 +111,7 @@ function decideTransfer(request: TransferRequested, batch: LedgerBatch): PostTra
   batch.move(facts.fromAccountId, { balanceMinor: decision.balancesAfter.from });
   batch.move(facts.toAccountId, { balanceMinor: decision.balancesAfter.to });
   if (refundOf !== null) batch.countRefund(refundOf, facts.amountMinor);
-  return { outcome: 'posted', answer: transferPostedEvent(request, { id: randomUUID(), postedAt: now }) };
+  return { outcome: 'posted', answer: transferPostedEvent(request, { id: newId(), postedAt: now }) };
 }
 
 function placeHold(
@@ -134,7 +134,7 @@ function placeHold(
 
   batch.placeHold(decision.hold);
   batch.move(facts.fromAccountId, { heldMinor: decision.heldAfter });
-  const answer = holdPlacedEvent(request, holdExpiresAt, { id: randomUUID(), heldAt: now });
+  const answer = holdPlacedEvent(request, holdExpiresAt, { id: newId(), heldAt: now });
   return { outcome: 'held', answer };
 }
 
@@ -152,7 +152,7 @@ function decideCaptureIntoBatch(request: CaptureRequested, batch: LedgerBatch): 
       });
       batch.move(facts.toAccountId, { balanceMinor: decision.balancesAfter.to });
       batch.settleHold(decision.hold);
-      return { outcome: 'captured', answer: holdCapturedEvent(request, { id: randomUUID(), postedAt: now }) };
+      return { outcome: 'captured', answer: holdCapturedEvent(request, { id: newId(), postedAt: now }) };
     case 'already_captured':
       return { outcome: 'already_settled' };
     case 'refuse':
@@ -177,7 +177,7 @@ function decideReleaseIntoBatch(request: ReleaseRequested, batch: LedgerBatch): 
       batch.settleHold(decision.hold);
       return {
         outcome: 'released',
-        answer: holdReleasedEvent(request, { id: randomUUID(), releasedAt: now }),
+        answer: holdReleasedEvent(request, { id: newId(), releasedAt: now }),
       };
     case 'already_released':
       return { outcome: 'already_settled' };
@@ -189,7 +189,7 @@ function decideReleaseIntoBatch(request: ReleaseRequested, batch: LedgerBatch): 
 }
 
 function rejected(request: TransferRequested, reason: RejectionReason, decidedAt: Date): PostTransferResult {
-  const answer = transferRejectedEvent(request, { id: randomUUID(), reason, decidedAt });
+  const answer = transferRejectedEvent(request, { id: newId(), reason, decidedAt });
   return { outcome: 'rejected', reason, answer };
 }
 

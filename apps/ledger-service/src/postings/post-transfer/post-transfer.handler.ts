@@ -7,13 +7,13 @@
 // decided: the decisions, the journal entries, the holds, the accounts' balances and held amounts and
 // the answers in the outbox. So an answer is published if and only if its decision committed, and no
 // delivery can decide twice. A batch of one is the simple case.
+import { newId } from '@oncepay/contracts';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { RejectionReason, TransferRequested } from '@oncepay/contracts';
 import { handleBatchOnce } from '@oncepay/dedup';
 import type { SqlExecutor, PgDatabase } from '@oncepay/sql';
 import { enqueueEvents } from '@oncepay/messaging';
 import { PG_DATABASE, type PositionOf } from '@oncepay/service-runtime';
-import { randomUUID } from 'node:crypto';
 import { LedgerBatch } from '../ledger-batch';
 import {
   claimDecisionIfUndecided,
@@ -164,7 +164,7 @@ export class PostTransferHandler {
           refundOf: refundOf ?? null,
         };
         if (!(await claimDecisionIfUndecided(tx, decision))) return { outcome: 'already_decided' };
-        const answer = transferRejectedEvent(request, { id: randomUUID(), reason, decidedAt });
+        const answer = transferRejectedEvent(request, { id: newId(), reason, decidedAt });
         await enqueueEvents(tx, [answer]);
         return { outcome: 'rejected', reason, answer };
       },

@@ -9,11 +9,11 @@
 // ONE statement before the per-event effects run (`prepare`); each event's result is then read from what
 // that statement returned, and only an event whose transfer had its notification before this batch
 // costs a SELECT.
+import { newId } from '@oncepay/contracts';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { handleBatchOnce } from '@oncepay/dedup';
 import type { SqlExecutor, PgDatabase } from '@oncepay/sql';
 import { PG_DATABASE, type PositionOf } from '@oncepay/service-runtime';
-import { randomUUID } from 'node:crypto';
 import type { TransferOutcome } from '../domain/notification';
 import { notificationBodyOf, type TransferOutcomeEvent } from '../domain/notification-body';
 import { webhookEventTypeOf } from '../domain/webhook-event-type';
@@ -155,7 +155,7 @@ async function createNotifications(
      SELECT transfer_id::text AS transfer_id, id::text AS id, event_id::text AS event_id,
             outcome::text AS outcome
        FROM created`,
-    events.map(() => randomUUID()),
+    events.map(() => newId()),
     bodies.map((body) => body.transferId),
     events.map((event) => event.payload.clientId),
     bodies.map((body) => body.outcome),

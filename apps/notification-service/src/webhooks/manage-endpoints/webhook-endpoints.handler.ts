@@ -3,8 +3,8 @@
 // statement: another client's endpoint is invisible, exactly as if it did not exist (404).
 // node-postgres, not Prisma: the rotation must lock the endpoint's row (FOR UPDATE) so two racing
 // rotations cannot both leave a current secret.
+import { newId } from '@oncepay/contracts';
 import type { SqlExecutor } from '@oncepay/sql';
-import { randomUUID } from 'node:crypto';
 import type { WebhookEventType } from '../../notifications/domain/webhook-event-type';
 import { WEBHOOK_EVENT_TYPES } from '../../notifications/domain/webhook-event-type';
 import { encodeCursor } from '../../notifications/list-notifications/list-notifications.query';
@@ -75,7 +75,7 @@ export class WebhookEndpointsHandler {
       const [row] = await tx.query<EndpointRow[]>(
         `INSERT INTO webhook_endpoints (id, client_id, url, event_types) VALUES ($1::uuid, $2, $3, $4::text[])
          RETURNING ${ENDPOINT_COLUMNS}`,
-        randomUUID(),
+        newId(),
         clientId,
         check.url,
         events,

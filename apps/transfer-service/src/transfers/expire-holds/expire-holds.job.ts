@@ -5,6 +5,7 @@
 // batch; a full batch is followed by another, at most MAX_BATCHES_PER_RUN per run. The ledger then
 // releases the hold and answers HoldReleased (EXPIRY), which makes the hold EXPIRED. Runs like the
 // RetentionJob: one run at a time, the timer unref'd, the run in flight awaited on shutdown.
+import { newId } from '@oncepay/contracts';
 import {
   Inject,
   Injectable,
@@ -18,7 +19,6 @@ import type { OutboxSignal } from '@oncepay/messaging';
 import { OUTBOX_SIGNAL, PG_DATABASE } from '@oncepay/service-runtime';
 import { PgDatabase } from '@oncepay/sql';
 import { decide, evolve, type KnownTransferState } from '@oncepay/transfer-state-machine';
-import { randomUUID } from 'node:crypto';
 import { TransferMetrics } from '../transfer-metrics';
 import { lockDueHolds, saveTransferStates, toTransferState } from '../transfer.repository';
 
@@ -85,7 +85,7 @@ export class ExpireHoldsJob implements OnApplicationBootstrap, BeforeApplication
           const state = toTransferState(row);
           const decision = decide(
             // The expiry has no request of its own: it carries the hold's first one's correlation id.
-            { type: 'ExpireHold', eventId: randomUUID(), correlationId: row.correlationId, now },
+            { type: 'ExpireHold', eventId: newId(), correlationId: row.correlationId, now },
             state,
           );
           // The rows were chosen HELD and due at `now`, under their lock: any other outcome is a bug.

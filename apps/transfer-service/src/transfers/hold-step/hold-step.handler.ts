@@ -5,6 +5,7 @@
 // (a capture, a void, the expiry job): the second sees the first one's status and is refused, so a
 // hold ends exactly one way. A refused step stores no key: a retry with the same key is decided again
 // (HOLD_NOT_PLACED now, accepted once the ledger placed the hold).
+import { newId } from '@oncepay/contracts';
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { answerForStoredKey, fingerprintRequest, insertIdempotencyKey } from '@oncepay/dedup';
@@ -19,7 +20,6 @@ import {
   type StepRefusal,
   type VoidHold,
 } from '@oncepay/transfer-state-machine';
-import { randomUUID } from 'node:crypto';
 import { keyedAnswerOf, type KeyedAnswer } from '../keyed-request';
 import { lockTransfers, saveTransferStates, toTransferState, withState } from '../transfer.repository';
 import { toTransferResource } from '../transfer.resource';
@@ -97,7 +97,7 @@ export class HoldStepHandler {
   }
 
   private commandFor(input: HoldStepInput, state: KnownTransferState, now: Date): CaptureHold | VoidHold {
-    const meta = { eventId: randomUUID(), correlationId: input.correlationId, now };
+    const meta = { eventId: newId(), correlationId: input.correlationId, now };
     if (input.step.type === 'VoidHold') return { type: 'VoidHold', ...meta };
     return {
       type: 'CaptureHold',

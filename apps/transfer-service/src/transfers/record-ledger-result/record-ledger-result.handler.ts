@@ -4,6 +4,7 @@
 // A redelivered, stale or conflicting answer changes nothing; it is logged and counted (TransferMetrics),
 // never applied, and recorded for the transfer trail (a redelivery in absorbed_duplicates, an answer
 // the state machine ignored in stale_events), in the same transaction.
+import { newId } from '@oncepay/contracts';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { OncePayEvent } from '@oncepay/contracts';
 import { handleBatchOnce } from '@oncepay/dedup';
@@ -18,7 +19,6 @@ import {
   type LedgerAnswer,
   type TransferState,
 } from '@oncepay/transfer-state-machine';
-import { randomUUID } from 'node:crypto';
 import { lockTransfers, saveTransferStates, toTransferState } from '../transfer.repository';
 import { TransferMetrics, type LedgerAnswerEffect } from '../transfer-metrics';
 import { recordStaleEvents, type IgnoredAnswer } from '../trail/stale-events';
@@ -83,7 +83,7 @@ export class RecordLedgerResultHandler {
   private apply(event: LedgerAnswer, batch: BatchState, now: Date): Applied {
     const id = event.aggregateId.toLowerCase();
     const state = batch.states.get(id) ?? INITIAL_TRANSFER_STATE;
-    const decision = decide({ type: 'RecordLedgerResult', event, eventId: randomUUID(), now }, state);
+    const decision = decide({ type: 'RecordLedgerResult', event, eventId: newId(), now }, state);
     const context = { transferId: event.aggregateId, eventId: event.id, correlationId: event.correlationId };
     switch (decision.outcome) {
       case 'accepted': {

@@ -5,6 +5,7 @@
 // statement (insertTransferOnce). Every refund of a payment is inserted under the payment's lock, so
 // two concurrent refunds are decided one after the other and together never exceed it. A refused
 // refund stores no key. The ledger checks again against what it posted (REFUND_EXCEEDS_PAYMENT).
+import { newId } from '@oncepay/contracts';
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { answerForStoredKey, fingerprintRequest } from '@oncepay/dedup';
@@ -18,7 +19,6 @@ import {
   type RefundRefusal,
   type TransferState,
 } from '@oncepay/transfer-state-machine';
-import { randomUUID } from 'node:crypto';
 import { keyedAnswerOf, type KeyedAnswer } from '../keyed-request';
 import { newTransfer } from '../new-transfer';
 import { TransferMetrics } from '../transfer-metrics';
@@ -111,7 +111,7 @@ export class RefundTransferHandler {
     const refundingMinor = await sumRefundingMinor(tx, input.paymentId);
     const amountMinor = input.body.amount ?? paidMinor(payment) - refundingMinor;
     const decision = decideRefund(payment, refundingMinor, {
-      refundId: randomUUID(),
+      refundId: newId(),
       clientId: input.clientId,
       amountMinor,
       reference: input.body.reference ?? null,

@@ -5,13 +5,13 @@
 // before is answered from what it stored; a concurrent request with the same key waits for this one's
 // commit (the next batch, or the key's unique index), then replays it. The hottest path of the system,
 // on node-postgres (PgDatabase), not Prisma; the 202 only after the commit that holds it all.
+import { newId } from '@oncepay/contracts';
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { fingerprintRequest, writeOnceForKey } from '@oncepay/dedup';
 import { PG_DATABASE, retentionWindows } from '@oncepay/service-runtime';
 import { PgDatabase } from '@oncepay/sql';
 import type { TransferFacts } from '@oncepay/contracts';
-import { randomUUID } from 'node:crypto';
 import { newTransfer } from '../new-transfer';
 import { toTransferResource, type TransferResource } from '../transfer.resource';
 import type { RequestTransferBody } from './request-transfer.dto';
@@ -83,7 +83,7 @@ export class RequestTransferHandler {
 function factsOf(input: RequestTransferInput, now: Date): TransferFacts {
   const { body } = input;
   return {
-    transferId: randomUUID(),
+    transferId: newId(),
     clientId: input.clientId,
     fromAccountId: body.fromAccountId,
     toAccountId: body.toAccountId,
