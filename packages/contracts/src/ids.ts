@@ -23,8 +23,8 @@ export function accountIdFor(clientId: string, idempotencyKey: string): string {
 
 /**
  * A new id for anything OncePay mints (a transfer, an event, a notification...): a time-ordered UUID
- * (RFC 9562 v7), so rows inserted now land at the right-hand edge of every index keyed by their ids
- * instead of on a random page of it. With random ids the indexes of big tables outgrow memory and every
+ * (RFC 9562 v7), so rows inserted now land next to each other, after the ids minted before them, in
+ * every index keyed by their ids, instead of on a random page of it. With random ids the indexes of big tables outgrow memory and every
  * insert reads and dirties a random page (docs/adr/0016-time-ordered-ids.md). The first 48 bits are the
  * creation time in milliseconds, which a transfer shows anyway (`createdAt`); the rest is random apart
  * from a counter that keeps ids of the same millisecond of this process in order.

@@ -34,7 +34,9 @@ function el(tag, attributes = {}, ...children) {
   return node;
 }
 
-const shortId = (id) => id.slice(0, 8);
+// The last 8 hex digits: random in every id. The first 8 of a time-ordered id (docs/adr/0016) are the
+// same for every transfer of the same minute.
+const shortId = (id) => id.slice(-8);
 const timeOf = (iso) => new Date(iso).toLocaleTimeString([], { hour12: false }) + '.' + iso.slice(20, 23);
 
 /** Minor units (a string) as major units, without ever going through a float. */
