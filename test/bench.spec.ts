@@ -427,6 +427,7 @@ describe('the report', () => {
       deadLettersBefore: 0,
     },
     targets: evaluateTargets(phases, wholeRun),
+    cpuProfiles: null,
   };
 
   it('renders the verdict, every target with its result, the phases, the processes and the audit', () => {

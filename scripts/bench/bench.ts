@@ -200,6 +200,8 @@ export async function runBench(
       wholeRun,
       audit,
       targets: evaluateTargets(phases, wholeRun),
+      // Written when the services exit, after this: run.ts adds them once it has stopped the stack.
+      cpuProfiles: null,
     };
   } finally {
     sampler.stop();

@@ -28,6 +28,9 @@ are printed as FAIL but do not change the exit code.
   --service-env <K=V>      an environment variable for the services of a stack the benchmark starts, to
                            measure a knob (BATCH_LINGER_MS=5, KAFKA_PARTITIONS=6...); repeatable. It
                            then starts its own stack and refuses a running one. Printed in the report.
+  --cpu-profile            the services of a stack of its own run under V8's profiler (node --cpu-prof):
+                           their profiles go to <out>/cpu-profiles and the report says, per service, where
+                           its CPU went, by package and by function (the profiler costs CPU of its own)
   --out <dir>              where bench.json and bench.md are written (default .oncepay/bench/<time>)
   --smoke                  a run of a few seconds with small numbers (flags given still win)
   --help                   print this help
@@ -77,6 +80,8 @@ export type BenchCliOptions =
       logLevel: string;
       /** Set by --retention-window and --service-env: the services of a stack of its own run with it. */
       serviceEnv: Record<string, string>;
+      /** --cpu-profile: where the services' profiles are written (in outDir); null without it. */
+      cpuProfileDir: string | null;
     }
   | { kind: 'soak'; plan: SoakPlan; outDir: string; logLevel: string }
   | { kind: 'flows'; plan: FlowsPlan; outDir: string; logLevel: string }
@@ -140,6 +145,7 @@ const FLOWS_SMOKE: FlowsPlan = {
 /** The benchmark's flags that --flows has no use for: it runs one rate, no closed loop, no pgbench. */
 const NOT_FOR_FLOWS = [
   'service-env',
+  'cpu-profile',
   'concurrency',
   'prefill',
   'prefill-days',
@@ -158,6 +164,7 @@ const NOT_FOR_SOAK = [
   'rates',
   'pgbench-duration',
   'service-env',
+  'cpu-profile',
   'prefill',
   'prefill-days',
 ] as const;
@@ -249,6 +256,7 @@ export function parseBenchOptions(argv: string[], now = new Date()): BenchCliOpt
       logLevel: values['log-level'],
       serviceEnv: mergeServiceEnv(benchRetention(values), parseServiceEnv(values['service-env'] ?? [])),
       outDir: outDir('bench'),
+      cpuProfileDir: values['cpu-profile'] ? path.join(outDir('bench'), 'cpu-profiles') : null,
       plan: {
         durationS,
         warmupS,
@@ -285,6 +293,8 @@ function parseFlags(argv: string[]) {
       'no-pgbench': { type: 'boolean', default: false },
       'log-level': { type: 'string', default: 'warn' },
       'service-env': { type: 'string', multiple: true },
+      // No default: the soak and the flows refuse it when given (undefined is "not given").
+      'cpu-profile': { type: 'boolean' },
       out: { type: 'string' },
       smoke: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },

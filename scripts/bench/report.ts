@@ -2,6 +2,7 @@
 // Markdown rendering (bench.md, what docs/performance.md quotes; also what the console prints).
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { CpuShare, ServiceCpuProfile } from './cpu-profile';
 import type { UnitCosts } from './cost';
 import type { CounterDelta } from './db-counters';
 import type { KafkaDelta } from './kafka-counters';
@@ -116,6 +117,8 @@ export interface BenchReport {
   wholeRun: ProcessUsage[];
   audit: AuditSummary | null;
   targets: TargetResult[];
+  /** With --cpu-profile: where each service's CPU went; null without it. */
+  cpuProfiles: ServiceCpuProfile[] | null;
 }
 
 const MB = 1024 * 1024;
@@ -249,6 +252,8 @@ export function renderMarkdown(report: BenchReport): string {
 
   lines.push(...renderCost(report), '');
 
+  if (report.cpuProfiles) lines.push(...renderCpuProfiles(report.cpuProfiles));
+
   lines.push('## Audit', '');
   if (!report.audit) lines.push('Not run: the benchmark stopped before it.', '');
   else lines.push('```text', report.audit.text, '```', '');
@@ -311,6 +316,34 @@ export function renderCost(report: Pick<BenchReport, 'phases'>): string[] {
   }
   const notMeasured = phases.find((phase) => phase.cost.kafka.bytesNote !== null);
   if (notMeasured) lines.push(`- Kafka bytes: ${notMeasured.cost.kafka.bytesNote}`);
+  return lines;
+}
+
+/** --cpu-profile's section: per service, where its busy time went. */
+export function renderCpuProfiles(profiles: readonly ServiceCpuProfile[]): string[] {
+  const lines = ['## CPU profiles', ''];
+  lines.push(
+    "Each service's whole life under V8's sampling profiler (start-up, every phase, the settling): each " +
+      'sample is charged to the function it was in, not to its callers. `(native)` is C++ called from ' +
+      'JavaScript (socket writes, hashing, buffers), `(program)` V8 itself. The profiler costs CPU of its ' +
+      'own: compare a run with it against another run with it, not against the numbers above.',
+    '',
+  );
+  if (profiles.length === 0) lines.push('No profile was written (a service did not exit normally).', '');
+  const rows = (shares: CpuShare[]) =>
+    shares.map((entry) => [`${(entry.share * 100).toFixed(1)}%`, entry.ms.toFixed(0), entry.name]);
+  for (const { service, file, summary } of profiles) {
+    lines.push(
+      `### ${service}`,
+      '',
+      `Busy ${(summary.busyMs / 1000).toFixed(1)} s, idle ${(summary.idleMs / 1000).toFixed(1)} s; the profile: ${file}`,
+      '',
+      ...table(['share of busy', 'ms', 'code'], rows(summary.byPackage)),
+      '',
+      ...table(['share of busy', 'ms', 'function (self time)'], rows(summary.byFunction)),
+      '',
+    );
+  }
   return lines;
 }
 

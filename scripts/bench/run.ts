@@ -1,9 +1,10 @@
 // `npm run bench`: measures OncePay on this machine (see options.ts for the flags, bench.ts for what is
-// measured and how) and writes bench.json and bench.md; with --soak, runs soak.ts instead and writes
+// measured and how) and writes bench.json and bench.md (with --cpu-profile, the services' profiles too); with --soak, runs soak.ts instead and writes
 // soak.json and soak.md; with --flows, runs flows.ts (a hold-and-capture against a one-step transfer)
 // and writes flows.json and flows.md. Exit code 0 when the audit is clean (and a soak's tables stayed flat), 1 when
 // an invariant broke, a soak's tables grew or the run went wrong, 2 on a usage or start-up error.
 import { runBench } from './bench';
+import { cpuProfileFlags, readServiceProfiles } from './cpu-profile';
 import { runFlows } from './flows';
 import { renderFlowsMarkdown, writeFlowsReport } from './flows-report';
 import { parseBenchOptions, USAGE } from './options';
@@ -33,13 +34,14 @@ async function main(): Promise<number> {
       options.logLevel,
       log,
       options.kind === 'soak'
-        ? soakServiceEnv(options.plan)
+        ? { env: soakServiceEnv(options.plan) }
         : options.kind === 'flows'
-          ? undefined
-          : Object.keys(options.serviceEnv).length > 0
-            ? options.serviceEnv
-            : undefined,
-      options.kind === 'bench' ? options.plan.prefill : null,
+          ? {}
+          : {
+              env: Object.keys(options.serviceEnv).length > 0 ? options.serviceEnv : undefined,
+              prefill: options.plan.prefill,
+              nodeFlags: options.cpuProfileDir ? cpuProfileFlags(options.cpuProfileDir) : undefined,
+            },
     );
   } catch (error) {
     console.error(`[bench] ${error instanceof Error ? error.message : String(error)}`);
@@ -67,6 +69,14 @@ async function main(): Promise<number> {
       return report.ok ? EXIT.ok : EXIT.failed;
     }
     const report = await runBench(stack.target, options.plan, log);
+    if (options.cpuProfileDir) {
+      // Node writes a profile when its process exits: the services are stopped first.
+      await stopStack();
+      report.cpuProfiles = await readServiceProfiles(
+        options.cpuProfileDir,
+        stack.target.processes.filter((process) => process.kind === 'service'),
+      );
+    }
     const written = await writeReport(options.outDir, report);
     console.log(`\n${renderMarkdown(report)}`);
     log(`wrote ${written.json} and ${written.markdown}`);

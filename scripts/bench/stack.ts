@@ -60,24 +60,31 @@ function stackListeners(): Listener[] {
   ];
 }
 
-/**
- * `ownStackEnv`: the run needs services configured its own way (the soak's short retention), so it
- * refuses a running stack and starts its own with these variables on top. `prefill`: so does a run
- * whose tables must hold that history before the services start (prefill.ts).
- */
+/** What makes a run start a stack of its own and refuse a running one. */
+export interface OwnStackNeeds {
+  /** Services configured its own way (the soak's short retention, --service-env): on top of their usual variables. */
+  env?: Record<string, string>;
+  /** Tables that must hold this history before the services start (prefill.ts). */
+  prefill?: PrefillPlan | null;
+  /** Node flags for the services (--cpu-profile's). */
+  nodeFlags?: readonly string[];
+}
+
+/** The running `npm start` stack when nothing in `own` needs one of the run's own; otherwise a fresh stack. */
 export async function useOrStartStack(
   logLevel: string,
   log: (line: string) => void,
-  ownStackEnv?: Record<string, string>,
-  prefill?: PrefillPlan | null,
+  own: OwnStackNeeds = {},
 ): Promise<BenchStack> {
+  const { env: ownStackEnv, prefill, nodeFlags } = own;
   const listeners = stackListeners();
   const open = await Promise.all(listeners.map((listener) => isPortOpen(listener.port)));
-  if ((ownStackEnv || prefill) && open.some(Boolean))
+  if ((ownStackEnv || prefill || nodeFlags?.length) && open.some(Boolean))
     throw new Error(
       `this run starts a stack of its own (${[
         ...(ownStackEnv ? [`with ${Object.keys(ownStackEnv).join(', ')} set`] : []),
         ...(prefill ? [`prefilled with ${prefill.transfers} transfers`] : []),
+        ...(nodeFlags?.length ? [`services run with ${nodeFlags.join(' ')}`] : []),
       ].join(', ')}), but ` +
         `${listeners
           .filter((_, i) => open[i])
@@ -100,7 +107,7 @@ export async function useOrStartStack(
         'Run the benchmark beside a complete `npm start`, or with nothing on those ports.',
     );
   }
-  return startOwnStack(listeners, logLevel, log, ownStackEnv ?? {}, prefill ?? null);
+  return startOwnStack(listeners, logLevel, log, ownStackEnv ?? {}, prefill ?? null, nodeFlags ?? []);
 }
 
 function baseTarget(listeners: Listener[]): Omit<BenchTarget, 'description' | 'notes'> & { notes: string[] } {
@@ -171,6 +178,7 @@ async function startOwnStack(
   log: (line: string) => void,
   extraEnv: Record<string, string>,
   prefill: PrefillPlan | null,
+  nodeFlags: readonly string[],
 ): Promise<BenchStack> {
   log('no stack is running: building the services and starting one in .oncepay/bench-stack');
   const target = baseTarget(listeners);
@@ -182,6 +190,7 @@ async function startOwnStack(
     dir: BENCH_STACK_DIR,
     logLevel,
     serviceEnv,
+    serviceNodeFlags: nodeFlags,
     log,
     // The run goes on and reports the process as gone; the audit and the settle waits show the damage.
     onExit: (name, code) => log(`${name} exited with code ${code} during the benchmark`),
@@ -202,6 +211,7 @@ async function startOwnStack(
       description:
         `a stack started for this run in .oncepay/bench-stack (fresh), services with ` +
         `${['LOG_LEVEL=' + logLevel, ...Object.entries(extraEnv).map(([name, value]) => `${name}=${value}`)].join(', ')} ` +
+        (nodeFlags.length > 0 ? `and the node flags ${nodeFlags.join(' ')}, ` : '') +
         'writing their output to .oncepay/bench-stack/logs/',
       notes,
       // startLocalInfra keeps the broker's data in <dir>/kafka.

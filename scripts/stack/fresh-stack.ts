@@ -16,6 +16,8 @@ export interface FreshStackOptions {
   dir: string;
   logLevel: string;
   serviceEnv: Record<string, string>;
+  /** Node flags for the three services, after the usual ones (the benchmark's --cpu-profile). */
+  serviceNodeFlags?: readonly string[];
   log: (line: string) => void;
   /** A service that exits while the stack runs; the run decides what that means. */
   onExit: (name: string, code: number | null) => void;
@@ -65,6 +67,7 @@ export async function startFreshStack(options: FreshStackOptions): Promise<{ sto
           options.onExit,
           {
             logFile: path.join(options.dir, 'logs', `${service.name}-service.log`),
+            nodeFlags: options.serviceNodeFlags,
           },
         ),
       );

@@ -17,12 +17,19 @@ const STOP_TIMEOUT_MS = 15_000;
 /**
  * `logFile`: the service writes its output straight into this file instead of through this process
  * (the benchmark's choice, so printing a line per transfer costs the load generator nothing).
+ * `nodeFlags`: after SERVICE_NODE_FLAGS (the benchmark's --cpu-profile; Node refuses --cpu-prof in
+ * NODE_OPTIONS).
  */
+export interface StartOptions {
+  logFile?: string;
+  nodeFlags?: readonly string[];
+}
+
 export async function startService(
   service: ServiceSpec,
   env: Record<string, string>,
   onUnexpectedExit: (name: string, code: number | null) => void,
-  options: { logFile?: string } = {},
+  options: StartOptions = {},
 ): Promise<RunningService> {
   return startApp(`${service.name}-service`, service.workspace, env, onUnexpectedExit, options);
 }
@@ -33,12 +40,12 @@ export async function startApp(
   workspace: string,
   env: Record<string, string>,
   onUnexpectedExit: (name: string, code: number | null) => void,
-  options: { logFile?: string } = {},
+  options: StartOptions = {},
 ): Promise<RunningService> {
   const logFd = options.logFile === undefined ? undefined : fs.openSync(options.logFile, 'a');
   const child = spawn(
     process.execPath,
-    [...SERVICE_NODE_FLAGS, path.join(REPO_ROOT, workspace, 'dist', 'main.js')],
+    [...SERVICE_NODE_FLAGS, ...(options.nodeFlags ?? []), path.join(REPO_ROOT, workspace, 'dist', 'main.js')],
     {
       cwd: path.join(REPO_ROOT, workspace),
       env: { PATH: process.env.PATH ?? '', NODE_ENV: 'development', ...env },

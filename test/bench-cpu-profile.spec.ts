@@ -1,0 +1,148 @@
+// `npm run bench -- --cpu-profile`: the flag, the summary of a profile by code owner and by function
+// (checked on a profile a real `node --cpu-prof` wrote), and the report's section.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  codeOwner,
+  cpuProfileFlags,
+  pidOfProfileFile,
+  readServiceProfiles,
+  summarizeCpuProfile,
+  type CpuProfile,
+} from '../scripts/bench/cpu-profile';
+import { parseBenchOptions } from '../scripts/bench/options';
+import { renderCpuProfiles } from '../scripts/bench/report';
+
+describe('codeOwner', () => {
+  it('names the innermost npm package, the workspace, Node or what V8 names itself', () => {
+    expect(codeOwner('file:///r/node_modules/pg/lib/client.js', 'query')).toBe('pg');
+    expect(codeOwner('file:///r/node_modules/@nestjs/core/router/x.js', 'f')).toBe('@nestjs/core');
+    expect(codeOwner('file:///r/node_modules/a/node_modules/pg-protocol/dist/s.js', 'f')).toBe('pg-protocol');
+    expect(codeOwner('file:///home/packages/oncepay/packages/dedup/dist/codec.js', 'f')).toBe(
+      'packages/dedup',
+    );
+    expect(codeOwner('file:///r/apps/ledger-service/dist/main.js', 'f')).toBe('apps/ledger-service');
+    expect(codeOwner('node:internal/buffer', 'FastBuffer')).toBe('node:internal');
+    expect(codeOwner('node:events', 'emit')).toBe('node:events');
+    expect(codeOwner('', '(garbage collector)')).toBe('(garbage collector)');
+    expect(codeOwner('', 'writev')).toBe('(native)');
+    expect(codeOwner('wasm://wasm/00d1cb12', 'f')).toBe('wasm');
+  });
+});
+
+describe('summarizeCpuProfile', () => {
+  const frame = (id: number, functionName: string, url: string) => ({
+    id,
+    callFrame: { functionName, url, lineNumber: 9 },
+  });
+  const profile: CpuProfile = {
+    nodes: [
+      frame(1, '(root)', ''),
+      frame(2, '(idle)', ''),
+      frame(3, 'query', 'file:///r/node_modules/pg/lib/client.js'),
+      frame(4, 'parse', 'file:///r/node_modules/pg/lib/result.js'),
+      frame(5, 'writev', ''),
+      frame(6, '', 'file:///r/apps/transfer-service/dist/main.js'),
+    ],
+    samples: [2, 3, 4, 5, 6, 3, 2],
+    timeDeltas: [5000, 1000, 1000, 3000, 1000, 2000, 7000],
+  };
+
+  it('sums self time by owner and by function, idle apart, shares of the busy time', () => {
+    const summary = summarizeCpuProfile(profile);
+    expect(summary.busyMs).toBe(8);
+    expect(summary.idleMs).toBe(12);
+    expect(summary.byPackage).toEqual([
+      { name: 'pg', ms: 4, share: 0.5 },
+      { name: '(native)', ms: 3, share: 0.375 },
+      { name: 'apps/transfer-service', ms: 1, share: 0.125 },
+    ]);
+    expect(summary.byFunction.map((entry) => [entry.name, entry.ms])).toEqual([
+      ['query pg/lib/client.js:10', 3],
+      ['writev', 3],
+      ['parse pg/lib/result.js:10', 1],
+      ['(anonymous) transfer-service/dist/main.js:10', 1],
+    ]);
+  });
+
+  it('keeps the top entries only', () => {
+    expect(summarizeCpuProfile(profile, 1).byPackage.map((entry) => entry.name)).toEqual(['pg']);
+  });
+});
+
+describe('a profile written by node --cpu-prof', () => {
+  let dir: string;
+  afterEach(() => fs.rm(dir, { recursive: true, force: true }));
+
+  it('is found by its pid and shows where the process spent its time', async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'oncepay-cpu-profile-'));
+    // Under a node_modules folder, so the summary names its package as it would a dependency's.
+    const script = path.join(dir, 'node_modules', 'burner', 'index.js');
+    await fs.mkdir(path.dirname(script), { recursive: true });
+    await fs.writeFile(
+      script,
+      `function burnCpuForTheProfile() { let x = 0; const end = Date.now() + 400; while (Date.now() < end) x += Math.sqrt(x + 1); return x; }
+       burnCpuForTheProfile();
+       setTimeout(() => undefined, 200);`,
+    );
+    const profiles = path.join(dir, 'profiles');
+    const child = spawnSync(process.execPath, [...cpuProfileFlags(profiles), script]);
+    expect(child.status).toBe(0);
+
+    const [found, ...others] = await readServiceProfiles(profiles, [
+      { name: 'burner', pid: child.pid! },
+      { name: 'not running', pid: child.pid! + 1_000_000 },
+    ]);
+    expect(others).toEqual([]);
+    expect(found!.service).toBe('burner');
+    expect(found!.summary.byPackage[0]!.name).toBe('burner');
+    expect(found!.summary.byPackage[0]!.share).toBeGreaterThan(0.5);
+    expect(found!.summary.byFunction[0]!.name).toMatch(/^burnCpuForTheProfile burner\/index\.js:1$/);
+    expect(found!.summary.busyMs).toBeGreaterThan(300);
+    expect(found!.summary.idleMs).toBeGreaterThan(100);
+  });
+});
+
+describe('--cpu-profile', () => {
+  const now = new Date('2026-01-02T03:04:05.678Z');
+
+  it('writes the profiles next to the report', () => {
+    const options = parseBenchOptions(['--cpu-profile', '--out', '/tmp/run'], now);
+    if (options.kind !== 'bench') throw new Error(options.kind);
+    expect(options.cpuProfileDir).toBe('/tmp/run/cpu-profiles');
+    const without = parseBenchOptions([], now);
+    expect(without.kind === 'bench' && without.cpuProfileDir).toBeNull();
+  });
+
+  it('is a usage error for the soak and the flows', () => {
+    expect(parseBenchOptions(['--soak', '30s', '--cpu-profile'], now)).toMatchObject({ kind: 'usage-error' });
+    expect(parseBenchOptions(['--flows', '--cpu-profile'], now)).toMatchObject({ kind: 'usage-error' });
+  });
+
+  it('reads the pid from the file name node gives a profile', () => {
+    expect(pidOfProfileFile('CPU.20261201.023054.11914.0.001.cpuprofile')).toBe(11914);
+    expect(pidOfProfileFile('notes.txt')).toBeNull();
+  });
+
+  it("renders each service's tables, or says none was written", () => {
+    const markdown = renderCpuProfiles([
+      {
+        service: 'ledger-service',
+        file: '/tmp/run/cpu-profiles/CPU.1.2.3.0.001.cpuprofile',
+        summary: {
+          busyMs: 2500,
+          idleMs: 7500,
+          byPackage: [{ name: 'kafkajs', ms: 1000, share: 0.4 }],
+          byFunction: [{ name: 'writev', ms: 500, share: 0.2 }],
+        },
+      },
+    ]).join('\n');
+    expect(markdown).toContain('### ledger-service');
+    expect(markdown).toContain('Busy 2.5 s, idle 7.5 s');
+    expect(markdown).toMatch(/\| 40\.0% +\| 1000 \| kafkajs +\|/);
+    expect(markdown).toMatch(/\| 20\.0% +\| 500 +\| writev +\|/);
+    expect(renderCpuProfiles([]).join('\n')).toContain('No profile was written');
+  });
+});
