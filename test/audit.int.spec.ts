@@ -16,14 +16,14 @@ import { Client } from 'pg';
 import { TOPICS } from '@oncepay/contracts';
 import { IdempotentProducer } from '@oncepay/messaging';
 import {
+  bootServices,
   createTestDatabase,
   createTestKafka,
-  startServiceProcess,
   TEST_CLIENTS,
   TEST_KAFKA_NAMESPACE,
   testEnv,
   waitFor,
-  type ServiceProcess,
+  type BootedServices,
   type TestDatabase,
 } from '@oncepay/test-support';
 import { auditOncePay, CHECK_NAMES, type AuditReport, type AuditTargets } from '../apps/auditor/src/auditor';
@@ -46,24 +46,15 @@ const asB: As = TEST_CLIENTS.b;
 const asOperator: As = TEST_CLIENTS.operator;
 
 describe('the reconciliation auditor against the three real services', () => {
+  let stack: BootedServices<ServiceName>;
+  /** More databases some tests create; dropped at the end too. */
   const databases: TestDatabase[] = [];
-  const services: ServiceProcess[] = [];
   /** Where the faults are made: as the superuser, past what the services' roles may do. */
   const urls = {} as Record<ServiceName, string>;
   /** What the auditor reads with: its read-only role. */
   const auditorUrls = {} as Record<ServiceName, string>;
   const base = {} as Record<ServiceName, string>;
   let targets: AuditTargets;
-
-  async function boot(name: ServiceName): Promise<void> {
-    const database = await createTestDatabase(name);
-    databases.push(database);
-    urls[name] = database.adminUrl;
-    auditorUrls[name] = database.auditorUrl;
-    const service = await startServiceProcess(name, database.url);
-    services.push(service);
-    base[name] = service.baseUrl;
-  }
 
   // What the transfers below leave behind: treasury -10000, alice 7500, bob 2500.
   const accounts = { treasury: '', alice: '', bob: '' };
@@ -103,10 +94,12 @@ describe('the reconciliation auditor against the three real services', () => {
   }
 
   beforeAll(async () => {
-    // allSettled: when one fails to boot, the others are still registered and stopped in afterAll.
-    const booted = await Promise.allSettled([boot('ledger'), boot('transfer'), boot('notification')]);
-    const failed = booted.find((result) => result.status === 'rejected');
-    if (failed) throw failed.reason;
+    stack = await bootServices(['ledger', 'transfer', 'notification']);
+    for (const name of ['transfer', 'ledger', 'notification'] as const) {
+      urls[name] = stack.database(name).adminUrl;
+      auditorUrls[name] = stack.database(name).auditorUrl;
+      base[name] = stack.baseUrl(name);
+    }
     targets = {
       transferDatabaseUrl: auditorUrls.transfer,
       ledgerDatabaseUrl: auditorUrls.ledger,
@@ -129,7 +122,7 @@ describe('the reconciliation auditor against the three real services', () => {
   }, 180_000);
 
   afterAll(async () => {
-    await Promise.all(services.map((service) => service.stop()));
+    await stack?.stop();
     await Promise.all(databases.map((database) => database.drop()));
   });
 

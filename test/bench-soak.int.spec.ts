@@ -18,14 +18,12 @@ import {
   type SoakReport,
 } from '../scripts/bench/soak';
 import {
-  createTestDatabase,
+  bootServices,
   killAllKillableServices,
-  startKillableService,
   TEST_CLIENTS,
   TEST_KAFKA_NAMESPACE,
   testEnv,
-  type KillableService,
-  type TestDatabase,
+  type BootedServices,
 } from '@oncepay/test-support';
 
 type Name = 'transfer' | 'ledger' | 'notification';
@@ -42,33 +40,26 @@ const PLAN: SoakPlan = {
 };
 
 describe('npm run bench -- --soak, a short soak against the real services', () => {
-  const databases = new Map<Name, TestDatabase>();
-  const services = new Map<Name, KillableService>();
+  let stack: BootedServices<Name> | undefined;
   let report: SoakReport;
   let outDir: string;
 
   beforeAll(async () => {
-    const boot = async (name: Name): Promise<void> => {
-      const database = await createTestDatabase(name);
-      databases.set(name, database);
-      services.set(
-        name,
-        await startKillableService(name, database.url, {
-          env: { ...soakServiceEnv(PLAN), LOG_LEVEL: 'warn' },
-        }),
-      );
-    };
-    const booted = await Promise.allSettled((['ledger', 'transfer', 'notification'] as const).map(boot));
-    const failed = booted.find((result) => result.status === 'rejected');
-    if (failed) throw failed.reason;
+    const soakEnv = { ...soakServiceEnv(PLAN), LOG_LEVEL: 'warn' };
+    const booted = await bootServices(['ledger', 'transfer', 'notification'], {
+      ledger: soakEnv,
+      transfer: soakEnv,
+      notification: soakEnv,
+    });
+    stack = booted;
     const target: BenchTarget = {
-      transferUrl: services.get('transfer')!.baseUrl,
-      ledgerUrl: services.get('ledger')!.baseUrl,
+      transferUrl: booted.baseUrl('transfer'),
+      ledgerUrl: booted.baseUrl('ledger'),
       client: { id: TEST_CLIENTS.operator.id, apiKey: TEST_CLIENTS.operator.apiKey },
       databases: {
-        transfer: databases.get('transfer')!.url,
-        ledger: databases.get('ledger')!.url,
-        notification: databases.get('notification')!.url,
+        transfer: booted.database('transfer').url,
+        ledger: booted.database('ledger').url,
+        notification: booted.database('notification').url,
       },
       postgresAdminUrl: testEnv.postgresAdminUrl,
       kafka: { brokers: testEnv.kafkaBrokers, namespace: TEST_KAFKA_NAMESPACE },
@@ -83,9 +74,8 @@ describe('npm run bench -- --soak, a short soak against the real services', () =
   }, 150_000);
 
   afterAll(async () => {
-    await Promise.allSettled([...services.values()].map((service) => service.kill('SIGTERM')));
+    await stack?.stop();
     await killAllKillableServices();
-    await Promise.allSettled([...databases.values()].map((database) => database.drop()));
     if (outDir) await fs.rm(outDir, { recursive: true, force: true });
   });
 

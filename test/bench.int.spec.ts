@@ -14,36 +14,27 @@ import { flowCosts, renderFlowsMarkdown, type FlowsReport } from '../scripts/ben
 import { renderMarkdown, writeReport, type BenchReport } from '../scripts/bench/report';
 import { processesListeningOn } from '../scripts/bench/stack';
 import {
-  createTestDatabase,
+  bootServices,
   killAllKillableServices,
-  startKillableService,
   TEST_CLIENTS,
   TEST_KAFKA_NAMESPACE,
   testEnv,
+  type BootedServices,
   type KillableService,
-  type TestDatabase,
 } from '@oncepay/test-support';
 
 type Name = 'transfer' | 'ledger' | 'notification';
 
 describe('npm run bench, a smoke run against the real services', () => {
-  const databases = new Map<Name, TestDatabase>();
-  const services = new Map<Name, KillableService>();
+  let stack: BootedServices<Name> | undefined;
   let report: BenchReport;
   let flows: FlowsReport;
   let outDir: string;
 
   beforeAll(async () => {
-    const boot = async (name: Name): Promise<void> => {
-      const database = await createTestDatabase(name);
-      databases.set(name, database);
-      services.set(name, await startKillableService(name, database.url));
-    };
-    const booted = await Promise.allSettled((['ledger', 'transfer', 'notification'] as const).map(boot));
-    const failed = booted.find((result) => result.status === 'rejected');
-    if (failed) throw failed.reason;
-
-    const service = (name: Name): KillableService => services.get(name)!;
+    const booted = await bootServices(['ledger', 'transfer', 'notification']);
+    stack = booted;
+    const service = (name: Name): KillableService => booted.service(name);
     const infra = processesListeningOn([
       {
         name: 'postgresql',
@@ -64,9 +55,9 @@ describe('npm run bench, a smoke run against the real services', () => {
       // The benchmark opens its own treasury, which only an operator may do.
       client: { id: TEST_CLIENTS.operator.id, apiKey: TEST_CLIENTS.operator.apiKey },
       databases: {
-        transfer: databases.get('transfer')!.url,
-        ledger: databases.get('ledger')!.url,
-        notification: databases.get('notification')!.url,
+        transfer: booted.database('transfer').url,
+        ledger: booted.database('ledger').url,
+        notification: booted.database('notification').url,
       },
       postgresAdminUrl: testEnv.postgresAdminUrl,
       kafka: { brokers: testEnv.kafkaBrokers, namespace: TEST_KAFKA_NAMESPACE },
@@ -108,9 +99,8 @@ describe('npm run bench, a smoke run against the real services', () => {
   }, 240_000);
 
   afterAll(async () => {
-    await Promise.allSettled([...services.values()].map((service) => service.kill('SIGTERM')));
+    await stack?.stop();
     await killAllKillableServices();
-    await Promise.allSettled([...databases.values()].map((database) => database.drop()));
     if (outDir) await fs.rm(outDir, { recursive: true, force: true });
   });
 

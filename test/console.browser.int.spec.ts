@@ -21,18 +21,16 @@ import { REPO_ROOT } from '../scripts/infra/paths';
 import { labPassthroughEnv } from '../scripts/infra/stack-config';
 import { LAB_MODES } from '../scripts/lab/modes';
 import {
-  createTestDatabase,
+  bootServices,
   createTestKafka,
   requestJson,
   sampleTransferRequested,
-  startServiceProcess,
   TEST_CLIENTS,
   TEST_KAFKA_NAMESPACE,
   testEnv,
   testTopic,
   waitFor,
-  type ServiceProcess,
-  type TestDatabase,
+  type BootedServices,
 } from '@oncepay/test-support';
 
 const CHROMIUM = process.env.ONCEPAY_CHROMIUM ?? '/usr/bin/chromium';
@@ -46,8 +44,7 @@ const PHONE = { width: 360, height: 780 };
 const SETTLE_MS = 90_000;
 
 describe('the console in a browser, over the real stack', () => {
-  const databases: TestDatabase[] = [];
-  const services: ServiceProcess[] = [];
+  let stack: BootedServices<'transfer' | 'ledger' | 'notification'> | undefined;
   let consoleProcess: ChildProcess | undefined;
   const consoleLogs: string[] = [];
   let consoleUrl: string;
@@ -56,22 +53,15 @@ describe('the console in a browser, over the real stack', () => {
   let browser: Browser;
   let page: Page;
 
-  async function boot(name: 'transfer' | 'ledger' | 'notification'): Promise<string> {
-    const database = await createTestDatabase(name);
-    databases.push(database);
-    const service = await startServiceProcess(name, database.url);
-    services.push(service);
-    return service.baseUrl;
-  }
-
   beforeAll(async () => {
     if (!fs.existsSync(CHROMIUM))
       throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set ONCEPAY_CHROMIUM)`);
-    const [ledgerUrl, transferUrl, notificationUrl] = await Promise.all([
-      boot('ledger'),
-      boot('transfer'),
-      boot('notification'),
-    ]);
+    stack = await bootServices(['ledger', 'transfer', 'notification']);
+    const [ledgerUrl, transferUrl, notificationUrl] = [
+      stack.baseUrl('ledger'),
+      stack.baseUrl('transfer'),
+      stack.baseUrl('notification'),
+    ];
     [ledger, transfers] = [ledgerUrl, transferUrl];
     const port = await freePort();
     consoleUrl = `http://127.0.0.1:${port}`;
@@ -120,8 +110,7 @@ describe('the console in a browser, over the real stack', () => {
       consoleProcess.kill('SIGTERM');
       await exited;
     }
-    await Promise.all(services.map((service) => service.stop()));
-    await Promise.all(databases.map((database) => database.drop()));
+    await stack?.stop();
   }, 60_000);
 
   /** Fails with what the console printed, which is what one needs to see when it did not show something. */

@@ -19,15 +19,13 @@ import { Client } from 'pg';
 import { deadLetterTopicOf, TOPICS } from '@oncepay/contracts';
 import { DEAD_LETTER_CURSOR_GROUP } from '@oncepay/messaging';
 import {
-  createTestDatabase,
+  bootServices,
   createTestKafka,
-  startServiceProcess,
   TEST_CLIENTS,
   TEST_KAFKA_NAMESPACE,
   testEnv,
   waitFor,
-  type ServiceProcess,
-  type TestDatabase,
+  type BootedServices,
 } from '@oncepay/test-support';
 import { auditOncePay, CHECK_NAMES, type AuditReport } from '../apps/auditor/src/auditor';
 
@@ -45,22 +43,11 @@ const UNPOSTABLE_MINOR = '4242';
 const UNAPPLICABLE_MINOR = '4343';
 
 describe('dead letters with a way out (npm run dlq)', () => {
-  const databases: TestDatabase[] = [];
-  const services: ServiceProcess[] = [];
+  let stack: BootedServices<ServiceName>;
   const adminUrls = {} as Record<ServiceName, string>;
   const auditorUrls = {} as Record<ServiceName, string>;
   const base = {} as Record<ServiceName, string>;
   const accounts = { treasury: '', alice: '', bob: '' };
-
-  async function boot(name: ServiceName): Promise<void> {
-    const database = await createTestDatabase(name);
-    databases.push(database);
-    adminUrls[name] = database.adminUrl;
-    auditorUrls[name] = database.auditorUrl;
-    const service = await startServiceProcess(name, database.url);
-    services.push(service);
-    base[name] = service.baseUrl;
-  }
 
   async function openAccount(client: As, allowNegativeBalance = false): Promise<string> {
     const { data, response } = await createLedgerClient(base.ledger, client).POST('/v1/accounts', {
@@ -138,9 +125,12 @@ describe('dead letters with a way out (npm run dlq)', () => {
   }
 
   beforeAll(async () => {
-    const booted = await Promise.allSettled([boot('ledger'), boot('transfer'), boot('notification')]);
-    const failed = booted.find((result) => result.status === 'rejected');
-    if (failed) throw failed.reason;
+    stack = await bootServices(['ledger', 'transfer', 'notification']);
+    for (const name of ['transfer', 'ledger', 'notification'] as const) {
+      adminUrls[name] = stack.database(name).adminUrl;
+      auditorUrls[name] = stack.database(name).auditorUrl;
+      base[name] = stack.baseUrl(name);
+    }
     accounts.treasury = await openAccount(asOperator, true);
     accounts.alice = await openAccount(asA);
     accounts.bob = await openAccount(TEST_CLIENTS.b);
@@ -152,10 +142,7 @@ describe('dead letters with a way out (npm run dlq)', () => {
     );
   }, 180_000);
 
-  afterAll(async () => {
-    await Promise.all(services.map((service) => service.stop()));
-    await Promise.all(databases.map((database) => database.drop()));
-  });
+  afterAll(() => stack?.stop());
 
   it('fails by design a transfer whose request the ledger cannot post; the dead letter is listed, shown and discarded', async () => {
     // Every posting of this amount fails in the database; the rejection writes no journal entry.

@@ -15,14 +15,12 @@ import {
 import { randomUUID } from 'node:crypto';
 import { auditOncePay } from '../apps/auditor/src/auditor';
 import {
-  createTestDatabase,
-  startServiceProcess,
+  bootServices,
   TEST_CLIENTS,
   TEST_KAFKA_NAMESPACE,
   testEnv,
   waitFor,
-  type TestDatabase,
-  type ServiceProcess,
+  type BootedServices,
 } from '@oncepay/test-support';
 
 const EUR = 'EUR';
@@ -35,41 +33,24 @@ interface As {
 }
 
 describe('the money flow across transfer, ledger and notification services', () => {
-  const databases = new Map<'transfer' | 'ledger' | 'notification', TestDatabase>();
-  const services: ServiceProcess[] = [];
+  const NAMES = ['ledger', 'transfer', 'notification'] as const;
+  let stack: BootedServices<(typeof NAMES)[number]>;
   let asA: As;
   let asB: As;
   /** Owns the treasury: only an operator may open an account allowed to go negative. */
   let asOperator: As;
 
-  async function boot(name: 'transfer' | 'ledger' | 'notification'): Promise<string> {
-    const database = await createTestDatabase(name);
-    databases.set(name, database);
-    const service = await startServiceProcess(name, database.url);
-    services.push(service);
-    return service.baseUrl;
-  }
-
   beforeAll(async () => {
-    // allSettled: when one fails to boot, the others are still registered and stopped in afterAll.
-    const booted = await Promise.allSettled([boot('ledger'), boot('transfer'), boot('notification')]);
-    const failed = booted.find((result) => result.status === 'rejected');
-    if (failed) throw failed.reason;
-    const [ledger, transfers, notifications] = booted.map(
-      (result) => (result as PromiseFulfilledResult<string>).value,
-    ) as [string, string, string];
+    stack = await bootServices(NAMES);
     const as = ({ apiKey }: { apiKey: string }): As => ({
-      transfers: createTransferClient(transfers, { apiKey }),
-      ledger: createLedgerClient(ledger, { apiKey }),
-      notifications: createNotificationClient(notifications, { apiKey }),
+      transfers: createTransferClient(stack.baseUrl('transfer'), { apiKey }),
+      ledger: createLedgerClient(stack.baseUrl('ledger'), { apiKey }),
+      notifications: createNotificationClient(stack.baseUrl('notification'), { apiKey }),
     });
     [asA, asB, asOperator] = [as(TEST_CLIENTS.a), as(TEST_CLIENTS.b), as(TEST_CLIENTS.operator)];
   }, 120_000);
 
-  afterAll(async () => {
-    await Promise.all(services.map((service) => service.stop()));
-    await Promise.all([...databases.values()].map((database) => database.drop()));
-  });
+  afterAll(() => stack?.stop());
 
   const opened: { id: string; client: As }[] = [];
 
@@ -247,7 +228,7 @@ describe('the money flow across transfer, ledger and notification services', () 
     });
     expect(response.response.headers.get('x-correlation-id')).toBe(correlationId);
     await settled(acceptedId(response));
-    for (const service of services) {
+    for (const service of NAMES.map((name) => stack.service(name))) {
       await waitFor(
         () => Promise.resolve(service.logs.filter((line) => line.includes(correlationId))),
         (lines) => lines.length > 0,
@@ -264,9 +245,9 @@ describe('the money flow across transfer, ledger and notification services', () 
 
   it('ends with the reconciliation auditor clean across all three databases and the dead-letter topics', async () => {
     const report = await auditOncePay({
-      transferDatabaseUrl: databases.get('transfer')!.auditorUrl,
-      ledgerDatabaseUrl: databases.get('ledger')!.auditorUrl,
-      notificationDatabaseUrl: databases.get('notification')!.auditorUrl,
+      transferDatabaseUrl: stack.database('transfer').auditorUrl,
+      ledgerDatabaseUrl: stack.database('ledger').auditorUrl,
+      notificationDatabaseUrl: stack.database('notification').auditorUrl,
       kafkaBrokers: testEnv.kafkaBrokers,
       kafkaNamespace: TEST_KAFKA_NAMESPACE,
     });

@@ -15,14 +15,12 @@ import {
 import { randomUUID } from 'node:crypto';
 import { auditOncePay } from '../apps/auditor/src/auditor';
 import {
-  createTestDatabase,
-  startServiceProcess,
+  bootServices,
   TEST_CLIENTS,
   TEST_KAFKA_NAMESPACE,
   testEnv,
   waitFor,
-  type ServiceProcess,
-  type TestDatabase,
+  type BootedServices,
 } from '@oncepay/test-support';
 
 const EUR = 'EUR';
@@ -36,39 +34,21 @@ interface As {
 }
 
 describe('holds, captures, voids, expiry and refunds across the three services', () => {
-  const databases = new Map<'transfer' | 'ledger' | 'notification', TestDatabase>();
-  const services: ServiceProcess[] = [];
+  let stack: BootedServices<'transfer' | 'ledger' | 'notification'>;
   let asA: As;
   let asB: As;
   let asOperator: As;
 
-  async function boot(name: 'transfer' | 'ledger' | 'notification'): Promise<string> {
-    const database = await createTestDatabase(name);
-    databases.set(name, database);
-    const service = await startServiceProcess(name, database.url);
-    services.push(service);
-    return service.baseUrl;
-  }
-
   beforeAll(async () => {
-    const booted = await Promise.allSettled([boot('ledger'), boot('transfer'), boot('notification')]);
-    const failed = booted.find((result) => result.status === 'rejected');
-    if (failed) throw failed.reason;
-    const [ledger, transfers] = booted.map((result) => (result as PromiseFulfilledResult<string>).value) as [
-      string,
-      string,
-    ];
+    stack = await bootServices(['ledger', 'transfer', 'notification']);
     const as = ({ apiKey }: { apiKey: string }): As => ({
-      transfers: createTransferClient(transfers, { apiKey }),
-      ledger: createLedgerClient(ledger, { apiKey }),
+      transfers: createTransferClient(stack.baseUrl('transfer'), { apiKey }),
+      ledger: createLedgerClient(stack.baseUrl('ledger'), { apiKey }),
     });
     [asA, asB, asOperator] = [as(TEST_CLIENTS.a), as(TEST_CLIENTS.b), as(TEST_CLIENTS.operator)];
   }, 120_000);
 
-  afterAll(async () => {
-    await Promise.all(services.map((service) => service.stop()));
-    await Promise.all([...databases.values()].map((database) => database.drop()));
-  });
+  afterAll(() => stack?.stop());
 
   async function openAccount(client: As, allowNegativeBalance = false): Promise<string> {
     const { data, response } = await client.ledger.POST('/v1/accounts', {
@@ -300,9 +280,9 @@ describe('holds, captures, voids, expiry and refunds across the three services',
 
   it('ends with the reconciliation auditor clean across all three databases', async () => {
     const report = await auditOncePay({
-      transferDatabaseUrl: databases.get('transfer')!.auditorUrl,
-      ledgerDatabaseUrl: databases.get('ledger')!.auditorUrl,
-      notificationDatabaseUrl: databases.get('notification')!.auditorUrl,
+      transferDatabaseUrl: stack.database('transfer').auditorUrl,
+      ledgerDatabaseUrl: stack.database('ledger').auditorUrl,
+      notificationDatabaseUrl: stack.database('notification').auditorUrl,
       kafkaBrokers: testEnv.kafkaBrokers,
       kafkaNamespace: TEST_KAFKA_NAMESPACE,
     });

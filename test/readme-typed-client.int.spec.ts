@@ -10,14 +10,7 @@ import path from 'node:path';
 import ts from 'typescript';
 import { REPO_ROOT } from '../scripts/infra/paths';
 import { DEMO } from '../scripts/stack/seed';
-import {
-  createTestDatabase,
-  startServiceProcess,
-  TEST_CLIENTS,
-  waitFor,
-  type ServiceProcess,
-  type TestDatabase,
-} from '@oncepay/test-support';
+import { bootServices, TEST_CLIENTS, waitFor, type BootedServices } from '@oncepay/test-support';
 
 const HEADING = '## A typed client (`@oncepay/client`)';
 
@@ -49,33 +42,17 @@ function typeErrors(file: string): string[] {
 }
 
 describe("the README's typed client", () => {
-  const databases: TestDatabase[] = [];
-  const services: ServiceProcess[] = [];
+  let stack: BootedServices<'transfer' | 'ledger'> | undefined;
   let transferUrl: string;
   let ledgerUrl: string;
 
-  async function boot(name: 'transfer' | 'ledger'): Promise<string> {
-    const database = await createTestDatabase(name);
-    databases.push(database);
-    const service = await startServiceProcess(name, database.url);
-    services.push(service);
-    return service.baseUrl;
-  }
-
   beforeAll(async () => {
-    const booted = await Promise.allSettled([boot('transfer'), boot('ledger')]);
-    const failed = booted.find((result) => result.status === 'rejected');
-    if (failed) throw failed.reason;
-    [transferUrl, ledgerUrl] = booted.map((result) => (result as PromiseFulfilledResult<string>).value) as [
-      string,
-      string,
-    ];
+    const booted = await bootServices(['transfer', 'ledger']);
+    stack = booted;
+    [transferUrl, ledgerUrl] = [booted.baseUrl('transfer'), booted.baseUrl('ledger')];
   }, 120_000);
 
-  afterAll(async () => {
-    await Promise.all(services.map((service) => service.stop()));
-    await Promise.all(databases.map((database) => database.drop()));
-  });
+  afterAll(() => stack?.stop());
 
   const readmeBlock = async () =>
     typeScriptBlockAfter(await fs.readFile(path.join(REPO_ROOT, 'README.md'), 'utf8'), HEADING);

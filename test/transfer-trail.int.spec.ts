@@ -12,16 +12,14 @@ import type { Trail, TrailEntry } from '@oncepay/http-edge';
 import { IdempotentProducer, type ProducerRecord } from '@oncepay/messaging';
 import { TRAIL_ROWS_PER_KIND } from '@oncepay/service-runtime';
 import {
+  bootServices,
   createPgDatabase,
-  createTestDatabase,
   createTestKafka,
   requestJson,
-  startServiceProcess,
   TEST_CLIENTS,
   testTopic,
   waitFor,
-  type ServiceProcess,
-  type TestDatabase,
+  type BootedServices,
 } from '@oncepay/test-support';
 import { randomUUID } from 'node:crypto';
 
@@ -30,30 +28,20 @@ const NAMES: Name[] = ['transfer', 'ledger', 'notification'];
 const asOperator = { headers: TEST_CLIENTS.operator.auth };
 
 describe('the transfer trail across the three services', () => {
-  const databases = new Map<Name, TestDatabase>();
-  const services = new Map<Name, ServiceProcess>();
+  let stack: BootedServices<Name>;
   const producer = new IdempotentProducer(createTestKafka());
 
-  async function boot(name: Name): Promise<void> {
-    const database = await createTestDatabase(name);
-    databases.set(name, database);
-    services.set(name, await startServiceProcess(name, database.url));
-  }
-
   beforeAll(async () => {
-    const booted = await Promise.allSettled(NAMES.map(boot));
-    const failed = booted.find((result) => result.status === 'rejected');
-    if (failed) throw failed.reason;
+    stack = await bootServices(NAMES);
     await producer.connect();
   }, 120_000);
 
   afterAll(async () => {
     await producer.disconnect();
-    await Promise.all([...services.values()].map((service) => service.stop()));
-    await Promise.all([...databases.values()].map((database) => database.drop()));
+    await stack?.stop();
   });
 
-  const baseUrl = (name: Name) => (services.get(name) as ServiceProcess).baseUrl;
+  const baseUrl = (name: Name) => stack.baseUrl(name);
   const trailPath = (transferId: string) => `/v1/ops/transfers/${transferId}/trail`;
 
   async function trailOf(name: Name, transferId: string): Promise<Trail> {
@@ -72,7 +60,7 @@ describe('the transfer trail across the three services', () => {
 
   /** The outbox row of `type` for the transfer, once the relay sent it, as it went on the wire. */
   async function sentEnvelope(name: Name, transferId: string, type: string): Promise<ProducerRecord> {
-    const { db, end } = createPgDatabase((databases.get(name) as TestDatabase).adminUrl);
+    const { db, end } = createPgDatabase(stack.database(name).adminUrl);
     try {
       const [row] = await waitFor(
         () =>
@@ -152,7 +140,7 @@ describe('the transfer trail across the three services', () => {
     '%s: shows at most TRAIL_ROWS_PER_KIND rows of a kind, and a truncated entry where it cut',
     async (name) => {
       const transferId = randomUUID();
-      const { db, end } = createPgDatabase((databases.get(name) as TestDatabase).adminUrl);
+      const { db, end } = createPgDatabase(stack.database(name).adminUrl);
       try {
         // One more absorbed duplicate than a trail shows, a second apart, as a redelivery loop would leave.
         await db.execute(

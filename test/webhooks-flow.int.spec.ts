@@ -15,14 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import {
-  createTestDatabase,
-  startKillableService,
-  TEST_CLIENTS,
-  waitFor,
-  type KillableService,
-  type TestDatabase,
-} from '@oncepay/test-support';
+import { bootServices, TEST_CLIENTS, waitFor, type BootedServices } from '@oncepay/test-support';
 
 interface Received {
   path: string;
@@ -36,20 +29,11 @@ type Client = { id: string; apiKey: string };
 type Keyed = { 'Idempotency-Key': string };
 
 describe('webhooks per client, across transfer, ledger and notification services', () => {
-  const databases: TestDatabase[] = [];
-  const services: KillableService[] = [];
+  let stack: BootedServices<'transfer' | 'ledger' | 'notification'> | undefined;
   const urls = { transfer: '', ledger: '', notification: '' };
   let receiver: Server;
   let receiverUrl: string;
   const received: Received[] = [];
-
-  async function boot(name: 'transfer' | 'ledger' | 'notification', env: Record<string, string> = {}) {
-    const database = await createTestDatabase(name);
-    databases.push(database);
-    const service = await startKillableService(name, database.url, { env });
-    services.push(service);
-    urls[name] = service.baseUrl;
-  }
 
   beforeAll(async () => {
     receiver = createServer((request, response) => {
@@ -70,18 +54,15 @@ describe('webhooks per client, across transfer, ledger and notification services
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-    const booted = await Promise.allSettled([
-      boot('ledger'),
-      boot('transfer'),
-      boot('notification', { WEBHOOK_ALLOW_LOCAL_URLS: 'true', DISPATCH_INTERVAL_MS: '50' }),
-    ]);
-    const failed = booted.find((result) => result.status === 'rejected');
-    if (failed) throw failed.reason;
+    const booted = await bootServices(['ledger', 'transfer', 'notification'], {
+      notification: { WEBHOOK_ALLOW_LOCAL_URLS: 'true', DISPATCH_INTERVAL_MS: '50' },
+    });
+    stack = booted;
+    for (const name of ['transfer', 'ledger', 'notification'] as const) urls[name] = booted.baseUrl(name);
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all(services.map((service) => service.kill('SIGTERM')));
-    await Promise.all(databases.map((database) => database.drop()));
+    await stack?.stop();
     receiver.closeAllConnections();
     await new Promise<void>((resolve) => receiver.close(() => resolve()));
   });

@@ -20,6 +20,7 @@ export { sampleTransferCompleted, sampleTransferFailed, type OutcomeEventOverrid
 export { requestJson, type JsonResponse } from './http';
 export { transferRequested, type TransferRequestFacts } from './transfer-requests';
 export { startServiceProcess, type ServiceProcess } from './service-process';
+export { bootServices, type BootedServices } from './boot-services';
 export {
   describeServedOpenApi,
   expectValidOpenApi,
