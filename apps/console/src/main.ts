@@ -10,7 +10,8 @@ import { LabRuns } from './lab/lab-runs';
 import { LiveFeed } from './live/live-feed';
 import { TransferWindow } from './live/transfer-window';
 import { allowedHostsOf, buildConsoleServer } from './server';
-import { fetchTrail, TRAIL_SERVICES, type TrailService } from './timeline/trail';
+import { TRAIL_SERVICES, type TrailService } from '@oncepay/contracts';
+import { fetchTrail } from './timeline/trail';
 
 const NAME = 'console';
 /** How long a stopping console may take to close its server and consumer before it exits anyway. */

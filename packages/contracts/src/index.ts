@@ -41,3 +41,4 @@ export {
   MAX_AMOUNT_MINOR,
 } from './money';
 export { deadLetterTopicOf, TOPIC_OF, TOPICS, type Topic } from './topics';
+export { TRAIL_MARKS, TRAIL_SERVICES, type TrailMark, type TrailService } from './trail';

@@ -4,17 +4,14 @@
 // stale events it absorbed where they happened (docs/adr/0013-the-transfer-trail.md). Operators only:
 // a trail shows every client's transfers. The live console joins the three answers into one timeline.
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { TRAIL_MARKS, TRAIL_SERVICES, type TrailMark, type TrailService } from '@oncepay/contracts';
 import { z } from 'zod';
 import { roleRequired } from './api-key.guard';
 import type { Role } from './api-keys';
 import { apiProblemResponses, documents, jsonContent, problemResponse } from './openapi';
 
-export const TRAIL_SERVICES = ['transfer', 'ledger', 'notification'] as const;
-export type TrailService = (typeof TRAIL_SERVICES)[number];
-
-/** How a copy of a message ended where it was read: its dedup absorbed it, or the state machine ignored it. */
-export const TRAIL_MARKS = ['duplicate-absorbed', 'stale-ignored'] as const;
-export type TrailMark = (typeof TRAIL_MARKS)[number];
+// The names both ends of the trail share live in @oncepay/contracts; re-exported for the services.
+export { TRAIL_MARKS, TRAIL_SERVICES, type TrailMark, type TrailService };
 
 /**
  * The entry kinds each service writes (issue 18's contract with the console). `stale-ignored` is every

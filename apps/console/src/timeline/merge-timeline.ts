@@ -3,7 +3,8 @@
 // `duplicate-absorbed` (its dedup dropped a redelivery) and `stale-ignored` (its state machine kept its
 // state) beside the wire's own `duplicate` and `stale` (see live/transfer-window.ts).
 import type { WireEvent, WireMark } from '../live/transfer-window';
-import { TRAIL_SERVICES, type TrailMark, type TrailResult, type TrailService } from './trail';
+import { TRAIL_SERVICES, type TrailMark, type TrailService } from '@oncepay/contracts';
+import type { TrailResult } from './trail';
 
 export type TimelineSource = TrailService | 'wire';
 

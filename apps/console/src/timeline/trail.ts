@@ -4,13 +4,8 @@
 // its lane "not available" with the reason; the timeline still shows the others and what the console
 // saw on the wire.
 import { createLedgerClient, createNotificationClient, createTransferClient } from '@oncepay/client';
+import { TRAIL_MARKS, TRAIL_SERVICES, type TrailService } from '@oncepay/contracts';
 import { z } from 'zod';
-
-export const TRAIL_SERVICES = ['transfer', 'ledger', 'notification'] as const;
-export type TrailService = (typeof TRAIL_SERVICES)[number];
-
-export const TRAIL_MARKS = ['duplicate-absorbed', 'stale-ignored'] as const;
-export type TrailMark = (typeof TRAIL_MARKS)[number];
 
 export const trailEntrySchema = z.object({
   at: z.iso.datetime({ offset: true }),
