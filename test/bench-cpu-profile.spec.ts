@@ -67,8 +67,11 @@ describe('summarizeCpuProfile', () => {
     ]);
   });
 
-  it('keeps the top entries only', () => {
-    expect(summarizeCpuProfile(profile, 1).byPackage.map((entry) => entry.name)).toEqual(['pg']);
+  it('keeps the top entries and sums the rest in one row, so a table adds up to the busy time', () => {
+    expect(summarizeCpuProfile(profile, 1).byPackage).toEqual([
+      { name: 'pg', ms: 4, share: 0.5 },
+      { name: '(2 more)', ms: 4, share: 0.5 },
+    ]);
   });
 });
 
@@ -91,17 +94,18 @@ describe('a profile written by node --cpu-prof', () => {
     const child = spawnSync(process.execPath, [...cpuProfileFlags(profiles), script]);
     expect(child.status).toBe(0);
 
-    const [found, ...others] = await readServiceProfiles(profiles, [
+    const [found, missing] = await readServiceProfiles(profiles, [
       { name: 'burner', pid: child.pid! },
-      { name: 'not running', pid: child.pid! + 1_000_000 },
+      { name: 'never ran', pid: child.pid! + 1_000_000 },
     ]);
-    expect(others).toEqual([]);
+    expect(missing).toEqual({ service: 'never ran', file: null, summary: null });
     expect(found!.service).toBe('burner');
-    expect(found!.summary.byPackage[0]!.name).toBe('burner');
-    expect(found!.summary.byPackage[0]!.share).toBeGreaterThan(0.5);
-    expect(found!.summary.byFunction[0]!.name).toMatch(/^burnCpuForTheProfile burner\/index\.js:1$/);
-    expect(found!.summary.busyMs).toBeGreaterThan(300);
-    expect(found!.summary.idleMs).toBeGreaterThan(100);
+    const summary = found!.summary!;
+    expect(summary.byPackage[0]!.name).toBe('burner');
+    expect(summary.byPackage[0]!.share).toBeGreaterThan(0.5);
+    expect(summary.byFunction[0]!.name).toMatch(/^burnCpuForTheProfile burner\/index\.js:1$/);
+    expect(summary.busyMs).toBeGreaterThan(300);
+    expect(summary.idleMs).toBeGreaterThan(100);
   });
 });
 
@@ -123,10 +127,12 @@ describe('--cpu-profile', () => {
 
   it('reads the pid from the file name node gives a profile', () => {
     expect(pidOfProfileFile('CPU.20261201.023054.11914.0.001.cpuprofile')).toBe(11914);
+    // A worker thread's profile is not the service's.
+    expect(pidOfProfileFile('CPU.20261201.023054.11914.1.002.cpuprofile')).toBeNull();
     expect(pidOfProfileFile('notes.txt')).toBeNull();
   });
 
-  it("renders each service's tables, or says none was written", () => {
+  it("renders each service's tables, or says which wrote none", () => {
     const markdown = renderCpuProfiles([
       {
         service: 'ledger-service',
@@ -143,6 +149,8 @@ describe('--cpu-profile', () => {
     expect(markdown).toContain('Busy 2.5 s, idle 7.5 s');
     expect(markdown).toMatch(/\| 40\.0% +\| 1000 \| kafkajs +\|/);
     expect(markdown).toMatch(/\| 20\.0% +\| 500 +\| writev +\|/);
-    expect(renderCpuProfiles([]).join('\n')).toContain('No profile was written');
+    expect(renderCpuProfiles([{ service: 'ledger-service', file: null, summary: null }]).join('\n')).toMatch(
+      /### ledger-service\n\nNo profile was written: the service did not exit normally/,
+    );
   });
 });

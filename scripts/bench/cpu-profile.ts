@@ -36,12 +36,12 @@ export interface CpuProfileSummary {
 
 export interface ServiceCpuProfile {
   service: string;
-  /** The .cpuprofile file, for a closer look in Chrome DevTools or `node --cpu-prof` tooling. */
-  file: string;
-  summary: CpuProfileSummary;
+  /** The .cpuprofile file, for a closer look in Chrome DevTools; null when none was written. */
+  file: string | null;
+  summary: CpuProfileSummary | null;
 }
 
-/** The rows of each table the report keeps: enough to see the shape, short enough to read. */
+/** The rows of each table the report keeps before one row for the rest: enough to see the shape. */
 const TOP = 12;
 
 /** The node flags that make a service write its profile into `dir` when it exits. */
@@ -89,11 +89,21 @@ export function summarizeCpuProfile(profile: CpuProfile, top = TOP): CpuProfileS
     const name = `${frame.functionName || '(anonymous)'}${where}`;
     byFunction.set(name, (byFunction.get(name) ?? 0) + us);
   });
-  const ranked = (totals: Map<string, number>): CpuShare[] =>
-    [...totals]
-      .sort(([, a], [, b]) => b - a)
-      .slice(0, top)
-      .map(([name, us]) => ({ name, ms: us / 1000, share: busyUs === 0 ? 0 : us / busyUs }));
+  const share = (name: string, us: number): CpuShare => ({
+    name,
+    ms: us / 1000,
+    share: busyUs === 0 ? 0 : us / busyUs,
+  });
+  // The top entries, then one row for the rest, so each table adds up to the busy time.
+  const ranked = (totals: Map<string, number>): CpuShare[] => {
+    const sorted = [...totals].sort(([, a], [, b]) => b - a);
+    const rest = sorted.slice(top);
+    const restUs = rest.reduce((sum, [, us]) => sum + us, 0);
+    return [
+      ...sorted.slice(0, top).map(([name, us]) => share(name, us)),
+      ...(rest.length > 0 ? [share(`(${rest.length} more)`, restUs)] : []),
+    ];
+  };
   return {
     busyMs: busyUs / 1000,
     idleMs: idleUs / 1000,
@@ -116,7 +126,8 @@ function fileOf(url: string): string {
 
 /**
  * The profiles `--cpu-prof` wrote into `dir` (named CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile),
- * each matched to its service by the pid the benchmark sampled; a file of another pid is left out.
+ * each matched to its service by the pid the benchmark sampled (the main thread's; a file of another
+ * pid is left out). A service without one, because it did not exit normally, is listed with null.
  */
 export async function readServiceProfiles(
   dir: string,
@@ -128,7 +139,10 @@ export async function readServiceProfiles(
   const profiles: ServiceCpuProfile[] = [];
   for (const service of services) {
     const file = files.find((candidate) => pidOfProfileFile(candidate) === service.pid);
-    if (!file) continue;
+    if (!file) {
+      profiles.push({ service: service.name, file: null, summary: null });
+      continue;
+    }
     const profile = JSON.parse(await fs.readFile(path.join(dir, file), 'utf8')) as CpuProfile;
     profiles.push({
       service: service.name,
@@ -139,7 +153,8 @@ export async function readServiceProfiles(
   return profiles;
 }
 
+/** The pid of a main thread's profile file (thread 0); null for any other file. */
 export function pidOfProfileFile(file: string): number | null {
-  const match = /^CPU\.\d+\.\d+\.(\d+)\.\d+\.\d+\.cpuprofile$/.exec(file);
+  const match = /^CPU\.\d+\.\d+\.(\d+)\.0\.\d+\.cpuprofile$/.exec(file);
   return match ? Number(match[1]) : null;
 }

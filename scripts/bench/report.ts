@@ -329,13 +329,15 @@ export function renderCpuProfiles(profiles: readonly ServiceCpuProfile[]): strin
       'own: compare a run with it against another run with it, not against the numbers above.',
     '',
   );
-  if (profiles.length === 0) lines.push('No profile was written (a service did not exit normally).', '');
   const rows = (shares: CpuShare[]) =>
     shares.map((entry) => [`${(entry.share * 100).toFixed(1)}%`, entry.ms.toFixed(0), entry.name]);
   for (const { service, file, summary } of profiles) {
+    lines.push(`### ${service}`, '');
+    if (!file || !summary) {
+      lines.push('No profile was written: the service did not exit normally.', '');
+      continue;
+    }
     lines.push(
-      `### ${service}`,
-      '',
       `Busy ${(summary.busyMs / 1000).toFixed(1)} s, idle ${(summary.idleMs / 1000).toFixed(1)} s; the profile: ${file}`,
       '',
       ...table(['share of busy', 'ms', 'code'], rows(summary.byPackage)),

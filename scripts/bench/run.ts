@@ -1,8 +1,9 @@
 // `npm run bench`: measures OncePay on this machine (see options.ts for the flags, bench.ts for what is
-// measured and how) and writes bench.json and bench.md (with --cpu-profile, the services' profiles too); with --soak, runs soak.ts instead and writes
-// soak.json and soak.md; with --flows, runs flows.ts (a hold-and-capture against a one-step transfer)
-// and writes flows.json and flows.md. Exit code 0 when the audit is clean (and a soak's tables stayed flat), 1 when
-// an invariant broke, a soak's tables grew or the run went wrong, 2 on a usage or start-up error.
+// measured and how) and writes bench.json and bench.md (with --cpu-profile, the services' profiles
+// too); with --soak, runs soak.ts instead and writes soak.json and soak.md; with --flows, runs flows.ts
+// (a hold-and-capture against a one-step transfer) and writes flows.json and flows.md. Exit code 0 when
+// the audit is clean (and a soak's tables stayed flat), 1 when an invariant broke, a soak's tables grew
+// or the run went wrong, 2 on a usage or start-up error.
 import { runBench } from './bench';
 import { cpuProfileFlags, readServiceProfiles } from './cpu-profile';
 import { runFlows } from './flows';
