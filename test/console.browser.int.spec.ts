@@ -57,11 +57,9 @@ describe('the console in a browser, over the real stack', () => {
     if (!fs.existsSync(CHROMIUM))
       throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set ONCEPAY_CHROMIUM)`);
     stack = await bootServices(['ledger', 'transfer', 'notification']);
-    const [ledgerUrl, transferUrl, notificationUrl] = [
-      stack.baseUrl('ledger'),
-      stack.baseUrl('transfer'),
-      stack.baseUrl('notification'),
-    ];
+    const ledgerUrl = stack.baseUrl('ledger');
+    const transferUrl = stack.baseUrl('transfer');
+    const notificationUrl = stack.baseUrl('notification');
     [ledger, transfers] = [ledgerUrl, transferUrl];
     const port = await freePort();
     consoleUrl = `http://127.0.0.1:${port}`;

@@ -7,14 +7,13 @@ import { randomUUID } from 'node:crypto';
 import { TOPICS } from '@oncepay/contracts';
 import { IdempotentProducer } from '@oncepay/messaging';
 import {
-  createTestDatabase,
+  bootServices,
   createTestKafka,
   dashboardMetricNames,
-  startServiceProcess,
   TEST_CLIENTS,
   testTopic,
   waitFor,
-  type ServiceProcess,
+  type BootedServices,
   type TestDatabase,
 } from '@oncepay/test-support';
 import { Client } from 'pg';
@@ -58,25 +57,13 @@ function total(samples: Sample[], name: string, labels: Record<string, string> =
 }
 
 describe('metrics of the three services', () => {
-  const databases = new Map<ServiceName, TestDatabase>();
-  const services = new Map<ServiceName, ServiceProcess>();
-  const url = (name: ServiceName) => services.get(name)?.baseUrl ?? '';
+  let stack: BootedServices<ServiceName> | undefined;
+  const url = (name: ServiceName) => stack?.baseUrl(name) ?? '';
 
   beforeAll(async () => {
-    const booted = await Promise.allSettled(
-      (['ledger', 'transfer', 'notification'] as const).map(async (name) => {
-        const database = await createTestDatabase(name);
-        databases.set(name, database);
-        services.set(name, await startServiceProcess(name, database.url));
-      }),
-    );
-    const failed = booted.find((result) => result.status === 'rejected');
-    if (failed) throw failed.reason;
+    stack = await bootServices(['ledger', 'transfer', 'notification']);
   }, 120_000);
-  afterAll(async () => {
-    await Promise.all([...services.values()].map((service) => service.stop()));
-    await Promise.all([...databases.values()].map((database) => database.drop()));
-  });
+  afterAll(() => stack?.stop());
 
   async function scrape(name: ServiceName): Promise<Sample[]> {
     const response = await fetch(`${url(name)}/metrics`);
@@ -126,7 +113,7 @@ describe('metrics of the three services', () => {
 
     // A redelivery, as after a crash between the ledger's commit and its offset commit: the funding
     // TransferRequested again, exactly as the relay published it.
-    const [row] = await adminRows(databases.get('transfer')!, fundId);
+    const [row] = await adminRows(stack!.database('transfer'), fundId);
     const producer = new IdempotentProducer(createTestKafka());
     await producer.connect();
     await producer.send([

@@ -6,15 +6,7 @@ import { createLedgerClient, createTransferClient } from '@oncepay/client';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  createTestDatabase,
-  killAllKillableServices,
-  startKillableService,
-  TEST_CLIENTS,
-  waitFor,
-  type KillableService,
-  type TestDatabase,
-} from '@oncepay/test-support';
+import { bootServices, TEST_CLIENTS, waitFor, type BootedServices } from '@oncepay/test-support';
 
 type ServiceName = 'transfer' | 'ledger' | 'notification';
 
@@ -75,8 +67,8 @@ function spansOf(body: OtlpTraces): ReceivedSpan[] {
 }
 
 describe('one trace per transfer, exported over OTLP', () => {
-  const databases: TestDatabase[] = [];
-  const services = new Map<ServiceName, KillableService>();
+  const NAMES = ['ledger', 'transfer', 'notification'] as const;
+  let stack: BootedServices<ServiceName> | undefined;
   let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
 
   beforeAll(async () => {
@@ -86,21 +78,16 @@ describe('one trace per transfer, exported over OTLP', () => {
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       OTEL_BSP_SCHEDULE_DELAY: '100',
     };
-    for (const name of ['ledger', 'transfer', 'notification'] as const) {
-      const database = await createTestDatabase(name);
-      databases.push(database);
-      services.set(name, await startKillableService(name, database.url, { env }));
-    }
+    stack = await bootServices(NAMES, { ledger: env, transfer: env, notification: env });
   }, 120_000);
   afterAll(async () => {
-    await killAllKillableServices();
-    await Promise.all(databases.map((database) => database.drop()));
+    await stack?.stop();
     await receiver?.close();
   });
 
   it('carries the POST’s trace through the relay, the ledger, the answer and the notification', async () => {
-    const ledger = services.get('ledger')!.baseUrl;
-    const transfers = services.get('transfer')!.baseUrl;
+    const ledger = stack!.baseUrl('ledger');
+    const transfers = stack!.baseUrl('transfer');
     const open = async (client: { apiKey: string }, allowNegativeBalance: boolean) =>
       (
         await createLedgerClient(ledger, client).POST('/v1/accounts', {
@@ -162,7 +149,7 @@ describe('one trace per transfer, exported over OTLP', () => {
     );
 
     // Every line about this request or its transfer, in each service: one shape, its correlation and trace id.
-    for (const service of services.values()) {
+    for (const service of NAMES.map((name) => stack!.service(name))) {
       const lines = await waitFor(
         () => Promise.resolve(service.logs.filter((line) => line.includes(correlationId))),
         (found) => found.length > 0,

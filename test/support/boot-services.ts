@@ -1,6 +1,6 @@
 // The services a cross-service spec runs against: each on a test database of its own, started together
-// and ended together. Every spec that boots services uses this, so none can forget to drop a database
-// or leave a process running when one of the others failed to start.
+// and ended together. Every cross-service spec boots its services through this, so none can forget to
+// drop a database or leave a process running when one of the others failed to start.
 import type { ServiceSpec } from '../../scripts/infra/services';
 import { createTestDatabase, type TestDatabase } from './database';
 import { startKillableService, type KillableService } from './killable-service';
@@ -11,7 +11,7 @@ export interface BootedServices<N extends ServiceName> {
   service(name: N): KillableService;
   database(name: N): TestDatabase;
   baseUrl(name: N): string;
-  /** SIGTERM to every service, then every database dropped; safe to call after a failed boot. */
+  /** SIGTERM to every service, then every database dropped; throws after trying all if any failed. */
   stop(): Promise<void>;
 }
 
@@ -30,8 +30,14 @@ export async function bootServices<N extends ServiceName>(
     database: (name) => found(databases, name, 'database'),
     baseUrl: (name) => found(services, name, 'service').baseUrl,
     async stop() {
-      await Promise.allSettled([...services.values()].map((service) => service.kill('SIGTERM')));
-      await Promise.allSettled([...databases.values()].map((database) => database.drop()));
+      const ended = await Promise.allSettled(
+        [...services.values()].map((service) => service.kill('SIGTERM')),
+      );
+      const dropped = await Promise.allSettled([...databases.values()].map((database) => database.drop()));
+      const failures = [...ended, ...dropped].flatMap((result) =>
+        result.status === 'rejected' ? [result.reason as unknown] : [],
+      );
+      if (failures.length > 0) throw new AggregateError(failures, 'bootServices: could not stop everything');
     },
   };
   const started = await Promise.allSettled(
@@ -43,7 +49,8 @@ export async function bootServices<N extends ServiceName>(
   );
   const failed = started.find((result) => result.status === 'rejected');
   if (failed) {
-    await booted.stop();
+    // The boot's own failure is the one worth reporting; what stop() could not end is secondary.
+    await booted.stop().catch(() => undefined);
     throw failed.reason;
   }
   return booted;
