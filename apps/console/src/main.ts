@@ -2,7 +2,7 @@
 // Kafka, one transfer's timeline across the three services, and the delivery-semantics lab. Checks its
 // environment first (one line per bad variable, exit 1), then observes the topics, then serves.
 import path from 'node:path';
-import { TOPICS } from '@oncepay/contracts';
+import { TOPICS, TRAIL_SERVICES, type TrailService } from '@oncepay/contracts';
 import { createKafkaClient, kafkaSecurityOf, parseBrokerList, WireObserver } from '@oncepay/messaging';
 import { createServiceLogger, kafkajsLogTo } from '@oncepay/service-runtime';
 import { parseEnv, processEnv, type ConsoleEnv } from './config/config';
@@ -10,7 +10,6 @@ import { LabRuns } from './lab/lab-runs';
 import { LiveFeed } from './live/live-feed';
 import { TransferWindow } from './live/transfer-window';
 import { allowedHostsOf, buildConsoleServer } from './server';
-import { TRAIL_SERVICES, type TrailService } from '@oncepay/contracts';
 import { fetchTrail } from './timeline/trail';
 
 const NAME = 'console';

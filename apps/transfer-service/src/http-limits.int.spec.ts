@@ -56,7 +56,8 @@ describe('the HTTP edge limits of a service', () => {
     const limited = burst.find((response) => response.status === 429)!;
     expect(limited.contentType).toMatch(/^application\/problem\+json/);
     expect(limited.body).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
-    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    // The seconds until the window ends: most of the 600 s window is still ahead.
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(500);
     expect(other.status).toBe(200);
     expect(health.status).toBe(200);
     expect(respelt.status).toBe(429);

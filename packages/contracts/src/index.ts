@@ -1,5 +1,6 @@
-// OncePay's event contracts: the envelope, every event, their topics, and the codec that validates
-// what arrives from Kafka. Plain TypeScript and zod; no framework, ORM or broker code.
+// OncePay's contracts: the envelope, every event, their topics, the codec that validates what arrives
+// from Kafka, the ids OncePay mints and the names the transfer trail's two ends share. Plain TypeScript
+// and zod; no framework, ORM or broker code.
 export { assertNever } from './assert-never';
 export { createEvent, decodeEvent, encodeEvent, type DecodeResult, type EncodedEvent } from './codec';
 export { envelopeHeaderSchema, type Envelope, type EnvelopeHeader } from './envelope';

@@ -2,8 +2,8 @@
 // time order, each entry tagged with where it happened. Marks stay where they were made: a service's
 // `duplicate-absorbed` (its dedup dropped a redelivery) and `stale-ignored` (its state machine kept its
 // state) beside the wire's own `duplicate` and `stale` (see live/transfer-window.ts).
-import type { WireEvent, WireMark } from '../live/transfer-window';
 import { TRAIL_SERVICES, type TrailMark, type TrailService } from '@oncepay/contracts';
+import type { WireEvent, WireMark } from '../live/transfer-window';
 import type { TrailResult } from './trail';
 
 export type TimelineSource = TrailService | 'wire';
