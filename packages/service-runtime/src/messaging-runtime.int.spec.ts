@@ -101,9 +101,15 @@ describe('ServiceCoreModule messaging runtime', () => {
       await prisma.$transaction((tx) =>
         enqueueEvent(executorOfPrisma(tx), sampleTransferRequested(), uniqueName('never-created')),
       );
-      const metrics = await waitFor(scrape, (text) => /^oncepay_outbox_parked_rows\{[^}]*\} 1$/m.test(text), {
-        what: 'the parked row on /metrics',
-      });
+      // The gauge reads the table, the counter counts in the relay once its pass returns: a scrape may
+      // fall between the two, so wait for both.
+      const metrics = await waitFor(
+        scrape,
+        (text) =>
+          /^oncepay_outbox_parked_rows\{[^}]*\} 1$/m.test(text) &&
+          /^oncepay_outbox_parked_rows_total\{[^}]*\} 1$/m.test(text),
+        { what: 'the parked row on /metrics, in the gauge and the counter' },
+      );
       expect(metrics).toMatch(/^oncepay_outbox_parked_rows_total\{service="wiring-test"\} 1$/m);
       expect(metrics).toMatch(/^oncepay_outbox_pending_messages\{service="wiring-test"\} 0$/m);
     } finally {
