@@ -1,6 +1,8 @@
 // The services a cross-service spec runs against: each on a test database of its own, started together
 // and ended together. Every cross-service spec boots its services through this, so none can forget to
-// drop a database or leave a process running when one of the others failed to start.
+// drop a database or leave a process running when one of the others failed to start. Each service is a
+// process of its own, the way `npm start` and production run it: several Nest apps inside one jest
+// worker would share one Prisma WebAssembly engine between module registries, which corrupts its memory.
 import type { ServiceSpec } from '../../scripts/infra/services';
 import { createTestDatabase, type TestDatabase } from './database';
 import { startKillableService, type KillableService } from './killable-service';

@@ -19,7 +19,6 @@ export { countEffects, createEffectsTable, effectRecordingHandler, type Transact
 export { sampleTransferCompleted, sampleTransferFailed, type OutcomeEventOverrides } from './outcome-events';
 export { requestJson, type JsonResponse } from './http';
 export { transferRequested, type TransferRequestFacts } from './transfer-requests';
-export { startServiceProcess, type ServiceProcess } from './service-process';
 export { bootServices, type BootedServices } from './boot-services';
 export {
   describeServedOpenApi,

@@ -1,7 +1,7 @@
 // A built service as a child process with the test run's environment, started once healthy. It exposes
 // the pid and kill(signal) so fault-injection tests can crash it, and it can be started again on a given
 // port, so a "restarted" service answers where its clients already send their requests.
-// startServiceProcess is the plain version most cross-service tests use.
+// bootServices (boot-services.ts) is how most cross-service tests use it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
