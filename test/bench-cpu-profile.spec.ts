@@ -5,6 +5,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  CODE_GROUPS,
+  codeGroup,
   codeOwner,
   cpuProfileFlags,
   pidOfProfileFile,
@@ -29,6 +31,25 @@ describe('codeOwner', () => {
     expect(codeOwner('', '(garbage collector)')).toBe('(garbage collector)');
     expect(codeOwner('', 'writev')).toBe('(native)');
     expect(codeOwner('wasm://wasm/00d1cb12', 'f')).toBe('wasm');
+  });
+});
+
+describe('codeGroup', () => {
+  it("puts each owner in the group docs/performance.md tells a service's time in", () => {
+    expect(codeGroup('(native)', 'writev')).toBe('socket and file writes');
+    expect(codeGroup('(native)', 'writeUtf8String')).toBe('socket and file writes');
+    expect(codeGroup('(native)', 'hash')).toBe('Node, V8 and other native code');
+    expect(codeGroup('(program)', '(program)')).toBe('Node, V8 and other native code');
+    expect(codeGroup('node:internal', 'FastBuffer')).toBe('Node, V8 and other native code');
+    expect(codeGroup('(garbage collector)', '(garbage collector)')).toBe('garbage collection');
+    expect(codeGroup('kafkajs', 'encode')).toBe('kafkajs');
+    for (const pg of ['pg', 'pg-protocol', 'pg-pool']) expect(codeGroup(pg, 'f')).toBe('node-postgres');
+    for (const http of ['fastify', '@fastify/cors', '@nestjs/core', 'find-my-way'])
+      expect(codeGroup(http, 'f')).toBe('the HTTP framework (Fastify, Nest)');
+    expect(codeGroup('apps/ledger-service', 'f')).toBe("OncePay's own code (apps/, packages/)");
+    expect(codeGroup('packages/dedup', 'f')).toBe("OncePay's own code (apps/, packages/)");
+    for (const other of ['zod', 'pgbouncer-like', 'wasm', 'prom-client'])
+      expect(codeGroup(other, 'f')).toBe('zod and other packages');
   });
 });
 
@@ -58,6 +79,13 @@ describe('summarizeCpuProfile', () => {
       { name: 'pg', ms: 4, share: 0.5 },
       { name: '(native)', ms: 3, share: 0.375 },
       { name: 'apps/transfer-service', ms: 1, share: 0.125 },
+    ]);
+    // Every group, in its order, empty ones at 0: the groups add up to the busy time.
+    expect(summary.byGroup.map((entry) => entry.name)).toEqual([...CODE_GROUPS]);
+    expect(summary.byGroup.filter((entry) => entry.ms > 0)).toEqual([
+      { name: 'socket and file writes', ms: 3, share: 0.375 },
+      { name: "OncePay's own code (apps/, packages/)", ms: 1, share: 0.125 },
+      { name: 'node-postgres', ms: 4, share: 0.5 },
     ]);
     expect(summary.byFunction.map((entry) => [entry.name, entry.ms])).toEqual([
       ['query pg/lib/client.js:10', 3],
@@ -133,6 +161,9 @@ describe('--cpu-profile', () => {
   });
 
   it("renders each service's tables, or says which wrote none", () => {
+    const byGroup = CODE_GROUPS.map((name) =>
+      name === 'kafkajs' ? { name, ms: 1000, share: 0.4 } : { name, ms: 250, share: 0.6 / 7 },
+    );
     const markdown = renderCpuProfiles([
       {
         service: 'ledger-service',
@@ -140,17 +171,21 @@ describe('--cpu-profile', () => {
         summary: {
           busyMs: 2500,
           idleMs: 7500,
+          byGroup,
           byPackage: [{ name: 'kafkajs', ms: 1000, share: 0.4 }],
           byFunction: [{ name: 'writev', ms: 500, share: 0.2 }],
         },
       },
     ]).join('\n');
+    expect(markdown).toMatch(/\| share of busy time +\| ledger-service \|/);
+    expect(markdown).toMatch(/\| kafkajs +\| 40\.0% +\|/);
+    expect(markdown).toMatch(/\| garbage collection +\| 8\.6% +\|/);
     expect(markdown).toContain('### ledger-service');
     expect(markdown).toContain('Busy 2.5 s, idle 7.5 s');
     expect(markdown).toMatch(/\| 40\.0% +\| 1000 \| kafkajs +\|/);
     expect(markdown).toMatch(/\| 20\.0% +\| 500 +\| writev +\|/);
-    expect(renderCpuProfiles([{ service: 'ledger-service', file: null, summary: null }]).join('\n')).toMatch(
-      /### ledger-service\n\nNo profile was written: the service did not exit normally/,
-    );
+    const none = renderCpuProfiles([{ service: 'ledger-service', file: null, summary: null }]).join('\n');
+    expect(none).toMatch(/### ledger-service\n\nNo profile was written: the service did not exit normally/);
+    expect(none).not.toContain('share of busy time');
   });
 });

@@ -30,6 +30,8 @@ export interface CpuProfileSummary {
   busyMs: number;
   /** Sampled time its event loop waited for work, ms. */
   idleMs: number;
+  /** Every group of {@link CODE_GROUPS} in its order, none left out, so the column adds up to the busy time. */
+  byGroup: CpuShare[];
   byPackage: CpuShare[];
   byFunction: CpuShare[];
 }
@@ -67,9 +69,50 @@ export function codeOwner(url: string, functionName: string): string {
   return url;
 }
 
-/** Self time by owner and by function; the idle samples are counted apart, not in the shares. */
+/**
+ * The groups a service's busy time is told in, across services (docs/performance.md, "Profile"): what
+ * writes to sockets and files, each library a transfer crosses, OncePay's own code, the rest.
+ */
+export const CODE_GROUPS = [
+  'socket and file writes',
+  'Node, V8 and other native code',
+  "OncePay's own code (apps/, packages/)",
+  'garbage collection',
+  'kafkajs',
+  'node-postgres',
+  'the HTTP framework (Fastify, Nest)',
+  'zod and other packages',
+] as const;
+export type CodeGroup = (typeof CODE_GROUPS)[number];
+
+/** Node's bindings that hand bytes to the kernel: a socket's writev and write, a file's write. */
+const WRITE_BINDINGS = new Set([
+  'writev',
+  'writeBuffer',
+  'writeUtf8String',
+  'writeLatin1String',
+  'writeString',
+]);
+const HTTP_FRAMEWORK =
+  /^(fastify|@fastify\/|@nestjs\/|find-my-way|avvio|light-my-request|secure-json-parse|fast-json-stringify|fast-querystring)/;
+
+/** The group of a frame, from its owner ({@link codeOwner}) and, for native code, its name. */
+export function codeGroup(owner: string, functionName: string): CodeGroup {
+  if (owner === '(native)' && WRITE_BINDINGS.has(functionName)) return 'socket and file writes';
+  if (owner === '(garbage collector)') return 'garbage collection';
+  if (owner === 'kafkajs') return 'kafkajs';
+  if (/^pg($|-)/.test(owner)) return 'node-postgres';
+  if (HTTP_FRAMEWORK.test(owner)) return 'the HTTP framework (Fastify, Nest)';
+  if (/^(apps|packages)\//.test(owner)) return "OncePay's own code (apps/, packages/)";
+  if (owner.startsWith('node:') || owner.startsWith('(')) return 'Node, V8 and other native code';
+  // Every other package, and `wasm`: the only WebAssembly a service runs is Prisma's query compiler.
+  return 'zod and other packages';
+}
+
+/** Self time by group, by owner and by function; the idle samples are counted apart, not in the shares. */
 export function summarizeCpuProfile(profile: CpuProfile, top = TOP): CpuProfileSummary {
   const frames = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
+  const byGroup = new Map<CodeGroup, number>(CODE_GROUPS.map((group) => [group, 0]));
   const byPackage = new Map<string, number>();
   const byFunction = new Map<string, number>();
   let busyUs = 0;
@@ -84,6 +127,8 @@ export function summarizeCpuProfile(profile: CpuProfile, top = TOP): CpuProfileS
     }
     busyUs += us;
     const owner = codeOwner(frame.url, frame.functionName);
+    const group = codeGroup(owner, frame.functionName);
+    byGroup.set(group, (byGroup.get(group) ?? 0) + us);
     byPackage.set(owner, (byPackage.get(owner) ?? 0) + us);
     const where = frame.url === '' ? '' : ` ${fileOf(frame.url)}:${frame.lineNumber + 1}`;
     const name = `${frame.functionName || '(anonymous)'}${where}`;
@@ -107,6 +152,7 @@ export function summarizeCpuProfile(profile: CpuProfile, top = TOP): CpuProfileS
   return {
     busyMs: busyUs / 1000,
     idleMs: idleUs / 1000,
+    byGroup: [...byGroup].map(([name, us]) => share(name, us)),
     byPackage: ranked(byPackage),
     byFunction: ranked(byFunction),
   };

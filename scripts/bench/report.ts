@@ -2,7 +2,7 @@
 // Markdown rendering (bench.md, what docs/performance.md quotes; also what the console prints).
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { CpuShare, ServiceCpuProfile } from './cpu-profile';
+import { CODE_GROUPS, type CpuShare, type ServiceCpuProfile } from './cpu-profile';
 import type { UnitCosts } from './cost';
 import type { CounterDelta } from './db-counters';
 import type { KafkaDelta } from './kafka-counters';
@@ -329,8 +329,23 @@ export function renderCpuProfiles(profiles: readonly ServiceCpuProfile[]): strin
       'own: compare a run with it against another run with it, not against the numbers above.',
     '',
   );
+  const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
+  const profiled = profiles.filter((profile) => profile.summary !== null);
+  if (profiled.length > 0) {
+    // The groups side by side: where each service's busy time goes, in the words of docs/performance.md.
+    const groupRows = CODE_GROUPS.map((group) => [
+      group,
+      ...profiled.map(({ summary }) =>
+        percent(summary!.byGroup.find((entry) => entry.name === group)!.share),
+      ),
+    ]);
+    lines.push(
+      ...table(['share of busy time', ...profiled.map((profile) => profile.service)], groupRows),
+      '',
+    );
+  }
   const rows = (shares: CpuShare[]) =>
-    shares.map((entry) => [`${(entry.share * 100).toFixed(1)}%`, entry.ms.toFixed(0), entry.name]);
+    shares.map((entry) => [percent(entry.share), entry.ms.toFixed(0), entry.name]);
   for (const { service, file, summary } of profiles) {
     lines.push(`### ${service}`, '');
     if (!file || !summary) {
