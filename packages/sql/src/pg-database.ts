@@ -25,10 +25,10 @@ export class PgDatabase implements SqlExecutor {
 
   /**
    * Runs `fn` in one READ COMMITTED transaction on one pooled connection: committed, or rolled back if it
-   * throws. Every statement is a round trip, so BEGIN is not one of its own: it opens the transaction
-   * with `fn`'s first statement, in the same message when that statement takes no parameters (the
-   * simple protocol carries several statements, but no parameters), and a transaction that ran no
-   * statement costs none.
+   * throws. Every statement is a round trip, so BEGIN goes out with `fn`'s first statement: in the same
+   * message when that statement takes no parameters (the simple protocol carries several statements,
+   * but no parameters); otherwise queued right ahead of it, a round trip of its own (node-postgres sends
+   * one statement at a time) but no wait in between. A transaction that ran no statement costs none.
    */
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
