@@ -27,8 +27,8 @@ export class CaptureHoldController {
     @Res({ passthrough: true }) response: FastifyReply,
   ): Promise<unknown> {
     const key = requireIdempotencyKey(idempotencyKey);
-    // No body at all is the empty one: capture the whole hold.
-    const body = this.validateBody.transform(rawBody ?? {});
+    // No body at all is the empty one: capture the whole hold. A JSON `null` is a body, and not a valid one.
+    const body = this.validateBody.transform(rawBody === undefined ? {} : rawBody);
     const result = await this.handler.execute({
       clientId,
       transferId: id,

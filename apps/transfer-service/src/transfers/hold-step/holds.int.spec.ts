@@ -189,6 +189,15 @@ describe('holds: capture, void and expiry', () => {
     expect(await voided.json()).toMatchObject({ status: 'VOIDING' });
   });
 
+  it('refuses a JSON null body (400), where no body at all captures the whole hold', async () => {
+    const id = await placedHold();
+    const key = randomUUID();
+    await expectProblem(await capture(id, 'null', key), 400, 'VALIDATION_ERROR');
+    await expectProblem(await voidHold(id, 'null', key), 400, 'VALIDATION_ERROR');
+    expect(await rowOf(id)).toMatchObject({ status: 'HELD', captureAmountMinor: null });
+    expect(await keyStored(key)).toBe(false);
+  });
+
   it('refuses a capture of more than the hold (422 CAPTURE_EXCEEDS_HOLD), leaving it HELD', async () => {
     const id = await placedHold();
     await expectProblem(await capture(id, { amount: '1001' }), 422, 'CAPTURE_EXCEEDS_HOLD');

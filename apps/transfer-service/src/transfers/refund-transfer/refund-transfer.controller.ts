@@ -32,8 +32,8 @@ export class RefundTransferController {
       paymentId: id,
       idempotencyKey: key,
       correlationId: correlationId ?? randomUUID(),
-      // No body at all is the empty one: refund what is left.
-      body: this.validateBody.transform(rawBody ?? {}),
+      // No body at all is the empty one: refund what is left. A JSON `null` is a body, and not a valid one.
+      body: this.validateBody.transform(rawBody === undefined ? {} : rawBody),
     });
     switch (result.outcome) {
       case 'not_found':

@@ -214,6 +214,8 @@ describe('refunds', () => {
     ['an unknown field', { amount: '5', toAccountId: randomUUID() }],
     ['a control character in the reference', { reference: 'a\nb' }],
     ['malformed JSON', '{"amount"'],
+    // Only no body at all means "refund what is left"; a null is a body, and not an object.
+    ['a JSON null', 'null'],
   ])('answers 400 problem+json for %s, storing nothing', async (_, body) => {
     const payment = await completedPayment();
     const key = randomUUID();

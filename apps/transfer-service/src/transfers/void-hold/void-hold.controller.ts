@@ -27,7 +27,7 @@ export class VoidHoldController {
     @Res({ passthrough: true }) response: FastifyReply,
   ): Promise<unknown> {
     const key = requireIdempotencyKey(idempotencyKey);
-    this.validateBody.transform(rawBody ?? {});
+    this.validateBody.transform(rawBody === undefined ? {} : rawBody);
     const result = await this.handler.execute({
       clientId,
       transferId: id,
