@@ -136,6 +136,12 @@ describe('HTTP problem details', () => {
     expect(type).toContain(PROBLEM_CONTENT_TYPE);
   });
 
+  it('answers a path it cannot decode with 400 MALFORMED_URL, a problem like any other', async () => {
+    const { status, type, body } = await call('/probe/%zz');
+    expect({ status, code: body.code }).toEqual({ status: 400, code: 'MALFORMED_URL' });
+    expect(type).toContain(PROBLEM_CONTENT_TYPE);
+  });
+
   it('answers an oversized body with 413 before parsing it', async () => {
     const big = JSON.stringify({ padding: 'x'.repeat(MAX_BODY_BYTES) });
     const { status, body } = await call('/probe/echo', postJson(big));
@@ -234,6 +240,14 @@ describe('HTTP problem details', () => {
         status: 201,
         body: { clientId: 'client-b', amount: '9223372036854775807' },
       });
+    });
+
+    it('takes the scheme in any case (RFC 9110: auth schemes are case-insensitive)', async () => {
+      for (const scheme of ['bearer', 'BEARER'])
+        expect(await pay('{"amount":"1"}', `${scheme} key-of-client-b-000002`)).toMatchObject({
+          status: 201,
+          body: { clientId: 'client-b' },
+        });
     });
 
     it.each([

@@ -9,13 +9,13 @@
 import rateLimit from '@fastify/rate-limit';
 import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import secureJson from 'secure-json-parse';
 import { findApiClient, type ApiKeys } from './api-keys';
 import { serveOpenApiDocs } from './openapi-docs';
-import { ProblemDetailsFilter, ProblemException } from './problem-details';
+import { problemDocument, ProblemDetailsFilter, ProblemException, sendProblem } from './problem-details';
 
 /** Bodies are small JSON documents; anything larger is refused with 413 before it is parsed. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -30,6 +30,22 @@ const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
 export function createHttpAdapter(): FastifyAdapter {
   return new FastifyAdapter({
     bodyLimit: MAX_BODY_BYTES,
+    // A path Fastify cannot decode (`/v1/transfers/%zz`) is refused before routing, so no filter sees
+    // it: answered here, as every error is, with a problem document.
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) =>
+      sendProblem(
+        reply,
+        problemDocument(
+          error.code === 'FST_ERR_BAD_URL'
+            ? {
+                status: 400,
+                code: 'MALFORMED_URL',
+                title: 'The request URL cannot be decoded',
+                detail: error.message,
+              }
+            : { status: 500, code: 'INTERNAL_ERROR', title: 'Internal server error' },
+        ),
+      ),
     serverFactory: (handler: RequestListener) =>
       createServer({ connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS }, handler),
   });
