@@ -53,7 +53,8 @@ export function apiKeyDigest(key: string): string {
  * key. Digests are compared in constant time, each against every configured one.
  */
 export function findApiClient(keys: ApiKeys, authorization: string | undefined): ApiClient | undefined {
-  const presented = /^Bearer (\S+)$/.exec(authorization ?? '')?.[1];
+  // An auth scheme's name is case-insensitive (RFC 9110, 11.1): `bearer` and `BEARER` are Bearer too.
+  const presented = /^Bearer +(\S+)$/i.exec(authorization ?? '')?.[1];
   if (presented === undefined) return undefined;
   const digest = Buffer.from(apiKeyDigest(presented), 'hex');
   let found: ApiClient | undefined;
