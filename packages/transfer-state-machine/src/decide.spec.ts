@@ -347,6 +347,21 @@ const FROM_HELD: Record<StepName, StepRefusal | 'CAPTURING' | 'VOIDING' | 'EXPIR
   'expiry after it is due': 'EXPIRING',
 };
 
+/** What a PENDING hold (not placed yet) answers: not placed, but expired for a client past its expiry. */
+const FROM_PENDING: Record<StepName, StepRefusal> = {
+  'capture of part, before expiry': 'HOLD_NOT_PLACED',
+  'capture of exactly the hold': 'HOLD_NOT_PLACED',
+  'capture of 1': 'HOLD_NOT_PLACED',
+  'capture of 1 more than the hold': 'HOLD_NOT_PLACED',
+  'capture at expiry': 'HOLD_EXPIRED',
+  'capture of more than the hold, after expiry': 'HOLD_EXPIRED',
+  'void before expiry': 'HOLD_NOT_PLACED',
+  'void at expiry': 'HOLD_EXPIRED',
+  'expiry before it is due': 'HOLD_NOT_PLACED',
+  'expiry at the instant it is due': 'HOLD_NOT_PLACED',
+  'expiry after it is due': 'HOLD_NOT_PLACED',
+};
+
 /** Every other state refuses every step with one reason, whatever the time or amount. */
 const REFUSING_STATES: [string, OncePayEvent[], StepRefusal][] = [
   ['NONE', [], 'UNKNOWN_TRANSFER'],
@@ -361,7 +376,6 @@ const REFUSING_STATES: [string, OncePayEvent[], StepRefusal][] = [
     ],
     'NOT_A_HOLD',
   ],
-  ['a PENDING hold', HOLD_HISTORIES.PENDING, 'HOLD_NOT_PLACED'],
   ['a FAILED hold', HOLD_HISTORIES.FAILED, 'HOLD_FAILED'],
   ['a CAPTURING hold', HOLD_HISTORIES.CAPTURING, 'HOLD_CAPTURED'],
   ['a CAPTURED hold', HOLD_HISTORIES.CAPTURED, 'HOLD_CAPTURED'],
@@ -373,7 +387,11 @@ const REFUSING_STATES: [string, OncePayEvent[], StepRefusal][] = [
 
 describe('decide CaptureHold, VoidHold, ExpireHold', () => {
   it('names every StepRefusal somewhere in the tables', () => {
-    const reasons = new Set([...Object.values(FROM_HELD), ...REFUSING_STATES.map(([, , reason]) => reason)]);
+    const reasons = new Set([
+      ...Object.values(FROM_HELD),
+      ...Object.values(FROM_PENDING),
+      ...REFUSING_STATES.map(([, , reason]) => reason),
+    ]);
     const all: StepRefusal[] = [
       'UNKNOWN_TRANSFER',
       'NOT_A_HOLD',
@@ -391,6 +409,15 @@ describe('decide CaptureHold, VoidHold, ExpireHold', () => {
   describe.each(REFUSING_STATES)('given %s', (_name, history, reason) => {
     it.each(STEP_NAMES)(`when %s: refused ${reason}`, (step) => {
       expect(decide(STEPS[step], given(...history))).toStrictEqual({ outcome: 'refused', reason });
+    });
+  });
+
+  describe('given a PENDING hold (not placed yet)', () => {
+    it.each(STEP_NAMES)('when %s: as the table says', (step) => {
+      expect(decide(STEPS[step], given(...HOLD_HISTORIES.PENDING))).toStrictEqual({
+        outcome: 'refused',
+        reason: FROM_PENDING[step],
+      });
     });
   });
 

@@ -271,6 +271,10 @@ function holdStepRefusal(
   if (expiresAt === undefined) return 'NOT_A_HOLD';
   switch (state.status) {
     case 'PENDING':
+      // Past its expiry a hold is over for the client, placed or not: the answer must not depend on
+      // when the ledger's HoldPlaced arrives. The expiry job waits for it (a hold not placed holds nothing).
+      if (command.type !== 'ExpireHold' && command.now.getTime() >= Date.parse(expiresAt))
+        return 'HOLD_EXPIRED';
       return 'HOLD_NOT_PLACED';
     case 'FAILED':
       return 'HOLD_FAILED';
