@@ -219,6 +219,25 @@ describe('decidePosting: a balance leaving 64 bits is refused as BALANCE_OUT_OF_
     });
   });
 
+  it("refuses a debit that would take a treasury account's available balance below -2^63", () => {
+    // balance - amount fits, but balance - held, which the database checks on every write, would not.
+    const empty = { ...TO, balanceMinor: 0n };
+    const treasury = account({ balanceMinor: 0n, heldMinor: 10n, allowNegativeBalance: true });
+    expect(
+      decidePosting(request({ amountMinor: MAX_INT64 }), { from: treasury, to: empty }, NOW),
+    ).toStrictEqual({
+      outcome: 'reject',
+      reason: 'BALANCE_OUT_OF_RANGE',
+    });
+    const lessHeld = account({ balanceMinor: 0n, heldMinor: 1n, allowNegativeBalance: true });
+    expect(
+      decidePosting(request({ amountMinor: MAX_INT64 }), { from: lessHeld, to: empty }, NOW),
+    ).toMatchObject({
+      outcome: 'post',
+      balancesAfter: { from: -MAX_INT64, to: MAX_INT64 },
+    });
+  });
+
   it('posts right up to the edges of the range', () => {
     const treasury = account({ balanceMinor: MIN_INT64 + 1n, allowNegativeBalance: true });
     const nearlyFull = { ...TO, balanceMinor: MAX_INT64 - 1n };

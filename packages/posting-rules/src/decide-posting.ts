@@ -93,10 +93,14 @@ export function checkTransferRules(
     return reject(to.ownerClientId === request.clientId ? 'CURRENCY_MISMATCH' : 'ACCOUNT_NOT_FOUND');
   // Only reachable by balances beyond 9.2 * 10^18 minor units, but a run of valid transfers can get
   // there: refused like any other outcome, so the transfer ends FAILED instead of waiting forever.
+  // The database computes the payer's available balance (balance - held) on every write, so that must
+  // stay in range too: a treasury account far below zero with money on hold could leave it.
+  const debitedMinor = addedHeldMinor === 0n ? request.amountMinor : 0n;
   if (
     !isInt64(from.balanceMinor - request.amountMinor) ||
     !isInt64(to.balanceMinor + request.amountMinor) ||
-    !isInt64(from.heldMinor + addedHeldMinor)
+    !isInt64(from.heldMinor + addedHeldMinor) ||
+    !isInt64(from.balanceMinor - debitedMinor - (from.heldMinor + addedHeldMinor))
   ) {
     return reject('BALANCE_OUT_OF_RANGE');
   }
