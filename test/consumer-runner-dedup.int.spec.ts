@@ -198,7 +198,7 @@ describe('consumer runner on the real broker and database', () => {
     const topic = await freshTopic('batch-split');
     // One key: the ten events share a partition, so they arrive as one batch.
     const records = eventRecords(topic, 10).map((record, _, all) => ({ ...record, key: all[0]!.key }));
-    const poisonId = decodeEventId(records[6]!.value);
+    const poisonId = decodeEventId(records[6]!.value.toString());
     await producer.send(records);
     const batchSizes: number[] = [];
     const runner = new ConsumerRunner({

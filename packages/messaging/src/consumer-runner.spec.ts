@@ -1,11 +1,13 @@
 // Proves when the consumer runner dead-letters an event that its handler cannot handle: after the
 // bounded attempts while it runs, and never while it stops (a restart, a rebalance), when what fails is
 // most likely the closing pool or client: then the event is left uncommitted for its next owner. And
-// that the settleBeforeDeadLetter hook runs first, once, and decides what happens when it fails itself.
+// that the settleBeforeDeadLetter hook runs first, once, takes the dead letter into its own transaction
+// (the runner then sends nothing), and decides what happens when it fails itself.
 import { encodeEvent } from '@oncepay/contracts';
 import { sampleTransferRequested } from '@oncepay/test-support';
 import type { Kafka } from 'kafkajs';
 import { ConsumerRunner, type BatchEventHandler, type ConsumerRunnerOptions } from './consumer-runner';
+import type { DeadLetter } from './dead-letter';
 import type { IncomingMessage } from './incoming-message';
 import type { ProducerRecord } from './producer';
 
@@ -55,24 +57,39 @@ describe('ConsumerRunner dead letters', () => {
 });
 
 describe('ConsumerRunner settleBeforeDeadLetter', () => {
-  it('settles the event once, with the reason, before its dead letter is written', async () => {
+  it('settles the event once and leaves its dead letter to the settling transaction', async () => {
     const deadLetters: ProducerRecord[] = [];
-    const settled: { eventId: string; reason: string; deadLettersBefore: number }[] = [];
+    const settled: { eventId: string; deadLetter: DeadLetter }[] = [];
     const runner = runnerWith(failing, deadLetters, {
-      settleBeforeDeadLetter: ({ event }, reason) =>
-        Promise.resolve(
-          void settled.push({ eventId: event.id, reason, deadLettersBefore: deadLetters.length }),
-        ),
+      settleBeforeDeadLetter: ({ event }, deadLetter) => {
+        settled.push({ eventId: event.id, deadLetter });
+        return Promise.resolve('settled_with_dead_letter');
+      },
     });
     const incoming = message();
     expect(await runner.processBatch([incoming], heartbeat, () => true)).toEqual(['dead_lettered']);
-    expect(settled).toEqual([
-      {
-        eventId: JSON.parse(incoming.value?.toString() ?? '{}').id,
-        reason: 'handler failed: Error: something no one classified',
-        deadLettersBefore: 0,
+    expect(settled).toHaveLength(1);
+    expect(settled[0]?.eventId).toBe(JSON.parse(incoming.value?.toString() ?? '{}').id);
+    expect(settled[0]?.deadLetter).toMatchObject({
+      topic: 'spec.topic.dlt',
+      key: incoming.key,
+      value: incoming.value,
+      headers: {
+        'x-dlt-reason': 'handler failed: Error: something no one classified',
+        'x-dlt-attempts': '2',
       },
-    ]);
+    });
+    // Written with the settlement (into the outbox), so the runner sends no copy of its own.
+    expect(deadLetters).toEqual([]);
+  });
+
+  it('sends the dead letter itself for an event the hook has nothing to settle for', async () => {
+    const deadLetters: ProducerRecord[] = [];
+    const runner = runnerWith(failing, deadLetters, {
+      settleBeforeDeadLetter: () => Promise.resolve('nothing_to_settle'),
+    });
+    expect(await runner.processBatch([message()], heartbeat, () => true)).toEqual(['dead_lettered']);
+    expect(deadLetters).toHaveLength(1);
     expect(deadLetters[0]?.headers['x-dlt-reason']).toBe(
       'handler failed: Error: something no one classified',
     );
@@ -80,7 +97,7 @@ describe('ConsumerRunner settleBeforeDeadLetter', () => {
 
   it('is not asked about an undecodable message, which cannot be trusted to name anything', async () => {
     const deadLetters: ProducerRecord[] = [];
-    const settle = jest.fn(() => Promise.resolve());
+    const settle = jest.fn(() => Promise.resolve('settled_with_dead_letter' as const));
     const runner = runnerWith(failing, deadLetters, { settleBeforeDeadLetter: settle });
     const junk = { ...message(), value: Buffer.from('not an event') };
     expect(await runner.processBatch([junk], heartbeat, () => true)).toEqual(['dead_lettered']);
@@ -100,7 +117,7 @@ describe('ConsumerRunner settleBeforeDeadLetter', () => {
 
   it('does not settle when the database refused the service itself (a missing grant): a replay will do', async () => {
     const deadLetters: ProducerRecord[] = [];
-    const settle = jest.fn(() => Promise.resolve());
+    const settle = jest.fn(() => Promise.resolve('settled_with_dead_letter' as const));
     const noGrant = Object.assign(new Error('permission denied for table journal_entries'), {
       code: '42501',
     });

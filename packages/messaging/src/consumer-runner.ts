@@ -18,12 +18,13 @@
 //   fails is retried a bounded number of times and then dead-lettered, and the others still commit;
 // - before such an event is dead-lettered, an optional `settleBeforeDeadLetter` lets the service end
 //   what the event asked for by design (the ledger rejects the transfer), so a dead letter never
-//   leaves its story without an end that someone can see.
+//   leaves its story without an end that someone can see; the dead letter then goes through the
+//   service's outbox, in the settling transaction, so the one cannot commit without the other.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeEvent, type OncePayEvent } from '@oncepay/contracts';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { backoffDelayMs, type BackoffPolicy } from './backoff';
-import { deadLetterRecord } from './dead-letter';
+import { deadLetterRecord, type DeadLetter } from './dead-letter';
 import { METADATA_MAX_AGE_MS } from './kafka-client';
 import { describeError, isDatabaseSetupError, isRetriableError } from '@oncepay/sql';
 import { toIncomingMessage, type IncomingMessage } from './incoming-message';
@@ -82,13 +83,20 @@ export interface ConsumerRunnerOptions {
   /**
    * Runs when a decodable event is about to be dead-lettered because its handler kept failing: the place
    * to settle, in one transaction of its own, what the event asked for (with its dedup record, so a
-   * replay changes nothing). It must change nothing when the event's work was done or decided already.
+   * replay changes nothing) AND to write `deadLetter` into the service's outbox in that same
+   * transaction. Then the dead letter exists if and only if the settlement committed: sent from here
+   * after the commit, a broker away or a crash in between would lose it, since the redelivery is a
+   * duplicate by then. It must change nothing but write the dead letter when the event's work was done
+   * or decided already. 'nothing_to_settle': an event it does not end; the runner sends the dead letter.
    * Not run when the failure is the database refusing the service itself (isDatabaseSetupError: a missing
    * grant or column fails every event, and each should wait for a replay, not be ended).
    * If it throws a retriable error the event is not dead-lettered but handed back to kafkajs (redelivered
    * later); any other error is logged and the event is dead-lettered unsettled, the reason saying so.
    */
-  settleBeforeDeadLetter?: (item: ConsumedEvent, reason: string) => Promise<void>;
+  settleBeforeDeadLetter?: (
+    item: ConsumedEvent,
+    deadLetter: DeadLetter,
+  ) => Promise<'settled_with_dead_letter' | 'nothing_to_settle'>;
   /** Fault-injection seam for tests: runs after a batch's transaction committed, before the offset commit. */
   afterHandled?: (messages: readonly IncomingMessage[]) => Promise<void>;
   /**
@@ -486,9 +494,7 @@ export class ConsumerRunner {
             this.logger.warn('handler keeps failing on infrastructure; handing back to kafkajs', context);
             throw error;
           }
-          const reason = `handler failed: ${describeError(error)}`;
-          const unsettled = await this.settleBeforeDeadLetter(item, reason, error);
-          return this.deadLetter(item.message, reason + unsettled, attempt, 'handler_failed');
+          return this.settleAndDeadLetter(item, `handler failed: ${describeError(error)}`, attempt, error);
         }
         this.logger.warn('handler failed; retrying', context);
         this.options.observer?.retried('event');
@@ -499,16 +505,20 @@ export class ConsumerRunner {
   }
 
   /**
-   * Runs the settleBeforeDeadLetter hook, if any. Returns what to add to the dead letter's reason: nothing
-   * when it settled, why not when it failed for good. A retriable failure is thrown: the event is then
-   * redelivered rather than dead-lettered unsettled while, say, the database is away.
+   * Dead-letters an event its handler cannot handle, settled first when the service says how
+   * (settleBeforeDeadLetter): the hook then writes the dead letter into its outbox with the settlement,
+   * and the relay sends it. Otherwise, or when settling failed for good (the reason says so), it is sent
+   * from here. A retriable failure to settle is thrown: the event is then redelivered rather than
+   * dead-lettered unsettled while, say, the database is away.
    */
-  private async settleBeforeDeadLetter(
+  private async settleAndDeadLetter(
     item: ConsumedEvent,
     reason: string,
+    attempts: number,
     failure: unknown,
-  ): Promise<string> {
-    if (!this.options.settleBeforeDeadLetter) return '';
+  ): Promise<'dead_lettered'> {
+    const settle = this.options.settleBeforeDeadLetter;
+    if (!settle) return this.deadLetter(item.message, reason, attempts, 'handler_failed');
     // A missing grant or column fails every event alike: settling would end each of them for good (the
     // ledger would reject every transfer) where a replay after the fix would have done the work.
     if (isDatabaseSetupError(failure)) {
@@ -516,11 +526,14 @@ export class ConsumerRunner {
         ...where([item]),
         error: describeError(failure),
       });
-      return '; not settled: the database refused the service itself (replay it once that is fixed)';
+      const unsettled =
+        '; not settled: the database refused the service itself (replay it once that is fixed)';
+      return this.deadLetter(item.message, reason + unsettled, attempts, 'handler_failed');
     }
+    const deadLetter = this.deadLetterOf(item.message, reason, attempts);
     try {
-      await this.options.settleBeforeDeadLetter(item, reason);
-      return '';
+      if ((await settle(item, deadLetter)) === 'nothing_to_settle')
+        return this.deadLetter(item.message, reason, attempts, 'handler_failed');
     } catch (error) {
       const context = { ...where([item]), error: describeError(error) };
       if (this.isRetriable(error)) {
@@ -531,8 +544,16 @@ export class ConsumerRunner {
         throw error;
       }
       this.logger.error('could not settle the event before dead-lettering it', context);
-      return `; not settled: ${describeError(error)}`;
+      const unsettled = `; not settled: ${describeError(error)}`;
+      return this.deadLetter(item.message, reason + unsettled, attempts, 'handler_failed');
     }
+    this.options.observer?.deadLettered('handler_failed');
+    this.logger.error('message dead-lettered with its settlement, through the outbox', {
+      ...where([item]),
+      reason,
+      deadLetterTopic: deadLetter.topic,
+    });
+    return 'dead_lettered';
   }
 
   private async callHandler(events: readonly ConsumedEvent[]): Promise<HandleOutcome[]> {
@@ -548,12 +569,7 @@ export class ConsumerRunner {
     attempts: number,
     kind: 'undecodable' | 'handler_failed',
   ): Promise<'dead_lettered'> {
-    const record = deadLetterRecord(message, {
-      reason,
-      attempts,
-      consumerGroup: this.options.groupId,
-      failedAt: this.now(),
-    });
+    const record = this.deadLetterOf(message, reason, attempts);
     await this.options.deadLetterProducer.send([record]);
     this.options.observer?.deadLettered(kind);
     this.logger.error('message dead-lettered', {
@@ -564,6 +580,15 @@ export class ConsumerRunner {
       deadLetterTopic: record.topic,
     });
     return 'dead_lettered';
+  }
+
+  private deadLetterOf(message: IncomingMessage, reason: string, attempts: number): DeadLetter {
+    return deadLetterRecord(message, {
+      reason,
+      attempts,
+      consumerGroup: this.options.groupId,
+      failedAt: this.now(),
+    });
   }
 }
 

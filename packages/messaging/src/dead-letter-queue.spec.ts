@@ -1,5 +1,6 @@
 // Proves the pure half of the dead-letter way out: refs print and parse back, a bad ref is named, and a
-// replay record is the original message again (key, value, headers) without the dead-letter headers.
+// replay record is the original message again (key, value, headers) without the dead-letter headers,
+// its value byte for byte.
 import { encodeEvent } from '@oncepay/contracts';
 import { sampleTransferRequested } from '@oncepay/test-support';
 import { deadLetterRecord } from './dead-letter';
@@ -51,13 +52,32 @@ describe('replayRecordOf', () => {
     expect(replayRecordOf(deadLetter, replayedAt)).toEqual({
       topic: 'oncepay.transfer-requests.v1',
       key: original.key,
-      value: original.value?.toString('utf8'),
+      value: original.value,
       headers: {
         ...original.headers,
         [REPLAY_HEADERS.replayedFrom]: 'oncepay.transfer-requests.v1.dlt/0/3',
         [REPLAY_HEADERS.replayedAt]: '2026-11-30T13:00:00.000Z',
       },
     });
+  });
+
+  it('keeps bytes that are not UTF-8, in the dead letter and in its replay', () => {
+    // Latin-1 "café" and a lone 0xff: decoded as UTF-8 they would come back as U+FFFD, not as themselves.
+    const bytes = Buffer.from([0x63, 0x61, 0x66, 0xe9, 0xff]);
+    const letter = deadLetterRecord(
+      { ...original, value: bytes },
+      {
+        reason: 'undecodable',
+        consumerGroup: 'ledger-service',
+        attempts: 1,
+        failedAt: new Date(),
+      },
+    );
+    expect(letter.value.equals(bytes)).toBe(true);
+    const replay = replayRecordOf({ ...deadLetter, value: letter.value }, new Date());
+    expect(typeof replay !== 'string' && Buffer.isBuffer(replay.value) && replay.value.equals(bytes)).toBe(
+      true,
+    );
   });
 
   it('refuses a message whose original topic is missing or is not the one of its dead-letter topic', () => {

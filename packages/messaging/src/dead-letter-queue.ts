@@ -208,7 +208,7 @@ export function replayRecordOf(deadLetter: IncomingMessage, replayedAt: Date): P
   return {
     topic: originalTopic,
     key: deadLetter.key ?? '',
-    value: deadLetter.value?.toString('utf8') ?? '',
+    value: deadLetter.value ?? Buffer.alloc(0),
     headers: {
       ...headers,
       [REPLAY_HEADERS.replayedFrom]: formatDeadLetterRef(deadLetter),

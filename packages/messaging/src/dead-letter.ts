@@ -21,14 +21,14 @@ export const DLT_HEADERS = {
   failedAt: 'x-dlt-failed-at',
 } as const;
 
-export function deadLetterRecord(
-  message: IncomingMessage,
-  why: DeadLetterReason,
-): ProducerRecord & { value: string } {
+/** A dead letter as it is sent: to `<topic>.dlt`, its value the bytes that arrived, not a decoding of them. */
+export type DeadLetter = ProducerRecord & { value: Buffer };
+
+export function deadLetterRecord(message: IncomingMessage, why: DeadLetterReason): DeadLetter {
   return {
     topic: deadLetterTopicOf(message.topic),
     key: message.key ?? '',
-    value: message.value?.toString('utf8') ?? '',
+    value: message.value ?? Buffer.alloc(0),
     headers: {
       ...message.headers,
       [DLT_HEADERS.reason]: why.reason,

@@ -15,7 +15,7 @@ export {
   type HandleOutcome,
   type MessageResult,
 } from './consumer-runner';
-export { deadLetterRecord, DLT_HEADERS, type DeadLetterReason } from './dead-letter';
+export { deadLetterRecord, DLT_HEADERS, type DeadLetter, type DeadLetterReason } from './dead-letter';
 // Where the runner writes a topic's dead letters, for the packages that have no contracts of their own.
 export { deadLetterTopicOf } from '@oncepay/contracts';
 export {
@@ -51,11 +51,13 @@ export { jsonLineLogger, type MessagingLogger } from './logger';
 export {
   enqueueEvent,
   enqueueEvents,
+  enqueueRecords,
   insertOutboxRowsSql,
   outboxRowParams,
   OUTBOX_CHANNEL,
   purgeSentOutboxMessages,
   type OutboxItem,
+  type OutboxRecord,
 } from './outbox';
 export {
   OutboxRelay,

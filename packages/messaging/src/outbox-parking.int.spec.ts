@@ -69,7 +69,9 @@ describe('outbox parking on the real broker and database', () => {
   const recordingPublisher: OutboxPublisher = {
     send: async (records: ProducerRecord[]) => {
       await producer.send(records);
-      acknowledged.push(...records.map((record) => (JSON.parse(record.value) as { id: string }).id));
+      acknowledged.push(
+        ...records.map((record) => (JSON.parse(record.value.toString()) as { id: string }).id),
+      );
     },
   };
 

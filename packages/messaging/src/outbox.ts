@@ -47,15 +47,40 @@ export function insertOutboxRowsSql(first = 1, onlyIf = 'true'): string {
            ORDER BY n`;
 }
 
+/**
+ * A message the outbox sends as it is given, not an event it encodes: a dead letter written in the
+ * transaction that settled its event (ConsumerRunnerOptions.settleBeforeDeadLetter). `topic` is the
+ * logical one, like an event's: the relay applies the namespace on the way out.
+ */
+export interface OutboxRecord {
+  /** The outbox row's id: a new one (newId), not the id of the event the record carries. */
+  id: string;
+  topic: string;
+  key: string;
+  value: string;
+  headers: Record<string, string>;
+}
+
+/** Adds the records to the outbox inside the caller's transaction `tx`, in this order, with one INSERT. */
+export async function enqueueRecords(tx: SqlExecutor, records: readonly OutboxRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  await tx.execute(insertOutboxRowsSql(), ...recordColumns(records));
+}
+
 /** The encoded events as the column arrays `insertOutboxRowsSql` reads. */
 export function outboxRowParams(items: readonly OutboxItem[]): unknown[] {
-  const rows = items.map((item) => {
-    const { event, topic } = 'event' in item ? item : { event: item, topic: TOPIC_OF[item.type] };
-    const encoded = encodeEvent(event);
-    // The trace of the request or consumed event that wrote the row, for the relay to continue.
-    const headers = { ...encoded.headers, ...traceHeaders(traceContextOf(event)) };
-    return { id: event.id, topic, key: encoded.key, value: encoded.value, headers };
-  });
+  return recordColumns(
+    items.map((item) => {
+      const { event, topic } = 'event' in item ? item : { event: item, topic: TOPIC_OF[item.type] };
+      const encoded = encodeEvent(event);
+      // The trace of the request or consumed event that wrote the row, for the relay to continue.
+      const headers = { ...encoded.headers, ...traceHeaders(traceContextOf(event)) };
+      return { id: event.id, topic, key: encoded.key, value: encoded.value, headers };
+    }),
+  );
+}
+
+function recordColumns(rows: readonly OutboxRecord[]): unknown[] {
   return [
     rows.map((row) => row.id),
     rows.map((row) => row.topic),

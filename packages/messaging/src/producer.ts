@@ -21,7 +21,8 @@ import { METADATA_MAX_AGE_MS } from './kafka-client';
 export interface ProducerRecord {
   topic: string;
   key: string;
-  value: string;
+  /** An event's JSON, or, for a dead letter and its replay, the bytes exactly as they first arrived. */
+  value: string | Buffer;
   headers: Record<string, string>;
 }
 

@@ -22,6 +22,7 @@ import {
   OutboxSignal,
   type BatchEventHandler,
   type ConsumedEvent,
+  type DeadLetter,
   type HandleOutcome,
   type IncomingMessage,
   type MessagingLogger,
@@ -121,8 +122,15 @@ export abstract class EventConsumer implements OnApplicationBootstrap, BeforeApp
   protected abstract readonly groupId: string;
   protected abstract readonly topics: string[];
   protected abstract handleBatch: BatchEventHandler;
-  /** ConsumerRunnerOptions.settleBeforeDeadLetter: a consumer that ends an event's story by design. */
-  protected settleBeforeDeadLetter?: (item: ConsumedEvent, reason: string) => Promise<void>;
+  /**
+   * ConsumerRunnerOptions.settleBeforeDeadLetter: a consumer that ends an event's story by design, and
+   * writes `deadLetter` into its outbox in the same transaction. Its topic is the logical one, as an
+   * outbox row's is (the relay applies KAFKA_NAMESPACE on the way out).
+   */
+  protected settleBeforeDeadLetter?: (
+    item: ConsumedEvent,
+    deadLetter: DeadLetter,
+  ) => Promise<'settled_with_dead_letter' | 'nothing_to_settle'>;
   /** Fault-injection seam for tests: ConsumerRunnerOptions.afterHandled. */
   protected afterHandled?: (messages: readonly IncomingMessage[]) => Promise<void>;
   private runner: ConsumerRunner | null = null;
@@ -152,7 +160,9 @@ export abstract class EventConsumer implements OnApplicationBootstrap, BeforeApp
       deadLetterProducer: this.producer,
       logger: messagingLogger(this.groupId),
       ...(this.afterHandled ? { afterHandled: this.afterHandled } : {}),
-      ...(this.settleBeforeDeadLetter ? { settleBeforeDeadLetter: this.settleBeforeDeadLetter } : {}),
+      ...(this.settleBeforeDeadLetter
+        ? { settleBeforeDeadLetter: (item, deadLetter) => this.settleAndSignal(item, deadLetter, namespace) }
+        : {}),
       observer: this.metrics.consumerObserver(this.groupId),
       onFailed: (error) => this.status.reportFatal(`consumer ${this.groupId} stopped`, error),
     });
@@ -182,6 +192,23 @@ export abstract class EventConsumer implements OnApplicationBootstrap, BeforeApp
         await admin.disconnect().catch(() => undefined);
       }
     });
+  }
+
+  /** The subclass settles with the dead letter under its logical topic; committed, the relay is woken for it. */
+  private async settleAndSignal(
+    item: ConsumedEvent,
+    deadLetter: DeadLetter,
+    namespace: string,
+  ): Promise<'settled_with_dead_letter' | 'nothing_to_settle'> {
+    // The runner consumes the namespaced topics, so a dead letter's topic always carries the namespace.
+    if (!deadLetter.topic.startsWith(namespace))
+      throw new Error(`dead letter topic ${deadLetter.topic} is outside the namespace "${namespace}"`);
+    const outcome = await this.settleBeforeDeadLetter!(item, {
+      ...deadLetter,
+      topic: deadLetter.topic.slice(namespace.length),
+    });
+    if (outcome === 'settled_with_dead_letter') this.outboxSignal.committed();
+    return outcome;
   }
 
   /** The batch's transaction committed when handleBatch resolved: wake the relay for its outbox rows. */

@@ -53,7 +53,9 @@ describe('npm run outbox against a real database and broker', () => {
       publisher: {
         send: async (records) => {
           await producer.send(records);
-          acknowledged.push(...records.map((record) => (JSON.parse(record.value) as { id: string }).id));
+          acknowledged.push(
+            ...records.map((record) => (JSON.parse(record.value.toString()) as { id: string }).id),
+          );
         },
       },
       maxAttempts: MAX_ATTEMPTS,

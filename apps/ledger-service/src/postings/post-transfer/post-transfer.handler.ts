@@ -12,7 +12,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { RejectionReason, TransferRequested } from '@oncepay/contracts';
 import { handleBatchOnce } from '@oncepay/dedup';
 import type { SqlExecutor, PgDatabase } from '@oncepay/sql';
-import { enqueueEvents } from '@oncepay/messaging';
+import { enqueueEvents, enqueueRecords, type DeadLetter } from '@oncepay/messaging';
 import { PG_DATABASE, type PositionOf } from '@oncepay/service-runtime';
 import { LedgerBatch } from '../ledger-batch';
 import {
@@ -141,17 +141,29 @@ export class PostTransferHandler {
 
   /**
    * Ends, by design, a transfer whose request is being dead-lettered because handling it kept failing:
-   * in ONE transaction the request's dedup record, a REJECTED decision with UNPROCESSABLE and the
-   * TransferRejected in the outbox, so the transfer ends FAILED and its client is told. It changes
-   * nothing when the request was processed before or the transfer already has a decision, posted or
-   * rejected: money that moved is never failed after the fact. A replay of the dead letter is then a
-   * duplicate, like any redelivery.
+   * in ONE transaction the request's dedup record, a REJECTED decision with UNPROCESSABLE, the
+   * TransferRejected in the outbox and the `deadLetter` (the consumer's), so the transfer ends FAILED,
+   * its client is told, and the dead letter is sent if and only if this committed. It changes nothing
+   * but the dead letter when the request was processed before or the transfer already has a decision,
+   * posted or rejected: money that moved is never failed after the fact. A replay of the dead letter is
+   * then a duplicate, like any redelivery.
    */
-  async rejectUnprocessable(request: TransferRequested): Promise<PostTransferResult> {
+  async rejectUnprocessable(
+    request: TransferRequested,
+    deadLetter?: DeadLetter,
+  ): Promise<PostTransferResult> {
     const [handled] = await handleBatchOnce<SqlExecutor, TransferRequested, PostTransferResult>({
       consumer: POST_TRANSFER_CONSUMER,
       messages: [request],
       transaction: (fn) => this.db.transaction(fn),
+      // After the answer (if any): the relay sends in position order.
+      finish: async (tx) => {
+        // The outbox keeps text: a decoded event's bytes are UTF-8 JSON, so as text they are the same bytes.
+        if (deadLetter)
+          await enqueueRecords(tx, [
+            { id: newId(), ...deadLetter, value: deadLetter.value.toString('utf8') },
+          ]);
+      },
       effect: async (tx) => {
         const reason: RejectionReason = 'UNPROCESSABLE';
         const decidedAt = new Date();

@@ -1,9 +1,18 @@
 // Proves, on a real ledger database, that posting a transfer moves money exactly once: two balanced
 // entries or, for each rejection reason, none; one decision per transfer however often and however
 // concurrently it is requested; an account never overdrawn by concurrent debits; and a request being
-// dead-lettered rejected as UNPROCESSABLE only while its transfer is undecided; and a batch's round trips.
-import { decodeEvent, type OncePayEvent, type TransferRequested } from '@oncepay/contracts';
+// dead-lettered rejected as UNPROCESSABLE only while its transfer is undecided, its dead letter written
+// in the same transaction; and a batch's round trips.
+import {
+  deadLetterTopicOf,
+  decodeEvent,
+  encodeEvent,
+  TOPICS,
+  type OncePayEvent,
+  type TransferRequested,
+} from '@oncepay/contracts';
 import { Logger } from '@nestjs/common';
+import { deadLetterRecord, type DeadLetter } from '@oncepay/messaging';
 import {
   createPgDatabase,
   createPrismaClient,
@@ -365,6 +374,68 @@ describe('posting a transfer', () => {
       await expect(answersFor(request.aggregateId)).resolves.toEqual([
         expect.objectContaining({ type: 'TransferPosted' }),
       ]);
+    });
+
+    /** The dead letter the consumer hands over: its topic the logical one, as an outbox row's. */
+    function deadLetterOf(request: TransferRequested): DeadLetter {
+      const { key, value, headers } = encodeEvent(request);
+      const message = {
+        topic: TOPICS.transferRequests,
+        partition: 0,
+        offset: '41',
+        key,
+        value: Buffer.from(value),
+        headers,
+      };
+      return deadLetterRecord(message, {
+        reason: 'handler failed: Error: no such thing',
+        consumerGroup: 'ledger-service',
+        attempts: 5,
+        failedAt: new Date(),
+      });
+    }
+
+    async function outboxRowsOf(transferId: string) {
+      return prisma.outboxMessage.findMany({ where: { key: transferId }, orderBy: { position: 'asc' } });
+    }
+
+    it('writes the dead letter with the rejection, in its transaction, behind the answer', async () => {
+      const request = await newRequest();
+      const deadLetter = deadLetterOf(request);
+
+      await expect(handler.rejectUnprocessable(request, deadLetter)).resolves.toMatchObject({
+        outcome: 'rejected',
+      });
+
+      const rows = await outboxRowsOf(request.aggregateId);
+      expect(rows.map((row) => row.topic)).toEqual([
+        TOPICS.ledgerResults,
+        deadLetterTopicOf(TOPICS.transferRequests),
+      ]);
+      expect(rows[1]).toMatchObject({
+        key: deadLetter.key,
+        value: deadLetter.value.toString('utf8'),
+        headers: deadLetter.headers,
+        status: 'PENDING',
+      });
+      expect(rows[1]?.id).not.toBe(request.id);
+    });
+
+    it('writes the dead letter alone for a transfer already decided', async () => {
+      const request = await newRequest();
+      await handler.execute(request);
+      const stuck = { ...request, id: randomUUID() };
+
+      await expect(handler.rejectUnprocessable(stuck, deadLetterOf(stuck))).resolves.toEqual({
+        outcome: 'already_decided',
+      });
+
+      const rows = await outboxRowsOf(request.aggregateId);
+      expect(rows.map((row) => row.topic)).toEqual([
+        TOPICS.ledgerResults,
+        deadLetterTopicOf(TOPICS.transferRequests),
+      ]);
+      await expect(entriesOf(request.aggregateId)).resolves.toHaveLength(2);
     });
 
     it('changes nothing for an event processed before, and nothing when asked twice', async () => {

@@ -10,6 +10,7 @@ import {
   handleMatching,
   type BatchEventHandler,
   type ConsumedEvent,
+  type DeadLetter,
   type HandleOutcome,
   type IdempotentProducer,
 } from '@oncepay/messaging';
@@ -39,12 +40,18 @@ export class TransferRequestsConsumer extends EventConsumer {
 
   /**
    * A transfer request the runner is about to dead-letter (its handling kept failing) still gets an
-   * answer: the transfer is rejected as UNPROCESSABLE, unless it was decided already. A capture or a
-   * release is not settled here: how a hold ends is transfer-service's decision, never the ledger's.
+   * answer: the transfer is rejected as UNPROCESSABLE, unless it was decided already, and the dead letter
+   * is written to the outbox in that same transaction. A capture or a release is not settled here: how a
+   * hold ends is transfer-service's decision, never the ledger's; the runner sends its dead letter.
    * The dead letter stays for the operator to read (`npm run dlq`).
    */
-  protected override settleBeforeDeadLetter = async ({ event }: ConsumedEvent): Promise<void> => {
-    if (isTransferRequested(event)) await this.postTransfer.rejectUnprocessable(event);
+  protected override settleBeforeDeadLetter = async (
+    { event }: ConsumedEvent,
+    deadLetter: DeadLetter,
+  ): Promise<'settled_with_dead_letter' | 'nothing_to_settle'> => {
+    if (!isTransferRequested(event)) return 'nothing_to_settle';
+    await this.postTransfer.rejectUnprocessable(event, deadLetter);
+    return 'settled_with_dead_letter';
   };
 }
 
