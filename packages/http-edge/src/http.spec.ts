@@ -1,9 +1,10 @@
 // Proves the shared HTTP edge answers every failure as RFC 9457 problem+json: expected problems with
-// their code, malformed JSON (400), oversized bodies (413), bodies that are not JSON (415), invalid
+// their code, malformed JSON (400), URLs refused before routing (400, 414), oversized bodies (413), bodies
+// that are not JSON (415), invalid
 // input (400 listing each issue),
 // a missing or wrong API key (401), unknown routes (404), and unexpected errors as a bare 500
 // without a stack trace.
-import { Body, Controller, Get, Module, Post, UseGuards, type INestApplication } from '@nestjs/common';
+import { Body, Controller, Get, Module, Param, Post, UseGuards, type INestApplication } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { amountMinorSchema } from '@oncepay/contracts';
@@ -21,6 +22,11 @@ class ProbeController {
   @Post('echo')
   echo(@Body() body: unknown): unknown {
     return body;
+  }
+
+  @Get('items/:id')
+  item(@Param('id') id: string): unknown {
+    return { id };
   }
 
   @Get('expected')
@@ -139,6 +145,12 @@ describe('HTTP problem details', () => {
   it('answers a path it cannot decode with 400 MALFORMED_URL, a problem like any other', async () => {
     const { status, type, body } = await call('/probe/%zz');
     expect({ status, code: body.code }).toEqual({ status: 400, code: 'MALFORMED_URL' });
+    expect(type).toContain(PROBLEM_CONTENT_TYPE);
+  });
+
+  it('answers a path parameter over the length limit with 414 URI_TOO_LONG, not a 500', async () => {
+    const { status, type, body } = await call(`/probe/items/${'x'.repeat(101)}`);
+    expect({ status, code: body.code }).toEqual({ status: 414, code: 'URI_TOO_LONG' });
     expect(type).toContain(PROBLEM_CONTENT_TYPE);
   });
 

@@ -30,25 +30,34 @@ const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
 export function createHttpAdapter(): FastifyAdapter {
   return new FastifyAdapter({
     bodyLimit: MAX_BODY_BYTES,
-    // A path Fastify cannot decode (`/v1/transfers/%zz`) is refused before routing, so no filter sees
-    // it: answered here, as every error is, with a problem document.
+    // What Fastify refuses before routing (a path it cannot decode, `/v1/transfers/%zz`; a path
+    // parameter over its length limit) reaches no filter: answered here, as every error is, with a
+    // problem document.
     frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) =>
-      sendProblem(
-        reply,
-        problemDocument(
-          error.code === 'FST_ERR_BAD_URL'
-            ? {
-                status: 400,
-                code: 'MALFORMED_URL',
-                title: 'The request URL cannot be decoded',
-                detail: error.message,
-              }
-            : { status: 500, code: 'INTERNAL_ERROR', title: 'Internal server error' },
-        ),
-      ),
+      sendProblem(reply, urlProblem(error)),
     serverFactory: (handler: RequestListener) =>
       createServer({ connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS }, handler),
   });
+}
+
+/** The problem for a URL Fastify refused before routing, by the status Fastify gives its error. */
+function urlProblem(error: FastifyError) {
+  if (error.statusCode === 400)
+    return problemDocument({
+      status: 400,
+      code: 'MALFORMED_URL',
+      title: 'The request URL cannot be decoded',
+      detail: error.message,
+    });
+  if (error.statusCode === 414)
+    return problemDocument({
+      status: 414,
+      code: 'URI_TOO_LONG',
+      title: 'A path parameter is too long',
+      detail: error.message,
+    });
+  // An asynchronous route constraint failed: OncePay declares none, so this is a bug, not the client's.
+  return problemDocument({ status: 500, code: 'INTERNAL_ERROR', title: 'Internal server error' });
 }
 
 export interface HttpEdgeOptions {
