@@ -44,6 +44,12 @@ describe('event codec', () => {
   it.each([
     ['an empty value', null, /empty/],
     ['bytes that are not JSON', Buffer.from('{nope'), /not valid JSON/],
+    // A Latin-1 "é" inside a string: read leniently it would decode, with U+FFFD in its place.
+    [
+      'bytes that are not UTF-8',
+      Buffer.concat([Buffer.from('{"id":"caf'), Buffer.from([0xe9]), Buffer.from('"}')]),
+      /not valid UTF-8/,
+    ],
     ['a JSON array', Buffer.from('[]'), /invalid envelope/],
   ])('refuses %s', (_, value, reason) => {
     expect(decodeEvent(value)).toEqual({ ok: false, reason: expect.stringMatching(reason) });

@@ -39,11 +39,24 @@ export function encodeEvent(event: OncePayEvent): EncodedEvent {
   };
 }
 
+/**
+ * Strict UTF-8: bytes that are not UTF-8 are refused, not read with U+FFFD in their place, so an event
+ * that decodes is exactly its text (a dead letter written as text, through an outbox, is its bytes).
+ * A byte-order mark is kept, and refused by JSON.parse as before.
+ */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 export function decodeEvent(value: Buffer | string | null): DecodeResult {
   if (value === null || value.length === 0) return { ok: false, reason: 'empty message value' };
+  let text: string;
+  try {
+    text = typeof value === 'string' ? value : UTF8.decode(value);
+  } catch {
+    return { ok: false, reason: 'value is not valid UTF-8' };
+  }
   let json: unknown;
   try {
-    json = JSON.parse(value.toString());
+    json = JSON.parse(text);
   } catch {
     return { ok: false, reason: 'value is not valid JSON' };
   }

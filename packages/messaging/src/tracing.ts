@@ -13,6 +13,7 @@ import {
   type Context,
   type Span,
 } from '@opentelemetry/api';
+import { DLT_HEADERS } from './dead-letter';
 
 const tracer = trace.getTracer('@oncepay/messaging');
 
@@ -109,14 +110,18 @@ export function traceIdOf(aggregateId: string): string | undefined {
   return spanContext && trace.isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
 }
 
-/** One span per message the relay publishes, each a child of the context its outbox row carries. */
+/**
+ * One span per message the relay publishes, each a child of the context its outbox row carries. A dead
+ * letter (written through the outbox with its settlement) keeps the headers it arrived with: a replay
+ * sends them back, so the replayed event continues its own trace, not the relay's.
+ */
 export function startPublishSpans(
   records: ReadonlyArray<{ topic: string; key: string; headers: Record<string, string> }>,
 ): { headers: Record<string, string>[]; end(error?: unknown): void } {
   if (!tracingOn()) return { headers: records.map((record) => record.headers), end: () => undefined };
   const spans: Span[] = [];
   const headers = records.map((record) => {
-    if (!record.headers.traceparent) return record.headers;
+    if (!record.headers.traceparent || DLT_HEADERS.reason in record.headers) return record.headers;
     const { parent, span } = startMessageSpan('publish', record.topic, record.headers, {
       'messaging.kafka.message.key': record.key,
     });

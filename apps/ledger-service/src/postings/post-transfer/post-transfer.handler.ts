@@ -158,7 +158,7 @@ export class PostTransferHandler {
       transaction: (fn) => this.db.transaction(fn),
       // After the answer (if any): the relay sends in position order.
       finish: async (tx) => {
-        // The outbox keeps text: a decoded event's bytes are UTF-8 JSON, so as text they are the same bytes.
+        // The outbox keeps text: decodeEvent refuses bytes that are not UTF-8, so as text they are the same bytes.
         if (deadLetter)
           await enqueueRecords(tx, [
             { id: newId(), ...deadLetter, value: deadLetter.value.toString('utf8') },
