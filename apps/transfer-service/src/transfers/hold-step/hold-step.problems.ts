@@ -26,7 +26,7 @@ const REFUSALS: Record<Refusal, { status: number; title: string; detail: string 
   HOLD_EXPIRED: {
     status: 409,
     title: 'The hold has expired',
-    detail: 'Past holdExpiresAt a hold can neither be captured nor voided; it is released.',
+    detail: 'Past holdExpiresAt a hold can neither be captured nor voided; what it holds is released.',
   },
   CAPTURE_EXCEEDS_HOLD: {
     status: 422,
