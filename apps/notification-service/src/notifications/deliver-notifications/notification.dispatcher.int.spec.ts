@@ -171,11 +171,14 @@ describe('NotificationDispatcher on PostgreSQL', () => {
     for (const expectedDelayMs of [100, 200, 250]) {
       await expect(passUntilClaimed()).resolves.toMatchObject({ claimed: 1, retrying: 1 });
       // At most the expected delay from now (the cap holds); the gaps below show it is not less.
+      const measuredAt = performance.now();
       const remaining = await remainingMs(id);
       expect(remaining).toBeLessThanOrEqual(expectedDelayMs);
       expect(remaining).toBeGreaterThan(0);
-      // Not due yet: an immediate pass leaves it alone.
-      await expect(subject.dispatchPass()).resolves.toMatchObject({ claimed: 0 });
+      // Not due yet: a pass that ends before the notification is due leaves it alone. (On a loaded
+      // machine the pass itself may take longer than the few ms left; then it may rightly claim it.)
+      const pass = await subject.dispatchPass();
+      if (performance.now() - measuredAt < remaining) expect(pass).toMatchObject({ claimed: 0 });
     }
     await expect(passUntilClaimed()).resolves.toMatchObject({ claimed: 1, delivered: 1 });
 
