@@ -508,8 +508,7 @@ export class ConsumerRunner {
    * Dead-letters an event its handler cannot handle, settled first when the service says how
    * (settleBeforeDeadLetter): the hook then writes the dead letter into its outbox with the settlement,
    * and the relay sends it. Otherwise, or when settling failed for good (the reason says so), it is sent
-   * from here. A retriable failure to settle is thrown: the event is then redelivered rather than
-   * dead-lettered unsettled while, say, the database is away.
+   * from here.
    */
   private async settleAndDeadLetter(
     item: ConsumedEvent,
@@ -517,8 +516,34 @@ export class ConsumerRunner {
     attempts: number,
     failure: unknown,
   ): Promise<'dead_lettered'> {
+    const deadLetter = this.deadLetterOf(item.message, reason, attempts);
+    const unsettled = await this.settleWith(item, deadLetter, failure);
+    if (unsettled === null) {
+      this.options.observer?.deadLettered('handler_failed');
+      this.logger.error('message dead-lettered with its settlement, through the outbox', {
+        ...where([item]),
+        reason,
+        deadLetterTopic: deadLetter.topic,
+      });
+      return 'dead_lettered';
+    }
+    return this.deadLetter(item.message, reason + unsettled, attempts, 'handler_failed');
+  }
+
+  /**
+   * Runs the settleBeforeDeadLetter hook, if any, with the dead letter. Returns null when the hook settled
+   * and wrote the dead letter; otherwise what to add to the dead letter's reason before the runner sends
+   * it: nothing when there was nothing to settle, why not when settling failed for good. A retriable
+   * failure is thrown: the event is then redelivered rather than dead-lettered unsettled while, say, the
+   * database is away.
+   */
+  private async settleWith(
+    item: ConsumedEvent,
+    deadLetter: DeadLetter,
+    failure: unknown,
+  ): Promise<string | null> {
     const settle = this.options.settleBeforeDeadLetter;
-    if (!settle) return this.deadLetter(item.message, reason, attempts, 'handler_failed');
+    if (!settle) return '';
     // A missing grant or column fails every event alike: settling would end each of them for good (the
     // ledger would reject every transfer) where a replay after the fix would have done the work.
     if (isDatabaseSetupError(failure)) {
@@ -526,14 +551,10 @@ export class ConsumerRunner {
         ...where([item]),
         error: describeError(failure),
       });
-      const unsettled =
-        '; not settled: the database refused the service itself (replay it once that is fixed)';
-      return this.deadLetter(item.message, reason + unsettled, attempts, 'handler_failed');
+      return '; not settled: the database refused the service itself (replay it once that is fixed)';
     }
-    const deadLetter = this.deadLetterOf(item.message, reason, attempts);
     try {
-      if ((await settle(item, deadLetter)) === 'nothing_to_settle')
-        return this.deadLetter(item.message, reason, attempts, 'handler_failed');
+      return (await settle(item, deadLetter)) === 'settled_with_dead_letter' ? null : '';
     } catch (error) {
       const context = { ...where([item]), error: describeError(error) };
       if (this.isRetriable(error)) {
@@ -544,16 +565,8 @@ export class ConsumerRunner {
         throw error;
       }
       this.logger.error('could not settle the event before dead-lettering it', context);
-      const unsettled = `; not settled: ${describeError(error)}`;
-      return this.deadLetter(item.message, reason + unsettled, attempts, 'handler_failed');
+      return `; not settled: ${describeError(error)}`;
     }
-    this.options.observer?.deadLettered('handler_failed');
-    this.logger.error('message dead-lettered with its settlement, through the outbox', {
-      ...where([item]),
-      reason,
-      deadLetterTopic: deadLetter.topic,
-    });
-    return 'dead_lettered';
   }
 
   private async callHandler(events: readonly ConsumedEvent[]): Promise<HandleOutcome[]> {
