@@ -18,7 +18,7 @@ export { waitFor } from './wait';
 export { countEffects, createEffectsTable, effectRecordingHandler, type TransactionalDb } from './effects';
 export { sampleTransferCompleted, sampleTransferFailed, type OutcomeEventOverrides } from './outcome-events';
 export { requestJson, type JsonResponse } from './http';
-export { transferRequested, type TransferRequestFacts } from './transfer-requests';
+export { deadLetterOf, transferRequested, type TransferRequestFacts } from './transfer-requests';
 export { bootServices, type BootedServices } from './boot-services';
 export {
   describeServedOpenApi,

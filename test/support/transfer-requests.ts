@@ -1,7 +1,9 @@
 // TransferRequested events between accounts a test chose, built through the real contracts, so they
-// decode and post like the ones transfer-service writes.
+// decode and post like the ones transfer-service writes; and the dead letter the ledger's consumer
+// makes of one it gives up on.
 import { randomUUID } from 'node:crypto';
-import { createEvent, type TransferRequested } from '@oncepay/contracts';
+import { createEvent, encodeEvent, TOPICS, type TransferRequested } from '@oncepay/contracts';
+import { deadLetterRecord, type DeadLetter } from '@oncepay/messaging';
 
 export interface TransferRequestFacts {
   clientId: string;
@@ -37,4 +39,26 @@ export function transferRequested(facts: TransferRequestFacts): TransferRequeste
       causationId: null,
     },
   );
+}
+
+/**
+ * The dead letter the ledger's consumer hands PostTransferHandler.rejectUnprocessable for `request`:
+ * the request's bytes as read from its topic, named logically as an outbox row names its topic.
+ */
+export function deadLetterOf(request: TransferRequested): DeadLetter {
+  const { key, value, headers } = encodeEvent(request);
+  const message = {
+    topic: TOPICS.transferRequests,
+    partition: 0,
+    offset: '41',
+    key,
+    value: Buffer.from(value),
+    headers,
+  };
+  return deadLetterRecord(message, {
+    reason: 'handler failed: Error: no such thing',
+    consumerGroup: 'ledger-service',
+    attempts: 5,
+    failedAt: new Date(),
+  });
 }

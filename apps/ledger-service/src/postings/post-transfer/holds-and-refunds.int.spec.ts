@@ -18,6 +18,7 @@ import {
   createPgDatabase,
   createPrismaClient,
   createTestDatabase,
+  deadLetterOf,
   TEST_CLIENTS,
   transferRequested,
   type TestDatabase,
@@ -415,11 +416,12 @@ describe('holds and refunds in the ledger', () => {
       });
       const placed = await placedHold(1_000n, 300n);
 
-      await expect(handler.rejectUnprocessable(undecided)).resolves.toMatchObject({
+      await expect(handler.rejectUnprocessable(undecided, deadLetterOf(undecided))).resolves.toMatchObject({
         outcome: 'rejected',
         reason: 'UNPROCESSABLE',
       });
-      await expect(handler.rejectUnprocessable({ ...placed.hold, id: randomUUID() })).resolves.toEqual({
+      const stuck = { ...placed.hold, id: randomUUID() };
+      await expect(handler.rejectUnprocessable(stuck, deadLetterOf(stuck))).resolves.toEqual({
         outcome: 'already_decided',
       });
 
@@ -440,7 +442,7 @@ describe('holds and refunds in the ledger', () => {
         paymentId,
       );
 
-      await handler.rejectUnprocessable(refund);
+      await handler.rejectUnprocessable(refund, deadLetterOf(refund));
 
       await expect(
         prisma.ledgerDecision.findUniqueOrThrow({ where: { transferId: refund.aggregateId } }),

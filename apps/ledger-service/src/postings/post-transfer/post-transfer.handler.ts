@@ -148,10 +148,7 @@ export class PostTransferHandler {
    * posted or rejected: money that moved is never failed after the fact. A replay of the dead letter is
    * then a duplicate, like any redelivery.
    */
-  async rejectUnprocessable(
-    request: TransferRequested,
-    deadLetter?: DeadLetter,
-  ): Promise<PostTransferResult> {
+  async rejectUnprocessable(request: TransferRequested, deadLetter: DeadLetter): Promise<PostTransferResult> {
     const [handled] = await handleBatchOnce<SqlExecutor, TransferRequested, PostTransferResult>({
       consumer: POST_TRANSFER_CONSUMER,
       messages: [request],
@@ -159,10 +156,7 @@ export class PostTransferHandler {
       // After the answer (if any): the relay sends in position order.
       finish: async (tx) => {
         // The outbox keeps text: decodeEvent refuses bytes that are not UTF-8, so as text they are the same bytes.
-        if (deadLetter)
-          await enqueueRecords(tx, [
-            { id: newId(), ...deadLetter, value: deadLetter.value.toString('utf8') },
-          ]);
+        await enqueueRecords(tx, [{ id: newId(), ...deadLetter, value: deadLetter.value.toString('utf8') }]);
       },
       effect: async (tx) => {
         const reason: RejectionReason = 'UNPROCESSABLE';

@@ -6,17 +6,16 @@
 import {
   deadLetterTopicOf,
   decodeEvent,
-  encodeEvent,
   TOPICS,
   type OncePayEvent,
   type TransferRequested,
 } from '@oncepay/contracts';
 import { Logger } from '@nestjs/common';
-import { deadLetterRecord, type DeadLetter } from '@oncepay/messaging';
 import {
   createPgDatabase,
   createPrismaClient,
   createTestDatabase,
+  deadLetterOf,
   TEST_CLIENTS,
   transferRequested,
   type TestDatabase,
@@ -94,9 +93,10 @@ describe('posting a transfer', () => {
   }
 
   /** The answers in the outbox for the transfer, decoded the way a consumer would read them. */
+  /** The answers in the outbox for a transfer: its rows on the ledger's results topic (not its dead letters). */
   async function answersFor(transferId: string): Promise<OncePayEvent[]> {
     const rows = await prisma.outboxMessage.findMany({
-      where: { key: transferId },
+      where: { key: transferId, topic: TOPICS.ledgerResults },
       orderBy: { position: 'asc' },
     });
     return rows.map((row) => {
@@ -343,7 +343,7 @@ describe('posting a transfer', () => {
     it('rejects an undecided transfer with its dedup record, no entry and one TransferRejected; a replay is a duplicate', async () => {
       const request = await newRequest();
 
-      const rejected = await handler.rejectUnprocessable(request);
+      const rejected = await handler.rejectUnprocessable(request, deadLetterOf(request));
       const replayed = await handler.execute(request);
 
       expect([rejected.outcome, replayed.outcome]).toEqual(['rejected', 'duplicate_event']);
@@ -367,7 +367,7 @@ describe('posting a transfer', () => {
       const posted = await handler.execute(request);
       const stuck = { ...request, id: randomUUID() };
 
-      const settled = await handler.rejectUnprocessable(stuck);
+      const settled = await handler.rejectUnprocessable(stuck, deadLetterOf(stuck));
 
       expect([posted.outcome, settled.outcome]).toEqual(['posted', 'already_decided']);
       await expect(entriesOf(request.aggregateId)).resolves.toHaveLength(2);
@@ -375,25 +375,6 @@ describe('posting a transfer', () => {
         expect.objectContaining({ type: 'TransferPosted' }),
       ]);
     });
-
-    /** The dead letter the consumer hands over: its topic the logical one, as an outbox row's. */
-    function deadLetterOf(request: TransferRequested): DeadLetter {
-      const { key, value, headers } = encodeEvent(request);
-      const message = {
-        topic: TOPICS.transferRequests,
-        partition: 0,
-        offset: '41',
-        key,
-        value: Buffer.from(value),
-        headers,
-      };
-      return deadLetterRecord(message, {
-        reason: 'handler failed: Error: no such thing',
-        consumerGroup: 'ledger-service',
-        attempts: 5,
-        failedAt: new Date(),
-      });
-    }
 
     async function outboxRowsOf(transferId: string) {
       return prisma.outboxMessage.findMany({ where: { key: transferId }, orderBy: { position: 'asc' } });
@@ -438,13 +419,19 @@ describe('posting a transfer', () => {
       await expect(entriesOf(request.aggregateId)).resolves.toHaveLength(2);
     });
 
-    it('changes nothing for an event processed before, and nothing when asked twice', async () => {
+    it('writes only the dead letter for an event processed before', async () => {
       const request = await newRequest();
-      const first = await handler.rejectUnprocessable(request);
-      const second = await handler.rejectUnprocessable(request);
+      const first = await handler.rejectUnprocessable(request, deadLetterOf(request));
+      const second = await handler.rejectUnprocessable(request, deadLetterOf(request));
 
       expect([first.outcome, second.outcome]).toEqual(['rejected', 'duplicate_event']);
       await expect(answersFor(request.aggregateId)).resolves.toHaveLength(1);
+      const rows = await outboxRowsOf(request.aggregateId);
+      expect(rows.map((row) => row.topic)).toEqual([
+        TOPICS.ledgerResults,
+        deadLetterTopicOf(TOPICS.transferRequests),
+        deadLetterTopicOf(TOPICS.transferRequests),
+      ]);
     });
   });
 
