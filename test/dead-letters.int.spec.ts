@@ -1,8 +1,9 @@
 // Proves that every dead letter ends in a state a person can see and act on, on the three real services,
 // the real broker and the built `npm run dlq`: a TransferRequested whose posting always fails ends its
-// transfer FAILED with UNPROCESSABLE (one notification, no money moved), is listed and shown, and the
-// audit is clean once it is discarded; a TransferPosted the transfer-service could not apply for a while
-// is listed, shown and replayed, and its transfer COMPLETES; replaying it again changes nothing (the
+// transfer FAILED with UNPROCESSABLE (one notification, no money moved), shows in the ledger's trail as
+// the request consumed and its dead letter written, is listed and shown, and the audit is clean once it
+// is discarded; a TransferPosted the transfer-service could not apply for a while is listed, shown and
+// replayed, and its transfer COMPLETES; replaying it again changes nothing (the
 // consumer's dedup absorbs it); and the waiting count of the audit and of each service's metric follows.
 // The failures are real database errors: a trigger, installed as the superuser, refuses one amount.
 import {
@@ -21,6 +22,7 @@ import { DEAD_LETTER_CURSOR_GROUP } from '@oncepay/messaging';
 import {
   bootServices,
   createTestKafka,
+  requestJson,
   TEST_CLIENTS,
   TEST_KAFKA_NAMESPACE,
   testEnv,
@@ -198,6 +200,26 @@ describe('dead letters with a way out (npm run dlq)', () => {
       ),
     );
     const ref = (row as string).split(' ')[0] as string;
+
+    // The ledger's trail shows the request it gave up on: consumed, and its dead letter written through
+    // the outbox, both under the request's own event id.
+    const requestId = (row as string).split(/ +/)[2] as string;
+    const trail = await requestJson(base.ledger, 'GET', `/v1/ops/transfers/${id}/trail`, {
+      headers: TEST_CLIENTS.operator.auth,
+    });
+    expect(trail.status).toBe(200);
+    expect((trail.body as { entries: unknown[] }).entries).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'consumed', eventId: requestId }),
+        expect.objectContaining({
+          kind: 'outbox-row',
+          eventId: requestId,
+          eventType: 'TransferRequested',
+          topic: deadLetterTopicOf(TOPICS.transferRequests),
+          summary: expect.stringContaining(`Wrote the dead letter of TransferRequested ${requestId}`),
+        }),
+      ]),
+    );
 
     const show = await runDlq(['show', ref]);
     expect(show.code).toBe(0);

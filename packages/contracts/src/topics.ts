@@ -33,7 +33,14 @@ export const TOPIC_OF: Record<EventType, Topic> = {
   TransferExpired: TOPICS.transferOutcomes,
 };
 
+const DEAD_LETTER_SUFFIX = '.dlt';
+
 /** A consumer group's dead letters for a topic: poison or invalid messages, with the reason in headers. */
 export function deadLetterTopicOf(topic: string): string {
-  return `${topic}.dlt`;
+  return `${topic}${DEAD_LETTER_SUFFIX}`;
+}
+
+/** Whether `topic` is a dead-letter topic (deadLetterTopicOf's), with or without a namespace. */
+export function isDeadLetterTopic(topic: string): boolean {
+  return topic.endsWith(DEAD_LETTER_SUFFIX);
 }

@@ -1,5 +1,5 @@
 // Proves the shared trail entries say what happened and where: an outbox row with its status and
-// attempts, a consumed message and an absorbed duplicate with the topic, partition and offset they were
+// attempts (a dead letter named as one, with the event it carries), a consumed message and an absorbed duplicate with the topic, partition and offset they were
 // read at, and no position at all for a dedup record written before the trail kept one; and a kind with
 // more rows than a trail shows is cut, with a `truncated` entry where the cut is.
 import {
@@ -18,7 +18,7 @@ const id = '0b7e5f2a-1c3d-4e5f-8a9b-0c1d2e3f4a5b';
 describe('trail entries of the shared tables', () => {
   it('describes an outbox row, sent or not', () => {
     const row = {
-      id,
+      event_id: id,
       topic: 'oncepay.transfer-requests',
       event_type: 'TransferRequested',
       causation_id: null,
@@ -40,6 +40,24 @@ describe('trail entries of the shared tables', () => {
     expect(outboxRowEntry({ ...row, status: 'PENDING', sent_at: null, attempts: 2 }).summary).toContain(
       'PENDING, not sent yet (2 attempts)',
     );
+  });
+
+  it('names a dead letter and the event it carries', () => {
+    const row = {
+      event_id: id,
+      topic: 'staging.oncepay.transfer-requests.v1.dlt',
+      event_type: 'TransferRequested',
+      causation_id: null,
+      status: 'PENDING',
+      attempts: 0,
+      created_at: at,
+      sent_at: null,
+    };
+    expect(outboxRowEntry(row)).toMatchObject({
+      summary: `Wrote the dead letter of TransferRequested ${id} to the outbox for staging.oncepay.transfer-requests.v1.dlt: PENDING, not sent yet (0 attempts).`,
+      eventId: id,
+      eventType: 'TransferRequested',
+    });
   });
 
   it('gives a consumed message and an absorbed duplicate their Kafka position', () => {
@@ -116,7 +134,7 @@ describe('capTrailRows', () => {
 describe('causesOf', () => {
   it('gives the causation ids of the outbox rows that have one, in order', () => {
     const row = (causation_id: string | null) => ({
-      id,
+      event_id: id,
       topic: 't',
       event_type: 'E',
       causation_id,
@@ -126,5 +144,19 @@ describe('causesOf', () => {
       sent_at: at,
     });
     expect(causesOf([row('a'), row(null), row('b')])).toEqual(['a', 'b']);
+  });
+
+  it("gives a dead letter's own event: its handler wrote the row", () => {
+    const deadLetter = {
+      event_id: 'request',
+      topic: 'oncepay.transfer-requests.v1.dlt',
+      event_type: 'TransferRequested',
+      causation_id: 'accept',
+      status: 'SENT',
+      attempts: 1,
+      created_at: at,
+      sent_at: at,
+    };
+    expect(causesOf([deadLetter])).toEqual(['request']);
   });
 });

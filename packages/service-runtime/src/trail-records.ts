@@ -5,6 +5,7 @@
 // absorbed duplicates by aggregate id. Nothing here scans a hot table. Every trail query, here and in
 // the services' controllers, reads at most TRAIL_QUERY_LIMIT rows of its kind, and capTrailRows turns
 // the one row too many into a `truncated` entry.
+import { isDeadLetterTopic } from '@oncepay/contracts';
 import type { TrailEntry } from '@oncepay/http-edge';
 import type { SqlExecutor } from '@oncepay/sql';
 
@@ -42,7 +43,11 @@ export function capTrailRows<T>(
 }
 
 export interface OutboxTrailRow {
-  id: string;
+  /**
+   * The id of the event the row carries: its own for an event, the dead-lettered event's for a dead
+   * letter (which carries that event's bytes as they arrived).
+   */
+  event_id: string;
   topic: string;
   event_type: string;
   causation_id: string | null;
@@ -55,7 +60,7 @@ export interface OutboxTrailRow {
 /** One transfer's outbox rows, in sending order. */
 export function readOutboxRows(db: SqlExecutor, transferId: string): Promise<OutboxTrailRow[]> {
   return db.query<OutboxTrailRow[]>(
-    `SELECT id::text, topic, value::jsonb ->> 'type' AS event_type, value::jsonb ->> 'causationId' AS causation_id,
+    `SELECT value::jsonb ->> 'id' AS event_id, topic, value::jsonb ->> 'type' AS event_type, value::jsonb ->> 'causationId' AS causation_id,
             status::text, attempts, created_at, sent_at
        FROM outbox_messages WHERE key = $1 ORDER BY position LIMIT $2`,
     transferId,
@@ -63,9 +68,15 @@ export function readOutboxRows(db: SqlExecutor, transferId: string): Promise<Out
   );
 }
 
-/** The ids of the messages whose handling wrote these outbox rows (their events' causation ids). */
+/**
+ * The ids of the messages whose handling wrote these outbox rows: an event's causation id, or for a
+ * dead letter the dead-lettered event itself (its handler wrote the row as it gave up on it).
+ */
 export function causesOf(rows: readonly OutboxTrailRow[]): string[] {
-  return rows.flatMap((row) => (row.causation_id === null ? [] : [row.causation_id]));
+  return rows.flatMap((row) => {
+    if (isDeadLetterTopic(row.topic)) return [row.event_id];
+    return row.causation_id === null ? [] : [row.causation_id];
+  });
 }
 
 export function outboxRowEntry(row: OutboxTrailRow): TrailEntry {
@@ -73,11 +84,14 @@ export function outboxRowEntry(row: OutboxTrailRow): TrailEntry {
     row.sent_at === null
       ? `not sent yet (${row.attempts} attempts)`
       : `sent at ${row.sent_at.toISOString()} after ${row.attempts} attempt${row.attempts === 1 ? '' : 's'}`;
+  const written = isDeadLetterTopic(row.topic)
+    ? `the dead letter of ${row.event_type} ${row.event_id}`
+    : row.event_type;
   return {
     at: row.created_at.toISOString(),
     kind: 'outbox-row',
-    summary: `Wrote ${row.event_type} to the outbox for ${row.topic}: ${row.status}, ${sent}.`,
-    eventId: row.id,
+    summary: `Wrote ${written} to the outbox for ${row.topic}: ${row.status}, ${sent}.`,
+    eventId: row.event_id,
     eventType: row.event_type,
     topic: row.topic,
     status: row.status,
