@@ -92,7 +92,7 @@ export class ServiceMetrics {
     });
     this.consumerDeadLetters = this.counter({
       name: 'oncepay_consumer_dead_letters_total',
-      help: 'Messages sent to a dead-letter topic, by reason',
+      help: 'Messages dead-lettered, by reason: sent to a dead-letter topic, or written to the outbox with the settlement that ends their transfer, for the relay to send',
       labelNames: ['group', 'reason'],
     });
     this.consumerLag = this.gauge({
