@@ -1,9 +1,8 @@
 // Proves the shared HTTP edge answers every failure as RFC 9457 problem+json: expected problems with
-// their code, malformed JSON (400), URLs refused before routing (400, 414), oversized bodies (413), bodies
-// that are not JSON (415), invalid
-// input (400 listing each issue),
-// a missing or wrong API key (401), unknown routes (404), and unexpected errors as a bare 500
-// without a stack trace.
+// their code, malformed JSON or a body that is not UTF-8 (400), URLs refused before routing (400, 414),
+// what the HTTP parser refuses (400, 431) or a request too slow to arrive (408), oversized bodies (413),
+// bodies that are not JSON (415), invalid input (400 listing each issue), a missing or wrong API key
+// (401), unknown routes (404), and unexpected errors as a bare 500 without a stack trace.
 import { Body, Controller, Get, Module, Param, Post, UseGuards, type INestApplication } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
@@ -14,6 +13,7 @@ import { apiKeysSchema } from './api-keys';
 import { configureHttp, createHttpAdapter, MAX_BODY_BYTES } from './http';
 import { PROBLEM_CONTENT_TYPE, ProblemException } from './problem-details';
 import { ZodValidationPipe } from './zod-validation.pipe';
+import net from 'node:net';
 
 const paymentSchema = z.object({ amount: amountMinorSchema }).strict();
 
@@ -144,7 +144,11 @@ describe('HTTP problem details', () => {
 
   it('answers a path it cannot decode with 400 MALFORMED_URL, a problem like any other', async () => {
     const { status, type, body } = await call('/probe/%zz');
-    expect({ status, code: body.code }).toEqual({ status: 400, code: 'MALFORMED_URL' });
+    expect({ status, code: body.code, instance: body.instance }).toEqual({
+      status: 400,
+      code: 'MALFORMED_URL',
+      instance: '/probe/%zz',
+    });
     expect(type).toContain(PROBLEM_CONTENT_TYPE);
   });
 
@@ -182,6 +186,31 @@ describe('HTTP problem details', () => {
       call('/probe/echo', { method: 'POST', headers: { 'content-type': contentType }, body: '{"a":2}' });
     expect(await as('application/merge-patch+json')).toMatchObject({ status: 201, body: { a: 2 } });
     expect(await as('application/json; charset=utf-8')).toMatchObject({ status: 201, body: { a: 2 } });
+  });
+
+  it('refuses a body that is not UTF-8 with 400 MALFORMED_JSON, sized or chunked, and never alters one', async () => {
+    // 0xE4 is "ä" in Latin-1; as UTF-8 it is no character at all.
+    const latin1 = Buffer.from('{"reference":"M\xE4rz"}', 'latin1');
+    const sized = await call('/probe/echo', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=latin1' },
+      body: latin1,
+    });
+    const chunked = await call('/probe/echo', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new Blob([latin1]).stream(),
+      duplex: 'half',
+    } as RequestInit);
+    for (const refused of [sized, chunked]) {
+      expect(refused).toMatchObject({ status: 400, body: { code: 'MALFORMED_JSON' } });
+      expect(refused.body.detail).toContain('not UTF-8');
+      expect(refused.type).toContain(PROBLEM_CONTENT_TYPE);
+    }
+    expect(await call('/probe/echo', postJson('{"reference":"März 💶"}'))).toMatchObject({
+      status: 201,
+      body: { reference: 'März 💶' },
+    });
   });
 
   it('echoes a sane X-Correlation-Id and assigns one otherwise', async () => {
@@ -237,6 +266,62 @@ describe('HTTP problem details', () => {
     const { status, body } = await call('/probe/unstorable');
     expect({ status, code: body.code }).toEqual({ status: 400, code: 'INVALID_VALUE' });
     expect(JSON.stringify(body)).not.toContain('0x00');
+  });
+
+  /** The raw answer to raw bytes: what the server wrote before it closed the connection. */
+  function exchange(url: string, request: string): Promise<{ head: string; body: Record<string, unknown> }> {
+    const { port } = new URL(url);
+    return new Promise((resolve) => {
+      const socket = net.connect(Number(port), '127.0.0.1');
+      let received = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (received += chunk));
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        const [head = '', body = ''] = received.split('\r\n\r\n');
+        resolve({ head, body: body === '' ? {} : (JSON.parse(body) as Record<string, unknown>) });
+      });
+      socket.write(request);
+    });
+  }
+
+  it.each([
+    ['headers over 16 KiB', `X-Padding: ${'x'.repeat(20_000)}\r\n`, 431, 'HEADERS_TOO_LARGE'],
+    ['a control byte in a header value', 'Idempotency-Key: a\x01b\r\n', 400, 'MALFORMED_REQUEST'],
+    ['a Content-Length that is no number', 'Content-Length: abc\r\n', 400, 'MALFORMED_REQUEST'],
+  ])('answers %s, refused by the HTTP parser, with a problem and closes', async (_, header, status, code) => {
+    const { head, body } = await exchange(
+      baseUrl,
+      `POST /probe/echo HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n${header}\r\n{}`,
+    );
+    expect(head).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+    expect(head).toMatch(/\r\nContent-Type: application\/problem\+json\r\n/i);
+    expect(head).toMatch(/\r\nConnection: close(\r\n|$)/i);
+    expect(body).toMatchObject({
+      status,
+      code,
+      type: `https://oncepay.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`,
+    });
+  });
+
+  it('answers a request that takes longer than the timeout to arrive with 408 REQUEST_TIMEOUT and closes', async () => {
+    const slow = await NestFactory.create(ProbeModule, createHttpAdapter(), {
+      logger: false,
+      bodyParser: false,
+    });
+    await configureHttp(slow, { requestTimeoutMs: 500, rateLimit: null });
+    await slow.listen(0, '127.0.0.1');
+    try {
+      const url = `http://127.0.0.1:${(slow.getHttpServer().address() as { port: number }).port}`;
+      const { head, body } = await exchange(
+        url,
+        'POST /probe/echo HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{',
+      );
+      expect(head).toMatch(/^HTTP\/1.1 408 /);
+      expect(body).toMatchObject({ status: 408, code: 'REQUEST_TIMEOUT' });
+    } finally {
+      await slow.close();
+    }
   });
 
   describe('authentication and validation', () => {

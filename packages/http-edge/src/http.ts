@@ -11,11 +11,18 @@ import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer, STATUS_CODES, type RequestListener, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import secureJson from 'secure-json-parse';
 import { findApiClient, type ApiKeys } from './api-keys';
 import { serveOpenApiDocs } from './openapi-docs';
-import { problemDocument, ProblemDetailsFilter, ProblemException, sendProblem } from './problem-details';
+import {
+  PROBLEM_CONTENT_TYPE,
+  problemDocument,
+  ProblemDetailsFilter,
+  ProblemException,
+  sendProblem,
+} from './problem-details';
 
 /** Bodies are small JSON documents; anything larger is refused with 413 before it is parsed. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -33,8 +40,9 @@ export function createHttpAdapter(): FastifyAdapter {
     // What Fastify refuses before routing (a path it cannot decode, `/v1/transfers/%zz`; a path
     // parameter over its length limit) reaches no filter: answered here, as every error is, with a
     // problem document.
-    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) =>
-      sendProblem(reply, urlProblem(error)),
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
+      sendProblem(reply, { ...urlProblem(error), instance: request.url }),
+    clientErrorHandler: answerClientError,
     serverFactory: (handler: RequestListener) =>
       createServer({ connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS }, handler),
   });
@@ -58,6 +66,51 @@ function urlProblem(error: FastifyError) {
     });
   // An asynchronous route constraint failed: OncePay declares none, so this is a bug, not the client's.
   return problemDocument({ status: 500, code: 'INTERNAL_ERROR', title: 'Internal server error' });
+}
+
+/**
+ * What Node's HTTP parser refuses before there is a request to route (headers over its 16 KiB limit, a
+ * malformed header or chunk, a request slower to arrive than HTTP_REQUEST_TIMEOUT_MS) gets a problem
+ * document too, and the connection is closed: nothing after the refused bytes can be trusted to start a
+ * request. As Fastify's default handler does, nothing is written to a socket already reset or closed.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  if (socket.writable) {
+    const problem = clientErrorProblem(error.code);
+    const body = JSON.stringify(problem);
+    socket.write(
+      `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\n` +
+        `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Connection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}
+
+/** The problem for bytes Node's HTTP parser refused, by the code of its error. */
+export function clientErrorProblem(code: string | undefined) {
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT')
+    return problemDocument({
+      status: 408,
+      code: 'REQUEST_TIMEOUT',
+      title: 'The request took too long to arrive',
+      detail:
+        "Its headers and body must arrive within the server's request timeout; the connection is closed.",
+    });
+  if (code === 'HPE_HEADER_OVERFLOW')
+    return problemDocument({
+      status: 431,
+      code: 'HEADERS_TOO_LARGE',
+      title: 'The request headers are too large',
+      detail: 'The request line and headers together must stay under 16 KiB.',
+    });
+  return problemDocument({
+    status: 400,
+    code: 'MALFORMED_REQUEST',
+    title: 'The request is not valid HTTP',
+    ...(code ? { detail: `The HTTP parser refused it (${code}); the connection is closed.` } : {}),
+  });
 }
 
 export interface HttpEdgeOptions {
@@ -85,7 +138,7 @@ export async function configureHttp(
   if (options.rateLimit) await limitRates(app as NestFastifyApplication, options.rateLimit);
   // Fastify's own parsers answer with its own errors and take text/plain too; this one takes JSON only.
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser(JSON_CONTENT_TYPE, { parseAs: 'string' }, parseJson);
+  fastify.addContentTypeParser(JSON_CONTENT_TYPE, { parseAs: 'buffer' }, parseJson);
   app.useGlobalFilters(new ProblemDetailsFilter());
   serveOpenApiDocs(app);
 }
@@ -169,9 +222,16 @@ async function limitRates(
   });
 }
 
+/**
+ * JSON is exchanged as UTF-8 (RFC 8259), whatever `charset` a Content-Type names. The body is decoded
+ * strictly: bytes that are not UTF-8 are refused, never replaced by U+FFFD, which would store a reference
+ * other than the one sent and give two different bodies one idempotency fingerprint.
+ */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 function parseJson(
   _request: FastifyRequest,
-  body: string | Buffer,
+  body: Buffer,
   done: (error: Error | null, body?: unknown) => void,
 ): void {
   // An empty body is no body, whatever its Content-Type says: `curl -H 'Content-Type: application/json'`
@@ -183,11 +243,22 @@ function parseJson(
   }
   // Fastify's own protection against prototype poisoning: a `__proto__` or `constructor.prototype`
   // key is refused, never handed to code that might merge the body into another object.
+  let text: string;
   try {
+    text = UTF8.decode(body);
+  } catch {
     done(
-      null,
-      secureJson.parse(body.toString(), undefined, { protoAction: 'error', constructorAction: 'error' }),
+      new ProblemException(
+        400,
+        'MALFORMED_JSON',
+        'The request body is not valid JSON',
+        'The body is not UTF-8; JSON is exchanged as UTF-8 (RFC 8259).',
+      ),
     );
+    return;
+  }
+  try {
+    done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
   } catch (error) {
     const poisoned = error instanceof SyntaxError && /forbidden prototype property/.test(error.message);
     done(

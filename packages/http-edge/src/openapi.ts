@@ -52,7 +52,10 @@ const problemSchema = z
       examples: ['VALIDATION_ERROR'],
     }),
     detail: z.string().optional(),
-    instance: z.string().meta({ description: 'The path of the request that failed' }).optional(),
+    instance: z
+      .string()
+      .meta({ description: 'The request that failed: its path and query, as sent' })
+      .optional(),
     errors: z
       .array(z.object({ path: z.string(), message: z.string() }).strict())
       .meta({ description: 'VALIDATION_ERROR only: every issue found, by dotted path ("" for the body)' })

@@ -202,7 +202,7 @@ export interface components {
              */
             code: string;
             detail?: string;
-            /** @description The path of the request that failed */
+            /** @description The request that failed: its path and query, as sent */
             instance?: string;
             /** @description VALIDATION_ERROR only: every issue found, by dotted path ("" for the body) */
             errors?: {
