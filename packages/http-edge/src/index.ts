@@ -45,6 +45,7 @@ export {
 } from './problem-details';
 export { cursorTimeSchema } from './cursor-time';
 export { idempotencyKeySchema } from './idempotency-key';
+export { pageLimitSchema } from './page-limit';
 export {
   assertTrailReader,
   inTimeOrder,

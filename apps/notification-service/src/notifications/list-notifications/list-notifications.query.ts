@@ -1,5 +1,5 @@
 // GET /v1/notifications query parameters, validated at the HTTP edge, and the opaque keyset cursor.
-import { cursorTimeSchema } from '@oncepay/http-edge';
+import { cursorTimeSchema, pageLimitSchema } from '@oncepay/http-edge';
 import { z } from 'zod';
 
 export const MAX_PAGE_SIZE = 100;
@@ -42,7 +42,7 @@ export const pageCursorSchema = z
 export const listNotificationsQuerySchema = z
   .object({
     transferId: z.uuid().optional(),
-    limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+    limit: pageLimitSchema(MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE),
     cursor: pageCursorSchema.optional(),
   })
   .strict();

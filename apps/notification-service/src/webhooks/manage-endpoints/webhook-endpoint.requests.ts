@@ -1,4 +1,5 @@
 // The webhook-endpoint API's request bodies and query, validated at the HTTP edge, and what it answers.
+import { pageLimitSchema } from '@oncepay/http-edge';
 import { z } from 'zod';
 import { pageCursorSchema } from '../../notifications/list-notifications/list-notifications.query';
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../../notifications/domain/webhook-event-type';
@@ -30,7 +31,7 @@ export type RotateSecretRequest = z.infer<typeof rotateSecretSchema>;
 
 export const pageQuerySchema = z
   .object({
-    limit: z.coerce.number().int().min(1).max(100).default(20),
+    limit: pageLimitSchema(100, 20),
     cursor: pageCursorSchema.optional(),
   })
   .strict();

@@ -1,6 +1,6 @@
 // GET /v1/transfers query: filters, a bounded page size and an opaque cursor.
 import { idSchema } from '@oncepay/contracts';
-import { cursorTimeSchema } from '@oncepay/http-edge';
+import { cursorTimeSchema, pageLimitSchema } from '@oncepay/http-edge';
 import { TransferStatus } from '../../generated/prisma/enums';
 import { z } from 'zod';
 
@@ -8,7 +8,7 @@ export const listTransfersQuerySchema = z
   .object({
     status: z.enum(TransferStatus).optional(),
     accountId: idSchema.optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(50),
+    limit: pageLimitSchema(100, 50),
     cursor: z.string().max(200).optional(),
   })
   .strict();
