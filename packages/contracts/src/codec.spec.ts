@@ -1,7 +1,8 @@
 // Proves the codec is a strict edge: a valid event survives the round trip with its bigint amounts
 // intact, and every kind of malformed message is refused with a reason instead of an exception;
 // including the kind of a transfer: a hold's events carry holdExpiresAt, a refund's refundOf, a
-// payment's neither, and no event is of two kinds or a posted hold.
+// payment's neither, and no event is of two kinds, a posted hold or a refund of itself; and every id
+// decodes in lower case.
 import { randomUUID } from 'node:crypto';
 import { sampleTransferRequested } from '@oncepay/test-support';
 import { createEvent, decodeEvent, encodeEvent } from './codec';
@@ -61,6 +62,8 @@ describe('event codec', () => {
     ['an unknown event type', (j) => (j.type = 'TransferExploded'), /unknown event type "TransferExploded"/],
     ['a schema version it does not read', (j) => (j.schemaVersion = 2), /unsupported schemaVersion 2/],
     ['a sequence of zero', (j) => (j.sequence = 0), /invalid envelope: sequence/],
+    // transfer-service keeps a transfer's version, its last sequence, as a 32-bit integer.
+    ['a sequence over 2^31 - 1', (j) => (j.sequence = 2 ** 31), /invalid envelope: sequence/],
     ['an unknown envelope field', (j) => (j.extra = true), /invalid envelope/],
     ['a zero amount', (j) => (j.payload.amountMinor = '0'), /payload: amountMinor/],
     ['a negative amount', (j) => (j.payload.amountMinor = '-5'), /payload: amountMinor/],
@@ -76,6 +79,28 @@ describe('event codec', () => {
     ],
   ])('refuses %s', (_, mutate, reason) => {
     expect(decodeMutated(mutate)).toEqual({ ok: false, reason: expect.stringMatching(reason) });
+  });
+
+  it('takes a sequence of 2^31 - 1', () => {
+    expect(decodeMutated((j) => (j.sequence = 2 ** 31 - 1)).ok).toBe(true);
+  });
+
+  it('decodes every id in lower case, however a producer spelt it', () => {
+    const event = requested();
+    const json = JSON.parse(encodeEvent(event).value);
+    const causationId = randomUUID();
+    Object.assign(json, {
+      id: json.id.toUpperCase(),
+      aggregateId: json.aggregateId.toUpperCase(),
+      causationId: causationId.toUpperCase(),
+    });
+    for (const field of ['transferId', 'fromAccountId', 'toAccountId'])
+      json.payload[field] = json.payload[field].toUpperCase();
+    json.payload.transferId = json.payload.transferId.toLowerCase(); // the two spellings still agree
+
+    const decoded = decodeEvent(JSON.stringify(json));
+
+    expect(decoded).toEqual({ ok: true, event: { ...event, causationId } });
   });
 });
 
@@ -217,6 +242,17 @@ describe('event codec: holds and refunds', () => {
       });
     },
   );
+
+  it.each([...ANY_KIND, ...ONE_STEP_ONLY])('refuses %s of a refund of itself, in any case', (type) => {
+    const decoded = decodeWith(
+      eventOf(type, REFUND),
+      (payload) => (payload.refundOf = String(payload.transferId).toUpperCase()),
+    );
+    expect(decoded).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/refundOf: a refund pays back another transfer, not itself/),
+    });
+  });
 
   it.each(['ReleaseRequested', 'HoldReleased'] as const)('refuses %s with an unknown release', (type) => {
     const decoded = decodeWith(eventOf(type, HOLD), (payload) => (payload.release = 'CANCEL'));

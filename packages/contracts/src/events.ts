@@ -2,14 +2,17 @@
 // any one of them is enough for a consumer to know which transfer it concerns and what it moves.
 import { z } from 'zod';
 import type { Envelope } from './envelope';
+import { idSchema } from './ids';
 import { amountMinorSchema, currencySchema } from './money';
 
+// Ids decode in lower case (idSchema), the one spelling every comparison downstream expects: the state
+// machine's facts, the ledger's decisions, a refund's payment.
 const transferFacts = {
-  transferId: z.uuid(),
+  transferId: idSchema,
   /** The API client that requested the transfer; it may only debit accounts it opened. */
   clientId: z.string().min(1),
-  fromAccountId: z.uuid(),
-  toAccountId: z.uuid(),
+  fromAccountId: idSchema,
+  toAccountId: idSchema,
   /** For a hold, the amount reserved: a capture moves at most this much. */
   amountMinor: amountMinorSchema,
   currency: currencySchema,
@@ -21,7 +24,7 @@ const transferFacts = {
    */
   holdExpiresAt: z.iso.datetime({ offset: true }).optional(),
   /** Present on a refund only: the transfer (a completed one, or a captured hold) it pays back. */
-  refundOf: z.uuid().optional(),
+  refundOf: idSchema.optional(),
 };
 
 /** How a hold is released: the client voided it, or the system expired it. */
@@ -55,11 +58,27 @@ export const rejectionReasonSchema = z.enum(REJECTION_REASONS);
 export type RejectionReason = z.infer<typeof rejectionReasonSchema>;
 
 const holdFacts = { ...transferFacts, holdExpiresAt: transferFacts.holdExpiresAt.unwrap() };
-type Kinds = { holdExpiresAt?: string | undefined; refundOf?: string | undefined };
+type Kinds = { transferId: string; holdExpiresAt?: string | undefined; refundOf?: string | undefined };
 
-/** A transfer is a hold, a refund or a plain payment, never two of them. */
-const oneKind = (facts: Kinds) => facts.holdExpiresAt === undefined || facts.refundOf === undefined;
-const ONE_KIND = { message: 'a transfer is a hold or a refund, not both', path: ['refundOf'] };
+/**
+ * A transfer is a hold, a refund or a plain payment, never two of them; and a refund pays back another
+ * transfer, never itself (the ledger's tables refuse that too, so such a request could not even be
+ * rejected there).
+ */
+function checkKind(facts: Kinds, ctx: z.RefinementCtx): void {
+  if (facts.holdExpiresAt !== undefined && facts.refundOf !== undefined)
+    ctx.addIssue({
+      code: 'custom',
+      message: 'a transfer is a hold or a refund, not both',
+      path: ['refundOf'],
+    });
+  if (facts.refundOf === facts.transferId)
+    ctx.addIssue({
+      code: 'custom',
+      message: 'a refund pays back another transfer, not itself',
+      path: ['refundOf'],
+    });
+}
 /** A hold is captured or released, never posted or completed as a whole. */
 const notAHold = (facts: Kinds) => facts.holdExpiresAt === undefined;
 const NOT_A_HOLD = { message: 'a hold is captured or released, never posted', path: ['holdExpiresAt'] };
@@ -67,59 +86,59 @@ const instant = z.iso.datetime({ offset: true });
 
 export const payloadSchemas = {
   /** transfer-service accepted a transfer request (state PENDING): a payment, a hold or a refund. */
-  TransferRequested: z.object(transferFacts).strict().refine(oneKind, ONE_KIND),
+  TransferRequested: z.object(transferFacts).strict().superRefine(checkKind),
   /** ledger-service wrote both journal entries of a payment or a refund. */
   TransferPosted: z
     .object({ ...transferFacts, postedAt: instant })
     .strict()
-    .refine(oneKind, ONE_KIND)
+    .superRefine(checkKind)
     .refine(notAHold, NOT_A_HOLD),
   /** ledger-service refused the transfer (or the hold); nothing was written to the journal. */
   TransferRejected: z
     .object({ ...transferFacts, reason: rejectionReasonSchema })
     .strict()
-    .refine(oneKind, ONE_KIND),
+    .superRefine(checkKind),
   /** transfer-service's final word: the payment or refund is COMPLETED. */
-  TransferCompleted: z.object(transferFacts).strict().refine(oneKind, ONE_KIND).refine(notAHold, NOT_A_HOLD),
+  TransferCompleted: z.object(transferFacts).strict().superRefine(checkKind).refine(notAHold, NOT_A_HOLD),
   /** transfer-service's final word: the transfer (or hold) is FAILED, with the ledger's reason. */
   TransferFailed: z
     .object({ ...transferFacts, reason: rejectionReasonSchema })
     .strict()
-    .refine(oneKind, ONE_KIND),
+    .superRefine(checkKind),
   /** ledger-service reserved the hold's amount: the payer's available balance falls, not its posted one. */
   HoldPlaced: z
     .object({ ...holdFacts, heldAt: instant })
     .strict()
-    .refine(oneKind, ONE_KIND),
+    .superRefine(checkKind),
   /** transfer-service: the client captures the hold, in full or in part (once, in total). */
   CaptureRequested: z
     .object({ ...holdFacts, captureAmountMinor: amountMinorSchema })
     .strict()
-    .refine(oneKind, ONE_KIND),
+    .superRefine(checkKind),
   /** ledger-service posted the captured amount (one DEBIT, one CREDIT) and released the whole hold. */
   HoldCaptured: z
     .object({ ...holdFacts, captureAmountMinor: amountMinorSchema, postedAt: instant })
     .strict()
-    .refine(oneKind, ONE_KIND),
+    .superRefine(checkKind),
   /** transfer-service's final word: the hold is CAPTURED. */
   TransferCaptured: z
     .object({ ...holdFacts, captureAmountMinor: amountMinorSchema })
     .strict()
-    .refine(oneKind, ONE_KIND),
+    .superRefine(checkKind),
   /** transfer-service: release the hold, because the client voided it or because it expired. */
   ReleaseRequested: z
     .object({ ...holdFacts, release: releaseSchema })
     .strict()
-    .refine(oneKind, ONE_KIND),
+    .superRefine(checkKind),
   /** ledger-service released the whole hold; nothing was posted. */
   HoldReleased: z
     .object({ ...holdFacts, release: releaseSchema, releasedAt: instant })
     .strict()
-    .refine(oneKind, ONE_KIND),
+    .superRefine(checkKind),
   /** transfer-service's final word: the client voided the hold. */
-  TransferVoided: z.object(holdFacts).strict().refine(oneKind, ONE_KIND),
+  TransferVoided: z.object(holdFacts).strict().superRefine(checkKind),
   /** transfer-service's final word: the hold expired uncaptured and was released. */
-  TransferExpired: z.object(holdFacts).strict().refine(oneKind, ONE_KIND),
+  TransferExpired: z.object(holdFacts).strict().superRefine(checkKind),
 } as const;
 
 export type EventType = keyof typeof payloadSchemas;
