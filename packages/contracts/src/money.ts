@@ -24,8 +24,10 @@ export const currencySchema = z
   .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code: three capital letters');
 
 /**
- * The ISO 4217 codes in use, as the runtime's ICU data lists them (no `XXX`, no withdrawn `DEM`). For
- * what a client sends, where an unknown code should be refused at once rather than fail later.
+ * The ISO 4217 codes in use, as the runtime's ICU data lists them (no `XXX`, no long-withdrawn `DEM`).
+ * ICU drops a withdrawn code some years later, so a recently withdrawn one may still be listed (Node 20
+ * still has `HRK`, withdrawn in 2023): this refuses what was never a currency, not what was one lately.
+ * For what a client sends, where an unknown code should be refused at once rather than fail later.
  */
 export const CURRENCIES_IN_USE = Intl.supportedValuesOf('currency') as [string, ...string[]];
 

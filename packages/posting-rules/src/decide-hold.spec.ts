@@ -168,6 +168,7 @@ describe('decideCapture', () => {
     ['another payee', ACTIVE, captureOf(1n, { toAccountId: accountId(7) }), 'HOLD_FACTS_DIFFER'],
     ['another amount held', ACTIVE, captureOf(1n, { amountMinor: 2_499n }), 'HOLD_FACTS_DIFFER'],
     ['another expiry', ACTIVE, captureOf(1n, { holdExpiresAt: NOW.toISOString() }), 'HOLD_FACTS_DIFFER'],
+    ['another currency', ACTIVE, captureOf(1n, { currency: 'USD' }), 'HOLD_FACTS_DIFFER'],
     [
       'a client that does not own the payer',
       ACTIVE,

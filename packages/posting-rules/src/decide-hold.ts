@@ -159,7 +159,10 @@ function capture(
   );
   assertInvariant(captureMinor <= hold.amountMinor, `${id}: captures more than it held`);
   assertInvariant(heldAfter >= 0n, `${id}: account ${from.id} would hold ${heldAfter}, below zero`);
-  // The placement checked the range; a capture cannot be rejected, so leaving it now is a bug to stop on.
+  // The placement checked the payer's range, but the payee may have been credited since: a capture
+  // that would carry its balance past 2^63-1 cannot be carried out. The ledger carries out the ending
+  // it is sent and never decides another, so it stops here: the request is dead-lettered and the hold
+  // stays CAPTURING for an operator (docs/architecture.md, "Clocks and limits").
   assertInvariant(
     isInt64(balancesAfter.from) && isInt64(balancesAfter.to),
     `${id}: a balance would leave the signed 64-bit range`,

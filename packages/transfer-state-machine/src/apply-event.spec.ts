@@ -68,6 +68,17 @@ function appliedAs(
   };
 }
 
+/** `facts` with one of the facts sameFacts compares changed, apart from the amount and the kind. */
+function oneFactChanged(facts: TransferFacts): [string, TransferFacts][] {
+  return [
+    ['another client', { ...facts, clientId: 'demo-b' }],
+    ['another payer account', { ...facts, fromAccountId: '5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b' }],
+    ['another payee account', { ...facts, toAccountId: '6f7a8b9c-0d1e-4f2a-9b3c-4d5e6f7a8b9c' }],
+    ['another currency', { ...facts, currency: 'USD' }],
+    ['another reference', { ...facts, reference: 'invoice 43' }],
+    ['no reference', { ...facts, reference: null }],
+  ];
+}
 describe('applyEvent: a newer event of the transfer, with the same facts (the transition table)', () => {
   const table: [Given, EventType, 'PENDING' | 'COMPLETED' | 'FAILED' | IllegalEventReason][] = [
     ['NONE', 'TransferRequested', 'PENDING'],
@@ -152,6 +163,15 @@ describe.each(KNOWN)('applyEvent given %s: events that are not applied', (name) 
       expect(applyEvent(state, event)).toStrictEqual({ outcome: 'illegal', reason: 'FACTS_MISMATCH' });
     },
   );
+
+  // Each fact on its own: an answer that names other accounts, another client, currency or reference
+  // for this transfer id describes another transfer, and must never be applied to this one.
+  describe.each(oneFactChanged(FACTS))('with %s for the same transfer id', (_what, facts) => {
+    it.each(PAYMENT_EVENT_TYPES)('%s: illegal FACTS_MISMATCH', (type) => {
+      const event = newerEvent(name, type, facts);
+      expect(applyEvent(state, event)).toStrictEqual({ outcome: 'illegal', reason: 'FACTS_MISMATCH' });
+    });
+  });
 
   it.each(PAYMENT_EVENT_TYPES)('%s saying the payment is a refund: illegal FACTS_MISMATCH', (type) => {
     const event = newerEvent(name, type, { ...FACTS, refundOf: OTHER_TRANSFER_FACTS.transferId });
@@ -494,6 +514,7 @@ describe.each(KNOWN_HOLD)('applyEvent given a %s hold: events that are not appli
   });
 
   const mismatches: [string, TransferFacts][] = [
+    ...oneFactChanged(HOLD_FACTS),
     ['another amount', { ...HOLD_FACTS, amountMinor: HOLD_FACTS.amountMinor + 1n }],
     ['another holdExpiresAt', { ...HOLD_FACTS, holdExpiresAt: '2025-01-09T03:04:05.001Z' }],
     ['a refundOf', { ...HOLD_FACTS, refundOf: FACTS.transferId }],
