@@ -1,7 +1,8 @@
 // Proves the ledger database itself, not only the code, keeps the books: journal entries and decisions
 // cannot be changed or deleted (the service's role lacks the privilege, and the triggers refuse anyone
 // who has it), a transfer cannot get a second DEBIT, CREDIT or decision, and the money
-// rules hold (positive entry amounts, currency codes, no balance below zero without allowNegativeBalance).
+// rules hold (positive entry amounts, currency codes, no balance below zero without allowNegativeBalance,
+// a hold carrying exactly the settlement fields of its status).
 import { createPrismaClient, createTestDatabase, type TestDatabase } from '@oncepay/test-support';
 import { randomUUID } from 'node:crypto';
 import type { LedgerDatabase } from '../database';
@@ -80,6 +81,30 @@ describe('the ledger database', () => {
       await expect(prisma.$executeRawUnsafe(sql)).rejects.toThrow(
         /23514|check_violation|must be|without allow_negative_balance/,
       );
+    });
+
+    // One hold per statement: the rules are checked row by row, before the row is written.
+    const hold = (status: string, captured: string, release: string, settledAt: string) =>
+      `INSERT INTO holds (transfer_id, account_id, to_account_id, amount_minor, currency, status, expires_at,
+                         captured_minor, release, placed_at, settled_at)
+       VALUES (gen_random_uuid(), '${accountId}', '${accountId}', 100, 'EUR', '${status}', now() + interval '1 day',
+               ${captured}, ${release}, now(), ${settledAt})`;
+
+    it.each([
+      ['a CAPTURED hold without a captured amount', hold('CAPTURED', 'NULL', 'NULL', 'now()')],
+      ['a CAPTURED hold capturing more than it held', hold('CAPTURED', '101', 'NULL', 'now()')],
+      ['a RELEASED hold without its release', hold('RELEASED', 'NULL', 'NULL', 'now()')],
+      ['an ACTIVE hold already settled', hold('ACTIVE', 'NULL', 'NULL', 'now()')],
+    ])('refuses %s', async (_, sql) => {
+      await expect(prisma.$executeRawUnsafe(sql)).rejects.toThrow(
+        /hold \S+ is (CAPTURED|RELEASED|ACTIVE) with/,
+      );
+    });
+
+    it('takes a hold that carries exactly the settlement of its status', async () => {
+      await expect(prisma.$executeRawUnsafe(hold('ACTIVE', 'NULL', 'NULL', 'NULL'))).resolves.toBe(1);
+      await expect(prisma.$executeRawUnsafe(hold('CAPTURED', '100', 'NULL', 'now()'))).resolves.toBe(1);
+      await expect(prisma.$executeRawUnsafe(hold('RELEASED', 'NULL', "'VOID'", 'now()'))).resolves.toBe(1);
     });
 
     it('lets a treasury go below zero', async () => {
