@@ -2,8 +2,8 @@
 // by PostgreSQL's privileges, not by convention: each service connects as a role of its own that may
 // connect to its database only, use the tables it needs with the verbs it needs, and nothing else
 // (no DDL, no TRUNCATE, no UPDATE or DELETE of the journal, no triggers to switch off: only an owner
-// could). A separate owner role runs the migrations; the auditor reads every service table and writes
-// none. One superuser step (provisionDatabase) creates the roles and hands the database to its owner;
+// could). A separate owner role runs the migrations; the auditor reads the tables it checks
+// (AUDITOR_TABLES) and writes none. One superuser step (provisionDatabase) creates the roles and hands the database to its owner;
 // the migrations and the grants then run as the owner (a superuser's session under SET ROLE: the owner
 // itself cannot log in, so no password opens it).
 import { Client } from 'pg';
@@ -66,6 +66,17 @@ export const SERVICE_TABLE_PRIVILEGES: Record<ServiceName, Record<string, TableP
 const MIGRATIONS_TABLE = '_prisma_migrations';
 
 /**
+ * The tables the auditor (apps/auditor) reads, and so may read: SELECT on these, nothing on the others.
+ * Not every table: webhook_secrets holds the HMAC keys in clear (a reader could sign webhooks), and
+ * idempotency_keys the responses of other clients' requests; an auditor's password opens neither.
+ */
+export const AUDITOR_TABLES: Record<ServiceName, string[]> = {
+  transfer: ['transfers', 'outbox_messages'],
+  ledger: ['accounts', 'journal_entries', 'ledger_decisions', 'holds', 'outbox_messages'],
+  notification: ['notifications'],
+};
+
+/**
  * As a superuser: creates the service's owner and service roles and the auditor role when missing (with
  * `rolePassword` for the two that log in), creates `database` owned by the owner (or hands it over), and
  * opens it to the service role and the auditor only. Safe to repeat, and beside another run doing the same.
@@ -120,7 +131,8 @@ export function asOwner(adminUrl: string, service: ServiceName): string {
 
 /**
  * As the owner, after the migrations: exactly the privileges of SERVICE_TABLE_PRIVILEGES for the service
- * role and SELECT for the auditor, in one transaction (nobody sees the tables without their grants).
+ * role and SELECT on AUDITOR_TABLES for the auditor, in one transaction (nobody sees the tables without
+ * their grants).
  */
 export async function grantServicePrivileges(ownerUrl: string, service: ServiceName): Promise<void> {
   const declared = SERVICE_TABLE_PRIVILEGES[service];
@@ -153,7 +165,8 @@ export async function grantServicePrivileges(ownerUrl: string, service: ServiceN
       for (const table of tables) {
         const privileges = declared[table] ?? [];
         await client.query(`GRANT ${privileges.join(', ')} ON ${quoteIdentifier(table)} TO ${serviceRole}`);
-        await client.query(`GRANT SELECT ON ${quoteIdentifier(table)} TO ${auditor}`);
+        if (AUDITOR_TABLES[service].includes(table))
+          await client.query(`GRANT SELECT ON ${quoteIdentifier(table)} TO ${auditor}`);
       }
       // nextval() for the identity columns of the tables it inserts into; nothing else on sequences.
       await client.query(`GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ${serviceRole}`);
