@@ -509,9 +509,12 @@ describe('parseCliOptions', () => {
     [['--pending-grace-ms=-1'], /--pending-grace-ms must be a non-negative integer/],
     [['--hold-grace-ms=5m'], /--hold-grace-ms must be a non-negative integer/],
     [['--expected-dead-letters=1.5'], /--expected-dead-letters must be a non-negative integer/],
+    [['--page-size=0x10'], /--page-size must be a non-negative integer in decimal digits, got "0x10"/],
+    [['--page-size=1e3'], /--page-size must be a non-negative integer in decimal digits/],
+    [['--page-size=3000000000'], /--page-size must be from 1 to 2147483647/],
     [['--namespace=Staging'], /--namespace must be empty or lower-case/],
     [['--brokers='], /--brokers is empty/],
-    [['--page-size=0'], /--page-size must be at least 1/],
+    [['--page-size=0'], /--page-size must be from 1 to 2147483647/],
   ])('refuses %j as a usage error', (argv, message) => {
     const options = parseCliOptions(argv, defaults);
     expect(options.kind).toBe('usage-error');

@@ -62,10 +62,10 @@ export function parseCliOptions(argv: string[], defaults: AuditDefaults): CliOpt
   const expectedDeadLetters = nonNegativeInteger('--expected-dead-letters', values['expected-dead-letters']);
   if (typeof expectedDeadLetters === 'string') return { kind: 'usage-error', message: expectedDeadLetters };
   const pageSize = nonNegativeInteger('--page-size', values['page-size']);
-  if (typeof pageSize === 'string' || pageSize === 0)
+  if (typeof pageSize === 'string' || pageSize === 0 || (pageSize ?? 0) > MAX_PAGE_SIZE)
     return {
       kind: 'usage-error',
-      message: typeof pageSize === 'string' ? pageSize : '--page-size must be at least 1',
+      message: typeof pageSize === 'string' ? pageSize : `--page-size must be from 1 to ${MAX_PAGE_SIZE}`,
     };
   const brokers = values.brokers === undefined ? defaults.kafkaBrokers : brokerList(values.brokers);
   if (!values['no-kafka'] && brokers.length === 0)
@@ -118,12 +118,18 @@ function parseFlags(argv: string[]) {
   }).values;
 }
 
-/** The number, undefined when the flag is absent, or the usage error as a string. */
+/** The most rows one query reads: PostgreSQL's FETCH FIRST takes at most a 32-bit count. */
+const MAX_PAGE_SIZE = 2 ** 31 - 1;
+
+/**
+ * The number, undefined when the flag is absent, or the usage error as a string. Decimal digits only:
+ * Number() would also read `0x10`, `1e3` or ` 5`.
+ */
 function nonNegativeInteger(flag: string, raw: string | undefined): number | undefined | string {
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (raw.trim() === '' || !Number.isSafeInteger(value) || value < 0)
-    return `${flag} must be a non-negative integer, got "${raw}"`;
+  if (!/^[0-9]+$/.test(raw) || !Number.isSafeInteger(value))
+    return `${flag} must be a non-negative integer in decimal digits, got "${raw}"`;
   return value;
 }
 

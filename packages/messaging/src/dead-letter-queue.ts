@@ -173,8 +173,11 @@ export async function readDeadLetters(
 }
 
 /**
- * Marks everything up to and including `ref` as dealt with: the cursor moves to the next offset. It only
- * moves forward, so a slower second operator cannot bring back what the first one dealt with.
+ * Marks everything up to and including `ref` as dealt with: the cursor moves to the next offset, never
+ * back over where it stood when read, so a second operator who dealt with more before this one is not
+ * undone. Kafka has no compare-and-set for offsets: read and write are two requests, and two operators
+ * in the same instant can still leave the cursor at the lower ref. Nothing is lost then: those dead
+ * letters show as waiting again, and replaying one twice is absorbed by the consumers' dedup.
  */
 export async function moveDeadLetterCursor(
   admin: Admin,

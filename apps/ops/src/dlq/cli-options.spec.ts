@@ -65,6 +65,11 @@ describe('parseDlqArgs', () => {
     [['discard', '--all', '--through', `${RESULTS_DLT}/0/1`, '--reason', 'r'], 'exactly one of'],
     [['discard', '--through', `${RESULTS_DLT}/0/1`, '--topic', RESULTS_DLT, '--reason', 'r'], 'drop --topic'],
     [['list', '--topic', 'oncepay.payments.v1'], 'unknown topic "oncepay.payments.v1"'],
+    // A flag the command does not take is refused, never ignored.
+    [['list', '--through', `${RESULTS_DLT}/0/1`, '--reason', 'r'], 'list takes no --through'],
+    [['show', `${RESULTS_DLT}/0/1`, '--all'], 'show takes no --all'],
+    [['show', `${RESULTS_DLT}/0/1`, '--topic', RESULTS_DLT], 'show takes no --topic'],
+    [['replay', '--all', '--reason', 'r', '--json'], 'replay takes no --json'],
   ])('refuses %j: %s', (argv, message) => {
     expect(parseDlqArgs(argv, NS)).toEqual({
       kind: 'usage-error',

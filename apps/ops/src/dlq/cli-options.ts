@@ -42,6 +42,17 @@ export type DlqCommand =
 
 const COMMANDS = ['list', 'show', 'replay', 'discard'] as const;
 
+/**
+ * The flags each command takes. Any other is a usage error rather than ignored: an operator who added
+ * `--through` to `list`, or `--all` to `show`, must not be told all went well.
+ */
+const FLAGS_OF: Record<(typeof COMMANDS)[number], readonly string[]> = {
+  list: ['topic', 'json'],
+  show: ['json'],
+  replay: ['topic', 'through', 'all', 'reason'],
+  discard: ['topic', 'through', 'all', 'reason'],
+};
+
 export function parseDlqArgs(argv: string[], namespace: string): DlqCommand {
   let parsed: ReturnType<typeof parseFlags>;
   try {
@@ -54,6 +65,8 @@ export function parseDlqArgs(argv: string[], namespace: string): DlqCommand {
   const [command, ...rest] = positionals;
   if (command === undefined) return usageError('name a command: list, show, replay or discard');
   if (!isCommand(command)) return usageError(`unknown command "${command}"`);
+  const stray = givenFlags(parsed).find((flag) => !FLAGS_OF[command].includes(flag));
+  if (stray !== undefined) return usageError(`${command} takes no --${stray}`);
   const allTopics = Object.values(TOPICS).map((topic) => deadLetterTopicOf(namespace + topic));
   const topics = values.topic === undefined ? allTopics : deadLetterTopicNamed(values.topic, namespace);
   if (typeof topics === 'string') return usageError(topics);
@@ -105,12 +118,18 @@ function usageError(message: string): DlqCommand {
   return { kind: 'usage-error', message };
 }
 
+/** The flags given on the command line (not those filled in by a default). */
+function givenFlags(parsed: ReturnType<typeof parseFlags>): string[] {
+  return parsed.tokens.flatMap((token) => (token.kind === 'option' ? [token.name] : []));
+}
+
 /** Throws on an unknown flag or a missing value: a usage error. */
 function parseFlags(argv: string[]) {
   return parseArgs({
     args: argv,
     strict: true,
     allowPositionals: true,
+    tokens: true,
     options: {
       topic: { type: 'string' },
       through: { type: 'string' },

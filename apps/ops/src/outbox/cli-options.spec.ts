@@ -24,12 +24,18 @@ describe('npm run outbox arguments', () => {
     [['purge'], 'unknown command "purge"'],
     [['list', '--service', 'notification'], 'the service is transfer or ledger, got "notification"'],
     [['release', 'transfer'], 'usage: release <service> <position>'],
-    [['release', 'transfer', '0'], 'a positive integer; got "0"'],
-    [['release', 'transfer', '12abc'], 'a positive integer; got "12abc"'],
+    [['release', 'transfer', '0'], 'a positive 64-bit integer; got "0"'],
+    [['release', 'transfer', '12abc'], 'a positive 64-bit integer; got "12abc"'],
+    [['release', 'transfer', '9223372036854775808'], 'a positive 64-bit integer; got "9223372036854775808"'],
     [['release', 'transfer', '3', '--reason', 'x'], '--reason goes with discard only'],
     [['discard', 'transfer', '3'], 'discard needs --reason'],
     [['discard', 'transfer', '3', '--reason', '   '], 'discard needs --reason'],
     [['list', '--force'], "Unknown option '--force'"],
+    // A flag the command does not take is refused, never ignored.
+    [['list', '--reason', 'x'], '--reason goes with discard only'],
+    [['show', 'transfer', '3', '--service', 'ledger'], 'show names the service as its first argument'],
+    [['release', 'transfer', '3', '--json'], 'release takes no --json'],
+    [['discard', 'transfer', '3', '--reason', 'r', '--json'], 'discard takes no --json'],
   ])('%j is a usage error', (argv, message) => {
     const parsed = parseOutboxCommand(argv);
     expect(parsed).toEqual({ kind: 'usage-error', message: expect.stringContaining(message) });

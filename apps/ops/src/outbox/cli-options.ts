@@ -4,6 +4,9 @@ import { parseArgs } from 'node:util';
 
 /** The services that publish through a transactional outbox (the notification-service has none). */
 export const OUTBOX_SERVICES = ['transfer', 'ledger'] as const;
+
+/** An outbox row's position is a BIGINT: at most 2^63 - 1. */
+const MAX_POSITION = 2n ** 63n - 1n;
 export type OutboxService = (typeof OUTBOX_SERVICES)[number];
 
 export const USAGE = `Usage: npm run outbox -- <command> [options]
@@ -44,6 +47,12 @@ export function parseOutboxCommand(argv: string[]): OutboxCommand {
   const { values, positionals } = parsed;
   if (values.help) return { kind: 'help' };
   const [verb, ...rest] = positionals;
+  if (isVerb(verb)) {
+    const stray = givenFlags(parsed).find((flag) => !FLAGS_OF[verb].includes(flag));
+    if (stray === 'service') return usageError(`${verb} names the service as its first argument`);
+    if (stray === 'reason') return usageError('--reason goes with discard only');
+    if (stray !== undefined) return usageError(`${verb} takes no --${stray}`);
+  }
   switch (verb) {
     case 'list': {
       if (rest.length > 0) return usageError(`list takes no arguments, got "${rest.join(' ')}"`);
@@ -57,19 +66,17 @@ export function parseOutboxCommand(argv: string[]): OutboxCommand {
     case 'show':
     case 'release':
     case 'discard': {
-      if (values.service !== undefined) return usageError(`${verb} names the service as its first argument`);
       const [service, position, ...extra] = rest;
       if (service === undefined || position === undefined || extra.length > 0)
         return usageError(`usage: ${verb} <service> <position>`);
       if (!isService(service)) return unknownService(service);
-      if (!/^[1-9][0-9]{0,18}$/.test(position))
-        return usageError(`<position> is the row's position, a positive integer; got "${position}"`);
+      if (!/^[1-9][0-9]{0,18}$/.test(position) || BigInt(position) > MAX_POSITION)
+        return usageError(`<position> is the row's position, a positive 64-bit integer; got "${position}"`);
       if (verb === 'discard') {
         const reason = values.reason?.trim() ?? '';
         if (reason === '') return usageError('discard needs --reason "...": why this event may be dropped');
         return { kind: 'discard', service, position, reason };
       }
-      if (values.reason !== undefined) return usageError('--reason goes with discard only');
       return verb === 'show'
         ? { kind: 'show', service, position, json: values.json }
         : { kind: 'release', service, position };
@@ -81,11 +88,31 @@ export function parseOutboxCommand(argv: string[]): OutboxCommand {
   }
 }
 
+const VERBS = ['list', 'show', 'release', 'discard'] as const;
+
+/** The flags each command takes; any other is a usage error rather than ignored. */
+const FLAGS_OF: Record<(typeof VERBS)[number], readonly string[]> = {
+  list: ['service', 'json'],
+  show: ['json'],
+  release: [],
+  discard: ['reason'],
+};
+
+function isVerb(value: string | undefined): value is (typeof VERBS)[number] {
+  return (VERBS as readonly (string | undefined)[]).includes(value);
+}
+
+/** The flags given on the command line (not those filled in by a default). */
+function givenFlags(parsed: ReturnType<typeof parseFlags>): string[] {
+  return parsed.tokens.flatMap((token) => (token.kind === 'option' ? [token.name] : []));
+}
+
 function parseFlags(argv: string[]) {
   return parseArgs({
     args: argv,
     allowPositionals: true,
     strict: true,
+    tokens: true,
     options: {
       service: { type: 'string' },
       reason: { type: 'string' },
