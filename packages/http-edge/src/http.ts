@@ -89,7 +89,7 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex): vo
 }
 
 /** The problem for bytes Node's HTTP parser refused, by the code of its error. */
-export function clientErrorProblem(code: string | undefined) {
+function clientErrorProblem(code: string | undefined) {
   if (code === 'ERR_HTTP_REQUEST_TIMEOUT')
     return problemDocument({
       status: 408,
@@ -241,8 +241,6 @@ function parseJson(
     done(null, undefined);
     return;
   }
-  // Fastify's own protection against prototype poisoning: a `__proto__` or `constructor.prototype`
-  // key is refused, never handed to code that might merge the body into another object.
   let text: string;
   try {
     text = UTF8.decode(body);
@@ -257,6 +255,8 @@ function parseJson(
     );
     return;
   }
+  // Fastify's own protection against prototype poisoning: a `__proto__` or `constructor.prototype`
+  // key is refused, never handed to code that might merge the body into another object.
   try {
     done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
   } catch (error) {
