@@ -3,9 +3,9 @@
 // connect to its database only, use the tables it needs with the verbs it needs, and nothing else
 // (no DDL, no TRUNCATE, no UPDATE or DELETE of the journal, no triggers to switch off: only an owner
 // could). A separate owner role runs the migrations; the auditor reads the tables it checks
-// (AUDITOR_TABLES) and writes none. One superuser step (provisionDatabase) creates the roles and hands the database to its owner;
-// the migrations and the grants then run as the owner (a superuser's session under SET ROLE: the owner
-// itself cannot log in, so no password opens it).
+// (AUDITOR_TABLES) and writes none. One superuser step (provisionDatabase) creates the roles and hands
+// the database to its owner; the migrations and the grants then run as the owner (a superuser's session
+// under SET ROLE: the owner itself cannot log in, so no password opens it).
 import { Client } from 'pg';
 import { quoteIdentifier, withPgClient } from '../infra/postgres';
 import { AUDITOR_ROLE, ownerRoleOf, serviceRoleOf, type ServiceSpec } from '../infra/services';
