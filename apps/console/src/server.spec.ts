@@ -1,7 +1,8 @@
 // Proves the console's HTTP answers without a broker (the feed is fed by hand, the trails are given):
 // the page and health, the timeline of a transfer (400 for an id that is not one, the wire merged with
 // the trails), the lab's refusals: 415 without JSON, 409 where it is not available, 421 for a Host it is
-// not served as (DNS rebinding), and 503 past the cap on open live streams.
+// not served as (DNS rebinding), headers that keep other sites from framing it (clickjacking), and 503
+// past the cap on open live streams.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -80,6 +81,18 @@ describe('the console server', () => {
     await app.close();
   });
 
+  it('lets no other site frame it, and the page load only its own script and style', async () => {
+    const app = await server(true);
+    const page = await app.inject({ method: 'GET', url: '/' });
+    expect(page.headers['x-frame-options']).toBe('DENY');
+    const policy = String(page.headers['content-security-policy']);
+    expect(policy).toContain("frame-ancestors 'none'");
+    expect(policy).toContain("script-src 'self'");
+    expect(policy).not.toContain('upgrade-insecure-requests');
+    expect(page.headers['strict-transport-security']).toBeUndefined();
+    await app.close();
+  });
+
   it('answers only the hosts it is served as, health whatever the Host', async () => {
     expect(allowedHostsOf(3003, ['127.0.0.1:49152', 'LOCALHOST:49152'])).toEqual([
       '127.0.0.1:3003',
@@ -103,6 +116,37 @@ describe('the console server', () => {
     expect((await as('attacker.example', '/')).statusCode).toBe(421);
     expect((await as('attacker.example', '/health/live')).statusCode).toBe(200);
     expect((await as('attacker.example', '/health/ready?probe=1')).statusCode).toBe(200);
+    await app.close();
+  });
+
+  it('opens a live stream with a snapshot of the window, and its capacity for the page to keep', async () => {
+    const app = await server(true);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    const first = await new Promise<string>((resolve, reject) => {
+      const request = http.get(
+        { host: '127.0.0.1', port, path: '/api/stream', headers: { host: 'localhost' } },
+        (response) => {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => {
+            text += chunk;
+            if (text.includes('\n\n')) {
+              request.destroy();
+              resolve(text.split('\n\n')[0] as string);
+            }
+          });
+        },
+      );
+      request.once('error', reject);
+    });
+    const [event, data] = first.split('\n');
+    expect(event).toBe('event: snapshot');
+    expect(JSON.parse((data as string).slice('data: '.length))).toEqual({
+      transfers: [],
+      events: [],
+      capacity: new TransferWindow().capacity,
+    });
     await app.close();
   });
 

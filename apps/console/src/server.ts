@@ -1,8 +1,10 @@
 // The console's HTTP side: the page (static files), the live feed as Server-Sent Events, one transfer's
 // timeline, the lab, and the health endpoints. It holds an operator's key for the services' trails and
-// has no login of its own: publish it on 127.0.0.1 only (npm start and docker-compose.yml do), and it
-// answers only requests addressed to a host it is served as (see allowedHostsOf).
+// has no login of its own: publish it on 127.0.0.1 only (npm start and docker-compose.yml do), it
+// answers only requests addressed to a host it is served as (see allowedHostsOf), and no other site's
+// page may frame it.
 import path from 'node:path';
+import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import { idSchema } from '@oncepay/contracts';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
@@ -68,6 +70,15 @@ export async function buildConsoleServer(options: ConsoleServerOptions): Promise
         'MISDIRECTED_REQUEST',
         'this console is not served under that Host (CONSOLE_ALLOWED_HOSTS lists more)',
       );
+  });
+  // Security headers (helmet). Above all, no page of another site may frame the console: a hidden frame
+  // could steer a click onto "Start a lab run", which the Host check cannot tell from the operator's own.
+  // The page loads only its own script and stylesheet. Plain HTTP on the operator's machine: no HSTS, and
+  // no upgrade of its requests to an HTTPS it does not serve.
+  await app.register(helmet, {
+    contentSecurityPolicy: { directives: { frameAncestors: ["'none'"], upgradeInsecureRequests: null } },
+    xFrameOptions: { action: 'deny' },
+    strictTransportSecurity: false,
   });
   // A lab run in progress is stopped with the server: it is the console's child.
   app.addHook('onClose', async () => options.labRuns.stop());
@@ -138,15 +149,23 @@ function streamLiveFeed(feed: LiveFeed, reply: FastifyReply, onClose: () => void
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
   });
-  // Every write, keepalives included, goes through the bound on what waits for a browser.
+  const frame = (event: string, data: unknown): string =>
+    `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+  // The snapshot goes first, whatever its size (a large CONSOLE_WINDOW_TRANSFERS makes it megabytes);
+  // every later write, keepalives included, goes through the bound on what waits for a browser beyond it.
+  const snapshot = frame('snapshot', {
+    transfers: feed.recent(),
+    events: feed.recentEvents(),
+    capacity: feed.capacity(),
+  });
+  const bound = MAX_BUFFERED_SSE_BYTES + Buffer.byteLength(snapshot);
+  raw.write(snapshot);
   const write = (text: string): void => {
     if (raw.destroyed) return;
-    if (raw.writableLength > MAX_BUFFERED_SSE_BYTES) return void raw.destroy();
+    if (raw.writableLength > bound) return void raw.destroy();
     raw.write(text);
   };
-  const send = (event: string, data: unknown): void =>
-    write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-  send('snapshot', { transfers: feed.recent(), events: feed.recentEvents() });
+  const send = (event: string, data: unknown): void => write(frame(event, data));
   const unsubscribe = feed.subscribe((update: LiveUpdate) => send('wire', update));
   const keepalive = setInterval(() => write(': keepalive\n\n'), SSE_KEEPALIVE_MS);
   raw.once('close', () => {

@@ -1,6 +1,6 @@
 // Proves the console's environment defaults to the safe side: it listens on loopback unless told
 // otherwise, answers no extra Host unless listed, and stops a lab run after ten minutes; a malformed
-// allowed host is refused at start, one line for it.
+// allowed host is refused at start, one line for it, and so is a PORT that is blank, zero or no number.
 import { parseEnv } from './config';
 
 const REQUIRED = {
@@ -36,5 +36,10 @@ describe("the console's environment", () => {
     expect(bad.ok ? [] : bad.problems).toEqual([
       expect.stringMatching(/^ {2}CONSOLE_ALLOWED_HOSTS.*: a host\[:port\]/),
     ]);
+  });
+
+  it.each(['', ' ', '0', '3003x', '70000'])('refuses PORT=%j, which no allowed Host would name', (port) => {
+    const parsed = parseEnv({ ...REQUIRED, PORT: port });
+    expect(parsed.ok ? [] : parsed.problems).toEqual([expect.stringMatching(/^ {2}PORT/)]);
   });
 });

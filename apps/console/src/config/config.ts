@@ -8,7 +8,13 @@ const httpUrl = z.url({ protocol: /^https?$/ });
 
 export const envSchema = z
   .object({
-    PORT: z.coerce.number().int().min(0).max(65_535),
+    // Not z.coerce alone: it reads an empty PORT as 0, a random port that no allowed Host names.
+    PORT: z
+      .string()
+      .trim()
+      .regex(/^[0-9]+$/, 'must be a port number')
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(65_535)),
     /**
      * The address it listens on: loopback by default, since it has no login and holds an operator's key
      * (`npm start` runs it on the host). Its container sets 0.0.0.0, its port published on 127.0.0.1.

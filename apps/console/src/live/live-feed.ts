@@ -52,6 +52,11 @@ export class LiveFeed {
     return this.window.recent();
   }
 
+  /** The most transfers the window keeps (CONSOLE_WINDOW_TRANSFERS). */
+  capacity(): number {
+    return this.window.capacity;
+  }
+
   summaryOf(transferId: string): TransferSummary | undefined {
     return this.window.summaryOf(transferId);
   }

@@ -82,6 +82,11 @@ export class TransferWindow {
     if (maxTransfers < 1 || maxEventsPerTransfer < 1) throw new Error('a window holds at least one of each');
   }
 
+  /** The most transfers it keeps: a page shows no more rows than this either. */
+  get capacity(): number {
+    return this.maxTransfers;
+  }
+
   /** Records `event`, seen at `position` at `observedAt`; returns what the console shows of it. */
   observe(event: OncePayEvent, position: WirePosition, observedAt: Date): WireEvent {
     const record = this.touch(event, observedAt);

@@ -15,6 +15,8 @@ const SOURCE_NAMES = {
 
 const byId = (id) => document.getElementById(id);
 const transfers = new Map();
+/** The most rows the table keeps: the server's window (the snapshot says), oldest activity cut first. */
+let maxTransferRows = 500;
 let selected = null;
 let timelineRequest = 0;
 
@@ -93,6 +95,10 @@ function upsertTransfer(summary) {
   const existing = body.querySelector(`tr[data-transfer-id="${CSS.escape(summary.transferId)}"]`);
   existing?.remove();
   body.prepend(renderRow(summary));
+  while (body.rows.length > maxTransferRows) {
+    transfers.delete(body.lastElementChild.dataset.transferId);
+    body.lastElementChild.remove();
+  }
   byId('no-transfers').hidden = true;
 }
 
@@ -137,6 +143,7 @@ function connect() {
   });
   stream.addEventListener('snapshot', (message) => {
     const snapshot = JSON.parse(message.data);
+    maxTransferRows = snapshot.capacity;
     renderSnapshot(snapshot.transfers);
     byId('wire').replaceChildren();
     for (const update of snapshot.events) addWireItem(update);
