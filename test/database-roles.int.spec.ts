@@ -2,11 +2,18 @@
 // a service's database credentials would try them: the service role has exactly the privileges
 // scripts/db/roles.ts declares, no DDL, no TRUNCATE, no way to switch a trigger off, no UPDATE or DELETE
 // of the journal, and no way into another service's database; the auditor reads the tables it checks,
-// no others (not the webhook secrets), and writes nothing.
+// no others (not the webhook secrets), and writes nothing; the outbox operator sets a parked row's status
+// and touches nothing else.
 import { createTestDatabase, type TestDatabase } from '@oncepay/test-support';
 import { AUDITOR_TABLES, grantServicePrivileges, SERVICE_TABLE_PRIVILEGES } from '../scripts/db/roles';
 import { withPgClient } from '../scripts/infra/postgres';
-import { ownerRoleOf, serviceRoleOf, SERVICES, type ServiceSpec } from '../scripts/infra/services';
+import {
+  outboxOperatorRoleOf,
+  ownerRoleOf,
+  serviceRoleOf,
+  SERVICES,
+  type ServiceSpec,
+} from '../scripts/infra/services';
 
 type ServiceName = ServiceSpec['name'];
 
@@ -176,6 +183,42 @@ describe('the auditor role (oncepay_auditor)', () => {
       }
     },
   );
+});
+
+describe('the outbox operator role (npm run outbox)', () => {
+  it.each(['transfer', 'ledger'] as const)(
+    'reads the %s outbox and sets a row’s status and operator fields, nothing else',
+    async (service) => {
+      const url = databases[service].outboxOperatorUrl;
+      await expect(
+        withPgClient(url, (client) => client.query(`SELECT count(*) FROM outbox_messages`)),
+      ).resolves.toBeDefined();
+      await expect(
+        withPgClient(url, (client) =>
+          client.query(`UPDATE outbox_messages SET status = status, discard_reason = discard_reason`),
+        ),
+      ).resolves.toBeDefined();
+      for (const write of [
+        `UPDATE outbox_messages SET value = value`,
+        `INSERT INTO outbox_messages DEFAULT VALUES`,
+        `DELETE FROM outbox_messages`,
+      ])
+        await expect(refusal(url, write)).resolves.toMatch(/^42501 permission denied/);
+      for (const table of Object.keys(SERVICE_TABLE_PRIVILEGES[service]).filter(
+        (t) => t !== 'outbox_messages',
+      ))
+        await expect(refusal(url, `SELECT count(*) FROM ${table}`)).resolves.toMatch(
+          /^42501 permission denied/,
+        );
+    },
+  );
+
+  it('is not made for the notification database, which has no outbox', async () => {
+    const found = await withPgClient(databases.notification.adminUrl, (client) =>
+      client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [outboxOperatorRoleOf('notification')]),
+    );
+    expect(found.rowCount).toBe(0);
+  });
 });
 
 describe('the migration step', () => {

@@ -3,12 +3,19 @@
 // connect to its database only, use the tables it needs with the verbs it needs, and nothing else
 // (no DDL, no TRUNCATE, no UPDATE or DELETE of the journal, no triggers to switch off: only an owner
 // could). A separate owner role runs the migrations; the auditor reads the tables it checks
-// (AUDITOR_TABLES) and writes none. One superuser step (provisionDatabase) creates the roles and hands
+// (AUDITOR_TABLES) and writes none; the outbox operator (`npm run outbox`) releases or discards a parked
+// outbox row and touches nothing else. One superuser step (provisionDatabase) creates the roles and hands
 // the database to its owner; the migrations and the grants then run as the owner (a superuser's session
 // under SET ROLE: the owner itself cannot log in, so no password opens it).
 import { Client } from 'pg';
 import { quoteIdentifier, withPgClient } from '../infra/postgres';
-import { AUDITOR_ROLE, ownerRoleOf, serviceRoleOf, type ServiceSpec } from '../infra/services';
+import {
+  AUDITOR_ROLE,
+  outboxOperatorRoleOf,
+  ownerRoleOf,
+  serviceRoleOf,
+  type ServiceSpec,
+} from '../infra/services';
 
 type ServiceName = ServiceSpec['name'];
 type TablePrivilege = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
@@ -77,6 +84,26 @@ export const AUDITOR_TABLES: Record<ServiceName, string[]> = {
 };
 
 /**
+ * What `npm run outbox` may change in a parked outbox row (packages/messaging/src/outbox-parking.ts):
+ * its status and the fields that go with releasing or discarding it. It reads the table, and may touch
+ * nothing else in the database: an operator's command cannot move a balance or rewrite a transfer.
+ */
+const OUTBOX_OPERATOR_COLUMNS = [
+  'status',
+  'attempts',
+  'next_attempt_at',
+  'parked_at',
+  'discarded_at',
+  'discard_reason',
+];
+
+/** The login roles of `service`'s database: its own, the auditor, and the outbox operator where it has an outbox. */
+function loginRolesOf(service: ServiceName): string[] {
+  const hasOutbox = 'outbox_messages' in SERVICE_TABLE_PRIVILEGES[service];
+  return [serviceRoleOf(service), AUDITOR_ROLE, ...(hasOutbox ? [outboxOperatorRoleOf(service)] : [])];
+}
+
+/**
  * As a superuser: creates the service's owner and service roles and the auditor role when missing (with
  * `rolePassword` for the two that log in), creates `database` owned by the owner (or hands it over), and
  * opens it to the service role and the auditor only. Safe to repeat, and beside another run doing the same.
@@ -90,7 +117,7 @@ export async function provisionDatabase(
   const owner = ownerRoleOf(service);
   await withPgClient(adminUrl, async (client) => {
     await ensureRole(client, owner, null);
-    for (const role of [serviceRoleOf(service), AUDITOR_ROLE]) await ensureRole(client, role, rolePassword);
+    for (const role of loginRolesOf(service)) await ensureRole(client, role, rolePassword);
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
     if (found.rowCount === 0)
       await client.query(`CREATE DATABASE ${quoteIdentifier(database)} OWNER ${quoteIdentifier(owner)}`);
@@ -115,7 +142,7 @@ export async function restrictDatabase(
   await client.query(`ALTER DATABASE ${db} OWNER TO ${quoteIdentifier(ownerRoleOf(service))}`);
   await client.query(`REVOKE ALL ON DATABASE ${db} FROM PUBLIC`);
   await client.query(
-    `GRANT CONNECT ON DATABASE ${db} TO ${quoteIdentifier(serviceRoleOf(service))}, ${quoteIdentifier(AUDITOR_ROLE)}`,
+    `GRANT CONNECT ON DATABASE ${db} TO ${loginRolesOf(service).map(quoteIdentifier).join(', ')}`,
   );
 }
 
@@ -131,8 +158,8 @@ export function asOwner(adminUrl: string, service: ServiceName): string {
 
 /**
  * As the owner, after the migrations: exactly the privileges of SERVICE_TABLE_PRIVILEGES for the service
- * role and SELECT on AUDITOR_TABLES for the auditor, in one transaction (nobody sees the tables without
- * their grants).
+ * role, SELECT on AUDITOR_TABLES for the auditor and OUTBOX_OPERATOR_COLUMNS for the outbox operator, in
+ * one transaction (nobody sees the tables without their grants).
  */
 export async function grantServicePrivileges(ownerUrl: string, service: ServiceName): Promise<void> {
   const declared = SERVICE_TABLE_PRIVILEGES[service];
@@ -157,16 +184,25 @@ export async function grantServicePrivileges(ownerUrl: string, service: ServiceN
             .filter(Boolean)
             .join('; '),
       );
+    // Revoking a table's privileges revokes its column privileges too (the outbox operator's).
+    const roles = loginRolesOf(service).map(quoteIdentifier).join(', ');
     await client.query('BEGIN');
     try {
-      await client.query(`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${serviceRole}, ${auditor}`);
-      await client.query(`REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM ${serviceRole}, ${auditor}`);
-      await client.query(`GRANT USAGE ON SCHEMA public TO ${serviceRole}, ${auditor}`);
+      await client.query(`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${roles}`);
+      await client.query(`REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM ${roles}`);
+      await client.query(`GRANT USAGE ON SCHEMA public TO ${roles}`);
       for (const table of tables) {
         const privileges = declared[table] ?? [];
         await client.query(`GRANT ${privileges.join(', ')} ON ${quoteIdentifier(table)} TO ${serviceRole}`);
         if (AUDITOR_TABLES[service].includes(table))
           await client.query(`GRANT SELECT ON ${quoteIdentifier(table)} TO ${auditor}`);
+      }
+      if (tables.includes('outbox_messages')) {
+        const operator = quoteIdentifier(outboxOperatorRoleOf(service));
+        await client.query(`GRANT SELECT ON outbox_messages TO ${operator}`);
+        await client.query(
+          `GRANT UPDATE (${OUTBOX_OPERATOR_COLUMNS.join(', ')}) ON outbox_messages TO ${operator}`,
+        );
       }
       // nextval() for the identity columns of the tables it inserts into; nothing else on sequences.
       await client.query(`GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ${serviceRole}`);

@@ -19,6 +19,15 @@ export function serviceRoleOf(service: ServiceSpec['name']): string {
   return `oncepay_${service}_service`;
 }
 
+/**
+ * `npm run outbox`'s role on the databases with an outbox (transfer, ledger): reads the outbox and may set
+ * a parked row's status and its operator fields, nothing else (scripts/db/roles.ts). apps/ops names it
+ * too (a test keeps them equal).
+ */
+export function outboxOperatorRoleOf(service: ServiceSpec['name']): string {
+  return `oncepay_${service}_outbox_operator`;
+}
+
 /** `npm run audit`'s role: reads the three databases, writes nothing. apps/auditor names it too (a test keeps them equal). */
 export const AUDITOR_ROLE = 'oncepay_auditor';
 

@@ -6,6 +6,7 @@ import { restrictDatabase, urlAs } from '../../scripts/db/roles';
 import { quoteIdentifier, withPgClient } from '../../scripts/infra/postgres';
 import {
   AUDITOR_ROLE,
+  outboxOperatorRoleOf,
   serviceRoleOf,
   templateDatabaseOf,
   testDatabasePrefixOf,
@@ -22,6 +23,8 @@ export interface TestDatabase {
   adminUrl: string;
   /** As the auditor's read-only role. */
   auditorUrl: string;
+  /** As the outbox operator's role (`npm run outbox`), on a database with an outbox. */
+  outboxOperatorUrl: string;
   /**
    * A table of the test's own (`columns` as in CREATE TABLE), created as the superuser, which the
    * service role may read and write: what a test needs beside the service's tables, nothing more.
@@ -58,6 +61,7 @@ export function testDatabaseOn(
     url: urlAs(adminUrl.toString(), serviceRoleOf(service), rolePassword),
     adminUrl: adminUrl.toString(),
     auditorUrl: urlAs(adminUrl.toString(), AUDITOR_ROLE, rolePassword),
+    outboxOperatorUrl: urlAs(adminUrl.toString(), outboxOperatorRoleOf(service), rolePassword),
     createTable: (table, columns) =>
       withPgClient(adminUrl.toString(), async (admin) => {
         const role = quoteIdentifier(serviceRoleOf(service));

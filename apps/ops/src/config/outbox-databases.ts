@@ -1,6 +1,7 @@
 // Where `npm run outbox` connects: TRANSFER_DATABASE_URL and LEDGER_DATABASE_URL when set, else the
-// local stack's database of the service (`npm start`, docker compose), as the service's own role, which
-// may UPDATE outbox_messages (scripts/db/roles.ts). The only place the command reads the environment.
+// local stack's database of the service (`npm start`, docker compose), as its outbox operator role,
+// which reads outbox_messages and may set a parked row's status, and nothing else (scripts/db/roles.ts).
+// The only place the command reads the environment.
 import type { OutboxService } from '../outbox/cli-options';
 
 const DATABASES: Record<OutboxService, string> = {
@@ -8,9 +9,9 @@ const DATABASES: Record<OutboxService, string> = {
   ledger: 'oncepay_ledger',
 };
 
-/** The service role scripts/infra/services.ts names (serviceRoleOf; a test keeps the two equal). */
-export function serviceRoleOf(service: OutboxService): string {
-  return `oncepay_${service}_service`;
+/** The role scripts/infra/services.ts names (outboxOperatorRoleOf; a test keeps the two equal). */
+export function outboxOperatorRoleOf(service: OutboxService): string {
+  return `oncepay_${service}_outbox_operator`;
 }
 
 export function outboxDatabaseUrls(env: Record<string, string | undefined>): Record<OutboxService, string> {
@@ -18,7 +19,7 @@ export function outboxDatabaseUrls(env: Record<string, string | undefined>): Rec
   const port = portOf(env.ONCEPAY_POSTGRES_PORT);
   const password = encodeURIComponent(env.ONCEPAY_ROLE_PASSWORD ?? 'oncepay-dev-role');
   const local = (service: OutboxService) =>
-    `postgresql://${serviceRoleOf(service)}:${password}@${host}:${port}/${DATABASES[service]}`;
+    `postgresql://${outboxOperatorRoleOf(service)}:${password}@${host}:${port}/${DATABASES[service]}`;
   return {
     transfer: nonEmpty(env.TRANSFER_DATABASE_URL) ?? local('transfer'),
     ledger: nonEmpty(env.LEDGER_DATABASE_URL) ?? local('ledger'),

@@ -1,7 +1,7 @@
 // Proves `npm run outbox` reads its arguments strictly (a wrong one is a usage error before any
 // connection) and finds the local stack's databases as the services' own roles by default.
-import { serviceRoleOf as stackServiceRoleOf } from '../../../../scripts/infra/services';
-import { outboxDatabaseUrls, serviceRoleOf } from '../config/outbox-databases';
+import { outboxOperatorRoleOf as stackOperatorRoleOf } from '../../../../scripts/infra/services';
+import { outboxDatabaseUrls, outboxOperatorRoleOf } from '../config/outbox-databases';
 import { parseOutboxCommand } from './cli-options';
 
 describe('npm run outbox arguments', () => {
@@ -41,12 +41,13 @@ describe('npm run outbox arguments', () => {
     expect(parsed).toEqual({ kind: 'usage-error', message: expect.stringContaining(message) });
   });
 
-  it('connects to the local stack as the services’ roles unless URLs are given', () => {
-    expect(serviceRoleOf('transfer')).toBe(stackServiceRoleOf('transfer'));
-    expect(serviceRoleOf('ledger')).toBe(stackServiceRoleOf('ledger'));
+  it('connects to the local stack as the outbox operator roles unless URLs are given', () => {
+    expect(outboxOperatorRoleOf('transfer')).toBe(stackOperatorRoleOf('transfer'));
+    expect(outboxOperatorRoleOf('ledger')).toBe(stackOperatorRoleOf('ledger'));
     expect(outboxDatabaseUrls({ ONCEPAY_POSTGRES_PORT: '55432' })).toEqual({
-      transfer: 'postgresql://oncepay_transfer_service:oncepay-dev-role@127.0.0.1:55432/oncepay_transfer',
-      ledger: 'postgresql://oncepay_ledger_service:oncepay-dev-role@127.0.0.1:55432/oncepay_ledger',
+      transfer:
+        'postgresql://oncepay_transfer_outbox_operator:oncepay-dev-role@127.0.0.1:55432/oncepay_transfer',
+      ledger: 'postgresql://oncepay_ledger_outbox_operator:oncepay-dev-role@127.0.0.1:55432/oncepay_ledger',
     });
     expect(outboxDatabaseUrls({ TRANSFER_DATABASE_URL: 'postgresql://x@h/t' }).transfer).toBe(
       'postgresql://x@h/t',

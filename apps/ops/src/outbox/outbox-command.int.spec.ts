@@ -69,9 +69,13 @@ describe('npm run outbox against a real database and broker', () => {
     await Promise.all(databases.map((database) => database.drop()));
   });
 
-  /** The built command as an operator runs it, on the test databases as the services' roles. */
+  /** The built command as an operator runs it, on the test databases as the outbox operator roles. */
   async function outbox(...args: string[]): Promise<Run> {
-    const env = { ...process.env, TRANSFER_DATABASE_URL: transfer.url, LEDGER_DATABASE_URL: ledger.url };
+    const env = {
+      ...process.env,
+      TRANSFER_DATABASE_URL: transfer.outboxOperatorUrl,
+      LEDGER_DATABASE_URL: ledger.outboxOperatorUrl,
+    };
     try {
       const { stdout, stderr } = await promisify(execFile)(process.execPath, [COMMAND, ...args], { env });
       return { code: 0, stdout, stderr };
