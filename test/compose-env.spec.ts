@@ -59,6 +59,16 @@ describe.each(Object.entries(schemas))('the %s-service in docker-compose.yml', (
     expect(parsed.success ? [] : parsed.error.issues).toEqual([]);
   });
 
+  it('listens on every interface of its container, its port published on 127.0.0.1 only', () => {
+    // Outside a container the services listen on loopback (the schema's default): `npm start` runs them
+    // on the host with the published dev keys.
+    expect(schema.shape.HOST?.parse(undefined)).toBe('127.0.0.1');
+    expect(environment.HOST).toBe('0.0.0.0');
+    const ports = (service as ComposeService & { ports?: string[] }).ports ?? [];
+    expect(ports.length).toBeGreaterThan(0);
+    for (const port of ports) expect(port).toMatch(/^127\.0\.0\.1:/);
+  });
+
   it('starts after the migration step, which migrates the database it uses', () => {
     const database = new URL(environment.DATABASE_URL ?? '').pathname.slice(1);
     expect(service?.depends_on?.migrate).toEqual({ condition: 'service_completed_successfully' });

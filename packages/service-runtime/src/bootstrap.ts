@@ -130,7 +130,7 @@ export async function bootstrapService(
   // Lets providers close Kafka clients and database pools before the process exits.
   app.enableShutdownHooks();
   const port = config.getOrThrow<number>('PORT');
-  await app.listen(port, '0.0.0.0');
+  await app.listen(port, config.getOrThrow<string>('HOST'));
   logger.log(`${serviceName} listening on port ${port}`, 'bootstrap');
   return app;
 }

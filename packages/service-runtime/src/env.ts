@@ -8,6 +8,12 @@ import { RETENTION_DEFAULT_HOURS } from './retention-bounds';
 
 export const baseEnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535),
+  /**
+   * The address it listens on: loopback by default, since `npm start` runs the services on the host
+   * with the published dev keys (an operator's among them). A container sets 0.0.0.0, its port
+   * published on 127.0.0.1 (docker-compose.yml).
+   */
+  HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL'),
   /**
    * Connections the service may hold. HTTP requests, the consumer's batch transaction and the outbox
