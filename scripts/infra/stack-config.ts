@@ -36,6 +36,8 @@ export const stackConfig = {
   },
   /** The dev stack's API clients (the operator `ops`, demo-a, demo-b); replace through the environment anywhere else. */
   apiKeys: process.env.ONCEPAY_API_KEYS ?? DEV_API_KEYS,
+  /** Whether the services hold the published dev keys, which the demo data is seeded with. */
+  devApiKeys: process.env.ONCEPAY_API_KEYS === undefined,
   servicePort(service: ServiceSpec): number {
     return portFromEnv(`ONCEPAY_${service.name.toUpperCase()}_PORT`, service.defaultPort);
   },

@@ -70,11 +70,12 @@ async function main(): Promise<void> {
         (name, code) => void shutdown(`${name} exited with code ${code}`).then(() => process.exit(1)),
       ),
     );
+    // The demo data goes in with the published dev keys, which a stack given keys of its own refuses.
+    if (stackConfig.devApiKeys) await seedDemoData();
   } catch (error) {
     await shutdown('a start-up step failed');
     throw error;
   }
-  await seedDemoData();
   printReady();
 }
 
@@ -97,8 +98,12 @@ function printReady(): void {
   );
   log(`  PostgreSQL  ${postgresUrl('postgres')}`);
   log(`  Kafka       ${kafkaBrokers()}`);
-  log('Demo data: a treasury, alice (demo-a, 1000.00 EUR) and bob (demo-b). Try a transfer:');
-  console.log(`\n${tryItCurl()}\n`);
+  if (stackConfig.devApiKeys) {
+    log('Demo data: a treasury, alice (demo-a, 1000.00 EUR) and bob (demo-b). Try a transfer:');
+    console.log(`\n${tryItCurl()}\n`);
+  } else {
+    log('ONCEPAY_API_KEYS is set: no demo data (it is seeded with the published dev keys).');
+  }
   log('Press Ctrl-C to stop everything.');
 }
 
