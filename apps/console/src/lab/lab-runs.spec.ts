@@ -2,7 +2,8 @@
 // needs a whole PostgreSQL and Kafka; test/console.browser.int.spec.ts has those): one run at a time, the
 // output's tail kept, the table read from lab-report.json once the run ended, "report pending" when the
 // lab wrote none (even where an earlier console's run wrote one), a run stopped with its whole process
-// group at its time limit or on stop(), and no run at all where the repository is absent.
+// group at its time limit or on stop(), no run at all where the repository is absent, and the output's
+// lines kept whole however they arrive.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -86,7 +87,36 @@ async function ended(runs: LabRuns): Promise<LabRunView> {
   throw new Error(`the lab run did not end: ${JSON.stringify(runs.latest())}`);
 }
 
+/**
+ * Output that is hard to keep: a line far over the limit, a character split between two writes, and a
+ * last line on stderr without its newline.
+ */
+const AWKWARD_OUTPUT = `
+process.stdout.write('a'.repeat(100000));
+process.stdout.write('\\n');
+const euro = Buffer.from('€ sign\\n');
+process.stdout.write(euro.subarray(0, 1));
+setTimeout(() => {
+  process.stdout.write(euro.subarray(1));
+  process.stderr.write('fatal: no newline');
+}, 50);
+`;
+
 describe('LabRuns', () => {
+  it("keeps each stream's lines whole: cut at the limit, across chunks, and the last without a newline", async () => {
+    const root = labRoot();
+    const runs = new LabRuns({
+      repoRoot: root,
+      outRoot: path.join(root, 'out'),
+      env: { PATH: process.env.PATH },
+      command: [process.execPath, '-e', AWKWARD_OUTPUT, '--'],
+    });
+    runs.start();
+    const run = await ended(runs);
+    expect(run.logTail).toHaveLength(3);
+    expect(run.logTail).toEqual(expect.arrayContaining(['a'.repeat(500), '€ sign', 'fatal: no newline']));
+  });
+
   it('runs one lab at a time and shows its table once it ended', async () => {
     const root = labRoot();
     const runs = labRuns(root, { WRITE_REPORT: 'yes' });

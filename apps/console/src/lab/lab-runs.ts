@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { z } from 'zod';
 
 /** The lab's arguments from the console: small enough to finish in a minute or two on a laptop. */
@@ -130,9 +131,8 @@ export class LabRuns {
     const timer = setTimeout(() => void this.stop(`stopped: still running after ${timeoutMs} ms`), timeoutMs);
     timer.unref();
     this.running = { child, timer };
-    const keep = lineKeeper(run);
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
+    keepLines(child.stdout, run);
+    keepLines(child.stderr, run);
     child.once('error', (error) => {
       run.logTail.push(`could not start the lab: ${error.message}`);
       this.finish(run, null, outDir);
@@ -179,18 +179,27 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-/** Splits output into lines and keeps the last LOG_TAIL_LINES of them, each cut at MAX_LINE_CHARS. */
-function lineKeeper(run: LabRunView): (chunk: Buffer) => void {
-  let partial = '';
-  return (chunk) => {
-    const lines = (partial + chunk.toString('utf8')).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
-      if (line.trim() === '') continue;
-      run.logTail.push(line.slice(0, MAX_LINE_CHARS));
-      if (run.logTail.length > LOG_TAIL_LINES) run.logTail.shift();
-    }
+/**
+ * Keeps the last LOG_TAIL_LINES lines of `stream` in the run's log tail, each cut at MAX_LINE_CHARS. One
+ * per stream, so stdout's and stderr's lines never merge; read as UTF-8 across chunks, so a character
+ * split between two chunks stays whole; a line still waiting for its newline is held at most
+ * MAX_LINE_CHARS long (a progress bar drawn with \r never ends one); and the last line is kept when the
+ * stream ends without a newline, as a fatal message often does.
+ */
+function keepLines(stream: Readable, run: LabRunView): void {
+  const keep = (line: string): void => {
+    if (line.trim() === '') return;
+    run.logTail.push(line.slice(0, MAX_LINE_CHARS));
+    if (run.logTail.length > LOG_TAIL_LINES) run.logTail.shift();
   };
+  let partial = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = (lines.pop() ?? '').slice(0, MAX_LINE_CHARS);
+    for (const line of lines) keep(line);
+  });
+  stream.once('end', () => keep(partial));
 }
 
 function readReport(file: string): { report: LabReport } | { missing: string } {

@@ -19,6 +19,7 @@ const transfers = new Map();
 let maxTransferRows = 500;
 let selected = null;
 let timelineRequest = 0;
+const timelineRefresh = { inFlight: false, again: false };
 
 function el(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
@@ -152,7 +153,7 @@ function connect() {
     const update = JSON.parse(message.data);
     upsertTransfer(update.transfer);
     addWireItem(update);
-    if (update.transfer.transferId === selected) void loadTimeline(selected);
+    if (update.transfer.transferId === selected) refreshTimeline();
   });
 }
 
@@ -168,13 +169,43 @@ function select(transferId) {
   void loadTimeline(transferId);
 }
 
+/**
+ * The selected transfer's timeline again, after an event of it: one request at a time, and the events
+ * that arrive meanwhile ask for one more, not one each (a burst of redeliveries would otherwise send the
+ * services three trail requests per event, and drop every answer but the last).
+ */
+function refreshTimeline() {
+  if (timelineRefresh.inFlight) {
+    timelineRefresh.again = true;
+    return;
+  }
+  timelineRefresh.inFlight = true;
+  void loadTimeline(selected).finally(() => {
+    timelineRefresh.inFlight = false;
+    if (timelineRefresh.again) {
+      timelineRefresh.again = false;
+      refreshTimeline();
+    }
+  });
+}
+
 async function loadTimeline(transferId) {
   const request = ++timelineRequest;
-  const response = await fetch(`/api/transfers/${encodeURIComponent(transferId)}/timeline`);
-  if (request !== timelineRequest) return; // a newer request overtook this one
   const list = byId('timeline-entries');
+  const failed = (why) => {
+    byId('lanes').replaceChildren();
+    list.replaceChildren(el('li', {}, `The console could not build the timeline (${why}).`));
+  };
+  let response;
+  try {
+    response = await fetch(`/api/transfers/${encodeURIComponent(transferId)}/timeline`);
+  } catch {
+    if (request === timelineRequest) failed('the console did not answer');
+    return;
+  }
+  if (request !== timelineRequest) return; // a newer request overtook this one
   if (!response.ok) {
-    list.replaceChildren(el('li', {}, `The console could not build the timeline (${response.status}).`));
+    failed(response.status);
     return;
   }
   const timeline = await response.json();
