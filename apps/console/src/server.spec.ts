@@ -42,7 +42,11 @@ describe('the console server', () => {
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('<title>OncePay console</title>');
     expect((await ready.inject({ method: 'GET', url: '/console.js' })).statusCode).toBe(200);
-    expect((await ready.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
+    const health = await ready.inject({ method: 'GET', url: '/health/ready' });
+    expect({ status: health.statusCode, body: health.json() }).toEqual({
+      status: 200,
+      body: { status: 'up', observer: 'running', undecodable: 0 },
+    });
     expect((await notYet.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(503);
     expect((await notYet.inject({ method: 'GET', url: '/health' })).statusCode).toBe(503);
     expect((await notYet.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);

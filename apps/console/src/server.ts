@@ -89,13 +89,15 @@ export async function buildConsoleServer(options: ConsoleServerOptions): Promise
   });
 
   app.get('/health/live', async () => ({ status: 'up' }));
-  // Ready once the observer reads the topics; `/health` is the same report, as on the services.
+  // Ready once the observer reads the topics; `/health` is the same report, as on the services. It also
+  // counts the messages seen that were no OncePay event: the page shows events only, `npm run dlq` those.
   for (const url of ['/health/ready', '/health'])
-    app.get(url, async (_request, reply) =>
-      options.observing()
-        ? { status: 'up', observer: 'running' }
-        : reply.code(503).send({ status: 'down', observer: 'not reading the topics' }),
-    );
+    app.get(url, async (_request, reply) => {
+      const undecodable = options.feed.undecodableCount();
+      return options.observing()
+        ? { status: 'up', observer: 'running', undecodable }
+        : reply.code(503).send({ status: 'down', observer: 'not reading the topics', undecodable });
+    });
 
   app.get('/api/transfers', async () => ({ transfers: options.feed.recent() }));
 

@@ -1,6 +1,7 @@
 // Between the wire observer and the browsers: each decoded event goes into the transfer window, and
 // every open stream is told what the console saw and where the transfer stands now. A message that does
-// not decode is counted, not shown: the consumers dead-letter it, and `npm run dlq` shows it.
+// not decode is counted (the console's /health reports it), not shown: the consumers dead-letter it, and
+// `npm run dlq` shows it.
 import type { ObservedMessage } from '@oncepay/messaging';
 import { TransferWindow, type TransferSummary, type WireEvent } from './transfer-window';
 
