@@ -104,9 +104,9 @@ function loginRolesOf(service: ServiceName): string[] {
 }
 
 /**
- * As a superuser: creates the service's owner and service roles and the auditor role when missing (with
- * `rolePassword` for the two that log in), creates `database` owned by the owner (or hands it over), and
- * opens it to the service role and the auditor only. Safe to repeat, and beside another run doing the same.
+ * As a superuser: creates the service's owner and its login roles (loginRolesOf) when missing (with
+ * `rolePassword` for those that log in), creates `database` owned by the owner (or hands it over), and
+ * opens it to those login roles only. Safe to repeat, and beside another run doing the same.
  */
 export async function provisionDatabase(
   adminUrl: string,
@@ -130,8 +130,8 @@ export async function provisionDatabase(
 
 /**
  * As a superuser, on a database just created (a copy of a provisioned template, whose tables, schema
- * and grants it copies, but not who owns it and who may connect): the owner, and CONNECT for the service
- * role and the auditor only.
+ * and grants it copies, but not who owns it and who may connect): the owner, and CONNECT for its login
+ * roles only (loginRolesOf).
  */
 export async function restrictDatabase(
   client: Client,
