@@ -336,11 +336,19 @@ export class ChaosStack {
       `SELECT count(*)::int AS n FROM transfers WHERE status::text = ANY($1::text[])`,
       [TERMINAL_STATUSES],
     );
-    await waitFor(
-      () => this.count('notification', `SELECT count(*)::int AS n FROM notifications`),
-      (n) => n >= terminal,
-      { timeoutMs, intervalMs: 250, what: `${terminal} notifications` },
-    );
+    try {
+      await waitFor(
+        () => this.count('notification', `SELECT count(*)::int AS n FROM notifications`),
+        (n) => n >= terminal,
+        { timeoutMs, intervalMs: 250, what: `${terminal} notifications` },
+      );
+    } catch (error) {
+      // A notification-service that exited on its own (a consumer kafkajs would not restart) explains
+      // a count that stopped; its last lines say why.
+      const exits =
+        this.unexpectedExits.length > 0 ? this.unexpectedExits.join('\n') : 'no service exited on its own';
+      throw new Error(`${String(error)}\n${exits}`);
+    }
   }
 
   /** The auditor over the three databases and the dead-letter topics; nothing left under a grace period. */

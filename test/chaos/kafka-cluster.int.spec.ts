@@ -260,11 +260,15 @@ describe('chaos: a three-broker KRaft cluster (RF 3, min ISR 2) under faults and
         for (let round = 1; round <= CHAOS.rounds; round++) {
           for (const name of SERVICES) {
             const [leaving] = stack.instances.get(name)!;
+            // The joiner first: it raises the partitions, so the relay's lock, when it leaves with the
+            // leaving instance, goes to an instance that sends after the raise. A producer learns a
+            // topic's partitions at its first send to it and then only every metadataMaxAge (5 min): a
+            // relay that took over before the raise would publish on the old partitions for minutes.
+            const joiner = await stack.start(name, undefined, { KAFKA_PARTITIONS: String(PARTITIONS.after) });
             const publishedByLeaving = await publishedBy(leaving!.baseUrl);
             await stack.kill(name, 'SIGTERM', 0);
-            const joiner = await stack.start(name, undefined, { KAFKA_PARTITIONS: String(PARTITIONS.after) });
             stack.injected.push(
-              `${name}-service: pid ${leaving!.pid} stopped, pid ${joiner.pid} joined at +${stack.elapsed()} ms`,
+              `${name}-service: pid ${joiner.pid} joined, pid ${leaving!.pid} stopped at +${stack.elapsed()} ms`,
             );
             const progressAfterMs = await waitForProgress(decided, 2);
             moves.push({ service: name, publishedByLeaving, progressAfterMs });
