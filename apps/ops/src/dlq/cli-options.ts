@@ -1,6 +1,7 @@
 // `npm run dlq`'s arguments: a pure function of argv and the namespace, so a bad command, flag or ref is
 // a usage error (exit 2) before anything connects.
 import { parseArgs } from 'node:util';
+import { strayFlag } from '../cli/stray-flag';
 import { deadLetterTopicOf, TOPICS } from '@oncepay/contracts';
 import { parseDeadLetterRef, type DeadLetterRef } from '@oncepay/messaging';
 
@@ -65,7 +66,7 @@ export function parseDlqArgs(argv: string[], namespace: string): DlqCommand {
   const [command, ...rest] = positionals;
   if (command === undefined) return usageError('name a command: list, show, replay or discard');
   if (!isCommand(command)) return usageError(`unknown command "${command}"`);
-  const stray = givenFlags(parsed).find((flag) => !FLAGS_OF[command].includes(flag));
+  const stray = strayFlag(parsed.tokens, FLAGS_OF[command]);
   if (stray !== undefined) return usageError(`${command} takes no --${stray}`);
   const allTopics = Object.values(TOPICS).map((topic) => deadLetterTopicOf(namespace + topic));
   const topics = values.topic === undefined ? allTopics : deadLetterTopicNamed(values.topic, namespace);
@@ -116,11 +117,6 @@ function isCommand(command: string): command is (typeof COMMANDS)[number] {
 
 function usageError(message: string): DlqCommand {
   return { kind: 'usage-error', message };
-}
-
-/** The flags given on the command line (not those filled in by a default). */
-function givenFlags(parsed: ReturnType<typeof parseFlags>): string[] {
-  return parsed.tokens.flatMap((token) => (token.kind === 'option' ? [token.name] : []));
 }
 
 /** Throws on an unknown flag or a missing value: a usage error. */

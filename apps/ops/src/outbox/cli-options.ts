@@ -1,6 +1,7 @@
 // `npm run outbox`'s arguments: a pure function of argv, so a bad one is a usage error (exit 2) before
 // any connection is opened.
 import { parseArgs } from 'node:util';
+import { strayFlag } from '../cli/stray-flag';
 
 /** The services that publish through a transactional outbox (the notification-service has none). */
 export const OUTBOX_SERVICES = ['transfer', 'ledger'] as const;
@@ -48,7 +49,7 @@ export function parseOutboxCommand(argv: string[]): OutboxCommand {
   if (values.help) return { kind: 'help' };
   const [verb, ...rest] = positionals;
   if (isVerb(verb)) {
-    const stray = givenFlags(parsed).find((flag) => !FLAGS_OF[verb].includes(flag));
+    const stray = strayFlag(parsed.tokens, FLAGS_OF[verb]);
     if (stray === 'service') return usageError(`${verb} names the service as its first argument`);
     if (stray === 'reason') return usageError('--reason goes with discard only');
     if (stray !== undefined) return usageError(`${verb} takes no --${stray}`);
@@ -100,11 +101,6 @@ const FLAGS_OF: Record<(typeof VERBS)[number], readonly string[]> = {
 
 function isVerb(value: string | undefined): value is (typeof VERBS)[number] {
   return (VERBS as readonly (string | undefined)[]).includes(value);
-}
-
-/** The flags given on the command line (not those filled in by a default). */
-function givenFlags(parsed: ReturnType<typeof parseFlags>): string[] {
-  return parsed.tokens.flatMap((token) => (token.kind === 'option' ? [token.name] : []));
 }
 
 function parseFlags(argv: string[]) {
