@@ -217,7 +217,22 @@ async function matchPartitions(
   } catch (error) {
     // Another instance raised it first: Kafka refuses a count the topic already has.
     if ((error as { type?: string }).type !== 'INVALID_PARTITIONS') throw error;
+  }
+  await awaitPartitions(admin, topic, wanted);
+}
+
+/**
+ * The controller answers createPartitions before every broker's metadata shows the new partitions; a
+ * producer started on a lagging view would leave them without traffic until its next refresh. So the
+ * boot goes on only once the metadata shows them, within the same bound as the rest.
+ */
+async function awaitPartitions(admin: Admin, topic: string, wanted: number): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
     const [now] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
-    if ((now?.partitions.length ?? 0) < wanted) throw error;
+    const seen = now?.partitions.length ?? 0;
+    if (seen >= wanted) return;
+    if (attempt >= MAX_ATTEMPTS)
+      throw new TopologyError(`${topic} still shows ${seen} partition(s), not ${wanted}, after raising them`);
+    await sleep(backoffDelayMs(BACKOFF, attempt));
   }
 }
