@@ -206,6 +206,23 @@ export class ChaosStack {
       .reduce((n, service) => n + service.logs.filter((line) => pattern.test(line)).length, 0);
   }
 
+  /**
+   * What each running instance of `name` says of itself (its readiness: database, broker, consumers) and
+   * its last log lines: a count that stopped with no exit is a consumer that stopped fetching, and
+   * this says which and after what.
+   */
+  async describeInstances(name: ServiceName): Promise<string> {
+    const lines: string[] = [];
+    for (const service of this.instances.get(name) ?? []) {
+      const readiness = await fetch(`${service.baseUrl}/health/ready`, { signal: AbortSignal.timeout(5_000) })
+        .then(async (response) => `${response.status} ${await response.text()}`)
+        .catch((error: unknown) => `unanswered (${String(error)})`);
+      lines.push(`${name}-service pid ${service.pid}: ready ${readiness}`);
+      lines.push(...service.logs.slice(-15).map((line) => `  ${line}`));
+    }
+    return lines.join('\n');
+  }
+
   /** The single `n` column of a `SELECT count(*)::int AS n ...`. */
   async count(name: ServiceName, text: string, params: unknown[] = []): Promise<number> {
     const [row] = await this.query<{ n: number }>(name, text, params);
@@ -343,11 +360,13 @@ export class ChaosStack {
         { timeoutMs, intervalMs: 250, what: `${terminal} notifications` },
       );
     } catch (error) {
-      // A notification-service that exited on its own (a consumer kafkajs would not restart) explains
-      // a count that stopped; its last lines say why.
-      const exits =
-        this.unexpectedExits.length > 0 ? this.unexpectedExits.join('\n') : 'no service exited on its own';
-      throw new Error(`${String(error)}\n${exits}`);
+      // A count that stopped is an outcome the transfer outbox did not publish (whereStuck shows its
+      // head), or a notification-service that exited on its own or stopped consuming (its readiness
+      // and last lines say which).
+      const exits = this.unexpectedExits.length > 0 ? '' : '\nno service exited on its own';
+      throw new Error(
+        `${String(error)}\n${await this.whereStuck()}${exits}\n${await this.describeInstances('notification')}`,
+      );
     }
   }
 
