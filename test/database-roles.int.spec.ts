@@ -2,8 +2,8 @@
 // a service's database credentials would try them: the service role has exactly the privileges
 // scripts/db/roles.ts declares, no DDL, no TRUNCATE, no way to switch a trigger off, no UPDATE or DELETE
 // of the journal, and no way into another service's database; the auditor reads the tables it checks,
-// no others (not the webhook secrets), and writes nothing; the outbox operator sets a parked row's status
-// and touches nothing else.
+// no others (not the webhook secrets), and writes nothing; the outbox operator releases or discards a
+// parked outbox row and touches nothing else.
 import { createTestDatabase, type TestDatabase } from '@oncepay/test-support';
 import { AUDITOR_TABLES, grantServicePrivileges, SERVICE_TABLE_PRIVILEGES } from '../scripts/db/roles';
 import { withPgClient } from '../scripts/infra/postgres';
@@ -187,15 +187,18 @@ describe('the auditor role (oncepay_auditor)', () => {
 
 describe('the outbox operator role (npm run outbox)', () => {
   it.each(['transfer', 'ledger'] as const)(
-    'reads the %s outbox and sets a row’s status and operator fields, nothing else',
+    'reads the %s outbox and may update a row’s status and operator fields, nothing else',
     async (service) => {
       const url = databases[service].outboxOperatorUrl;
       await expect(
         withPgClient(url, (client) => client.query(`SELECT count(*) FROM outbox_messages`)),
       ).resolves.toBeDefined();
+      // Granted (no row matches, so the trigger of the next case never fires).
       await expect(
         withPgClient(url, (client) =>
-          client.query(`UPDATE outbox_messages SET status = status, discard_reason = discard_reason`),
+          client.query(
+            `UPDATE outbox_messages SET status = status, discard_reason = discard_reason WHERE false`,
+          ),
         ),
       ).resolves.toBeDefined();
       for (const write of [
@@ -210,6 +213,49 @@ describe('the outbox operator role (npm run outbox)', () => {
         await expect(refusal(url, `SELECT count(*) FROM ${table}`)).resolves.toMatch(
           /^42501 permission denied/,
         );
+    },
+  );
+
+  it.each(['transfer', 'ledger'] as const)(
+    'releases or discards a parked %s outbox row, and cannot settle or skip any other',
+    async (service) => {
+      const rowOf = (status: string) =>
+        withPgClient(databases[service].adminUrl, async (client) => {
+          const { rows } = await client.query<{ position: string }>(
+            `INSERT INTO outbox_messages (id, topic, key, value, status, parked_at)
+             VALUES (gen_random_uuid(), 'transfer-requests', 'k', '{}', $1::outbox_status,
+                     CASE WHEN $1 = 'PARKED' THEN now() END)
+             RETURNING position::text`,
+            [status],
+          );
+          return rows[0]!.position;
+        });
+      const url = databases[service].outboxOperatorUrl;
+      const set = (position: string, assignments: string) =>
+        `UPDATE outbox_messages SET ${assignments} WHERE position = ${position}`;
+      const pending = await rowOf('PENDING');
+      const parked = await rowOf('PARKED');
+      // A column grant has no row limit; the trigger is what holds the operator to parked rows.
+      for (const sql of [
+        set(pending, `status = 'SENT'`),
+        set(pending, `status = 'DISCARDED', discarded_at = now(), discard_reason = 'x'`),
+        set(pending, `attempts = 99`),
+        set(parked, `status = 'SENT'`),
+        set(parked, `attempts = 0`),
+      ])
+        await expect(refusal(url, sql)).resolves.toMatch(
+          /^42501 the outbox operator may only release or discard a PARKED row/,
+        );
+      const released = await withPgClient(url, (client) =>
+        client.query(set(parked, `status = 'PENDING', attempts = 0, parked_at = NULL`)),
+      );
+      expect(released.rowCount).toBe(1);
+      const discarded = await withPgClient(url, async (client) =>
+        client.query(
+          set(await rowOf('PARKED'), `status = 'DISCARDED', discarded_at = now(), discard_reason = 'x'`),
+        ),
+      );
+      expect(discarded.rowCount).toBe(1);
     },
   );
 

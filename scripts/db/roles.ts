@@ -86,7 +86,9 @@ export const AUDITOR_TABLES: Record<ServiceName, string[]> = {
 /**
  * What `npm run outbox` may change in a parked outbox row (packages/messaging/src/outbox-parking.ts):
  * its status and the fields that go with releasing or discarding it. It reads the table, and may touch
- * nothing else in the database: an operator's command cannot move a balance or rewrite a transfer.
+ * nothing else in the database: an operator's command cannot move a balance or rewrite a transfer. A
+ * column grant has no row limit, so a trigger (migration outbox_operator_parked_rows_only) refuses the
+ * role any update but a PARKED row's release or discard: it cannot skip a PENDING row.
  */
 const OUTBOX_OPERATOR_COLUMNS = [
   'status',

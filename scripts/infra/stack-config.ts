@@ -24,9 +24,9 @@ export const stackConfig = {
     user: 'postgres',
     password: process.env.ONCEPAY_POSTGRES_PASSWORD ?? 'oncepay-dev',
     /**
-     * The password the migration step gives the roles it provisions (each service's owner and service
-     * role, the auditor; scripts/db/roles.ts). One for all: a dev stack's. Elsewhere, provision the roles
-     * with passwords of their own.
+     * The password the migration step gives the login roles it provisions (each service's role, the
+     * auditor, the outbox operators; scripts/db/roles.ts; the owners cannot log in). One for all: a dev
+     * stack's. Elsewhere, provision the roles with passwords of their own.
      */
     rolePassword: process.env.ONCEPAY_ROLE_PASSWORD ?? DEV_ROLE_PASSWORD,
   },

@@ -1,5 +1,5 @@
 // Proves `npm run outbox` reads its arguments strictly (a wrong one is a usage error before any
-// connection) and finds the local stack's databases as the services' own roles by default.
+// connection) and finds the local stack's databases as their outbox operator roles by default.
 import { outboxOperatorRoleOf as stackOperatorRoleOf } from '../../../../scripts/infra/services';
 import { outboxDatabaseUrls, outboxOperatorRoleOf } from '../config/outbox-databases';
 import { parseOutboxCommand } from './cli-options';

@@ -26,8 +26,8 @@ key (its transfer) until an operator acts; every other key flows.
   --json    print rows as JSON (list, show)
   --help    print this help
 
-Databases: TRANSFER_DATABASE_URL and LEDGER_DATABASE_URL, else the local stack's, as the service's own
-role (ONCEPAY_POSTGRES_HOST, ONCEPAY_POSTGRES_PORT, ONCEPAY_ROLE_PASSWORD).
+Databases: TRANSFER_DATABASE_URL and LEDGER_DATABASE_URL, else the local stack's, as its outbox
+operator role (ONCEPAY_POSTGRES_HOST, ONCEPAY_POSTGRES_PORT, ONCEPAY_ROLE_PASSWORD).
 Exit code: 0 done, 1 refused (no such row, or not parked), 2 usage or connection error.`;
 
 export type OutboxCommand =
