@@ -41,5 +41,5 @@ export {
   currencySchema,
   MAX_AMOUNT_MINOR,
 } from './money';
-export { deadLetterTopicOf, isDeadLetterTopic, TOPIC_OF, TOPICS, type Topic } from './topics';
+export { deadLetterTopicOf, isDeadLetterTopic, sourceTopicOf, TOPIC_OF, TOPICS, type Topic } from './topics';
 export { TRAIL_MARKS, TRAIL_SERVICES, type TrailMark, type TrailService } from './trail';

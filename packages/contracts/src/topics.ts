@@ -44,3 +44,8 @@ export function deadLetterTopicOf(topic: string): string {
 export function isDeadLetterTopic(topic: string): boolean {
   return topic.endsWith(DEAD_LETTER_SUFFIX);
 }
+
+/** The topic whose dead letters `topic` holds when it is a dead-letter topic; `topic` itself otherwise. */
+export function sourceTopicOf(topic: string): string {
+  return isDeadLetterTopic(topic) ? topic.slice(0, -DEAD_LETTER_SUFFIX.length) : topic;
+}

@@ -10,7 +10,7 @@
 // every override of a topic, not only the one named, so fixing min.insync.replicas here could silently
 // drop a retention an operator set.)
 import { setTimeout as sleep } from 'node:timers/promises';
-import { deadLetterTopicOf } from '@oncepay/contracts';
+import { deadLetterTopicOf, isDeadLetterTopic } from '@oncepay/contracts';
 import { ConfigResourceTypes, type Admin, type Kafka } from 'kafkajs';
 import { backoffDelayMs } from './backoff';
 import { isRetriableError } from '@oncepay/sql';
@@ -19,7 +19,6 @@ import { jsonLineLogger, type MessagingLogger } from './logger';
 const MAX_ATTEMPTS = 8;
 const BACKOFF = { initialMs: 200, maxMs: 3_000 };
 const MIN_ISR = 'min.insync.replicas';
-const DEAD_LETTER_SUFFIX = deadLetterTopicOf('');
 
 /** How the topics are laid out; replication unset means derived from the cluster (see resolveReplication). */
 export interface TopicLayout {
@@ -128,7 +127,7 @@ async function createTopics(
         { name: MIN_ISR, value: String(minInsyncReplicas) },
         // A dead letter waits for an operator, however long that takes: the broker's default retention
         // (7 days) would delete it unread, and with it the only copy of an event whose outbox row is gone.
-        ...(topic.endsWith(DEAD_LETTER_SUFFIX) ? [{ name: 'retention.ms', value: '-1' }] : []),
+        ...(isDeadLetterTopic(topic) ? [{ name: 'retention.ms', value: '-1' }] : []),
       ],
     })),
   });
@@ -211,28 +210,34 @@ async function matchPartitions(
     return;
   }
   if (current === wanted) return;
+  let refusal: unknown = null;
   try {
     await admin.createPartitions({ topicPartitions: [{ topic, count: wanted }] });
     logger.info('topic partitions raised', { topic, from: current, to: wanted });
   } catch (error) {
     // Another instance raised it first: Kafka refuses a count the topic already has.
     if ((error as { type?: string }).type !== 'INVALID_PARTITIONS') throw error;
+    refusal = error;
   }
-  await awaitPartitions(admin, topic, wanted);
+  await awaitPartitions(admin, topic, wanted, refusal);
 }
 
 /**
  * The controller answers createPartitions before every broker's metadata shows the new partitions; a
  * producer started on a lagging view would leave them without traffic until its next refresh. So the
- * boot goes on only once the metadata shows them, within the same bound as the rest.
+ * boot goes on only once the metadata shows them, within the same bound as the rest. `refusal` is
+ * Kafka's INVALID_PARTITIONS when another instance seemed to raise them first: named if they never show.
  */
-async function awaitPartitions(admin: Admin, topic: string, wanted: number): Promise<void> {
+async function awaitPartitions(admin: Admin, topic: string, wanted: number, refusal: unknown): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const [now] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
     const seen = now?.partitions.length ?? 0;
     if (seen >= wanted) return;
     if (attempt >= MAX_ATTEMPTS)
-      throw new TopologyError(`${topic} still shows ${seen} partition(s), not ${wanted}, after raising them`);
+      throw new TopologyError(
+        `${topic} still shows ${seen} partition(s), not ${wanted}, after ` +
+          (refusal === null ? 'raising them' : `Kafka refused to raise them: ${String(refusal)}`),
+      );
     await sleep(backoffDelayMs(BACKOFF, attempt));
   }
 }

@@ -2,7 +2,7 @@
 // a usage error (exit 2) before anything connects.
 import { parseArgs } from 'node:util';
 import { strayFlag } from '../cli/stray-flag';
-import { deadLetterTopicOf, TOPICS } from '@oncepay/contracts';
+import { deadLetterTopicOf, sourceTopicOf, TOPICS } from '@oncepay/contracts';
 import { parseDeadLetterRef, type DeadLetterRef } from '@oncepay/messaging';
 
 export const USAGE = `Usage: npm run dlq -- <command> [options]
@@ -95,7 +95,7 @@ export function parseDlqArgs(argv: string[], namespace: string): DlqCommand {
 
 /** The dead-letter topic `name` means: a topic or its dead-letter topic, with or without the namespace. */
 export function deadLetterTopicNamed(name: string, namespace: string): string[] | string {
-  const withoutDlt = name.endsWith('.dlt') ? name.slice(0, -'.dlt'.length) : name;
+  const withoutDlt = sourceTopicOf(name);
   const logical =
     namespace && withoutDlt.startsWith(namespace) ? withoutDlt.slice(namespace.length) : withoutDlt;
   if (!(Object.values(TOPICS) as string[]).includes(logical))
