@@ -61,6 +61,7 @@ describe('chaos: Kafka broker restarts (kill -9 and graceful) mid-load', () => {
       const decidedBefore = await decisions();
       // Decisions on the load.
       const decided = async () => (await decisions()) - decidedBefore;
+      const notified = () => stack.count('notification', `SELECT count(*)::int AS n FROM notifications`);
       const accepted = () =>
         stack.count('transfer', `SELECT count(*)::int AS n FROM transfers WHERE from_account_id = $1::uuid`, [
           source,
@@ -96,10 +97,12 @@ describe('chaos: Kafka broker restarts (kill -9 and graceful) mid-load', () => {
           `broker started again at +${stack.elapsed()} ms (down ${DOWN_MS + restartMs} ms, ` +
             `${acceptedWhileDown} transfers accepted meanwhile)`,
         );
-        // Transfers must move again: the relays publish what piled up, the consumers fetch again.
+        // Transfers must move again: the relays publish what piled up, the consumers fetch again; the
+        // notifications too, so a notification-service that stopped fetching is caught at its fault.
         const backAt = Date.now();
-        const before = await decided();
+        const [before, notifiedBefore] = [await decided(), await notified()];
         await waitForProgress(stack, decided, before + 3, RECOVERY_TIMEOUT_MS);
+        await waitForProgress(stack, notified, notifiedBefore + 1, RECOVERY_TIMEOUT_MS, 'notification');
         return {
           kind,
           at,
@@ -167,12 +170,16 @@ describe('chaos: Kafka broker restarts (kill -9 and graceful) mid-load', () => {
   );
 });
 
-/** Polls (bounded) until `probe` reaches `atLeast`; returns the value it reached. */
+/**
+ * Polls (bounded) until `probe` reaches `atLeast`; returns the value it reached. On a timeout it says
+ * where transfers stuck and, when `service` is given, what that service's instances say of themselves.
+ */
 async function waitForProgress(
   stack: ChaosStack,
   probe: () => Promise<number>,
   atLeast: number,
   timeoutMs: number,
+  service?: 'notification',
 ) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -180,7 +187,8 @@ async function waitForProgress(
     if (value >= atLeast) return value;
     if (Date.now() > deadline)
       throw new Error(
-        `no progress: ${value} < ${atLeast} after ${timeoutMs} ms\n${await stack.whereStuck()}`,
+        `no progress: ${value} < ${atLeast} after ${timeoutMs} ms\n${await stack.whereStuck()}` +
+          (service ? `\n${await stack.describeInstances(service)}` : ''),
       );
     await sleep(100);
   }

@@ -320,17 +320,28 @@ export class ChaosStack {
       [ids ?? null],
     ).catch((error: unknown) => `unknown (${String(error)})`);
     lines.push(`${pending}${ids ? ` of ${ids.length}` : ''} transfers still PENDING`);
+    // Per topic and with the PARKED rows: a relay that publishes one topic and parked the other's
+    // rows (a fault charged to the records) would otherwise look like a consumer that stopped.
     for (const name of ['transfer', 'ledger'] as const) {
-      const [outbox] = await this.query<{ n: number; attempts: number | null; error: string | null }>(
+      const outbox = await this.query<{
+        topic: string;
+        status: string;
+        n: number;
+        attempts: number | null;
+        error: string | null;
+      }>(
         name,
-        `SELECT count(*)::int AS n, max(attempts)::int AS attempts, (array_agg(last_error ORDER BY position))[1] AS error
-           FROM outbox_messages WHERE status = 'PENDING'`,
-      ).catch(() => []);
-      lines.push(
-        outbox
-          ? `${name} outbox: ${outbox.n} PENDING rows, up to ${outbox.attempts ?? 0} attempts, head's last error: ${outbox.error ?? 'none'}`
-          : `${name} outbox: unreadable`,
-      );
+        `SELECT topic, status::text AS status, count(*)::int AS n, max(attempts)::int AS attempts,
+                (array_agg(last_error ORDER BY position))[1] AS error
+           FROM outbox_messages WHERE status IN ('PENDING', 'PARKED') GROUP BY topic, status ORDER BY topic, status`,
+      ).catch(() => null);
+      if (outbox === null) lines.push(`${name} outbox: unreadable`);
+      else if (outbox.length === 0) lines.push(`${name} outbox: nothing PENDING or PARKED`);
+      for (const row of outbox ?? [])
+        lines.push(
+          `${name} outbox ${row.topic}: ${row.n} ${row.status} rows, up to ${row.attempts ?? 0} attempts, ` +
+            `head's last error: ${row.error ?? 'none'}`,
+        );
     }
     return [...lines, ...this.unexpectedExits].join('\n');
   }
