@@ -118,7 +118,7 @@ function parseFlags(argv: string[]) {
   }).values;
 }
 
-/** The most rows one query reads: PostgreSQL's FETCH FIRST takes at most a 32-bit count. */
+/** The most rows one read takes: a cursor's `FETCH n` (snapshots.ts) takes at most a 32-bit count. */
 const MAX_PAGE_SIZE = 2 ** 31 - 1;
 
 /**

@@ -48,14 +48,21 @@ describe('the transfers table', () => {
     await expect(insert(fields)).rejects.toThrow(/must be positive|three capital letters|same account/);
   });
 
-  it.each([
-    ['its amount', `amount_minor = 5`],
-    ['its payee', `to_account_id = gen_random_uuid()`],
-    ['its client', `client_id = 'client-b'`],
-    ['its reference', `reference = 'another'`],
-  ])('refuses a change of %s, in any status', async (_, assignment) => {
+  it.each(
+    [
+      ['its amount', `amount_minor = 5`],
+      ['its payee', `to_account_id = gen_random_uuid()`],
+      ['its client', `client_id = 'client-b'`],
+      ['its reference', `reference = 'another'`],
+      ['its hold expiry', `hold_expires_at = now()`],
+      ['the payment it refunds', `refund_of = gen_random_uuid()`],
+      ['when it was made', `created_at = now() - interval '1 day'`],
+    ].flatMap(([what, assignment]) =>
+      ['PENDING', 'FAILED'].map((status) => [what!, status, assignment!] as const),
+    ),
+  )('refuses a change of %s (a transfer %s)', async (_, status, assignment) => {
     const id = randomUUID();
-    await insert({ id });
+    await insert({ id, status });
     await expect(
       prisma.$executeRawUnsafe(`UPDATE transfers SET ${assignment} WHERE id = $1::uuid`, id),
     ).rejects.toThrow(/only its progress may change/);

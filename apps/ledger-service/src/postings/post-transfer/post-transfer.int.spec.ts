@@ -92,8 +92,10 @@ describe('posting a transfer', () => {
     return prisma.journalEntry.findMany({ where: { transferId }, orderBy: { id: 'asc' } });
   }
 
-  /** The answers in the outbox for the transfer, decoded the way a consumer would read them. */
-  /** The answers in the outbox for a transfer: its rows on the ledger's results topic (not its dead letters). */
+  /**
+   * The answers in the outbox for a transfer, decoded the way a consumer would read them: its rows on
+   * the ledger's results topic (not its dead letters).
+   */
   async function answersFor(transferId: string): Promise<OncePayEvent[]> {
     const rows = await prisma.outboxMessage.findMany({
       where: { key: transferId, topic: TOPICS.ledgerResults },
