@@ -42,7 +42,11 @@ export async function* storyPages(sources: StorySources, pageSize: number): Asyn
   let page: TransferStory[] = [];
   try {
     for (;;) {
-      const keys = await Promise.all(all.map((rows) => rows.nextKey()));
+      // One source at a time: three of them are cursors on the ledger's one connection, and a pg
+      // Client handed a query while one runs only queues it (deprecated, gone in pg 9). Little is lost:
+      // a source reads a page only when it ran out, and the sources run out at different rows.
+      const keys: (string | undefined)[] = [];
+      for (const rows of all) keys.push(await rows.nextKey());
       const present = keys.filter((key): key is string => key !== undefined);
       if (present.length === 0) break;
       const transferId = present.reduce((least, key) => (key < least ? key : least));
@@ -64,7 +68,7 @@ export async function* storyPages(sources: StorySources, pageSize: number): Asyn
     }
     if (page.length > 0) yield page;
   } finally {
-    await Promise.all(all.map((rows) => rows.close()));
+    for (const rows of all) await rows.close();
   }
 }
 
