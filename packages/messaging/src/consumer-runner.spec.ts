@@ -140,3 +140,51 @@ describe('ConsumerRunner settleBeforeDeadLetter', () => {
     );
   });
 });
+
+describe('ConsumerRunner stall', () => {
+  /** A kafkajs consumer that joins and runs at once, and lets the test emit its instrumentation events. */
+  function instrumentedConsumer() {
+    const events = {
+      GROUP_JOIN: 'group_join',
+      CRASH: 'crash',
+      FETCH: 'fetch',
+      START_BATCH_PROCESS: 'start_batch_process',
+      END_BATCH_PROCESS: 'end_batch_process',
+    };
+    const listeners = new Map<string, () => void>();
+    const consumer = {
+      events,
+      on: (event: string, listener: () => void) => void listeners.set(event, listener),
+      connect: () => Promise.resolve(),
+      subscribe: () => Promise.resolve(),
+      run: () => Promise.resolve(),
+      disconnect: () => Promise.resolve(),
+    };
+    const emit = (event: keyof typeof events) => listeners.get(events[event])!();
+    return { kafka: { consumer: () => consumer } as unknown as Kafka, emit };
+  }
+
+  it('is stalled once running without a fetch or a batch for stallAfterMs, and running at the next one', async () => {
+    const { kafka, emit } = instrumentedConsumer();
+    let nowMs = 0;
+    const runner = runnerWith(failing, [], { kafka, stallAfterMs: 60_000, now: () => new Date(nowMs) });
+    await runner.start();
+    nowMs = 120_000;
+    // Joining takes as long as it takes: a session timeout, a broker coming back. Not a stall.
+    expect(runner.status).toEqual({ state: 'joining' });
+    emit('GROUP_JOIN');
+    nowMs += 60_000;
+    expect(runner.status).toEqual({ state: 'running' });
+    nowMs += 1;
+    expect(runner.status).toEqual({
+      state: 'stalled',
+      failure: 'no fetch answered and no batch begun or ended for 60 s',
+    });
+    for (const sign of ['FETCH', 'START_BATCH_PROCESS', 'END_BATCH_PROCESS'] as const) {
+      emit(sign);
+      expect(runner.status).toEqual({ state: 'running' });
+      nowMs += 90_000;
+      expect(runner.status.state).toBe('stalled');
+    }
+  });
+});

@@ -106,6 +106,8 @@ export interface ConsumerRunnerOptions {
   onFailed?: (error: unknown) => void;
   /** Told what the handler's outcomes do not show, for the service's metrics. */
   observer?: ConsumerObserver;
+  /** How long a running consumer may go without a fetch answered or a batch begun or ended (STALL_AFTER_MS). */
+  stallAfterMs?: number;
   now?: () => Date;
 }
 
@@ -123,8 +125,13 @@ export interface ConsumerObserver {
 /**
  * Where the consumer is: `joining` until it holds its partitions (at start and while kafkajs restarts it
  * after a retriable crash), `running`, `stopped` by stop(), or `failed` for good (see onFailed).
+ * `stalled` is a running consumer that showed no sign of life for stallAfterMs: no fetch answered, no
+ * batch begun or ended. An idle consumer fetches every lingerMs, so this is a broker that has not
+ * answered for that long, a batch that has not ended, or kafkajs waiting on a request that never
+ * settles (its issue #659): consuming has stopped while the process looks well, and readiness says so.
+ * It is running again at the next sign of life.
  */
-export type ConsumerState = 'joining' | 'running' | 'stopped' | 'failed';
+export type ConsumerState = 'joining' | 'running' | 'stalled' | 'stopped' | 'failed';
 
 export interface ConsumerStatus {
   state: ConsumerState;
@@ -171,6 +178,12 @@ export const DEFAULT_MAX_BATCH_SIZE = 200;
 export const DEFAULT_OFFSET_COMMIT_INTERVAL_MS = 1_000;
 /** See `ConsumerRunnerOptions.lingerMs`. */
 export const DEFAULT_LINGER_MS = 10;
+
+/**
+ * A running consumer silent for longer is `stalled`. Above what kafkajs may spend on one request (30 s)
+ * plus its longest retry wait (30 s): a slow broker is not a stall, a minute of silence is.
+ */
+export const STALL_AFTER_MS = 75_000;
 /** A fetch holding this much is answered at once: about a full batch of OncePay's events (~1 KB each). */
 const FETCH_MIN_BYTES = 256 * 1024;
 
@@ -194,6 +207,9 @@ export class ConsumerRunner {
   private readonly now: () => Date;
   private readonly offsetCommitIntervalMs: number;
   private current: ConsumerStatus = { state: 'joining' };
+  /** When kafkajs last showed the consumer alive: a join, a fetch answered, a batch begun or ended. */
+  private lastSignOfLifeMs: number;
+  private readonly stallAfterMs: number;
   /** The offsets resolved (handled) and not committed yet, as kafkajs keeps them; set by the first batch. */
   private uncommittedOffsets: EachBatchPayload['uncommittedOffsets'] | null = null;
   /** Commits what the last batches resolved when no batch came to do it within the interval. */
@@ -209,6 +225,8 @@ export class ConsumerRunner {
     this.logger = options.logger ?? jsonLineLogger;
     this.now = options.now ?? (() => new Date());
     this.offsetCommitIntervalMs = options.offsetCommitIntervalMs ?? DEFAULT_OFFSET_COMMIT_INTERVAL_MS;
+    this.stallAfterMs = options.stallAfterMs ?? STALL_AFTER_MS;
+    this.lastSignOfLifeMs = this.now().getTime();
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
       // How long the broker waits for a member that stopped heartbeating: after a crash (or a broker
@@ -228,7 +246,13 @@ export class ConsumerRunner {
   }
 
   get status(): ConsumerStatus {
-    return this.current;
+    if (this.current.state !== 'running') return this.current;
+    const silentMs = this.now().getTime() - this.lastSignOfLifeMs;
+    if (silentMs <= this.stallAfterMs) return this.current;
+    return {
+      state: 'stalled',
+      failure: `no fetch answered and no batch begun or ended for ${Math.round(silentMs / 1000)} s`,
+    };
   }
 
   /**
@@ -236,8 +260,13 @@ export class ConsumerRunner {
    * the group). A failure to start marks the consumer failed (onFailed) and rejects.
    */
   async start(): Promise<void> {
-    const { GROUP_JOIN, CRASH } = this.consumer.events;
+    const { GROUP_JOIN, CRASH, FETCH, START_BATCH_PROCESS, END_BATCH_PROCESS } = this.consumer.events;
+    const alive = () => {
+      this.lastSignOfLifeMs = this.now().getTime();
+    };
+    for (const sign of [FETCH, START_BATCH_PROCESS, END_BATCH_PROCESS]) this.consumer.on(sign, alive);
     this.consumer.on(GROUP_JOIN, () => {
+      alive();
       // A new generation: what the last one resolved and did not commit is redelivered (and deduped).
       this.uncommittedOffsets = null;
       if (this.current.state === 'joining') this.current = { state: 'running' };
