@@ -219,25 +219,36 @@ async function matchPartitions(
     if ((error as { type?: string }).type !== 'INVALID_PARTITIONS') throw error;
     refusal = error;
   }
-  await awaitPartitions(admin, topic, wanted, refusal);
+  await assertPartitionsShown(admin, topic, wanted, refusal);
 }
 
 /**
- * The controller answers createPartitions before every broker's metadata shows the new partitions; a
- * producer started on a lagging view would leave them without traffic until its next refresh. So the
- * boot goes on only once the metadata shows them, within the same bound as the rest. `refusal` is
- * Kafka's INVALID_PARTITIONS when another instance seemed to raise them first: named if they never show.
+ * The controller answers createPartitions before the broker that answers a metadata request may show
+ * the new partitions; a producer started on that lagging view would leave them without traffic until
+ * its next refresh. So the boot goes on only once the metadata shows them: until then this throws a
+ * retriable error, and ensureTopics tries the layout again within its bound. `refusal` is Kafka's
+ * INVALID_PARTITIONS when another instance seemed to raise them first: named if they never show.
  */
-async function awaitPartitions(admin: Admin, topic: string, wanted: number, refusal: unknown): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    const [now] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
-    const seen = now?.partitions.length ?? 0;
-    if (seen >= wanted) return;
-    if (attempt >= MAX_ATTEMPTS)
-      throw new TopologyError(
-        `${topic} still shows ${seen} partition(s), not ${wanted}, after ` +
-          (refusal === null ? 'raising them' : `Kafka refused to raise them: ${String(refusal)}`),
-      );
-    await sleep(backoffDelayMs(BACKOFF, attempt));
+async function assertPartitionsShown(
+  admin: Admin,
+  topic: string,
+  wanted: number,
+  refusal: unknown,
+): Promise<void> {
+  const [now] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
+  const seen = now?.partitions.length ?? 0;
+  if (seen >= wanted) return;
+  throw new PartitionsNotShownError(
+    `${topic} shows ${seen} partition(s), not ${wanted}, after ` +
+      (refusal === null ? 'raising them' : `Kafka refused to raise them: ${String(refusal)}`),
+  );
+}
+
+/** Raised partitions the metadata does not show yet: retried by ensureTopics, like a topic not yet propagated. */
+class PartitionsNotShownError extends Error {
+  readonly retriable = true;
+  constructor(message: string) {
+    super(message);
+    this.name = 'PartitionsNotShownError';
   }
 }
