@@ -147,6 +147,7 @@ describe('ConsumerRunner stall', () => {
     const events = {
       GROUP_JOIN: 'group_join',
       CRASH: 'crash',
+      REBALANCING: 'rebalancing',
       FETCH: 'fetch',
       START_BATCH_PROCESS: 'start_batch_process',
       END_BATCH_PROCESS: 'end_batch_process',
@@ -178,7 +179,7 @@ describe('ConsumerRunner stall', () => {
     nowMs += 1;
     expect(runner.status).toEqual({
       state: 'stalled',
-      failure: 'no fetch answered and no batch begun or ended for 60 s',
+      failure: 'no fetch made and no batch progress for 60 s',
     });
     for (const sign of ['FETCH', 'START_BATCH_PROCESS', 'END_BATCH_PROCESS'] as const) {
       emit(sign);
@@ -186,5 +187,33 @@ describe('ConsumerRunner stall', () => {
       nowMs += 90_000;
       expect(runner.status.state).toBe('stalled');
     }
+    // A rebalance is a join again, however long; the join ends it.
+    emit('REBALANCING');
+    nowMs += 90_000;
+    expect(runner.status).toEqual({ state: 'joining' });
+    emit('GROUP_JOIN');
+    expect(runner.status).toEqual({ state: 'running' });
+  });
+
+  it('takes a handler call and a heartbeat within a batch as signs of life', async () => {
+    const { kafka, emit } = instrumentedConsumer();
+    let nowMs = 0;
+    const seen: string[] = [];
+    let runner: ConsumerRunner | null = null;
+    const slow: BatchEventHandler = (events) => {
+      seen.push(runner!.status.state);
+      nowMs += 50_000;
+      return Promise.resolve(events.map(() => 'processed' as const));
+    };
+    runner = runnerWith(slow, [], { kafka, stallAfterMs: 60_000, now: () => new Date(nowMs) });
+    await runner.start();
+    emit('GROUP_JOIN');
+    nowMs += 59_000;
+    // Each call 50 s long, 59 s after the join: the call itself is the sign of life that keeps it running.
+    await runner.processBatch([message()], heartbeat, () => true);
+    await runner.processBatch([message()], heartbeat, () => true);
+    expect(seen).toEqual(['running', 'running']);
+    nowMs += 11_000;
+    expect(runner.status.state).toBe('stalled');
   });
 });

@@ -106,7 +106,7 @@ export interface ConsumerRunnerOptions {
   onFailed?: (error: unknown) => void;
   /** Told what the handler's outcomes do not show, for the service's metrics. */
   observer?: ConsumerObserver;
-  /** How long a running consumer may go without a fetch answered or a batch begun or ended (STALL_AFTER_MS). */
+  /** How long a running consumer may go without a sign of life before it is `stalled` (STALL_AFTER_MS). */
   stallAfterMs?: number;
   now?: () => Date;
 }
@@ -125,11 +125,11 @@ export interface ConsumerObserver {
 /**
  * Where the consumer is: `joining` until it holds its partitions (at start and while kafkajs restarts it
  * after a retriable crash), `running`, `stopped` by stop(), or `failed` for good (see onFailed).
- * `stalled` is a running consumer that showed no sign of life for stallAfterMs: no fetch answered, no
- * batch begun or ended. An idle consumer fetches every lingerMs, so this is a broker that has not
- * answered for that long, a batch that has not ended, or kafkajs waiting on a request that never
- * settles (its issue #659): consuming has stopped while the process looks well, and readiness says so.
- * It is running again at the next sign of life.
+ * `stalled` is a running consumer that showed no sign of life for stallAfterMs: no fetch made, no
+ * batch begun or ended, no handler call or heartbeat within a batch. An idle consumer fetches every
+ * lingerMs, so this is a broker that has not answered for that long, a handler call that has not
+ * returned, or kafkajs waiting on a request that never settles (its issue #659): consuming has stopped
+ * while the process looks well, and readiness says so. It is running again at the next sign of life.
  */
 export type ConsumerState = 'joining' | 'running' | 'stalled' | 'stopped' | 'failed';
 
@@ -181,7 +181,8 @@ export const DEFAULT_LINGER_MS = 10;
 
 /**
  * A running consumer silent for longer is `stalled`. Above what kafkajs may spend on one request (30 s)
- * plus its longest retry wait (30 s): a slow broker is not a stall, a minute of silence is.
+ * plus its longest retry wait (30 s), and well above a handler call under the default statement
+ * timeout (10 s): a slow broker or database is not a stall, more than a minute of silence is.
  */
 export const STALL_AFTER_MS = 75_000;
 /** A fetch holding this much is answered at once: about a full batch of OncePay's events (~1 KB each). */
@@ -207,7 +208,7 @@ export class ConsumerRunner {
   private readonly now: () => Date;
   private readonly offsetCommitIntervalMs: number;
   private current: ConsumerStatus = { state: 'joining' };
-  /** When kafkajs last showed the consumer alive: a join, a fetch answered, a batch begun or ended. */
+  /** The last sign of life: a join, a fetch made, a batch begun or ended, a handler call, a heartbeat. */
   private lastSignOfLifeMs: number;
   private readonly stallAfterMs: number;
   /** The offsets resolved (handled) and not committed yet, as kafkajs keeps them; set by the first batch. */
@@ -251,7 +252,7 @@ export class ConsumerRunner {
     if (silentMs <= this.stallAfterMs) return this.current;
     return {
       state: 'stalled',
-      failure: `no fetch answered and no batch begun or ended for ${Math.round(silentMs / 1000)} s`,
+      failure: `no fetch made and no batch progress for ${Math.round(silentMs / 1000)} s`,
     };
   }
 
@@ -260,13 +261,17 @@ export class ConsumerRunner {
    * the group). A failure to start marks the consumer failed (onFailed) and rejects.
    */
   async start(): Promise<void> {
-    const { GROUP_JOIN, CRASH, FETCH, START_BATCH_PROCESS, END_BATCH_PROCESS } = this.consumer.events;
-    const alive = () => {
-      this.lastSignOfLifeMs = this.now().getTime();
-    };
-    for (const sign of [FETCH, START_BATCH_PROCESS, END_BATCH_PROCESS]) this.consumer.on(sign, alive);
+    const { GROUP_JOIN, CRASH, REBALANCING, FETCH, START_BATCH_PROCESS, END_BATCH_PROCESS } =
+      this.consumer.events;
+    for (const sign of [FETCH, START_BATCH_PROCESS, END_BATCH_PROCESS])
+      this.consumer.on(sign, () => this.markAlive());
+    // A rebalance is a join like the first: it takes what it takes (up to the rebalance timeout while
+    // another member finishes its batch), and GROUP_JOIN ends it.
+    this.consumer.on(REBALANCING, () => {
+      if (this.current.state === 'running') this.current = { state: 'joining' };
+    });
     this.consumer.on(GROUP_JOIN, () => {
-      alive();
+      this.markAlive();
       // A new generation: what the last one resolved and did not commit is redelivered (and deduped).
       this.uncommittedOffsets = null;
       if (this.current.state === 'joining') this.current = { state: 'running' };
@@ -315,6 +320,11 @@ export class ConsumerRunner {
     await this.consumer.disconnect();
   }
 
+  /** A sign of life: see ConsumerState's `stalled`. */
+  private markAlive(): void {
+    this.lastSignOfLifeMs = this.now().getTime();
+  }
+
   /** A method, not a field read, so the type checker does not narrow the state across the awaits. */
   private stopped(): boolean {
     return this.current.state === 'stopped';
@@ -330,7 +340,12 @@ export class ConsumerRunner {
   }
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    const { batch, resolveOffset, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    // Called after each chunk and between retries: a batch that takes long but moves is not a stall.
+    const heartbeat = () => {
+      this.markAlive();
+      return payload.heartbeat();
+    };
     this.uncommittedOffsets = payload.uncommittedOffsets;
     for (let start = 0; start < batch.messages.length; start += this.maxBatchSize) {
       if (!isRunning() || isStale()) return;
@@ -599,6 +614,7 @@ export class ConsumerRunner {
   }
 
   private async callHandler(events: readonly ConsumedEvent[]): Promise<HandleOutcome[]> {
+    this.markAlive();
     const outcomes = await this.options.handleBatch(events);
     if (outcomes.length !== events.length)
       throw new Error(`batch handler returned ${outcomes.length} outcomes for ${events.length} events`);
