@@ -68,8 +68,18 @@ export async function* storyPages(sources: StorySources, pageSize: number): Asyn
     }
     if (page.length > 0) yield page;
   } finally {
-    for (const rows of all) await rows.close();
+    await closeAll(all);
   }
+}
+
+/**
+ * Closes every source, one at a time (some share a connection), whichever fails to close; the first
+ * failure is thrown after the rest are closed.
+ */
+async function closeAll(sources: ReadonlyArray<{ close(): Promise<void> }>): Promise<void> {
+  const failures: unknown[] = [];
+  for (const source of sources) await source.close().catch((error: unknown) => void failures.push(error));
+  if (failures.length > 0) throw failures[0];
 }
 
 /** One sorted source, read a page at a time, with a look at its next row's key. */

@@ -51,7 +51,10 @@ describe('the transfers table', () => {
   it.each(
     [
       ['its amount', `amount_minor = 5`],
+      ['its payer', `from_account_id = gen_random_uuid()`],
       ['its payee', `to_account_id = gen_random_uuid()`],
+      ['its currency', `currency = 'USD'`],
+      ['its correlation id', `correlation_id = 'another'`],
       ['its client', `client_id = 'client-b'`],
       ['its reference', `reference = 'another'`],
       ['its hold expiry', `hold_expires_at = now()`],
