@@ -126,7 +126,7 @@ export interface ConsumerObserver {
  * Where the consumer is: `joining` until it holds its partitions (at start and while kafkajs restarts it
  * after a retriable crash), `running`, `stopped` by stop(), or `failed` for good (see onFailed).
  * `stalled` is a running consumer that showed no sign of life for stallAfterMs: no fetch made, no
- * batch begun or ended, no handler call or heartbeat within a batch. An idle consumer fetches every
+ * rebalance begun, no batch begun or ended, no handler call or heartbeat within a batch. An idle consumer fetches every
  * lingerMs, so this is a broker that has not answered for that long, a handler call that has not
  * returned, or kafkajs waiting on a request that never settles (its issue #659): consuming has stopped
  * while the process looks well, and readiness says so. It is running again at the next sign of life.
@@ -180,9 +180,10 @@ export const DEFAULT_OFFSET_COMMIT_INTERVAL_MS = 1_000;
 export const DEFAULT_LINGER_MS = 10;
 
 /**
- * A running consumer silent for longer is `stalled`. Above what kafkajs may spend on one request (30 s)
- * plus its longest retry wait (30 s), and well above a handler call under the default statement
- * timeout (10 s): a slow broker or database is not a stall, more than a minute of silence is.
+ * A running consumer silent for longer is `stalled`. Above a rejoin that waits out the rebalance
+ * timeout (60 s), above what kafkajs may spend on one request (30 s) plus its longest retry wait (30 s),
+ * and well above a handler call under the default statement timeout (10 s): a slow broker or database
+ * is not a stall, more than a minute of silence is.
  */
 export const STALL_AFTER_MS = 75_000;
 /** A fetch holding this much is answered at once: about a full batch of OncePay's events (~1 KB each). */
@@ -208,7 +209,7 @@ export class ConsumerRunner {
   private readonly now: () => Date;
   private readonly offsetCommitIntervalMs: number;
   private current: ConsumerStatus = { state: 'joining' };
-  /** The last sign of life: a join, a fetch made, a batch begun or ended, a handler call, a heartbeat. */
+  /** The last sign of life: a join or rebalance, a fetch made, a batch begun or ended, a handler call, a heartbeat. */
   private lastSignOfLifeMs: number;
   private readonly stallAfterMs: number;
   /** The offsets resolved (handled) and not committed yet, as kafkajs keeps them; set by the first batch. */
@@ -263,13 +264,11 @@ export class ConsumerRunner {
   async start(): Promise<void> {
     const { GROUP_JOIN, CRASH, REBALANCING, FETCH, START_BATCH_PROCESS, END_BATCH_PROCESS } =
       this.consumer.events;
-    for (const sign of [FETCH, START_BATCH_PROCESS, END_BATCH_PROCESS])
+    // A rebalance starts a rejoin that may wait out the rebalance timeout (60 s) while another member
+    // finishes its batch: a sign of life at its start, so STALL_AFTER_MS covers it. It does not make
+    // the consumer `joining`: readiness would drop every instance of the group at each rebalance.
+    for (const sign of [FETCH, START_BATCH_PROCESS, END_BATCH_PROCESS, REBALANCING])
       this.consumer.on(sign, () => this.markAlive());
-    // A rebalance is a join like the first: it takes what it takes (up to the rebalance timeout while
-    // another member finishes its batch), and GROUP_JOIN ends it.
-    this.consumer.on(REBALANCING, () => {
-      if (this.current.state === 'running') this.current = { state: 'joining' };
-    });
     this.consumer.on(GROUP_JOIN, () => {
       this.markAlive();
       // A new generation: what the last one resolved and did not commit is redelivered (and deduped).
