@@ -16,7 +16,7 @@
 // measured; the cluster's memory and CPU use is printed at the end (docs/performance.md).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TOPICS } from '@oncepay/contracts';
-import { createKafkaClient } from '@oncepay/messaging';
+import { createKafkaClient, METADATA_MAX_AGE_MS } from '@oncepay/messaging';
 import { TEST_KAFKA_NAMESPACE, waitFor } from '@oncepay/test-support';
 import { ConfigResourceTypes } from 'kafkajs';
 import { CHAOS, ChaosStack, tally, type PostedTransfer, type ServiceName } from './chaos-harness';
@@ -260,10 +260,10 @@ describe('chaos: a three-broker KRaft cluster (RF 3, min ISR 2) under faults and
         for (let round = 1; round <= CHAOS.rounds; round++) {
           for (const name of SERVICES) {
             const [leaving] = stack.instances.get(name)!;
-            // The joiner first: it raises the partitions, so the relay's lock, when it leaves with the
-            // leaving instance, goes to an instance that sends after the raise. A producer learns a
-            // topic's partitions at its first send to it and then only every metadataMaxAge (5 min): a
-            // relay that took over before the raise would publish on the old partitions for minutes.
+            // The joiner first: it raises the partitions before the leaving instance's relay lock moves.
+            // A producer learns a topic's partitions at its first send to it and then every
+            // METADATA_MAX_AGE_MS: the lock may go to the other survivor, started before the raise, which
+            // publishes on the old partitions until its next refresh (awaited below).
             const joiner = await stack.start(name, undefined, { KAFKA_PARTITIONS: String(PARTITIONS.after) });
             const publishedByLeaving = await publishedBy(leaving!.baseUrl);
             await stack.kill(name, 'SIGTERM', 0);
@@ -274,6 +274,21 @@ describe('chaos: a three-broker KRaft cluster (RF 3, min ISR 2) under faults and
             moves.push({ service: name, publishedByLeaving, progressAfterMs });
           }
         }
+        // Requests reach the new partitions within a metadata refresh of whichever relay holds the lock;
+        // the load goes on until they do.
+        const lastMoveAt = Date.now();
+        await waitFor(
+          newPartitions,
+          (topics) => topics.find((topic) => topic.topic === TOPICS.transferRequests)!.onNewPartitions > 0,
+          {
+            timeoutMs: 2 * METADATA_MAX_AGE_MS,
+            intervalMs: 1_000,
+            what: 'transfer requests on the new partitions',
+          },
+        );
+        stack.injected.push(
+          `transfer requests on the new partitions ${Date.now() - lastMoveAt} ms after the last move`,
+        );
         return moves;
       });
       const publishedByInstance = Object.fromEntries(
