@@ -1,7 +1,8 @@
 // Proves the transfer-service applies the ledger's answers through the real broker exactly as the
 // state machine allows: TransferPosted completes a PENDING transfer and writes one TransferCompleted;
-// the same answer redelivered, and a contradicting TransferRejected afterwards, change nothing; and
-// what a batch of answers costs in round trips.
+// the same answer redelivered, a contradicting TransferRejected in its place (stale) and one after it
+// (illegal) change nothing, and each is recorded with its verdict; and what a batch of answers costs
+// in round trips.
 import {
   createEvent,
   encodeEvent,
@@ -70,6 +71,7 @@ describe('recording the ledger result', () => {
   async function ledgerAnswer<T extends 'TransferPosted' | 'TransferRejected'>(
     transferId: string,
     type: T,
+    sequence = 2,
   ): Promise<TransferPosted | TransferRejected> {
     const row = await prisma.transfer.findUniqueOrThrow({ where: { id: transferId } });
     const facts = toTransferState(row).transfer;
@@ -77,7 +79,7 @@ describe('recording the ledger result', () => {
       id: randomUUID(),
       occurredAt: new Date(),
       producer: 'ledger-service',
-      sequence: 2,
+      sequence,
       correlationId: row.correlationId,
       causationId: row.lastEventId,
     };
@@ -102,11 +104,29 @@ describe('recording the ledger result', () => {
       { what: 'COMPLETED' },
     );
 
+    // The redelivery is dropped by dedup (its event id); a contradiction under the answer's own
+    // sequence is stale by the sequence guard; one under a later sequence passes the guard and is
+    // refused by the state machine: a COMPLETED transfer cannot fail.
     await publish(posted);
-    await publish(await ledgerAnswer(transferId, 'TransferRejected'));
-    const processed = () =>
-      prisma.processedMessage.count({ where: { consumer: 'transfer-service.record-ledger-result' } });
-    await waitFor(processed, (n) => n >= 2, { what: 'the contradicting answer to be consumed' });
+    const inPlace = await ledgerAnswer(transferId, 'TransferRejected', 2);
+    const after = await ledgerAnswer(transferId, 'TransferRejected', 4);
+    await publish(inPlace);
+    await publish(after);
+    const ignored = () => prisma.staleEvent.findMany({ where: { transferId }, orderBy: { sequence: 'asc' } });
+    const verdicts = await waitFor(ignored, (rows) => rows.length >= 2, {
+      what: 'both contradicting answers to be recorded',
+    });
+    expect(
+      verdicts.map(({ eventId, verdict, detail, transferVersion }) => ({
+        eventId,
+        verdict,
+        detail,
+        transferVersion,
+      })),
+    ).toEqual([
+      { eventId: inPlace.id, verdict: 'stale', detail: null, transferVersion: 3 },
+      { eventId: after.id, verdict: 'illegal', detail: 'CONTRADICTS_OUTCOME', transferVersion: 3 },
+    ]);
 
     const transfer = await prisma.transfer.findUniqueOrThrow({ where: { id: transferId } });
     expect(transfer).toMatchObject({ status: 'COMPLETED', failureReason: null, version: 3 });
