@@ -1,5 +1,6 @@
 // The /health contract every service shares, as one suite each app runs against its own module:
-// healthy on the real database and broker, 503 naming the database when it cannot be reached.
+// healthy on the real database and broker, 503 (with Retry-After) naming the database when it cannot
+// be reached.
 import type { DynamicModule } from '@nestjs/common';
 import type { ServiceSpec } from '../../scripts/infra/services';
 import { createTestDatabase, type TestDatabase } from './database';
@@ -33,13 +34,14 @@ export function describeHealthEndpoint(
       });
     });
 
-    it('answers 503 naming the database when it is unreachable', async () => {
+    it('answers 503 with Retry-After, naming the database, when it is unreachable', async () => {
       const unreachable = new URL(database.url);
       unreachable.port = '1';
       running = await startTestService(moduleFor, { DATABASE_URL: unreachable.toString() });
       const response = await fetch(`${running.baseUrl}/health`);
       const body = await response.json();
       expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('2');
       expect(body).toMatchObject({
         status: 'error',
         checks: { database: { status: 'down' }, kafka: { status: 'up' } },

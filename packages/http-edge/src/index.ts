@@ -41,6 +41,7 @@ export {
   ProblemDetailsFilter,
   ProblemException,
   problemDocument,
+  RETRY_AFTER_SECONDS,
   type ProblemDocument,
 } from './problem-details';
 export { cursorTimeSchema } from './cursor-time';

@@ -103,7 +103,11 @@ export function serviceApiRegistry(): OpenAPIRegistry {
       description: 'The database, Kafka and every consumer are up',
       content: jsonContent(healthReportSchema),
     },
-    503: { description: 'At least one of them is not', content: jsonContent(healthReportSchema) },
+    503: {
+      description: 'At least one of them is not',
+      headers: retryAfterHeader,
+      content: jsonContent(healthReportSchema),
+    },
   };
   registry.registerPath({
     method: 'get',

@@ -13,7 +13,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 /** Retry-After of a 503: long enough for a pool to free a connection or a database to come back. */
-const RETRY_AFTER_SECONDS = 2;
+export const RETRY_AFTER_SECONDS = 2;
 const PROBLEM_TYPE_BASE = 'https://oncepay.dev/problems/';
 
 export interface ProblemFields {

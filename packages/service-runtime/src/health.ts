@@ -2,6 +2,7 @@
 // GET /health/ready (and GET /health): 200 when the database, the broker and every consumer are up,
 // 503 naming what is not; a load balancer or compose waits for it before sending work.
 import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
+import { RETRY_AFTER_SECONDS } from '@oncepay/http-edge';
 import type { FastifyReply } from 'fastify';
 import { ServiceStatus } from './service-status';
 
@@ -53,7 +54,9 @@ export class HealthController {
   @Get('ready')
   async ready(@Res({ passthrough: true }) response: FastifyReply): Promise<HealthReport> {
     const report = await runHealthChecks([...this.checks, ...this.status.consumerChecks()]);
-    void response.status(report.status === 'ok' ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
+    if (report.status === 'ok') return report;
+    // Like the API's 503: a client (or a load balancer that reads it) is told when to ask again.
+    void response.status(HttpStatus.SERVICE_UNAVAILABLE).header('retry-after', String(RETRY_AFTER_SECONDS));
     return report;
   }
 

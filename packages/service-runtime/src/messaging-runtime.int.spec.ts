@@ -137,6 +137,7 @@ describe('ServiceCoreModule messaging runtime', () => {
       expect(String(fatal[0])).toContain('a bug after the commit');
       const ready = await fetch(`${service.baseUrl}/health/ready`);
       expect(ready.status).toBe(503);
+      expect(ready.headers.get('retry-after')).toBe('2');
       const report = (await ready.json()) as { checks: Record<string, { status: string; error?: string }> };
       const consumer = Object.entries(report.checks).find(([name]) => name.startsWith('consumer:'));
       expect(consumer?.[1]).toMatchObject({
