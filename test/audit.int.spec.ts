@@ -220,6 +220,37 @@ describe('the reconciliation auditor against the three real services', () => {
     );
   });
 
+  it('reports entries posted in another currency than their accounts', async () => {
+    await withFault(
+      async () => {
+        // Replica mode, as above: the journal's trigger refuses UPDATE too.
+        const moved = async (currency: string) =>
+          sql(
+            urls.ledger,
+            `UPDATE journal_entries SET currency = $2 WHERE transfer_id = $1 RETURNING id`,
+            [transfers.completed, currency],
+            { skipTriggers: true },
+          );
+        expect(await moved('USD')).toHaveLength(2);
+        return async () => void (await moved(EUR));
+      },
+      async () => {
+        const report = await audit();
+        // The transfer's own check sees entries off its currency; only this check sees the accounts'.
+        expect(failingChecks(report)).toEqual([
+          CHECK_NAMES.postingsMatchTransfers,
+          CHECK_NAMES.balancesMatchJournal,
+        ]);
+        expect(checkOf(report, CHECK_NAMES.balancesMatchJournal).violations.sort()).toEqual(
+          [
+            `account ${accounts.alice} (EUR) has journal entries in another currency (from EUR to USD)`,
+            `account ${accounts.bob} (EUR) has journal entries in another currency (from USD to USD)`,
+          ].sort(),
+        );
+      },
+    );
+  });
+
   it('reports a non-treasury account overdrawn, its money moved to another so the sum still holds, only against the journal', async () => {
     await withFault(
       async () => {

@@ -241,6 +241,8 @@ function account(overrides: Partial<AccountRow>): AccountRow {
     balanceMinor: '0',
     allowNegativeBalance: false,
     journalSumMinor: '0',
+    journalCurrencyFirst: null,
+    journalCurrencyLast: null,
     heldMinor: '0',
     activeHoldsSumMinor: '0',
     ...overrides,
@@ -260,6 +262,22 @@ describe('balancesMatchJournal', () => {
     expect(result.violations).toEqual([
       'account big (EUR) has balance 9007199254740993, its journal sums to 9007199254740992 (credits minus debits)',
       'account overdrawn (EUR) has negative balance -1 but does not allow one',
+    ]);
+  });
+
+  it('flags an account whose journal has an entry in another currency', () => {
+    const check = balancesMatchJournal();
+    const inEur = { journalCurrencyFirst: 'EUR', journalCurrencyLast: 'EUR' };
+    check.consume([
+      account({ id: 'fine', balanceMinor: '5', journalSumMinor: '5', ...inEur }),
+      account({ id: 'mixed', journalCurrencyFirst: 'EUR', journalCurrencyLast: 'USD' }),
+      account({ id: 'below', journalCurrencyFirst: 'CHF', journalCurrencyLast: 'EUR' }),
+      account({ id: 'other', currency: 'USD', ...inEur }),
+    ]);
+    expect(check.result().violations).toEqual([
+      'account mixed (EUR) has journal entries in another currency (from EUR to USD)',
+      'account below (EUR) has journal entries in another currency (from CHF to EUR)',
+      'account other (USD) has journal entries in another currency (from EUR to EUR)',
     ]);
   });
 });

@@ -355,8 +355,10 @@ function describeDecisions(decisions: DecisionRow[]): string {
 }
 
 /**
- * (5) Each account's stored balance is the sum of its journal (credits minus debits), and only an
- * account that allows it (a treasury) is below zero.
+ * (5) Each account's stored balance is the sum of its journal (credits minus debits), every entry of
+ * that journal is in the account's currency, and only an account that allows it (a treasury) is below
+ * zero. The currency is checked here because no other check would see it: an entry in the transfer's
+ * currency on an account of another one matches its transfer, and its amount sums into the balance.
  */
 export function balancesMatchJournal(): PagedCheck<AccountRow[]> {
   const found = new CheckCollector();
@@ -372,6 +374,12 @@ export function balancesMatchJournal(): PagedCheck<AccountRow[]> {
         if (balance !== BigInt(account.journalSumMinor))
           found.violation(
             `account ${account.id} (${account.currency}) has balance ${account.balanceMinor}, its journal sums to ${account.journalSumMinor} (credits minus debits)`,
+          );
+        const first = account.journalCurrencyFirst ?? account.currency;
+        const last = account.journalCurrencyLast ?? account.currency;
+        if (first !== account.currency || last !== account.currency)
+          found.violation(
+            `account ${account.id} (${account.currency}) has journal entries in another currency (from ${first} to ${last})`,
           );
         if (balance < 0n && !account.allowNegativeBalance)
           found.violation(

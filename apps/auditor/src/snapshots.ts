@@ -90,6 +90,12 @@ const accountRowSchema = z.object({
   allowNegativeBalance: z.boolean(),
   /** Credits minus debits of the account's journal entries, summed by PostgreSQL as NUMERIC. */
   journalSumMinor: minorUnits,
+  /**
+   * The first and last currency, in sort order, of the account's journal entries (null without any):
+   * both are the account's own when every entry is. Two bounds, not the list: cheap to aggregate.
+   */
+  journalCurrencyFirst: z.string().nullable(),
+  journalCurrencyLast: z.string().nullable(),
   /** What the account says its ACTIVE holds reserve (`held_minor`). */
   heldMinor: minorUnits,
   /** What its ACTIVE holds really add up to, summed by PostgreSQL as NUMERIC. */
@@ -338,10 +344,12 @@ export function accountsWithJournalSums(db: ReadOnlySource, pageSize: number): A
     db,
     `SELECT a.id::text AS id, a.currency::text AS currency, a.balance_minor::text AS "balanceMinor",
             a.allow_negative_balance AS "allowNegativeBalance", COALESCE(j.sum, 0)::text AS "journalSumMinor",
+            j.first_currency::text AS "journalCurrencyFirst", j.last_currency::text AS "journalCurrencyLast",
             a.held_minor::text AS "heldMinor", COALESCE(h.sum, 0)::text AS "activeHoldsSumMinor"
        FROM accounts a
        LEFT JOIN (SELECT account_id,
-                         SUM(CASE direction WHEN 'CREDIT' THEN amount_minor ELSE -amount_minor END) AS sum
+                         SUM(CASE direction WHEN 'CREDIT' THEN amount_minor ELSE -amount_minor END) AS sum,
+                         MIN(currency) AS first_currency, MAX(currency) AS last_currency
                     FROM journal_entries GROUP BY account_id) j ON j.account_id = a.id
        LEFT JOIN (SELECT account_id, SUM(amount_minor) AS sum
                     FROM holds WHERE status = 'ACTIVE' GROUP BY account_id) h ON h.account_id = a.id
