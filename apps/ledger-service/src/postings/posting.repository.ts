@@ -185,8 +185,9 @@ export interface BatchWrites {
 
 /**
  * Another transaction decided one of the batch's transfers while this one was deciding it: possible
- * only when the two requests for that transfer do not name the same existing accounts (the account
- * locks serialize the others). Retriable: the batch rolls back, and its retry sees that decision.
+ * only when the two did not serialize on the same account locks (requests naming accounts that do not
+ * exist, or the dead-letter path, which rejects a request without locking any account). Retriable: the
+ * batch rolls back, and its retry sees that decision.
  */
 export class DecisionRaceError extends Error {
   readonly retriable = true;
@@ -284,7 +285,9 @@ interface WrittenBatch {
 /**
  * `writeBatch`'s statement. The decisions: INSERT ... ON CONFLICT DO NOTHING, so a concurrent transaction
  * deciding the same transfer makes it wait, and, if that one commits, the transfer is missing from
- * `claimed` (a DecisionRaceError). The entries and holds of a transfer this batch decides are written
+ * `claimed` (a DecisionRaceError). They go in in transfer id order, like the locks: two batches that
+ * decide the same two transfers, unserialized by account locks, wait on each other in one order and
+ * never deadlock. The entries and holds of a transfer this batch decides are written
  * only if it claimed the decision: those of a transfer decided elsewhere would collide with that
  * decision's own (a unique violation, where the race must surface as the retriable DecisionRaceError),
  * and the batch rolls back anyway. A capture's entries belong to a hold decided before: always written. The entries in order (their ids increase in insertion order). Ending
@@ -295,6 +298,8 @@ const WRITE_BATCH = `
   WITH claimed AS (
     INSERT INTO ledger_decisions (transfer_id, outcome, reason, decided_at, refund_of)
     SELECT * FROM unnest($1::uuid[], $2::ledger_outcome[], $3::text[], $4::timestamptz[], $5::uuid[])
+                  AS decision (transfer_id, outcome, reason, decided_at, refund_of)
+     ORDER BY transfer_id
     ON CONFLICT (transfer_id) DO NOTHING
     RETURNING transfer_id),
   appended AS (
