@@ -79,7 +79,9 @@ export function checkTransferRules(
   // (an account it cannot debit looks exactly like a missing one), and only then the payee: a failure
   // on the payer's side must not depend on whether the payee exists. Another client's account that
   // cannot take this credit (another currency) looks missing too. Only a credit that posts tells the
-  // payer the account exists, which paying into it has to.
+  // payer the account exists, which paying into it has to; so does a hold that is placed, which checks
+  // its payee now so the capture can post, and can be voided at no cost. An account id is a hash of the
+  // client that opened it and its key (contracts' accountIdFor): only a client told an id can ask.
   if (from === null || from.ownerClientId !== request.clientId) return reject('ACCOUNT_NOT_FOUND');
   if (from.currency !== request.currency) return reject('CURRENCY_MISMATCH');
   // Against the AVAILABLE balance: money an active hold reserved cannot be spent twice. An account

@@ -2,8 +2,9 @@
 // translates; PostTransferHandler does a batch's work in one transaction (TransferRequested, and a
 // hold's CaptureRequested and ReleaseRequested), and the runner commits the offset after that
 // transaction committed (see EventConsumer / ConsumerRunner in the shared packages). A TransferRequested
-// it must dead-letter is first rejected as UNPROCESSABLE, so no transfer waits forever; a capture or
-// release is dead-lettered as it is (the ledger never decides how a hold ends).
+// it must dead-letter is first rejected as UNPROCESSABLE, so no transfer waits forever (except when
+// the database refuses the service itself: docs/architecture.md, "Dead letters and the way out"); a
+// capture or release is dead-lettered as it is (the ledger never decides how a hold ends).
 import { Inject, Injectable } from '@nestjs/common';
 import { assertNever, TOPICS, type OncePayEvent, type TransferRequested } from '@oncepay/contracts';
 import {
