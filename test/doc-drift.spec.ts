@@ -53,7 +53,7 @@ import {
 import { EVENT_TYPES, REJECTION_REASONS, TOPICS } from '@oncepay/contracts';
 import { MIN_IDEMPOTENCY_KEY_RETENTION_MS } from '@oncepay/dedup';
 import { DEV_API_CLIENTS, idempotencyKeySchema, MAX_BODY_BYTES } from '@oncepay/http-edge';
-import { METADATA_MAX_AGE_MS } from '@oncepay/messaging';
+import { backoffDelayMs, METADATA_MAX_AGE_MS } from '@oncepay/messaging';
 import { RETENTION_BOUNDS, TRAIL_ROWS_PER_KIND } from '@oncepay/service-runtime';
 import { NEXT_STATUSES } from '@oncepay/transfer-state-machine';
 import { GENERATED_REGIONS, regionContent, regionText } from '../scripts/docs/generated-regions';
@@ -116,6 +116,27 @@ const num = (name: string, service?: ServiceName): number => Number(envDefault(n
 
 /** `10000` → `10 s`, `1500` → `1.5 s`, the way the docs write durations. */
 const seconds = (ms: number): string => `${ms / 1000} s`;
+
+/**
+ * How long a notification is retried with the default settings, from its first attempt to its last:
+ * the sum of the delays between them, each drawn between half its ceiling and all of it (backoffDelayMs).
+ * `about 9 to 18`, the bounds in whole hours.
+ */
+function notificationRetryWindow(): string {
+  const policy = {
+    initialMs: num('NOTIFICATION_BACKOFF_INITIAL_MS', 'notification'),
+    maxMs: num('NOTIFICATION_BACKOFF_MAX_MS', 'notification'),
+  };
+  const retries = Array.from(
+    { length: num('NOTIFICATION_MAX_ATTEMPTS', 'notification') - 1 },
+    (_, i) => i + 1,
+  );
+  const hours = (random: number) =>
+    Math.round(
+      retries.reduce((sum, attempt) => sum + backoffDelayMs(policy, attempt, () => random), 0) / 3_600_000,
+    );
+  return `about ${hours(0)} to ${hours(1)}`;
+}
 
 /**
  * A numeric constant the code keeps private to its module, read from its source because the test may
@@ -390,6 +411,18 @@ const CLAIMS: Claim[] = [
     /`NOTIFICATION_MAX_ATTEMPTS` \(default (\d+)\)/,
     num('NOTIFICATION_MAX_ATTEMPTS', 'notification'),
   ),
+  claim(
+    ARCH,
+    'notification retry window',
+    /`NOTIFICATION_MAX_ATTEMPTS` \(default \d+\) over (about \d+ to \d+) hours/,
+    notificationRetryWindow(),
+  ),
+  claim(
+    ARCH,
+    'webhook retry window',
+    /or none, is tried again, with backoff, for\s+(about \d+ to \d+) hours/,
+    notificationRetryWindow(),
+  ),
   claim(ARCH, 'metadata max age', /`METADATA_MAX_AGE_MS` \(([\d.]+ s),/, seconds(METADATA_MAX_AGE_MS)),
   claim(
     ARCH,
@@ -444,8 +477,14 @@ const CLAIMS: Claim[] = [
   claim(
     SEMANTICS,
     'notification backoff',
-    /`NOTIFICATION_BACKOFF_MAX_MS` \((\d+ s to \d+ min)\)/,
-    `${num('NOTIFICATION_BACKOFF_INITIAL_MS', 'notification') / 1000} s to ${num('NOTIFICATION_BACKOFF_MAX_MS', 'notification') / 60_000} min`,
+    /`NOTIFICATION_BACKOFF_MAX_MS` \((\d+ s to \d+ h)\)/,
+    `${num('NOTIFICATION_BACKOFF_INITIAL_MS', 'notification') / 1000} s to ${num('NOTIFICATION_BACKOFF_MAX_MS', 'notification') / 3_600_000} h`,
+  ),
+  claim(
+    SEMANTICS,
+    'notification retry window',
+    /\(\d+ s to \d+ h\): (about \d+ to \d+) h in all/,
+    notificationRetryWindow(),
   ),
   // docs/performance.md: the knobs' defaults.
   ...knobClaims(),

@@ -13,11 +13,13 @@ function issuesOf(env: Record<string, string>): string[] {
 }
 
 describe('notification-service envSchema', () => {
-  it('defaults to the log channel, 8 attempts and a 500 ms dispatch interval', () => {
+  it('defaults to the log channel, 16 attempts 5 s to 4 h apart and a 500 ms dispatch interval', () => {
     expect(envSchema.parse(base)).toMatchObject({
       PORT: 3002,
       NOTIFICATION_CHANNEL: 'log',
-      NOTIFICATION_MAX_ATTEMPTS: 8,
+      NOTIFICATION_MAX_ATTEMPTS: 16,
+      NOTIFICATION_BACKOFF_INITIAL_MS: 5_000,
+      NOTIFICATION_BACKOFF_MAX_MS: 14_400_000,
       DISPATCH_INTERVAL_MS: 500,
     });
   });
@@ -40,6 +42,16 @@ describe('notification-service envSchema', () => {
         WEBHOOK_SECRET: 'x'.repeat(16),
       }),
     ).toEqual(['WEBHOOK_URL']);
+    // fetch refuses such a URL, and a URL ends up in logs and recorded errors.
+    for (const url of ['https://user:secret@example.test/hook', 'https://user@example.test/hook'])
+      expect(
+        issuesOf({
+          ...base,
+          NOTIFICATION_CHANNEL: 'webhook',
+          WEBHOOK_URL: url,
+          WEBHOOK_SECRET: 'x'.repeat(16),
+        }),
+      ).toEqual(['WEBHOOK_URL']);
     expect(
       issuesOf({
         ...base,

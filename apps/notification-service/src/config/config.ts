@@ -11,16 +11,31 @@ export const envSchema = serviceEnvSchema({
   PORT: baseEnvSchema.shape.PORT.default(3002),
   /** Where notifications go: `log` writes one JSON line per notification, `webhook` POSTs it. */
   NOTIFICATION_CHANNEL: z.enum(['log', 'webhook']).default('log'),
-  WEBHOOK_URL: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).optional(),
+  /**
+   * No user name or password in it: fetch refuses to send such a URL, and a URL is written into logs
+   * and recorded errors where a password must never be (put credentials in the receiver's check of
+   * the signature instead).
+   */
+  WEBHOOK_URL: z
+    .url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' })
+    .refine((url) => {
+      const { username, password } = new URL(url);
+      return username === '' && password === '';
+    }, 'must not carry a user name or password (the receiver checks the OncePay-Signature instead)')
+    .optional(),
   /** HMAC-SHA256 key for the OncePay-Signature header; receivers hold the same secret. */
   WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Per request: a receiver that hangs must not hold a dispatcher (or its claim) forever. */
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(5_000),
-  /** Attempts per notification before it is GAVE_UP. */
-  NOTIFICATION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(MAX_ATTEMPTS_LIMIT).default(8),
+  /**
+   * Attempts per notification before it is GAVE_UP. With the backoff below the defaults keep trying
+   * for about 9 to 18 hours (the delays' jitter): a receiver down for a night's deploy or an outage
+   * still gets its events, as webhook senders of the field do (Svix about a day, Stripe three days).
+   */
+  NOTIFICATION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(MAX_ATTEMPTS_LIMIT).default(16),
   /** Capped exponential backoff between attempts (with jitter): first retry after ~initial, never more than max. */
-  NOTIFICATION_BACKOFF_INITIAL_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
-  NOTIFICATION_BACKOFF_MAX_MS: z.coerce.number().int().min(10).max(86_400_000).default(300_000),
+  NOTIFICATION_BACKOFF_INITIAL_MS: z.coerce.number().int().min(10).max(600_000).default(5_000),
+  NOTIFICATION_BACKOFF_MAX_MS: z.coerce.number().int().min(10).max(86_400_000).default(14_400_000),
   /** How often an idle dispatcher looks for due notifications. */
   DISPATCH_INTERVAL_MS: z.coerce.number().int().min(10).max(MAX_DISPATCH_INTERVAL_MS).default(500),
   /** Notifications claimed per dispatch pass; delivered concurrently, so this also bounds parallel requests. */

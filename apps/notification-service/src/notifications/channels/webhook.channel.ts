@@ -3,8 +3,11 @@
 // - Authenticated: OncePay-Signature is an HMAC over the timestamp and the exact body bytes.
 // - Idempotent for the receiver: `Idempotency-Key` is the notification id, the same on every attempt,
 //   because delivery is at-least-once (a timeout says nothing about whether the receiver acted).
-// - Classified: 2xx delivered; 408, 429 and 5xx or no answer retriable; other 4xx (and 3xx: redirects
-//   are not followed, a signed POST must not wander to another host) are not, as repeating cannot help.
+// - Classified: 2xx delivered; any other answer, or none, a retriable failure. A receiver mid-deploy
+//   answers 404, 401 or 502 alike, and one that fixes a bug wants the events it refused; the sender
+//   cannot tell a passing 4xx from a lasting one, so it retries every failure within the attempts'
+//   budget, as Stripe and Svix do. Redirects are not followed (a signed POST must not wander to
+//   another host): a 3xx is a failure too.
 import type { Notification } from '../domain/notification';
 import type { DeliveryResult, NotificationChannel } from '../domain/notification-channel.port';
 import { webhookEventTypeOf, type WebhookEventType } from '../domain/webhook-event-type';
@@ -70,8 +73,12 @@ export function webhookPayloadOf(notification: Pick<Notification, 'id' | 'body'>
 
 export function classifyHttpStatus(status: number): DeliveryResult {
   if (status >= 200 && status < 300) return { outcome: 'delivered', responseStatus: status };
-  const retriable = status === 408 || status === 429 || (status >= 500 && status < 600);
-  return { outcome: 'failed', retriable, error: `receiver answered HTTP ${status}`, responseStatus: status };
+  return {
+    outcome: 'failed',
+    retriable: true,
+    error: `receiver answered HTTP ${status}`,
+    responseStatus: status,
+  };
 }
 
 /**

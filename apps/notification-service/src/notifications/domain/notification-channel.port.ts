@@ -10,7 +10,10 @@ export type DeliveryResult =
   | { outcome: 'delivered'; responseStatus?: number }
   | {
       outcome: 'failed';
-      /** True when a later attempt may succeed (timeouts, 5xx, 408, 429, network errors). */
+      /**
+       * True when a later attempt may succeed: every answer but a 2xx, a timeout, a network error.
+       * False only when OncePay itself refuses to send (a client endpoint's URL no longer allowed).
+       */
       retriable: boolean;
       error: string;
       responseStatus?: number;
