@@ -4,7 +4,7 @@
 // with no window between the check and the connection.
 // - Bounded: the request is aborted after `timeoutMs`.
 // - Redirects are not followed (a signed POST must not wander to another host): a 3xx is not delivered.
-// - Classified like the global webhook channel: 2xx delivered; 408, 429, 5xx or no answer retriable.
+// - Classified like the global webhook channel: 2xx delivered; any other answer, or none, retriable.
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -89,10 +89,10 @@ export class WebhookSender {
 const publicAddressesOnly: LookupFunction = (hostname, options, callback) => {
   dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
     if (error) return callback(error, '', 0);
-    const internal = addresses.find((entry) => !isPublicAddress(entry.address));
-    if (internal !== undefined || addresses.length === 0) {
+    if (addresses.length === 0 || addresses.some((entry) => !isPublicAddress(entry.address))) {
+      // Recorded in the attempt log the client reads: it names no address (see url-policy.ts).
       const refused: NodeJS.ErrnoException = new Error(
-        `WEBHOOK_URL_NOT_PUBLIC: ${hostname} resolves to ${internal?.address ?? 'nothing'}, not a public address`,
+        `WEBHOOK_URL_NOT_PUBLIC: ${hostname} resolves to an address that is not public, or to none`,
       );
       refused.code = ADDRESS_REFUSED;
       return callback(refused, '', 0);

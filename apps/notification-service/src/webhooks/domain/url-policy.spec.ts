@@ -81,6 +81,14 @@ describe('checkWebhookUrl', () => {
     await expect(checkWebhookUrl(url, STRICT, dns)).resolves.toMatchObject({ outcome: 'refused', code });
   });
 
+  it('does not tell a client which internal address a name resolves to', async () => {
+    await expect(checkWebhookUrl('https://split.example.com/x', STRICT, dns)).resolves.toEqual({
+      outcome: 'refused',
+      code: 'WEBHOOK_URL_NOT_PUBLIC',
+      detail: 'split.example.com resolves to an address that is not public',
+    });
+  });
+
   it('allows http and loopback when local URLs are allowed, but still refuses a malformed URL', async () => {
     await expect(checkWebhookUrl('http://127.0.0.1:8080/x', LOCAL, dns)).resolves.toMatchObject({
       outcome: 'allowed',

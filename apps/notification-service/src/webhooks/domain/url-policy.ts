@@ -95,12 +95,13 @@ export async function checkWebhookUrl(
   if (addresses.length === 0) {
     return { outcome: 'refused', code: 'WEBHOOK_URL_UNRESOLVABLE', detail: `${form.host} does not resolve` };
   }
-  const internal = addresses.find((address) => !isPublicAddress(address));
-  if (internal !== undefined) {
+  // The detail does not name the address: a client must not learn the internal network's addresses
+  // by registering names of it (`postgres`, `kafka`).
+  if (addresses.some((address) => !isPublicAddress(address))) {
     return {
       outcome: 'refused',
       code: 'WEBHOOK_URL_NOT_PUBLIC',
-      detail: `${form.host} resolves to ${internal}, which is not a public address`,
+      detail: `${form.host} resolves to an address that is not public`,
     };
   }
   return { outcome: 'allowed', url: form.url };
