@@ -252,12 +252,16 @@ describe('per-client webhook endpoints, through the real broker', () => {
     };
     expect(captured.data).toMatchObject({ outcome: 'CAPTURED', amount: '5000', capturedAmount: '3000' });
 
-    // b's failure was recorded (its notification exists), and b did not subscribe to it: nothing sent.
+    // b's failure was recorded (its notification exists), and b did not subscribe to it: no delivery
+    // was created with it, in its transaction (so none can be sent later, after these checks).
     await waitFor(
       () => prisma.notification.count({ where: { transferId: failedB.payload.transferId } }),
       (count) => count === 1,
       { what: "b's failed transfer to be recorded" },
     );
+    await expect(
+      prisma.webhookDelivery.count({ where: { notification: { transferId: failedB.payload.transferId } } }),
+    ).resolves.toBe(0);
     const transfersOfA = new Set(ofA.map((event) => event.payload.transferId));
     expect(
       received.filter((request) => request.path === '/a').every((r) => transfersOfA.has(r.transferId)),
