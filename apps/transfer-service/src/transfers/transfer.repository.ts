@@ -282,14 +282,21 @@ export async function sumRefundingMinor(tx: SqlExecutor, paymentId: string): Pro
  * Locks up to `limit` holds still HELD whose expiry is at or before `now`, soonest first, skipping
  * those another transaction holds (a client's step, or another instance's expiry job): several
  * instances expire disjoint batches, and a step in flight is decided first; the job sees it next time.
+ * `except`: ids not to lock (holds this run could not expire).
  */
-export async function lockDueHolds(tx: SqlExecutor, now: Date, limit: number): Promise<Transfer[]> {
+export async function lockDueHolds(
+  tx: SqlExecutor,
+  now: Date,
+  limit: number,
+  except: readonly string[] = [],
+): Promise<Transfer[]> {
   const rows = await tx.query<TransferRow[]>(
     `SELECT ${TRANSFER_COLUMNS}
-       FROM transfers WHERE status = 'HELD' AND hold_expires_at <= $1::timestamptz
+       FROM transfers WHERE status = 'HELD' AND hold_expires_at <= $1::timestamptz AND id <> ALL ($3::uuid[])
       ORDER BY hold_expires_at LIMIT $2::int FOR UPDATE SKIP LOCKED`,
     now.toISOString(),
     limit,
+    except,
   );
   return rows.map(transferOf);
 }

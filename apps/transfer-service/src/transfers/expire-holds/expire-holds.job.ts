@@ -59,22 +59,33 @@ export class ExpireHoldsJob implements OnApplicationBootstrap, BeforeApplication
     await this.running;
   }
 
-  /** One run: batches of due holds until one is not full; returns how many holds it expired. */
+  /**
+   * One run: batches of due holds until one finds fewer than it asked for; returns how many holds it
+   * expired. A hold that could not be expired is passed over by the run's later batches, so however
+   * many such rows sort first, the holds due after them are reached (within MAX_BATCHES_PER_RUN).
+   */
   async run(now: () => Date = () => new Date()): Promise<number> {
     let expired = 0;
+    const passedOver = new Set<string>();
     for (let batch = 0; batch < MAX_BATCHES_PER_RUN; batch++) {
-      const count = await this.expireBatch(now());
+      const { locked, expired: count } = await this.expireBatch(now(), passedOver);
       expired += count;
-      if (count < this.batchSize) break;
+      if (locked < this.batchSize) break;
     }
     if (expired > 0) this.logger.log({ message: 'holds expired', count: expired });
     return expired;
   }
 
-  /** One transaction: the due holds locked, each decided ExpireHold, saved EXPIRING with its event. */
-  private async expireBatch(now: Date): Promise<number> {
-    const expired = await this.db.transaction(async (tx) => {
-      const rows = await lockDueHolds(tx, now, this.batchSize);
+  /**
+   * One transaction: the due holds locked (but those in `passedOver`), each decided ExpireHold, saved
+   * EXPIRING with its event. A hold that cannot be expired is added to `passedOver`.
+   */
+  private async expireBatch(
+    now: Date,
+    passedOver: Set<string>,
+  ): Promise<{ locked: number; expired: number }> {
+    const { locked, expired } = await this.db.transaction(async (tx) => {
+      const rows = await lockDueHolds(tx, now, this.batchSize, [...passedOver]);
       const states: KnownTransferState[] = [];
       const events: OncePayEvent[] = [];
       for (const row of rows) {
@@ -94,6 +105,7 @@ export class ExpireHoldsJob implements OnApplicationBootstrap, BeforeApplication
           states.push(decision.events.reduce(evolve, state) as KnownTransferState);
           events.push(...decision.events);
         } catch (error) {
+          passedOver.add(row.id);
           this.logger.error({
             message: 'a due hold could not be expired; left HELD',
             transferId: row.id,
@@ -102,13 +114,13 @@ export class ExpireHoldsJob implements OnApplicationBootstrap, BeforeApplication
         }
       }
       await saveTransferStates(tx, states, now, events);
-      return states.length;
+      return { locked: rows.length, expired: states.length };
     });
     if (expired > 0) {
       // Committed: the relay may publish the ReleaseRequested events, and the expiries count.
       this.outboxSignal.committed();
       this.metrics.holdsExpired(expired);
     }
-    return expired;
+    return { locked, expired };
   }
 }

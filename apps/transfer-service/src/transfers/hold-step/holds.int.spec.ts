@@ -3,10 +3,12 @@
 // the same key is accepted once it is HELD; a hold ends exactly one way (a second capture, a capture
 // after a void, 20 concurrent captures and voids: one 202, the rest 409), and not at all past its
 // expiry (HOLD_EXPIRED, before the job ran); a step replays under its key; the expiry job moves a due
-// hold to EXPIRING with its ReleaseRequested and leaves a not-due one; the ledger's HoldPlaced,
+// hold to EXPIRING with its ReleaseRequested and leaves a not-due one, and holds it cannot expire do not
+// keep it from those due after them; the ledger's HoldPlaced,
 // HoldCaptured and HoldReleased move the state machine to its final words; bad input is a 400.
 // The ledger's answers are handed to the handler as the ledger would publish them.
-import { PG_DATABASE, PRISMA } from '@oncepay/service-runtime';
+import { ConfigService } from '@nestjs/config';
+import { OUTBOX_SIGNAL, PG_DATABASE, PRISMA } from '@oncepay/service-runtime';
 import type { PgDatabase } from '@oncepay/sql';
 import {
   createTestDatabase,
@@ -22,6 +24,8 @@ import type { TransferDatabase } from '../../database';
 import { ExpireHoldsJob } from '../expire-holds/expire-holds.job';
 import { ledgerAnswerTo, type LedgerAnswerSpec } from '../ledger-answers.fixture';
 import { RecordLedgerResultHandler } from '../record-ledger-result/record-ledger-result.handler';
+import { TransferMetrics } from '../transfer-metrics';
+import * as repository from '../transfer.repository';
 
 type Json = Record<string, unknown>;
 
@@ -303,6 +307,36 @@ describe('holds: capture, void and expiry', () => {
     expect(metrics).toMatch(
       /^oncepay_transfers_settled_total\{status="EXPIRED",reason="",service="transfer-service"\} 1$/m,
     );
+  });
+
+  it('reaches the holds due after ones it cannot expire, however many of those sort first', async () => {
+    const job = service.app.get(ExpireHoldsJob);
+    const at = (seconds: number) => () => new Date(Date.now() + seconds * 1_000);
+    await job.run(at(50)); // what earlier tests left due
+    const unreadable = [await placedHold(30), await placedHold(30)];
+    const due = await placedHold(40);
+    // A job of batches of 2, the size of the rows it cannot read (a bug, or a row changed by hand),
+    // which sort first: a batch of them expires nothing but is full, so the run goes on past them.
+    const smallBatches = new ExpireHoldsJob(
+      service.app.get<PgDatabase>(PG_DATABASE),
+      service.app.get(OUTBOX_SIGNAL),
+      service.app.get(TransferMetrics),
+      new ConfigService({ HOLD_EXPIRY_INTERVAL_MS: 3_600_000, HOLD_EXPIRY_BATCH_SIZE: 2 }),
+    );
+    const readable = repository.toTransferState;
+    const cannotRead = jest.spyOn(repository, 'toTransferState').mockImplementation((row) => {
+      if (unreadable.includes(row.id)) throw new Error(`transfer ${row.id} cannot be read`);
+      return readable(row);
+    });
+    try {
+      expect(await smallBatches.run(at(50))).toBe(1);
+    } finally {
+      cannotRead.mockRestore();
+    }
+    expect(await rowOf(due)).toMatchObject({ status: 'EXPIRING' });
+    for (const id of unreadable) expect(await rowOf(id)).toMatchObject({ status: 'HELD' });
+    // Readable again, they expire at the next run.
+    expect(await job.run(at(50))).toBe(2);
   });
 
   it('refuses a step on a payment (409 NOT_A_HOLD), on a failed hold (409 HOLD_FAILED), and 404s an unknown or foreign one', async () => {
