@@ -130,6 +130,8 @@ describe('metrics of the three services', () => {
     expect(total(ledger, 'oncepay_consumer_events_total', { outcome: 'processed' })).toBe(2);
     expect(total(ledger, 'oncepay_consumer_batch_size_count')).toBeGreaterThanOrEqual(2);
     expect(ledger.some((s) => s.name === 'oncepay_consumer_lag_messages')).toBe(true);
+    expect(total(ledger, 'oncepay_consumer_state', { group: 'ledger-service', state: 'running' })).toBe(1);
+    expect(total(ledger, 'oncepay_consumer_state', { group: 'ledger-service' })).toBe(1);
 
     const transfers = await waitFor(
       () => scrape('transfer'),

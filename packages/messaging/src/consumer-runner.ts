@@ -131,7 +131,8 @@ export interface ConsumerObserver {
  * returned, or kafkajs waiting on a request that never settles (its issue #659): consuming has stopped
  * while the process looks well, and readiness says so. It is running again at the next sign of life.
  */
-export type ConsumerState = 'joining' | 'running' | 'stalled' | 'stopped' | 'failed';
+export const CONSUMER_STATES = ['joining', 'running', 'stalled', 'stopped', 'failed'] as const;
+export type ConsumerState = (typeof CONSUMER_STATES)[number];
 
 export interface ConsumerStatus {
   state: ConsumerState;

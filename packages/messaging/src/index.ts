@@ -1,6 +1,7 @@
 // Kafka behind one door: nothing else in OncePay imports kafkajs.
 export { backoffDelayMs, type BackoffPolicy } from './backoff';
 export {
+  CONSUMER_STATES,
   ConsumerRunner,
   DEFAULT_MAX_BATCH_SIZE,
   handleMatching,

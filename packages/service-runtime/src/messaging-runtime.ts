@@ -169,6 +169,7 @@ export abstract class EventConsumer implements OnApplicationBootstrap, BeforeApp
     this.watchDeadLetters(namespace);
     const runner = this.runner;
     this.status.registerConsumer(this.groupId, () => runner.status);
+    this.metrics.watchConsumer(this.groupId, () => runner.status.state);
     // Not awaited: after a crash, joining the group waits until the broker drops the dead member (a whole
     // session timeout), and HTTP should serve meanwhile. Readiness waits for the join instead. A failed
     // start is reported through onFailed.

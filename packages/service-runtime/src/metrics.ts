@@ -1,11 +1,17 @@
 // GET /metrics in Prometheus' text format (prom-client), one registry per service instance: HTTP
-// requests by route and status, what each consumer did with its events (handled, duplicates absorbed by
-// dedup, ignored, dead-lettered), retries, lag, the outbox (pending rows, the age of the oldest, publish
+// requests by route and status, each consumer's state and what it did with its events (handled,
+// duplicates absorbed by dedup, ignored, dead-lettered), retries, lag, the outbox (pending rows, the age of the oldest, publish
 // latency), the dead letters waiting for an operator, the database pool and the process.
 // Effectively-once, visible while it happens. Every label takes a bounded set of values: route
 // templates, never raw URLs; group and topic names; outcomes.
 import { Controller, Get, Header, Injectable } from '@nestjs/common';
-import { withTimeout, type ConsumerObserver, type HandleOutcome } from '@oncepay/messaging';
+import {
+  CONSUMER_STATES,
+  withTimeout,
+  type ConsumerObserver,
+  type ConsumerState,
+  type HandleOutcome,
+} from '@oncepay/messaging';
 import {
   collectDefaultMetrics,
   Counter,
@@ -52,6 +58,8 @@ export class ServiceMetrics {
   private readonly outboxPublishDuration: Histogram;
   /** One per consumer that watches its dead-letter topics; one gauge reads them all. */
   private readonly deadLetterSources: (() => Promise<Map<string, number>>)[] = [];
+  /** Each consumer's state, read at scrape time. */
+  private readonly consumerStates = new Map<string, () => ConsumerState>();
   private readonly outboxParked: Counter;
 
   constructor(serviceName: string) {
@@ -94,6 +102,18 @@ export class ServiceMetrics {
       name: 'oncepay_consumer_dead_letters_total',
       help: 'Messages dead-lettered, by reason: sent to a dead-letter topic, or written to the outbox with the settlement that ends their transfer, for the relay to send',
       labelNames: ['group', 'reason'],
+    });
+    const consumerStates = this.consumerStates;
+    this.gauge({
+      name: 'oncepay_consumer_state',
+      help: "Each consumer's state, one series per state, 1 for the one it is in: joining, running, stalled (no sign of life for STALL_AFTER_MS), stopped, failed",
+      labelNames: ['group', 'state'],
+      collect() {
+        for (const [group, stateOf] of consumerStates) {
+          const now = stateOf();
+          for (const state of CONSUMER_STATES) this.set({ group, state }, state === now ? 1 : 0);
+        }
+      },
     });
     this.consumerLag = this.gauge({
       name: 'oncepay_consumer_lag_messages',
@@ -220,6 +240,11 @@ export class ServiceMetrics {
       return reading;
     };
     this.deadLetterSources.push(counts);
+  }
+
+  /** The state of the consumer of `group`, read at each scrape (a stall shows without a log line). */
+  watchConsumer(group: string, state: () => ConsumerState): void {
+    this.consumerStates.set(group, state);
   }
 
   /** One handler call of `group`: its size, its duration, each event's outcome. */
