@@ -40,7 +40,11 @@ function el(tag, attributes = {}, ...children) {
 // The last 8 hex digits: random in every id. The first 8 of a time-ordered id (docs/adr/0016) are the
 // same for every transfer of the same minute.
 const shortId = (id) => id.slice(-8);
-const timeOf = (iso) => new Date(iso).toLocaleTimeString([], { hour12: false }) + '.' + iso.slice(20, 23);
+// The milliseconds from the Date, not the string: an instant without them (or with more) reads right.
+const timeOf = (iso) => {
+  const at = new Date(iso);
+  return at.toLocaleTimeString([], { hour12: false }) + '.' + String(at.getMilliseconds()).padStart(3, '0');
+};
 
 /** Minor units (a string) as major units, without ever going through a float. */
 function amountOf(minor, currency) {
