@@ -29,6 +29,11 @@ describe('the alerts', () => {
     expect(compose.services.prometheus?.volumes).toContain(
       './docker/prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro',
     );
+    // The `service` label is the whole name (`transfer-service`, metrics.ts): never suffixed again.
+    expect(read('docker/prometheus/alerts.yml')).not.toContain('}}-service');
+    expect(read('packages/service-runtime/src/metrics.ts')).toContain(
+      'setDefaultLabels({ service: serviceName })',
+    );
   });
 
   it('page on a parked outbox row at once', () => {
@@ -39,13 +44,13 @@ describe('the alerts', () => {
     exportsGauge('oncepay_outbox_parked_rows');
   });
 
-  it('page on a consumer stalled for two minutes past its own stall bound', () => {
-    expect(rule('OncePayConsumerStalled')).toMatchObject({
-      expr: 'max by (service, group) (oncepay_consumer_state{state="stalled"}) > 0',
-      for: '2m',
+  it('page on a consumer not running for three minutes (stalled, or rejoining while the broker is away)', () => {
+    expect(rule('OncePayConsumerNotRunning')).toMatchObject({
+      expr: 'max by (service, group) (oncepay_consumer_state{state!="running"}) > 0',
+      for: '3m',
       labels: { severity: 'page' },
     });
     exportsGauge('oncepay_consumer_state');
-    expect(read('packages/messaging/src/consumer-runner.ts')).toMatch(/CONSUMER_STATES = \[[^\]]*'stalled'/);
+    expect(read('packages/messaging/src/consumer-runner.ts')).toMatch(/CONSUMER_STATES = \[[^\]]*'running'/);
   });
 });
