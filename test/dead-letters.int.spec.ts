@@ -230,6 +230,8 @@ describe('dead letters with a way out (npm run dlq)', () => {
 
     const discard = await runDlq(['discard', '--all', '--reason', 'failed by design as UNPROCESSABLE']);
     expect(discard.code).toBe(0);
+    // The ledger settled this request as it dead-lettered it: discarding it leaves nothing undone.
+    expect(discard.stderr).not.toContain('WARNING');
     expect(JSON.parse(discard.stdout.split('\n')[0] as string)).toMatchObject({
       action: 'discarded',
       ref,

@@ -131,6 +131,12 @@ export interface ConsumerObserver {
  * returned, or kafkajs waiting on a request that never settles (its issue #659): consuming has stopped
  * while the process looks well, and readiness says so. It is running again at the next sign of life.
  */
+/**
+ * What a dead letter's reason carries when the service could not settle its event before dead-lettering
+ * it (settleBeforeDeadLetter): its story did not end, and a replay is what ends it (npm run dlq reads it).
+ */
+export const NOT_SETTLED = '; not settled:';
+
 export const CONSUMER_STATES = ['joining', 'running', 'stalled', 'stopped', 'failed'] as const;
 export type ConsumerState = (typeof CONSUMER_STATES)[number];
 
@@ -595,7 +601,7 @@ export class ConsumerRunner {
         ...where([item]),
         error: describeError(failure),
       });
-      return '; not settled: the database refused the service itself (replay it once that is fixed)';
+      return `${NOT_SETTLED} the database refused the service itself (replay it once that is fixed)`;
     }
     try {
       return (await settle(item, deadLetter)) === 'settled_with_dead_letter' ? null : '';
@@ -609,7 +615,7 @@ export class ConsumerRunner {
         throw error;
       }
       this.logger.error('could not settle the event before dead-lettering it', context);
-      return `; not settled: ${describeError(error)}`;
+      return `${NOT_SETTLED} ${describeError(error)}`;
     }
   }
 

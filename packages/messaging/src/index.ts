@@ -5,6 +5,7 @@ export {
   ConsumerRunner,
   DEFAULT_MAX_BATCH_SIZE,
   handleMatching,
+  NOT_SETTLED,
   oneAtATime,
   type BatchEventHandler,
   type ConsumerObserver,

@@ -2,9 +2,9 @@
 // from the message's headers and its decoded value; an undecodable value said to be one; the list's
 // columns and counts; and `show` with every header and the event pretty-printed.
 import { encodeEvent } from '@oncepay/contracts';
-import { deadLetterRecord, type IncomingMessage } from '@oncepay/messaging';
+import { deadLetterRecord, NOT_SETTLED, type IncomingMessage } from '@oncepay/messaging';
 import { sampleTransferRequested } from '@oncepay/test-support';
-import { formatList, formatShow, showJson, viewOf } from './dead-letter-view';
+import { formatList, formatShow, leftUndoneByDiscard, showJson, viewOf } from './dead-letter-view';
 
 const event = sampleTransferRequested();
 
@@ -114,5 +114,27 @@ describe('formatShow and showJson', () => {
     const text = formatShow(deadLetterOf('not an event'), 'waiting');
     expect(text).toContain('event        (undecodable: value is not valid JSON)');
     expect(text).toMatch(/value \(as it arrived\)\n {2}not an event$/);
+  });
+});
+
+describe('leftUndoneByDiscard', () => {
+  const view = viewOf(deadLetterOf(encodeEvent(event).value));
+
+  it('is nothing for a transfer request the ledger settled as it dead-lettered it', () => {
+    expect(leftUndoneByDiscard(view)).toBeNull();
+  });
+
+  it('names a request dead-lettered unsettled, any other event and an undecodable message', () => {
+    const unsettled = { ...view, reason: `handler failed: boom${NOT_SETTLED} the database refused` };
+    expect(leftUndoneByDiscard(unsettled)).toBe(
+      `TransferRequested ${event.id} of transfer ${event.aggregateId} will never be handled by ledger-service: ` +
+        'what it would have done is not done (a transfer may stay where it is; npm run audit names it)',
+    );
+    expect(leftUndoneByDiscard({ ...view, eventType: 'TransferPosted' })).toMatch(
+      /^TransferPosted .* will never be handled by ledger-service/,
+    );
+    expect(leftUndoneByDiscard(viewOf(deadLetterOf('not json')))).toMatch(
+      /^an undecodable message will never be handled by ledger-service/,
+    );
   });
 });

@@ -2,7 +2,7 @@
 // consumer gave up on it, when and why. Built from the message alone (its x-dlt-* headers and its
 // value, decoded with the contracts' codec), and printed as a table, a page or JSON.
 import { decodeEvent } from '@oncepay/contracts';
-import { DLT_HEADERS, formatDeadLetterRef, type IncomingMessage } from '@oncepay/messaging';
+import { DLT_HEADERS, formatDeadLetterRef, NOT_SETTLED, type IncomingMessage } from '@oncepay/messaging';
 
 export interface DeadLetterView {
   ref: string;
@@ -35,6 +35,23 @@ export function viewOf(message: IncomingMessage): DeadLetterView {
     failedAt: header(DLT_HEADERS.failedAt),
     attempts: attempts === null || !/^\d+$/.test(attempts) ? null : Number(attempts),
   };
+}
+
+/**
+ * What discarding `view` leaves undone, for a warning; null when nothing: a transfer request the ledger
+ * settled as it dead-lettered it (the transfer FAILED, UNPROCESSABLE) ends no story by being discarded.
+ * Any other dead letter is an event its consumer never handled, and never will once discarded.
+ */
+export function leftUndoneByDiscard(view: DeadLetterView): string | null {
+  const settled = view.eventType === 'TransferRequested' && !(view.reason ?? '').includes(NOT_SETTLED);
+  if (settled) return null;
+  const what =
+    view.eventType === null ? 'an undecodable message' : `${view.eventType} ${String(view.eventId)}`;
+  const transfer = view.transferId === null ? '' : ` of transfer ${view.transferId}`;
+  return (
+    `${what}${transfer} will never be handled by ${view.consumerGroup ?? 'its consumer'}: ` +
+    'what it would have done is not done (a transfer may stay where it is; npm run audit names it)'
+  );
 }
 
 const LIST_COLUMNS: [string, (view: DeadLetterView) => string][] = [

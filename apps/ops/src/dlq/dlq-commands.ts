@@ -16,7 +16,7 @@ import {
   type WaitingRange,
 } from '@oncepay/messaging';
 import type { Selection } from './cli-options';
-import { formatList, formatShow, showJson, viewOf } from './dead-letter-view';
+import { formatList, formatShow, leftUndoneByDiscard, showJson, viewOf } from './dead-letter-view';
 
 type Kafka = ReturnType<typeof createKafkaClient>;
 type Admin = ReturnType<Kafka['admin']>;
@@ -29,6 +29,8 @@ export interface DlqContext {
   operator: string;
   /** Where the output goes, one chunk per call (stdout in main). */
   print: (text: string) => void;
+  /** Where warnings go (stderr in main), apart from the JSON lines of `print`. */
+  warn: (text: string) => void;
   now?: () => Date;
 }
 
@@ -138,6 +140,8 @@ export async function discardDeadLetters(
   for (const message of messages) {
     await moveDeadLetterCursor(context.admin, cursorGroupOf(context), message);
     logDealtWith(context, 'discarded', message, reason, {});
+    const undone = leftUndoneByDiscard(viewOf(message));
+    if (undone !== null) context.warn(`[dlq] WARNING: ${undone}`);
   }
   context.print(`[dlq] discarded ${messages.length} dead letter${messages.length === 1 ? '' : 's'}`);
   return 0;

@@ -58,6 +58,7 @@ async function main(): Promise<number> {
     namespace: config.namespace,
     operator: config.operator,
     print: (text) => console.log(text),
+    warn: (text) => console.error(text),
   };
   try {
     return await run(context, command);
