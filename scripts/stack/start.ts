@@ -96,7 +96,10 @@ function printReady(): void {
   log(
     `  console               http://127.0.0.1:${stackConfig.consolePort}/  (transfers live, timelines, the lab)`,
   );
-  log(`  PostgreSQL  ${postgresUrl('postgres')}`);
+  // The published dev password is shown; one of the operator's own (ONCEPAY_POSTGRES_PASSWORD) is not
+  // printed where a terminal or a CI log keeps it.
+  const ownPassword = process.env.ONCEPAY_POSTGRES_PASSWORD !== undefined;
+  log(`  PostgreSQL  ${postgresUrl('postgres', undefined, ownPassword ? '***' : undefined)}`);
   log(`  Kafka       ${kafkaBrokers()}`);
   if (stackConfig.devApiKeys) {
     log('Demo data: a treasury, alice (demo-a, 1000.00 EUR) and bob (demo-b). Try a transfer:');
