@@ -304,6 +304,8 @@ export interface operations {
             /** @description At least one of them is not */
             503: {
                 headers: {
+                    /** @description Seconds to wait before sending again */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -333,6 +335,8 @@ export interface operations {
             /** @description At least one of them is not */
             503: {
                 headers: {
+                    /** @description Seconds to wait before sending again */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {

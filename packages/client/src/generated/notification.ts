@@ -427,6 +427,8 @@ export interface operations {
             /** @description At least one of them is not */
             503: {
                 headers: {
+                    /** @description Seconds to wait before sending again */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -456,6 +458,8 @@ export interface operations {
             /** @description At least one of them is not */
             503: {
                 headers: {
+                    /** @description Seconds to wait before sending again */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -381,6 +381,8 @@ export interface operations {
             /** @description At least one of them is not */
             503: {
                 headers: {
+                    /** @description Seconds to wait before sending again */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -410,6 +412,8 @@ export interface operations {
             /** @description At least one of them is not */
             503: {
                 headers: {
+                    /** @description Seconds to wait before sending again */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
