@@ -5,7 +5,7 @@
 // (the runner then sends nothing), and decides what happens when it fails itself.
 import { encodeEvent } from '@oncepay/contracts';
 import { sampleTransferRequested } from '@oncepay/test-support';
-import type { Kafka } from 'kafkajs';
+import type { EachBatchPayload, Kafka } from 'kafkajs';
 import { ConsumerRunner, type BatchEventHandler, type ConsumerRunnerOptions } from './consumer-runner';
 import type { DeadLetter } from './dead-letter';
 import type { IncomingMessage } from './incoming-message';
@@ -142,27 +142,53 @@ describe('ConsumerRunner settleBeforeDeadLetter', () => {
 });
 
 describe('ConsumerRunner stall', () => {
-  /** A kafkajs consumer that joins and runs at once, and lets the test emit its instrumentation events. */
+  /**
+   * A kafkajs consumer that joins and runs at once, lets the test emit its instrumentation events (a
+   * fetch's with the broker's node id) and hands it the runner's eachBatch, to call with a batch.
+   */
   function instrumentedConsumer() {
     const events = {
       GROUP_JOIN: 'group_join',
       CRASH: 'crash',
       REBALANCING: 'rebalancing',
+      FETCH_START: 'fetch_start',
       FETCH: 'fetch',
       START_BATCH_PROCESS: 'start_batch_process',
       END_BATCH_PROCESS: 'end_batch_process',
     };
-    const listeners = new Map<string, () => void>();
+    const listeners = new Map<string, (event: { payload: unknown }) => void>();
+    let eachBatch: ((payload: EachBatchPayload) => Promise<void>) | null = null;
     const consumer = {
       events,
-      on: (event: string, listener: () => void) => void listeners.set(event, listener),
+      on: (event: string, listener: (event: { payload: unknown }) => void) =>
+        void listeners.set(event, listener),
       connect: () => Promise.resolve(),
       subscribe: () => Promise.resolve(),
-      run: () => Promise.resolve(),
+      run: (config: { eachBatch: (payload: EachBatchPayload) => Promise<void> }) => {
+        eachBatch = config.eachBatch;
+        return Promise.resolve();
+      },
       disconnect: () => Promise.resolve(),
     };
-    const emit = (event: keyof typeof events) => listeners.get(events[event])!();
-    return { kafka: { consumer: () => consumer } as unknown as Kafka, emit };
+    const emit = (event: keyof typeof events, nodeId = 1) =>
+      listeners.get(events[event])!({ payload: { nodeId } });
+    /** One batch of one message through the runner's eachBatch; `heartbeat` is the batch's own. */
+    const batch = (heartbeat: () => Promise<void>) =>
+      eachBatch!({
+        batch: {
+          topic: 'spec.topic',
+          partition: 0,
+          highWatermark: '8',
+          messages: [{ ...message(), offset: '7' }],
+        },
+        resolveOffset: () => undefined,
+        commitOffsetsIfNecessary: () => Promise.resolve(),
+        uncommittedOffsets: () => ({ topics: [] }),
+        heartbeat,
+        isRunning: () => true,
+        isStale: () => false,
+      } as unknown as EachBatchPayload);
+    return { kafka: { consumer: () => consumer } as unknown as Kafka, emit, batch };
   }
 
   it('is stalled once running without a fetch or a batch for stallAfterMs, and running at the next one', async () => {
@@ -191,8 +217,8 @@ describe('ConsumerRunner stall', () => {
     expect(runner.status).toEqual({ state: 'running' });
   });
 
-  it('takes a handler call and a heartbeat within a batch as signs of life', async () => {
-    const { kafka, emit } = instrumentedConsumer();
+  it('takes a handler call and the batch heartbeat it wraps as signs of life', async () => {
+    const { kafka, emit, batch } = instrumentedConsumer();
     let nowMs = 0;
     const seen: string[] = [];
     let runner: ConsumerRunner | null = null;
@@ -211,5 +237,75 @@ describe('ConsumerRunner stall', () => {
     expect(seen).toEqual(['running', 'running']);
     nowMs += 11_000;
     expect(runner.status.state).toBe('stalled');
+
+    // Through kafkajs' eachBatch: its heartbeat, called after the chunk, counts (and is kafkajs' own).
+    emit('GROUP_JOIN');
+    let heartbeats = 0;
+    const seenAtHeartbeat: string[] = [];
+    await batch(() => {
+      heartbeats += 1;
+      nowMs += 59_000;
+      seenAtHeartbeat.push(runner!.status.state);
+      return Promise.resolve();
+    });
+    // The handler call began the batch's 50 s; kafkajs' heartbeat 59 s later still finds it running
+    // only because the runner's wrapper marked the heartbeat's call (109 s after the handler's).
+    expect({ heartbeats, seen: seen.slice(2), seenAtHeartbeat }).toEqual({
+      heartbeats: 1,
+      seen: ['running'],
+      seenAtHeartbeat: ['running'],
+    });
+    expect(runner.status).toEqual({ state: 'running' });
+  });
+
+  it('is stalled by a batch with no progress, however lively the fetch loops of other brokers', async () => {
+    const { kafka, emit, batch } = instrumentedConsumer();
+    let nowMs = 0;
+    let runner: ConsumerRunner | null = null;
+    const seen: unknown[] = [];
+    // The handler call hangs 90 s, while broker 2 (no partition of this consumer) answers empty fetches.
+    const hanging: BatchEventHandler = (events) => {
+      for (let i = 0; i < 9; i++) {
+        nowMs += 10_000;
+        emit('FETCH_START', 2);
+        emit('FETCH', 2);
+      }
+      seen.push(runner!.status);
+      return Promise.resolve(events.map(() => 'processed' as const));
+    };
+    runner = runnerWith(hanging, [], { kafka, stallAfterMs: 60_000, now: () => new Date(nowMs) });
+    await runner.start();
+    emit('GROUP_JOIN');
+    await batch(heartbeat);
+    expect(seen).toEqual([
+      { state: 'stalled', failure: 'a batch has made no progress (no handler call, no heartbeat) for 90 s' },
+    ]);
+    expect(runner.status).toEqual({ state: 'running' });
+  });
+
+  it("is stalled by one broker's fetch left unanswered, however lively the others", async () => {
+    const { kafka, emit } = instrumentedConsumer();
+    let nowMs = 0;
+    const runner = runnerWith(failing, [], { kafka, stallAfterMs: 60_000, now: () => new Date(nowMs) });
+    await runner.start();
+    emit('GROUP_JOIN');
+    emit('FETCH_START', 3);
+    for (let i = 0; i < 7; i++) {
+      nowMs += 10_000;
+      emit('FETCH_START', 1);
+      emit('FETCH', 1);
+    }
+    expect(runner.status).toEqual({
+      state: 'stalled',
+      failure: 'a fetch from broker 3 has not been answered for 70 s',
+    });
+    emit('FETCH', 3);
+    expect(runner.status).toEqual({ state: 'running' });
+    // A crash or a new generation starts the fetch loops anew: a fetch that threw is not waited for.
+    emit('FETCH_START', 3);
+    nowMs += 70_000;
+    emit('FETCH', 1);
+    emit('GROUP_JOIN');
+    expect(runner.status).toEqual({ state: 'running' });
   });
 });

@@ -13,7 +13,8 @@
 //   crash or rebalance then redelivers up to that interval's batches, which dedup absorbs
 //   (docs/adr/0015-coalesced-offset-commits.md);
 // - retriable failures (database or broker away) are retried with capped backoff and, past the bound,
-//   handed back to kafkajs, which restarts the consumer from the last committed offset. Any other
+//   handed back to kafkajs, which fetches the batch again itself (its retries, about two minutes) and
+//   then restarts the consumer from the last committed offset. Any other
 //   failure of a batch splits it: its events are handled one by one, so only the event that really
 //   fails is retried a bounded number of times and then dead-lettered, and the others still commit;
 // - before such an event is dead-lettered, an optional `settleBeforeDeadLetter` lets the service end
@@ -130,6 +131,10 @@ export interface ConsumerObserver {
  * lingerMs, so this is a broker that has not answered for that long, a handler call that has not
  * returned, or kafkajs waiting on a request that never settles (its issue #659): consuming has stopped
  * while the process looks well, and readiness says so. It is running again at the next sign of life.
+ * With several brokers kafkajs runs one fetch loop per broker, and a broker that leads none of the
+ * consumer's partitions answers an empty fetch every lingerMs whatever the others do: so a batch with
+ * no handler call or heartbeat for stallAfterMs, or one broker's fetch unanswered for that long, is a
+ * stall too, however lively the other loops are.
  */
 /**
  * What a dead letter's reason carries when the service could not settle its event before dead-lettering
@@ -218,6 +223,11 @@ export class ConsumerRunner {
   private current: ConsumerStatus = { state: 'joining' };
   /** The last sign of life: a join or rebalance, a fetch made, a batch begun or ended, a handler call, a heartbeat. */
   private lastSignOfLifeMs: number;
+  /** Batches in eachBatch now (one at a time, partitionsConsumedConcurrently 1), and their last progress. */
+  private batchesInFlight = 0;
+  private lastBatchProgressMs = 0;
+  /** The fetches asked of each broker (by node id) and not answered yet: when each began. */
+  private readonly fetchesInFlight = new Map<number, number>();
   private readonly stallAfterMs: number;
   /** The offsets resolved (handled) and not committed yet, as kafkajs keeps them; set by the first batch. */
   private uncommittedOffsets: EachBatchPayload['uncommittedOffsets'] | null = null;
@@ -256,12 +266,23 @@ export class ConsumerRunner {
 
   get status(): ConsumerStatus {
     if (this.current.state !== 'running') return this.current;
-    const silentMs = this.now().getTime() - this.lastSignOfLifeMs;
-    if (silentMs <= this.stallAfterMs) return this.current;
-    return {
-      state: 'stalled',
-      failure: `no fetch made and no batch progress for ${Math.round(silentMs / 1000)} s`,
-    };
+    const stall = this.stallOf(this.now().getTime());
+    return stall === null ? this.current : { state: 'stalled', failure: stall };
+  }
+
+  /** Why a running consumer is stalled at `nowMs` (see ConsumerState), or null. */
+  private stallOf(nowMs: number): string | null {
+    const seconds = (sinceMs: number) => Math.round((nowMs - sinceMs) / 1000);
+    const stale = (sinceMs: number) => nowMs - sinceMs > this.stallAfterMs;
+    if (stale(this.lastSignOfLifeMs))
+      return `no fetch made and no batch progress for ${seconds(this.lastSignOfLifeMs)} s`;
+    if (this.batchesInFlight > 0 && stale(this.lastBatchProgressMs))
+      return `a batch has made no progress (no handler call, no heartbeat) for ${seconds(this.lastBatchProgressMs)} s`;
+    for (const [nodeId, startedMs] of this.fetchesInFlight) {
+      if (stale(startedMs))
+        return `a fetch from broker ${nodeId} has not been answered for ${seconds(startedMs)} s`;
+    }
+    return null;
   }
 
   /**
@@ -269,15 +290,25 @@ export class ConsumerRunner {
    * the group). A failure to start marks the consumer failed (onFailed) and rejects.
    */
   async start(): Promise<void> {
-    const { GROUP_JOIN, CRASH, REBALANCING, FETCH, START_BATCH_PROCESS, END_BATCH_PROCESS } =
+    const { GROUP_JOIN, CRASH, REBALANCING, FETCH_START, FETCH, START_BATCH_PROCESS, END_BATCH_PROCESS } =
       this.consumer.events;
     // A rebalance starts a rejoin that may wait out the rebalance timeout (60 s) while another member
     // finishes its batch: a sign of life at its start, so STALL_AFTER_MS covers it. It does not make
     // the consumer `joining`: readiness would drop every instance of the group at each rebalance.
-    for (const sign of [FETCH, START_BATCH_PROCESS, END_BATCH_PROCESS, REBALANCING])
+    for (const sign of [START_BATCH_PROCESS, END_BATCH_PROCESS, REBALANCING])
       this.consumer.on(sign, () => this.markAlive());
+    this.consumer.on(
+      FETCH_START,
+      ({ payload }) => void this.fetchesInFlight.set(payload.nodeId, this.now().getTime()),
+    );
+    this.consumer.on(FETCH, ({ payload }) => {
+      this.fetchesInFlight.delete(payload.nodeId);
+      this.markAlive();
+    });
     this.consumer.on(GROUP_JOIN, () => {
       this.markAlive();
+      // Fetch loops start anew with each generation; one that threw left its fetch here.
+      this.fetchesInFlight.clear();
       // A new generation: what the last one resolved and did not commit is redelivered (and deduped).
       this.uncommittedOffsets = null;
       if (this.current.state === 'joining') this.current = { state: 'running' };
@@ -289,6 +320,7 @@ export class ConsumerRunner {
       // A join that stop() cut short ends in a crash kafkajs would restart from: disconnect it again.
       if (this.current.state === 'stopped') return void this.consumer.disconnect().catch(() => undefined);
       if (this.current.state === 'failed') return;
+      this.fetchesInFlight.clear();
       if (payload.restart) this.current = { state: 'joining' };
       else this.fail(payload.error);
     });
@@ -331,6 +363,12 @@ export class ConsumerRunner {
     this.lastSignOfLifeMs = this.now().getTime();
   }
 
+  /** A sign of life of the batch in flight (a handler call, a heartbeat): no other fetch loop's counts. */
+  private markBatchProgress(): void {
+    this.markAlive();
+    this.lastBatchProgressMs = this.lastSignOfLifeMs;
+  }
+
   /** A method, not a field read, so the type checker does not narrow the state across the awaits. */
   private stopped(): boolean {
     return this.current.state === 'stopped';
@@ -346,13 +384,24 @@ export class ConsumerRunner {
   }
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, commitOffsetsIfNecessary, isRunning, isStale } = payload;
     // Called after each chunk and between retries: a batch that takes long but moves is not a stall.
     const heartbeat = () => {
-      this.markAlive();
+      this.markBatchProgress();
       return payload.heartbeat();
     };
     this.uncommittedOffsets = payload.uncommittedOffsets;
+    this.batchesInFlight += 1;
+    this.markBatchProgress();
+    try {
+      await this.eachChunk(payload, heartbeat);
+    } finally {
+      this.batchesInFlight -= 1;
+    }
+  }
+
+  /** The batch's chunks of at most maxBatchSize, each handled, resolved and (when due) committed. */
+  private async eachChunk(payload: EachBatchPayload, heartbeat: () => Promise<void>): Promise<void> {
+    const { batch, resolveOffset, commitOffsetsIfNecessary, isRunning, isStale } = payload;
     for (let start = 0; start < batch.messages.length; start += this.maxBatchSize) {
       if (!isRunning() || isStale()) return;
       const chunk = batch.messages.slice(start, start + this.maxBatchSize);
@@ -620,7 +669,7 @@ export class ConsumerRunner {
   }
 
   private async callHandler(events: readonly ConsumedEvent[]): Promise<HandleOutcome[]> {
-    this.markAlive();
+    this.markBatchProgress();
     const outcomes = await this.options.handleBatch(events);
     if (outcomes.length !== events.length)
       throw new Error(`batch handler returned ${outcomes.length} outcomes for ${events.length} events`);
