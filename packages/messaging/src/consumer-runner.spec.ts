@@ -2,7 +2,9 @@
 // bounded attempts while it runs, and never while it stops (a restart, a rebalance), when what fails is
 // most likely the closing pool or client: then the event is left uncommitted for its next owner. And
 // that the settleBeforeDeadLetter hook runs first, once, takes the dead letter into its own transaction
-// (the runner then sends nothing), and decides what happens when it fails itself.
+// (the runner then sends nothing), and decides what happens when it fails itself. When a running
+// consumer is stalled (no sign of life; a batch with no progress, or one broker's fetch unanswered,
+// whatever the other fetch loops do), and that stop() does not wait on a commit the broker never answers.
 import { encodeEvent } from '@oncepay/contracts';
 import { sampleTransferRequested } from '@oncepay/test-support';
 import type { EachBatchPayload, Kafka } from 'kafkajs';
@@ -141,56 +143,60 @@ describe('ConsumerRunner settleBeforeDeadLetter', () => {
   });
 });
 
-describe('ConsumerRunner stall', () => {
-  /**
-   * A kafkajs consumer that joins and runs at once, lets the test emit its instrumentation events (a
-   * fetch's with the broker's node id) and hands it the runner's eachBatch, to call with a batch.
-   */
-  function instrumentedConsumer() {
-    const events = {
-      GROUP_JOIN: 'group_join',
-      CRASH: 'crash',
-      REBALANCING: 'rebalancing',
-      FETCH_START: 'fetch_start',
-      FETCH: 'fetch',
-      START_BATCH_PROCESS: 'start_batch_process',
-      END_BATCH_PROCESS: 'end_batch_process',
-    };
-    const listeners = new Map<string, (event: { payload: unknown }) => void>();
-    let eachBatch: ((payload: EachBatchPayload) => Promise<void>) | null = null;
-    const consumer = {
-      events,
-      on: (event: string, listener: (event: { payload: unknown }) => void) =>
-        void listeners.set(event, listener),
-      connect: () => Promise.resolve(),
-      subscribe: () => Promise.resolve(),
-      run: (config: { eachBatch: (payload: EachBatchPayload) => Promise<void> }) => {
-        eachBatch = config.eachBatch;
-        return Promise.resolve();
+/**
+ * A kafkajs consumer that joins and runs at once, lets the test emit its instrumentation events (a
+ * fetch's with the broker's node id) and hands it the runner's eachBatch, to call with a batch.
+ */
+function instrumentedConsumer() {
+  const events = {
+    GROUP_JOIN: 'group_join',
+    CRASH: 'crash',
+    REBALANCING: 'rebalancing',
+    FETCH_START: 'fetch_start',
+    FETCH: 'fetch',
+    START_BATCH_PROCESS: 'start_batch_process',
+    END_BATCH_PROCESS: 'end_batch_process',
+  };
+  const listeners = new Map<string, (event: { payload: unknown }) => void>();
+  let eachBatch: ((payload: EachBatchPayload) => Promise<void>) | null = null;
+  const consumer = {
+    events,
+    on: (event: string, listener: (event: { payload: unknown }) => void) =>
+      void listeners.set(event, listener),
+    connect: () => Promise.resolve(),
+    subscribe: () => Promise.resolve(),
+    run: (config: { eachBatch: (payload: EachBatchPayload) => Promise<void> }) => {
+      eachBatch = config.eachBatch;
+      return Promise.resolve();
+    },
+    disconnect: () => Promise.resolve(),
+    // The broker is away: a commit kafkajs retries for minutes.
+    commitOffsets: () => new Promise<void>(() => undefined),
+  };
+  const emit = (event: keyof typeof events, nodeId = 1) =>
+    listeners.get(events[event])!({ payload: { nodeId } });
+  /** One batch of one message through the runner's eachBatch; `heartbeat` is the batch's own. */
+  const batch = (heartbeat: () => Promise<void>) =>
+    eachBatch!({
+      batch: {
+        topic: 'spec.topic',
+        partition: 0,
+        highWatermark: '8',
+        messages: [{ ...message(), offset: '7' }],
       },
-      disconnect: () => Promise.resolve(),
-    };
-    const emit = (event: keyof typeof events, nodeId = 1) =>
-      listeners.get(events[event])!({ payload: { nodeId } });
-    /** One batch of one message through the runner's eachBatch; `heartbeat` is the batch's own. */
-    const batch = (heartbeat: () => Promise<void>) =>
-      eachBatch!({
-        batch: {
-          topic: 'spec.topic',
-          partition: 0,
-          highWatermark: '8',
-          messages: [{ ...message(), offset: '7' }],
-        },
-        resolveOffset: () => undefined,
-        commitOffsetsIfNecessary: () => Promise.resolve(),
-        uncommittedOffsets: () => ({ topics: [] }),
-        heartbeat,
-        isRunning: () => true,
-        isStale: () => false,
-      } as unknown as EachBatchPayload);
-    return { kafka: { consumer: () => consumer } as unknown as Kafka, emit, batch };
-  }
+      resolveOffset: () => undefined,
+      commitOffsetsIfNecessary: () => Promise.resolve(),
+      uncommittedOffsets: () => ({
+        topics: [{ topic: 'spec.topic', partitions: [{ partition: 0, offset: '8' }] }],
+      }),
+      heartbeat,
+      isRunning: () => true,
+      isStale: () => false,
+    } as unknown as EachBatchPayload);
+  return { kafka: { consumer: () => consumer } as unknown as Kafka, emit, batch };
+}
 
+describe('ConsumerRunner stall', () => {
   it('is stalled once running without a fetch or a batch for stallAfterMs, and running at the next one', async () => {
     const { kafka, emit } = instrumentedConsumer();
     let nowMs = 0;
@@ -307,5 +313,30 @@ describe('ConsumerRunner stall', () => {
     emit('FETCH', 1);
     emit('GROUP_JOIN');
     expect(runner.status).toEqual({ state: 'running' });
+  });
+});
+
+describe('ConsumerRunner stop', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('gives up the commit of what was handled after a bound, and disconnects', async () => {
+    const { kafka, emit, batch } = instrumentedConsumer();
+    const processed: BatchEventHandler = (events) => Promise.resolve(events.map(() => 'processed' as const));
+    const warned: string[] = [];
+    const runner = runnerWith(processed, [], {
+      kafka,
+      logger: { info: () => undefined, warn: (message) => void warned.push(message), error: () => undefined },
+    });
+    await runner.start();
+    emit('GROUP_JOIN');
+    await batch(heartbeat);
+    jest.useFakeTimers();
+    let stopped = false;
+    const stopping = runner.stop().then(() => (stopped = true));
+    await jest.advanceTimersByTimeAsync(4_999);
+    expect(stopped).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    await stopping;
+    expect(warned).toEqual(['offsets not committed at stop; the next owner gets those batches again']);
   });
 });

@@ -27,6 +27,7 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { backoffDelayMs, type BackoffPolicy } from './backoff';
 import { deadLetterRecord, type DeadLetter } from './dead-letter';
 import { METADATA_MAX_AGE_MS } from './kafka-client';
+import { withTimeout } from './kafka-health';
 import { describeError, isDatabaseSetupError, isRetriableError } from '@oncepay/sql';
 import { toIncomingMessage, type IncomingMessage } from './incoming-message';
 import { jsonLineLogger, type MessagingLogger } from './logger';
@@ -198,6 +199,13 @@ export const DEFAULT_LINGER_MS = 10;
  * is not a stall, more than a minute of silence is.
  */
 export const STALL_AFTER_MS = 75_000;
+
+/**
+ * How long stop() waits for the commit of what was handled. kafkajs retries a commit for minutes while
+ * the broker is away, longer than a supervisor's grace before SIGKILL; what is not committed is only
+ * redelivered to the next owner, and deduplicated.
+ */
+const STOP_COMMIT_TIMEOUT_MS = 5_000;
 /** A fetch holding this much is answered at once: about a full batch of OncePay's events (~1 KB each). */
 const FETCH_MIN_BYTES = 256 * 1024;
 
@@ -352,9 +360,18 @@ export class ConsumerRunner {
     const wasRunning = this.current.state === 'running';
     this.current = { state: 'stopped' };
     this.cancelIdleCommit();
-    await this.idleCommitting;
-    // Still a member: hand over what was handled, so the next owner does not get it again.
-    if (wasRunning) await this.commitUncommitted();
+    // Still a member: hand over what was handled, so the next owner does not get it again; bounded.
+    const handOver = async () => {
+      await this.idleCommitting;
+      if (wasRunning) await this.commitUncommitted();
+    };
+    await withTimeout(handOver(), STOP_COMMIT_TIMEOUT_MS, 'the offset commit at stop').catch(
+      (error: unknown) =>
+        this.logger.warn('offsets not committed at stop; the next owner gets those batches again', {
+          groupId: this.options.groupId,
+          error: describeError(error),
+        }),
+    );
     await this.consumer.disconnect();
   }
 

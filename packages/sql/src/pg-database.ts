@@ -43,7 +43,11 @@ export class PgDatabase implements SqlExecutor {
     const tx = new LazyTransaction(client);
     try {
       const result = await fn(tx);
-      if (tx.opened) await client.query('COMMIT');
+      // PostgreSQL answers COMMIT in a failed transaction (a statement error `fn` caught and went on
+      // from) with ROLLBACK and no error: nothing was written, and the caller must not hear "committed"
+      // (a consumer would commit the event's offset over work that never happened).
+      if (tx.opened && (await client.query('COMMIT')).command !== 'COMMIT')
+        throw new Error('the transaction was rolled back at COMMIT: a statement in it had failed');
       return result;
     } catch (error) {
       // A connection that cannot even roll back is not given back to the pool.
