@@ -2,8 +2,9 @@
 // publish and the mark-as-sent (so the batch goes out twice) still yields exactly one effect per
 // event in each consumer group, because consumers deduplicate on the event id; and that a relay whose
 // LISTEN connection the database dropped listens again and is woken by the next NOTIFY; and that a
-// woken relay lingers so rows committed right behind the first go out in the same pass; and that a pass
-// on node-postgres costs four round trips to the database.
+// woken relay lingers so rows committed right behind the first go out in the same pass; that a LISTEN
+// connection that never answers holds the relay back a bounded while only; and that a pass on
+// node-postgres costs four round trips to the database.
 import {
   countEffects,
   createEffectsTable,
@@ -19,6 +20,7 @@ import {
   type TestDatabase,
 } from '@oncepay/test-support';
 import { executorOfPrisma, type SqlExecutor } from '@oncepay/sql';
+import { createServer, type Socket } from 'node:net';
 import { ConsumerRunner, oneAtATime } from './consumer-runner';
 import { enqueueEvent } from './outbox';
 import { RELAY_LOCK_KEY } from './outbox-parking';
@@ -105,6 +107,41 @@ describe('outbox relay on the real broker and database', () => {
       });
     } finally {
       await relay.stop();
+    }
+  });
+
+  it('publishes by polling while its LISTEN connection goes to a server that never answers', async () => {
+    const ownTopic = uniqueName('relay-silent-listen');
+    await createTestTopics([ownTopic]);
+    // Accepts the connection and says nothing: a host that swallows packets, a half-open connection.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    const relay = new OutboxRelay({
+      transaction: (fn) =>
+        prisma.$transaction((tx) => fn(executorOfPrisma(tx)), { timeout: 60_000, maxWait: 5_000 }),
+      publisher: producer,
+      listenConnectionString: `postgresql://nobody:nothing@127.0.0.1:${port}/none`,
+      safetyPollMs: 200,
+    });
+    await prisma.$transaction((tx) =>
+      enqueueEvent(executorOfPrisma(tx), sampleTransferRequested(), ownTopic),
+    );
+    const startedAt = Date.now();
+    await relay.start();
+    try {
+      await waitFor(pendingCount, (n) => n === 0, {
+        timeoutMs: 20_000,
+        what: 'the relay to poll past its LISTEN',
+      });
+      // It waited out the connection's bound once, no more: the pass came after about 5 s.
+      expect(Date.now() - startedAt).toBeLessThan(15_000);
+      expect(sockets.length).toBeGreaterThanOrEqual(1);
+    } finally {
+      await relay.stop();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
     }
   });
 

@@ -88,6 +88,8 @@ export type RelayPassResult =
 
 const MAX_BATCH_SIZE = 1_000;
 const DEFAULT_MAX_ATTEMPTS = 8;
+/** How long the LISTEN connection may take to connect, or its LISTEN to answer, before the relay polls on. */
+const LISTEN_TIMEOUT_MS = 5_000;
 /**
  * Rows charged in one pass at most. Each charge is a send that failed alone, and some fail slowly (a
  * missing topic costs the producer's whole retry budget): past this the pass ends, and the next one
@@ -410,7 +412,14 @@ export class OutboxRelay<Tx extends SqlExecutor> {
 
   private async listen(): Promise<void> {
     if (!this.options.listenConnectionString || !this.running) return;
-    const listener = new Client({ connectionString: this.options.listenConnectionString });
+    // Bounded, and kept alive: listen() runs inside the relay's loop, so a database host that swallows
+    // packets, or a connection gone half-open, must not hold every pass behind it.
+    const listener = new Client({
+      connectionString: this.options.listenConnectionString,
+      connectionTimeoutMillis: LISTEN_TIMEOUT_MS,
+      query_timeout: LISTEN_TIMEOUT_MS,
+      keepAlive: true,
+    });
     // A lost LISTEN connection only costs latency until it is back: the safety-net poll still runs.
     listener.on('error', (error) => {
       this.logger.warn('outbox listen connection lost', { error: describeError(error) });
