@@ -43,7 +43,7 @@ describe('the observability profile', () => {
     );
   });
 
-  it('has a dashboard that queries OncePay metrics: throughput, latency, lag, outbox age, duplicates, stale events, dead letters (new and waiting)', () => {
+  it('has a dashboard that queries OncePay metrics: throughput, latency, lag, outbox age, duplicates, stale events, dead letters (new and waiting), consumers not running', () => {
     expect(dashboardMetricNames()).toEqual(
       expect.arrayContaining([
         'oncepay_transfers_settled_total',
@@ -54,6 +54,7 @@ describe('the observability profile', () => {
         'oncepay_transfer_ledger_answers_ignored_total',
         'oncepay_consumer_dead_letters_total',
         'oncepay_dead_letters_waiting',
+        'oncepay_consumer_state',
       ]),
     );
   });
