@@ -3,8 +3,8 @@
 // most likely the closing pool or client: then the event is left uncommitted for its next owner. And
 // that the settleBeforeDeadLetter hook runs first, once, takes the dead letter into its own transaction
 // (the runner then sends nothing), and decides what happens when it fails itself. When a running
-// consumer is stalled (no sign of life; a batch with no progress, or one broker's fetch unanswered,
-// whatever the other fetch loops do), and that stop() does not wait on a commit the broker never answers.
+// consumer is stalled (no sign of life; a batch with no progress, whatever the other brokers' fetch
+// loops do), and that stop() does not wait on a commit the broker never answers.
 import { encodeEvent } from '@oncepay/contracts';
 import { sampleTransferRequested } from '@oncepay/test-support';
 import type { EachBatchPayload, Kafka } from 'kafkajs';
@@ -173,8 +173,9 @@ function instrumentedConsumer() {
     // The broker is away: a commit kafkajs retries for minutes.
     commitOffsets: () => new Promise<void>(() => undefined),
   };
+  // An event the runner does not listen to goes nowhere, as with kafkajs.
   const emit = (event: keyof typeof events, nodeId = 1) =>
-    listeners.get(events[event])!({ payload: { nodeId } });
+    listeners.get(events[event])?.({ payload: { nodeId } });
   /** One batch of one message through the runner's eachBatch; `heartbeat` is the batch's own. */
   const batch = (heartbeat: () => Promise<void>) =>
     eachBatch!({
@@ -289,29 +290,20 @@ describe('ConsumerRunner stall', () => {
     expect(runner.status).toEqual({ state: 'running' });
   });
 
-  it("is stalled by one broker's fetch left unanswered, however lively the others", async () => {
+  it("is not stalled by one broker's fetch that never came back while the others answer", async () => {
+    // A fetch that threw looks the same: kafkajs starts its fetch loops again without that broker once
+    // its partitions moved (a failover), and emits nothing to say so. Not a stall.
     const { kafka, emit } = instrumentedConsumer();
     let nowMs = 0;
     const runner = runnerWith(failing, [], { kafka, stallAfterMs: 60_000, now: () => new Date(nowMs) });
     await runner.start();
     emit('GROUP_JOIN');
-    emit('FETCH_START', 3);
-    for (let i = 0; i < 7; i++) {
+    emit('FETCH_START', 2);
+    for (let i = 0; i < 30; i++) {
       nowMs += 10_000;
       emit('FETCH_START', 1);
       emit('FETCH', 1);
     }
-    expect(runner.status).toEqual({
-      state: 'stalled',
-      failure: 'a fetch from broker 3 has not been answered for 70 s',
-    });
-    emit('FETCH', 3);
-    expect(runner.status).toEqual({ state: 'running' });
-    // A crash or a new generation starts the fetch loops anew: a fetch that threw is not waited for.
-    emit('FETCH_START', 3);
-    nowMs += 70_000;
-    emit('FETCH', 1);
-    emit('GROUP_JOIN');
     expect(runner.status).toEqual({ state: 'running' });
   });
 });
@@ -323,6 +315,8 @@ describe('ConsumerRunner stop', () => {
     const { kafka, emit, batch } = instrumentedConsumer();
     const processed: BatchEventHandler = (events) => Promise.resolve(events.map(() => 'processed' as const));
     const warned: string[] = [];
+    // From the start: the batch arms a commit timer that stop() must cancel, fake like the bound's.
+    jest.useFakeTimers();
     const runner = runnerWith(processed, [], {
       kafka,
       logger: { info: () => undefined, warn: (message) => void warned.push(message), error: () => undefined },
@@ -330,7 +324,6 @@ describe('ConsumerRunner stop', () => {
     await runner.start();
     emit('GROUP_JOIN');
     await batch(heartbeat);
-    jest.useFakeTimers();
     let stopped = false;
     const stopping = runner.stop().then(() => (stopped = true));
     await jest.advanceTimersByTimeAsync(4_999);

@@ -134,17 +134,20 @@ export interface ConsumerObserver {
  * while the process looks well, and readiness says so. It is running again at the next sign of life.
  * With several brokers kafkajs runs one fetch loop per broker, and a broker that leads none of the
  * consumer's partitions answers an empty fetch every lingerMs whatever the others do: so a batch with
- * no handler call or heartbeat for stallAfterMs, or one broker's fetch unanswered for that long, is a
- * stall too, however lively the other loops are.
+ * no handler call or heartbeat for stallAfterMs is a stall too, however lively the other loops are.
+ * One broker's fetch that never returns while the others' do is not told apart: a fetch that threw
+ * looks the same from outside (kafkajs starts its loops again without that broker once its partitions
+ * have moved, and emits nothing to say so), and calling that a stall would drop every instance from
+ * readiness in the broker failover a cluster exists to absorb.
  */
+export const CONSUMER_STATES = ['joining', 'running', 'stalled', 'stopped', 'failed'] as const;
+export type ConsumerState = (typeof CONSUMER_STATES)[number];
+
 /**
  * What a dead letter's reason carries when the service could not settle its event before dead-lettering
  * it (settleBeforeDeadLetter): its story did not end, and a replay is what ends it (npm run dlq reads it).
  */
 export const NOT_SETTLED = '; not settled:';
-
-export const CONSUMER_STATES = ['joining', 'running', 'stalled', 'stopped', 'failed'] as const;
-export type ConsumerState = (typeof CONSUMER_STATES)[number];
 
 export interface ConsumerStatus {
   state: ConsumerState;
@@ -234,8 +237,6 @@ export class ConsumerRunner {
   /** Batches in eachBatch now (one at a time, partitionsConsumedConcurrently 1), and their last progress. */
   private batchesInFlight = 0;
   private lastBatchProgressMs = 0;
-  /** The fetches asked of each broker (by node id) and not answered yet: when each began. */
-  private readonly fetchesInFlight = new Map<number, number>();
   private readonly stallAfterMs: number;
   /** The offsets resolved (handled) and not committed yet, as kafkajs keeps them; set by the first batch. */
   private uncommittedOffsets: EachBatchPayload['uncommittedOffsets'] | null = null;
@@ -286,10 +287,6 @@ export class ConsumerRunner {
       return `no fetch made and no batch progress for ${seconds(this.lastSignOfLifeMs)} s`;
     if (this.batchesInFlight > 0 && stale(this.lastBatchProgressMs))
       return `a batch has made no progress (no handler call, no heartbeat) for ${seconds(this.lastBatchProgressMs)} s`;
-    for (const [nodeId, startedMs] of this.fetchesInFlight) {
-      if (stale(startedMs))
-        return `a fetch from broker ${nodeId} has not been answered for ${seconds(startedMs)} s`;
-    }
     return null;
   }
 
@@ -298,25 +295,15 @@ export class ConsumerRunner {
    * the group). A failure to start marks the consumer failed (onFailed) and rejects.
    */
   async start(): Promise<void> {
-    const { GROUP_JOIN, CRASH, REBALANCING, FETCH_START, FETCH, START_BATCH_PROCESS, END_BATCH_PROCESS } =
+    const { GROUP_JOIN, CRASH, REBALANCING, FETCH, START_BATCH_PROCESS, END_BATCH_PROCESS } =
       this.consumer.events;
     // A rebalance starts a rejoin that may wait out the rebalance timeout (60 s) while another member
     // finishes its batch: a sign of life at its start, so STALL_AFTER_MS covers it. It does not make
     // the consumer `joining`: readiness would drop every instance of the group at each rebalance.
-    for (const sign of [START_BATCH_PROCESS, END_BATCH_PROCESS, REBALANCING])
+    for (const sign of [FETCH, START_BATCH_PROCESS, END_BATCH_PROCESS, REBALANCING])
       this.consumer.on(sign, () => this.markAlive());
-    this.consumer.on(
-      FETCH_START,
-      ({ payload }) => void this.fetchesInFlight.set(payload.nodeId, this.now().getTime()),
-    );
-    this.consumer.on(FETCH, ({ payload }) => {
-      this.fetchesInFlight.delete(payload.nodeId);
-      this.markAlive();
-    });
     this.consumer.on(GROUP_JOIN, () => {
       this.markAlive();
-      // Fetch loops start anew with each generation; one that threw left its fetch here.
-      this.fetchesInFlight.clear();
       // A new generation: what the last one resolved and did not commit is redelivered (and deduped).
       this.uncommittedOffsets = null;
       if (this.current.state === 'joining') this.current = { state: 'running' };
@@ -328,7 +315,6 @@ export class ConsumerRunner {
       // A join that stop() cut short ends in a crash kafkajs would restart from: disconnect it again.
       if (this.current.state === 'stopped') return void this.consumer.disconnect().catch(() => undefined);
       if (this.current.state === 'failed') return;
-      this.fetchesInFlight.clear();
       if (payload.restart) this.current = { state: 'joining' };
       else this.fail(payload.error);
     });

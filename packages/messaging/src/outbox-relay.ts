@@ -418,7 +418,10 @@ export class OutboxRelay<Tx extends SqlExecutor> {
       connectionString: this.options.listenConnectionString,
       connectionTimeoutMillis: LISTEN_TIMEOUT_MS,
       query_timeout: LISTEN_TIMEOUT_MS,
+      // Probes from 10 s of silence (the OS would wait two hours): a half-open connection is found
+      // in about a minute instead of never, and the relay listens again.
       keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
     });
     // A lost LISTEN connection only costs latency until it is back: the safety-net poll still runs.
     listener.on('error', (error) => {

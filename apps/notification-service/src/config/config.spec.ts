@@ -42,6 +42,15 @@ describe('notification-service envSchema', () => {
         WEBHOOK_SECRET: 'x'.repeat(16),
       }),
     ).toEqual(['WEBHOOK_URL']);
+    // Not a URL at all: reported, not thrown.
+    expect(
+      issuesOf({
+        ...base,
+        NOTIFICATION_CHANNEL: 'webhook',
+        WEBHOOK_URL: 'example.com/hook',
+        WEBHOOK_SECRET: 'x'.repeat(16),
+      }),
+    ).toEqual(['WEBHOOK_URL']);
     // fetch refuses such a URL, and a URL ends up in logs and recorded errors.
     for (const url of ['https://user:secret@example.test/hook', 'https://user@example.test/hook'])
       expect(

@@ -19,6 +19,8 @@ export const envSchema = serviceEnvSchema({
   WEBHOOK_URL: z
     .url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' })
     .refine((url) => {
+      // zod runs this on a value its URL check refused too: that one is reported there, not thrown here.
+      if (!URL.canParse(url)) return true;
       const { username, password } = new URL(url);
       return username === '' && password === '';
     }, 'must not carry a user name or password (the receiver checks the OncePay-Signature instead)')
