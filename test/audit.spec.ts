@@ -245,6 +245,8 @@ function account(overrides: Partial<AccountRow>): AccountRow {
     journalCurrencyLast: null,
     heldMinor: '0',
     activeHoldsSumMinor: '0',
+    holdCurrencyFirst: null,
+    holdCurrencyLast: null,
     ...overrides,
   };
 }
@@ -696,6 +698,18 @@ describe('holdsWithinBalances', () => {
       'account drift (EUR) holds 9007199254740993, its ACTIVE holds sum to 9007199254740992',
       'account negative (EUR) holds -1, below zero',
       'account negative (EUR) holds -1, its ACTIVE holds sum to 0',
+    ]);
+  });
+
+  it('flags an account that placed a hold in another currency, ended or not', () => {
+    const check = holdsWithinBalances();
+    check.consume([
+      account({ id: 'fine', holdCurrencyFirst: 'EUR', holdCurrencyLast: 'EUR' }),
+      // Voided long ago: nothing held now, nothing posted, so only this check can see it.
+      account({ id: 'voided', holdCurrencyFirst: 'EUR', holdCurrencyLast: 'USD' }),
+    ]);
+    expect(check.result().violations).toEqual([
+      'account voided (EUR) has holds in another currency (from EUR to USD)',
     ]);
   });
 });

@@ -22,8 +22,9 @@ import type { AccountRow, HoldRow, TransferRow } from './snapshots';
 import type { TransferStory } from './transfer-stories';
 
 /**
- * Holds never make an available balance negative unless the account allows it, and each account's
- * `held_minor` is exactly the sum of its ACTIVE holds (never below zero). A negative posted balance
+ * Holds never make an available balance negative unless the account allows it, each account's
+ * `held_minor` is exactly the sum of its ACTIVE holds (never below zero), and every hold it placed,
+ * whatever became of it, is in its currency (a voided one never reaches the journal's own check). A negative posted balance
  * with nothing held is balances-match-journal's to report; this check speaks when holds are involved.
  */
 export function holdsWithinBalances(): PagedCheck<AccountRow[]> {
@@ -43,6 +44,10 @@ export function holdsWithinBalances(): PagedCheck<AccountRow[]> {
           found.violation(
             `${name} holds ${account.heldMinor}, its ACTIVE holds sum to ${account.activeHoldsSumMinor}`,
           );
+        const first = account.holdCurrencyFirst ?? account.currency;
+        const last = account.holdCurrencyLast ?? account.currency;
+        if (first !== account.currency || last !== account.currency)
+          found.violation(`${name} has holds in another currency (from ${first} to ${last})`);
         const available = BigInt(account.balanceMinor) - held;
         if (held > 0n && available < 0n && !account.allowNegativeBalance)
           found.violation(

@@ -100,6 +100,9 @@ const accountRowSchema = z.object({
   heldMinor: minorUnits,
   /** What its ACTIVE holds really add up to, summed by PostgreSQL as NUMERIC. */
   activeHoldsSumMinor: minorUnits,
+  /** The first and last currency of the holds it ever paid into (any status), as for the journal. */
+  holdCurrencyFirst: z.string().nullable(),
+  holdCurrencyLast: z.string().nullable(),
 });
 export type AccountRow = z.output<typeof accountRowSchema>;
 
@@ -345,7 +348,8 @@ export function accountsWithJournalSums(db: ReadOnlySource, pageSize: number): A
     `SELECT a.id::text AS id, a.currency::text AS currency, a.balance_minor::text AS "balanceMinor",
             a.allow_negative_balance AS "allowNegativeBalance", COALESCE(j.sum, 0)::text AS "journalSumMinor",
             j.first_currency::text AS "journalCurrencyFirst", j.last_currency::text AS "journalCurrencyLast",
-            a.held_minor::text AS "heldMinor", COALESCE(h.sum, 0)::text AS "activeHoldsSumMinor"
+            a.held_minor::text AS "heldMinor", COALESCE(h.sum, 0)::text AS "activeHoldsSumMinor",
+            hc.first_currency::text AS "holdCurrencyFirst", hc.last_currency::text AS "holdCurrencyLast"
        FROM accounts a
        LEFT JOIN (SELECT account_id,
                          SUM(CASE direction WHEN 'CREDIT' THEN amount_minor ELSE -amount_minor END) AS sum,
@@ -353,6 +357,8 @@ export function accountsWithJournalSums(db: ReadOnlySource, pageSize: number): A
                     FROM journal_entries GROUP BY account_id) j ON j.account_id = a.id
        LEFT JOIN (SELECT account_id, SUM(amount_minor) AS sum
                     FROM holds WHERE status = 'ACTIVE' GROUP BY account_id) h ON h.account_id = a.id
+       LEFT JOIN (SELECT account_id, MIN(currency) AS first_currency, MAX(currency) AS last_currency
+                    FROM holds GROUP BY account_id) hc ON hc.account_id = a.id
       ORDER BY a.id`,
     accountRowSchema,
     pageSize,
