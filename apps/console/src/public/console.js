@@ -46,11 +46,23 @@ const timeOf = (iso) => {
   return at.toLocaleTimeString([], { hour12: false }) + '.' + String(at.getMilliseconds()).padStart(3, '0');
 };
 
+/** The currency's minor-unit digits (ISO 4217: 2 for EUR, 0 for JPY, 3 for KWD), as the browser knows them. */
+function minorDigitsOf(currency) {
+  try {
+    return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions()
+      .maximumFractionDigits;
+  } catch {
+    return 2; // a code the browser does not know: the common case
+  }
+}
+
 /** Minor units (a string) as major units, without ever going through a float. */
 function amountOf(minor, currency) {
+  const places = minorDigitsOf(currency);
   const negative = minor.startsWith('-');
-  const digits = (negative ? minor.slice(1) : minor).padStart(3, '0');
-  return `${negative ? '-' : ''}${digits.slice(0, -2)}.${digits.slice(-2)} ${currency}`;
+  const digits = (negative ? minor.slice(1) : minor).padStart(places + 1, '0');
+  const major = places === 0 ? digits : `${digits.slice(0, -places)}.${digits.slice(-places)}`;
+  return `${negative ? '-' : ''}${major} ${currency}`;
 }
 
 function statusChip(status) {
