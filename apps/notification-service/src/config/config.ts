@@ -13,8 +13,8 @@ export const envSchema = serviceEnvSchema({
   NOTIFICATION_CHANNEL: z.enum(['log', 'webhook']).default('log'),
   /**
    * No user name or password in it: fetch refuses to send such a URL, and a URL is written into logs
-   * and recorded errors where a password must never be (put credentials in the receiver's check of
-   * the signature instead).
+   * and recorded errors where a password must never be. A receiver authenticates each delivery by its
+   * OncePay-Signature instead.
    */
   WEBHOOK_URL: z
     .url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' })
