@@ -355,6 +355,20 @@ function describeDecisions(decisions: DecisionRow[]): string {
 }
 
 /**
+ * The currencies of an account's rows (journal entries, holds) that are not the account's own, as
+ * `from X to Y`: the first and last in sort order, the two bounds PostgreSQL aggregated (snapshots.ts).
+ * Null when every row is in the account's currency, or it has none.
+ */
+export function foreignCurrencies(
+  account: Pick<AccountRow, 'currency'>,
+  first: string | null,
+  last: string | null,
+): string | null {
+  const [low, high] = [first ?? account.currency, last ?? account.currency];
+  return low === account.currency && high === account.currency ? null : `from ${low} to ${high}`;
+}
+
+/**
  * (5) Each account's stored balance is the sum of its journal (credits minus debits), every entry of
  * that journal is in the account's currency, and only an account that allows it (a treasury) is below
  * zero. The currency is checked here because no other check would see it: an entry in the transfer's
@@ -375,11 +389,10 @@ export function balancesMatchJournal(): PagedCheck<AccountRow[]> {
           found.violation(
             `account ${account.id} (${account.currency}) has balance ${account.balanceMinor}, its journal sums to ${account.journalSumMinor} (credits minus debits)`,
           );
-        const first = account.journalCurrencyFirst ?? account.currency;
-        const last = account.journalCurrencyLast ?? account.currency;
-        if (first !== account.currency || last !== account.currency)
+        const foreign = foreignCurrencies(account, account.journalCurrencyFirst, account.journalCurrencyLast);
+        if (foreign !== null)
           found.violation(
-            `account ${account.id} (${account.currency}) has journal entries in another currency (from ${first} to ${last})`,
+            `account ${account.id} (${account.currency}) has journal entries in another currency (${foreign})`,
           );
         if (balance < 0n && !account.allowNegativeBalance)
           found.violation(

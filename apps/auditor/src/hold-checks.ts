@@ -12,6 +12,7 @@ import { CheckCollector, type PagedCheck } from './check-result';
 import {
   CHECK_NAMES,
   entryIds,
+  foreignCurrencies,
   formatDuration,
   HOLD_IN_PROGRESS_STATUSES,
   isHold,
@@ -44,10 +45,8 @@ export function holdsWithinBalances(): PagedCheck<AccountRow[]> {
           found.violation(
             `${name} holds ${account.heldMinor}, its ACTIVE holds sum to ${account.activeHoldsSumMinor}`,
           );
-        const first = account.holdCurrencyFirst ?? account.currency;
-        const last = account.holdCurrencyLast ?? account.currency;
-        if (first !== account.currency || last !== account.currency)
-          found.violation(`${name} has holds in another currency (from ${first} to ${last})`);
+        const foreign = foreignCurrencies(account, account.holdCurrencyFirst, account.holdCurrencyLast);
+        if (foreign !== null) found.violation(`${name} has holds in another currency (${foreign})`);
         const available = BigInt(account.balanceMinor) - held;
         if (held > 0n && available < 0n && !account.allowNegativeBalance)
           found.violation(
